@@ -1,0 +1,21 @@
+// fiberhost's core: the task table, each task's transition stack, the counters and the runtime's
+// state, in linear memory. The host layer's door (src/core/door.ts) is its only caller.
+
+export * from "./layout";
+export { RULES } from "./transitions";
+export { transition } from "./transitions";
+export {
+  init, createTask, generationOf, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
+  abortDelivered, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
+  takeFlag, alert, setTaskIdentifier, check,
+} from "./tasks";
+export { startRuntime, runtimeState, suspend, disable, armTrap, countManaged, checkInvariants } from "./runtime";
+export { traceStart, traceStop, record } from "./trace";
+import { HEADER, slotAddr } from "./state";
+
+export function headerAddr(): usize {
+  return HEADER;
+}
+export function slotAddress(idx: i32): usize {
+  return slotAddr(idx);
+}

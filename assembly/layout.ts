@@ -1,0 +1,100 @@
+// Where everything lives in linear memory. The host layer reads these numbers from the
+// exported globals at load time, so the layout is written down once, here.
+
+/** One transition frame: i32 kind + u32 target (a LeaveRuntime's target; 0 for a reverse enter). */
+export const FRAME_SIZE: i32 = 8;
+export const FRAME_NONE: i32 = 0; // "top frame kind" of an empty stack
+export const FRAME_LEAVE: i32 = 1; // LeaveRuntime: the task runs unmanaged code
+export const FRAME_REVERSE: i32 = 2; // ReverseEnterRuntime: the task runs managed code
+
+// The four transitions, in the order of their counters.
+export const OP_LEAVE: i32 = 0;
+export const OP_ENTER: i32 = 1;
+export const OP_REVERSE_ENTER: i32 = 2;
+export const OP_REVERSE_LEAVE: i32 = 3;
+
+// What a transition does, given the kind of the top frame (see RULES in transitions.ts).
+export const ACT_INVALID: i32 = 0;
+export const ACT_PUSH_LEAVE: i32 = FRAME_LEAVE;
+export const ACT_PUSH_REVERSE: i32 = FRAME_REVERSE;
+export const ACT_POP: i32 = 3;
+
+// Counters: per task and in total, f64 so they stay exact up to 2^53.
+export const C_LEAVE: i32 = 0;
+export const C_ENTER: i32 = 1;
+export const C_REVERSE_ENTER: i32 = 2;
+export const C_REVERSE_LEAVE: i32 = 3;
+export const C_UNMATCHED_REVERSE_ENTER: i32 = 4;
+export const C_SWITCH_IN: i32 = 5;
+export const C_SWITCH_OUT: i32 = 6;
+export const COUNTER_COUNT: i32 = 7;
+
+// A task slot: i32 fields by index, then the counters (byte offset T_COUNTERS).
+export const T_GEN: i32 = 0; // generation: bumped when the slot is freed, so old handles go stale
+export const T_STATE: i32 = 1;
+export const T_DEPTH: i32 = 2; // open frames
+export const T_LIMIT: i32 = 3; // min(capacity, reservation): a push below it needs no check
+export const T_CAPACITY: i32 = 4; // frames the buffer holds
+export const T_FRAMES: i32 = 5; // byte address of the frame buffer (0: none yet)
+export const T_RESERVE: i32 = 6; // frames the task may hold at most (its stack size / FRAME_SIZE)
+export const T_AFFINITY: i32 = 7;
+export const T_PREVENT_ABORT: i32 = 8;
+export const T_LOCKS: i32 = 9;
+export const T_FLAGS: i32 = 10;
+export const T_PRIORITY: i32 = 11;
+export const T_NEXT_FREE: i32 = 12;
+export const T_ID_LO: i32 = 13;
+export const T_ID_HI: i32 = 14;
+export const T_COUNTERS: i32 = 64; // byte offset, 8-aligned
+export const SLOT_SIZE: i32 = T_COUNTERS + COUNTER_COUNT * 8; // 120 bytes
+
+export const STATE_FREE: i32 = 0;
+export const STATE_CREATED: i32 = 1; // CreateTask returns a suspended task
+export const STATE_STARTED: i32 = 2;
+
+export const FLAG_DELAY_ABORT: i32 = 1;
+export const FLAG_ALERTED: i32 = 2;
+export const FLAG_YIELD_REQUESTED: i32 = 4;
+export const FLAG_ABORT_REQUESTED: i32 = 8;
+export const FLAG_RUDE_ABORT: i32 = 16;
+export const FLAG_SELF_ABORT: i32 = 32; // the task asked for its own abort: delay regions do not hold it
+
+// The header: i32 fields by index, then the totals (byte offset H_TOTALS) and the counters of
+// tasks that have ended (H_RETIRED), so live + retired == totals at all times.
+export const H_CTL: i32 = 0; // CTL_* bits; 0 means "the common case": transitions may take the fast path
+export const H_CURRENT: i32 = 1; // slot index of the switched-in task (0: the root task)
+export const H_LIVE: i32 = 2;
+export const H_FREE_HEAD: i32 = 3; // first free slot + 1 (0: none)
+export const H_SLOTS: i32 = 4; // slots ever made
+export const H_DEFAULT_RESERVE: i32 = 5;
+export const H_MAX_STACK: i32 = 6; // bytes
+export const H_TRACE_BASE: i32 = 7;
+export const H_TRACE_CAPACITY: i32 = 8;
+export const H_TRACE_COUNT: i32 = 9; // events ever written (the ring keeps the last capacity ones)
+export const H_TOTALS: i32 = 64;
+export const H_RETIRED: i32 = H_TOTALS + COUNTER_COUNT * 8;
+export const HEADER_SIZE: i32 = H_RETIRED + COUNTER_COUNT * 8;
+
+export const CTL_NOT_STARTED: i32 = 1;
+export const CTL_DISABLED: i32 = 2;
+export const CTL_SUSPENDED: i32 = 4;
+export const CTL_TRACING: i32 = 8;
+export const CTL_TRAP_ARMED: i32 = 16;
+
+export const RUNTIME_NOT_STARTED: i32 = 0;
+export const RUNTIME_STARTED: i32 = 1;
+export const RUNTIME_DISABLED: i32 = 2;
+
+// Slots live in chunks that never move, so a slot's address is stable for the host to cache.
+export const CHUNK_SHIFT: i32 = 10;
+export const CHUNK_SLOTS: i32 = 1 << CHUNK_SHIFT;
+export const MAX_CHUNKS: i32 = 8192; // 8M tasks
+
+/** One trace event: f64 time, i32 kind, i32 task slot, i32 generation, i32 argument. */
+export const TRACE_EVENT_SIZE: i32 = 24;
+export const EV_TRANSITION: i32 = 0; // + op (0..3) => kinds 0..3
+export const EV_SWITCH_IN: i32 = 4;
+export const EV_SWITCH_OUT: i32 = 5;
+export const EV_WAIT: i32 = 6;
+export const EV_WAKE: i32 = 7;
+export const EV_EXIT: i32 = 8;

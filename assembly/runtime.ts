@@ -1,0 +1,87 @@
+// The runtime's state (not started, started, disabled; suspended or not) and the operations over
+// every live task at once, which are cheaper here than a walk over host objects.
+
+import {
+  H_CTL, H_SLOTS, H_LIVE, H_TOTALS, H_RETIRED, CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED,
+  CTL_TRAP_ARMED, RUNTIME_NOT_STARTED, RUNTIME_STARTED, RUNTIME_DISABLED, T_STATE, T_DEPTH,
+  T_COUNTERS, T_RESERVE, STATE_FREE, FRAME_REVERSE, COUNTER_COUNT,
+} from "./layout";
+import { HEADER, hdr, setHdr, ctl, slotAddr, field, enterCore } from "./state";
+import { topKind } from "./frames";
+import { unavailable } from "./tasks";
+import { S_OK, S_FALSE, HOST_E_CLRNOTAVAILABLE } from "./hresult";
+
+export function startRuntime(): i32 {
+  enterCore();
+  const c = ctl();
+  if (c & CTL_DISABLED) return HOST_E_CLRNOTAVAILABLE;
+  if ((c & CTL_NOT_STARTED) == 0) return S_FALSE;
+  setHdr(H_CTL, c & ~CTL_NOT_STARTED);
+  return S_OK;
+}
+
+export function runtimeState(): i32 {
+  const c = ctl();
+  if (c & CTL_DISABLED) return RUNTIME_DISABLED;
+  return c & CTL_NOT_STARTED ? RUNTIME_NOT_STARTED : RUNTIME_STARTED;
+}
+
+/** Suspends (the collector's stop-the-world) or resumes the runtime. They do not nest: S_FALSE when already so. */
+export function suspend(on: bool): i32 {
+  enterCore();
+  const hr = unavailable();
+  if (hr != S_OK) return hr;
+  const c = ctl();
+  if (((c & CTL_SUSPENDED) != 0) == on) return S_FALSE;
+  setHdr(H_CTL, on ? c | CTL_SUSPENDED : c & ~CTL_SUSPENDED);
+  return S_OK;
+}
+
+/** Disables the runtime for good (host.disable, or after a trap the host reported). */
+export function disable(): void {
+  setHdr(H_CTL, (ctl() | CTL_DISABLED) & ~CTL_SUSPENDED);
+}
+
+/** The documented way to make the core trap: the next call into the core executes `unreachable`. */
+export function armTrap(): void {
+  setHdr(H_CTL, ctl() | CTL_TRAP_ARMED);
+}
+
+/** How many live tasks are in managed mode (their top frame is a ReverseEnterRuntime frame). */
+export function countManaged(): i32 {
+  let n = 0;
+  const slots = hdr(H_SLOTS);
+  for (let i = 0; i < slots; i++) {
+    const slot = slotAddr(i);
+    if (field(slot, T_STATE) != STATE_FREE && topKind(slot) == FRAME_REVERSE) n++;
+  }
+  return n;
+}
+
+/**
+ * Checks the core's invariants, with assertions in the debug build: per-task counters plus the
+ * retired sums equal the totals, depths are within reservations, the live count is right.
+ * Returns 1 when they hold (the release build checks and answers without asserting).
+ */
+export function checkInvariants(): i32 {
+  const slots = hdr(H_SLOTS);
+  let live = 0;
+  let ok = true;
+  for (let c = 0; c < COUNTER_COUNT; c++) {
+    let sum = load<f64>(HEADER + H_RETIRED + (<usize>c << 3));
+    for (let i = 0; i < slots; i++) {
+      const slot = slotAddr(i);
+      if (field(slot, T_STATE) != STATE_FREE) sum += load<f64>(slot + T_COUNTERS + (<usize>c << 3));
+    }
+    ok = ok && sum == load<f64>(HEADER + H_TOTALS + (<usize>c << 3));
+  }
+  for (let i = 0; i < slots; i++) {
+    const slot = slotAddr(i);
+    if (field(slot, T_STATE) == STATE_FREE) continue;
+    live++;
+    ok = ok && field(slot, T_DEPTH) >= 0 && field(slot, T_DEPTH) <= field(slot, T_RESERVE);
+  }
+  ok = ok && live == hdr(H_LIVE);
+  assert(ok, "core invariant broken");
+  return ok ? 1 : 0;
+}

@@ -1,0 +1,312 @@
+// The task table and the rules of IHostTask / ICLRTask / ICLRTask2 that concern a task's state.
+// Tasks are named by handle: slot index + generation (a freed slot bumps its generation).
+
+import {
+  H_CTL, H_CURRENT, H_LIVE, H_FREE_HEAD, H_SLOTS, H_DEFAULT_RESERVE, H_MAX_STACK, H_RETIRED,
+  CHUNK_SHIFT, CHUNK_SLOTS, MAX_CHUNKS, SLOT_SIZE, FRAME_SIZE, COUNTER_COUNT,
+  T_GEN, T_STATE, T_DEPTH, T_AFFINITY, T_PREVENT_ABORT, T_LOCKS, T_FLAGS, T_PRIORITY,
+  T_NEXT_FREE, T_ID_LO, T_ID_HI, T_COUNTERS, STATE_FREE, STATE_CREATED, STATE_STARTED,
+  FLAG_DELAY_ABORT, FLAG_ALERTED, FLAG_YIELD_REQUESTED, FLAG_ABORT_REQUESTED, FLAG_RUDE_ABORT,
+  FLAG_SELF_ABORT, CTL_NOT_STARTED, CTL_DISABLED, C_SWITCH_IN, C_SWITCH_OUT, EV_SWITCH_IN,
+  EV_SWITCH_OUT, EV_EXIT,
+} from "./layout";
+import { HEADER, hdr, setHdr, ctl, slotAddr, chunkAt, setChunk, field, setField, count, currentIdx, resolve, enterCore } from "./state";
+import { allocate, coverFixedAreas } from "./heap";
+import { clearFrames, reserveFrames } from "./frames";
+import { record } from "./trace";
+import {
+  S_OK, S_FALSE, E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE,
+} from "./hresult";
+
+export const ROOT: i32 = 0;
+
+/** HOST_E_CLRNOTAVAILABLE unless the runtime is started and not disabled; 0 (S_OK) when it is. */
+// @ts-ignore: decorator
+@inline export function unavailable(): i32 {
+  return ctl() & (CTL_NOT_STARTED | CTL_DISABLED) ? HOST_E_CLRNOTAVAILABLE : S_OK;
+}
+
+function takeSlot(): i32 {
+  const free = hdr(H_FREE_HEAD);
+  if (free != 0) {
+    const idx = free - 1;
+    setHdr(H_FREE_HEAD, field(slotAddr(idx), T_NEXT_FREE));
+    return idx;
+  }
+  const idx = hdr(H_SLOTS);
+  if ((idx & (CHUNK_SLOTS - 1)) == 0) {
+    const chunk = idx >>> CHUNK_SHIFT;
+    if (chunk >= MAX_CHUNKS) return -1;
+    const mem = allocate(<usize>CHUNK_SLOTS * SLOT_SIZE);
+    if (mem == 0) return -1;
+    setChunk(chunk, mem);
+  }
+  setHdr(H_SLOTS, idx + 1);
+  return idx;
+}
+
+/** Makes a task in slot `idx` with `reserve` frames; its generation is kept from the last tenant. */
+function initSlot(idx: i32, reserve: i32): void {
+  const slot = slotAddr(idx);
+  setField(slot, T_STATE, STATE_CREATED);
+  setField(slot, T_DEPTH, 0);
+  setField(slot, T_AFFINITY, 0);
+  setField(slot, T_PREVENT_ABORT, 0);
+  setField(slot, T_LOCKS, 0);
+  setField(slot, T_FLAGS, 0);
+  setField(slot, T_PRIORITY, 0);
+  setField(slot, T_ID_LO, 0);
+  setField(slot, T_ID_HI, 0);
+  memory.fill(slot + T_COUNTERS, 0, COUNTER_COUNT * 8);
+  reserveFrames(slot, reserve);
+  setHdr(H_LIVE, hdr(H_LIVE) + 1);
+}
+
+/** Sets up the header and the root task (slot 0). Called once, by the host, right after instantiation. */
+export function init(defaultStackSize: i32, maxStackSize: i32): i32 {
+  setHdr(H_DEFAULT_RESERVE, defaultStackSize / FRAME_SIZE);
+  setHdr(H_MAX_STACK, maxStackSize);
+  if (!coverFixedAreas()) return E_OUTOFMEMORY;
+  setHdr(H_CTL, CTL_NOT_STARTED);
+  const idx = takeSlot();
+  if (idx < 0) return E_OUTOFMEMORY;
+  initSlot(idx, hdr(H_DEFAULT_RESERVE));
+  setField(slotAddr(idx), T_STATE, STATE_STARTED); // the root task is the running JS context
+  setHdr(H_CURRENT, ROOT);
+  return S_OK;
+}
+
+/**
+ * CreateTask(stackSize): the new task's slot index (>= 0), or an HRESULT (< 0). The stack size is
+ * in bytes, as in the CLR; 0 is the default; each frame takes FRAME_SIZE bytes of it.
+ */
+export function createTask(stackSize: f64): i32 {
+  enterCore();
+  const hr = unavailable();
+  if (hr != S_OK) return hr;
+  if (!(stackSize >= 0) || stackSize != Math.floor(stackSize) || stackSize > <f64>hdr(H_MAX_STACK)) return E_INVALIDARG;
+  const idx = takeSlot();
+  if (idx < 0) return E_OUTOFMEMORY;
+  initSlot(idx, stackSize == 0 ? hdr(H_DEFAULT_RESERVE) : <i32>(stackSize / FRAME_SIZE));
+  return idx;
+}
+
+/** The slot's generation, for the host to build the handle of a task it just created. */
+export function generationOf(idx: i32): i32 {
+  return field(slotAddr(idx), T_GEN);
+}
+
+/** Resolves a handle for a call that takes a task: 0 and an HRESULT in `lastError` when it can't. */
+let lastError: i32 = S_OK;
+function task(idx: i32, gen: i32): usize {
+  enterCore();
+  lastError = unavailable();
+  if (lastError != S_OK) return 0;
+  const slot = resolve(idx, gen);
+  if (slot == 0) lastError = E_INVALIDARG;
+  return slot;
+}
+
+export function start(idx: i32, gen: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  if (field(slot, T_STATE) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
+  setField(slot, T_STATE, STATE_STARTED);
+  return S_OK;
+}
+
+/** ICLRTask::SwitchIn: only one task at a time is switched in; the root task stands in when none is. */
+export function switchIn(idx: i32, gen: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  const current = currentIdx();
+  if (current != ROOT || idx == ROOT) return HOST_E_INVALIDOPERATION;
+  setHdr(H_CURRENT, idx);
+  count(slot, C_SWITCH_IN);
+  record(EV_SWITCH_IN, idx, 0);
+  return S_OK;
+}
+
+export function switchOut(idx: i32, gen: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  if (currentIdx() != idx || idx == ROOT) return HOST_E_INVALIDOPERATION;
+  setHdr(H_CURRENT, ROOT);
+  count(slot, C_SWITCH_OUT);
+  record(EV_SWITCH_OUT, idx, 0);
+  return S_OK;
+}
+
+function retire(idx: i32, slot: usize): void {
+  clearFrames(slot);
+  record(EV_EXIT, idx, 0);
+  // Keep live + retired == totals: the ended task's counters move to the retired sums.
+  for (let c = 0; c < COUNTER_COUNT; c++) {
+    const at = HEADER + H_RETIRED + (<usize>c << 3);
+    store<f64>(at, load<f64>(at) + load<f64>(slot + T_COUNTERS + (<usize>c << 3)));
+  }
+  setField(slot, T_STATE, STATE_FREE);
+  setField(slot, T_GEN, field(slot, T_GEN) + 1);
+  setField(slot, T_NEXT_FREE, hdr(H_FREE_HEAD));
+  setHdr(H_FREE_HEAD, idx + 1);
+  setHdr(H_LIVE, hdr(H_LIVE) - 1);
+  if (currentIdx() == idx) setHdr(H_CURRENT, ROOT);
+}
+
+/** ICLRTask::ExitTask: on the current task only; clears its frames and frees its slot. */
+export function exitTask(idx: i32, gen: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  if (idx == ROOT || currentIdx() != idx) return HOST_E_INVALIDOPERATION;
+  retire(idx, slot);
+  return S_OK;
+}
+
+/**
+ * ICLRTask::Reset: returns a task that the scheduler does not drive (created, not started) to its
+ * first state; its frames are cleared as at ExitTask. A started fiber is reset only by ending.
+ */
+export function reset(idx: i32, gen: i32, full: bool): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  if (idx == ROOT || field(slot, T_STATE) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
+  clearFrames(slot);
+  setField(slot, T_AFFINITY, 0);
+  setField(slot, T_PREVENT_ABORT, 0);
+  setField(slot, T_FLAGS, 0);
+  if (full) {
+    setField(slot, T_PRIORITY, 0);
+    setField(slot, T_ID_LO, 0);
+    setField(slot, T_ID_HI, 0);
+  }
+  return S_OK;
+}
+
+/** ICLRTask::Abort / RudeAbort: records the request; the host delivers it (see abortDeliverable). */
+export function abort(idx: i32, gen: i32, rude: bool): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  if (idx == ROOT) return HOST_E_INVALIDOPERATION;
+  let flags = field(slot, T_FLAGS) | FLAG_ABORT_REQUESTED;
+  if (rude) flags |= FLAG_RUDE_ABORT;
+  if (currentIdx() == idx) flags |= FLAG_SELF_ABORT;
+  setField(slot, T_FLAGS, flags);
+  return S_OK;
+}
+
+/**
+ * 1 when a requested abort may be delivered now: it is rude, the task asked for it itself, or no
+ * delay-abort region and no prevent-async-abort count holds it back; 0 otherwise.
+ */
+export function abortDeliverable(idx: i32, gen: i32): i32 {
+  const slot = resolve(idx, gen);
+  if (slot == 0) return 0;
+  const flags = field(slot, T_FLAGS);
+  if ((flags & FLAG_ABORT_REQUESTED) == 0) return 0;
+  if (flags & (FLAG_RUDE_ABORT | FLAG_SELF_ABORT)) return 1;
+  return (flags & FLAG_DELAY_ABORT) == 0 && field(slot, T_PREVENT_ABORT) == 0 ? 1 : 0;
+}
+
+/** The host delivered the abort: it is delivered once. */
+export function abortDelivered(idx: i32, gen: i32): void {
+  const slot = resolve(idx, gen);
+  if (slot != 0) setField(slot, T_FLAGS, field(slot, T_FLAGS) & ~(FLAG_ABORT_REQUESTED | FLAG_RUDE_ABORT | FLAG_SELF_ABORT));
+}
+
+/** IHostTaskManager::BeginDelayAbort / EndDelayAbort, on the current task: they do not nest. */
+export function delayAbort(begin: bool): i32 {
+  enterCore();
+  const hr = unavailable();
+  if (hr != S_OK) return hr;
+  const slot = slotAddr(currentIdx());
+  const flags = field(slot, T_FLAGS);
+  if (((flags & FLAG_DELAY_ABORT) != 0) == begin) return E_UNEXPECTED;
+  setField(slot, T_FLAGS, begin ? flags | FLAG_DELAY_ABORT : flags & ~FLAG_DELAY_ABORT);
+  return S_OK;
+}
+
+/** A nesting count that may not go below 0: BeginThreadAffinity (current task), BeginPreventAsyncAbort. */
+function nest(slot: usize, f: i32, begin: bool): i32 {
+  const n = field(slot, f);
+  if (begin) {
+    setField(slot, f, n + 1);
+  } else {
+    if (n == 0) return E_UNEXPECTED;
+    setField(slot, f, n - 1);
+  }
+  return S_OK;
+}
+
+export function threadAffinity(begin: bool): i32 {
+  enterCore();
+  const hr = unavailable();
+  if (hr != S_OK) return hr;
+  return nest(slotAddr(currentIdx()), T_AFFINITY, begin);
+}
+
+export function preventAsyncAbort(idx: i32, gen: i32, begin: bool): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  return nest(slot, T_PREVENT_ABORT, begin);
+}
+
+/** Crst bookkeeping for ICLRTask::LocksHeld: +1 when a Crst is first entered, -1 when finally left. */
+export function locksHeldAdd(idx: i32, gen: i32, delta: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  const n = field(slot, T_LOCKS) + delta;
+  if (n < 0) return E_UNEXPECTED;
+  setField(slot, T_LOCKS, n);
+  return S_OK;
+}
+
+/** IHostTask::SetPriority: the THREAD_PRIORITY values only. */
+export function setPriority(idx: i32, gen: i32, priority: f64): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  const p = <i32>priority;
+  if (<f64>p != priority || !(p == -15 || p == 15 || (p >= -2 && p <= 2))) return E_INVALIDARG;
+  setField(slot, T_PRIORITY, p);
+  return S_OK;
+}
+
+/** ICLRTask::YieldTask: asks another task to yield at its next safe point or transition. */
+export function yieldTask(idx: i32, gen: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  if (currentIdx() == idx) return HOST_E_INVALIDOPERATION;
+  const flags = field(slot, T_FLAGS);
+  if (flags & FLAG_YIELD_REQUESTED) return S_FALSE;
+  setField(slot, T_FLAGS, flags | FLAG_YIELD_REQUESTED);
+  return S_OK;
+}
+
+/** Reads and clears one of a task's one-shot flags (an alert, a yield request): 1 when it was set. */
+export function takeFlag(idx: i32, gen: i32, flag: i32): i32 {
+  const slot = resolve(idx, gen);
+  if (slot == 0) return 0;
+  const flags = field(slot, T_FLAGS);
+  setField(slot, T_FLAGS, flags & ~flag);
+  return (flags & flag) != 0 ? 1 : 0;
+}
+
+/** IHostTask::Alert on a task that is not in an alertable wait: remembered for its next one. */
+export function alert(idx: i32, gen: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  setField(slot, T_FLAGS, field(slot, T_FLAGS) | FLAG_ALERTED);
+  return S_OK;
+}
+
+export function setTaskIdentifier(idx: i32, gen: i32, lo: i32, hi: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  setField(slot, T_ID_LO, lo);
+  setField(slot, T_ID_HI, hi);
+  return S_OK;
+}
+
+/** Validates a handle for the calls that only read a task (through the host's views): S_OK or an HRESULT. */
+export function check(idx: i32, gen: i32): i32 {
+  return task(idx, gen) == 0 ? lastError : S_OK;
+}

@@ -1,0 +1,52 @@
+// The four transitions. The rule of each one is a row of RULES: what it does given the kind of
+// the task's top frame. The host layer's fast path reads the same table from linear memory, so
+// the rules are written once, here.
+
+import {
+  ACT_INVALID, ACT_PUSH_LEAVE, ACT_PUSH_REVERSE, ACT_POP, OP_ENTER, OP_REVERSE_ENTER,
+  CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED, EV_TRANSITION,
+} from "./layout";
+import { ctl, currentIdx, slotAddr, count, enterCore } from "./state";
+import { topKind, push, pop } from "./frames";
+import { record } from "./trace";
+import { S_OK, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME } from "./hresult";
+
+/** RULES[op * 3 + topKind]: the action of transition `op` on a task whose top frame is `topKind`. */
+export const RULES: usize = memory.data<i32>([
+  // top frame:    none              LeaveRuntime      ReverseEnterRuntime
+  /* Leave    */ ACT_INVALID,      ACT_INVALID,      ACT_PUSH_LEAVE,   // only managed code can leave the runtime
+  /* Enter    */ ACT_INVALID,      ACT_POP,          ACT_INVALID,      // returns from an outstanding LeaveRuntime
+  /* RevEnter */ ACT_PUSH_REVERSE, ACT_PUSH_REVERSE, ACT_PUSH_REVERSE, // legal with no frames: a task born unmanaged
+  /* RevLeave */ ACT_INVALID,      ACT_INVALID,      ACT_POP,          // returns from an outstanding ReverseEnterRuntime
+]);
+
+/** ENTERS_MANAGED: transitions that return the task to managed code, so wait while the runtime is suspended. */
+// @ts-ignore: decorator
+@inline function entersManaged(op: i32): bool {
+  return op == OP_ENTER || op == OP_REVERSE_ENTER;
+}
+
+/**
+ * A transition on the current task. Answers S_OK, HOST_E_INVALIDOPERATION, COR_E_STACKOVERFLOW,
+ * E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE, or MUST_WAIT_FOR_RESUME (not an HRESULT: see hresult.ts).
+ * Nothing changes unless the answer is S_OK.
+ */
+export function transition(op: i32, target: u32): i32 {
+  enterCore();
+  const c = ctl();
+  if (c & (CTL_NOT_STARTED | CTL_DISABLED)) return HOST_E_CLRNOTAVAILABLE;
+  const idx = currentIdx();
+  const slot = slotAddr(idx);
+  const act = load<i32>(RULES + (<usize>(op * 3 + topKind(slot)) << 2));
+  if (act == ACT_INVALID) return HOST_E_INVALIDOPERATION;
+  if ((c & CTL_SUSPENDED) && entersManaged(op)) return MUST_WAIT_FOR_RESUME;
+  if (act == ACT_POP) {
+    pop(slot);
+  } else {
+    const hr = push(slot, act, act == ACT_PUSH_LEAVE ? target : 0);
+    if (hr != S_OK) return hr;
+  }
+  count(slot, op); // the counters are in the order of the ops
+  record(EV_TRANSITION + op, idx, <i32>target);
+  return S_OK;
+}

@@ -1,0 +1,285 @@
+// The one door to the core: it alone holds the wasm exports and the views of the core's memory.
+// The four transitions' common case runs here over typed views (a call into wasm per transition
+// costs more than the transition); the rule each one follows is read from the core's RULES table,
+// and every other case, and every other operation, is decided by the core.
+
+import { E_FAIL, E_INVALIDARG } from "../hresult.js";
+import type { CoreInstance } from "./load.js";
+
+type Fn = (...args: number[]) => number;
+
+/** Not an HRESULT: a transition that must wait for the runtime to resume (assembly/hresult.ts). */
+export const MUST_WAIT_FOR_RESUME = 2;
+
+export const COUNTER_NAMES = [
+  "leaveRuntime",
+  "enterRuntime",
+  "reverseEnterRuntime",
+  "reverseLeaveRuntime",
+  "unmatchedReverseEnter",
+  "switchIn",
+  "switchOut",
+] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+export type Counters = Record<CounterName, number>;
+
+export interface Frame {
+  kind: "leave" | "reverseEnter";
+  /** The LeaveRuntime target; 0 for a reverse-enter frame. */
+  target: number;
+}
+
+/** A task as the core knows it: slot index, generation, and the slot's address in i32 units. */
+export interface TaskRef {
+  idx: number;
+  gen: number;
+  base: number;
+}
+
+export class CoreDoor {
+  private readonly x: Record<string, Fn>;
+  private readonly memory: WebAssembly.Memory;
+  private i32!: Int32Array;
+  private f64!: Float64Array;
+  /** i32 index of the current task's slot: where the fast path writes. */
+  private cur: number;
+
+  // The layout, read once from the core's exported globals.
+  private readonly g: Record<string, number> = {};
+  private readonly hdr: number;
+  private readonly rules: number;
+
+  constructor(core: CoreInstance) {
+    this.memory = core.memory;
+    this.x = {};
+    for (const [name, value] of Object.entries(core.exports)) {
+      if (typeof value === "function") this.x[name] = value as Fn;
+      else if (value instanceof WebAssembly.Global) this.g[name] = value.value as number;
+    }
+    this.refresh();
+    this.hdr = this.x.headerAddr() >> 2;
+    this.rules = this.g.RULES >> 2;
+    this.cur = 0;
+  }
+
+  /** The core's memory grew: the old views are detached. Every slow call checks and refreshes here. */
+  private refresh(): void {
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.f64 = new Float64Array(this.memory.buffer);
+  }
+
+  /** Layout constant by name (FRAME_SIZE, CTL_SUSPENDED, ...). */
+  constant(name: string): number {
+    const v = this.g[name];
+    if (v === undefined) throw new Error(`the core exports no constant ${name}`);
+    return v;
+  }
+
+  /**
+   * Calls into the core. A trap (or a failed assertion in the debug core) answers E_FAIL, once:
+   * the runtime is then disabled and the core answers HOST_E_CLRNOTAVAILABLE to everything.
+   */
+  private call(fn: Fn, a = 0, b = 0, c = 0, d = 0): number {
+    let r: number;
+    try {
+      r = fn(a, b, c, d);
+    } catch (err) {
+      this.fault(err);
+      return E_FAIL;
+    }
+    if (this.i32.length === 0) this.refresh();
+    return r;
+  }
+
+  private fault(err: unknown): void {
+    if (this.i32.length === 0) this.refresh();
+    this.lastFault = err;
+    // The core may have stopped half-way; only the control word is written, never read back.
+    const h = this.hdr + this.g.H_CTL;
+    this.i32[h] = (this.i32[h] | this.g.CTL_DISABLED) & ~this.g.CTL_TRAP_ARMED;
+  }
+
+  /** The error behind the last E_FAIL, for diagnostics. */
+  lastFault: unknown = undefined;
+
+  // --- the transitions: the hot path -------------------------------------------------------
+
+  /**
+   * LeaveRuntime (op 0), EnterRuntime (1), ReverseEnterRuntime (2), ReverseLeaveRuntime (3) on the
+   * current task. Answers an unsigned HRESULT or MUST_WAIT_FOR_RESUME. Neither throws nor allocates.
+   */
+  transition(op: number, target: number): number {
+    const i32 = this.i32;
+    const g = this.g;
+    const b = this.cur;
+    if (i32[this.hdr + g.H_CTL] === 0) {
+      const depth = i32[b + g.T_DEPTH];
+      const top = depth === 0 ? 0 : i32[(i32[b + g.T_FRAMES] >> 2) + ((depth - 1) << 1)];
+      const act = i32[this.rules + op * 3 + top];
+      if (act === g.ACT_POP) {
+        i32[b + g.T_DEPTH] = depth - 1;
+        this.bump(b, op);
+        return 0;
+      }
+      if (act !== g.ACT_INVALID && depth < i32[b + g.T_LIMIT]) {
+        const at = (i32[b + g.T_FRAMES] >> 2) + (depth << 1);
+        i32[at] = act; // a push action is the kind of the frame it pushes
+        i32[at + 1] = op === 0 ? target : 0;
+        i32[b + g.T_DEPTH] = depth + 1;
+        this.bump(b, op);
+        return 0;
+      }
+    }
+    return this.call(this.x.transition, op, target) >>> 0;
+  }
+
+  private bump(b: number, counter: number): void {
+    const f64 = this.f64;
+    f64[(b >> 1) + (this.g.T_COUNTERS >> 3) + counter]++;
+    f64[(this.hdr >> 1) + (this.g.H_TOTALS >> 3) + counter]++;
+  }
+
+  // --- tasks --------------------------------------------------------------------------------
+
+  /** CreateTask: a TaskRef, or an unsigned HRESULT. */
+  createTask(stackSize: number): TaskRef | number {
+    if (typeof stackSize !== "number") return E_INVALIDARG;
+    const r = this.call(this.x.createTask, stackSize);
+    if (r < 0) return r >>> 0;
+    if (r === E_FAIL) return E_FAIL;
+    return this.ref(r);
+  }
+
+  ref(idx: number): TaskRef {
+    return { idx, gen: this.x.generationOf(idx), base: this.x.slotAddress(idx) >> 2 };
+  }
+
+  private task(fn: Fn, t: TaskRef, arg = 0): number {
+    return this.call(fn, t.idx, t.gen, arg) >>> 0;
+  }
+
+  start(t: TaskRef): number { return this.task(this.x.start, t); }
+  /** Validates a handle: S_OK, E_INVALIDARG for a stale one, HOST_E_CLRNOTAVAILABLE. */
+  check(t: TaskRef): number { return this.task(this.x.check, t); }
+  reset(t: TaskRef, full: boolean): number { return this.task(this.x.reset, t, full ? 1 : 0); }
+  abort(t: TaskRef, rude: boolean): number { return this.task(this.x.abort, t, rude ? 1 : 0); }
+  abortDeliverable(t: TaskRef): boolean { return this.task(this.x.abortDeliverable, t) === 1; }
+  abortDelivered(t: TaskRef): void { this.task(this.x.abortDelivered, t); }
+  preventAsyncAbort(t: TaskRef, begin: boolean): number { return this.task(this.x.preventAsyncAbort, t, begin ? 1 : 0); }
+  locksHeldAdd(t: TaskRef, delta: number): number { return this.task(this.x.locksHeldAdd, t, delta); }
+  setPriority(t: TaskRef, priority: number): number {
+    return typeof priority === "number" ? this.task(this.x.setPriority, t, priority) : E_INVALIDARG;
+  }
+  yieldTask(t: TaskRef): number { return this.task(this.x.yieldTask, t); }
+  alert(t: TaskRef): number { return this.task(this.x.alert, t); }
+  /** Reads and clears a one-shot flag (FLAG_ALERTED, FLAG_YIELD_REQUESTED). */
+  takeFlag(t: TaskRef, flag: number): boolean { return this.task(this.x.takeFlag, t, flag) === 1; }
+  setTaskIdentifier(t: TaskRef, lo: number, hi: number): number {
+    return this.call(this.x.setTaskIdentifier, t.idx, t.gen, lo, hi) >>> 0;
+  }
+
+  /** SwitchIn / SwitchOut / ExitTask also move the fast path's notion of the current task. */
+  switchIn(t: TaskRef): number {
+    const hr = this.task(this.x.switchIn, t);
+    if (hr === 0) this.cur = t.base;
+    return hr;
+  }
+  switchOut(t: TaskRef): number {
+    const hr = this.task(this.x.switchOut, t);
+    if (hr === 0) this.cur = this.rootBase;
+    return hr;
+  }
+  exitTask(t: TaskRef): number {
+    const hr = this.task(this.x.exitTask, t);
+    if (hr === 0) this.cur = this.rootBase;
+    return hr;
+  }
+  private rootBase = 0;
+  setRoot(root: TaskRef): void {
+    this.rootBase = root.base;
+    this.cur = root.base;
+  }
+
+  /** The slot index of the task switched in (0: the root task). */
+  currentIdx(): number { return this.i32[this.hdr + this.g.H_CURRENT]; }
+
+  // --- the current task's regions -------------------------------------------------------------
+
+  delayAbort(begin: boolean): number { return this.call(this.x.delayAbort, begin ? 1 : 0) >>> 0; }
+  threadAffinity(begin: boolean): number { return this.call(this.x.threadAffinity, begin ? 1 : 0) >>> 0; }
+
+  // --- reading a task (no call into wasm) ------------------------------------------------------
+
+  field(t: TaskRef, name: string): number { return this.i32[t.base + this.g[name]]; }
+  isLive(t: TaskRef): boolean {
+    return this.i32[t.base + this.g.T_GEN] === t.gen && this.i32[t.base + this.g.T_STATE] !== this.g.STATE_FREE;
+  }
+  depth(t: TaskRef): number { return this.i32[t.base + this.g.T_DEPTH]; }
+  /** FRAME_NONE, FRAME_LEAVE or FRAME_REVERSE: the task's mode is its top frame's. */
+  topKind(t: TaskRef): number {
+    const depth = this.i32[t.base + this.g.T_DEPTH];
+    return depth === 0 ? 0 : this.i32[(this.i32[t.base + this.g.T_FRAMES] >> 2) + ((depth - 1) << 1)];
+  }
+  isManaged(t: TaskRef): boolean { return this.topKind(t) === this.g.FRAME_REVERSE; }
+  frames(t: TaskRef): Frame[] {
+    const out: Frame[] = [];
+    const depth = this.depth(t);
+    const at = this.i32[t.base + this.g.T_FRAMES] >> 2;
+    for (let i = 0; i < depth; i++) {
+      const kind = this.i32[at + i * 2] === this.g.FRAME_REVERSE ? "reverseEnter" : "leave";
+      out.push({ kind, target: this.i32[at + i * 2 + 1] >>> 0 });
+    }
+    return out;
+  }
+  counters(t: TaskRef): Counters { return this.readCounters((t.base >> 1) + (this.g.T_COUNTERS >> 3)); }
+  totals(): Counters { return this.readCounters((this.hdr >> 1) + (this.g.H_TOTALS >> 3)); }
+  private readCounters(at: number): Counters {
+    const c = {} as Counters;
+    for (let i = 0; i < COUNTER_NAMES.length; i++) c[COUNTER_NAMES[i]] = this.f64[at + i];
+    return c;
+  }
+  liveTasks(): number { return this.i32[this.hdr + this.g.H_LIVE]; }
+
+  // --- the runtime ------------------------------------------------------------------------------
+
+  startRuntime(): number { return this.call(this.x.startRuntime) >>> 0; }
+  /** RUNTIME_NOT_STARTED, RUNTIME_STARTED or RUNTIME_DISABLED. */
+  runtimeState(): number { return this.x.runtimeState(); }
+  isSuspended(): boolean { return (this.i32[this.hdr + this.g.H_CTL] & this.g.CTL_SUSPENDED) !== 0; }
+  suspend(on: boolean): number { return this.call(this.x.suspend, on ? 1 : 0) >>> 0; }
+  disable(): void { this.call(this.x.disable); }
+  armTrap(): void { this.call(this.x.armTrap); }
+  countManaged(): number { return this.call(this.x.countManaged); }
+  checkInvariants(): boolean { return this.call(this.x.checkInvariants) === 1; }
+  init(defaultStackSize: number, maxStackSize: number): number {
+    return this.call(this.x.init, defaultStackSize, maxStackSize) >>> 0;
+  }
+  /** Bytes of linear memory the core holds now. */
+  memoryBytes(): number { return this.memory.buffer.byteLength; }
+
+  // --- the trace ring -----------------------------------------------------------------------------
+
+  traceStart(capacity: number): number { return this.call(this.x.traceStart, capacity) >>> 0; }
+  traceStop(): void { this.call(this.x.traceStop); }
+  traceRecord(kind: number, t: TaskRef, arg: number): void { this.call(this.x.record, kind, t.idx, arg); }
+  /** The recorded events, oldest first. */
+  traceEvents(): { time: number; kind: number; idx: number; gen: number; arg: number }[] {
+    const h = this.hdr;
+    const base = this.i32[h + this.g.H_TRACE_BASE];
+    const capacity = this.i32[h + this.g.H_TRACE_CAPACITY];
+    const written = this.i32[h + this.g.H_TRACE_COUNT] >>> 0;
+    const n = Math.min(written, capacity);
+    const out = [];
+    for (let i = written - n; i < written; i++) {
+      const at = base + (i % capacity) * this.g.TRACE_EVENT_SIZE;
+      out.push({
+        time: this.f64[at >> 3],
+        kind: this.i32[(at >> 2) + 2],
+        idx: this.i32[(at >> 2) + 3],
+        gen: this.i32[(at >> 2) + 4],
+        arg: this.i32[(at >> 2) + 5] >>> 0,
+      });
+    }
+    return out;
+  }
+}

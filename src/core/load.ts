@@ -1,0 +1,42 @@
+// Compiles the inlined core once per process (per build flavour) and instantiates it per host.
+// The same path serves Node and browsers: the bytes are in the bundle, nothing is fetched.
+
+import { instantiate } from "@assemblyscript/loader";
+import { releaseCore, debugCore } from "./generated/core-wasm.js";
+
+export type CoreFlavour = "release" | "debug";
+
+const compiled = new Map<CoreFlavour, Promise<WebAssembly.Module>>();
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The compiled core, cached: compiling is the expensive part, instantiating is cheap. */
+export function compileCore(flavour: CoreFlavour): Promise<WebAssembly.Module> {
+  let module = compiled.get(flavour);
+  if (!module) {
+    module = WebAssembly.compile(decodeBase64(flavour === "debug" ? debugCore : releaseCore) as BufferSource);
+    compiled.set(flavour, module);
+  }
+  return module;
+}
+
+export interface CoreInstance {
+  exports: WebAssembly.Exports;
+  memory: WebAssembly.Memory;
+}
+
+/**
+ * A fresh instance with its own memory. `maxPages` bounds the memory (64 KiB pages), so a host can
+ * be given a budget: allocations beyond it answer E_OUTOFMEMORY.
+ */
+export async function instantiateCore(flavour: CoreFlavour, maxPages: number, now: () => number): Promise<CoreInstance> {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages });
+  // The loader supplies `abort` (it decodes the debug core's assertion messages).
+  const { instance } = await instantiate(await compileCore(flavour), { env: { memory, now } });
+  return { exports: instance.exports, memory };
+}
