@@ -3,7 +3,7 @@
 // costs more than the transition); the rule each one follows is read from the core's RULES table,
 // and every other case, and every other operation, is decided by the core.
 
-import { E_FAIL, E_INVALIDARG } from "../hresult.js";
+import { E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "../hresult.js";
 import type { CoreInstance } from "./load.js";
 
 type Fn = (...args: number[]) => number;
@@ -94,6 +94,7 @@ export class CoreDoor {
   private fault(err: unknown): void {
     if (this.i32.length === 0) this.refresh();
     this.lastFault = err;
+    this.onFault?.(err);
     // The core may have stopped half-way; only the control word is written, never read back.
     const h = this.hdr + this.g.H_CTL;
     this.i32[h] = (this.i32[h] | this.g.CTL_DISABLED) & ~this.g.CTL_TRAP_ARMED;
@@ -101,6 +102,8 @@ export class CoreDoor {
 
   /** The error behind the last E_FAIL, for diagnostics. */
   lastFault: unknown = undefined;
+  /** Told when a trap disabled the runtime. */
+  onFault: ((err: unknown) => void) | null = null;
 
   // --- the transitions: the hot path -------------------------------------------------------
 
@@ -245,6 +248,10 @@ export class CoreDoor {
   startRuntime(): number { return this.call(this.x.startRuntime) >>> 0; }
   /** RUNTIME_NOT_STARTED, RUNTIME_STARTED or RUNTIME_DISABLED. */
   runtimeState(): number { return this.x.runtimeState(); }
+  /** S_OK, or HOST_E_CLRNOTAVAILABLE when the runtime is not started or disabled. */
+  available(): number {
+    return this.x.runtimeState() === this.g.RUNTIME_STARTED ? 0 : HOST_E_CLRNOTAVAILABLE;
+  }
   isSuspended(): boolean { return (this.i32[this.hdr + this.g.H_CTL] & this.g.CTL_SUSPENDED) !== 0; }
   suspend(on: boolean): number { return this.call(this.x.suspend, on ? 1 : 0) >>> 0; }
   disable(): void { this.call(this.x.disable); }

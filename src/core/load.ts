@@ -37,6 +37,7 @@ export interface CoreInstance {
 export async function instantiateCore(flavour: CoreFlavour, maxPages: number, now: () => number): Promise<CoreInstance> {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages });
   // The loader supplies `abort` (it decodes the debug core's assertion messages).
-  const { instance } = await instantiate(await compileCore(flavour), { env: { memory, now } });
+  const imports = { env: { memory, now } } as Record<string, Record<string, unknown>>;
+  const { instance } = await instantiate(await compileCore(flavour), imports);
   return { exports: instance.exports, memory };
 }

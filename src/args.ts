@@ -1,0 +1,21 @@
+// Argument checks shared by the public calls: each answers with a boolean, and the caller answers
+// E_INVALIDARG (or throws an HResultError in the throwing APIs).
+
+import { INFINITE, WAIT_ALERTABLE, WAIT_MSGPUMP, WAIT_NOTINDEADLOCK } from "./hresult.js";
+
+const WAIT_OPTIONS = WAIT_MSGPUMP | WAIT_ALERTABLE | WAIT_NOTINDEADLOCK;
+
+/** An integer in 0 … 2^32−1 (a DWORD: a LeaveRuntime target, a locale id, a timeout). */
+export function isDword(v: unknown): v is number {
+  return typeof v === "number" && v >>> 0 === v;
+}
+
+/** A timeout in ms: a DWORD, INFINITE included. */
+export const isTimeout = isDword;
+
+/** A WAIT_OPTION: a combination of WAIT_MSGPUMP, WAIT_ALERTABLE and WAIT_NOTINDEADLOCK. */
+export function isWaitOption(v: unknown): v is number {
+  return typeof v === "number" && v >>> 0 === v && (v & ~WAIT_OPTIONS) === 0;
+}
+
+export { INFINITE };

@@ -1,0 +1,38 @@
+// The error an abort throws into a fiber, and what an error escaping a fiber carries.
+
+import type { Frame } from "./core/door.js";
+
+/** Where an error left a fiber: attached to the error as `error.fiber`. */
+export interface FiberInfo {
+  id: number;
+  name: string;
+  /** The stack at host.spawn, when the host records spawn sites (createHost({ spawnSites: true })). */
+  spawnSite: string | undefined;
+  /** The fiber's transition frames, innermost last, when the error first left its body. */
+  frames: Frame[];
+}
+
+/**
+ * Thrown into a fiber at its next safe point by `task.abort()` (`rude: false`: `finally` blocks run
+ * and open frames are closed), and the error of a fiber ended by `task.rudeAbort()` (`rude: true`).
+ */
+export class TaskAbortError extends Error {
+  readonly rude: boolean;
+  fiber?: FiberInfo;
+  constructor(name: string, rude: boolean) {
+    super(`fiber ${name} was ${rude ? "rudely " : ""}aborted`);
+    this.name = "TaskAbortError";
+    this.rude = rude;
+  }
+}
+
+export function isTaskAbortError(err: unknown): err is TaskAbortError {
+  return err instanceof TaskAbortError;
+}
+
+/** Attaches the fiber's description to an error object (not to primitives or frozen objects). */
+export function attachFiberInfo(err: unknown, info: FiberInfo): void {
+  if (typeof err === "object" && err !== null && Object.isExtensible(err) && !("fiber" in err)) {
+    Object.defineProperty(err, "fiber", { value: info, enumerable: false, configurable: true, writable: true });
+  }
+}

@@ -1,0 +1,325 @@
+// createHost: loads the core, makes the root task, and ties the task manager, the scheduler, the
+// sync objects and the trace recorder together. This is the library's front door.
+
+import { instantiateCore, type CoreFlavour } from "./core/load.js";
+import { CoreDoor, type Counters, type Frame } from "./core/door.js";
+import { Task, type FiberStart, type TaskState } from "./task.js";
+import { TaskManager } from "./task-manager.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { RealClock, VirtualClock, defaultDispatch, type Clock, type Dispatch } from "./scheduler/clock.js";
+import { FiberContext, type FiberEnv } from "./fiber-context.js";
+import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
+import { TraceRecorder } from "./trace.js";
+import { E_INVALIDARG, HResultError, INFINITE, S_OK, check } from "./hresult.js";
+import { isDword } from "./args.js";
+
+/** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
+export const DEFAULT_STACK_SIZE = 16 * 1024;
+/** The default of createHost({ maxStackSize }): 131,072 frames. */
+export const DEFAULT_MAX_STACK_SIZE = 1024 * 1024;
+const WASM_PAGE = 64 * 1024;
+const MAX_WASM_PAGES = 65536;
+
+export interface HostOptions {
+  /** 'release' (default) or 'debug' (assertions on). */
+  core?: CoreFlavour;
+  /** 'real' (default: performance.now), 'virtual' (jumps to the next timer when all fibers wait), or a clock. */
+  clock?: "real" | "virtual" | { now(): number };
+  /** How run() returns to the event loop between slices (default: setImmediate, else MessageChannel). */
+  dispatch?: Dispatch;
+  /** Fiber steps per slice of run() (default 1024). */
+  budget?: number;
+  /** ms an enter into managed code waits for a suspended runtime (default INFINITE). */
+  enterTimeoutMs?: number;
+  /** The largest stack size CreateTask accepts, in bytes (default 1 MiB). */
+  maxStackSize?: number;
+  /** The most linear memory the core may use, in bytes (default and at most 4 GiB). */
+  maxMemoryBytes?: number;
+  /** Record each fiber's spawn site (a stack trace) for its errors: costs about a microsecond a spawn. */
+  spawnSites?: boolean;
+  /** IHostTaskManager::CallNeedsHostHook: asked once per target (default: every target needs the hook). */
+  callNeedsHostHook?: (target: number) => boolean;
+  /** Start the runtime at once (default true); otherwise calls answer HOST_E_CLRNOTAVAILABLE until host.startRuntime(). */
+  startRuntime?: boolean;
+}
+
+export interface SpawnOptions<P = unknown> {
+  name?: string;
+  /** A THREAD_PRIORITY value. */
+  priority?: number;
+  /** Bytes of transition stack (CreateTask's stack size; 0: the default). */
+  stackSize?: number;
+  /** Aborting the signal aborts the fiber. */
+  signal?: AbortSignal;
+  /** The second argument of the body. */
+  param?: P;
+}
+
+export interface FiberDump {
+  id: number;
+  name: string;
+  state: TaskState;
+  mode: "managed" | "unmanaged";
+  depth: number;
+  frames: Frame[];
+  counters: Counters;
+  waitingOn: string | null;
+}
+
+export type RuntimeState = "notStarted" | "started" | "disabled";
+
+function fail(message: string): never {
+  throw new HResultError(E_INVALIDARG, message);
+}
+
+function makeClock(clock: HostOptions["clock"]): Clock {
+  if (clock === undefined || clock === "real") return new RealClock();
+  if (clock === "virtual") return new VirtualClock();
+  if (typeof clock === "object" && clock !== null && typeof clock.now === "function") {
+    return { now: () => clock.now(), virtual: false };
+  }
+  return fail(`createHost: clock must be 'real', 'virtual' or an object with now(), not ${String(clock)}`);
+}
+
+/** Creates a host with its own core instance. The core is compiled once per process and cached. */
+export async function createHost(options: HostOptions = {}): Promise<Host> {
+  if (typeof options !== "object" || options === null) fail("createHost takes an options object");
+  const flavour = options.core ?? "release";
+  if (flavour !== "release" && flavour !== "debug") fail(`createHost: core must be 'release' or 'debug', not ${String(flavour)}`);
+  const maxStackSize = options.maxStackSize ?? DEFAULT_MAX_STACK_SIZE;
+  if (!isDword(maxStackSize) || maxStackSize > 0x7fffffff) fail(`createHost: maxStackSize must be a byte count, not ${String(maxStackSize)}`);
+  const maxMemory = options.maxMemoryBytes ?? MAX_WASM_PAGES * WASM_PAGE;
+  if (typeof maxMemory !== "number" || !(maxMemory >= WASM_PAGE)) fail(`createHost: maxMemoryBytes must be at least ${WASM_PAGE}`);
+  const budget = options.budget ?? 1024;
+  if (!Number.isInteger(budget) || budget < 1) fail(`createHost: budget must be a positive integer, not ${String(budget)}`);
+  const enterTimeoutMs = options.enterTimeoutMs ?? INFINITE;
+  if (!isDword(enterTimeoutMs)) fail(`createHost: enterTimeoutMs must be an integer in 0 … 2^32−1 (INFINITE), not ${String(enterTimeoutMs)}`);
+  if (options.callNeedsHostHook !== undefined && typeof options.callNeedsHostHook !== "function") fail("createHost: callNeedsHostHook must be a function");
+  const clock = makeClock(options.clock);
+  const maxPages = Math.min(MAX_WASM_PAGES, Math.floor(maxMemory / WASM_PAGE));
+  const door = new CoreDoor(await instantiateCore(flavour, maxPages, () => clock.now()));
+  check(door.init(Math.min(DEFAULT_STACK_SIZE, maxStackSize), maxStackSize), "the core could not be initialised");
+  if (options.startRuntime !== false) door.startRuntime();
+  return new Host(door, clock, { ...options, budget, enterTimeoutMs });
+}
+
+export class Host {
+  readonly taskManager: TaskManager;
+  /** The main JS context, as a task (a thread the host converted to a fiber). */
+  readonly rootTask: Task;
+  readonly trace: TraceRecorder;
+  /** @internal */ readonly door: CoreDoor;
+  /** @internal */ readonly sched: Scheduler;
+  private readonly tasks: (Task | undefined)[] = [];
+  private nextId = 1;
+  private readonly spawnSites: boolean;
+  private readonly hook: (target: number) => boolean;
+  private readonly hookAnswers = new Map<number, boolean>();
+  private readonly fiberEnv: FiberEnv;
+  private readonly syncEnv: SyncEnv;
+  /** Why the runtime was disabled, when it was. */
+  disabledReason: unknown = undefined;
+
+  /** @internal use createHost() */
+  constructor(door: CoreDoor, clock: Clock, options: HostOptions & { budget: number; enterTimeoutMs: number }) {
+    this.door = door;
+    this.spawnSites = options.spawnSites === true;
+    this.hook = options.callNeedsHostHook ?? (() => true);
+    this.trace = new TraceRecorder(door, () => this.liveTasks());
+    this.sched = new Scheduler(door, {
+      clock,
+      dispatch: options.dispatch ?? defaultDispatch(),
+      budget: options.budget,
+      enterTimeoutMs: options.enterTimeoutMs,
+      makeContext: (t) => (t.ctx = new FiberContext(this.fiberEnv, t)),
+      forget: (t) => {
+        if (this.tasks[t.idx] === t) this.tasks[t.idx] = undefined;
+      },
+      trace: this.trace,
+    });
+    door.onFault = (err) => {
+      this.disabledReason = err;
+      this.sched.runtimeDisabled();
+    };
+    this.rootTask = new Task(this, door.ref(0), 0, "root", null, undefined);
+    this.rootTask.state = "running";
+    this.tasks[0] = this.rootTask;
+    door.setRoot(this.rootTask);
+    this.fiberEnv = {
+      sched: this.sched,
+      door,
+      needsHostHook: (target) => this.needsHostHook(target),
+      isOwnTask: (t): t is Task => t instanceof Task && t.host === this,
+      isSyncObject: (o): o is SyncObject => o instanceof SyncObject && (o as unknown as { env: SyncEnv }).env === this.syncEnv,
+    };
+    this.syncEnv = { sched: this.sched, door, rootTask: this.rootTask };
+    this.taskManager = new TaskManager({
+      door,
+      sched: this.sched,
+      currentTask: () => this.tasks[door.currentIdx()] ?? this.rootTask,
+      newTask: (stackSize, start, param) => this.newTask(stackSize, start, param),
+      needsHostHook: (target) => this.needsHostHook(target),
+      available: () => door.available(),
+    });
+  }
+
+  private newTask(stackSize: number, start: FiberStart, param: unknown): Task | number {
+    const ref = this.door.createTask(stackSize);
+    if (typeof ref === "number") return ref;
+    const id = this.nextId++;
+    const t = new Task(this, ref, id, `fiber-${id}`, start, param);
+    this.tasks[ref.idx] = t;
+    return t;
+  }
+
+  private needsHostHook(target: number): boolean {
+    let answer = this.hookAnswers.get(target);
+    if (answer === undefined) {
+      answer = this.hook(target) !== false;
+      this.hookAnswers.set(target, answer);
+    }
+    return answer;
+  }
+
+  private *liveTasks(): Iterable<Task> {
+    for (const t of this.tasks) if (t) yield t;
+  }
+
+  /**
+   * Creates and starts a fiber (CreateTask + Start). `body` is a generator function called as
+   * `body(f, param)`. Throws HResultError on bad options or when the core is out of memory.
+   */
+  spawn<R, P = undefined>(body: FiberStart<P, R>, options: SpawnOptions<P> = {}): Task {
+    if (typeof body !== "function") fail(`spawn takes a generator function, not ${typeof body}`);
+    if (typeof options !== "object" || options === null) fail("spawn: options must be an object");
+    const { name, priority, stackSize = 0, signal, param } = options;
+    if (name !== undefined && typeof name !== "string") fail("spawn: name must be a string");
+    if (signal !== undefined && !(signal instanceof AbortSignal)) fail("spawn: signal must be an AbortSignal");
+    const t = this.newTask(stackSize, body, param);
+    if (typeof t === "number") throw new HResultError(t, `spawn: CreateTask failed (stack size ${String(stackSize)})`);
+    if (name !== undefined) t.name = name;
+    if (this.spawnSites) t.spawnSite = new Error().stack?.split("\n").slice(2).join("\n");
+    if (priority !== undefined) {
+      const hr = this.sched.setPriority(t, priority);
+      if (hr !== S_OK) {
+        this.door.switchIn(t);
+        this.door.exitTask(t); // give the slot back: the fiber never existed
+        this.tasks[t.idx] = undefined;
+        throw new HResultError(hr, `spawn: priority must be a THREAD_PRIORITY value, not ${String(priority)}`);
+      }
+    }
+    this.trace.named(t);
+    check(t.start(), `spawn: could not start fiber ${t.name}`);
+    if (signal) {
+      if (signal.aborted) t.abort();
+      else signal.addEventListener("abort", () => t.done || t.abort(), { once: true });
+    }
+    return t;
+  }
+
+  /** Settles when no fiber can make progress any more (some may stay blocked: see dump()). */
+  run(): Promise<void> {
+    return this.sched.run();
+  }
+
+  /** Runs synchronously until idle, advancing a virtual clock; never waits for real time or promises. */
+  runUntilIdle(): void {
+    this.sched.runUntilIdle();
+  }
+
+  /** The runtime's stop-the-world: S_OK, or S_FALSE when it already is suspended. */
+  suspendRuntime(): number {
+    return this.sched.suspendRuntime();
+  }
+
+  resumeRuntime(): number {
+    return this.sched.resumeRuntime();
+  }
+
+  /** Starts a runtime made with createHost({ startRuntime: false }). */
+  startRuntime(): number {
+    return this.door.startRuntime();
+  }
+
+  /** Disables the runtime for good: every later call answers HOST_E_CLRNOTAVAILABLE. */
+  disable(reason?: unknown): void {
+    this.disabledReason = reason;
+    this.door.disable();
+    this.sched.runtimeDisabled();
+  }
+
+  /** Test hook: the next call into the core traps (it answers E_FAIL; the runtime is then disabled). */
+  injectCoreFault(): void {
+    this.door.armTrap();
+  }
+
+  get runtimeState(): RuntimeState {
+    return (["notStarted", "started", "disabled"] as const)[this.door.runtimeState()];
+  }
+
+  /** The totals of every task's counters, ended tasks included. */
+  counters(): Counters {
+    return this.door.totals();
+  }
+
+  /** Live tasks in managed mode, counted by the core in one pass. */
+  countManaged(): number {
+    return this.door.countManaged();
+  }
+
+  /** Checks the core's invariants (the debug core asserts them): true when they hold. */
+  checkInvariants(): boolean {
+    return this.door.checkInvariants();
+  }
+
+  /** Bytes of linear memory the core holds. */
+  get coreMemoryBytes(): number {
+    return this.door.memoryBytes();
+  }
+
+  /** Live fibers (and the root task): the fibers that are not done. */
+  get liveTaskCount(): number {
+    return this.door.liveTasks();
+  }
+
+  now(): number {
+    return this.sched.clock.now();
+  }
+
+  createCrst(): Crst {
+    return new Crst(this.syncEnv);
+  }
+
+  createAutoEvent(): AutoEvent {
+    return new AutoEvent(this.syncEnv);
+  }
+
+  createManualEvent(initialState = false): ManualEvent {
+    if (typeof initialState !== "boolean") fail("createManualEvent takes a boolean initial state");
+    return new ManualEvent(this.syncEnv, initialState);
+  }
+
+  createSemaphore(initial: number, maximum: number): Semaphore {
+    if (!Number.isInteger(maximum) || maximum < 1 || maximum > 0x7fffffff) fail(`createSemaphore: maximum must be a positive integer, not ${String(maximum)}`);
+    if (!Number.isInteger(initial) || initial < 0 || initial > maximum) fail(`createSemaphore: initial must be an integer in 0 … ${maximum}, not ${String(initial)}`);
+    return new Semaphore(this.syncEnv, initial, maximum);
+  }
+
+  /** Every live task: id, name, state, mode, depth, frames, counters and what it waits on. */
+  dump(): FiberDump[] {
+    const out: FiberDump[] = [];
+    for (const t of this.liveTasks()) {
+      out.push({
+        id: t.id,
+        name: t.name,
+        state: t.state,
+        mode: t.mode,
+        depth: t.depth,
+        frames: t.frames(),
+        counters: t.counters(),
+        waitingOn: t.waitOn ? t.waitOn.describe() : t.state === "waiting" ? "the runtime to resume (held in managed mode)" : null,
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,59 @@
+// An operation is what a fiber delegates to with `yield*`: an iterator that finishes at once when
+// it can (a transition, a wait that is already satisfied) and hands the scheduler a command when
+// it cannot. Because `yield*` passes the operation's result object straight through, the
+// scheduler receives the operation itself and reads its command; nothing is allocated for it.
+
+import type { Task } from "../task.js";
+
+export const enum Cmd {
+  /** Put the fiber at the back of its ready queue. */
+  Yield = 1,
+  /** The fiber waits: the operation has registered the wait. */
+  Park,
+  /** Run `op.body` as the innermost iterator of the fiber's explicit stack. */
+  Push,
+  /** End the fiber now, without running its handlers (rude abort, ExitTask). */
+  End,
+}
+
+export abstract class Op<R = number> implements IterableIterator<R> {
+  cmd: Cmd = Cmd.Yield;
+  /** With Cmd.Push: the body to run. */
+  body: Iterator<unknown> | null = null;
+  protected readonly t: Task;
+  private readonly pending: IteratorResult<never, R>;
+
+  constructor(t: Task) {
+    this.t = t;
+    this.pending = { value: this as never, done: false };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  abstract next(v?: unknown): IteratorResult<R, R>;
+
+  /** An error thrown into the fiber while the operation waits (an abort, a rejected promise). */
+  throw(err: unknown): IteratorResult<R, R> {
+    throw err;
+  }
+
+  return(value?: unknown): IteratorResult<R, R> {
+    return { value: value as R, done: true };
+  }
+
+  protected command(cmd: Cmd): IteratorResult<R, R> {
+    this.cmd = cmd;
+    return this.pending as IteratorResult<R, R>;
+  }
+
+  protected result(value: R): IteratorResult<R, R> {
+    return { value, done: true };
+  }
+}
+
+/** Is `v` an iterator (a generator object, or anything with next)? */
+export function isIterator(v: unknown): v is Iterator<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as Iterator<unknown>).next === "function";
+}

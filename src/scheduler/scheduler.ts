@@ -1,0 +1,546 @@
+// The cooperative scheduler: ready queues by priority, a timer heap, waits, abort delivery and the
+// runtime's suspension. It drives each fiber's explicit stack of iterators, so a resume costs the
+// same at any nesting depth, and switches fibers in and out through the core.
+
+import { Outcome, type Task, type TaskState } from "../task.js";
+import {
+  E_INVALIDARG, HOST_E_ABANDONED, HOST_E_DEADLOCK, HOST_E_INTERRUPTED, HOST_E_TIMEOUT, HResultError,
+  INFINITE, S_OK, WAIT_ALERTABLE, WAIT_NOTINDEADLOCK, HOST_E_INVALIDOPERATION,
+} from "../hresult.js";
+import { isTimeout, isWaitOption } from "../args.js";
+import { TaskAbortError, attachFiberInfo } from "../errors.js";
+import type { CoreDoor } from "../core/door.js";
+import { TaskQueue } from "./queue.js";
+import { TimerHeap } from "./timers.js";
+import type { Clock, Dispatch } from "./clock.js";
+import { VirtualClock } from "./clock.js";
+import { Cmd, Op, isIterator } from "./op.js";
+import { BLOCK, type Waitable } from "./waitable.js";
+import type { FiberContext } from "../fiber-context.js";
+
+/** THREAD_PRIORITY values, lowest first: a task's ready-queue level is its index here. */
+const PRIORITIES = [-15, -2, -1, 0, 1, 2, 15];
+
+/** What a safe point found (see checkpoint). */
+export const enum SafePoint {
+  None,
+  Abort,
+  Yield,
+  End,
+}
+
+export interface SchedulerOptions {
+  clock: Clock;
+  dispatch: Dispatch;
+  /** Steps per slice before run() returns to the event loop. */
+  budget: number;
+  /** ms an enter into managed code waits for a suspended runtime; INFINITE: no limit. */
+  enterTimeoutMs: number;
+  /** Hooks called by the scheduler into the host (one way: the scheduler never imports the host). */
+  makeContext: (t: Task) => FiberContext;
+  forget: (t: Task) => void;
+  trace: { on: boolean; wait(t: Task): void; wake(t: Task): void };
+}
+
+export class Scheduler {
+  private readonly door: CoreDoor;
+  readonly clock: Clock;
+  private readonly opts: SchedulerOptions;
+  private readonly ready: TaskQueue<Task>[] = PRIORITIES.map(() => new TaskQueue<Task>());
+  private readyMask = 0;
+  private readonly timers = new TimerHeap<Task>();
+  /** Fibers held in managed mode while the runtime is suspended. */
+  private readonly heldForGC = new TaskQueue<Task>();
+  /** Fibers waiting to enter managed code until the runtime resumes. */
+  readonly resumeWait: Waitable;
+  private readonly resumeWaiters = new TaskQueue<Task>();
+  /** The fiber being driven, or null when the root task runs. */
+  running: Task | null = null;
+  private pendingAwaits = 0;
+  private live = 0;
+
+  // run(): one promise per run, settled when no fiber can make progress.
+  private runPromise: Promise<void> | null = null;
+  private settleRun: (() => void) | null = null;
+  private pumpQueued = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private draining = false;
+
+  constructor(door: CoreDoor, opts: SchedulerOptions) {
+    this.door = door;
+    this.clock = opts.clock;
+    this.opts = opts;
+    const scheduler = this;
+    this.resumeWait = {
+      tryAcquire: () => (door.isSuspended() ? BLOCK : S_OK),
+      enqueue: (t) => scheduler.resumeWaiters.push(t),
+      remove: (t) => scheduler.resumeWaiters.remove(t),
+      waitsFor: () => null,
+      describe: () => "the runtime to resume",
+    };
+  }
+
+  // --- ready queues ------------------------------------------------------------------------------
+
+  private enqueue(t: Task): void {
+    t.state = "ready";
+    this.ready[t.level].push(t);
+    this.readyMask |= 1 << t.level;
+  }
+
+  private dequeue(): Task | null {
+    while (this.readyMask !== 0) {
+      const level = 31 - Math.clz32(this.readyMask);
+      const q = this.ready[level];
+      const t = q.shift();
+      if (q.size === 0) this.readyMask &= ~(1 << level);
+      if (t) return t;
+    }
+    return null;
+  }
+
+  get readyCount(): number {
+    let n = 0;
+    for (const q of this.ready) n += q.size;
+    return n;
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------------
+
+  startTask(t: Task): number {
+    const hr = this.door.start(t);
+    if (hr !== S_OK) return hr;
+    this.live++;
+    this.enqueue(t);
+    this.kick();
+    return S_OK;
+  }
+
+  setPriority(t: Task, priority: number): number {
+    const hr = this.door.setPriority(t, priority);
+    if (hr !== S_OK) return hr;
+    const level = PRIORITIES.indexOf(priority);
+    if (level !== t.level) {
+      const queued = t.state === "ready" && t.queue === this.ready[t.level];
+      if (queued) this.ready[t.level].remove(t);
+      t.level = level;
+      if (queued) this.enqueue(t);
+    }
+    return S_OK;
+  }
+
+  /** Runs one ready fiber until it yields, waits or ends. */
+  private step(t: Task): void {
+    if (!t.rude && this.door.isSuspended() && this.door.isManaged(t)) {
+      // A fiber switched out in managed mode is not resumed while the collector runs.
+      t.state = "waiting";
+      this.heldForGC.push(t);
+      return;
+    }
+    this.door.switchIn(t);
+    this.running = t;
+    t.state = "running";
+    if (t.attention || !t.iter) this.beforeResume(t);
+    if (t.state === "running") this.drive(t);
+    this.running = null;
+    if ((t.state as TaskState) !== "done") this.door.switchOut(t);
+  }
+
+  /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
+  private beforeResume(t: Task): void {
+    const sp = t.attention ? this.checkpoint(t) : SafePoint.None;
+    if (sp === SafePoint.End) return this.end(t);
+    if (t.iter) {
+      // A resumed fiber gets its abort at its next operation, so no wake result is lost.
+      if (sp === SafePoint.Abort) t.attention = true;
+      return;
+    }
+    const start = t.start_!;
+    t.start_ = null;
+    if (sp === SafePoint.Abort) {
+      // Aborted before it ever ran: the body does not run.
+      return this.finish(t, Outcome.Threw, this.takeAbort(t));
+    }
+    let first: unknown;
+    try {
+      first = start(this.opts.makeContext(t), t.param);
+    } catch (err) {
+      return this.finish(t, Outcome.Threw, err);
+    }
+    t.param = undefined;
+    if (isIterator(first)) t.iter = first;
+    else this.finish(t, Outcome.Returned, first);
+  }
+
+  /** Resumes the fiber's innermost iterator and follows its commands until it yields, waits or ends. */
+  private drive(t: Task): void {
+    for (;;) {
+      const it = t.iter!;
+      let r: IteratorResult<unknown>;
+      try {
+        const v = t.resumeValue;
+        t.resumeValue = undefined;
+        if (t.resumeThrow) {
+          t.resumeThrow = false;
+          if (typeof it.throw !== "function") throw v;
+          r = it.throw(v);
+        } else {
+          r = it.next(v);
+        }
+      } catch (err) {
+        if (!t.errorFrames) t.errorFrames = this.door.frames(t);
+        if (t.stack !== null && t.stack.length > 0) {
+          t.iter = t.stack.pop()!;
+          t.resumeThrow = true;
+          t.resumeValue = err;
+          continue;
+        }
+        return this.finish(t, Outcome.Threw, err);
+      }
+      if (r.done) {
+        if (t.stack !== null && t.stack.length > 0) {
+          t.iter = t.stack.pop()!;
+          t.resumeValue = r.value;
+          continue;
+        }
+        return this.finish(t, Outcome.Returned, r.value);
+      }
+      const op = r.value;
+      if (!(op instanceof Op)) {
+        t.resumeThrow = true;
+        t.resumeValue = new HResultError(
+          E_INVALIDARG,
+          `fiber ${t.name} yielded ${typeof op}: a fiber yields only through yield* on an operation of its context`,
+        );
+        continue;
+      }
+      switch (op.cmd) {
+        case Cmd.Yield:
+          this.enqueue(t);
+          return;
+        case Cmd.Park:
+          return;
+        case Cmd.Push:
+          (t.stack ??= []).push(it);
+          t.iter = op.body!;
+          op.body = null;
+          continue;
+        case Cmd.End:
+          return this.end(t);
+      }
+    }
+  }
+
+  /**
+   * At a safe point (a yield, a wait, a transition): a pending rude abort or exit ends the fiber;
+   * a deliverable abort is thrown (the caller throws takeAbort); a yield request is honoured.
+   */
+  checkpoint(t: Task): SafePoint {
+    t.attention = false;
+    if (t.rude || !this.door.isLive(t)) return SafePoint.End;
+    if (t.abortPending) {
+      if (this.door.abortDeliverable(t)) return SafePoint.Abort;
+      t.attention = true; // held back by a delay region: look again at the next safe point
+    }
+    return this.door.takeFlag(t, this.door.constant("FLAG_YIELD_REQUESTED")) ? SafePoint.Yield : SafePoint.None;
+  }
+
+  /** The abort to throw into the fiber: delivered once. */
+  takeAbort(t: Task): TaskAbortError {
+    t.abortPending = false;
+    this.door.abortDelivered(t);
+    const err = new TaskAbortError(t.name, false);
+    t.unwinding = err;
+    return err;
+  }
+
+  /** Ends a fiber without running its handlers (rude abort, ExitTask). */
+  private end(t: Task): void {
+    if (t.rude) {
+      const err = new TaskAbortError(t.name, true);
+      this.finish(t, Outcome.Threw, err);
+    } else {
+      this.finish(t, Outcome.Returned, undefined);
+    }
+  }
+
+  private finish(t: Task, outcome: Outcome, value: unknown): void {
+    this.cancelWait(t);
+    if (this.door.isLive(t)) {
+      if (this.door.currentIdx() !== t.idx) this.door.switchIn(t);
+      this.door.exitTask(t); // clears its frames, counts open reverse enters, frees the slot
+    }
+    t.finalCounters = this.door.counters(t); // the freed slot still holds them until it is reused
+    if (outcome === Outcome.Threw) {
+      attachFiberInfo(value, {
+        id: t.id,
+        name: t.name,
+        spawnSite: t.spawnSite,
+        frames: t.errorFrames ?? [],
+      });
+    }
+    if (t.held) for (const crst of t.held) (crst as { abandon(): void }).abandon();
+    t.held = null;
+    t.state = "done";
+    t.outcome = outcome;
+    t.value = value;
+    t.iter = t.stack = null;
+    t.ctx = null;
+    t.start_ = null;
+    this.live--;
+    if (t.joiners) {
+      for (let j = t.joiners.shift(); j; j = t.joiners.shift()) this.wake(j, S_OK);
+    }
+    t.settleResult?.(t);
+    t.settleResult = null;
+    this.opts.forget(t);
+  }
+
+  // --- waits ---------------------------------------------------------------------------------------
+
+  /**
+   * Starts a wait of the running fiber `t` on `w`: an HRESULT when it is decided at once, or BLOCK
+   * when the fiber now waits (the operation then parks it).
+   */
+  block(t: Task, w: Waitable, ms: number, option: number, timeoutResult = HOST_E_TIMEOUT): number {
+    if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;
+    const alertable = (option & WAIT_ALERTABLE) !== 0;
+    if (alertable && this.door.takeFlag(t, this.door.constant("FLAG_ALERTED"))) return HOST_E_INTERRUPTED;
+    const now = w.tryAcquire(t);
+    if (now !== BLOCK) return now;
+    if (ms === 0) return timeoutResult;
+    if ((option & WAIT_NOTINDEADLOCK) === 0 && this.waitsOnItself(t, w)) return HOST_E_DEADLOCK;
+    w.enqueue(t);
+    t.waitOn = w;
+    t.waitAlertable = alertable;
+    t.waitTimeoutResult = timeoutResult;
+    t.state = "waiting";
+    if (ms !== INFINITE) this.timers.add(t, this.clock.now() + ms);
+    if (this.opts.trace.on) this.opts.trace.wait(t);
+    return BLOCK;
+  }
+
+  /** Would `t` waiting on `w` close a cycle of waits (Crst owners, joined tasks)? */
+  private waitsOnItself(t: Task, w: Waitable): boolean {
+    let x = w.waitsFor();
+    for (let hops = 0; x !== null && hops <= this.live; hops++) {
+      if (x === t) return true;
+      x = x.waitOn ? x.waitOn.waitsFor() : null;
+    }
+    return false;
+  }
+
+  /** Ends `t`'s wait: it resumes with `value` (an HRESULT, or a promise's value), or has it thrown. */
+  wake(t: Task, value: unknown, isThrow = false): void {
+    this.cancelWait(t);
+    t.resumeValue = value;
+    t.resumeThrow = isThrow;
+    if (this.opts.trace.on) this.opts.trace.wake(t);
+    this.enqueue(t);
+    this.kick();
+  }
+
+  private cancelWait(t: Task): void {
+    if (t.waitOn) {
+      t.waitOn.remove(t);
+      t.waitOn = null;
+    }
+    if (t.queue) t.queue.remove(t);
+    if (t.timerSeq) this.timers.cancel(t);
+  }
+
+  /** The running fiber waits until the runtime resumes (an enter into managed code). */
+  waitForResume(t: Task, unlimited: boolean): number {
+    const ms = unlimited ? INFINITE : this.opts.enterTimeoutMs;
+    return this.block(t, this.resumeWait, ms, WAIT_NOTINDEADLOCK);
+  }
+
+  /** An f.await began (pending) or ended. The virtual clock does not jump while one is pending. */
+  awaiting(delta: number): void {
+    this.pendingAwaits += delta;
+  }
+
+  // --- IHostTask / ICLRTask operations that involve scheduling ------------------------------------
+
+  alert(t: Task): number {
+    const hr = this.door.check(t);
+    if (hr !== S_OK) return hr;
+    if (t.state === "waiting" && t.waitAlertable) {
+      this.wake(t, HOST_E_INTERRUPTED);
+      return S_OK;
+    }
+    return this.door.alert(t);
+  }
+
+  abort(t: Task, rude: boolean): number {
+    const hr = this.door.abort(t, rude);
+    if (hr !== S_OK) return hr;
+    t.abortPending = true;
+    t.attention = true;
+    if (rude) t.rude = true;
+    if (t.state === "waiting") {
+      if (rude) this.wake(t, undefined);
+      else this.deliverToWaiter(t);
+    }
+    this.kick();
+    return S_OK;
+  }
+
+  /** An abort held back by a region is delivered to a waiting fiber once the region closes. */
+  endAbortRegion(t: Task, close: () => number): number {
+    const hr = close();
+    if (hr === S_OK && t.abortPending && t.state === "waiting") this.deliverToWaiter(t);
+    return hr;
+  }
+
+  private deliverToWaiter(t: Task): void {
+    if (t.waitOn === null || !this.door.abortDeliverable(t)) return; // held for the collector: later
+    this.wake(t, this.takeAbort(t), true);
+  }
+
+  yieldTask(t: Task): number {
+    const hr = this.door.yieldTask(t);
+    if (hr === S_OK) t.attention = true;
+    return hr;
+  }
+
+  /** ExitTask: on the running fiber, it ends at its next safe point; on the root task, invalid. */
+  exitTask(t: Task): number {
+    const hr = this.door.exitTask(t);
+    if (hr === S_OK) t.attention = true;
+    return hr;
+  }
+
+  /** ICLRTask::SwitchIn/SwitchOut by hand: for tasks the scheduler does not drive. */
+  manualSwitch(t: Task, on: boolean): number {
+    if (t.state !== "created" && !t.done) return HOST_E_INVALIDOPERATION;
+    return on ? this.door.switchIn(t) : this.door.switchOut(t);
+  }
+
+  // --- the runtime's suspension --------------------------------------------------------------------
+
+  suspendRuntime(): number {
+    return this.door.suspend(true);
+  }
+
+  resumeRuntime(): number {
+    const hr = this.door.suspend(false);
+    if (hr === S_OK) this.releaseSuspended(S_OK);
+    return hr;
+  }
+
+  /** The runtime was disabled: fibers waiting to enter it are abandoned. */
+  runtimeDisabled(): void {
+    this.releaseSuspended(HOST_E_ABANDONED);
+  }
+
+  private releaseSuspended(hr: number): void {
+    for (let t = this.resumeWaiters.shift(); t; t = this.resumeWaiters.shift()) this.wake(t, hr);
+    for (let t = this.heldForGC.shift(); t; t = this.heldForGC.shift()) this.enqueue(t);
+    this.kick();
+  }
+
+  // --- running ------------------------------------------------------------------------------------
+
+  /** Runs up to `budget` steps; true when fibers are still ready. */
+  private slice(budget: number): boolean {
+    for (let n = 0; n < budget; n++) {
+      const t = this.dequeue();
+      if (!t) return false;
+      this.step(t);
+    }
+    return this.readyMask !== 0;
+  }
+
+  /** Wakes every fiber whose timer is due; true when one was. */
+  private fireTimers(): boolean {
+    const now = this.clock.now();
+    let any = false;
+    for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) {
+      this.wake(t, t.waitTimeoutResult);
+      any = true;
+    }
+    return any;
+  }
+
+  /** With a virtual clock and nothing else to do: jump to the next timer. */
+  private jumpClock(): boolean {
+    if (!this.clock.virtual || this.pendingAwaits > 0) return false;
+    const next = this.timers.next();
+    if (next === Infinity) return false;
+    (this.clock as VirtualClock).advanceTo(next);
+    return this.fireTimers();
+  }
+
+  /** Runs until no fiber can make progress without real time passing or a promise settling. */
+  runUntilIdle(): void {
+    this.assertNotInFiber("runUntilIdle");
+    this.draining = true;
+    try {
+      for (;;) {
+        while (this.slice(Infinity));
+        if (this.fireTimers()) continue;
+        if (!this.jumpClock()) break;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  run(): Promise<void> {
+    this.assertNotInFiber("run");
+    if (!this.runPromise) {
+      this.runPromise = new Promise((resolve) => (this.settleRun = resolve));
+      this.schedulePump();
+    }
+    return this.runPromise;
+  }
+
+  private assertNotInFiber(what: string): void {
+    if (this.running !== null || this.draining) {
+      throw new HResultError(HOST_E_INVALIDOPERATION, `${what}() was called from inside a fiber or a run; call it from the root task`);
+    }
+  }
+
+  /** Something became ready while run() waits for a timer or a promise: run again soon. */
+  private kick(): void {
+    if (this.runPromise && this.running === null && !this.draining) this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.pumpQueued = true;
+    this.opts.dispatch(() => this.pump());
+  }
+
+  private pump(): void {
+    this.pumpQueued = false;
+    this.draining = true;
+    let more: boolean;
+    try {
+      more = this.slice(this.opts.budget);
+      if (!more) more = this.fireTimers() || this.jumpClock();
+    } finally {
+      this.draining = false;
+    }
+    if (more) return this.schedulePump();
+    const next = this.timers.next();
+    if (next !== Infinity && !this.clock.virtual) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.schedulePump();
+      }, Math.max(0, next - this.clock.now()));
+      return;
+    }
+    if (this.pendingAwaits > 0) return; // the promise's settlement kicks us
+    // Nothing can make progress: settle (fibers still blocked stay in host.dump()).
+    const settle = this.settleRun!;
+    this.runPromise = null;
+    this.settleRun = null;
+    settle();
+  }
+}

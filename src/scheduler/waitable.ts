@@ -1,0 +1,22 @@
+// What a fiber can wait on: a sync object, a task (join), a timer, a promise, the runtime's resume.
+
+import type { Task } from "../task.js";
+
+export interface Waitable {
+  /**
+   * Tries to satisfy the wait at once: an HRESULT (S_OK, HOST_E_ABANDONED, …), or BLOCK when the
+   * task must wait. Called by the scheduler after the common checks (abort, alert, arguments).
+   */
+  tryAcquire(t: Task): number;
+  /** Queues a task that must wait (the scheduler sets its timer and state). */
+  enqueue(t: Task): void;
+  /** Takes a waiting task out (timeout, alert, abort); does nothing when it is not queued. */
+  remove(t: Task): void;
+  /** The task this wait waits for, for deadlock detection (a Crst's owner, a joined task). */
+  waitsFor(): Task | null;
+  /** For dumps: what the task waits on. */
+  describe(): string;
+}
+
+/** Not an HRESULT: tryAcquire's "the task must wait". */
+export const BLOCK = -1;

@@ -1,0 +1,259 @@
+// The host's synchronisation objects, modelled on IHostSyncManager: IHostCrst (a recursive
+// critical section), IHostAutoEvent, IHostManualEvent and IHostSemaphore. Waits are operations
+// (use them with `yield*` in a fiber); set, reset, release, leave and tryEnter are synchronous.
+
+import type { Task } from "./task.js";
+import type { Scheduler } from "./scheduler/scheduler.js";
+import type { CoreDoor } from "./core/door.js";
+import type { Op } from "./scheduler/op.js";
+import { TaskQueue } from "./scheduler/queue.js";
+import { BLOCK, type Waitable } from "./scheduler/waitable.js";
+import { DoneOp } from "./fiber-context.js";
+import {
+  E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, HOST_E_NOT_OWNER, INFINITE, S_FALSE, S_OK,
+} from "./hresult.js";
+import { isWaitOption } from "./args.js";
+import { setOut, isOut, type Out } from "./out.js";
+
+export interface SyncEnv {
+  sched: Scheduler;
+  door: CoreDoor;
+  rootTask: Task;
+}
+
+abstract class SyncObject implements Waitable {
+  abstract readonly kind: "crst" | "autoEvent" | "manualEvent" | "semaphore";
+  protected readonly waiters = new TaskQueue<Task>();
+  protected closed = false;
+
+  constructor(protected readonly env: SyncEnv) {}
+
+  abstract tryAcquire(t: Task): number;
+
+  enqueue(t: Task): void {
+    this.waiters.push(t);
+  }
+  remove(t: Task): void {
+    this.waiters.remove(t);
+  }
+  waitsFor(): Task | null {
+    return null;
+  }
+  describe(): string {
+    return this.kind;
+  }
+
+  /** Fibers waiting now, oldest first. */
+  waiting(): Task[] {
+    return this.waiters.toArray();
+  }
+
+  /** Closes the object: fibers waiting on it get HOST_E_ABANDONED, and so do later waits. */
+  close(): number {
+    if (this.closed) return S_FALSE;
+    this.closed = true;
+    this.wakeAll(HOST_E_ABANDONED);
+    return S_OK;
+  }
+
+  protected wakeAll(hr: number): void {
+    for (let t = this.waiters.shift(); t; t = this.waiters.shift()) this.env.sched.wake(t, hr);
+  }
+
+  /** A wait by the running fiber; outside a fiber it answers HOST_E_INVALIDOPERATION (it would block). */
+  protected waitOp(ms: number, option: number): Op<number> {
+    const t = this.env.sched.running;
+    if (t === null || t.ctx === null) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
+    return t.ctx.waitOn(this, ms, option);
+  }
+
+  /** The task that calls: the running fiber, or the root task. */
+  protected caller(): Task {
+    return this.env.sched.running ?? this.env.rootTask;
+  }
+}
+
+/** IHostCrst: recursive (leave it as often as it was entered); abandoned when its owner ends. */
+export class Crst extends SyncObject {
+  readonly kind = "crst";
+  private owner: Task | null = null;
+  private recursion = 0;
+
+  tryAcquire(t: Task): number {
+    if (this.closed) return HOST_E_ABANDONED;
+    if (this.owner === null) {
+      this.take(t);
+      return S_OK;
+    }
+    if (this.owner === t) {
+      this.recursion++;
+      return S_OK;
+    }
+    return BLOCK;
+  }
+
+  waitsFor(): Task | null {
+    return this.owner;
+  }
+
+  describe(): string {
+    return this.owner ? `crst owned by task ${this.owner.id} (${this.owner.name})` : "crst";
+  }
+
+  /** IHostCrst::Enter(option): waits without a time limit; HOST_E_DEADLOCK when it closes a cycle. */
+  enter(option = 0): Op<number> {
+    return this.waitOp(INFINITE, option);
+  }
+
+  /** IHostCrst::TryEnter(option, out): out.value tells whether the caller now owns it. */
+  tryEnter(option: number, out: Out<boolean>): number {
+    if (!isWaitOption(option)) return E_INVALIDARG;
+    if (!isOut(out)) return setOut(out, false);
+    const hr = this.tryAcquire(this.caller());
+    if (hr === BLOCK) return setOut(out, false);
+    return setOut(out, hr === S_OK, hr);
+  }
+
+  /** IHostCrst::Leave: HOST_E_NOT_OWNER unless the caller owns it. */
+  leave(): number {
+    if (this.owner !== this.caller()) return HOST_E_NOT_OWNER;
+    if (--this.recursion > 0) return S_OK;
+    this.release();
+    const next = this.waiters.shift();
+    if (next) {
+      this.take(next);
+      this.env.sched.wake(next, S_OK);
+    }
+    return S_OK;
+  }
+
+  /** Who owns it now (null: nobody). */
+  getOwner(): Task | null {
+    return this.owner;
+  }
+
+  /** @internal its owner ended while owning it */
+  abandon(): void {
+    this.owner = null;
+    this.recursion = 0;
+    this.wakeAll(HOST_E_ABANDONED);
+  }
+
+  close(): number {
+    if (this.owner) this.release();
+    return super.close();
+  }
+
+  private take(t: Task): void {
+    this.owner = t;
+    this.recursion = 1;
+    (t.held ??= new Set()).add(this);
+    this.env.door.locksHeldAdd(t, 1);
+  }
+
+  private release(): void {
+    const t = this.owner!;
+    t.held?.delete(this);
+    this.env.door.locksHeldAdd(t, -1);
+    this.owner = null;
+    this.recursion = 0;
+  }
+}
+
+/** IHostAutoEvent: Set wakes one waiter, or stays signalled until one wait consumes it. */
+export class AutoEvent extends SyncObject {
+  readonly kind = "autoEvent";
+  private signalled = false;
+
+  tryAcquire(): number {
+    if (this.closed) return HOST_E_ABANDONED;
+    if (!this.signalled) return BLOCK;
+    this.signalled = false;
+    return S_OK;
+  }
+
+  wait(ms: number = INFINITE, option = 0): Op<number> {
+    return this.waitOp(ms, option);
+  }
+
+  set(): number {
+    if (this.closed) return HOST_E_INVALIDOPERATION;
+    const t = this.waiters.shift();
+    if (t) this.env.sched.wake(t, S_OK);
+    else this.signalled = true;
+    return S_OK;
+  }
+}
+
+/** IHostManualEvent: Set wakes every waiter and stays signalled until Reset. */
+export class ManualEvent extends SyncObject {
+  readonly kind = "manualEvent";
+
+  constructor(env: SyncEnv, private signalled: boolean) {
+    super(env);
+  }
+
+  tryAcquire(): number {
+    if (this.closed) return HOST_E_ABANDONED;
+    return this.signalled ? S_OK : BLOCK;
+  }
+
+  wait(ms: number = INFINITE, option = 0): Op<number> {
+    return this.waitOp(ms, option);
+  }
+
+  set(): number {
+    if (this.closed) return HOST_E_INVALIDOPERATION;
+    this.signalled = true;
+    this.wakeAll(S_OK);
+    return S_OK;
+  }
+
+  reset(): number {
+    if (this.closed) return HOST_E_INVALIDOPERATION;
+    this.signalled = false;
+    return S_OK;
+  }
+}
+
+/** IHostSemaphore: Wait takes one unit, ReleaseSemaphore(n) gives n back (never above the maximum). */
+export class Semaphore extends SyncObject {
+  readonly kind = "semaphore";
+
+  constructor(env: SyncEnv, private count: number, readonly maximum: number) {
+    super(env);
+  }
+
+  tryAcquire(): number {
+    if (this.closed) return HOST_E_ABANDONED;
+    if (this.count === 0) return BLOCK;
+    this.count--;
+    return S_OK;
+  }
+
+  wait(ms: number = INFINITE, option = 0): Op<number> {
+    return this.waitOp(ms, option);
+  }
+
+  /** ReleaseSemaphore(n, out): out.value is the count before. E_INVALIDARG past the maximum; nothing changes. */
+  release(n = 1, out?: Out<number>): number {
+    if (this.closed) return HOST_E_INVALIDOPERATION;
+    if (!Number.isInteger(n) || n < 1 || this.count + n > this.maximum) return E_INVALIDARG;
+    if (out !== undefined && !isOut(out)) return setOut(out, 0);
+    const before = this.count;
+    this.count += n;
+    for (let t = this.count > 0 ? this.waiters.shift() : null; t; t = this.count > 0 ? this.waiters.shift() : null) {
+      this.count--;
+      this.env.sched.wake(t, S_OK);
+    }
+    if (out) out.value = before;
+    return S_OK;
+  }
+
+  get currentCount(): number {
+    return this.count;
+  }
+}
+
+export type SyncObjectType = Crst | AutoEvent | ManualEvent | Semaphore;
+export { SyncObject };

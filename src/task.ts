@@ -1,0 +1,246 @@
+// A task: the IHostTask surface (implemented by the host) and the ICLRTask / ICLRTask2 surface
+// (implemented by the runtime, here the core) on one object, plus what a scheduler user wants to
+// see (mode, depth, counters, result). Calls forward to the scheduler or the core's door.
+
+import type { Counters, Frame, TaskRef } from "./core/door.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, S_OK } from "./hresult.js";
+import { isTimeout, isWaitOption } from "./args.js";
+import { setOut, type Out } from "./out.js";
+import type { Queued, TaskQueue } from "./scheduler/queue.js";
+import type { Host } from "./host.js";
+import type { FiberContext } from "./fiber-context.js";
+import type { Waitable } from "./scheduler/waitable.js";
+
+export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
+
+export const enum Outcome {
+  Pending,
+  Returned,
+  Threw,
+}
+
+/** The fiber body: a generator function (or a plain function) called as `start(f, param)`. */
+export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterator<unknown, R, any> | R;
+
+export class Task implements TaskRef, Queued {
+  /** A number unique within the host, never reused (a slot's index is). */
+  readonly id: number;
+  name: string;
+
+  // The core's handle.
+  /** @internal */ readonly idx: number;
+  /** @internal */ readonly gen: number;
+  /** @internal */ readonly base: number;
+  /** @internal */ readonly host: Host;
+
+  // Scheduling state, owned by the scheduler.
+  /** @internal */ state: TaskState = "created";
+  /** @internal */ start_: FiberStart | null;
+  /** @internal */ param: unknown;
+  /** @internal */ ctx: FiberContext | null = null;
+  /** @internal the iterator that runs now: the body, or the innermost scope's body */
+  iter: Iterator<unknown> | null = null;
+  /** @internal the iterators below `iter` (f.managed / f.unmanaged bodies): an explicit stack */
+  stack: Iterator<unknown>[] | null = null;
+  /** @internal */ resumeValue: unknown = undefined;
+  /** @internal */ resumeThrow = false;
+  /** @internal set when the scheduler must look at this task at its next safe point */
+  attention = false;
+  /** @internal a rude abort is pending: end without running handlers */
+  rude = false;
+  /** @internal the ready-queue level (from the priority) */
+  level = 3;
+  /** @internal */ waitOn: Waitable | null = null;
+  /** @internal */ waitAlertable = false;
+  /** @internal */ timerSeq = 0;
+  /** @internal what the wait answers when its timer fires (HOST_E_TIMEOUT; S_OK for a sleep) */
+  waitTimeoutResult = 0;
+  /** @internal an abort was requested and not yet delivered */
+  abortPending = false;
+  /** @internal fibers joining this one */
+  joiners: TaskQueue<Task> | null = null;
+  /** @internal */ qNext: Queued | null = null;
+  /** @internal */ qPrev: Queued | null = null;
+  /** @internal */ queue: TaskQueue<any> | null = null;
+  /** @internal Crsts this task owns */
+  held: Set<object> | null = null;
+  /** @internal the abort being unwound, when one is */
+  unwinding: unknown = undefined;
+  /** @internal */ spawnSite: string | undefined = undefined;
+  /** @internal frames when an error first left the innermost body */
+  errorFrames: Frame[] | null = null;
+
+  /** @internal */ outcome = Outcome.Pending;
+  /** @internal */ value: unknown = undefined;
+  private resultPromise: Promise<unknown> | null = null;
+  /** @internal */ settleResult: ((t: Task) => void) | null = null;
+
+  /** @internal */
+  constructor(host: Host, ref: TaskRef, id: number, name: string, start: FiberStart | null, param: unknown) {
+    this.host = host;
+    this.idx = ref.idx;
+    this.gen = ref.gen;
+    this.base = ref.base;
+    this.id = id;
+    this.name = name;
+    this.start_ = start;
+    this.param = param;
+  }
+
+  // --- what a user sees --------------------------------------------------------------------------
+
+  /** 'created', 'ready', 'running', 'waiting' or 'done'. */
+  getState(): TaskState {
+    return this.state;
+  }
+
+  /** True once the task has ended, however it ended. */
+  get done(): boolean {
+    return this.state === "done";
+  }
+
+  /** The mode of the top frame: a reverse-enter frame is managed; a leave frame or none, unmanaged. */
+  get mode(): "managed" | "unmanaged" {
+    return this.live() && this.host.door.isManaged(this) ? "managed" : "unmanaged";
+  }
+
+  /** Open transition frames (0 once the task has ended). */
+  get depth(): number {
+    return this.live() ? this.host.door.depth(this) : 0;
+  }
+
+  /** The open frames, outermost first. */
+  frames(): Frame[] {
+    return this.live() ? this.host.door.frames(this) : [];
+  }
+
+  /** A snapshot of this task's counters (the last values it had, once it has ended). */
+  counters(): Counters {
+    return this.live() || !this.finalCounters ? this.host.door.counters(this) : { ...this.finalCounters };
+  }
+  /** @internal kept when the task ends, since its slot is then reused */
+  finalCounters: Counters | null = null;
+
+  /**
+   * Settles with the fiber's return value, or rejects with its error (a TaskAbortError when it was
+   * aborted and did not catch the abort). Never reported as an unhandled rejection.
+   */
+  get result(): Promise<unknown> {
+    if (!this.resultPromise) {
+      this.resultPromise =
+        this.outcome === Outcome.Returned
+          ? Promise.resolve(this.value)
+          : this.outcome === Outcome.Threw
+            ? Promise.reject(this.value)
+            : new Promise((resolve, reject) => {
+                this.settleResult = (t) => (t.outcome === Outcome.Returned ? resolve(t.value) : reject(t.value));
+              });
+      this.resultPromise.catch(() => {});
+    }
+    return this.resultPromise;
+  }
+
+  /** @internal */
+  live(): boolean {
+    return this.host.door.isLive(this);
+  }
+
+  // --- IHostTask --------------------------------------------------------------------------------
+
+  /** Makes a created (suspended) task runnable. */
+  start(): number {
+    return this.host.sched.startTask(this);
+  }
+
+  /** Wakes the task from an alertable wait (HOST_E_INTERRUPTED), or is remembered for its next one. */
+  alert(): number {
+    return this.host.sched.alert(this);
+  }
+
+  /**
+   * IHostTask::Join from synchronous code: S_OK when the task has ended, HOST_E_TIMEOUT for ms = 0,
+   * HOST_E_INVALIDOPERATION otherwise (the JS thread cannot block: use `yield* f.join(task, ms)` in
+   * a fiber, or `await task.result`).
+   */
+  join(ms: number, option = 0): number {
+    if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;
+    if (this.done) return S_OK;
+    return ms === 0 ? HOST_E_TIMEOUT : HOST_E_INVALIDOPERATION;
+  }
+
+  /** THREAD_PRIORITY_* values only: higher runs first, FIFO within a level. */
+  setPriority(priority: number): number {
+    return this.host.sched.setPriority(this, priority);
+  }
+
+  getPriority(out: Out<number>): number {
+    const hr = this.host.door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this.host.door.field(this, "T_PRIORITY"));
+  }
+
+  // --- ICLRTask / ICLRTask2 ----------------------------------------------------------------------
+
+  switchIn(): number {
+    return this.host.sched.manualSwitch(this, true);
+  }
+
+  switchOut(): number {
+    return this.host.sched.manualSwitch(this, false);
+  }
+
+  /** On the current task only: ends it (a fiber ends at its next yield, without running handlers). */
+  exitTask(): number {
+    return this.host.sched.exitTask(this);
+  }
+
+  /** Returns a created, not started task to its first state; its frames are cleared. */
+  reset(full = true): number {
+    return this.host.door.reset(this, full);
+  }
+
+  /** Throws a TaskAbortError into the fiber at its next safe point (delay regions hold it back). */
+  abort(): number {
+    return this.host.sched.abort(this, false);
+  }
+
+  /** Ends the fiber without running its handlers. */
+  rudeAbort(): number {
+    return this.host.sched.abort(this, true);
+  }
+
+  /** TRUE exactly when the task is in managed mode: switched out there, it delays the collector. */
+  needsPriorityScheduling(out: Out<boolean>): number {
+    const hr = this.host.door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this.host.door.isManaged(this));
+  }
+
+  /** Asks another task to yield at its next safe point or transition. */
+  yieldTask(): number {
+    return this.host.sched.yieldTask(this);
+  }
+
+  /** How many Crsts the task holds. */
+  locksHeld(out: Out<number>): number {
+    const hr = this.host.door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this.host.door.field(this, "T_LOCKS"));
+  }
+
+  /** A 64-bit identifier: a non-negative safe integer or a bigint below 2^64. */
+  setTaskIdentifier(id: number | bigint): number {
+    let big: bigint;
+    if (typeof id === "bigint") big = id;
+    else if (typeof id === "number" && Number.isSafeInteger(id)) big = BigInt(id);
+    else return E_INVALIDARG;
+    if (big < 0n || big >= 1n << 64n) return E_INVALIDARG;
+    return this.host.door.setTaskIdentifier(this, Number(big & 0xffffffffn) | 0, Number(big >> 32n) | 0);
+  }
+
+  beginPreventAsyncAbort(): number {
+    return this.host.door.preventAsyncAbort(this, true);
+  }
+
+  /** Closing the last prevent-async-abort count lets a held-back abort through at the next safe point. */
+  endPreventAsyncAbort(): number {
+    return this.host.sched.endAbortRegion(this, () => this.host.door.preventAsyncAbort(this, false));
+  }
+}
