@@ -27,6 +27,8 @@ const chromiumArgs = [
 const TEST_TIMEOUT = 60_000
 
 export default defineConfig({
+  // Pre-bundle the loader up front: a mid-run re-optimisation reloads the browser page.
+  optimizeDeps: { include: ['@assemblyscript/loader'] },
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: TEST_TIMEOUT,

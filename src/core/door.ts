@@ -36,30 +36,70 @@ export interface TaskRef {
   base: number;
 }
 
+/** The core's exported functions. */
+interface CoreExports {
+  [name: string]: Fn;
+}
+
 export class CoreDoor {
-  private readonly x: Record<string, Fn>;
+  private readonly x: CoreExports;
   private readonly memory: WebAssembly.Memory;
   private i32!: Int32Array;
   private f64!: Float64Array;
   /** i32 index of the current task's slot: where the fast path writes. */
-  private cur: number;
+  private cur = 0;
 
-  // The layout, read once from the core's exported globals.
+  // The layout, read once from the core's exported globals (by name: see constant()).
   private readonly g: Record<string, number> = {};
   private readonly hdr: number;
+  // The fields the hot paths use, copied into fixed-shape properties: a lookup in `g` (a
+  // dictionary of ~100 names) costs more than the transition itself.
+  private readonly ctlAt: number;
   private readonly rules: number;
+  private readonly tDepth: number;
+  private readonly tFrames: number;
+  private readonly tLimit: number;
+  private readonly tGen: number;
+  private readonly tState: number;
+  private readonly tCounters: number; // in f64 units
+  private readonly totals64: number; // in f64 units
+  private readonly actPop: number;
+  private readonly actInvalid: number;
+  private readonly frameReverse: number;
+  private readonly stateFree: number;
+  private readonly ctlSuspended: number;
+  private readonly fnTransition: Fn;
+  private readonly fnSwitchIn: Fn;
+  private readonly fnSwitchOut: Fn;
 
   constructor(core: CoreInstance) {
     this.memory = core.memory;
-    this.x = {};
+    const x: CoreExports = {};
     for (const [name, value] of Object.entries(core.exports)) {
-      if (typeof value === "function") this.x[name] = value as Fn;
+      if (typeof value === "function") x[name] = value as Fn;
       else if (value instanceof WebAssembly.Global) this.g[name] = value.value as number;
     }
+    this.x = x;
     this.refresh();
-    this.hdr = this.x.headerAddr() >> 2;
-    this.rules = this.g.RULES >> 2;
-    this.cur = 0;
+    const g = this.g;
+    this.hdr = x.headerAddr() >> 2;
+    this.ctlAt = this.hdr + g.H_CTL;
+    this.rules = g.RULES >> 2;
+    this.tDepth = g.T_DEPTH;
+    this.tFrames = g.T_FRAMES;
+    this.tLimit = g.T_LIMIT;
+    this.tGen = g.T_GEN;
+    this.tState = g.T_STATE;
+    this.tCounters = g.T_COUNTERS >> 3;
+    this.totals64 = (this.hdr >> 1) + (g.H_TOTALS >> 3);
+    this.actPop = g.ACT_POP;
+    this.actInvalid = g.ACT_INVALID;
+    this.frameReverse = g.FRAME_REVERSE;
+    this.stateFree = g.STATE_FREE;
+    this.ctlSuspended = g.CTL_SUSPENDED;
+    this.fnTransition = x.transition;
+    this.fnSwitchIn = x.switchIn;
+    this.fnSwitchOut = x.switchOut;
   }
 
   /** The core's memory grew: the old views are detached. Every slow call checks and refreshes here. */
@@ -94,10 +134,9 @@ export class CoreDoor {
   private fault(err: unknown): void {
     if (this.i32.length === 0) this.refresh();
     this.lastFault = err;
-    this.onFault?.(err);
     // The core may have stopped half-way; only the control word is written, never read back.
-    const h = this.hdr + this.g.H_CTL;
-    this.i32[h] = (this.i32[h] | this.g.CTL_DISABLED) & ~this.g.CTL_TRAP_ARMED;
+    this.i32[this.ctlAt] = (this.i32[this.ctlAt] | this.g.CTL_DISABLED) & ~this.g.CTL_TRAP_ARMED;
+    this.onFault?.(err);
   }
 
   /** The error behind the last E_FAIL, for diagnostics. */
@@ -110,36 +149,39 @@ export class CoreDoor {
   /**
    * LeaveRuntime (op 0), EnterRuntime (1), ReverseEnterRuntime (2), ReverseLeaveRuntime (3) on the
    * current task. Answers an unsigned HRESULT or MUST_WAIT_FOR_RESUME. Neither throws nor allocates.
+   * The fast path covers what the core's RULES table allows when the control word is clear (the
+   * runtime started, not suspended, not tracing) and the frame fits the buffer; all else goes to
+   * the core, which decides.
    */
   transition(op: number, target: number): number {
     const i32 = this.i32;
-    const g = this.g;
     const b = this.cur;
-    if (i32[this.hdr + g.H_CTL] === 0) {
-      const depth = i32[b + g.T_DEPTH];
-      const top = depth === 0 ? 0 : i32[(i32[b + g.T_FRAMES] >> 2) + ((depth - 1) << 1)];
+    if (i32[this.ctlAt] === 0) {
+      const depth = i32[b + this.tDepth];
+      const frames = i32[b + this.tFrames] >> 2;
+      const top = depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)];
       const act = i32[this.rules + op * 3 + top];
-      if (act === g.ACT_POP) {
-        i32[b + g.T_DEPTH] = depth - 1;
+      if (act === this.actPop) {
+        i32[b + this.tDepth] = depth - 1;
         this.bump(b, op);
         return 0;
       }
-      if (act !== g.ACT_INVALID && depth < i32[b + g.T_LIMIT]) {
-        const at = (i32[b + g.T_FRAMES] >> 2) + (depth << 1);
+      if (act !== this.actInvalid && depth < i32[b + this.tLimit]) {
+        const at = frames + (depth << 1);
         i32[at] = act; // a push action is the kind of the frame it pushes
         i32[at + 1] = op === 0 ? target : 0;
-        i32[b + g.T_DEPTH] = depth + 1;
+        i32[b + this.tDepth] = depth + 1;
         this.bump(b, op);
         return 0;
       }
     }
-    return this.call(this.x.transition, op, target) >>> 0;
+    return this.call(this.fnTransition, op, target) >>> 0;
   }
 
   private bump(b: number, counter: number): void {
     const f64 = this.f64;
-    f64[(b >> 1) + (this.g.T_COUNTERS >> 3) + counter]++;
-    f64[(this.hdr >> 1) + (this.g.H_TOTALS >> 3) + counter]++;
+    f64[(b >> 1) + this.tCounters + counter]++;
+    f64[this.totals64 + counter]++;
   }
 
   // --- tasks --------------------------------------------------------------------------------
@@ -183,12 +225,12 @@ export class CoreDoor {
 
   /** SwitchIn / SwitchOut / ExitTask also move the fast path's notion of the current task. */
   switchIn(t: TaskRef): number {
-    const hr = this.task(this.x.switchIn, t);
+    const hr = this.call(this.fnSwitchIn, t.idx, t.gen) >>> 0;
     if (hr === 0) this.cur = t.base;
     return hr;
   }
   switchOut(t: TaskRef): number {
-    const hr = this.task(this.x.switchOut, t);
+    const hr = this.call(this.fnSwitchOut, t.idx, t.gen) >>> 0;
     if (hr === 0) this.cur = this.rootBase;
     return hr;
   }
@@ -215,15 +257,15 @@ export class CoreDoor {
 
   field(t: TaskRef, name: string): number { return this.i32[t.base + this.g[name]]; }
   isLive(t: TaskRef): boolean {
-    return this.i32[t.base + this.g.T_GEN] === t.gen && this.i32[t.base + this.g.T_STATE] !== this.g.STATE_FREE;
+    return this.i32[t.base + this.tGen] === t.gen && this.i32[t.base + this.tState] !== this.stateFree;
   }
-  depth(t: TaskRef): number { return this.i32[t.base + this.g.T_DEPTH]; }
+  depth(t: TaskRef): number { return this.i32[t.base + this.tDepth]; }
   /** FRAME_NONE, FRAME_LEAVE or FRAME_REVERSE: the task's mode is its top frame's. */
   topKind(t: TaskRef): number {
-    const depth = this.i32[t.base + this.g.T_DEPTH];
-    return depth === 0 ? 0 : this.i32[(this.i32[t.base + this.g.T_FRAMES] >> 2) + ((depth - 1) << 1)];
+    const depth = this.i32[t.base + this.tDepth];
+    return depth === 0 ? 0 : this.i32[(this.i32[t.base + this.tFrames] >> 2) + ((depth - 1) << 1)];
   }
-  isManaged(t: TaskRef): boolean { return this.topKind(t) === this.g.FRAME_REVERSE; }
+  isManaged(t: TaskRef): boolean { return this.topKind(t) === this.frameReverse; }
   frames(t: TaskRef): Frame[] {
     const out: Frame[] = [];
     const depth = this.depth(t);
@@ -252,7 +294,7 @@ export class CoreDoor {
   available(): number {
     return this.x.runtimeState() === this.g.RUNTIME_STARTED ? 0 : HOST_E_CLRNOTAVAILABLE;
   }
-  isSuspended(): boolean { return (this.i32[this.hdr + this.g.H_CTL] & this.g.CTL_SUSPENDED) !== 0; }
+  isSuspended(): boolean { return (this.i32[this.ctlAt] & this.ctlSuspended) !== 0; }
   suspend(on: boolean): number { return this.call(this.x.suspend, on ? 1 : 0) >>> 0; }
   disable(): void { this.call(this.x.disable); }
   armTrap(): void { this.call(this.x.armTrap); }
