@@ -25,7 +25,7 @@ export function coverFixedAreas(): bool {
 
 /** Bump-allocates `bytes` (8-aligned). Returns 0 when memory cannot grow. */
 export function allocate(bytes: usize): usize {
-  const start = heapTop;
+  const start = (heapTop + 7) & ~7; // f64 counters need 8-byte alignment
   const end = (start + bytes + 7) & ~7;
   const have = (<usize>memory.size()) << 16;
   if (end > have) {

@@ -7,9 +7,9 @@ export { transition } from "./transitions";
 export {
   init, createTask, generationOf, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
   abortDelivered, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
-  takeFlag, alert, setTaskIdentifier, check,
+  takeFlag, alert, setTaskIdentifier, check, exchange,
 } from "./tasks";
-export { startRuntime, runtimeState, suspend, disable, armTrap, countManaged, checkInvariants } from "./runtime";
+export { startRuntime, runtimeState, suspend, disable, armTrap, countManaged, checkInvariants, sumTotals } from "./runtime";
 export { traceStart, traceStop, record } from "./trace";
 import { HEADER, slotAddr } from "./state";
 

@@ -59,8 +59,8 @@ export const FLAG_ABORT_REQUESTED: i32 = 8;
 export const FLAG_RUDE_ABORT: i32 = 16;
 export const FLAG_SELF_ABORT: i32 = 32; // the task asked for its own abort: delay regions do not hold it
 
-// The header: i32 fields by index, then the totals (byte offset H_TOTALS) and the counters of
-// tasks that have ended (H_RETIRED), so live + retired == totals at all times.
+// The header: i32 fields by index, then the totals as sumTotals() last computed them (byte offset
+// H_TOTALS) and the summed counters of tasks that have ended (H_RETIRED).
 export const H_CTL: i32 = 0; // CTL_* bits; 0 means "the common case": transitions may take the fast path
 export const H_CURRENT: i32 = 1; // slot index of the switched-in task (0: the root task)
 export const H_LIVE: i32 = 2;

@@ -4,7 +4,8 @@
 import {
   H_CTL, H_SLOTS, H_LIVE, H_TOTALS, H_RETIRED, CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED,
   CTL_TRAP_ARMED, RUNTIME_NOT_STARTED, RUNTIME_STARTED, RUNTIME_DISABLED, T_STATE, T_DEPTH,
-  T_COUNTERS, T_RESERVE, STATE_FREE, FRAME_REVERSE, COUNTER_COUNT,
+  T_COUNTERS, T_RESERVE, T_CAPACITY, T_FRAMES, STATE_FREE, FRAME_REVERSE, FRAME_SIZE, COUNTER_COUNT,
+  C_LEAVE, C_ENTER, C_REVERSE_ENTER, C_REVERSE_LEAVE, C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
 import { HEADER, hdr, setHdr, ctl, slotAddr, field, enterCore } from "./state";
 import { topKind } from "./frames";
@@ -58,28 +59,46 @@ export function countManaged(): i32 {
   return n;
 }
 
-/**
- * Checks the core's invariants, with assertions in the debug build: per-task counters plus the
- * retired sums equal the totals, depths are within reservations, the live count is right.
- * Returns 1 when they hold (the release build checks and answers without asserting).
- */
-export function checkInvariants(): i32 {
+/** Computes the totals into the header (H_TOTALS): the ended tasks' sums plus every live task's counters. */
+export function sumTotals(): void {
   const slots = hdr(H_SLOTS);
-  let live = 0;
-  let ok = true;
   for (let c = 0; c < COUNTER_COUNT; c++) {
     let sum = load<f64>(HEADER + H_RETIRED + (<usize>c << 3));
     for (let i = 0; i < slots; i++) {
       const slot = slotAddr(i);
       if (field(slot, T_STATE) != STATE_FREE) sum += load<f64>(slot + T_COUNTERS + (<usize>c << 3));
     }
-    ok = ok && sum == load<f64>(HEADER + H_TOTALS + (<usize>c << 3));
+    store<f64>(HEADER + H_TOTALS + (<usize>c << 3), sum);
   }
+}
+
+// @ts-ignore: decorator
+@inline function counter(slot: usize, c: i32): f64 {
+  return load<f64>(slot + T_COUNTERS + (<usize>c << 3));
+}
+
+/**
+ * Checks the core's invariants, with assertions in the debug build. For every live task: its depth
+ * is within its reservation and its buffer; its open reverse-enter frames are exactly its reverse
+ * enters not yet left nor counted unmatched; it has at most as many open leave frames as leaves
+ * not yet entered. The live count matches the table. Returns 1 when they hold.
+ */
+export function checkInvariants(): i32 {
+  const slots = hdr(H_SLOTS);
+  let live = 0;
+  let ok = true;
   for (let i = 0; i < slots; i++) {
     const slot = slotAddr(i);
     if (field(slot, T_STATE) == STATE_FREE) continue;
     live++;
-    ok = ok && field(slot, T_DEPTH) >= 0 && field(slot, T_DEPTH) <= field(slot, T_RESERVE);
+    const depth = field(slot, T_DEPTH);
+    ok = ok && depth >= 0 && depth <= field(slot, T_RESERVE) && depth <= field(slot, T_CAPACITY);
+    let reverse = 0;
+    const frames = <usize>field(slot, T_FRAMES);
+    for (let d = 0; d < depth; d++) if (load<i32>(frames + <usize>d * FRAME_SIZE) == FRAME_REVERSE) reverse++;
+    const openReverse = counter(slot, C_REVERSE_ENTER) - counter(slot, C_REVERSE_LEAVE) - counter(slot, C_UNMATCHED_REVERSE_ENTER);
+    ok = ok && openReverse == <f64>reverse;
+    ok = ok && counter(slot, C_LEAVE) - counter(slot, C_ENTER) >= <f64>(depth - reverse);
   }
   ok = ok && live == hdr(H_LIVE);
   assert(ok, "core invariant broken");

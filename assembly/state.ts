@@ -2,7 +2,7 @@
 
 import {
   HEADER_SIZE, H_CTL, H_CURRENT, CHUNK_SHIFT, CHUNK_SLOTS, MAX_CHUNKS, SLOT_SIZE,
-  T_GEN, T_STATE, STATE_FREE, T_COUNTERS, H_TOTALS, CTL_TRAP_ARMED, H_SLOTS,
+  T_GEN, T_STATE, STATE_FREE, T_COUNTERS, CTL_TRAP_ARMED, H_SLOTS,
 } from "./layout";
 
 import { HEADER, CHUNKS } from "./heap";
@@ -43,13 +43,14 @@ export function setChunk(chunk: i32, ptr: usize): void {
   store<i32>(slot + (<usize>f << 2), value);
 }
 
-/** Adds 1 to counter `c` of the task at `slot` and to the totals. */
+/**
+ * Adds 1 to counter `c` of the task at `slot`. The totals are not stored: they are the ended
+ * tasks' sums plus the live tasks' counters (sumTotals), so a transition writes one counter.
+ */
 // @ts-ignore: decorator
 @inline export function count(slot: usize, c: i32): void {
   const own = slot + T_COUNTERS + (<usize>c << 3);
   store<f64>(own, load<f64>(own) + 1);
-  const total = HEADER + H_TOTALS + (<usize>c << 3);
-  store<f64>(total, load<f64>(total) + 1);
 }
 
 /** The current task's slot index. */

@@ -137,6 +137,17 @@ export function switchOut(idx: i32, gen: i32): i32 {
   return S_OK;
 }
 
+/**
+ * SwitchOut of `outIdx` then SwitchIn of `inIdx`, in one call: the scheduler's switch between two
+ * fibers. Answers the first failure (nothing changes then) or S_OK.
+ */
+export function exchange(outIdx: i32, outGen: i32, inIdx: i32, inGen: i32): i32 {
+  if (resolve(inIdx, inGen) == 0) return unavailable() != S_OK ? unavailable() : E_INVALIDARG;
+  const hr = switchOut(outIdx, outGen);
+  if (hr != S_OK) return hr;
+  return switchIn(inIdx, inGen);
+}
+
 function retire(idx: i32, slot: usize): void {
   clearFrames(slot);
   record(EV_EXIT, idx, 0);

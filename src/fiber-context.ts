@@ -62,9 +62,9 @@ class YieldOp extends Op<number> {
       this.started = false;
       return this.doneResult;
     }
-    const sp = safePoint(this.sched, this.t);
-    this.started = sp !== Cmd.End;
-    return this.command(sp === Cmd.End ? Cmd.End : Cmd.Yield);
+    if (this.t.attention && safePoint(this.sched, this.t) === Cmd.End) return this.command(Cmd.End);
+    this.started = true;
+    return this.command(Cmd.Yield);
   }
   throw(err: unknown): never {
     this.started = false;

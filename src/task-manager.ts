@@ -92,19 +92,19 @@ export class TaskManager {
 
   leaveRuntime(target: number): number {
     if (target >>> 0 !== target) return E_INVALIDARG;
-    return this.env.door.transition(0, target);
+    return this.env.door.leave(target);
   }
 
   enterRuntime(): number {
-    return noWait(this.env.door.transition(1, 0));
+    return noWait(this.env.door.enter());
   }
 
   reverseEnterRuntime(): number {
-    return noWait(this.env.door.transition(2, 0));
+    return noWait(this.env.door.reverseEnter());
   }
 
   reverseLeaveRuntime(): number {
-    return this.env.door.transition(3, 0);
+    return this.env.door.reverseLeave();
   }
 
   beginDelayAbort(): number {

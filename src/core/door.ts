@@ -55,22 +55,22 @@ export class CoreDoor {
   // The fields the hot paths use, copied into fixed-shape properties: a lookup in `g` (a
   // dictionary of ~100 names) costs more than the transition itself.
   private readonly ctlAt: number;
-  private readonly rules: number;
   private readonly tDepth: number;
   private readonly tFrames: number;
   private readonly tLimit: number;
   private readonly tGen: number;
   private readonly tState: number;
   private readonly tCounters: number; // in f64 units
-  private readonly totals64: number; // in f64 units
-  private readonly actPop: number;
-  private readonly actInvalid: number;
   private readonly frameReverse: number;
   private readonly stateFree: number;
   private readonly ctlSuspended: number;
   private readonly fnTransition: Fn;
   private readonly fnSwitchIn: Fn;
   private readonly fnSwitchOut: Fn;
+  private readonly fnExchange: Fn;
+  private readonly currentAt: number;
+  private readonly cSwitchIn: number;
+  private readonly cSwitchOut: number;
 
   constructor(core: CoreInstance) {
     this.memory = core.memory;
@@ -84,22 +84,23 @@ export class CoreDoor {
     const g = this.g;
     this.hdr = x.headerAddr() >> 2;
     this.ctlAt = this.hdr + g.H_CTL;
-    this.rules = g.RULES >> 2;
     this.tDepth = g.T_DEPTH;
     this.tFrames = g.T_FRAMES;
     this.tLimit = g.T_LIMIT;
     this.tGen = g.T_GEN;
     this.tState = g.T_STATE;
     this.tCounters = g.T_COUNTERS >> 3;
-    this.totals64 = (this.hdr >> 1) + (g.H_TOTALS >> 3);
-    this.actPop = g.ACT_POP;
-    this.actInvalid = g.ACT_INVALID;
     this.frameReverse = g.FRAME_REVERSE;
     this.stateFree = g.STATE_FREE;
     this.ctlSuspended = g.CTL_SUSPENDED;
     this.fnTransition = x.transition;
     this.fnSwitchIn = x.switchIn;
     this.fnSwitchOut = x.switchOut;
+    this.fnExchange = x.exchange;
+    this.currentAt = this.hdr + g.H_CURRENT;
+    this.cSwitchIn = g.C_SWITCH_IN;
+    this.cSwitchOut = g.C_SWITCH_OUT;
+    this.readRules();
   }
 
   /** The core's memory grew: the old views are detached. Every slow call checks and refreshes here. */
@@ -145,44 +146,97 @@ export class CoreDoor {
   onFault: ((err: unknown) => void) | null = null;
 
   // --- the transitions: the hot path -------------------------------------------------------
+  //
+  // Each transition either pushes a frame or pops one. Which frame kind it pushes, and on which
+  // top frames it may push or pop, is read from the core's RULES table when the door opens
+  // (readRules), so the fast paths below follow the table instead of restating the rules. They run
+  // only while the control word is clear (the runtime started, not suspended, not tracing) and
+  // the frame fits the buffer; everything else goes to the core, which decides.
 
-  /**
-   * LeaveRuntime (op 0), EnterRuntime (1), ReverseEnterRuntime (2), ReverseLeaveRuntime (3) on the
-   * current task. Answers an unsigned HRESULT or MUST_WAIT_FOR_RESUME. Neither throws nor allocates.
-   * The fast path covers what the core's RULES table allows when the control word is clear (the
-   * runtime started, not suspended, not tracing) and the frame fits the buffer; all else goes to
-   * the core, which decides.
-   */
+  /** LeaveRuntime(target): answers an unsigned HRESULT. Neither throws nor allocates. */
+  leave(target: number): number {
+    return this.push(0, this.pushKind0, this.pushTops0, target);
+  }
+  /** EnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
+  enter(): number {
+    return this.pop(1, this.popTop1);
+  }
+  /** ReverseEnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
+  reverseEnter(): number {
+    return this.push(2, this.pushKind2, this.pushTops2, 0);
+  }
+  reverseLeave(): number {
+    return this.pop(3, this.popTop3);
+  }
+  /** Any transition by number (0 Leave, 1 Enter, 2 ReverseEnter, 3 ReverseLeave). */
   transition(op: number, target: number): number {
+    return op === 0 ? this.leave(target) : op === 1 ? this.enter() : op === 2 ? this.reverseEnter() : this.reverseLeave();
+  }
+
+  private push(op: number, kind: number, tops: number, target: number): number {
     const i32 = this.i32;
     const b = this.cur;
-    if (i32[this.ctlAt] === 0) {
-      const depth = i32[b + this.tDepth];
+    const depth = i32[b + this.tDepth];
+    if (i32[this.ctlAt] === 0 && depth < i32[b + this.tLimit]) {
       const frames = i32[b + this.tFrames] >> 2;
-      const top = depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)];
-      const act = i32[this.rules + op * 3 + top];
-      if (act === this.actPop) {
-        i32[b + this.tDepth] = depth - 1;
-        this.bump(b, op);
-        return 0;
-      }
-      if (act !== this.actInvalid && depth < i32[b + this.tLimit]) {
+      // tops: a bitmask of the top-frame kinds this push is allowed on (7: any, no need to look).
+      if (tops === 7 || ((tops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0) {
         const at = frames + (depth << 1);
-        i32[at] = act; // a push action is the kind of the frame it pushes
-        i32[at + 1] = op === 0 ? target : 0;
+        i32[at] = kind;
+        i32[at + 1] = target;
         i32[b + this.tDepth] = depth + 1;
-        this.bump(b, op);
+        this.f64[(b >> 1) + this.tCounters + op]++;
         return 0;
       }
     }
     return this.call(this.fnTransition, op, target) >>> 0;
   }
 
-  private bump(b: number, counter: number): void {
-    const f64 = this.f64;
-    f64[(b >> 1) + this.tCounters + counter]++;
-    f64[this.totals64 + counter]++;
+  private pop(op: number, top: number): number {
+    const i32 = this.i32;
+    const b = this.cur;
+    const depth = i32[b + this.tDepth];
+    if (i32[this.ctlAt] === 0 && depth > 0 && i32[(i32[b + this.tFrames] >> 2) + ((depth - 1) << 1)] === top) {
+      i32[b + this.tDepth] = depth - 1;
+      this.f64[(b >> 1) + this.tCounters + op]++;
+      return 0;
+    }
+    return this.call(this.fnTransition, op, 0) >>> 0;
   }
+
+  /** Reads RULES (op × top-frame kind → action) into the fast paths' parameters. */
+  private readRules(): void {
+    const g = this.g;
+    const pushKind = [0, 0, 0, 0];
+    const pushTops = [0, 0, 0, 0];
+    const popTop = [-1, -1, -1, -1];
+    for (let op = 0; op < 4; op++) {
+      for (let top = 0; top < 3; top++) {
+        const act = this.i32[(g.RULES >> 2) + op * 3 + top];
+        if (act === g.ACT_POP) popTop[op] = top;
+        else if (act !== g.ACT_INVALID) {
+          pushKind[op] = act; // a push action is the kind of the frame it pushes
+          pushTops[op] |= 1 << top;
+        }
+      }
+      // The fast paths assume each transition either pushes one kind or pops from one kind.
+      if ((pushTops[op] !== 0) === (popTop[op] !== -1) || (op % 2 === 0) !== (pushTops[op] !== 0)) {
+        throw new Error(`the core's RULES table changed shape (transition ${op}): update CoreDoor's fast paths`);
+      }
+    }
+    this.pushKind0 = pushKind[0];
+    this.pushTops0 = pushTops[0];
+    this.pushKind2 = pushKind[2];
+    this.pushTops2 = pushTops[2];
+    this.popTop1 = popTop[1];
+    this.popTop3 = popTop[3];
+  }
+  private pushKind0 = 0;
+  private pushTops0 = 0;
+  private pushKind2 = 0;
+  private pushTops2 = 0;
+  private popTop1 = 0;
+  private popTop3 = 0;
 
   // --- tasks --------------------------------------------------------------------------------
 
@@ -234,6 +288,31 @@ export class CoreDoor {
     if (hr === 0) this.cur = this.rootBase;
     return hr;
   }
+  /**
+   * SwitchOut of `from`, then SwitchIn of `to`: the scheduler's switch between two fibers. Its
+   * common case (the control word clear, `from` the task switched in, both handles live: the
+   * case the core's exchange accepts) is done here over the views; anything else asks the core.
+   */
+  exchange(from: TaskRef, to: TaskRef): number {
+    const i32 = this.i32;
+    if (
+      i32[this.ctlAt] === 0 &&
+      i32[this.currentAt] === from.idx &&
+      i32[from.base + this.tGen] === from.gen &&
+      i32[to.base + this.tGen] === to.gen &&
+      i32[to.base + this.tState] !== this.stateFree
+    ) {
+      i32[this.currentAt] = to.idx;
+      const f64 = this.f64;
+      f64[(from.base >> 1) + this.tCounters + this.cSwitchOut]++;
+      f64[(to.base >> 1) + this.tCounters + this.cSwitchIn]++;
+      this.cur = to.base;
+      return 0;
+    }
+    const hr = this.call(this.fnExchange, from.idx, from.gen, to.idx, to.gen) >>> 0;
+    if (hr === 0) this.cur = to.base;
+    return hr;
+  }
   exitTask(t: TaskRef): number {
     const hr = this.task(this.x.exitTask, t);
     if (hr === 0) this.cur = this.rootBase;
@@ -246,7 +325,7 @@ export class CoreDoor {
   }
 
   /** The slot index of the task switched in (0: the root task). */
-  currentIdx(): number { return this.i32[this.hdr + this.g.H_CURRENT]; }
+  currentIdx(): number { return this.i32[this.currentAt]; }
 
   // --- the current task's regions -------------------------------------------------------------
 
@@ -277,7 +356,11 @@ export class CoreDoor {
     return out;
   }
   counters(t: TaskRef): Counters { return this.readCounters((t.base >> 1) + (this.g.T_COUNTERS >> 3)); }
-  totals(): Counters { return this.readCounters((this.hdr >> 1) + (this.g.H_TOTALS >> 3)); }
+  /** The totals: computed by the core (ended tasks' sums plus the live tasks' counters). */
+  totals(): Counters {
+    this.call(this.x.sumTotals);
+    return this.readCounters((this.hdr >> 1) + (this.g.H_TOTALS >> 3));
+  }
   private readCounters(at: number): Counters {
     const c = {} as Counters;
     for (let i = 0; i < COUNTER_NAMES.length; i++) c[COUNTER_NAMES[i]] = this.f64[at + i];

@@ -11,6 +11,7 @@ import { isTimeout, isWaitOption } from "../args.js";
 import { TaskAbortError, attachFiberInfo } from "../errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { TaskQueue } from "./queue.js";
+import { ReadyRing } from "./ring.js";
 import { TimerHeap } from "./timers.js";
 import type { Clock, Dispatch } from "./clock.js";
 import { VirtualClock } from "./clock.js";
@@ -46,7 +47,8 @@ export class Scheduler {
   private readonly door: CoreDoor;
   readonly clock: Clock;
   private readonly opts: SchedulerOptions;
-  private readonly ready: TaskQueue<Task>[] = PRIORITIES.map(() => new TaskQueue<Task>());
+  private readonly ready: ReadyRing<Task>[] = PRIORITIES.map(() => new ReadyRing<Task>());
+  private readySeq = 0;
   private readyMask = 0;
   private readonly timers = new TimerHeap<Task>();
   /** Fibers held in managed mode while the runtime is suspended. */
@@ -56,6 +58,12 @@ export class Scheduler {
   private readonly resumeWaiters = new TaskQueue<Task>();
   /** The fiber being driven, or null when the root task runs. */
   running: Task | null = null;
+  /**
+   * The fiber the core has switched in. Within a slice it stays switched in after its step, so
+   * that the next step switches it out and the next fiber in with one call into the core (or
+   * none, when it runs again); the slice switches it out before the root task runs again.
+   */
+  private switchedIn: Task | null = null;
   private pendingAwaits = 0;
   private live = 0;
 
@@ -84,6 +92,7 @@ export class Scheduler {
 
   private enqueue(t: Task): void {
     t.state = "ready";
+    t.readySeq = ++this.readySeq;
     this.ready[t.level].push(t);
     this.readyMask |= 1 << t.level;
   }
@@ -97,12 +106,6 @@ export class Scheduler {
       if (t) return t;
     }
     return null;
-  }
-
-  get readyCount(): number {
-    let n = 0;
-    for (const q of this.ready) n += q.size;
-    return n;
   }
 
   // --- lifecycle -----------------------------------------------------------------------------------
@@ -121,10 +124,8 @@ export class Scheduler {
     if (hr !== S_OK) return hr;
     const level = PRIORITIES.indexOf(priority);
     if (level !== t.level) {
-      const queued = t.state === "ready" && t.queue === this.ready[t.level];
-      if (queued) this.ready[t.level].remove(t);
       t.level = level;
-      if (queued) this.enqueue(t);
+      if (t.state === "ready") this.enqueue(t); // its old entry is now stale
     }
     return S_OK;
   }
@@ -137,13 +138,26 @@ export class Scheduler {
       this.heldForGC.push(t);
       return;
     }
-    this.door.switchIn(t);
+    const prev = this.switchedIn;
+    if (prev !== t) {
+      if (prev === null) this.door.switchIn(t);
+      else this.door.exchange(prev, t);
+      this.switchedIn = t;
+    }
     this.running = t;
     t.state = "running";
     if (t.attention || !t.iter) this.beforeResume(t);
     if (t.state === "running") this.drive(t);
     this.running = null;
-    if ((t.state as TaskState) !== "done") this.door.switchOut(t);
+    if ((t.state as TaskState) === "done") this.switchedIn = null; // its ExitTask switched it out
+  }
+
+  /** Hands the JS thread back to the root task: the last fiber of a slice is switched out. */
+  private switchToRoot(): void {
+    if (this.switchedIn !== null) {
+      this.door.switchOut(this.switchedIn);
+      this.switchedIn = null;
+    }
   }
 
   /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
@@ -266,10 +280,9 @@ export class Scheduler {
 
   private finish(t: Task, outcome: Outcome, value: unknown): void {
     this.cancelWait(t);
-    if (this.door.isLive(t)) {
-      if (this.door.currentIdx() !== t.idx) this.door.switchIn(t);
-      this.door.exitTask(t); // clears its frames, counts open reverse enters, frees the slot
-    }
+    // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
+    // enters and frees its slot.
+    if (this.door.isLive(t)) this.door.exitTask(t);
     t.finalCounters = this.door.counters(t); // the freed slot still holds them until it is reused
     if (outcome === Outcome.Threw) {
       attachFiberInfo(value, {
@@ -444,12 +457,16 @@ export class Scheduler {
 
   /** Runs up to `budget` steps; true when fibers are still ready. */
   private slice(budget: number): boolean {
-    for (let n = 0; n < budget; n++) {
-      const t = this.dequeue();
-      if (!t) return false;
-      this.step(t);
+    try {
+      for (let n = 0; n < budget; n++) {
+        const t = this.dequeue();
+        if (!t) return false;
+        this.step(t);
+      }
+      return this.readyMask !== 0;
+    } finally {
+      this.switchToRoot();
     }
-    return this.readyMask !== 0;
   }
 
   /** Wakes every fiber whose timer is due; true when one was. */
