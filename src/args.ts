@@ -19,3 +19,6 @@ export function isWaitOption(v: unknown): v is number {
 }
 
 export { INFINITE };
+
+/** The THREAD_PRIORITY values, lowest first: the scheduler's ready-queue levels. */
+export const PRIORITY_LEVELS = [-15, -2, -1, 0, 1, 2, 15];

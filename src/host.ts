@@ -10,8 +10,8 @@ import { RealClock, VirtualClock, defaultDispatch, type Clock, type Dispatch } f
 import { FiberContext, type FiberEnv } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
 import { TraceRecorder } from "./trace.js";
-import { E_INVALIDARG, HResultError, INFINITE, S_OK, check } from "./hresult.js";
-import { isDword } from "./args.js";
+import { E_INVALIDARG, HResultError, INFINITE, check } from "./hresult.js";
+import { PRIORITY_LEVELS, isDword } from "./args.js";
 
 /** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
 export const DEFAULT_STACK_SIZE = 16 * 1024;
@@ -195,19 +195,13 @@ export class Host {
     const { name, priority, stackSize = 0, signal, param } = options;
     if (name !== undefined && typeof name !== "string") fail("spawn: name must be a string");
     if (signal !== undefined && !(signal instanceof AbortSignal)) fail("spawn: signal must be an AbortSignal");
+    // Checked before the task exists, so a bad priority leaves no task behind.
+    if (priority !== undefined && !PRIORITY_LEVELS.includes(priority)) fail(`spawn: priority must be a THREAD_PRIORITY value, not ${String(priority)}`);
     const t = this.newTask(stackSize, body, param);
     if (typeof t === "number") throw new HResultError(t, `spawn: CreateTask failed (stack size ${String(stackSize)})`);
     if (name !== undefined) t.name = name;
     if (this.spawnSites) t.spawnSite = new Error().stack?.split("\n").slice(2).join("\n");
-    if (priority !== undefined) {
-      const hr = this.sched.setPriority(t, priority);
-      if (hr !== S_OK) {
-        this.door.switchIn(t);
-        this.door.exitTask(t); // give the slot back: the fiber never existed
-        this.tasks[t.idx] = undefined;
-        throw new HResultError(hr, `spawn: priority must be a THREAD_PRIORITY value, not ${String(priority)}`);
-      }
-    }
+    if (priority !== undefined) check(this.sched.setPriority(t, priority), "spawn: setPriority failed");
     this.trace.named(t);
     check(t.start(), `spawn: could not start fiber ${t.name}`);
     if (signal) {

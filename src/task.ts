@@ -48,6 +48,8 @@ export class Task implements TaskRef, Queued {
   attention = false;
   /** @internal a rude abort is pending: end without running handlers */
   rude = false;
+  /** @internal the fiber called ExitTask on itself: it ends at its next safe point */
+  exitRequested = false;
   /** @internal the ready-queue level (from the priority) */
   level = 3;
   /** @internal the sequence number of its latest ready-queue entry */

@@ -7,7 +7,7 @@ import {
   E_INVALIDARG, HOST_E_ABANDONED, HOST_E_DEADLOCK, HOST_E_INTERRUPTED, HOST_E_TIMEOUT, HResultError,
   INFINITE, S_OK, WAIT_ALERTABLE, WAIT_NOTINDEADLOCK, HOST_E_INVALIDOPERATION,
 } from "../hresult.js";
-import { isTimeout, isWaitOption } from "../args.js";
+import { PRIORITY_LEVELS, isTimeout, isWaitOption } from "../args.js";
 import { TaskAbortError, attachFiberInfo } from "../errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { TaskQueue } from "./queue.js";
@@ -19,8 +19,6 @@ import { Cmd, Op, isIterator } from "./op.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 import type { FiberContext } from "../fiber-context.js";
 
-/** THREAD_PRIORITY values, lowest first: a task's ready-queue level is its index here. */
-const PRIORITIES = [-15, -2, -1, 0, 1, 2, 15];
 
 /** What a safe point found (see checkpoint). */
 export const enum SafePoint {
@@ -47,7 +45,7 @@ export class Scheduler {
   private readonly door: CoreDoor;
   readonly clock: Clock;
   private readonly opts: SchedulerOptions;
-  private readonly ready: ReadyRing<Task>[] = PRIORITIES.map(() => new ReadyRing<Task>());
+  private readonly ready: ReadyRing<Task>[] = PRIORITY_LEVELS.map(() => new ReadyRing<Task>());
   private readySeq = 0;
   private readyMask = 0;
   private readonly timers = new TimerHeap<Task>();
@@ -70,6 +68,7 @@ export class Scheduler {
   // run(): one promise per run, settled when no fiber can make progress.
   private runPromise: Promise<void> | null = null;
   private settleRun: (() => void) | null = null;
+  private failRun: ((err: unknown) => void) | null = null;
   private pumpQueued = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private draining = false;
@@ -122,7 +121,7 @@ export class Scheduler {
   setPriority(t: Task, priority: number): number {
     const hr = this.door.setPriority(t, priority);
     if (hr !== S_OK) return hr;
-    const level = PRIORITIES.indexOf(priority);
+    const level = PRIORITY_LEVELS.indexOf(priority);
     if (level !== t.level) {
       t.level = level;
       if (t.state === "ready") this.enqueue(t); // its old entry is now stale
@@ -251,7 +250,7 @@ export class Scheduler {
    */
   checkpoint(t: Task): SafePoint {
     t.attention = false;
-    if (t.rude || !this.door.isLive(t)) return SafePoint.End;
+    if (t.rude || t.exitRequested) return SafePoint.End;
     if (t.abortPending) {
       if (this.door.abortDeliverable(t)) return SafePoint.Abort;
       t.attention = true; // held back by a delay region: look again at the next safe point
@@ -417,10 +416,18 @@ export class Scheduler {
     return hr;
   }
 
-  /** ExitTask: on the running fiber, it ends at its next safe point; on the root task, invalid. */
+  /**
+   * ExitTask. The running fiber asking for its own exit ends at its next safe point, without
+   * running its handlers; until then it stays switched in, so its transitions stay its own. Any
+   * other task (a task switched in by hand, the root task) is the core's to decide.
+   */
   exitTask(t: Task): number {
-    const hr = this.door.exitTask(t);
-    if (hr === S_OK) t.attention = true;
+    if (t !== this.running) return this.door.exitTask(t);
+    const hr = this.door.check(t);
+    if (hr === S_OK) {
+      t.exitRequested = true;
+      t.attention = true;
+    }
     return hr;
   }
 
@@ -457,6 +464,12 @@ export class Scheduler {
 
   /** Runs up to `budget` steps; true when fibers are still ready. */
   private slice(budget: number): boolean {
+    if (this.switchedIn === null && this.door.currentIdx() !== 0) {
+      throw new HResultError(
+        HOST_E_INVALIDOPERATION,
+        "a task is switched in by hand (task.switchIn()); switch it out before running fibers",
+      );
+    }
     try {
       for (let n = 0; n < budget; n++) {
         const t = this.dequeue();
@@ -507,7 +520,10 @@ export class Scheduler {
   run(): Promise<void> {
     this.assertNotInFiber("run");
     if (!this.runPromise) {
-      this.runPromise = new Promise((resolve) => (this.settleRun = resolve));
+      this.runPromise = new Promise((resolve, reject) => {
+        this.settleRun = resolve;
+        this.failRun = reject;
+      });
       this.schedulePump();
     }
     return this.runPromise;
@@ -541,6 +557,12 @@ export class Scheduler {
     try {
       more = this.slice(this.opts.budget);
       if (!more) more = this.fireTimers() || this.jumpClock();
+    } catch (err) {
+      // Only the scheduler's own preconditions throw here (a fiber's errors end that fiber).
+      this.runPromise = null;
+      this.settleRun = null;
+      this.failRun!(err);
+      return;
     } finally {
       this.draining = false;
     }
