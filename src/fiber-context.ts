@@ -7,7 +7,7 @@ import type { Scheduler } from "./scheduler/scheduler.js";
 import { SafePoint } from "./scheduler/scheduler.js";
 import type { CoreDoor } from "./core/door.js";
 import { MUST_WAIT_FOR_RESUME } from "./core/door.js";
-import { Cmd, Op, isIterator } from "./scheduler/op.js";
+import { Cmd, Op, isIterator, type PushOp } from "./scheduler/op.js";
 import { BLOCK, type Waitable } from "./scheduler/waitable.js";
 import { TaskQueue } from "./scheduler/queue.js";
 import { E_INVALIDARG, HResultError, INFINITE, S_OK, HOST_E_DEADLOCK } from "./hresult.js";
@@ -124,11 +124,11 @@ class WaitOp extends Op<number> {
 
 /** An operation that answers at once (bad arguments, a wait decided before it starts). */
 export class DoneOp<R> extends Op<R> {
-  constructor(t: Task, private readonly value: R) {
+  constructor(t: Task, private readonly answer: R) {
     super(t);
   }
   next(): IteratorResult<R, R> {
-    return this.result(this.value);
+    return this.result(this.answer);
   }
 }
 
@@ -154,7 +154,8 @@ const enum ScopePhase {
  * the body throws or the fiber is aborted. A failed opening means the body does not run and no
  * closing transition is made; a failing transition throws HResultError in the fiber.
  */
-class ScopeOp<R> extends Op<R> {
+class ScopeOp<R> extends Op<R> implements PushOp {
+  body: Iterator<unknown> | null = null;
   private phase = ScopePhase.Open;
   private hooked = true;
   /** What the body ended with, while the closing transition waits for the runtime to resume. */

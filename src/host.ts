@@ -141,7 +141,7 @@ export class Host {
       this.disabledReason = err;
       this.sched.runtimeDisabled();
     };
-    this.rootTask = new Task(this, door.ref(0), 0, "root", null, undefined);
+    this.rootTask = new Task(this, 0, 0, "root", null, undefined);
     this.rootTask.state = "running";
     this.tasks[0] = this.rootTask;
     door.setRoot(this.rootTask);
@@ -164,11 +164,11 @@ export class Host {
   }
 
   private newTask(stackSize: number, start: FiberStart, param: unknown): Task | number {
-    const ref = this.door.createTask(stackSize);
-    if (typeof ref === "number") return ref;
+    const idx = this.door.createTask(stackSize);
+    if (idx < 0) return idx >>> 0;
     const id = this.nextId++;
-    const t = new Task(this, ref, id, `fiber-${id}`, start, param);
-    this.tasks[ref.idx] = t;
+    const t = new Task(this, idx, id, null, start, param);
+    this.tasks[idx] = t;
     return t;
   }
 

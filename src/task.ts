@@ -25,7 +25,7 @@ export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterat
 export class Task implements TaskRef, Queued {
   /** A number unique within the host, never reused (a slot's index is). */
   readonly id: number;
-  name: string;
+  private name_: string | null;
 
   // The core's handle.
   /** @internal */ readonly idx: number;
@@ -46,10 +46,6 @@ export class Task implements TaskRef, Queued {
   /** @internal */ resumeThrow = false;
   /** @internal set when the scheduler must look at this task at its next safe point */
   attention = false;
-  /** @internal a rude abort is pending: end without running handlers */
-  rude = false;
-  /** @internal the fiber called ExitTask on itself: it ends at its next safe point */
-  exitRequested = false;
   /** @internal the ready-queue level (from the priority) */
   level = 3;
   /** @internal the sequence number of its latest ready-queue entry */
@@ -57,41 +53,62 @@ export class Task implements TaskRef, Queued {
   /** @internal */ waitOn: Waitable | null = null;
   /** @internal */ waitAlertable = false;
   /** @internal */ timerSeq = 0;
-  /** @internal what the wait answers when its timer fires (HOST_E_TIMEOUT; S_OK for a sleep) */
+  /** @internal what the wait answers when its timer fires (HOST_E_TIMEOUT, S_OK for a sleep), signed: a small integer */
   waitTimeoutResult = 0;
-  /** @internal an abort was requested and not yet delivered */
-  abortPending = false;
-  /** @internal fibers joining this one */
-  joiners: TaskQueue<Task> | null = null;
   /** @internal */ qNext: Queued | null = null;
   /** @internal */ qPrev: Queued | null = null;
   /** @internal */ queue: TaskQueue<any> | null = null;
-  /** @internal Crsts this task owns */
-  held: Set<object> | null = null;
-  /** @internal the abort being unwound, when one is */
-  unwinding: unknown = undefined;
-  /** @internal */ spawnSite: string | undefined = undefined;
-  /** @internal frames when an error first left the innermost body */
-  errorFrames: Frame[] | null = null;
-
   /** @internal */ outcome = Outcome.Pending;
   /** @internal */ value: unknown = undefined;
-  private resultPromise: Promise<unknown> | null = null;
-  /** @internal */ settleResult: ((t: Task) => void) | null = null;
+  /** @internal the rarely used state, made on first use: a million parked fibers stay small */
+  private x: TaskExtras | null = null;
+
+  /** @internal */ get rude(): boolean { return this.x !== null && this.x.rude; }
+  /** @internal */ set rude(v: boolean) { this.extras().rude = v; }
+  /** @internal */ get exitRequested(): boolean { return this.x !== null && this.x.exitRequested; }
+  /** @internal */ set exitRequested(v: boolean) { this.extras().exitRequested = v; }
+  /** @internal */ get abortPending(): boolean { return this.x !== null && this.x.abortPending; }
+  /** @internal */ set abortPending(v: boolean) { this.extras().abortPending = v; }
+  /** @internal */ get joiners(): TaskQueue<Task> | null { return this.x === null ? null : this.x.joiners; }
+  /** @internal */ set joiners(v: TaskQueue<Task> | null) { this.extras().joiners = v; }
+  /** @internal */ get held(): Set<object> | null { return this.x === null ? null : this.x.held; }
+  /** @internal */ set held(v: Set<object> | null) { this.extras().held = v; }
+  /** @internal */ get unwinding(): unknown { return this.x === null ? undefined : this.x.unwinding; }
+  /** @internal */ set unwinding(v: unknown) { this.extras().unwinding = v; }
+  /** @internal */ get spawnSite(): string | undefined { return this.x === null ? undefined : this.x.spawnSite; }
+  /** @internal */ set spawnSite(v: string | undefined) { this.extras().spawnSite = v; }
+  /** @internal */ get errorFrames(): Frame[] | null { return this.x === null ? null : this.x.errorFrames; }
+  /** @internal */ set errorFrames(v: Frame[] | null) { this.extras().errorFrames = v; }
+  /** @internal */ get settleResult(): ((t: Task) => void) | null { return this.x === null ? null : this.x.settleResult; }
+  /** @internal */ set settleResult(v: ((t: Task) => void) | null) { this.extras().settleResult = v; }
+  /** @internal kept when the task ends, since its slot is then reused */
+  get finalCounters(): Counters | null { return this.x === null ? null : this.x.finalCounters; }
+  /** @internal */ set finalCounters(v: Counters | null) { this.extras().finalCounters = v; }
+  private extras(): TaskExtras {
+    return (this.x ??= new TaskExtras());
+  }
 
   /** @internal */
-  constructor(host: Host, ref: TaskRef, id: number, name: string, start: FiberStart | null, param: unknown) {
+  constructor(host: Host, idx: number, id: number, name: string | null, start: FiberStart | null, param: unknown) {
     this.host = host;
-    this.idx = ref.idx;
-    this.gen = ref.gen;
-    this.base = ref.base;
+    this.idx = idx;
+    this.gen = host.door.generationOf(idx);
+    this.base = host.door.baseOf(idx);
     this.id = id;
-    this.name = name;
+    this.name_ = name;
     this.start_ = start;
     this.param = param;
   }
 
   // --- what a user sees --------------------------------------------------------------------------
+
+  /** The name given at spawn, or `fiber-<id>`. */
+  get name(): string {
+    return this.name_ ?? `fiber-${this.id}`;
+  }
+  set name(name: string) {
+    this.name_ = name;
+  }
 
   /** 'created', 'ready', 'running', 'waiting' or 'done'. */
   getState(): TaskState {
@@ -122,16 +139,15 @@ export class Task implements TaskRef, Queued {
   counters(): Counters {
     return this.live() || !this.finalCounters ? this.host.door.counters(this) : { ...this.finalCounters };
   }
-  /** @internal kept when the task ends, since its slot is then reused */
-  finalCounters: Counters | null = null;
 
   /**
    * Settles with the fiber's return value, or rejects with its error (a TaskAbortError when it was
    * aborted and did not catch the abort). Never reported as an unhandled rejection.
    */
   get result(): Promise<unknown> {
-    if (!this.resultPromise) {
-      this.resultPromise =
+    const x = this.extras();
+    if (!x.resultPromise) {
+      x.resultPromise =
         this.outcome === Outcome.Returned
           ? Promise.resolve(this.value)
           : this.outcome === Outcome.Threw
@@ -139,9 +155,9 @@ export class Task implements TaskRef, Queued {
             : new Promise((resolve, reject) => {
                 this.settleResult = (t) => (t.outcome === Outcome.Returned ? resolve(t.value) : reject(t.value));
               });
-      this.resultPromise.catch(() => {});
+      x.resultPromise.catch(() => {});
     }
-    return this.resultPromise;
+    return x.resultPromise;
   }
 
   /** @internal */
@@ -247,4 +263,19 @@ export class Task implements TaskRef, Queued {
   endPreventAsyncAbort(): number {
     return this.host.sched.endAbortRegion(this, () => this.host.door.preventAsyncAbort(this, false));
   }
+}
+
+/** What few tasks need: kept apart from Task so that a parked fiber costs less memory. */
+class TaskExtras {
+  rude = false;
+  exitRequested = false;
+  abortPending = false;
+  joiners: TaskQueue<Task> | null = null;
+  held: Set<object> | null = null;
+  unwinding: unknown = undefined;
+  spawnSite: string | undefined = undefined;
+  errorFrames: Frame[] | null = null;
+  resultPromise: Promise<unknown> | null = null;
+  settleResult: ((t: Task) => void) | null = null;
+  finalCounters: Counters | null = null;
 }

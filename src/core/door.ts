@@ -240,17 +240,26 @@ export class CoreDoor {
 
   // --- tasks --------------------------------------------------------------------------------
 
-  /** CreateTask: a TaskRef, or an unsigned HRESULT. */
-  createTask(stackSize: number): TaskRef | number {
-    if (typeof stackSize !== "number") return E_INVALIDARG;
-    const r = this.call(this.x.createTask, stackSize);
-    if (r < 0) return r >>> 0;
-    if (r === E_FAIL) return E_FAIL;
-    return this.ref(r);
+  /**
+   * CreateTask: the new task's slot index (>= 0; see generationOf and baseOf), or a failure
+   * HRESULT in its signed form (< 0: every failure code has its top bit set).
+   */
+  createTask(stackSize: number): number {
+    if (typeof stackSize !== "number") return E_INVALIDARG | 0;
+    return this.call(this.x.createTask, stackSize) | 0;
   }
 
-  ref(idx: number): TaskRef {
-    return { idx, gen: this.x.generationOf(idx), base: this.x.slotAddress(idx) >> 2 };
+  /** A live slot's generation: with the index, the task's handle. */
+  generationOf(idx: number): number {
+    return this.i32[this.slotBase(idx) + this.tGen];
+  }
+
+  /** A slot's address in i32 units (slots never move). */
+  baseOf(idx: number): number {
+    return this.slotBase(idx);
+  }
+  private slotBase(idx: number): number {
+    return this.x.slotAddress(idx) >> 2;
   }
 
   private task(fn: Fn, t: TaskRef, arg = 0): number {

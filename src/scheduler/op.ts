@@ -18,14 +18,14 @@ export const enum Cmd {
 
 export abstract class Op<R = number> implements IterableIterator<R> {
   cmd: Cmd = Cmd.Yield;
-  /** With Cmd.Push: the body to run. */
-  body: Iterator<unknown> | null = null;
+  // An operation is its own pending iterator result ({ value: op, done: false }), so handing the
+  // scheduler a command allocates nothing and a parked fiber holds one object fewer.
+  value: unknown = undefined;
+  readonly done = false;
   protected readonly t: Task;
-  private readonly pending: IteratorResult<never, R>;
 
   constructor(t: Task) {
     this.t = t;
-    this.pending = { value: this as never, done: false };
   }
 
   [Symbol.iterator](): this {
@@ -43,14 +43,21 @@ export abstract class Op<R = number> implements IterableIterator<R> {
     return { value: value as R, done: true };
   }
 
+  /** Hands the scheduler a command: the operation itself is the pending result. */
   protected command(cmd: Cmd): IteratorResult<R, R> {
     this.cmd = cmd;
-    return this.pending as IteratorResult<R, R>;
+    this.value = this;
+    return this as unknown as IteratorResult<R, R>;
   }
 
   protected result(value: R): IteratorResult<R, R> {
     return { value, done: true };
   }
+}
+
+/** An operation that runs a body on the fiber's explicit stack (Cmd.Push). */
+export interface PushOp {
+  body: Iterator<unknown> | null;
 }
 
 /** Is `v` an iterator (a generator object, or anything with next)? */

@@ -15,7 +15,7 @@ import { ReadyRing } from "./ring.js";
 import { TimerHeap } from "./timers.js";
 import type { Clock, Dispatch } from "./clock.js";
 import { VirtualClock } from "./clock.js";
-import { Cmd, Op, isIterator } from "./op.js";
+import { Cmd, Op, isIterator, type PushOp } from "./op.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 import type { FiberContext } from "../fiber-context.js";
 
@@ -235,8 +235,8 @@ export class Scheduler {
           return;
         case Cmd.Push:
           (t.stack ??= []).push(it);
-          t.iter = op.body!;
-          op.body = null;
+          t.iter = (op as unknown as PushOp).body!;
+          (op as unknown as PushOp).body = null;
           continue;
         case Cmd.End:
           return this.end(t);
@@ -325,7 +325,7 @@ export class Scheduler {
     w.enqueue(t);
     t.waitOn = w;
     t.waitAlertable = alertable;
-    t.waitTimeoutResult = timeoutResult;
+    t.waitTimeoutResult = timeoutResult | 0;
     t.state = "waiting";
     if (ms !== INFINITE) this.timers.add(t, this.clock.now() + ms);
     if (this.opts.trace.on) this.opts.trace.wait(t);
@@ -487,7 +487,7 @@ export class Scheduler {
     const now = this.clock.now();
     let any = false;
     for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) {
-      this.wake(t, t.waitTimeoutResult);
+      this.wake(t, t.waitTimeoutResult >>> 0);
       any = true;
     }
     return any;
