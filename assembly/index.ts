@@ -7,7 +7,7 @@ export { transition } from "./transitions";
 export {
   init, createTask, generationOf, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
   abortDelivered, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
-  takeFlag, alert, setTaskIdentifier, check, exchange,
+  takeFlag, alert, setTaskIdentifier, check, exchange, available,
 } from "./tasks";
 export { startRuntime, runtimeState, suspend, disable, armTrap, countManaged, checkInvariants, sumTotals } from "./runtime";
 export { traceStart, traceStop, record } from "./trace";

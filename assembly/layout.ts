@@ -71,6 +71,7 @@ export const H_MAX_STACK: i32 = 6; // bytes
 export const H_TRACE_BASE: i32 = 7;
 export const H_TRACE_CAPACITY: i32 = 8;
 export const H_TRACE_COUNT: i32 = 9; // events ever written (the ring keeps the last capacity ones)
+export const H_YIELD_REQUESTS: i32 = 10; // tasks with a yield request not yet honoured
 export const H_TOTALS: i32 = 64;
 export const H_RETIRED: i32 = H_TOTALS + COUNTER_COUNT * 8;
 export const HEADER_SIZE: i32 = H_RETIRED + COUNTER_COUNT * 8;
@@ -80,6 +81,7 @@ export const CTL_DISABLED: i32 = 2;
 export const CTL_SUSPENDED: i32 = 4;
 export const CTL_TRACING: i32 = 8;
 export const CTL_TRAP_ARMED: i32 = 16;
+export const CTL_YIELD_PENDING: i32 = 32; // some task has a yield request: transitions honour it in the core
 
 export const RUNTIME_NOT_STARTED: i32 = 0;
 export const RUNTIME_STARTED: i32 = 1;

@@ -7,7 +7,7 @@ import {
   T_GEN, T_STATE, T_DEPTH, T_AFFINITY, T_PREVENT_ABORT, T_LOCKS, T_FLAGS, T_PRIORITY,
   T_NEXT_FREE, T_ID_LO, T_ID_HI, T_COUNTERS, STATE_FREE, STATE_CREATED, STATE_STARTED,
   FLAG_DELAY_ABORT, FLAG_ALERTED, FLAG_YIELD_REQUESTED, FLAG_ABORT_REQUESTED, FLAG_RUDE_ABORT,
-  FLAG_SELF_ABORT, CTL_NOT_STARTED, CTL_DISABLED, C_SWITCH_IN, C_SWITCH_OUT, EV_SWITCH_IN,
+  FLAG_SELF_ABORT, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS, C_SWITCH_IN, C_SWITCH_OUT, EV_SWITCH_IN,
   EV_SWITCH_OUT, EV_EXIT,
 } from "./layout";
 import { HEADER, hdr, setHdr, ctl, slotAddr, chunkAt, setChunk, field, setField, count, currentIdx, resolve, enterCore } from "./state";
@@ -19,6 +19,15 @@ import {
 } from "./hresult";
 
 export const ROOT: i32 = 0;
+
+/**
+ * The runtime's availability, for the host's calls that need nothing else from the core: S_OK or
+ * HOST_E_CLRNOTAVAILABLE. Like every export it traps when a trap is armed.
+ */
+export function available(): i32 {
+  enterCore();
+  return unavailable();
+}
 
 /** HOST_E_CLRNOTAVAILABLE unless the runtime is started and not disabled; 0 (S_OK) when it is. */
 // @ts-ignore: decorator
@@ -150,6 +159,7 @@ export function exchange(outIdx: i32, outGen: i32, inIdx: i32, inGen: i32): i32 
 
 function retire(idx: i32, slot: usize): void {
   clearFrames(slot);
+  honourYield(slot);
   record(EV_EXIT, idx, 0);
   // Keep live + retired == totals: the ended task's counters move to the retired sums.
   for (let c = 0; c < COUNTER_COUNT; c++) {
@@ -182,6 +192,7 @@ export function reset(idx: i32, gen: i32, full: bool): i32 {
   if (slot == 0) return lastError;
   if (idx == ROOT || field(slot, T_STATE) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
   clearFrames(slot);
+  honourYield(slot);
   setField(slot, T_AFFINITY, 0);
   setField(slot, T_PREVENT_ABORT, 0);
   setField(slot, T_FLAGS, 0);
@@ -281,7 +292,10 @@ export function setPriority(idx: i32, gen: i32, priority: f64): i32 {
   return S_OK;
 }
 
-/** ICLRTask::YieldTask: asks another task to yield at its next safe point or transition. */
+/**
+ * ICLRTask::YieldTask: asks another task to yield at its next safe point or transition. While any
+ * request is pending, transitions leave the host's fast path so that the core honours it.
+ */
 export function yieldTask(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
@@ -289,13 +303,27 @@ export function yieldTask(idx: i32, gen: i32): i32 {
   const flags = field(slot, T_FLAGS);
   if (flags & FLAG_YIELD_REQUESTED) return S_FALSE;
   setField(slot, T_FLAGS, flags | FLAG_YIELD_REQUESTED);
+  setHdr(H_YIELD_REQUESTS, hdr(H_YIELD_REQUESTS) + 1);
+  setHdr(H_CTL, ctl() | CTL_YIELD_PENDING);
   return S_OK;
+}
+
+/** Honours the task's yield request, if it has one: 1 when it had. */
+export function honourYield(slot: usize): i32 {
+  const flags = field(slot, T_FLAGS);
+  if ((flags & FLAG_YIELD_REQUESTED) == 0) return 0;
+  setField(slot, T_FLAGS, flags & ~FLAG_YIELD_REQUESTED);
+  const pending = hdr(H_YIELD_REQUESTS) - 1;
+  setHdr(H_YIELD_REQUESTS, pending);
+  if (pending == 0) setHdr(H_CTL, ctl() & ~CTL_YIELD_PENDING);
+  return 1;
 }
 
 /** Reads and clears one of a task's one-shot flags (an alert, a yield request): 1 when it was set. */
 export function takeFlag(idx: i32, gen: i32, flag: i32): i32 {
   const slot = resolve(idx, gen);
   if (slot == 0) return 0;
+  if (flag == FLAG_YIELD_REQUESTED) return honourYield(slot);
   const flags = field(slot, T_FLAGS);
   setField(slot, T_FLAGS, flags & ~flag);
   return (flags & flag) != 0 ? 1 : 0;

@@ -9,6 +9,7 @@ import {
 import { ctl, currentIdx, slotAddr, count, enterCore } from "./state";
 import { topKind, push, pop } from "./frames";
 import { record } from "./trace";
+import { honourYield } from "./tasks";
 import { S_OK, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME } from "./hresult";
 
 /** RULES[op * 3 + topKind]: the action of transition `op` on a task whose top frame is `topKind`. */
@@ -47,6 +48,7 @@ export function transition(op: i32, target: u32): i32 {
     if (hr != S_OK) return hr;
   }
   count(slot, op); // the counters are in the order of the ops
+  honourYield(slot); // a transition is where a yield request is honoured
   record(EV_TRANSITION + op, idx, <i32>target);
   return S_OK;
 }

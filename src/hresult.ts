@@ -39,6 +39,19 @@ export const THREAD_PRIORITY_ABOVE_NORMAL = 1;
 export const THREAD_PRIORITY_HIGHEST = 2;
 export const THREAD_PRIORITY_TIME_CRITICAL = 15;
 
+/** ETaskType (ICLRTaskManager::GetCurrentTaskType). */
+export const TT_DEBUGGERHELPER = 0x1;
+export const TT_GC = 0x2;
+export const TT_FINALIZER = 0x4;
+export const TT_THREADPOOL_TIMER = 0x8;
+export const TT_THREADPOOL_GATE = 0x10;
+export const TT_THREADPOOL_WORKER = 0x20;
+export const TT_THREADPOOL_IOCOMPLETION = 0x40;
+export const TT_ADUNLOAD = 0x80;
+export const TT_USER = 0x100;
+export const TT_THREADPOOL_WAIT = 0x200;
+export const TT_UNKNOWN = 0x80000000;
+
 const NAMES: Record<number, string> = {
   [S_OK]: "S_OK",
   [S_FALSE]: "S_FALSE",

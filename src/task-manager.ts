@@ -91,7 +91,7 @@ export class TaskManager {
   }
 
   leaveRuntime(target: number): number {
-    if (target >>> 0 !== target) return E_INVALIDARG;
+    if (!isDword(target)) return E_INVALIDARG;
     return this.env.door.leave(target);
   }
 

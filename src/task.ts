@@ -78,6 +78,9 @@ export class Task implements TaskRef, Queued {
   /** @internal */ get spawnSite(): string | undefined { return this.x === null ? undefined : this.x.spawnSite; }
   /** @internal */ set spawnSite(v: string | undefined) { this.extras().spawnSite = v; }
   /** @internal */ get errorFrames(): Frame[] | null { return this.x === null ? null : this.x.errorFrames; }
+  /** @internal the error errorFrames belong to */
+  get errorOf(): unknown { return this.x === null ? undefined : this.x.errorOf; }
+  set errorOf(v: unknown) { this.extras().errorOf = v; }
   /** @internal */ set errorFrames(v: Frame[] | null) { this.extras().errorFrames = v; }
   /** @internal */ get settleResult(): ((t: Task) => void) | null { return this.x === null ? null : this.x.settleResult; }
   /** @internal */ set settleResult(v: ((t: Task) => void) | null) { this.extras().settleResult = v; }
@@ -184,6 +187,8 @@ export class Task implements TaskRef, Queued {
    */
   join(ms: number, option = 0): number {
     if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;
+    const hr = this.host.door.available();
+    if (hr !== S_OK) return hr;
     if (this.done) return S_OK;
     return ms === 0 ? HOST_E_TIMEOUT : HOST_E_INVALIDOPERATION;
   }
@@ -275,6 +280,7 @@ class TaskExtras {
   unwinding: unknown = undefined;
   spawnSite: string | undefined = undefined;
   errorFrames: Frame[] | null = null;
+  errorOf: unknown = undefined;
   resultPromise: Promise<unknown> | null = null;
   settleResult: ((t: Task) => void) | null = null;
   finalCounters: Counters | null = null;

@@ -3,7 +3,7 @@
 // costs more than the transition); the rule each one follows is read from the core's RULES table,
 // and every other case, and every other operation, is decided by the core.
 
-import { E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "../hresult.js";
+import { E_FAIL, E_INVALIDARG } from "../hresult.js";
 import type { CoreInstance } from "./load.js";
 
 type Fn = (...args: number[]) => number;
@@ -382,9 +382,12 @@ export class CoreDoor {
   startRuntime(): number { return this.call(this.x.startRuntime) >>> 0; }
   /** RUNTIME_NOT_STARTED, RUNTIME_STARTED or RUNTIME_DISABLED. */
   runtimeState(): number { return this.x.runtimeState(); }
-  /** S_OK, or HOST_E_CLRNOTAVAILABLE when the runtime is not started or disabled. */
+  /**
+   * S_OK, or HOST_E_CLRNOTAVAILABLE when the runtime is not started or disabled: asked by the
+   * public calls that need nothing else from the core, so that they too meet an armed trap.
+   */
   available(): number {
-    return this.x.runtimeState() === this.g.RUNTIME_STARTED ? 0 : HOST_E_CLRNOTAVAILABLE;
+    return this.call(this.x.available) >>> 0;
   }
   isSuspended(): boolean { return (this.i32[this.ctlAt] & this.ctlSuspended) !== 0; }
   suspend(on: boolean): number { return this.call(this.x.suspend, on ? 1 : 0) >>> 0; }

@@ -112,7 +112,7 @@ export class Scheduler {
   startTask(t: Task): number {
     const hr = this.door.start(t);
     if (hr !== S_OK) return hr;
-    this.live++;
+    this.live++; // finish() counts it out
     this.enqueue(t);
     this.kick();
     return S_OK;
@@ -163,6 +163,7 @@ export class Scheduler {
   private beforeResume(t: Task): void {
     const sp = t.attention ? this.checkpoint(t) : SafePoint.None;
     if (sp === SafePoint.End) return this.end(t);
+    if (sp === SafePoint.Yield) return this.enqueue(t); // asked to yield: it does, before it runs
     if (t.iter) {
       // A resumed fiber gets its abort at its next operation, so no wake result is lost.
       if (sp === SafePoint.Abort) t.attention = true;
@@ -201,7 +202,11 @@ export class Scheduler {
           r = it.next(v);
         }
       } catch (err) {
-        if (!t.errorFrames) t.errorFrames = this.door.frames(t);
+        // The frames where this error first left a body (a parent may still catch it).
+        if (t.errorOf !== err) {
+          t.errorOf = err;
+          t.errorFrames = this.door.frames(t);
+        }
         if (t.stack !== null && t.stack.length > 0) {
           t.iter = t.stack.pop()!;
           t.resumeThrow = true;
@@ -278,6 +283,7 @@ export class Scheduler {
   }
 
   private finish(t: Task, outcome: Outcome, value: unknown): void {
+    const started = t.state !== "created";
     this.cancelWait(t);
     // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
     // enters and frees its slot.
@@ -288,7 +294,7 @@ export class Scheduler {
         id: t.id,
         name: t.name,
         spawnSite: t.spawnSite,
-        frames: t.errorFrames ?? [],
+        frames: (t.errorOf === value ? t.errorFrames : null) ?? [],
       });
     }
     if (t.held) for (const crst of t.held) (crst as { abandon(): void }).abandon();
@@ -299,7 +305,7 @@ export class Scheduler {
     t.iter = t.stack = null;
     t.ctx = null;
     t.start_ = null;
-    this.live--;
+    if (started) this.live--;
     if (t.joiners) {
       for (let j = t.joiners.shift(); j; j = t.joiners.shift()) this.wake(j, S_OK);
     }
@@ -385,6 +391,9 @@ export class Scheduler {
   }
 
   abort(t: Task, rude: boolean): number {
+    if (!rude && t.resumeThrow && t.resumeValue instanceof TaskAbortError) {
+      return this.door.check(t); // an abort is already on its way into the fiber: delivered once
+    }
     const hr = this.door.abort(t, rude);
     if (hr !== S_OK) return hr;
     t.abortPending = true;
@@ -422,7 +431,11 @@ export class Scheduler {
    * other task (a task switched in by hand, the root task) is the core's to decide.
    */
   exitTask(t: Task): number {
-    if (t !== this.running) return this.door.exitTask(t);
+    if (t !== this.running) {
+      const hr = this.door.exitTask(t);
+      if (hr === S_OK) this.finish(t, Outcome.Returned, undefined); // a task switched in by hand
+      return hr;
+    }
     const hr = this.door.check(t);
     if (hr === S_OK) {
       t.exitRequested = true;
