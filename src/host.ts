@@ -206,7 +206,12 @@ export class Host {
     check(t.start(), `spawn: could not start fiber ${t.name}`);
     if (signal) {
       if (signal.aborted) t.abort();
-      else signal.addEventListener("abort", () => t.done || t.abort(), { once: true });
+      else {
+        const onAbort = (): void => void t.abort();
+        signal.addEventListener("abort", onAbort, { once: true });
+        // A long-lived signal shared by many short fibers must not keep the ended ones alive.
+        t.onEnd = () => signal.removeEventListener("abort", onAbort);
+      }
     }
     return t;
   }

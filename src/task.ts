@@ -82,6 +82,9 @@ export class Task implements TaskRef, Queued {
   get errorOf(): unknown { return this.x === null ? undefined : this.x.errorOf; }
   set errorOf(v: unknown) { this.extras().errorOf = v; }
   /** @internal */ set errorFrames(v: Frame[] | null) { this.extras().errorFrames = v; }
+  /** @internal called once when the task ends (spawn's signal listener is removed there) */
+  get onEnd(): (() => void) | null { return this.x === null ? null : this.x.onEnd; }
+  set onEnd(v: (() => void) | null) { this.extras().onEnd = v; }
   /** @internal */ get settleResult(): ((t: Task) => void) | null { return this.x === null ? null : this.x.settleResult; }
   /** @internal */ set settleResult(v: ((t: Task) => void) | null) { this.extras().settleResult = v; }
   /** @internal kept when the task ends, since its slot is then reused */
@@ -284,4 +287,5 @@ class TaskExtras {
   resultPromise: Promise<unknown> | null = null;
   settleResult: ((t: Task) => void) | null = null;
   finalCounters: Counters | null = null;
+  onEnd: (() => void) | null = null;
 }

@@ -39,8 +39,9 @@ export abstract class Op<R = number> implements IterableIterator<R> {
     throw err;
   }
 
-  return(value?: unknown): IteratorResult<R, R> {
-    return { value: value as R, done: true };
+  // `R`, not `unknown`: TypeScript folds this parameter into the type `yield*` evaluates to.
+  return(value: R): IteratorResult<R, R> {
+    return { value, done: true };
   }
 
   /** Hands the scheduler a command: the operation itself is the pending result. */

@@ -311,6 +311,8 @@ export class Scheduler {
     }
     t.settleResult?.(t);
     t.settleResult = null;
+    t.onEnd?.();
+    t.onEnd = null;
     this.opts.forget(t);
   }
 
@@ -363,6 +365,7 @@ export class Scheduler {
       t.waitOn.remove(t);
       t.waitOn = null;
     }
+    t.waitAlertable = false;
     if (t.queue) t.queue.remove(t);
     if (t.timerSeq) this.timers.cancel(t);
   }
@@ -383,7 +386,7 @@ export class Scheduler {
   alert(t: Task): number {
     const hr = this.door.check(t);
     if (hr !== S_OK) return hr;
-    if (t.state === "waiting" && t.waitAlertable) {
+    if (t.waitOn !== null && t.waitAlertable) {
       this.wake(t, HOST_E_INTERRUPTED);
       return S_OK;
     }
