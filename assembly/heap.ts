@@ -25,15 +25,17 @@ export function coverFixedAreas(): bool {
 
 /** Bump-allocates `bytes` (8-aligned). Returns 0 when memory cannot grow. */
 export function allocate(bytes: usize): usize {
-  const start = (heapTop + 7) & ~7; // f64 counters need 8-byte alignment
-  const end = (start + bytes + 7) & ~7;
-  const have = (<usize>memory.size()) << 16;
+  // In 64-bit arithmetic: at 65,536 pages the memory's size in bytes does not fit a u32.
+  const start = (<u64>heapTop + 7) & ~7; // f64 counters need 8-byte alignment
+  const end = (start + <u64>bytes + 7) & ~7;
+  const have = (<u64>memory.size()) << 16;
   if (end > have) {
+    if (end > (<u64>1 << 32)) return 0;
     const pages = <i32>((end - have + 0xffff) >> 16);
     if (memory.grow(pages) < 0) return 0;
   }
-  heapTop = end;
-  return start;
+  heapTop = <usize>end;
+  return <usize>start;
 }
 
 /** The size class that holds at least `frames` frames. */

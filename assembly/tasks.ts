@@ -151,7 +151,9 @@ export function switchOut(idx: i32, gen: i32): i32 {
  * fibers. Answers the first failure (nothing changes then) or S_OK.
  */
 export function exchange(outIdx: i32, outGen: i32, inIdx: i32, inGen: i32): i32 {
-  if (resolve(inIdx, inGen) == 0) return unavailable() != S_OK ? unavailable() : E_INVALIDARG;
+  // Everything that could fail the switch-in is checked before the switch-out changes anything.
+  if (task(inIdx, inGen) == 0) return lastError;
+  if (inIdx == ROOT) return HOST_E_INVALIDOPERATION;
   const hr = switchOut(outIdx, outGen);
   if (hr != S_OK) return hr;
   return switchIn(inIdx, inGen);
