@@ -5,25 +5,7 @@ import {
   createHost, TaskAbortError, isTaskAbortError, type FiberContext, type Host,
   S_OK, E_UNEXPECTED, HOST_E_TIMEOUT, HOST_E_INVALIDOPERATION, INFINITE,
 } from "../src/index.js";
-
-const virtualHost = () => createHost({ clock: "virtual" });
-
-/** The error a promise rejected with (fails the test when it resolved). */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected the promise to reject");
-}
-
-function expectBalanced(host: Host): void {
-  const c = host.counters();
-  expect(c.leaveRuntime).toBe(c.enterRuntime);
-  expect(c.reverseEnterRuntime).toBe(c.reverseLeaveRuntime);
-  expect(c.unmatchedReverseEnter).toBe(0);
-}
+import { virtualHost, rejection, expectBalanced } from "./support/fibers.js";
 
 describe("ICLRTask::Abort", () => {
   it("is thrown into the fiber at its next safe point as a TaskAbortError with rude false", async () => {

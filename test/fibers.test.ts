@@ -5,24 +5,7 @@ import {
   createHost, HResultError, TaskAbortError, AWAIT_TARGET, type FiberContext, type FiberInfo, type Host,
   S_OK, E_INVALIDARG, HOST_E_TIMEOUT, INFINITE, WAIT_ALERTABLE, THREAD_PRIORITY_HIGHEST,
 } from "../src/index.js";
-
-const virtualHost = () => createHost({ clock: "virtual" });
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected the promise to reject");
-}
-
-function expectBalanced(host: Host): void {
-  const c = host.counters();
-  expect(c.leaveRuntime).toBe(c.enterRuntime);
-  expect(c.reverseEnterRuntime).toBe(c.reverseLeaveRuntime);
-  expect(c.unmatchedReverseEnter).toBe(0);
-}
+import { virtualHost, rejection, expectBalanced } from "./support/fibers.js";
 
 /** A promise settled by a real 1 ms timer: real asynchronous work. */
 function later<T>(value: T, fail = false): Promise<T> {

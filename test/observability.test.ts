@@ -5,8 +5,7 @@ import {
   createHost, type ChromeTraceEvent, type Host,
   S_OK, E_INVALIDARG,
 } from "../src/index.js";
-
-const virtualHost = () => createHost({ clock: "virtual" });
+import { virtualHost } from "./support/fibers.js";
 
 /** Spawns two fibers that make transitions, switches and waits; runs them to their end. */
 function workload(host: Host) {

@@ -8,8 +8,7 @@ import {
   THREAD_PRIORITY_IDLE, THREAD_PRIORITY_LOWEST, THREAD_PRIORITY_BELOW_NORMAL, THREAD_PRIORITY_NORMAL,
   THREAD_PRIORITY_ABOVE_NORMAL, THREAD_PRIORITY_HIGHEST, THREAD_PRIORITY_TIME_CRITICAL,
 } from "../src/index.js";
-
-const virtualHost = () => createHost({ clock: "virtual" });
+import { virtualHost } from "./support/fibers.js";
 
 /** The settled value of a promise, or the error it rejected with. */
 const settled = (p: Promise<unknown>) => p.then((v) => v, (e: unknown) => e);

@@ -5,8 +5,7 @@ import {
   createHost, HResultError, TaskAbortError,
   S_OK, S_FALSE, HOST_E_TIMEOUT, HOST_E_ABANDONED, HOST_E_INTERRUPTED, INFINITE, WAIT_ALERTABLE,
 } from "../src/index.js";
-
-const virtualHost = () => createHost({ clock: "virtual" });
+import { virtualHost } from "./support/fibers.js";
 
 describe("host.suspendRuntime() / host.resumeRuntime()", () => {
   it("answer S_OK, then S_FALSE when the runtime already is so", async () => {

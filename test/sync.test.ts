@@ -6,8 +6,7 @@ import {
   S_OK, S_FALSE, E_INVALIDARG, E_POINTER, HOST_E_TIMEOUT, HOST_E_DEADLOCK, HOST_E_NOT_OWNER,
   HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, INFINITE, WAIT_NOTINDEADLOCK, WAIT_ALERTABLE, WAIT_MSGPUMP,
 } from "../src/index.js";
-
-const virtualHost = () => createHost({ clock: "virtual" });
+import { virtualHost } from "./support/fibers.js";
 
 function locksHeld(t: Task): number {
   const out: { value?: number } = {};
