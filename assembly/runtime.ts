@@ -40,12 +40,15 @@ export function suspend(on: bool): i32 {
 
 /** Disables the runtime for good (host.disable, or after a trap the host reported). */
 export function disable(): void {
-  setHdr(H_CTL, (ctl() | CTL_DISABLED) & ~CTL_SUSPENDED);
+  setHdr(H_CTL, (ctl() | CTL_DISABLED) & ~(CTL_SUSPENDED | CTL_TRAP_ARMED));
 }
 
-/** The documented way to make the core trap: the next call into the core executes `unreachable`. */
+/**
+ * The documented way to make the core trap: the next call into the core executes `unreachable`.
+ * A disabled runtime is not armed: its one E_FAIL has been answered.
+ */
 export function armTrap(): void {
-  setHdr(H_CTL, ctl() | CTL_TRAP_ARMED);
+  if ((ctl() & CTL_DISABLED) == 0) setHdr(H_CTL, ctl() | CTL_TRAP_ARMED);
 }
 
 /** How many live tasks are in managed mode (their top frame is a ReverseEnterRuntime frame). */

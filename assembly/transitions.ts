@@ -3,14 +3,14 @@
 // the rules are written once, here.
 
 import {
-  ACT_INVALID, ACT_PUSH_LEAVE, ACT_PUSH_REVERSE, ACT_POP, OP_ENTER, OP_REVERSE_ENTER,
+  ACT_INVALID, ACT_PUSH_LEAVE, ACT_PUSH_REVERSE, ACT_POP, OP_ENTER, OP_REVERSE_ENTER, OP_REVERSE_LEAVE,
   CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED, EV_TRANSITION,
 } from "./layout";
 import { ctl, currentIdx, slotAddr, count, enterCore } from "./state";
 import { topKind, push, pop } from "./frames";
 import { record } from "./trace";
 import { honourYield } from "./tasks";
-import { S_OK, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME } from "./hresult";
+import { S_OK, E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME } from "./hresult";
 
 /** RULES[op * 3 + topKind]: the action of transition `op` on a task whose top frame is `topKind`. */
 export const RULES: usize = memory.data<i32>([
@@ -36,6 +36,7 @@ export function transition(op: i32, target: u32): i32 {
   enterCore();
   const c = ctl();
   if (c & (CTL_NOT_STARTED | CTL_DISABLED)) return HOST_E_CLRNOTAVAILABLE;
+  if (<u32>op > <u32>OP_REVERSE_LEAVE) return E_INVALIDARG;
   const idx = currentIdx();
   const slot = slotAddr(idx);
   const act = load<i32>(RULES + (<usize>(op * 3 + topKind(slot)) << 2));

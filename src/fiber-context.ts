@@ -279,7 +279,8 @@ class AwaitOp<T> extends Op<T> implements Waitable {
     if (this.parked) return this.result(v as T);
     const sp = safePoint(this.sched, this.t);
     if (sp) return this.command(sp);
-    this.sched.block(this.t, this, INFINITE, 0);
+    const hr = this.sched.block(this.t, this, INFINITE, 0);
+    if (hr !== BLOCK) throw new HResultError(hr, `f.await in fiber ${this.t.name} could not wait`);
     this.parked = true;
     return this.command(Cmd.Park);
   }

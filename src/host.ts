@@ -152,11 +152,12 @@ export class Host {
       isOwnTask: (t): t is Task => t instanceof Task && t.host === this,
       isSyncObject: (o): o is SyncObject => o instanceof SyncObject && (o as unknown as { env: SyncEnv }).env === this.syncEnv,
     };
-    this.syncEnv = { sched: this.sched, door, rootTask: this.rootTask };
+    const currentTask = (): Task => this.tasks[door.currentIdx()] ?? this.rootTask;
+    this.syncEnv = { sched: this.sched, door, rootTask: this.rootTask, currentTask };
     this.taskManager = new TaskManager({
       door,
       sched: this.sched,
-      currentTask: () => this.tasks[door.currentIdx()] ?? this.rootTask,
+      currentTask,
       newTask: (stackSize, start, param) => this.newTask(stackSize, start, param),
       needsHostHook: (target) => this.needsHostHook(target),
       available: () => door.available(),

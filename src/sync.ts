@@ -19,6 +19,8 @@ export interface SyncEnv {
   sched: Scheduler;
   door: CoreDoor;
   rootTask: Task;
+  /** The task switched in: the running fiber, a task switched in by hand, or the root task. */
+  currentTask(): Task;
 }
 
 abstract class SyncObject implements Waitable {
@@ -67,9 +69,14 @@ abstract class SyncObject implements Waitable {
     return t.ctx.waitOn(this, ms, option);
   }
 
-  /** The task that calls: the running fiber, or the root task. */
+  /** The task that calls. */
   protected caller(): Task {
-    return this.env.sched.running ?? this.env.rootTask;
+    return this.env.currentTask();
+  }
+
+  /** S_OK, or HOST_E_CLRNOTAVAILABLE (E_FAIL once, on an armed trap): the runtime's state comes first. */
+  protected available(): number {
+    return this.env.door.available();
   }
 }
 
@@ -81,10 +88,7 @@ export class Crst extends SyncObject {
 
   tryAcquire(t: Task): number {
     if (this.closed) return HOST_E_ABANDONED;
-    if (this.owner === null) {
-      this.take(t);
-      return S_OK;
-    }
+    if (this.owner === null) return this.take(t);
     if (this.owner === t) {
       this.recursion++;
       return S_OK;
@@ -107,18 +111,27 @@ export class Crst extends SyncObject {
 
   /** IHostCrst::TryEnter(option, out): out.value tells whether the caller now owns it. */
   tryEnter(option: number, out: Out<boolean>): number {
+    const off = this.env.door.unavailable();
+    if (off !== S_OK) return off;
     if (!isWaitOption(option)) return E_INVALIDARG;
     if (!isOut(out)) return setOut(out, false);
-    const hr = this.tryAcquire(this.caller());
-    if (hr === BLOCK) return setOut(out, false);
-    return setOut(out, hr === S_OK, hr);
+    const got = this.tryAcquire(this.caller());
+    if (got === BLOCK) return setOut(out, false);
+    if (got !== S_OK) return got; // abandoned (closed), or the core failed to count the lock
+    return setOut(out, true);
   }
 
   /** IHostCrst::Leave: HOST_E_NOT_OWNER unless the caller owns it. */
   leave(): number {
+    const off = this.env.door.unavailable();
+    if (off !== S_OK) return off;
     if (this.owner !== this.caller()) return HOST_E_NOT_OWNER;
-    if (--this.recursion > 0) return S_OK;
-    this.release();
+    if (this.recursion > 1) {
+      this.recursion--;
+      return S_OK;
+    }
+    const hr = this.release();
+    if (hr !== S_OK) return hr;
     const next = this.waiters.shift();
     if (next) {
       this.take(next);
@@ -144,19 +157,24 @@ export class Crst extends SyncObject {
     return super.close();
   }
 
-  private take(t: Task): void {
+  /** The task owns it now: counted in its LocksHeld by the core (nothing changes if that fails). */
+  private take(t: Task): number {
+    const hr = this.env.door.locksHeldAdd(t, 1);
+    if (hr !== S_OK) return hr;
     this.owner = t;
     this.recursion = 1;
     (t.held ??= new Set()).add(this);
-    this.env.door.locksHeldAdd(t, 1);
+    return S_OK;
   }
 
-  private release(): void {
+  private release(): number {
     const t = this.owner!;
+    const hr = this.env.door.locksHeldAdd(t, -1);
+    if (hr !== S_OK && t.done === false && this.env.door.isLive(t)) return hr;
     t.held?.delete(this);
-    this.env.door.locksHeldAdd(t, -1);
     this.owner = null;
     this.recursion = 0;
+    return S_OK;
   }
 }
 
@@ -177,6 +195,8 @@ export class AutoEvent extends SyncObject {
   }
 
   set(): number {
+    const hr = this.available();
+    if (hr !== S_OK) return hr;
     if (this.closed) return HOST_E_INVALIDOPERATION;
     const t = this.waiters.shift();
     if (t) this.env.sched.wake(t, S_OK);
@@ -203,6 +223,8 @@ export class ManualEvent extends SyncObject {
   }
 
   set(): number {
+    const hr = this.available();
+    if (hr !== S_OK) return hr;
     if (this.closed) return HOST_E_INVALIDOPERATION;
     this.signalled = true;
     this.wakeAll(S_OK);
@@ -210,6 +232,8 @@ export class ManualEvent extends SyncObject {
   }
 
   reset(): number {
+    const hr = this.available();
+    if (hr !== S_OK) return hr;
     if (this.closed) return HOST_E_INVALIDOPERATION;
     this.signalled = false;
     return S_OK;
@@ -237,6 +261,8 @@ export class Semaphore extends SyncObject {
 
   /** ReleaseSemaphore(n, out): out.value is the count before. E_INVALIDARG past the maximum; nothing changes. */
   release(n = 1, out?: Out<number>): number {
+    const hr = this.available();
+    if (hr !== S_OK) return hr;
     if (this.closed) return HOST_E_INVALIDOPERATION;
     if (!Number.isInteger(n) || n < 1 || this.count + n > this.maximum) return E_INVALIDARG;
     if (out !== undefined && !isOut(out)) return setOut(out, 0);

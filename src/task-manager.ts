@@ -41,22 +41,22 @@ export class TaskManager {
 
   /** CreateTask(stackSize in bytes, start, param, out): a suspended task; `task.start()` makes it runnable. */
   createTask(stackSize: number, start: FiberStart, param: unknown, out: Out<Task>): number {
-    if (!isOut(out)) return E_POINTER;
-    if (typeof start !== "function") return E_INVALIDARG;
+    if (!isOut(out)) return this.env.door.orUnavailable(E_POINTER);
+    if (typeof start !== "function") return this.env.door.orUnavailable(E_INVALIDARG);
     const t = this.env.newTask(stackSize, start, param);
     return typeof t === "number" ? t : setOut(out, t);
   }
 
   /** The JS thread cannot block: fibers sleep with `yield* f.sleep(ms)`. */
   sleep(ms: number, option = 0): number {
-    if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;
+    if (!isTimeout(ms) || !isWaitOption(option)) return this.env.door.orUnavailable(E_INVALIDARG);
     const hr = this.env.available();
     return hr !== S_OK ? hr : HOST_E_INVALIDOPERATION;
   }
 
   /** The JS thread cannot switch away: fibers yield with `yield* f.yield()`. */
   switchToTask(option = 0): number {
-    if (!isWaitOption(option)) return E_INVALIDARG;
+    if (!isWaitOption(option)) return this.env.door.orUnavailable(E_INVALIDARG);
     const hr = this.env.available();
     return hr !== S_OK ? hr : HOST_E_INVALIDOPERATION;
   }
@@ -75,7 +75,7 @@ export class TaskManager {
   }
 
   private setLocaleField(lcid: number, ui: boolean): number {
-    if (!isDword(lcid)) return E_INVALIDARG;
+    if (!isDword(lcid)) return this.env.door.orUnavailable(E_INVALIDARG);
     const hr = this.env.available();
     if (hr !== S_OK) return hr;
     if (ui) this.uiLocale = lcid;
@@ -85,13 +85,13 @@ export class TaskManager {
 
   /** FALSE means calls to `target` get no LeaveRuntime / EnterRuntime (f.unmanaged skips them). */
   callNeedsHostHook(target: number, out: Out<boolean>): number {
-    if (!isDword(target)) return E_INVALIDARG;
+    if (!isDword(target)) return this.env.door.orUnavailable(E_INVALIDARG);
     const hr = this.env.available();
     return hr !== S_OK ? hr : setOut(out, this.env.needsHostHook(target));
   }
 
   leaveRuntime(target: number): number {
-    if (!isDword(target)) return E_INVALIDARG;
+    if (!isDword(target)) return this.env.door.orUnavailable(E_INVALIDARG);
     return this.env.door.leave(target);
   }
 

@@ -189,7 +189,7 @@ export class Task implements TaskRef, Queued {
    * a fiber, or `await task.result`).
    */
   join(ms: number, option = 0): number {
-    if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;
+    if (!isTimeout(ms) || !isWaitOption(option)) return this.host.door.orUnavailable(E_INVALIDARG);
     const hr = this.host.door.available();
     if (hr !== S_OK) return hr;
     if (this.done) return S_OK;
@@ -223,7 +223,7 @@ export class Task implements TaskRef, Queued {
 
   /** Returns a created, not started task to its first state; its frames are cleared. */
   reset(full = true): number {
-    return this.host.door.reset(this, full);
+    return this.host.sched.reset(this, full);
   }
 
   /** Throws a TaskAbortError into the fiber at its next safe point (delay regions hold it back). */
@@ -258,8 +258,8 @@ export class Task implements TaskRef, Queued {
     let big: bigint;
     if (typeof id === "bigint") big = id;
     else if (typeof id === "number" && Number.isSafeInteger(id)) big = BigInt(id);
-    else return E_INVALIDARG;
-    if (big < 0n || big >= 1n << 64n) return E_INVALIDARG;
+    else return this.host.door.orUnavailable(E_INVALIDARG);
+    if (big < 0n || big >= 1n << 64n) return this.host.door.orUnavailable(E_INVALIDARG);
     return this.host.door.setTaskIdentifier(this, Number(big & 0xffffffffn) | 0, Number(big >> 32n) | 0);
   }
 

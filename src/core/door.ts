@@ -3,7 +3,7 @@
 // costs more than the transition); the rule each one follows is read from the core's RULES table,
 // and every other case, and every other operation, is decided by the core.
 
-import { E_FAIL, E_INVALIDARG } from "../hresult.js";
+import { E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "../hresult.js";
 import type { CoreInstance } from "./load.js";
 
 type Fn = (...args: number[]) => number;
@@ -136,7 +136,8 @@ export class CoreDoor {
     if (this.i32.length === 0) this.refresh();
     this.lastFault = err;
     // The core may have stopped half-way; only the control word is written, never read back.
-    this.i32[this.ctlAt] = (this.i32[this.ctlAt] | this.g.CTL_DISABLED) & ~this.g.CTL_TRAP_ARMED;
+    // As the core's disable() does: a disabled runtime is not suspended any more.
+    this.i32[this.ctlAt] = (this.i32[this.ctlAt] | this.g.CTL_DISABLED) & ~(this.g.CTL_TRAP_ARMED | this.ctlSuspended);
     this.onFault?.(err);
   }
 
@@ -276,7 +277,7 @@ export class CoreDoor {
   preventAsyncAbort(t: TaskRef, begin: boolean): number { return this.task(this.x.preventAsyncAbort, t, begin ? 1 : 0); }
   locksHeldAdd(t: TaskRef, delta: number): number { return this.task(this.x.locksHeldAdd, t, delta); }
   setPriority(t: TaskRef, priority: number): number {
-    return typeof priority === "number" ? this.task(this.x.setPriority, t, priority) : E_INVALIDARG;
+    return typeof priority === "number" ? this.task(this.x.setPriority, t, priority) : this.orUnavailable(E_INVALIDARG);
   }
   yieldTask(t: TaskRef): number { return this.task(this.x.yieldTask, t); }
   alert(t: TaskRef): number { return this.task(this.x.alert, t); }
@@ -388,6 +389,22 @@ export class CoreDoor {
    */
   available(): number {
     return this.call(this.x.available) >>> 0;
+  }
+
+  /**
+   * HOST_E_CLRNOTAVAILABLE when the runtime is not started or disabled, else S_OK, without
+   * calling into the core (so an armed trap waits for the first call that reaches the core).
+   */
+  unavailable(): number {
+    return this.x.runtimeState() === this.g.RUNTIME_STARTED ? 0 : HOST_E_CLRNOTAVAILABLE;
+  }
+
+  /**
+   * The answer of a host-side check that failed (E_INVALIDARG, E_POINTER, …), unless the runtime
+   * is unavailable: "any call on a disabled runtime answers HOST_E_CLRNOTAVAILABLE" comes first.
+   */
+  orUnavailable(hr: number): number {
+    return this.unavailable() || hr;
   }
   isSuspended(): boolean { return (this.i32[this.ctlAt] & this.ctlSuspended) !== 0; }
   suspend(on: boolean): number { return this.call(this.x.suspend, on ? 1 : 0) >>> 0; }

@@ -131,6 +131,7 @@ export class Scheduler {
 
   /** Runs one ready fiber until it yields, waits or ends. */
   private step(t: Task): void {
+    if (t.state === "done") return; // ended by a hand-made ExitTask while it was queued
     if (!t.rude && this.door.isSuspended() && this.door.isManaged(t)) {
       // A fiber switched out in managed mode is not resumed while the collector runs.
       t.state = "waiting";
@@ -283,6 +284,7 @@ export class Scheduler {
   }
 
   private finish(t: Task, outcome: Outcome, value: unknown): void {
+    if (t.state === "done") return;
     const started = t.state !== "created";
     this.cancelWait(t);
     // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
@@ -323,6 +325,8 @@ export class Scheduler {
    * when the fiber now waits (the operation then parks it).
    */
   block(t: Task, w: Waitable, ms: number, option: number, timeoutResult = HOST_E_TIMEOUT): number {
+    const hr = this.door.available();
+    if (hr !== S_OK) return hr;
     if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;
     const alertable = (option & WAIT_ALERTABLE) !== 0;
     if (alertable && this.door.takeFlag(t, this.door.constant("FLAG_ALERTED"))) return HOST_E_INTERRUPTED;
@@ -447,10 +451,24 @@ export class Scheduler {
     return hr;
   }
 
-  /** ICLRTask::SwitchIn/SwitchOut by hand: for tasks the scheduler does not drive. */
+  /**
+   * ICLRTask::SwitchIn/SwitchOut by hand, for tasks the scheduler does not drive: a created task
+   * may be switched in; a task switched in by hand may be switched out (also once started).
+   */
   manualSwitch(t: Task, on: boolean): number {
-    if (t.state !== "created" && !t.done) return HOST_E_INVALIDOPERATION;
-    return on ? this.door.switchIn(t) : this.door.switchOut(t);
+    const driven = on ? t.state !== "created" && !t.done : t === this.running;
+    if (!driven) return on ? this.door.switchIn(t) : this.door.switchOut(t);
+    return this.door.available() || HOST_E_INVALIDOPERATION; // a rule, not an argument check: the core first
+  }
+
+  /** ICLRTask::Reset: the core resets a created task; the host forgets its requests too. */
+  reset(t: Task, full: boolean): number {
+    const hr = this.door.reset(t, full);
+    if (hr === S_OK) {
+      t.rude = t.abortPending = t.exitRequested = t.attention = false;
+      if (full) t.level = PRIORITY_LEVELS.indexOf(0);
+    }
+    return hr;
   }
 
   // --- the runtime's suspension --------------------------------------------------------------------
