@@ -9,7 +9,9 @@ export {
   abortDelivered, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
   takeFlag, alert, setTaskIdentifier, check, exchange, available,
 } from "./tasks";
-export { startRuntime, runtimeState, suspend, disable, armTrap, countManaged, checkInvariants, sumTotals } from "./runtime";
+export {
+  startRuntime, runtimeState, suspend, disable, armTrap, countManaged, checkInvariants, sumTotals, presetCounter,
+} from "./runtime";
 export { traceStart, traceStop, record } from "./trace";
 import { HEADER, slotAddr } from "./state";
 

@@ -7,10 +7,10 @@ import {
   T_COUNTERS, T_RESERVE, T_CAPACITY, T_FRAMES, STATE_FREE, FRAME_REVERSE, FRAME_SIZE, COUNTER_COUNT,
   C_LEAVE, C_ENTER, C_REVERSE_ENTER, C_REVERSE_LEAVE, C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
-import { HEADER, hdr, setHdr, ctl, slotAddr, field, enterCore } from "./state";
+import { HEADER, hdr, setHdr, ctl, slotAddr, field, enterCore, resolve } from "./state";
 import { topKind } from "./frames";
 import { unavailable } from "./tasks";
-import { S_OK, S_FALSE, HOST_E_CLRNOTAVAILABLE } from "./hresult";
+import { S_OK, S_FALSE, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "./hresult";
 
 export function startRuntime(): i32 {
   enterCore();
@@ -60,6 +60,18 @@ export function countManaged(): i32 {
     if (field(slot, T_STATE) != STATE_FREE && topKind(slot) == FRAME_REVERSE) n++;
   }
   return n;
+}
+
+/**
+ * Test hook: sets counter `c` of a live task, so that tests can carry counters past 2^32 without
+ * making 2^32 transitions. Answers E_INVALIDARG for a stale handle or a counter out of range.
+ */
+export function presetCounter(idx: i32, gen: i32, c: i32, value: f64): i32 {
+  enterCore();
+  const slot = resolve(idx, gen);
+  if (slot == 0 || <u32>c >= <u32>COUNTER_COUNT || !(value >= 0)) return E_INVALIDARG;
+  store<f64>(slot + T_COUNTERS + (<usize>c << 3), value);
+  return S_OK;
 }
 
 /** Computes the totals into the header (H_TOTALS): the ended tasks' sums plus every live task's counters. */

@@ -365,14 +365,14 @@ export class FiberContext {
 
   /** Runs `body` in managed code: between ReverseEnterRuntime and ReverseLeaveRuntime. */
   managed<R>(body: () => Iterator<unknown, R, any> | R): Op<R> {
+    if (typeof body !== "function") return this.throws(`managed(body) takes a function, not ${typeof body}`);
     return new ScopeOp<R>(this.task, this.env, true, 0, body as () => unknown);
   }
 
   /** Runs `body` as an unmanaged call to `target`: between LeaveRuntime(target) and EnterRuntime. */
   unmanaged<R>(target: number, body: () => Iterator<unknown, R, any> | R): Op<R> {
-    if (!isDword(target)) {
-      return new ThrowOp(this.task, new HResultError(E_INVALIDARG, `unmanaged(target) takes an integer in 0 … 2^32−1, not ${String(target)}`));
-    }
+    if (!isDword(target)) return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${String(target)}`);
+    if (typeof body !== "function") return this.throws(`unmanaged(target, body) takes a function, not ${typeof body}`);
     return new ScopeOp<R>(this.task, this.env, false, target, body as () => unknown);
   }
 
@@ -412,6 +412,11 @@ export class FiberContext {
   /** @internal a wait on one of the host's sync objects, made by the object itself */
   waitOn(object: Waitable, ms: number, option: number): Op<number> {
     return new WaitOp(this.task, this.env.sched, object, ms, option);
+  }
+
+  /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */
+  private throws(message: string): Op<never> {
+    return new ThrowOp(this.task, new HResultError(E_INVALIDARG, message));
   }
 
   /**

@@ -246,7 +246,7 @@ export class CoreDoor {
    * HRESULT in its signed form (< 0: every failure code has its top bit set).
    */
   createTask(stackSize: number): number {
-    if (typeof stackSize !== "number") return E_INVALIDARG | 0;
+    if (typeof stackSize !== "number") return this.orUnavailable(E_INVALIDARG) | 0;
     return this.call(this.x.createTask, stackSize) | 0;
   }
 
@@ -377,6 +377,11 @@ export class CoreDoor {
     return c;
   }
   liveTasks(): number { return this.i32[this.hdr + this.g.H_LIVE]; }
+
+  /** Test hook: sets one of a live task's counters (to carry counters past 2^32 in a test). */
+  presetCounter(t: TaskRef, name: CounterName, value: number): number {
+    return this.call(this.x.presetCounter, t.idx, t.gen, COUNTER_NAMES.indexOf(name), value) >>> 0;
+  }
 
   // --- the runtime ------------------------------------------------------------------------------
 

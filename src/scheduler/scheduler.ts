@@ -498,7 +498,8 @@ export class Scheduler {
 
   /** Runs up to `budget` steps; true when fibers are still ready. */
   private slice(budget: number): boolean {
-    if (this.switchedIn === null && this.door.currentIdx() !== 0) {
+    // (On a disabled runtime nothing reaches a task's frames any more: the fibers run to unwind.)
+    if (this.switchedIn === null && this.door.currentIdx() !== 0 && this.door.unavailable() === S_OK) {
       throw new HResultError(
         HOST_E_INVALIDOPERATION,
         "a task is switched in by hand (task.switchIn()); switch it out before running fibers",

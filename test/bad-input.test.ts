@@ -1,0 +1,272 @@
+// Bad input, for every public call: what it answers (or, for the throwing APIs, what it throws).
+// This table is the README's "Bad input" table, row for row. After every row the core's
+// invariants hold and a bystander fiber, parked in managed mode, is exactly as it was.
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  createHost, HResultError, hresultName, type FiberContext, type Host, type Task, type Op,
+  E_INVALIDARG, E_POINTER, E_NOTIMPL, HOST_E_INVALIDOPERATION, HOST_E_NOT_OWNER, HOST_E_DEADLOCK,
+  HOST_E_CLRNOTAVAILABLE, S_OK,
+} from "../src/index.js";
+
+interface World {
+  host: Host;
+  other: Host;
+  created: Task; // created, never started
+  stale: Task; // ended; its slot reused
+  foreign: Task; // a task of another host
+  bystander: Task; // a fiber parked in managed mode on an event
+}
+
+async function world(): Promise<World> {
+  const host = await createHost({ clock: "virtual" });
+  const other = await createHost({ clock: "virtual" });
+  const gate = host.createManualEvent(false);
+  const bystander = host.spawn(
+    function* (f) {
+      yield* f.reverseEnterRuntime();
+      yield* f.leaveRuntime(7);
+      yield* f.reverseEnterRuntime();
+      yield* gate.wait();
+    },
+    { name: "bystander" },
+  );
+  const stale = host.spawn(function* () {});
+  host.runUntilIdle();
+  const out: { value?: Task } = {};
+  host.taskManager.createTask(0, function* () {}, undefined, out); // reuses the stale task's slot
+  const created = out.value!;
+  other.taskManager.createTask(0, function* () {}, undefined, out);
+  return { host, other, created, stale, foreign: out.value!, bystander };
+}
+
+/** Runs `op(f)` in a fresh fiber: what it answered, or what it threw. */
+function inFiber<T>(host: Host, op: (f: FiberContext) => Op<T>): { value?: T; thrown?: unknown } {
+  const seen: { value?: T; thrown?: unknown } = {};
+  host.spawn(function* (f) {
+    try {
+      seen.value = yield* op(f);
+    } catch (e) {
+      seen.thrown = e;
+    }
+  });
+  host.runUntilIdle();
+  return seen;
+}
+
+/** A row: the call, and the HRESULT it answers (number) or throws ({ throws }). */
+type Row = [string, (w: World) => unknown, number | { throws: number }];
+
+const NOT_DWORDS: [string, unknown][] = [
+  ["-1", -1],
+  ["1.5", 1.5],
+  ["NaN", NaN],
+  ["2^32", 2 ** 32],
+  ['"5"', "5"],
+  ["5n", 5n],
+  ["undefined", undefined],
+];
+const dwordRows = (name: string, call: (w: World, v: any) => unknown, answer: number): Row[] =>
+  NOT_DWORDS.map(([label, v]) => [`${name} ${label}`, (w: World) => call(w, v), answer] as Row);
+
+const taskCalls: [string, (t: Task) => unknown][] = [
+  ["start()", (t) => t.start()],
+  ["alert()", (t) => t.alert()],
+  ["setPriority(0)", (t) => t.setPriority(0)],
+  ["getPriority(out)", (t) => t.getPriority({})],
+  ["switchIn()", (t) => t.switchIn()],
+  ["switchOut()", (t) => t.switchOut()],
+  ["exitTask()", (t) => t.exitTask()],
+  ["reset()", (t) => t.reset()],
+  ["abort()", (t) => t.abort()],
+  ["rudeAbort()", (t) => t.rudeAbort()],
+  ["needsPriorityScheduling(out)", (t) => t.needsPriorityScheduling({})],
+  ["yieldTask()", (t) => t.yieldTask()],
+  ["locksHeld(out)", (t) => t.locksHeld({})],
+  ["setTaskIdentifier(1)", (t) => t.setTaskIdentifier(1)],
+  ["beginPreventAsyncAbort()", (t) => t.beginPreventAsyncAbort()],
+  ["endPreventAsyncAbort()", (t) => t.endPreventAsyncAbort()],
+];
+
+const ROWS: Record<string, Row[]> = {
+  "IHostTaskManager": [
+    ["getCurrentTask(missing out)", (w) => w.host.taskManager.getCurrentTask(undefined as never), E_POINTER],
+    ["createTask(missing out)", (w) => w.host.taskManager.createTask(0, function* () {}, 0, undefined as never), E_POINTER],
+    ["createTask(start not a function)", (w) => w.host.taskManager.createTask(0, 42 as never, 0, {}), E_INVALIDARG],
+    ["createTask(stackSize -8)", (w) => w.host.taskManager.createTask(-8, function* () {}, 0, {}), E_INVALIDARG],
+    ["createTask(stackSize 8.5)", (w) => w.host.taskManager.createTask(8.5, function* () {}, 0, {}), E_INVALIDARG],
+    ["createTask(stackSize NaN)", (w) => w.host.taskManager.createTask(NaN, function* () {}, 0, {}), E_INVALIDARG],
+    ['createTask(stackSize "8")', (w) => w.host.taskManager.createTask("8" as never, function* () {}, 0, {}), E_INVALIDARG],
+    ["createTask(stackSize above maxStackSize)", (w) => w.host.taskManager.createTask(2 ** 21, function* () {}, 0, {}), E_INVALIDARG],
+    ...dwordRows("sleep(ms)", (w, v) => w.host.taskManager.sleep(v), E_INVALIDARG),
+    ["sleep(10, option 8)", (w) => w.host.taskManager.sleep(10, 8), E_INVALIDARG],
+    ["sleep(10) outside a fiber (valid, but it would block)", (w) => w.host.taskManager.sleep(10), HOST_E_INVALIDOPERATION],
+    ["switchToTask(option 8)", (w) => w.host.taskManager.switchToTask(8), E_INVALIDARG],
+    ...dwordRows("setLocale(lcid)", (w, v) => w.host.taskManager.setLocale(v), E_INVALIDARG),
+    ...dwordRows("setUILocale(lcid)", (w, v) => w.host.taskManager.setUILocale(v), E_INVALIDARG),
+    ...dwordRows("callNeedsHostHook(target)", (w, v) => w.host.taskManager.callNeedsHostHook(v, {}), E_INVALIDARG),
+    ["callNeedsHostHook(1, missing out)", (w) => w.host.taskManager.callNeedsHostHook(1, undefined as never), E_POINTER],
+    ...dwordRows("leaveRuntime(target)", (w, v) => w.host.taskManager.leaveRuntime(v), E_INVALIDARG),
+    ["setStackGuarantee(n) (reserved)", (w) => w.host.taskManager.setStackGuarantee(4096), E_NOTIMPL],
+    ["getStackGuarantee(missing out)", (w) => w.host.taskManager.getStackGuarantee(undefined as never), E_POINTER],
+  ],
+  "IHostTask / ICLRTask on a stale handle (ended, slot reused)": taskCalls.map(([n, c]) => [n, (w) => c(w.stale), E_INVALIDARG] as Row),
+  "IHostTask / ICLRTask: arguments": [
+    ...dwordRows("join(ms)", (w, v) => w.created.join(v), E_INVALIDARG),
+    ["join(0, option 8)", (w) => w.created.join(0, 8), E_INVALIDARG],
+    ["join(10) outside a fiber on a live task (it would block)", (w) => w.created.join(10), HOST_E_INVALIDOPERATION],
+    ["setPriority(3) (not a THREAD_PRIORITY value)", (w) => w.created.setPriority(3), E_INVALIDARG],
+    ["setPriority(1.5)", (w) => w.created.setPriority(1.5), E_INVALIDARG],
+    ['setPriority("1")', (w) => w.created.setPriority("1" as never), E_INVALIDARG],
+    ["getPriority(missing out)", (w) => w.created.getPriority(undefined as never), E_POINTER],
+    ["needsPriorityScheduling(missing out)", (w) => w.created.needsPriorityScheduling(undefined as never), E_POINTER],
+    ["locksHeld(missing out)", (w) => w.created.locksHeld(undefined as never), E_POINTER],
+    ["setTaskIdentifier(-1)", (w) => w.created.setTaskIdentifier(-1), E_INVALIDARG],
+    ["setTaskIdentifier(1.5)", (w) => w.created.setTaskIdentifier(1.5), E_INVALIDARG],
+    ["setTaskIdentifier(2n ** 64n)", (w) => w.created.setTaskIdentifier(2n ** 64n), E_INVALIDARG],
+    ['setTaskIdentifier("1")', (w) => w.created.setTaskIdentifier("1" as never), E_INVALIDARG],
+    ["rootTask.abort()", (w) => w.host.rootTask.abort(), HOST_E_INVALIDOPERATION],
+    ["rootTask.exitTask()", (w) => w.host.rootTask.exitTask(), HOST_E_INVALIDOPERATION],
+    ["rootTask.reset()", (w) => w.host.rootTask.reset(), HOST_E_INVALIDOPERATION],
+    ["switchIn() of a started fiber (the scheduler drives it)", (w) => w.bystander.switchIn(), HOST_E_INVALIDOPERATION],
+  ],
+  "fiber operations (inside a fiber)": [
+    ...dwordRows("f.leaveRuntime(target)", (w, v) => inFiber(w.host, (f) => f.leaveRuntime(v)).value, E_INVALIDARG),
+    ["f.unmanaged(-1, body)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(-1, () => 1))), { throws: E_INVALIDARG }],
+    ["f.unmanaged(1, not a function)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(1, 5 as never))), { throws: E_INVALIDARG }],
+    ["f.managed(not a function)", (w) => rethrow(inFiber(w.host, (f) => f.managed(5 as never))), { throws: E_INVALIDARG }],
+    ...dwordRows("f.sleep(ms)", (w, v) => (v === undefined ? E_INVALIDARG : inFiber(w.host, (f) => f.sleep(v)).value), E_INVALIDARG),
+    ["f.sleep(10, option 8)", (w) => inFiber(w.host, (f) => f.sleep(10, 8)).value, E_INVALIDARG],
+    ["f.join(not a task)", (w) => inFiber(w.host, (f) => f.join({} as never)).value, E_INVALIDARG],
+    ["f.join(a task of another host)", (w) => inFiber(w.host, (f) => f.join(w.foreign)).value, E_INVALIDARG],
+    ["f.join(its own task)", (w) => inFiber(w.host, (f) => f.join(f.task)).value, HOST_E_DEADLOCK],
+    ["f.join(task, -1)", (w) => inFiber(w.host, (f) => f.join(w.created, -1)).value, E_INVALIDARG],
+    ["f.wait(a Crst)", (w) => inFiber(w.host, (f) => f.wait(w.host.createCrst() as never)).value, E_INVALIDARG],
+    ["f.wait(an event of another host)", (w) => inFiber(w.host, (f) => f.wait(w.other.createAutoEvent())).value, E_INVALIDARG],
+    ["f.wait(not a sync object)", (w) => inFiber(w.host, (f) => f.wait({} as never)).value, E_INVALIDARG],
+    ["f.wait(event, 1.5)", (w) => inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 1.5)).value, E_INVALIDARG],
+    ["f.wait(event, 10, option 8)", (w) => inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 10, 8)).value, E_INVALIDARG],
+    ["crst.enter(option 8)", (w) => inFiber(w.host, () => w.host.createCrst().enter(8)).value, E_INVALIDARG],
+  ],
+  "sync objects": [
+    ["crst.tryEnter(option 8, out)", (w) => w.host.createCrst().tryEnter(8, {}), E_INVALIDARG],
+    ["crst.tryEnter(0, missing out)", (w) => w.host.createCrst().tryEnter(0, undefined as never), E_POINTER],
+    ["crst.leave() by a task that does not own it", (w) => w.host.createCrst().leave(), HOST_E_NOT_OWNER],
+    ["semaphore.release(0)", (w) => w.host.createSemaphore(0, 4).release(0), E_INVALIDARG],
+    ["semaphore.release(-1)", (w) => w.host.createSemaphore(0, 4).release(-1), E_INVALIDARG],
+    ["semaphore.release(1.5)", (w) => w.host.createSemaphore(0, 4).release(1.5), E_INVALIDARG],
+    ["semaphore.release(n) past the maximum", (w) => w.host.createSemaphore(3, 4).release(2), E_INVALIDARG],
+    ["semaphore.release(1, out not an object)", (w) => w.host.createSemaphore(0, 4).release(1, 5 as never), E_POINTER],
+    ["event.wait() outside a fiber (it would block)", (w) => opAnswer(w.host.createAutoEvent().wait()), HOST_E_INVALIDOPERATION],
+    ["crst.enter() outside a fiber (it could block)", (w) => opAnswer(w.host.createCrst().enter()), HOST_E_INVALIDOPERATION],
+    ["createSemaphore(-1, 4)", (w) => w.host.createSemaphore(-1, 4), { throws: E_INVALIDARG }],
+    ["createSemaphore(5, 4) (initial above maximum)", (w) => w.host.createSemaphore(5, 4), { throws: E_INVALIDARG }],
+    ["createSemaphore(0, 0)", (w) => w.host.createSemaphore(0, 0), { throws: E_INVALIDARG }],
+    ["createSemaphore(0.5, 4)", (w) => w.host.createSemaphore(0.5, 4), { throws: E_INVALIDARG }],
+    ['createManualEvent("yes")', (w) => w.host.createManualEvent("yes" as never), { throws: E_INVALIDARG }],
+  ],
+  "the host (throwing APIs)": [
+    ["spawn(not a function)", (w) => w.host.spawn(5 as never), { throws: E_INVALIDARG }],
+    ["spawn(body, { priority: 3 })", (w) => w.host.spawn(function* () {}, { priority: 3 }), { throws: E_INVALIDARG }],
+    ["spawn(body, { stackSize: -1 })", (w) => w.host.spawn(function* () {}, { stackSize: -1 }), { throws: E_INVALIDARG }],
+    ["spawn(body, { name: 5 })", (w) => w.host.spawn(function* () {}, { name: 5 as never }), { throws: E_INVALIDARG }],
+    ["spawn(body, { signal: {} })", (w) => w.host.spawn(function* () {}, { signal: {} as never }), { throws: E_INVALIDARG }],
+    ["spawn(body, null options)", (w) => w.host.spawn(function* () {}, null as never), { throws: E_INVALIDARG }],
+    ["runUntilIdle() inside a fiber", (w) => rethrow(inFiber(w.host, () => callOp(() => w.host.runUntilIdle()))), { throws: HOST_E_INVALIDOPERATION }],
+    ["run() inside a fiber", (w) => rethrow(inFiber(w.host, () => callOp(() => void w.host.run()))), { throws: HOST_E_INVALIDOPERATION }],
+    ["trace.start(0)", (w) => w.host.trace.start(0), E_INVALIDARG],
+    ["trace.start(2^25)", (w) => w.host.trace.start(2 ** 25), E_INVALIDARG],
+  ],
+};
+
+/** The answer of an operation iterated outside any fiber. */
+function opAnswer(op: Op<number>): number {
+  const r = op.next();
+  return r.done ? (r.value as number) : -1;
+}
+
+/** Calls `fn` inside the fiber, as an operation (so a throw lands in the fiber). */
+function callOp(fn: () => void): Op<number> {
+  return {
+    [Symbol.iterator]() {
+      return this;
+    },
+    next() {
+      fn();
+      return { value: S_OK, done: true };
+    },
+  } as unknown as Op<number>;
+}
+
+function rethrow(seen: { value?: unknown; thrown?: unknown }): unknown {
+  if ("thrown" in seen) throw seen.thrown;
+  return seen.value;
+}
+
+function snapshot(t: Task) {
+  return { state: t.getState(), mode: t.mode, depth: t.depth, frames: t.frames(), counters: t.counters() };
+}
+
+const CREATE_HOST_ROWS: [string, unknown][] = [
+  ["null options", null],
+  ['clock: "sundial"', { clock: "sundial" }],
+  ['core: "fast"', { core: "fast" }],
+  ["budget: 0", { budget: 0 }],
+  ["budget: 1.5", { budget: 1.5 }],
+  ["maxStackSize: -1", { maxStackSize: -1 }],
+  ["enterTimeoutMs: -1", { enterTimeoutMs: -1 }],
+  ["maxMemoryBytes: 1000", { maxMemoryBytes: 1000 }],
+  ["callNeedsHostHook: 5", { callNeedsHostHook: 5 }],
+];
+
+describe("bad input", () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await world();
+  });
+
+  for (const [surface, rows] of Object.entries(ROWS)) {
+    describe(surface, () => {
+      it.each(rows)("%s answers as the table says; nothing else changes", (_, call, expected) => {
+        const before = snapshot(w.bystander);
+        const hostBefore = { created: snapshot(w.created), root: snapshot(w.host.rootTask) };
+        if (typeof expected === "number") {
+          const hr = call(w);
+          expect(hresultName(hr as number)).toBe(hresultName(expected));
+        } else {
+          let thrown: unknown;
+          try {
+            call(w);
+          } catch (e) {
+            thrown = e;
+          }
+          expect(thrown).toBeInstanceOf(HResultError);
+          expect(hresultName((thrown as HResultError).hr)).toBe(hresultName(expected.throws));
+          expect((thrown as Error).message.length).toBeGreaterThan(hresultName(expected.throws).length + 2);
+        }
+        expect(w.host.checkInvariants()).toBe(true);
+        expect(snapshot(w.bystander)).toEqual(before);
+        expect(snapshot(w.created).frames).toEqual(hostBefore.created.frames);
+        expect(snapshot(w.host.rootTask).frames).toEqual(hostBefore.root.frames);
+      });
+    });
+  }
+
+  describe("createHost (throws)", () => {
+    it.each(CREATE_HOST_ROWS)("createHost(%s) throws HResultError(E_INVALIDARG) naming the option", async (_, options) => {
+      await expect(createHost(options as never)).rejects.toSatisfy(
+        (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && /createHost/.test(e.message),
+      );
+    });
+  });
+
+  describe("after the runtime is disabled", () => {
+    it("every row of the table answers HOST_E_CLRNOTAVAILABLE instead, except the throwing host APIs' argument checks", () => {
+      w.host.disable("test");
+      const answered = ROWS["IHostTaskManager"].map(([name, call]) => [name, hresultName(call(w) as number)]);
+      for (const [name, hr] of answered) expect(`${name} → ${hr}`).toBe(`${name} → ${hresultName(HOST_E_CLRNOTAVAILABLE)}`);
+      for (const [name, call] of ROWS["IHostTask / ICLRTask: arguments"]) {
+        expect(`${name} → ${hresultName(call(w) as number)}`).toBe(`${name} → ${hresultName(HOST_E_CLRNOTAVAILABLE)}`);
+      }
+    });
+  });
+});
