@@ -8,7 +8,7 @@ import type { CoreDoor } from "./core/door.js";
 import type { Op } from "./scheduler/op.js";
 import { TaskQueue } from "./scheduler/queue.js";
 import { BLOCK, type Waitable } from "./scheduler/waitable.js";
-import { DoneOp } from "./fiber-context.js";
+import { DoneOp } from "./operations/basic.js";
 import {
   E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, HOST_E_NOT_OWNER, INFINITE, S_FALSE, S_OK,
 } from "./hresult.js";

@@ -309,8 +309,7 @@ export class CoreDoor {
       i32[this.ctlAt] === 0 &&
       i32[this.currentAt] === from.idx &&
       i32[from.base + this.tGen] === from.gen &&
-      i32[to.base + this.tGen] === to.gen &&
-      i32[to.base + this.tState] !== this.stateFree
+      i32[to.base + this.tGen] === to.gen // a freed slot's generation moves on, so a match is live
     ) {
       i32[this.currentAt] = to.idx;
       const f64 = this.f64;

@@ -1,0 +1,101 @@
+// The plain operations: a yield, a raw transition, a wait, and the ones that answer at once.
+
+import type { Task } from "../task.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
+import { Cmd, Op } from "../scheduler/op.js";
+import { BLOCK, type Waitable } from "../scheduler/waitable.js";
+import { S_OK } from "../hresult.js";
+import { safePoint, type FiberEnv } from "./env.js";
+
+/** f.yield(): reused, so a switch allocates nothing. */
+export class YieldOp extends Op<number> {
+  private started = false;
+  private readonly doneResult = { value: S_OK, done: true as const };
+  constructor(t: Task, private readonly sched: Scheduler) {
+    super(t);
+  }
+  next(): IteratorResult<number, number> {
+    if (this.started) {
+      this.started = false;
+      return this.doneResult;
+    }
+    if (this.t.attention && safePoint(this.sched, this.t) === Cmd.End) return this.command(Cmd.End);
+    this.started = true;
+    return this.command(Cmd.Yield);
+  }
+  throw(err: unknown): never {
+    this.started = false;
+    throw err;
+  }
+}
+
+/** A raw transition: answers the HRESULT; entering managed code waits while the runtime is suspended. */
+export class TransitionOp extends Op<number> {
+  private waited = false;
+  constructor(t: Task, private readonly env: FiberEnv, private readonly op: number, private readonly target: number) {
+    super(t);
+  }
+  next(v?: unknown): IteratorResult<number, number> {
+    if (this.waited) {
+      this.waited = false;
+      if (v !== S_OK) return this.result(v as number); // HOST_E_TIMEOUT, HOST_E_ABANDONED
+    } else {
+      const sp = safePoint(this.env.sched, this.t);
+      if (sp) return this.command(sp);
+    }
+    const hr = this.env.door.transition(this.op, this.target);
+    if (hr !== MUST_WAIT_FOR_RESUME) return this.result(hr);
+    const w = this.env.sched.waitForResume(this.t, false);
+    if (w !== BLOCK) return this.result(w);
+    this.waited = true;
+    return this.command(Cmd.Park);
+  }
+}
+
+/** A wait on a Waitable: finishes at once when it can, otherwise parks until woken. */
+export class WaitOp extends Op<number> {
+  private parked = false;
+  constructor(
+    t: Task,
+    private readonly sched: Scheduler,
+    private readonly w: Waitable,
+    private readonly ms: number,
+    private readonly option: number,
+    private readonly timeoutResult?: number,
+  ) {
+    super(t);
+  }
+  next(v?: unknown): IteratorResult<number, number> {
+    if (this.parked) {
+      this.parked = false;
+      return this.result(v as number);
+    }
+    const sp = safePoint(this.sched, this.t);
+    if (sp) return this.command(sp);
+    const hr = this.sched.block(this.t, this.w, this.ms, this.option, this.timeoutResult);
+    if (hr !== BLOCK) return this.result(hr);
+    this.parked = true;
+    return this.command(Cmd.Park);
+  }
+}
+
+/** An operation that answers at once (bad arguments, a wait decided before it starts). */
+export class DoneOp<R> extends Op<R> {
+  constructor(t: Task, private readonly answer: R) {
+    super(t);
+  }
+  next(): IteratorResult<R, R> {
+    return this.result(this.answer);
+  }
+}
+
+/** An operation that throws at once (the throwing operations' bad arguments). */
+export class ThrowOp extends Op<never> {
+  constructor(t: Task, private readonly err: Error) {
+    super(t);
+  }
+  next(): never {
+    throw this.err;
+  }
+}

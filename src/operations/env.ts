@@ -1,0 +1,43 @@
+// What the operations share: the transitions' numbers, the host services they use (one way:
+// operation → scheduler / core), and the safe point every operation passes before it acts.
+
+import type { Task } from "../task.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { SafePoint } from "../scheduler/scheduler.js";
+import type { CoreDoor } from "../core/door.js";
+import { Cmd } from "../scheduler/op.js";
+import type { Waitable } from "../scheduler/waitable.js";
+
+export const OP_LEAVE = 0;
+export const OP_ENTER = 1;
+export const OP_REVERSE_ENTER = 2;
+export const OP_REVERSE_LEAVE = 3;
+export const OP_NAMES = ["LeaveRuntime", "EnterRuntime", "ReverseEnterRuntime", "ReverseLeaveRuntime"];
+
+/** What the context needs from its host (the one-way flow: context → scheduler / core). */
+export interface FiberEnv {
+  sched: Scheduler;
+  door: CoreDoor;
+  /** IHostTaskManager::CallNeedsHostHook, asked once per target. */
+  needsHostHook(target: number): boolean;
+  isOwnTask(t: unknown): t is Task;
+  isSyncObject(o: unknown): o is Waitable & { kind: string };
+}
+
+/**
+ * Runs a safe point for an operation about to act: throws a deliverable abort into the fiber, or
+ * answers the command the operation must hand the scheduler first (Yield, End), or 0.
+ */
+export function safePoint(sched: Scheduler, t: Task): Cmd | 0 {
+  if (!t.attention) return 0;
+  switch (sched.checkpoint(t)) {
+    case SafePoint.Abort:
+      throw sched.takeAbort(t);
+    case SafePoint.Yield:
+      return Cmd.Yield;
+    case SafePoint.End:
+      return Cmd.End;
+    default:
+      return 0;
+  }
+}

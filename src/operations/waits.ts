@@ -1,0 +1,88 @@
+// What a fiber waits on besides the sync objects: a promise (f.await), a timer (f.sleep), another
+// task's end (f.join).
+
+import type { Task } from "../task.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { Cmd, Op } from "../scheduler/op.js";
+import { BLOCK, type Waitable } from "../scheduler/waitable.js";
+import { TaskQueue } from "../scheduler/queue.js";
+import { HResultError, INFINITE, S_OK } from "../hresult.js";
+import { safePoint } from "./env.js";
+
+/** The wait behind f.await: parks the fiber until the promise settles. */
+export class AwaitOp<T> extends Op<T> implements Waitable {
+  private waiting = false;
+  private parked = false;
+  constructor(t: Task, private readonly sched: Scheduler, private readonly promise: PromiseLike<T>) {
+    super(t);
+  }
+  next(v?: unknown): IteratorResult<T, T> {
+    if (this.parked) return this.result(v as T);
+    const sp = safePoint(this.sched, this.t);
+    if (sp) return this.command(sp);
+    const hr = this.sched.block(this.t, this, INFINITE, 0);
+    if (hr !== BLOCK) throw new HResultError(hr, `f.await in fiber ${this.t.name} could not wait`);
+    this.parked = true;
+    return this.command(Cmd.Park);
+  }
+  tryAcquire(): number {
+    return BLOCK; // a settled promise still answers in a later microtask
+  }
+  enqueue(t: Task): void {
+    this.waiting = true;
+    this.sched.awaiting(+1);
+    const settle = (value: unknown, isThrow: boolean) => {
+      if (this.waiting) this.sched.wake(t, value, isThrow);
+    };
+    Promise.resolve(this.promise).then(
+      (value) => settle(value, false),
+      (err) => settle(err, true),
+    );
+  }
+  remove(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.sched.awaiting(-1);
+  }
+  waitsFor(): null {
+    return null;
+  }
+  describe(): string {
+    return "a promise";
+  }
+}
+
+export class SleepWait implements Waitable {
+  static readonly instance = new SleepWait();
+  tryAcquire(): number {
+    return BLOCK;
+  }
+  enqueue(): void {}
+  remove(): void {}
+  waitsFor(): null {
+    return null;
+  }
+  describe(): string {
+    return "a timer (sleep)";
+  }
+}
+
+/** Waiting for another task to end (IHostTask::Join). */
+export class JoinWait implements Waitable {
+  constructor(private readonly target: Task) {}
+  tryAcquire(): number {
+    return this.target.done ? S_OK : BLOCK;
+  }
+  enqueue(t: Task): void {
+    (this.target.joiners ??= new TaskQueue<Task>()).push(t);
+  }
+  remove(t: Task): void {
+    this.target.joiners?.remove(t);
+  }
+  waitsFor(): Task {
+    return this.target;
+  }
+  describe(): string {
+    return `task ${this.target.id} (${this.target.name}) to end`;
+  }
+}
