@@ -662,7 +662,8 @@ export class ContractModel {
 
   /**
    * runUntilIdle() with every started task's body empty (`function* () {}`). It throws
-   * HOST_E_INVALIDOPERATION while a task is switched in by hand. Otherwise ready tasks run in
+   * HOST_E_INVALIDOPERATION while a task is switched in by hand and the runtime is enabled (on a
+   * disabled runtime no fiber can reach a task's frames, so fibers run to unwind). Ready tasks run in
    * order (the highest priority first, FIFO within one). A task switched out in managed mode
    * while the runtime is suspended is held back (unless a rude abort is pending). A task is
    * switched in when it runs and switched out when another runs or the root task resumes
@@ -673,7 +674,7 @@ export class ContractModel {
    * the fibers).
    */
   run(): number {
-    if (this.current !== this.tasks[0]) return HOST_E_INVALIDOPERATION;
+    if (this.current !== this.tasks[0] && !this.disabled) return HOST_E_INVALIDOPERATION;
     let switchedIn: MTask | null = null;
     for (let t = this.dequeue(); t; t = this.dequeue()) {
       if (this.suspended && !t.rudeAbort && this.mode(t) === "managed") {
