@@ -64,25 +64,25 @@ export class FiberContext {
   /** Sleeps `ms` (INFINITE or omitted: until alerted or aborted). Sleep(0) yields. */
   sleep(ms: number = INFINITE, option = 0): Op<number> {
     if (ms === 0) return this.yield();
-    return new WaitOp(this.task, this.env.sched, SleepWait.instance, ms, option, S_OK);
+    return new WaitOp(this.task, SleepWait.instance, ms, option);
   }
 
   /** Waits for `task` to end: S_OK however it ended, HOST_E_TIMEOUT, HOST_E_INTERRUPTED. */
   join(task: Task, ms: number = INFINITE, option = 0): Op<number> {
     if (!this.env.isOwnTask(task)) return new DoneOp(this.task, E_INVALIDARG);
     if (task === this.task) return new DoneOp(this.task, HOST_E_DEADLOCK);
-    return new WaitOp(this.task, this.env.sched, new JoinWait(task), ms, option);
+    return new WaitOp(this.task, new JoinWait(task), ms, option);
   }
 
   /** Waits on an event or a semaphore of this host (a Crst is entered with crst.enter(option)). */
   wait(object: Waitable, ms: number = INFINITE, option = 0): Op<number> {
     if (!this.env.isSyncObject(object) || object.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
-    return new WaitOp(this.task, this.env.sched, object, ms, option);
+    return new WaitOp(this.task, object, ms, option);
   }
 
   /** @internal a wait on one of the host's sync objects, made by the object itself */
   waitOn(object: Waitable, ms: number, option: number): Op<number> {
-    return new WaitOp(this.task, this.env.sched, object, ms, option);
+    return new WaitOp(this.task, object, ms, option);
   }
 
   /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */

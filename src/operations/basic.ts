@@ -6,6 +6,7 @@ import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { Cmd, Op } from "../scheduler/op.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { S_OK } from "../hresult.js";
+import { isTimeout } from "../args.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 /** f.yield(): reused, so a switch allocates nothing. */
@@ -58,22 +59,24 @@ export class WaitOp extends Op<number> {
   private parked = false;
   constructor(
     t: Task,
-    private readonly sched: Scheduler,
     private readonly w: Waitable,
-    private readonly ms: number,
+    ms: number,
     private readonly option: number,
-    private readonly timeoutResult?: number,
   ) {
     super(t);
+    // Kept signed: INFINITE (2^32 − 1) would be a boxed double in every parked fiber's operation.
+    this.ms = isTimeout(ms) ? ms | 0 : NaN; // NaN: not a timeout, block() answers E_INVALIDARG
   }
+  private readonly ms: number;
   next(v?: unknown): IteratorResult<number, number> {
     if (this.parked) {
       this.parked = false;
       return this.result(v as number);
     }
-    const sp = safePoint(this.sched, this.t);
+    const sched = this.t.host.sched;
+    const sp = safePoint(sched, this.t);
     if (sp) return this.command(sp);
-    const hr = this.sched.block(this.t, this.w, this.ms, this.option, this.timeoutResult);
+    const hr = sched.block(this.t, this.w, Number.isNaN(this.ms) ? NaN : this.ms >>> 0, this.option);
     if (hr !== BLOCK) return this.result(hr);
     this.parked = true;
     return this.command(Cmd.Park);

@@ -54,6 +54,8 @@ export class AwaitOp<T> extends Op<T> implements Waitable {
 
 export class SleepWait implements Waitable {
   static readonly instance = new SleepWait();
+  /** A sleep that runs its time answers S_OK. */
+  readonly timeoutResult = S_OK;
   tryAcquire(): number {
     return BLOCK;
   }

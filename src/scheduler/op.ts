@@ -19,9 +19,12 @@ export const enum Cmd {
 export abstract class Op<R = number> implements IterableIterator<R> {
   cmd: Cmd = Cmd.Yield;
   // An operation is its own pending iterator result ({ value: op, done: false }), so handing the
-  // scheduler a command allocates nothing and a parked fiber holds one object fewer.
-  value: unknown = undefined;
-  readonly done = false;
+  // scheduler a command allocates nothing. `done` and `value` live on the prototype: a parked
+  // fiber's operation carries no fields for them.
+  declare readonly done: false;
+  get value(): unknown {
+    return this;
+  }
   protected readonly t: Task;
 
   constructor(t: Task) {
@@ -47,7 +50,6 @@ export abstract class Op<R = number> implements IterableIterator<R> {
   /** Hands the scheduler a command: the operation itself is the pending result. */
   protected command(cmd: Cmd): IteratorResult<R, R> {
     this.cmd = cmd;
-    this.value = this;
     return this as unknown as IteratorResult<R, R>;
   }
 
@@ -55,6 +57,8 @@ export abstract class Op<R = number> implements IterableIterator<R> {
     return { value, done: true };
   }
 }
+
+Object.defineProperty(Op.prototype, "done", { value: false });
 
 /** An operation that runs a body on the fiber's explicit stack (Cmd.Push). */
 export interface PushOp {

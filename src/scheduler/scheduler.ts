@@ -132,12 +132,7 @@ export class Scheduler {
   /** Runs one ready fiber until it yields, waits or ends. */
   private step(t: Task): void {
     if (t.state === "done") return; // ended by a hand-made ExitTask while it was queued
-    if (!t.rude && this.door.isSuspended() && this.door.isManaged(t)) {
-      // A fiber switched out in managed mode is not resumed while the collector runs.
-      t.state = "waiting";
-      this.heldForGC.push(t);
-      return;
-    }
+    if (this.door.isSuspended() && this.holdForGC(t)) return;
     const prev = this.switchedIn;
     if (prev !== t) {
       if (prev === null) this.door.switchIn(t);
@@ -158,6 +153,14 @@ export class Scheduler {
       this.door.switchOut(this.switchedIn);
       this.switchedIn = null;
     }
+  }
+
+  /** A fiber switched out in managed mode is not resumed while the collector runs: true when held. */
+  private holdForGC(t: Task): boolean {
+    if (t.rude || !this.door.isManaged(t)) return false;
+    t.state = "waiting";
+    this.heldForGC.push(t);
+    return true;
   }
 
   /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
@@ -187,66 +190,101 @@ export class Scheduler {
     else this.finish(t, Outcome.Returned, first);
   }
 
-  /** Resumes the fiber's innermost iterator and follows its commands until it yields, waits or ends. */
+  /**
+   * Resumes the fiber's innermost iterator and follows its commands until it yields, waits or
+   * ends. Only the switch itself (a resume that yields again) stays in this loop; everything
+   * rarer is out of line, so that the engine inlines the hot path the same way every run.
+   */
   private drive(t: Task): void {
     for (;;) {
       const it = t.iter!;
       let r: IteratorResult<unknown>;
       try {
-        const v = t.resumeValue;
-        t.resumeValue = undefined;
         if (t.resumeThrow) {
-          t.resumeThrow = false;
-          if (typeof it.throw !== "function") throw v;
-          r = it.throw(v);
+          r = this.throwInto(t, it);
         } else {
+          const v = t.resumeValue;
+          t.resumeValue = undefined;
           r = it.next(v);
         }
       } catch (err) {
-        // The frames where this error first left a body (a parent may still catch it).
-        if (t.errorOf !== err) {
-          t.errorOf = err;
-          t.errorFrames = this.door.frames(t);
-        }
-        if (t.stack !== null && t.stack.length > 0) {
-          t.iter = t.stack.pop()!;
-          t.resumeThrow = true;
-          t.resumeValue = err;
-          continue;
-        }
-        return this.finish(t, Outcome.Threw, err);
+        if (this.unwound(t, err)) continue;
+        return;
       }
       if (r.done) {
-        if (t.stack !== null && t.stack.length > 0) {
-          t.iter = t.stack.pop()!;
-          t.resumeValue = r.value;
-          continue;
-        }
-        return this.finish(t, Outcome.Returned, r.value);
+        if (this.returned(t, r.value)) continue;
+        return;
       }
       const op = r.value;
-      if (!(op instanceof Op)) {
-        t.resumeThrow = true;
-        t.resumeValue = new HResultError(
-          E_INVALIDARG,
-          `fiber ${t.name} yielded ${typeof op}: a fiber yields only through yield* on an operation of its context`,
-        );
-        continue;
+      if (op instanceof Op && op.cmd === Cmd.Yield) {
+        this.enqueue(t);
+        return;
       }
-      switch (op.cmd) {
-        case Cmd.Yield:
-          this.enqueue(t);
-          return;
-        case Cmd.Park:
-          return;
-        case Cmd.Push:
-          (t.stack ??= []).push(it);
-          t.iter = (op as unknown as PushOp).body!;
-          (op as unknown as PushOp).body = null;
-          continue;
-        case Cmd.End:
-          return this.end(t);
-      }
+      if (this.command(t, it, op)) continue;
+      return;
+    }
+  }
+
+  private throwInto(t: Task, it: Iterator<unknown>): IteratorResult<unknown> {
+    const err = t.resumeValue;
+    t.resumeValue = undefined;
+    t.resumeThrow = false;
+    if (typeof it.throw !== "function") throw err;
+    return it.throw(err);
+  }
+
+  /** An error left the innermost body: true when a parent body takes it (drive goes on). */
+  private unwound(t: Task, err: unknown): boolean {
+    // The frames where this error first left a body (a parent may still catch it).
+    if (t.errorOf !== err) {
+      t.errorOf = err;
+      t.errorFrames = this.door.frames(t);
+    }
+    if (t.stack !== null && t.stack.length > 0) {
+      t.iter = t.stack.pop()!;
+      t.resumeThrow = true;
+      t.resumeValue = err;
+      return true;
+    }
+    this.finish(t, Outcome.Threw, err);
+    return false;
+  }
+
+  /** The innermost body returned: true when its parent goes on with the value. */
+  private returned(t: Task, value: unknown): boolean {
+    if (t.stack !== null && t.stack.length > 0) {
+      t.iter = t.stack.pop()!;
+      t.resumeValue = value;
+      return true;
+    }
+    this.finish(t, Outcome.Returned, value);
+    return false;
+  }
+
+  /** Every command but Yield: true when drive goes on with the fiber. */
+  private command(t: Task, it: Iterator<unknown>, op: unknown): boolean {
+    if (!(op instanceof Op)) {
+      t.resumeThrow = true;
+      t.resumeValue = new HResultError(
+        E_INVALIDARG,
+        `fiber ${t.name} yielded ${typeof op}: a fiber yields only through yield* on an operation of its context`,
+      );
+      return true;
+    }
+    switch (op.cmd) {
+      case Cmd.Park:
+        return false;
+      case Cmd.Push:
+        (t.stack ??= []).push(it);
+        t.iter = (op as unknown as PushOp).body!;
+        (op as unknown as PushOp).body = null;
+        return true;
+      case Cmd.End:
+        this.end(t);
+        return false;
+      default:
+        this.enqueue(t);
+        return false;
     }
   }
 
@@ -324,7 +362,8 @@ export class Scheduler {
    * Starts a wait of the running fiber `t` on `w`: an HRESULT when it is decided at once, or BLOCK
    * when the fiber now waits (the operation then parks it).
    */
-  block(t: Task, w: Waitable, ms: number, option: number, timeoutResult = HOST_E_TIMEOUT): number {
+  block(t: Task, w: Waitable, ms: number, option: number): number {
+    const timeoutResult = w.timeoutResult ?? HOST_E_TIMEOUT;
     const hr = this.door.available();
     if (hr !== S_OK) return hr;
     if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;

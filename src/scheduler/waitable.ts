@@ -16,6 +16,8 @@ export interface Waitable {
   waitsFor(): Task | null;
   /** For dumps: what the task waits on. */
   describe(): string;
+  /** What the wait answers when its time runs out (default HOST_E_TIMEOUT; a sleep: S_OK). */
+  readonly timeoutResult?: number;
 }
 
 /** Not an HRESULT: tryAcquire's "the task must wait". */
