@@ -1,0 +1,82 @@
+// Writes the README's Performance section from bench/results/{node,chromium}.json, between the
+// markers <!-- performance:start --> and <!-- performance:end -->. Run by both bench scripts
+// after they write their results; `node bench/readme.js` runs it alone.
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+const load = (engine) => {
+  const file = new URL(`bench/results/${engine}.json`, root);
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : null;
+};
+const node = load("node");
+const chromium = load("chromium");
+
+function ns(x) {
+  if (x >= 1e6) return `${(x / 1e6).toPrecision(3)} ms`;
+  if (x >= 1e3) return `${(x / 1e3).toPrecision(3)} µs`;
+  return `${x.toPrecision(3)} ns`;
+}
+function num(x) {
+  if (x >= 1e6) return `${(x / 1e6).toPrecision(3)} M`;
+  if (x >= 1e4) return `${(x / 1e3).toPrecision(3)} k`;
+  return x.toPrecision(3);
+}
+const caseOf = (r, name) => r?.cases.find((c) => c.name === name);
+const targetOf = (r, name) => r?.targets.find((t) => t.name === name);
+
+const CASES = [
+  "ReverseEnter + ReverseLeave pair",
+  "LeaveRuntime + EnterRuntime pair",
+  "six-step nested sequence",
+  "empty wasm function, 2 calls",
+  "plain-TS reference: ReverseEnter + ReverseLeave pair",
+  "fiberhost switch (f.yield ping-pong)",
+  "raw generator yield round trip",
+  "async/await ping-pong (resolved promises)",
+  "Effect switch (yieldNow, default scheduler)",
+  "spawn + run + exit (1,000,000 fibers)",
+  "suspend + resume, 10,000 fibers held in managed mode",
+  "countManaged() in the core, 100,000 fibers",
+  "tasks.filter(mode === 'managed') in JS, 100,000 fibers",
+];
+
+const engineLine = (r) => (r ? `${r.engineVersion ?? r.engine}, ${r.cpu}, ${r.date.slice(0, 10)}` : "not run");
+let out = `## Performance
+
+Measured by \`npm run bench\` (Node) and \`npm run bench:browser\` (headless Chromium) on the built
+package, each case in 7 fresh processes (page loads) with warm-up; medians over processes, ratios
+taken within a process. Full tables, p95s and method: [bench/results/node.md](bench/results/node.md),
+[bench/results/chromium.md](bench/results/chromium.md); how to run: [bench/README.md](bench/README.md).
+
+- Node: ${engineLine(node)}
+- Chromium: ${engineLine(chromium)}
+
+| target (set for Node 20) | limit | Node | Chromium |
+|---|---|---|---|
+`;
+for (const t of node?.targets ?? []) {
+  const c = targetOf(chromium, t.name);
+  const show = (x) => (x ? `${num(x.value)} ${x.pass ? "pass" : "**miss**"}` : "—");
+  out += `| ${t.name} | ${t.op === "<=" ? "≤" : "≥"} ${num(t.limit)} | ${show(t)} | ${show(c)} |\n`;
+}
+out += `\n| case | Node | Chromium |\n|---|---|---|\n`;
+for (const name of CASES) {
+  const a = caseOf(node, name);
+  const b = caseOf(chromium, name);
+  out += `| ${name} | ${a ? ns(a.medianNs) : "—"} | ${b ? ns(b.medianNs) : "—"} |\n`;
+}
+out += `
+![Node medians, log scale](bench/results/node.svg)
+
+![Chromium medians, log scale](bench/results/chromium.svg)
+`;
+
+const readme = new URL("README.md", root);
+const text = readFileSync(readme, "utf8");
+const start = "<!-- performance:start -->";
+const end = "<!-- performance:end -->";
+const i = text.indexOf(start);
+const j = text.indexOf(end);
+if (i < 0 || j < 0) throw new Error(`README.md has no ${start} … ${end} markers`);
+writeFileSync(readme, text.slice(0, i + start.length) + "\n" + out + text.slice(j));
+console.log("README.md: Performance section written from bench/results/");
