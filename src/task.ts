@@ -48,8 +48,6 @@ export class Task implements TaskRef, Queued {
   attention = false;
   /** @internal the ready-queue level (from the priority) */
   level = 3;
-  /** @internal the sequence number of its latest ready-queue entry */
-  readySeq = 0;
   /** @internal */ waitOn: Waitable | null = null;
   /** @internal */ waitAlertable = false;
   /** @internal */ timerSeq = 0;

@@ -1,14 +1,9 @@
-// The ready queues: growable ring buffers, cheaper than a linked list on the switch path. Each
-// entry carries the sequence number its task had when queued; an entry whose task has been queued
-// again since (its priority changed while it waited) is stale and skipped.
+// The ready queues: growable ring buffers, cheaper than a linked list on the switch path (one
+// store to push, one load to shift). Taking a task out of the middle (its priority changed while
+// it waited) is a linear scan: rare, and it keeps the common path free of bookkeeping.
 
-export interface Sequenced {
-  readySeq: number;
-}
-
-export class ReadyRing<T extends Sequenced> {
+export class ReadyRing<T> {
   private items: (T | undefined)[] = new Array(16);
-  private seqs: number[] = new Array(16).fill(0);
   private head = 0;
   private tail = 0;
   private mask = 15;
@@ -19,33 +14,33 @@ export class ReadyRing<T extends Sequenced> {
 
   push(item: T): void {
     if (this.tail - this.head > this.mask) this.grow();
-    const i = this.tail++ & this.mask;
-    this.items[i] = item;
-    this.seqs[i] = item.readySeq;
+    this.items[this.tail++ & this.mask] = item;
   }
 
-  /** The oldest live entry, or undefined when only stale ones (or none) are left. */
   shift(): T | undefined {
-    while (this.head !== this.tail) {
-      const i = this.head++ & this.mask;
-      const item = this.items[i]!;
-      this.items[i] = undefined;
-      if (item.readySeq === this.seqs[i]) return item;
+    if (this.head === this.tail) return undefined;
+    const i = this.head++ & this.mask;
+    const item = this.items[i];
+    this.items[i] = undefined;
+    return item;
+  }
+
+  /** Takes `item` out, keeping the others' order: true when it was there. */
+  remove(item: T): boolean {
+    for (let k = this.head; k < this.tail; k++) {
+      if (this.items[k & this.mask] !== item) continue;
+      for (let m = k; m > this.head; m--) this.items[m & this.mask] = this.items[(m - 1) & this.mask];
+      this.items[this.head++ & this.mask] = undefined;
+      return true;
     }
-    return undefined;
+    return false;
   }
 
   private grow(): void {
     const n = this.items.length;
     const items: (T | undefined)[] = new Array(n * 2);
-    const seqs: number[] = new Array(n * 2).fill(0);
-    for (let k = 0; k < n; k++) {
-      const i = (this.head + k) & this.mask;
-      items[k] = this.items[i];
-      seqs[k] = this.seqs[i];
-    }
+    for (let k = 0; k < n; k++) items[k] = this.items[(this.head + k) & this.mask];
     this.items = items;
-    this.seqs = seqs;
     this.tail -= this.head;
     this.head = 0;
     this.mask = n * 2 - 1;

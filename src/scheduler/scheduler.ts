@@ -46,7 +46,6 @@ export class Scheduler {
   readonly clock: Clock;
   private readonly opts: SchedulerOptions;
   private readonly ready: ReadyRing<Task>[] = PRIORITY_LEVELS.map(() => new ReadyRing<Task>());
-  private readySeq = 0;
   private readyMask = 0;
   private readonly timers = new TimerHeap<Task>();
   /** Fibers held in managed mode while the runtime is suspended. */
@@ -91,7 +90,6 @@ export class Scheduler {
 
   private enqueue(t: Task): void {
     t.state = "ready";
-    t.readySeq = ++this.readySeq;
     this.ready[t.level].push(t);
     this.readyMask |= 1 << t.level;
   }
@@ -123,8 +121,14 @@ export class Scheduler {
     if (hr !== S_OK) return hr;
     const level = PRIORITY_LEVELS.indexOf(priority);
     if (level !== t.level) {
-      t.level = level;
-      if (t.state === "ready") this.enqueue(t); // its old entry is now stale
+      // A ready task moves to the back of its new level (a linear scan: priority changes are rare).
+      if (t.state === "ready" && this.ready[t.level].remove(t)) {
+        if (this.ready[t.level].size === 0) this.readyMask &= ~(1 << t.level);
+        t.level = level;
+        this.enqueue(t);
+      } else {
+        t.level = level;
+      }
     }
     return S_OK;
   }
