@@ -74,9 +74,14 @@ abstract class SyncObject implements Waitable {
     return this.env.currentTask();
   }
 
-  /** S_OK, or HOST_E_CLRNOTAVAILABLE (E_FAIL once, on an armed trap): the runtime's state comes first. */
-  protected available(): number {
-    return this.env.door.available();
+  /**
+   * The checks before a Set, Reset or ReleaseSemaphore: the runtime's state first
+   * (HOST_E_CLRNOTAVAILABLE; E_FAIL once on an armed trap), then HOST_E_INVALIDOPERATION once closed.
+   */
+  protected usable(): number {
+    const hr = this.env.door.available();
+    if (hr !== S_OK) return hr;
+    return this.closed ? HOST_E_INVALIDOPERATION : S_OK;
   }
 }
 
@@ -195,9 +200,8 @@ export class AutoEvent extends SyncObject {
   }
 
   set(): number {
-    const hr = this.available();
+    const hr = this.usable();
     if (hr !== S_OK) return hr;
-    if (this.closed) return HOST_E_INVALIDOPERATION;
     const t = this.waiters.shift();
     if (t) this.env.sched.wake(t, S_OK);
     else this.signalled = true;
@@ -223,18 +227,16 @@ export class ManualEvent extends SyncObject {
   }
 
   set(): number {
-    const hr = this.available();
+    const hr = this.usable();
     if (hr !== S_OK) return hr;
-    if (this.closed) return HOST_E_INVALIDOPERATION;
     this.signalled = true;
     this.wakeAll(S_OK);
     return S_OK;
   }
 
   reset(): number {
-    const hr = this.available();
+    const hr = this.usable();
     if (hr !== S_OK) return hr;
-    if (this.closed) return HOST_E_INVALIDOPERATION;
     this.signalled = false;
     return S_OK;
   }
@@ -261,9 +263,8 @@ export class Semaphore extends SyncObject {
 
   /** ReleaseSemaphore(n, out): out.value is the count before. E_INVALIDARG past the maximum; nothing changes. */
   release(n = 1, out?: Out<number>): number {
-    const hr = this.available();
+    const hr = this.usable();
     if (hr !== S_OK) return hr;
-    if (this.closed) return HOST_E_INVALIDOPERATION;
     if (!Number.isInteger(n) || n < 1 || this.count + n > this.maximum) return E_INVALIDARG;
     if (out !== undefined && !isOut(out)) return setOut(out, 0);
     const before = this.count;
