@@ -1,7 +1,7 @@
 // Argument checks shared by the public calls: each answers with a boolean, and the caller answers
 // E_INVALIDARG (or throws an HResultError in the throwing APIs).
 
-import { INFINITE, WAIT_ALERTABLE, WAIT_MSGPUMP, WAIT_NOTINDEADLOCK } from "./hresult.js";
+import { WAIT_ALERTABLE, WAIT_MSGPUMP, WAIT_NOTINDEADLOCK } from "./hresult.js";
 
 const WAIT_OPTIONS = WAIT_MSGPUMP | WAIT_ALERTABLE | WAIT_NOTINDEADLOCK;
 
@@ -18,7 +18,6 @@ export function isWaitOption(v: unknown): v is number {
   return typeof v === "number" && v >>> 0 === v && (v & ~WAIT_OPTIONS) === 0;
 }
 
-export { INFINITE };
 
 /** The THREAD_PRIORITY values, lowest first: the scheduler's ready-queue levels. */
 export const PRIORITY_LEVELS = [-15, -2, -1, 0, 1, 2, 15];

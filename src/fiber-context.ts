@@ -5,7 +5,7 @@
 import type { Task } from "./task.js";
 import type { Op } from "./scheduler/op.js";
 import type { Waitable } from "./scheduler/waitable.js";
-import { E_INVALIDARG, HResultError, INFINITE, S_OK, HOST_E_DEADLOCK } from "./hresult.js";
+import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "./hresult.js";
 import { isDword } from "./args.js";
 import { OP_ENTER, OP_LEAVE, OP_REVERSE_ENTER, OP_REVERSE_LEAVE, type FiberEnv } from "./operations/env.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";

@@ -29,10 +29,6 @@ export class TaskQueue<T extends Queued> {
     return t;
   }
 
-  peek(): T | null {
-    return this.head;
-  }
-
   /** Takes `t` out of this queue; does nothing when it is not in it. */
   remove(t: T): void {
     if (t.queue !== this) return;
