@@ -1,16 +1,14 @@
 // Writes the README's Performance section from bench/results/{node,chromium}.json, between the
-// markers <!-- performance:start --> and <!-- performance:end -->. Run by both bench scripts
-// after they write their results; `node bench/readme.js` runs it alone.
+// markers <!-- performance:start --> and <!-- performance:end -->. Both runners call it after a
+// full run (not after --quick or --suite runs); `node bench/readme.js` runs it alone.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const root = new URL("../", import.meta.url);
 const load = (engine) => {
   const file = new URL(`bench/results/${engine}.json`, root);
   return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : null;
 };
-const node = load("node");
-const chromium = load("chromium");
-
 function ns(x) {
   if (x >= 1e6) return `${(x / 1e6).toPrecision(3)} ms`;
   if (x >= 1e3) return `${(x / 1e3).toPrecision(3)} µs`;
@@ -39,6 +37,10 @@ const CASES = [
   "countManaged() in the core, 100,000 fibers",
   "tasks.filter(mode === 'managed') in JS, 100,000 fibers",
 ];
+
+export function writeReadmePerformance() {
+const node = load("node");
+const chromium = load("chromium");
 
 const engineLine = (r) => (r ? `${r.engineVersion ?? r.engine}, ${r.cpu}, ${r.date.slice(0, 10)}` : "not run");
 let out = `## Performance
@@ -80,3 +82,6 @@ const j = text.indexOf(end);
 if (i < 0 || j < 0) throw new Error(`README.md has no ${start} … ${end} markers`);
 writeFileSync(readme, text.slice(0, i + start.length) + "\n" + out + text.slice(j));
 console.log("README.md: Performance section written from bench/results/");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) writeReadmePerformance();

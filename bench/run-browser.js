@@ -5,6 +5,7 @@
 // Writes bench/results/chromium.{json,md,svg} (a --quick run writes to bench/.tmp/results-quick/).
 
 import { existsSync } from "node:fs";
+import { writeReadmePerformance } from "./readme.js";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,5 +120,6 @@ try {
     });
     console.log(`\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`);
     console.log(`\nwrote ${join(dir, "chromium.{json,md,svg}")}${complete ? "" : ` (partial: ${runs.length} of ${order.length} page loads)`} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (complete && !quick && !only) writeReadmePerformance();
   }
 }
