@@ -2,7 +2,7 @@
 
 import type { Task } from "../task.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
-import { Cmd, Op, isIterator, type PushOp } from "../scheduler/op.js";
+import { Cmd, Op, isIterator } from "../scheduler/op.js";
 import { BLOCK } from "../scheduler/waitable.js";
 import { HResultError, S_OK } from "../hresult.js";
 import { OP_ENTER, OP_LEAVE, OP_NAMES, OP_REVERSE_ENTER, OP_REVERSE_LEAVE, safePoint, type FiberEnv } from "./env.js";
@@ -19,8 +19,7 @@ const enum ScopePhase {
  * the body throws or the fiber is aborted. A failed opening means the body does not run and no
  * closing transition is made; a failing transition throws HResultError in the fiber.
  */
-export class ScopeOp<R> extends Op<R> implements PushOp {
-  body: Iterator<unknown> | null = null;
+export class ScopeOp<R> extends Op<R> {
   private phase = ScopePhase.Open;
   private hooked = true;
   /** What the body ended with, while the closing transition waits for the runtime to resume. */
@@ -97,8 +96,7 @@ export class ScopeOp<R> extends Op<R> implements PushOp {
       return this.close(true, err);
     }
     if (!isIterator(body)) return this.close(false, body);
-    this.body = body;
-    return this.command(Cmd.Push);
+    return this.command(Cmd.Push, body);
   }
 
   private close(threw: boolean, value: unknown): IteratorResult<R, R> {

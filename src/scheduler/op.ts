@@ -1,7 +1,7 @@
 // An operation is what a fiber delegates to with `yield*`: an iterator that finishes at once when
 // it can (a transition, a wait that is already satisfied) and hands the scheduler a command when
-// it cannot. Because `yield*` passes the operation's result object straight through, the
-// scheduler receives the operation itself and reads its command; nothing is allocated for it.
+// it cannot. `yield*` passes the operation's pending result object straight through to the
+// scheduler, which reads the command from it; nothing is allocated for it.
 
 import type { Task } from "../task.js";
 
@@ -16,15 +16,21 @@ export const enum Cmd {
   End,
 }
 
+/**
+ * The pending result every operation hands the scheduler: `{ value: op, done: false }` plus the
+ * command (and, for Cmd.Push, the body). One object for every operation of every host: the
+ * scheduler reads it before any other code runs, and its reads of one shape stay fast however
+ * many kinds of operations a program uses (a result per operation class made them megamorphic:
+ * a switch cost twice as much once a program had used a few kinds).
+ */
+export const PENDING: { value: unknown; readonly done: false; cmd: Cmd; body: Iterator<unknown> | null } = {
+  value: undefined,
+  done: false,
+  cmd: Cmd.Yield,
+  body: null,
+};
+
 export abstract class Op<R = number> implements IterableIterator<R> {
-  cmd: Cmd = Cmd.Yield;
-  // An operation is its own pending iterator result ({ value: op, done: false }), so handing the
-  // scheduler a command allocates nothing. `done` and `value` live on the prototype: a parked
-  // fiber's operation carries no fields for them.
-  declare readonly done: false;
-  get value(): unknown {
-    return this;
-  }
   protected readonly t: Task;
 
   constructor(t: Task) {
@@ -47,22 +53,17 @@ export abstract class Op<R = number> implements IterableIterator<R> {
     return { value, done: true };
   }
 
-  /** Hands the scheduler a command: the operation itself is the pending result. */
-  protected command(cmd: Cmd): IteratorResult<R, R> {
-    this.cmd = cmd;
-    return this as unknown as IteratorResult<R, R>;
+  /** Hands the scheduler a command through the shared pending result. */
+  protected command(cmd: Cmd, body: Iterator<unknown> | null = null): IteratorResult<R, R> {
+    PENDING.cmd = cmd;
+    PENDING.value = this;
+    PENDING.body = body;
+    return PENDING as IteratorResult<R, R>;
   }
 
   protected result(value: R): IteratorResult<R, R> {
     return { value, done: true };
   }
-}
-
-Object.defineProperty(Op.prototype, "done", { value: false });
-
-/** An operation that runs a body on the fiber's explicit stack (Cmd.Push). */
-export interface PushOp {
-  body: Iterator<unknown> | null;
 }
 
 /** Is `v` an iterator (a generator object, or anything with next)? */
