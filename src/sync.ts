@@ -175,7 +175,8 @@ export class Crst extends SyncObject {
   private release(): number {
     const t = this.owner!;
     const hr = this.env.door.locksHeldAdd(t, -1);
-    if (hr !== S_OK && t.done === false && this.env.door.isLive(t)) return hr;
+    // (An owner that ended was handled by abandon(); a live one the core refuses keeps the Crst.)
+    if (hr !== S_OK && this.env.door.isLive(t)) return hr;
     t.held?.delete(this);
     this.owner = null;
     this.recursion = 0;

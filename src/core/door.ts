@@ -281,8 +281,10 @@ export class CoreDoor {
   }
   yieldTask(t: TaskRef): number { return this.task(this.x.yieldTask, t); }
   alert(t: TaskRef): number { return this.task(this.x.alert, t); }
-  /** Reads and clears a one-shot flag (FLAG_ALERTED, FLAG_YIELD_REQUESTED). */
-  takeFlag(t: TaskRef, flag: number): boolean { return this.task(this.x.takeFlag, t, flag) === 1; }
+  /** Takes a remembered Alert (for the task's alertable wait): true when there was one. */
+  takeAlert(t: TaskRef): boolean { return this.task(this.x.takeFlag, t, this.g.FLAG_ALERTED) === 1; }
+  /** Honours a pending YieldTask request: true when there was one. */
+  takeYieldRequest(t: TaskRef): boolean { return this.task(this.x.takeFlag, t, this.g.FLAG_YIELD_REQUESTED) === 1; }
   setTaskIdentifier(t: TaskRef, lo: number, hi: number): number {
     return this.call(this.x.setTaskIdentifier, t.idx, t.gen, lo, hi) >>> 0;
   }

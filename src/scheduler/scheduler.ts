@@ -82,11 +82,10 @@ export class Scheduler {
     this.door = door;
     this.clock = opts.clock;
     this.opts = opts;
-    const scheduler = this;
     this.resumeWait = {
       tryAcquire: () => (door.isSuspended() ? BLOCK : S_OK),
-      enqueue: (t) => scheduler.resumeWaiters.push(t),
-      remove: (t) => scheduler.resumeWaiters.remove(t),
+      enqueue: (t) => this.resumeWaiters.push(t),
+      remove: (t) => this.resumeWaiters.remove(t),
       waitsFor: () => null,
       describe: () => "the runtime to resume",
     };
@@ -316,7 +315,7 @@ export class Scheduler {
       if (this.door.abortDeliverable(t)) return SafePoint.Abort;
       t.attention = true; // held back by a delay region: look again at the next safe point
     }
-    return this.door.takeFlag(t, this.door.constant("FLAG_YIELD_REQUESTED")) ? SafePoint.Yield : SafePoint.None;
+    return this.door.takeYieldRequest(t) ? SafePoint.Yield : SafePoint.None;
   }
 
   /** The abort to throw into the fiber: delivered once. */
@@ -385,7 +384,7 @@ export class Scheduler {
     if (hr !== S_OK) return hr;
     if (!isTimeout(ms) || !isWaitOption(option)) return E_INVALIDARG;
     const alertable = (option & WAIT_ALERTABLE) !== 0;
-    if (alertable && this.door.takeFlag(t, this.door.constant("FLAG_ALERTED"))) return HOST_E_INTERRUPTED;
+    if (alertable && this.door.takeAlert(t)) return HOST_E_INTERRUPTED;
     const now = w.tryAcquire(t);
     if (now !== BLOCK) return now;
     if (ms === 0) return timeoutResult;
