@@ -50,7 +50,7 @@ export class Task implements TaskRef, Queued {
   level = 3;
   /** @internal */ waitOn: Waitable | null = null;
   /** @internal */ waitAlertable = false;
-  /** @internal */ timerSeq = 0;
+  /** @internal 1 + its timer's index in the timer heap; 0: none */ timerPos = 0;
   /** @internal what the wait answers when its timer fires (HOST_E_TIMEOUT, S_OK for a sleep), signed: a small integer */
   waitTimeoutResult = 0;
   /** @internal */ qNext: Queued | null = null;

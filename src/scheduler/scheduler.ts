@@ -426,13 +426,18 @@ export class Scheduler {
     }
     t.waitAlertable = false;
     if (t.queue) t.queue.remove(t);
-    if (t.timerSeq) this.timers.cancel(t);
+    if (t.timerPos) this.timers.cancel(t);
   }
 
   /** The running fiber waits until the runtime resumes (an enter into managed code). */
   waitForResume(t: Task, unlimited: boolean): number {
     const ms = unlimited ? INFINITE : this.opts.enterTimeoutMs;
     return this.block(t, this.resumeWait, ms, WAIT_NOTINDEADLOCK);
+  }
+
+  /** @internal Entries in the timer heap: the live timed waits (tests check it stays so). */
+  get timerCount(): number {
+    return this.timers.size;
   }
 
   /** An f.await began (pending) or ended. The virtual clock does not jump while one is pending. */

@@ -1,9 +1,11 @@
-// A binary min-heap of deadlines for sleeps and timeouts, FIFO among equal deadlines. Cancelling is
-// lazy: a task's `timerSeq` names its one live timer, and entries that no longer match are dropped
-// when they surface.
+// A binary min-heap of deadlines for sleeps and timeouts, FIFO among equal deadlines. Each task
+// knows where its one timer sits (`timerPos`), so a wait that ends early takes its entry out at
+// once: the heap holds live timed waits only, never a finished wait's task (and what its
+// generator captured) until the time it would have fired.
 
 export interface Timed {
-  timerSeq: number;
+  /** 1 + the index of the task's entry in the heap; 0: no timer. */
+  timerPos: number;
 }
 
 interface Entry<T> {
@@ -13,71 +15,78 @@ interface Entry<T> {
 }
 
 export class TimerHeap<T extends Timed> {
-  private heap: Entry<T>[] = [];
+  private readonly heap: Entry<T>[] = [];
   private seq = 0;
 
+  /** Live timers. */
   get size(): number {
     return this.heap.length;
   }
 
   add(task: T, at: number): void {
-    const e = { at, seq: ++this.seq, task };
-    task.timerSeq = e.seq;
+    if (task.timerPos !== 0) this.cancel(task);
     const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
+    h.push({ at, seq: ++this.seq, task });
+    this.up(h.length - 1);
+  }
+
+  /** Takes the task's timer out of the heap (nothing when it has none). */
+  cancel(task: T): void {
+    const i = task.timerPos - 1;
+    if (i < 0) return;
+    task.timerPos = 0;
+    const h = this.heap;
+    const last = h.pop()!;
+    if (i === h.length) return;
+    h[i] = last;
+    last.task.timerPos = i + 1;
+    if (i > 0 && before(last, h[(i - 1) >> 1])) this.up(i);
+    else this.down(i);
+  }
+
+  /** The earliest deadline, or Infinity. */
+  next(): number {
+    return this.heap.length ? this.heap[0].at : Infinity;
+  }
+
+  /** Removes and returns the task of the earliest timer due at or before `now`. */
+  popDue(now: number): T | null {
+    const h = this.heap;
+    if (!h.length || h[0].at > now) return null;
+    const task = h[0].task;
+    this.cancel(task);
+    return task;
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const e = h[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!before(e, h[p])) break;
       h[i] = h[p];
+      h[i].task.timerPos = i + 1;
       i = p;
     }
     h[i] = e;
+    e.task.timerPos = i + 1;
   }
 
-  cancel(task: T): void {
-    task.timerSeq = 0;
-  }
-
-  /** The earliest live deadline, or Infinity. */
-  next(): number {
-    this.dropDead();
-    return this.heap.length ? this.heap[0].at : Infinity;
-  }
-
-  /** Removes and returns the task of the earliest live timer due at or before `now`. */
-  popDue(now: number): T | null {
-    this.dropDead();
+  private down(i: number): void {
     const h = this.heap;
-    if (!h.length || h[0].at > now) return null;
-    const e = this.pop();
-    e.task.timerSeq = 0;
-    return e.task;
-  }
-
-  private dropDead(): void {
-    const h = this.heap;
-    while (h.length && h[0].task.timerSeq !== h[0].seq) this.pop();
-  }
-
-  private pop(): Entry<T> {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= h.length) break;
-        const r = l + 1;
-        const c = r < h.length && before(h[r], h[l]) ? r : l;
-        if (!before(h[c], last)) break;
-        h[i] = h[c];
-        i = c;
-      }
-      h[i] = last;
+    const e = h[i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && before(h[r], h[l]) ? r : l;
+      if (!before(h[c], e)) break;
+      h[i] = h[c];
+      h[i].task.timerPos = i + 1;
+      i = c;
     }
-    return top;
+    h[i] = e;
+    e.task.timerPos = i + 1;
   }
 }
 

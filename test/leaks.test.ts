@@ -1,0 +1,108 @@
+// Nothing a finished wait or a restarted trace leaves behind: the timer heap holds only live
+// timed waits, and every buffer the core hands out (trace rings, frame buffers) is reused.
+import { describe, expect, it } from "vitest";
+import { createHost, S_OK, HOST_E_INTERRUPTED, WAIT_ALERTABLE, type Host } from "../src/index.js";
+
+/** A host on a clock that moves only when the test says (runUntilIdle never jumps it). */
+async function manualHost(): Promise<{ host: Host; clock: { t: number; now(): number } }> {
+  const clock = { t: 0, now: () => clock.t };
+  return { host: await createHost({ clock }), clock };
+}
+
+describe("timers", () => {
+  it("100,000 satisfied timed waits with one heartbeat timer pending leave one timer-heap entry", async () => {
+    const { host } = await manualHost();
+    const sem = host.createSemaphore(0, 1);
+    host.spawn(function* (f) {
+      yield* f.sleep(1000); // the heartbeat: due before any of the waits' timeouts
+    });
+    let satisfied = 0;
+    host.spawn(function* () {
+      for (let i = 0; i < 100_000; i++) if ((yield* sem.wait(3_600_000)) === S_OK) satisfied++;
+    });
+    host.spawn(function* (f) {
+      for (let i = 0; i < 100_000; i++) {
+        sem.release(1);
+        yield* f.yield();
+      }
+    });
+    host.runUntilIdle();
+    expect(satisfied).toBe(100_000);
+    expect(host.sched.timerCount).toBe(1);
+  });
+
+  it("a timed wait ended by an abort or an alert leaves no timer-heap entry", async () => {
+    const { host } = await manualHost();
+    const event = host.createAutoEvent();
+    host.spawn(function* (f) {
+      yield* f.sleep(1000); // a live timer due first
+    });
+    const fibers = Array.from({ length: 1000 }, () =>
+      host.spawn(function* () {
+        return yield* event.wait(3_600_000, WAIT_ALERTABLE);
+      }),
+    );
+    host.runUntilIdle();
+    expect(host.sched.timerCount).toBe(1001);
+    fibers.forEach((t, i) => (i % 2 ? t.alert() : t.abort()));
+    host.runUntilIdle();
+    expect(fibers.every((t) => t.getState() === "done")).toBe(true);
+    expect(host.sched.timerCount).toBe(1);
+  });
+
+  it("timers fire in deadline order, FIFO among equal deadlines, after cancellations anywhere in the heap", async () => {
+    const { host, clock } = await manualHost();
+    const order: number[] = [];
+    const deadlines = [30, 10, 20, 10, 40, 20, 50, 10, 35, 25];
+    const fibers = deadlines.map((ms, i) =>
+      host.spawn(function* (f) {
+        const hr = yield* f.sleep(ms, WAIT_ALERTABLE);
+        if (hr !== HOST_E_INTERRUPTED) order.push(i);
+      }),
+    );
+    host.runUntilIdle();
+    for (const i of [2, 4, 7]) fibers[i].alert();
+    host.runUntilIdle();
+    expect(host.sched.timerCount).toBe(7);
+    for (clock.t = 0; clock.t <= 50; clock.t += 5) host.runUntilIdle();
+    expect(order).toEqual([1, 3, 5, 9, 0, 8, 6]);
+    expect(host.sched.timerCount).toBe(0);
+  });
+});
+
+describe("the timer heap", () => {
+  it("agrees with a sorted list under random adds, cancels and pops", async () => {
+    const { TimerHeap } = await import("../src/scheduler/timers.js");
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const heap = new TimerHeap<{ id: number; timerPos: number }>();
+    const tasks = Array.from({ length: 64 }, (_, id) => ({ id, timerPos: 0 }));
+    let model: { id: number; at: number; seq: number }[] = [];
+    let seq = 0;
+    let now = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const t = tasks[rand(tasks.length)];
+      const what = rand(3);
+      if (what === 0) {
+        const at = now + rand(50);
+        heap.add(t, at);
+        model = model.filter((e) => e.id !== t.id);
+        model.push({ id: t.id, at, seq: ++seq });
+      } else if (what === 1) {
+        heap.cancel(t);
+        model = model.filter((e) => e.id !== t.id);
+      } else {
+        now += rand(10);
+        model.sort((a, b) => a.at - b.at || a.seq - b.seq);
+        const due = model.filter((e) => e.at <= now).map((e) => e.id);
+        model = model.filter((e) => e.at > now);
+        const popped: number[] = [];
+        for (let x = heap.popDue(now); x; x = heap.popDue(now)) popped.push(x.id);
+        expect(popped).toEqual(due);
+      }
+      expect(heap.size).toBe(model.length);
+      expect(heap.next()).toBe(model.length ? Math.min(...model.map((e) => e.at)) : Infinity);
+    }
+    expect(tasks.filter((t) => t.timerPos !== 0).length).toBe(heap.size);
+  });
+});
