@@ -1,6 +1,6 @@
 // Nothing a finished wait or a restarted trace leaves behind: the timer heap holds only live
 // timed waits, and every buffer the core hands out (trace rings, frame buffers) is reused.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createHost, S_OK, HOST_E_INTERRUPTED, WAIT_ALERTABLE, type Host } from "../src/index.js";
 
 /** A host on a clock that moves only when the test says (runUntilIdle never jumps it). */
@@ -67,6 +67,45 @@ describe("timers", () => {
     for (clock.t = 0; clock.t <= 50; clock.t += 5) host.runUntilIdle();
     expect(order).toEqual([1, 3, 5, 9, 0, 8, 6]);
     expect(host.sched.timerCount).toBe(0);
+  });
+});
+
+describe("the real clock's timers", () => {
+  const realSetTimeout = globalThis.setTimeout;
+  afterEach(() => {
+    globalThis.setTimeout = realSetTimeout;
+  });
+
+  it("a timeout above 2^31−1 ms is chained under setTimeout's limit: no 1 ms polling", async () => {
+    // setTimeout clamps a delay above 2^31−1 to 1 ms (Node warns each time): record what run() asks for.
+    const asked: { ms: number; fn: () => void }[] = [];
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      asked.push({ fn, ms });
+      return realSetTimeout(() => {}, 0);
+    }) as typeof setTimeout;
+    const clock = { t: 0, now: () => clock.t };
+    const host = await createHost({ clock });
+    const sleeper = host.spawn(function* (f) {
+      return yield* f.sleep(2 ** 32 - 2);
+    });
+    let settled = false;
+    const run = host.run().then(() => (settled = true));
+    const tick = () => new Promise((r) => realSetTimeout(r, 5));
+    await tick();
+    await tick();
+    expect(asked.map((a) => a.ms)).toEqual([2 ** 31 - 1]);
+    // The first timer fires 2^31−1 ms later: the scheduler waits again for the rest.
+    clock.t += 2 ** 31 - 1;
+    asked[0].fn();
+    await tick();
+    expect(asked.map((a) => a.ms)).toEqual([2 ** 31 - 1, 2 ** 32 - 2 - (2 ** 31 - 1)]);
+    expect(settled).toBe(false);
+    clock.t = 2 ** 32 - 2;
+    asked[1].fn();
+    await run;
+    expect(sleeper.getState()).toBe("done");
+    expect(await sleeper.result).toBe(S_OK);
+    expect(asked).toHaveLength(2);
   });
 });
 

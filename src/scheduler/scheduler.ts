@@ -26,6 +26,9 @@ function GeneratorObject(): void {}
 GeneratorObject.prototype = GeneratorPrototype;
 const generatorNext = GeneratorPrototype.next;
 
+/** The longest delay setTimeout honours (a signed 32-bit count of ms). */
+const MAX_TIMEOUT_DELAY = 0x7fffffff;
+
 /** What a safe point found (see checkpoint). */
 export const enum SafePoint {
   None,
@@ -664,10 +667,13 @@ export class Scheduler {
     if (more) return this.schedulePump();
     const next = this.timers.next();
     if (next !== Infinity && !this.clock.virtual) {
+      // setTimeout clamps a delay above 2^31−1 ms to 1 ms: a longer wait is chained (the
+      // pump finds nothing due and sets the next link).
+      const delay = Math.min(MAX_TIMEOUT_DELAY, Math.max(0, next - this.clock.now()));
       this.timer = setTimeout(() => {
         this.timer = null;
         this.schedulePump();
-      }, Math.max(0, next - this.clock.now()));
+      }, delay);
       return;
     }
     if (this.pendingAwaits > 0) return; // the promise's settlement kicks us
