@@ -72,6 +72,7 @@ export const H_TRACE_BASE: i32 = 7;
 export const H_TRACE_CAPACITY: i32 = 8;
 export const H_TRACE_COUNT: i32 = 9; // events ever written (the ring keeps the last capacity ones)
 export const H_YIELD_REQUESTS: i32 = 10; // tasks with a yield request not yet honoured
+export const H_TRACE_CLASS: i32 = 11; // the ring's size class (heap.ts); meaningful while H_TRACE_BASE != 0
 export const H_TOTALS: i32 = 64;
 export const H_RETIRED: i32 = H_TOTALS + COUNTER_COUNT * 8;
 export const HEADER_SIZE: i32 = H_RETIRED + COUNTER_COUNT * 8;

@@ -2,21 +2,34 @@
 // the CTL_TRACING bit is clear and nothing here runs; while it is on, transitions leave the
 // host's fast path so that each one is recorded here.
 
-import { H_TRACE_BASE, H_TRACE_CAPACITY, H_TRACE_COUNT, H_CTL, CTL_TRACING, TRACE_EVENT_SIZE, T_GEN } from "./layout";
-import { hdr, setHdr, ctl, slotAddr, field } from "./state";
-import { allocate } from "./heap";
-import { S_OK, E_OUTOFMEMORY, E_INVALIDARG } from "./hresult";
+import {
+  H_TRACE_BASE, H_TRACE_CAPACITY, H_TRACE_CLASS, H_TRACE_COUNT, H_CTL, CTL_TRACING, CTL_NOT_STARTED, CTL_DISABLED,
+  TRACE_EVENT_SIZE, FRAME_SIZE, T_GEN,
+} from "./layout";
+import { hdr, setHdr, ctl, slotAddr, field, enterCore } from "./state";
+import { allocateFrames, freeFrames, frameClass } from "./heap";
+import { S_OK, E_OUTOFMEMORY, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "./hresult";
 
 @external("env", "now")
 declare function hostNow(): f64;
 
-/** Starts recording into a ring of `capacity` events (a larger ring than before is allocated anew). */
+/**
+ * Starts recording into a ring of `capacity` events. The ring comes from the frame buffers'
+ * size classes: a smaller capacity reuses the ring there is, and a ring outgrown goes back to
+ * its class's free list, so restarting the trace at any sizes never leaks.
+ */
 export function traceStart(capacity: i32): i32 {
+  enterCore();
+  if (ctl() & (CTL_NOT_STARTED | CTL_DISABLED)) return HOST_E_CLRNOTAVAILABLE;
   if (capacity <= 0 || capacity > (1 << 24)) return E_INVALIDARG;
-  if (capacity > hdr(H_TRACE_CAPACITY)) {
-    const ring = allocate(<usize>capacity * TRACE_EVENT_SIZE);
+  const cls = frameClass(capacity * (TRACE_EVENT_SIZE / FRAME_SIZE));
+  const old = <usize>hdr(H_TRACE_BASE);
+  if (old == 0 || cls > hdr(H_TRACE_CLASS)) {
+    const ring = allocateFrames(cls);
     if (ring == 0) return E_OUTOFMEMORY;
+    if (old != 0) freeFrames(old, hdr(H_TRACE_CLASS));
     setHdr(H_TRACE_BASE, <i32>ring);
+    setHdr(H_TRACE_CLASS, cls);
   }
   setHdr(H_TRACE_CAPACITY, capacity);
   setHdr(H_TRACE_COUNT, 0);

@@ -10,6 +10,11 @@ export function isDword(v: unknown): v is number {
   return typeof v === "number" && v >>> 0 === v;
 }
 
+/** A number the core's i32 parameters take unchanged (the door lets nothing else cross). */
+export function isInt32(v: unknown): v is number {
+  return typeof v === "number" && (v | 0) === v;
+}
+
 /** A timeout in ms: a DWORD, INFINITE included. */
 export const isTimeout = isDword;
 

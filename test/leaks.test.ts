@@ -70,6 +70,62 @@ describe("timers", () => {
   });
 });
 
+describe("core allocations", () => {
+  for (const core of ["release", "debug"] as const) {
+    it(`${core} core: alternating trace.start(2^20) and trace.start(16) keeps the core's memory flat (the ring is reused)`, async () => {
+      const host = await createHost({ clock: "virtual", core });
+      expect(host.trace.start(2 ** 20)).toBe(S_OK);
+      expect(host.trace.start(16)).toBe(S_OK);
+      const flat = host.coreMemoryBytes;
+      for (let i = 0; i < 20; i++) {
+        expect(host.trace.start(2 ** 20)).toBe(S_OK);
+        expect(host.trace.start(16)).toBe(S_OK);
+        expect(host.trace.start(2 ** 19 + 3)).toBe(S_OK);
+      }
+      expect(host.coreMemoryBytes).toBe(flat);
+      expect(host.checkInvariants()).toBe(true);
+    });
+
+    it(`${core} core: a ring outgrown by a larger one is given back and serves later rings`, async () => {
+      const host = await createHost({ clock: "virtual", core });
+      const sizes = [16, 1 << 10, 1 << 14, 1 << 18];
+      for (const n of sizes) expect(host.trace.start(n)).toBe(S_OK);
+      const grown = host.coreMemoryBytes;
+      // Growing again through the same sizes takes the rings given back, not new memory.
+      const other = await createHost({ clock: "virtual", core });
+      expect(other.trace.start(1 << 18)).toBe(S_OK);
+      const largestOnly = other.coreMemoryBytes;
+      for (let i = 0; i < 10; i++) for (const n of sizes) expect(host.trace.start(n)).toBe(S_OK);
+      expect(host.coreMemoryBytes).toBe(grown);
+      // What the smaller rings took is at most what the largest one takes again.
+      expect(grown - largestOnly).toBeLessThanOrEqual(largestOnly);
+    });
+
+    it(`${core} core: fibers alternating deep and shallow transition stacks keep the core's memory flat`, async () => {
+      const host = await createHost({ clock: "virtual", core, maxStackSize: 1 << 20 });
+      const nest = function* (f: import("../src/index.js").FiberContext, depth: number): Generator<unknown, number, any> {
+        if (depth === 0) return 0;
+        return yield* f.managed(function* () {
+          return 1 + (yield* nest(f, depth - 1));
+        });
+      };
+      const round = () => {
+        host.spawn(function* (f) { return yield* nest(f, 20_000); }, { stackSize: 1 << 20 });
+        for (let i = 0; i < 100; i++) host.spawn(function* (f) { return yield* nest(f, 3); });
+        host.spawn(function* (f) { return yield* nest(f, 5_000); }, { stackSize: 1 << 20 });
+        host.runUntilIdle();
+      };
+      round();
+      round();
+      const flat = host.coreMemoryBytes;
+      for (let i = 0; i < 10; i++) round();
+      expect(host.coreMemoryBytes).toBe(flat);
+      expect(host.liveTaskCount).toBe(1);
+      expect(host.checkInvariants()).toBe(true);
+    });
+  }
+});
+
 describe("the real clock's timers", () => {
   const realSetTimeout = globalThis.setTimeout;
   afterEach(() => {

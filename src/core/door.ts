@@ -4,6 +4,7 @@
 // and every other case, and every other operation, is decided by the core.
 
 import { E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "../hresult.js";
+import { isInt32 } from "../args.js";
 import type { CoreInstance } from "./load.js";
 
 type Fn = (...args: number[]) => number;
@@ -426,7 +427,12 @@ export class CoreDoor {
 
   // --- the trace ring -----------------------------------------------------------------------------
 
-  traceStart(capacity: number): number { return this.call(this.x.traceStart, capacity) >>> 0; }
+  traceStart(capacity: number): number {
+    // Only a value the i32 parameter takes unchanged crosses: 2^32 + 5 would wrap to 5, and a
+    // bigint or a symbol would make the call itself throw (a "trap" that disables the runtime).
+    if (!isInt32(capacity)) return this.orUnavailable(E_INVALIDARG);
+    return this.call(this.x.traceStart, capacity) >>> 0;
+  }
   traceStop(): void { this.call(this.x.traceStop); }
   traceRecord(kind: number, t: TaskRef, arg: number): void { this.call(this.x.record, kind, t.idx, arg); }
   /** The recorded events, oldest first. */
