@@ -1,4 +1,6 @@
-// npm start: a small managed "application" on fiberhost (the scenario is examples/scenario.mjs).
+// node examples/demo.mjs (after npm run build): eight workers and 2,000 jobs, a small managed
+// "application" on fiberhost (the scenario is examples/scenario.mjs). `npm start` runs the larger
+// `fiberhost demo` instead.
 import { writeFileSync } from "node:fs";
 import * as fiberhost from "../dist/index.js";
 import { runScenario } from "./scenario.mjs";

@@ -1,5 +1,6 @@
-// The demo's scenario, shared by `npm start` (examples/demo.mjs, on dist/) and the soak test
-// (test/soak.node.test.ts, on the sources): pass it the fiberhost module to run it on.
+// A small worker scenario, shared by examples/demo.mjs (on dist/) and the soak in
+// test/stress.node.test.ts (on the sources): pass it the fiberhost module to run it on.
+// (`npm start` runs the larger demo scenario of `fiberhost demo`: src/cli/scenario/.)
 //
 // Worker fibers take jobs from a semaphore, call into unmanaged code (LeaveRuntime/EnterRuntime)
 // that calls back into managed code (ReverseEnterRuntime/ReverseLeaveRuntime), do real async I/O,

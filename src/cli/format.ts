@@ -1,0 +1,35 @@
+// The demo's summary as text for a terminal.
+
+import type { DemoSummary } from "./scenario/summary.js";
+
+const n = (x: number): string => x.toLocaleString("en-US");
+const ms = (x: number): string => `${x.toLocaleString("en-US", { maximumFractionDigits: 1 })} ms`;
+const mark = (ok: boolean): string => (ok ? "yes" : "NO");
+
+export function formatSummary(s: DemoSummary): string {
+  const t = s.transitions;
+  const kinds = Object.entries(s.fibers.byKind).map(([k, v]) => `${n(v)} ${k}`).join(", ");
+  const failures = Object.entries(s.fibers.failures).map(([k, v]) => `${n(v)} ${k}`).join(", ");
+  const waits = Object.entries(s.waits).map(([k, v]) => `${k} ${n(v)}`).join(" · ");
+  const w = s.suspensions.enterWaitMs;
+  const lines = [
+    `fiberhost demo: ${n(s.fibers.spawned)} fibers, seed ${s.seed}, ${s.clock} clock`,
+    `  fibers       ${kinds}`,
+    `               ${n(s.fibers.finished)} finished, ${n(s.fibers.aborted)} aborted, ${n(s.fibers.failed)} failed${failures ? ` (${failures})` : ""}`,
+    `  transitions  ${n(t.total)}, ${n(t.perSecond)} per second`,
+    `               LeaveRuntime ${n(t.leaveRuntime)} · EnterRuntime ${n(t.enterRuntime)} · ReverseEnterRuntime ${n(t.reverseEnterRuntime)} · ReverseLeaveRuntime ${n(t.reverseLeaveRuntime)}`,
+    `               unmatched reverse enters ${n(s.unmatchedReverseEnter)} (fibers born in unmanaged code that never left)`,
+    `  guest        ${n(s.guest.requests)} requests (export → import → export), ${s.guest.kind}`,
+    `  waits        ${waits}`,
+    `  suspensions  ${n(s.suspensions.count)}; ${n(s.suspensions.enteringWaited)} entering fibers waited: p50 ${ms(w.p50)}, p99 ${ms(w.p99)}, max ${ms(w.max)}`,
+    `  supervisor   ${n(s.aborts.requested)} aborts sent, ${n(s.aborts.delivered)} delivered; ${n(s.alerts.sent)} alerts`,
+    `  checks       balanced ${mark(s.checks.balanced)} · invariants ${mark(s.checks.invariants)} · live tasks after the run ${n(s.checks.liveTasks)}`,
+    `  time         ${ms(s.scenarioMs)} of scenario time in ${ms(s.wallMs)}`,
+  ];
+  return lines.join("\n");
+}
+
+/** True when the run did what it should: the checks hold and no fiber failed. */
+export function summaryOk(s: DemoSummary): boolean {
+  return s.checks.balanced && s.checks.invariants && s.checks.liveTasks === 1 && s.fibers.failed === 0;
+}

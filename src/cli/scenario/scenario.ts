@@ -1,0 +1,431 @@
+// The demo scenario: thousands of fibers of several kinds on one host, with a collector that stops
+// the world every few milliseconds and a supervisor that aborts some fibers and alerts others.
+// With the virtual clock (the default) a seed names the run: every choice is drawn from seeded
+// streams and no real time or promise decides an order, so the same seed gives the same summary
+// (but for the real-time fields). The CLI (`fiberhost demo`) and the demo page (web/) both run it.
+
+import {
+  createHost,
+  hresultName,
+  isTaskAbortError,
+  HResultError,
+  HOST_E_CLRNOTAVAILABLE,
+  S_OK,
+  THREAD_PRIORITY_HIGHEST,
+  WAIT_ALERTABLE,
+  type AutoEvent,
+  type Crst,
+  type FiberContext,
+  type Host,
+  type Op,
+  type Task,
+} from "../../index.js";
+import { createGuest, type Guest } from "./guest.js";
+import { fiberSeed, random, type Random } from "./random.js";
+import { FIBER_KINDS, WAIT_RESULTS, isBalanced, percentile, type DemoSummary, type FiberKind } from "./summary.js";
+
+export interface ScenarioOptions {
+  /** Workload fibers to spawn (default 10,000). */
+  fibers?: number;
+  /** Scenario time over which they arrive, in ms (default 2,000). */
+  durationMs?: number;
+  /** Names the run (default 1). */
+  seed?: number;
+  /** 'virtual' (default: deterministic, as fast as the CPU goes) or 'real' (the page). */
+  clock?: "virtual" | "real";
+  /** Record a trace of this many events (the last ones are kept; default 0: no trace). */
+  traceCapacity?: number;
+  /** Keep the collector, supervisor and ticker going after the workload ends (the page). */
+  continuous?: boolean;
+  /** Makes the guest the request handlers call (default: createGuest). */
+  guest?: (host: Host) => Promise<Guest>;
+}
+
+/** What a lane of the page shows for a fiber. */
+export type FiberStatus = "managed" | "unmanaged" | "waiting" | "held" | "done";
+
+const SPAWN_STEP_MS = 10;
+const COLLECT_EVERY_MS = 4;
+const COLLECT_PAUSE_MS: [number, number] = [1, 3];
+const SUPERVISE_EVERY_MS = 7;
+const TICK_EVERY_MS = 1;
+const LOCKS = 6;
+
+// Kinds by share of the workload: most fibers serve requests through the guest.
+const KIND_SHARES: [FiberKind, number][] = [["handler", 0.55], ["orphan", 0.07], ["worker", 0.3], ["locker", 0.06], ["careless", 0.02]];
+
+function drawKind(rng: Random): FiberKind {
+  let r = rng.next();
+  for (const [kind, share] of KIND_SHARES) if ((r -= share) < 0) return kind;
+  return "worker";
+}
+
+function errorName(err: unknown): string {
+  if (err instanceof HResultError) return hresultName(err.hr);
+  return err instanceof Error ? err.name : typeof err;
+}
+
+export class Scenario {
+  readonly host: Host;
+  readonly guest: Guest;
+  readonly seed: number;
+  readonly total: number;
+  private readonly durationMs: number;
+  private readonly continuous: boolean;
+  private readonly clock: "virtual" | "real";
+
+  /** Workload fibers that have started and not ended (the supervisor's and the lanes' pick). */
+  readonly live: Task[] = [];
+  private readonly liveAt = new Map<Task, number>();
+  /** Fibers inside one of the scenario's own waits (any other wait holds them for the runtime). */
+  private readonly inWait = new Set<Task>();
+  private readonly locks: Crst[];
+  private readonly tick: AutoEvent;
+
+  spawned = 0;
+  ended = 0;
+  private spawnedByKind = Object.fromEntries(FIBER_KINDS.map((k) => [k, 0])) as Record<FiberKind, number>;
+  private finished = 0;
+  private aborted = 0;
+  private failures: Record<string, number> = {};
+  private waits: Record<string, number> = Object.fromEntries(WAIT_RESULTS.map((r) => [r, 0]));
+  private enterWaits: number[] = [];
+  suspensions = 0;
+  private abortsRequested = 0;
+  private alertsSent = 0;
+  private requests = 0;
+  /** The runtime is suspended (by the collector or by hand). */
+  suspended = false;
+  /** Suspended by hand (the page): the collector neither suspends nor resumes meanwhile. */
+  private userHold = false;
+  private stopped = false;
+  private startedAt = 0;
+  private wallStart = 0;
+  private wallMs = 0;
+
+  static async create(options: ScenarioOptions = {}): Promise<Scenario> {
+    const clock = options.clock ?? "virtual";
+    const host = await createHost({ clock });
+    const guest = await (options.guest ?? createGuest)(host);
+    return new Scenario(host, guest, options, clock);
+  }
+
+  private constructor(host: Host, guest: Guest, o: ScenarioOptions, clock: "virtual" | "real") {
+    this.host = host;
+    this.guest = guest;
+    this.clock = clock;
+    this.seed = o.seed ?? 1;
+    this.total = o.fibers ?? 10_000;
+    this.durationMs = o.durationMs ?? 2000;
+    this.continuous = o.continuous === true;
+    this.locks = Array.from({ length: LOCKS }, () => host.createCrst());
+    this.tick = host.createAutoEvent();
+    if (o.traceCapacity) host.trace.start(o.traceCapacity);
+  }
+
+  /** Starts the spawner, the collector, the supervisor and the ticker; host.run() runs them. */
+  start(): void {
+    this.startedAt = this.host.now();
+    this.wallStart = performance.now();
+    const s = this;
+    this.host.spawn(function* (f) { yield* s.spawner(f); }, { name: "spawner" });
+    this.host.spawn(function* (f) { yield* s.collector(f); }, { name: "collector", priority: THREAD_PRIORITY_HIGHEST });
+    this.host.spawn(function* (f) { yield* s.supervisor(f); }, { name: "supervisor" });
+    this.host.spawn(function* (f) { yield* s.ticker(f); }, { name: "ticker" });
+  }
+
+  /** Runs the whole scenario and answers its summary. */
+  async run(): Promise<DemoSummary> {
+    this.start();
+    await this.host.run();
+    return this.summary();
+  }
+
+  /** The workload is over: every fiber spawned and ended (never, in a continuous run), or stopped. */
+  get over(): boolean {
+    return this.stopped || (!this.continuous && this.spawned >= this.total && this.ended === this.spawned);
+  }
+
+  /** Ends the background fibers at their next wake-up (the page's teardown). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Spawns one workload fiber of a kind drawn from its own seeded stream. */
+  spawnOne(): Task {
+    const n = this.spawned;
+    const rng = random(fiberSeed(this.seed, n));
+    const kind = drawKind(rng);
+    const t = this.host.spawn(this.body(kind), { name: `${kind}-${n}`, param: rng });
+    this.spawned++;
+    this.spawnedByKind[kind]++;
+    return t;
+  }
+
+  // --- the fibers ----------------------------------------------------------------------------------
+
+  private body(kind: FiberKind): (f: FiberContext, rng: Random) => Generator<unknown, void, unknown> {
+    const s = this;
+    const work =
+      kind === "handler" ? this.handler : kind === "orphan" ? this.orphan : kind === "worker" ? this.worker : kind === "locker" ? this.locker : this.careless;
+    return function* (f, rng) {
+      s.begin(f.task);
+      try {
+        yield* work.call(s, f, rng);
+        s.finished++;
+      } catch (err) {
+        // The supervisor's aborts are the expected way to end early; anything else is a failure.
+        if (isTaskAbortError(err)) s.aborted++;
+        else s.failures[errorName(err)] = (s.failures[errorName(err)] ?? 0) + 1;
+      } finally {
+        s.end(f.task);
+      }
+    };
+  }
+
+  /** Serves 1–4 requests through the guest, thinking (an alertable sleep) between them. */
+  private *handler(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
+    const requests = rng.int(1, 4);
+    for (let i = 0; i < requests; i++) {
+      const t0 = this.host.now();
+      const mustWait = this.suspended;
+      let entered = -1;
+      yield* this.guest.request(f, rng.int(0, 0xffff), () => {
+        if (entered < 0) entered = this.host.now();
+      });
+      this.requests++;
+      if (mustWait && entered >= 0) this.enterWaits.push(entered - t0);
+      yield* this.wait(f.task, f.sleep(rng.int(1, 20), WAIT_ALERTABLE));
+    }
+  }
+
+  /** Born in unmanaged code, enters managed code by a reverse enter it never leaves: legal, and counted. */
+  private *orphan(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
+    yield* this.wait(f.task, f.sleep(rng.int(1, 10), WAIT_ALERTABLE));
+    const t0 = this.host.now();
+    const mustWait = this.suspended;
+    const hr = yield* f.reverseEnterRuntime();
+    if (hr !== S_OK) throw new HResultError(hr, "orphan: ReverseEnterRuntime failed");
+    if (mustWait) this.enterWaits.push(this.host.now() - t0);
+    yield* this.wait(f.task, f.sleep(rng.int(1, 10), WAIT_ALERTABLE));
+  }
+
+  /** Managed work: sleeps, waits on the ticker's event, takes a Crst for a moment. */
+  private *worker(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
+    const s = this;
+    yield* f.managed(function* () {
+      const rounds = rng.int(2, 6);
+      for (let i = 0; i < rounds; i++) {
+        const what = rng.int(0, 2);
+        if (what === 0) yield* s.wait(f.task, f.sleep(rng.int(1, 15), WAIT_ALERTABLE));
+        else if (what === 1) yield* s.wait(f.task, s.tick.wait(rng.int(1, 6), WAIT_ALERTABLE));
+        else {
+          const lock = s.locks[rng.int(0, LOCKS - 1)]!;
+          if ((yield* s.wait(f.task, lock.enter())) !== S_OK) continue;
+          try {
+            yield* s.wait(f.task, f.sleep(rng.int(1, 3)));
+          } finally {
+            lock.leave();
+          }
+        }
+      }
+    });
+  }
+
+  /** Takes two Crsts in a drawn order: two lockers in opposite orders close a cycle, and one hears HOST_E_DEADLOCK. */
+  private *locker(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
+    const s = this;
+    const a = s.locks[rng.int(0, 1)]!;
+    const b = s.locks[a === s.locks[0] ? 1 : 0]!;
+    yield* f.managed(function* () {
+      if ((yield* s.wait(f.task, a.enter())) !== S_OK) return;
+      try {
+        yield* s.wait(f.task, f.sleep(rng.int(1, 4)));
+        if ((yield* s.wait(f.task, b.enter())) !== S_OK) return; // a deadlock: back off
+        try {
+          yield* s.wait(f.task, f.sleep(1));
+        } finally {
+          b.leave();
+        }
+      } finally {
+        a.leave();
+      }
+    });
+  }
+
+  /** Ends while it owns a Crst: the Crst is abandoned, and its waiters get HOST_E_ABANDONED. */
+  private *careless(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
+    const s = this;
+    yield* f.managed(function* () {
+      const lock = s.locks[rng.int(2, LOCKS - 1)]!;
+      if ((yield* s.wait(f.task, lock.enter())) !== S_OK) return;
+      yield* s.wait(f.task, f.sleep(rng.int(2, 8)));
+      // (returns without lock.leave())
+    });
+  }
+
+  /** A wait of a workload fiber: marked (so the lanes tell it from being held) and counted by its answer. */
+  private *wait(t: Task, op: Op<number>): Generator<unknown, number, unknown> {
+    this.inWait.add(t);
+    let hr: number;
+    try {
+      hr = yield* op;
+    } finally {
+      this.inWait.delete(t);
+    }
+    const name = hresultName(hr);
+    this.waits[name] = (this.waits[name] ?? 0) + 1;
+    return hr;
+  }
+
+  private begin(t: Task): void {
+    this.liveAt.set(t, this.live.length);
+    this.live.push(t);
+  }
+
+  private end(t: Task): void {
+    const i = this.liveAt.get(t);
+    if (i !== undefined) {
+      const last = this.live.pop()!;
+      if (last !== t) {
+        this.live[i] = last;
+        this.liveAt.set(last, i);
+      }
+      this.liveAt.delete(t);
+    }
+    this.ended++;
+  }
+
+  // --- the background fibers -----------------------------------------------------------------------
+
+  private *spawner(f: FiberContext): Generator<unknown, void, unknown> {
+    const steps = Math.max(1, Math.round(this.durationMs / SPAWN_STEP_MS));
+    for (let k = 1; this.spawned < this.total && !this.stopped; k++) {
+      const due = Math.min(this.total, Math.ceil((this.total * k) / steps));
+      while (this.spawned < due) this.spawnOne();
+      if (this.spawned < this.total && (yield* f.sleep(SPAWN_STEP_MS)) !== S_OK) return;
+    }
+  }
+
+  /** Stops the world every few ms: managed fibers are held, entering ones wait for the resume. */
+  private *collector(f: FiberContext): Generator<unknown, void, unknown> {
+    const rng = random(fiberSeed(this.seed, -2));
+    while (!this.over) {
+      if ((yield* f.sleep(COLLECT_EVERY_MS)) !== S_OK) return;
+      if (this.userHold || this.over) continue;
+      if (this.host.suspendRuntime() !== S_OK) continue;
+      this.suspended = true;
+      this.suspensions++;
+      const hr = yield* f.sleep(rng.int(...COLLECT_PAUSE_MS));
+      if (!this.userHold) {
+        this.suspended = false;
+        this.host.resumeRuntime();
+      }
+      if (hr !== S_OK) return;
+    }
+  }
+
+  /** Aborts some workload fibers and alerts others. */
+  private *supervisor(f: FiberContext): Generator<unknown, void, unknown> {
+    const rng = random(fiberSeed(this.seed, -1));
+    while (!this.over) {
+      if ((yield* f.sleep(SUPERVISE_EVERY_MS)) !== S_OK) return;
+      if (this.live.length === 0) continue;
+      const t = this.live[rng.int(0, this.live.length - 1)]!;
+      if (rng.chance(0.3)) {
+        if (t.abort() === S_OK) this.abortsRequested++;
+      } else if (t.alert() === S_OK) this.alertsSent++;
+    }
+  }
+
+  /** Sets the workers' event every millisecond (it lets one waiter through). */
+  private *ticker(f: FiberContext): Generator<unknown, void, unknown> {
+    while (!this.over) {
+      if ((yield* f.sleep(TICK_EVERY_MS)) !== S_OK) return;
+      if (this.tick.set() === HOST_E_CLRNOTAVAILABLE) return;
+    }
+  }
+
+  // --- what the page does by hand ----------------------------------------------------------------
+
+  /** Suspends the runtime until resume(): the collector leaves it alone meanwhile. */
+  suspend(): number {
+    this.userHold = true;
+    const hr = this.host.suspendRuntime();
+    if (hr === S_OK || this.suspended) {
+      this.suspended = true;
+      if (hr === S_OK) this.suspensions++;
+    }
+    return hr;
+  }
+
+  resume(): number {
+    this.userHold = false;
+    const hr = this.host.resumeRuntime();
+    this.suspended = false;
+    return hr;
+  }
+
+  /** What a lane shows for a fiber now. */
+  status(t: Task): FiberStatus {
+    const state = t.getState();
+    if (state === "done") return "done";
+    if (state === "waiting") return this.inWait.has(t) ? "waiting" : "held";
+    return t.mode;
+  }
+
+  /** Workload fibers held by a suspension now (switched out in managed code, or waiting to enter it). */
+  countHeld(): number {
+    let n = 0;
+    for (const t of this.live) if (t.getState() === "waiting" && !this.inWait.has(t)) n++;
+    return n;
+  }
+
+  // --- the summary ---------------------------------------------------------------------------------
+
+  summary(): DemoSummary {
+    if (this.wallMs === 0 || !this.over) this.wallMs = performance.now() - this.wallStart;
+    const c = this.host.counters();
+    const total = c.leaveRuntime + c.enterRuntime + c.reverseEnterRuntime + c.reverseLeaveRuntime;
+    const waited = [...this.enterWaits].sort((a, b) => a - b);
+    const failed = Object.values(this.failures).reduce((a, b) => a + b, 0);
+    return {
+      seed: this.seed,
+      clock: this.clock,
+      scenarioMs: this.host.now() - this.startedAt,
+      wallMs: Math.round(this.wallMs),
+      fibers: {
+        spawned: this.spawned,
+        byKind: { ...this.spawnedByKind },
+        finished: this.finished,
+        aborted: this.aborted,
+        failed,
+        failures: { ...this.failures },
+      },
+      transitions: {
+        leaveRuntime: c.leaveRuntime,
+        enterRuntime: c.enterRuntime,
+        reverseEnterRuntime: c.reverseEnterRuntime,
+        reverseLeaveRuntime: c.reverseLeaveRuntime,
+        total,
+        perSecond: this.wallMs > 0 ? Math.round((total * 1000) / this.wallMs) : 0,
+      },
+      unmatchedReverseEnter: c.unmatchedReverseEnter,
+      waits: { ...this.waits },
+      suspensions: {
+        count: this.suspensions,
+        enteringWaited: waited.length,
+        enterWaitMs: { p50: percentile(waited, 50), p99: percentile(waited, 99), max: waited.length ? waited[waited.length - 1]! : 0 },
+      },
+      aborts: { requested: this.abortsRequested, delivered: this.aborted },
+      alerts: { sent: this.alertsSent },
+      guest: { kind: this.guest.kind, requests: this.requests },
+      switches: { switchIn: c.switchIn, switchOut: c.switchOut },
+      checks: {
+        balanced: isBalanced(c),
+        invariants: this.host.checkInvariants(),
+        liveTasks: this.host.liveTaskCount,
+      },
+    };
+  }
+}
