@@ -6,7 +6,7 @@ import type { Task } from "./task.js";
 import type { Op } from "./scheduler/op.js";
 import type { Waitable } from "./scheduler/waitable.js";
 import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "./hresult.js";
-import { isDword } from "./args.js";
+import { isDword, isWaitOption } from "./args.js";
 import { OP_ENTER, OP_LEAVE, OP_REVERSE_ENTER, OP_REVERSE_LEAVE, type FiberEnv } from "./operations/env.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
 import { ScopeOp } from "./operations/scope.js";
@@ -63,7 +63,8 @@ export class FiberContext {
 
   /** Sleeps `ms` (INFINITE or omitted: until alerted or aborted). Sleep(0) yields. */
   sleep(ms: number = INFINITE, option = 0): Op<number> {
-    if (ms === 0) return this.yield();
+    // Sleep(0) is a yield, once its option is known good (a bad one is the wait's E_INVALIDARG).
+    if (ms === 0 && isWaitOption(option)) return this.yield();
     return new WaitOp(this.task, SleepWait.instance, ms, option);
   }
 

@@ -136,6 +136,8 @@ const ROWS: Record<string, Row[]> = {
     ["f.managed(not a function)", (w) => rethrow(inFiber(w.host, (f) => f.managed(5 as never))), { throws: E_INVALIDARG }],
     ...dwordRows("f.sleep(ms)", (w, v) => (v === undefined ? E_INVALIDARG : inFiber(w.host, (f) => f.sleep(v)).value), E_INVALIDARG),
     ["f.sleep(10, option 8)", (w) => inFiber(w.host, (f) => f.sleep(10, 8)).value, E_INVALIDARG],
+    ["f.sleep(0, option 8) (checked before Sleep(0)'s yield)", (w) => inFiber(w.host, (f) => f.sleep(0, 8)).value, E_INVALIDARG],
+    ["f.sleep(0, a Symbol)", (w) => inFiber(w.host, (f) => f.sleep(0, Symbol() as never)).value, E_INVALIDARG],
     ["f.join(not a task)", (w) => inFiber(w.host, (f) => f.join({} as never)).value, E_INVALIDARG],
     ["f.join(a task of another host)", (w) => inFiber(w.host, (f) => f.join(w.foreign)).value, E_INVALIDARG],
     ["f.join(its own task)", (w) => inFiber(w.host, (f) => f.join(f.task)).value, HOST_E_DEADLOCK],
@@ -175,6 +177,10 @@ const ROWS: Record<string, Row[]> = {
     ["run() inside a fiber", (w) => rethrow(inFiber(w.host, () => callOp(() => void w.host.run()))), { throws: HOST_E_INVALIDOPERATION }],
     ["trace.start(0)", (w) => w.host.trace.start(0), E_INVALIDARG],
     ["trace.start(2^25)", (w) => w.host.trace.start(2 ** 25), E_INVALIDARG],
+    ["trace.start(2^32 + 5) (not wrapped to 5)", (w) => w.host.trace.start(2 ** 32 + 5), E_INVALIDARG],
+    ["trace.start(5n)", (w) => w.host.trace.start(5n as never), E_INVALIDARG],
+    ["trace.start(a Symbol)", (w) => w.host.trace.start(Symbol() as never), E_INVALIDARG],
+    ["trace.start(a null-prototype object)", (w) => w.host.trace.start(Object.create(null)), E_INVALIDARG],
   ],
 };
 
