@@ -1,8 +1,10 @@
 // Compiles the core (assembly/) with asc, release and debug, and inlines both binaries as base64
 // into src/core/generated/core-wasm.ts, so that the same import serves Node and browsers (no fetch
-// of file: URLs). Fails when the release core is over its size budget.
+// of file: URLs); and writes src/core/generated/layout.ts, the layout and the exports' signatures
+// (scripts/core-types.mjs). Fails when the release core is over its size budget.
 import asc from "assemblyscript/asc";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { coreTypesModule } from "./core-types.mjs";
 
 const SIZE_BUDGET = 16 * 1024;
 const root = new URL("../", import.meta.url);
@@ -31,4 +33,14 @@ await writeFile(
     `export const debugCore = "${binaries.debug.toString("base64")}";\n` +
     `export const releaseCoreBytes = ${size};\n`,
 );
+// The compiled core's exported globals: the values the generated layout is checked against.
+const { instance } = await WebAssembly.instantiate(binaries.release, {
+  env: { memory: new WebAssembly.Memory({ initial: 1 }), now: () => 0, abort: () => {} },
+});
+const globals = {};
+for (const [name, value] of Object.entries(instance.exports)) {
+  if (value instanceof WebAssembly.Global) globals[name] = value.value;
+}
+await writeFile("src/core/generated/layout.ts", coreTypesModule("assembly", globals));
+
 console.log(`core: release ${size} bytes (budget ${SIZE_BUDGET}), debug ${binaries.debug.length} bytes`);

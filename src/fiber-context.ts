@@ -7,7 +7,8 @@ import type { Op } from "./scheduler/op.js";
 import type { Waitable } from "./scheduler/waitable.js";
 import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "./hresult.js";
 import { isDword, isWaitOption } from "./args.js";
-import { OP_ENTER, OP_LEAVE, OP_REVERSE_ENTER, OP_REVERSE_LEAVE, type FiberEnv } from "./operations/env.js";
+import type { FiberEnv } from "./operations/env.js";
+import { Transition } from "./core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
 import { ScopeOp } from "./operations/scope.js";
 import { AwaitOp, JoinWait, SleepWait } from "./operations/waits.js";
@@ -49,16 +50,16 @@ export class FiberContext {
 
   leaveRuntime(target: number): Op<number> {
     if (!isDword(target)) return new DoneOp(this.task, E_INVALIDARG);
-    return new TransitionOp(this.task, this.env, OP_LEAVE, target);
+    return new TransitionOp(this.task, this.env, Transition.LEAVE, target);
   }
   enterRuntime(): Op<number> {
-    return new TransitionOp(this.task, this.env, OP_ENTER, 0);
+    return new TransitionOp(this.task, this.env, Transition.ENTER, 0);
   }
   reverseEnterRuntime(): Op<number> {
-    return new TransitionOp(this.task, this.env, OP_REVERSE_ENTER, 0);
+    return new TransitionOp(this.task, this.env, Transition.REVERSE_ENTER, 0);
   }
   reverseLeaveRuntime(): Op<number> {
-    return new TransitionOp(this.task, this.env, OP_REVERSE_LEAVE, 0);
+    return new TransitionOp(this.task, this.env, Transition.REVERSE_LEAVE, 0);
   }
 
   /** Sleeps `ms` (INFINITE or omitted: until alerted or aborted). Sleep(0) yields. */

@@ -3,6 +3,7 @@
 
 import { instantiateCore, type CoreFlavour } from "./core/load.js";
 import { CoreDoor, type Counters, type Frame } from "./core/door.js";
+import { RuntimeState as CoreRuntimeState } from "./core/generated/layout.js";
 import { Task, type FiberStart, type TaskState } from "./task.js";
 import { TaskManager } from "./task-manager.js";
 import { Scheduler } from "./scheduler/scheduler.js";
@@ -67,6 +68,11 @@ export interface FiberDump {
 }
 
 export type RuntimeState = "notStarted" | "started" | "disabled";
+const RUNTIME_STATES = {
+  [CoreRuntimeState.NOT_STARTED]: "notStarted",
+  [CoreRuntimeState.STARTED]: "started",
+  [CoreRuntimeState.DISABLED]: "disabled",
+} as const satisfies Record<CoreRuntimeState, RuntimeState>;
 
 function fail(message: string): never {
   throw new HResultError(E_INVALIDARG, message);
@@ -254,7 +260,7 @@ export class Host {
   }
 
   get runtimeState(): RuntimeState {
-    return (["notStarted", "started", "disabled"] as const)[this.door.runtimeState()];
+    return RUNTIME_STATES[this.door.runtimeState()];
   }
 
   /** The totals of every task's counters, ended tasks included. */

@@ -116,7 +116,7 @@ export class Crst extends SyncObject {
 
   /** IHostCrst::TryEnter(option, out): out.value tells whether the caller now owns it. */
   tryEnter(option: number, out: Out<boolean>): number {
-    const off = this.env.door.unavailable();
+    const off = this.env.door.peekAvailable();
     if (off !== S_OK) return off;
     if (!isWaitOption(option)) return E_INVALIDARG;
     if (!isOut(out)) return setOut(out, false);
@@ -128,7 +128,7 @@ export class Crst extends SyncObject {
 
   /** IHostCrst::Leave: HOST_E_NOT_OWNER unless the caller owns it. */
   leave(): number {
-    const off = this.env.door.unavailable();
+    const off = this.env.door.peekAvailable();
     if (off !== S_OK) return off;
     if (this.owner !== this.caller()) return HOST_E_NOT_OWNER;
     if (this.recursion > 1) {

@@ -201,7 +201,7 @@ export class Task implements TaskRef, Queued {
 
   getPriority(out: Out<number>): number {
     const hr = this.host.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.host.door.field(this, "T_PRIORITY"));
+    return hr !== S_OK ? hr : setOut(out, this.host.door.priority(this));
   }
 
   // --- ICLRTask / ICLRTask2 ----------------------------------------------------------------------
@@ -248,7 +248,7 @@ export class Task implements TaskRef, Queued {
   /** How many Crsts the task holds. */
   locksHeld(out: Out<number>): number {
     const hr = this.host.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.host.door.field(this, "T_LOCKS"));
+    return hr !== S_OK ? hr : setOut(out, this.host.door.locksHeld(this));
   }
 
   /** A 64-bit identifier: a non-negative safe integer or a bigint below 2^64. */

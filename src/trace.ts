@@ -2,11 +2,11 @@
 // transitions), recording into the core's ring buffer when on; exported as Chrome trace-event JSON,
 // which Perfetto and chrome://tracing open.
 
-import type { CoreDoor } from "./core/door.js";
+import { TRANSITION_NAMES, type CoreDoor } from "./core/door.js";
+import { TraceKind, Transition } from "./core/generated/layout.js";
 import type { Task } from "./task.js";
 
 const DEFAULT_CAPACITY = 1 << 16;
-const KIND_NAMES = ["LeaveRuntime", "EnterRuntime", "ReverseEnterRuntime", "ReverseLeaveRuntime"];
 
 export interface ChromeTraceEvent {
   name: string;
@@ -21,23 +21,19 @@ export interface ChromeTraceEvent {
 export class TraceRecorder {
   on = false;
   private readonly names = new Map<string, string>();
-  private ev!: Record<string, number>;
 
   /** @internal */
   constructor(private readonly door: CoreDoor, private readonly liveTasks: () => Iterable<Task>) {}
 
-  /** Starts recording into a ring of `capacity` events (the oldest are overwritten). */
+  /**
+   * Starts recording into a ring of `capacity` events (the oldest are overwritten): S_OK,
+   * E_INVALIDARG for a capacity outside 1 … 2^24, E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE. A
+   * restart reuses the ring, or gives it back when a larger one is needed.
+   */
   start(capacity = DEFAULT_CAPACITY): number {
     const hr = this.door.traceStart(capacity);
     if (hr !== 0) return hr;
     this.on = true;
-    this.ev = {
-      switchIn: this.door.constant("EV_SWITCH_IN"),
-      switchOut: this.door.constant("EV_SWITCH_OUT"),
-      wait: this.door.constant("EV_WAIT"),
-      wake: this.door.constant("EV_WAKE"),
-      exit: this.door.constant("EV_EXIT"),
-    };
     this.names.clear();
     for (const t of this.liveTasks()) this.named(t);
     return hr;
@@ -54,11 +50,11 @@ export class TraceRecorder {
   }
   /** @internal */
   wait(t: Task): void {
-    this.door.traceRecord(this.ev.wait, t, 0);
+    this.door.traceRecord(TraceKind.WAIT, t, 0);
   }
   /** @internal */
   wake(t: Task): void {
-    this.door.traceRecord(this.ev.wake, t, 0);
+    this.door.traceRecord(TraceKind.WAKE, t, 0);
   }
 
   /** The recorded events as Chrome trace-event JSON (an object; JSON.stringify it to save). */
@@ -66,7 +62,6 @@ export class TraceRecorder {
     const out: ChromeTraceEvent[] = [];
     const tids = new Map<string, number>();
     const running = new Set<number>();
-    const ev = this.ev ?? {};
     for (const e of this.door.traceEvents()) {
       const key = `${e.idx}:${e.gen}`;
       let tid = tids.get(key);
@@ -77,15 +72,16 @@ export class TraceRecorder {
         out.push({ name: "thread_name", ph: "M", ts: 0, pid: 1, tid, args: { name } });
       }
       const ts = e.time * 1000; // the clock counts ms; trace events count µs
-      if (e.kind === ev.switchIn) {
+      if (e.kind === TraceKind.SWITCH_IN) {
         out.push({ name: "running", ph: "B", ts, pid: 1, tid });
         running.add(tid);
-      } else if (e.kind === ev.switchOut || e.kind === ev.exit) {
+      } else if (e.kind === TraceKind.SWITCH_OUT || e.kind === TraceKind.EXIT) {
         if (running.delete(tid)) out.push({ name: "running", ph: "E", ts, pid: 1, tid });
-        if (e.kind === ev.exit) out.push({ name: "ExitTask", ph: "i", s: "t", ts, pid: 1, tid });
+        if (e.kind === TraceKind.EXIT) out.push({ name: "ExitTask", ph: "i", s: "t", ts, pid: 1, tid });
       } else {
-        const name = e.kind < 4 ? KIND_NAMES[e.kind] : e.kind === ev.wait ? "wait" : "wake";
-        const args = e.kind === 0 ? { target: e.arg } : undefined;
+        const op = (e.kind - TraceKind.TRANSITION) as Transition;
+        const name = op in TRANSITION_NAMES ? TRANSITION_NAMES[op] : e.kind === TraceKind.WAIT ? "wait" : "wake";
+        const args = op === Transition.LEAVE ? { target: e.arg } : undefined;
         out.push({ name, ph: "i", s: "t", ts, pid: 1, tid, ...(args ? { args } : {}) });
       }
     }

@@ -3,26 +3,45 @@
 // costs more than the transition); the rule each one follows is read from the core's RULES table,
 // and every other case, and every other operation, is decided by the core.
 
-import { E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "../hresult.js";
+import { E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, S_OK } from "../hresult.js";
 import { isInt32 } from "../args.js";
 import type { CoreInstance } from "./load.js";
+import {
+  Act, CORE_FUNCTIONS, CoreAnswer, Counter, Ctl, FrameKind, HeaderField, Layout, RuntimeState, SlotField, TaskFlag,
+  TaskState, TraceKind, Transition,
+  type CoreExports,
+} from "./generated/layout.js";
 
-type Fn = (...args: number[]) => number;
+type Fn = (...args: number[]) => number | void;
 
 /** Not an HRESULT: a transition that must wait for the runtime to resume (assembly/hresult.ts). */
-export const MUST_WAIT_FOR_RESUME = 2;
+export const MUST_WAIT_FOR_RESUME = CoreAnswer.MUST_WAIT_FOR_RESUME;
 
-export const COUNTER_NAMES = [
-  "leaveRuntime",
-  "enterRuntime",
-  "reverseEnterRuntime",
-  "reverseLeaveRuntime",
-  "unmatchedReverseEnter",
-  "switchIn",
-  "switchOut",
-] as const;
-export type CounterName = (typeof COUNTER_NAMES)[number];
+/** The public name of each of the core's counters: a counter added in the core fails the type check here. */
+const COUNTER_NAME = {
+  [Counter.LEAVE]: "leaveRuntime",
+  [Counter.ENTER]: "enterRuntime",
+  [Counter.REVERSE_ENTER]: "reverseEnterRuntime",
+  [Counter.REVERSE_LEAVE]: "reverseLeaveRuntime",
+  [Counter.UNMATCHED_REVERSE_ENTER]: "unmatchedReverseEnter",
+  [Counter.SWITCH_IN]: "switchIn",
+  [Counter.SWITCH_OUT]: "switchOut",
+} as const satisfies Record<Counter, string>;
+export type CounterName = (typeof COUNTER_NAME)[Counter];
 export type Counters = Record<CounterName, number>;
+/** The contract's name of each transition. */
+export const TRANSITION_NAMES = {
+  [Transition.LEAVE]: "LeaveRuntime",
+  [Transition.ENTER]: "EnterRuntime",
+  [Transition.REVERSE_ENTER]: "ReverseEnterRuntime",
+  [Transition.REVERSE_LEAVE]: "ReverseLeaveRuntime",
+} as const satisfies Record<Transition, string>;
+
+/** The counters' names in the core's order. */
+export const COUNTER_NAMES: readonly CounterName[] = Array.from(
+  { length: Layout.COUNTER_COUNT },
+  (_, c) => COUNTER_NAME[c as Counter],
+);
 
 export interface Frame {
   kind: "leave" | "reverseEnter";
@@ -37,11 +56,6 @@ export interface TaskRef {
   base: number;
 }
 
-/** The core's exported functions. */
-interface CoreExports {
-  [name: string]: Fn;
-}
-
 export class CoreDoor {
   private readonly x: CoreExports;
   private readonly memory: WebAssembly.Memory;
@@ -50,57 +64,35 @@ export class CoreDoor {
   /** i32 index of the current task's slot: where the fast path writes. */
   private cur = 0;
 
-  // The layout, read once from the core's exported globals (by name: see constant()).
-  private readonly g: Record<string, number> = {};
+  // The layout comes from the generated module (its const enums are inlined by tsc); what depends
+  // on where the core placed its header is computed here once.
   private readonly hdr: number;
-  // The fields the hot paths use, copied into fixed-shape properties: a lookup in `g` (a
-  // dictionary of ~100 names) costs more than the transition itself.
   private readonly ctlAt: number;
-  private readonly tDepth: number;
-  private readonly tFrames: number;
-  private readonly tLimit: number;
-  private readonly tGen: number;
-  private readonly tState: number;
-  private readonly tCounters: number; // in f64 units
-  private readonly frameReverse: number;
-  private readonly stateFree: number;
-  private readonly ctlSuspended: number;
-  private readonly fnTransition: Fn;
-  private readonly fnSwitchIn: Fn;
-  private readonly fnSwitchOut: Fn;
-  private readonly fnExchange: Fn;
+  private readonly rules: number;
+  // The exports the hot paths call, in fixed-shape properties: a load from the exports object (a
+  // dictionary of ~100 names) costs more than the transition itself.
+  private readonly fnTransition: CoreExports["transition"];
+  private readonly fnSwitchIn: CoreExports["switchIn"];
+  private readonly fnSwitchOut: CoreExports["switchOut"];
+  private readonly fnExchange: CoreExports["exchange"];
   private readonly currentAt: number;
-  private readonly cSwitchIn: number;
-  private readonly cSwitchOut: number;
 
   constructor(core: CoreInstance) {
     this.memory = core.memory;
-    const x: CoreExports = {};
-    for (const [name, value] of Object.entries(core.exports)) {
-      if (typeof value === "function") x[name] = value as Fn;
-      else if (value instanceof WebAssembly.Global) this.g[name] = value.value as number;
+    const x = core.exports as unknown as CoreExports;
+    for (const name of CORE_FUNCTIONS) {
+      if (typeof x[name] !== "function") throw new Error(`the core exports no function ${name}: rebuild it (npm run build:core)`);
     }
     this.x = x;
     this.refresh();
-    const g = this.g;
     this.hdr = x.headerAddr() >> 2;
-    this.ctlAt = this.hdr + g.H_CTL;
-    this.tDepth = g.T_DEPTH;
-    this.tFrames = g.T_FRAMES;
-    this.tLimit = g.T_LIMIT;
-    this.tGen = g.T_GEN;
-    this.tState = g.T_STATE;
-    this.tCounters = g.T_COUNTERS >> 3;
-    this.frameReverse = g.FRAME_REVERSE;
-    this.stateFree = g.STATE_FREE;
-    this.ctlSuspended = g.CTL_SUSPENDED;
+    this.ctlAt = this.hdr + HeaderField.CTL;
+    this.currentAt = this.hdr + HeaderField.CURRENT;
+    this.rules = (x.RULES.value as number) >> 2;
     this.fnTransition = x.transition;
     this.fnSwitchIn = x.switchIn;
     this.fnSwitchOut = x.switchOut;
     this.fnExchange = x.exchange;
-    this.currentAt = this.hdr + g.H_CURRENT;
-    this.cSwitchIn = g.C_SWITCH_IN;
-    this.cSwitchOut = g.C_SWITCH_OUT;
     this.readRules();
   }
 
@@ -110,21 +102,19 @@ export class CoreDoor {
     this.f64 = new Float64Array(this.memory.buffer);
   }
 
-  /** Layout constant by name (FRAME_SIZE, CTL_SUSPENDED, ...). */
-  constant(name: string): number {
-    const v = this.g[name];
-    if (v === undefined) throw new Error(`the core exports no constant ${name}`);
-    return v;
-  }
-
   /**
    * Calls into the core. A trap (or a failed assertion in the debug core) answers E_FAIL, once:
    * the runtime is then disabled and the core answers HOST_E_CLRNOTAVAILABLE to everything.
    */
+  private call(fn: () => number | void): number;
+  private call(fn: (a: number) => number | void, a: number): number;
+  private call(fn: (a: number, b: number) => number | void, a: number, b: number): number;
+  private call(fn: (a: number, b: number, c: number) => number | void, a: number, b: number, c: number): number;
+  private call(fn: (a: number, b: number, c: number, d: number) => number | void, a: number, b: number, c: number, d: number): number;
   private call(fn: Fn, a = 0, b = 0, c = 0, d = 0): number {
     let r: number;
     try {
-      r = fn(a, b, c, d);
+      r = fn(a, b, c, d) as number;
     } catch (err) {
       this.fault(err);
       return E_FAIL;
@@ -138,7 +128,7 @@ export class CoreDoor {
     this.lastFault = err;
     // The core may have stopped half-way; only the control word is written, never read back.
     // As the core's disable() does: a disabled runtime is not suspended any more.
-    this.i32[this.ctlAt] = (this.i32[this.ctlAt] | this.g.CTL_DISABLED) & ~(this.g.CTL_TRAP_ARMED | this.ctlSuspended);
+    this.i32[this.ctlAt] = (this.i32[this.ctlAt] | Ctl.DISABLED) & ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED);
     this.onFault?.(err);
   }
 
@@ -157,37 +147,43 @@ export class CoreDoor {
 
   /** LeaveRuntime(target): answers an unsigned HRESULT. Neither throws nor allocates. */
   leave(target: number): number {
-    return this.push(0, this.pushKind0, this.pushTops0, target);
+    return this.push(Transition.LEAVE, this.pushKind0, this.pushTops0, target);
   }
   /** EnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
   enter(): number {
-    return this.pop(1, this.popTop1);
+    return this.pop(Transition.ENTER, this.popTop1);
   }
   /** ReverseEnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
   reverseEnter(): number {
-    return this.push(2, this.pushKind2, this.pushTops2, 0);
+    return this.push(Transition.REVERSE_ENTER, this.pushKind2, this.pushTops2, 0);
   }
   reverseLeave(): number {
-    return this.pop(3, this.popTop3);
+    return this.pop(Transition.REVERSE_LEAVE, this.popTop3);
   }
-  /** Any transition by number (0 Leave, 1 Enter, 2 ReverseEnter, 3 ReverseLeave). */
-  transition(op: number, target: number): number {
-    return op === 0 ? this.leave(target) : op === 1 ? this.enter() : op === 2 ? this.reverseEnter() : this.reverseLeave();
+  /** Any transition by its number. */
+  transition(op: Transition, target: number): number {
+    return op === Transition.LEAVE
+      ? this.leave(target)
+      : op === Transition.ENTER
+        ? this.enter()
+        : op === Transition.REVERSE_ENTER
+          ? this.reverseEnter()
+          : this.reverseLeave();
   }
 
   private push(op: number, kind: number, tops: number, target: number): number {
     const i32 = this.i32;
     const b = this.cur;
-    const depth = i32[b + this.tDepth];
-    if (i32[this.ctlAt] === 0 && depth < i32[b + this.tLimit]) {
-      const frames = i32[b + this.tFrames] >> 2;
+    const depth = i32[b + SlotField.DEPTH];
+    if (i32[this.ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
+      const frames = i32[b + SlotField.FRAMES] >> 2;
       // tops: a bitmask of the top-frame kinds this push is allowed on (7: any, no need to look).
       if (tops === 7 || ((tops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0) {
         const at = frames + (depth << 1);
         i32[at] = kind;
         i32[at + 1] = target;
-        i32[b + this.tDepth] = depth + 1;
-        this.f64[(b >> 1) + this.tCounters + op]++;
+        i32[b + SlotField.DEPTH] = depth + 1;
+        this.f64[(b >> 1) + (SlotField.COUNTERS >> 3) + op]++;
         return 0;
       }
     }
@@ -197,10 +193,10 @@ export class CoreDoor {
   private pop(op: number, top: number): number {
     const i32 = this.i32;
     const b = this.cur;
-    const depth = i32[b + this.tDepth];
-    if (i32[this.ctlAt] === 0 && depth > 0 && i32[(i32[b + this.tFrames] >> 2) + ((depth - 1) << 1)] === top) {
-      i32[b + this.tDepth] = depth - 1;
-      this.f64[(b >> 1) + this.tCounters + op]++;
+    const depth = i32[b + SlotField.DEPTH];
+    if (i32[this.ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === top) {
+      i32[b + SlotField.DEPTH] = depth - 1;
+      this.f64[(b >> 1) + (SlotField.COUNTERS >> 3) + op]++;
       return 0;
     }
     return this.call(this.fnTransition, op, 0) >>> 0;
@@ -208,15 +204,14 @@ export class CoreDoor {
 
   /** Reads RULES (op × top-frame kind → action) into the fast paths' parameters. */
   private readRules(): void {
-    const g = this.g;
     const pushKind = [0, 0, 0, 0];
     const pushTops = [0, 0, 0, 0];
     const popTop = [-1, -1, -1, -1];
     for (let op = 0; op < 4; op++) {
       for (let top = 0; top < 3; top++) {
-        const act = this.i32[(g.RULES >> 2) + op * 3 + top];
-        if (act === g.ACT_POP) popTop[op] = top;
-        else if (act !== g.ACT_INVALID) {
+        const act = this.i32[this.rules + op * 3 + top];
+        if (act === Act.POP) popTop[op] = top;
+        else if (act !== Act.INVALID) {
           pushKind[op] = act; // a push action is the kind of the frame it pushes
           pushTops[op] |= 1 << top;
         }
@@ -253,7 +248,7 @@ export class CoreDoor {
 
   /** A live slot's generation: with the index, the task's handle. */
   generationOf(idx: number): number {
-    return this.i32[this.slotBase(idx) + this.tGen];
+    return this.i32[this.slotBase(idx) + SlotField.GEN];
   }
 
   /** A slot's address in i32 units (slots never move). */
@@ -264,7 +259,7 @@ export class CoreDoor {
     return this.x.slotAddress(idx) >> 2;
   }
 
-  private task(fn: Fn, t: TaskRef, arg = 0): number {
+  private task(fn: (idx: number, gen: number, arg: number) => number | void, t: TaskRef, arg = 0): number {
     return this.call(fn, t.idx, t.gen, arg) >>> 0;
   }
 
@@ -283,9 +278,9 @@ export class CoreDoor {
   yieldTask(t: TaskRef): number { return this.task(this.x.yieldTask, t); }
   alert(t: TaskRef): number { return this.task(this.x.alert, t); }
   /** Takes a remembered Alert (for the task's alertable wait): true when there was one. */
-  takeAlert(t: TaskRef): boolean { return this.task(this.x.takeFlag, t, this.g.FLAG_ALERTED) === 1; }
+  takeAlert(t: TaskRef): boolean { return this.task(this.x.takeFlag, t, TaskFlag.ALERTED) === 1; }
   /** Honours a pending YieldTask request: true when there was one. */
-  takeYieldRequest(t: TaskRef): boolean { return this.task(this.x.takeFlag, t, this.g.FLAG_YIELD_REQUESTED) === 1; }
+  takeYieldRequest(t: TaskRef): boolean { return this.task(this.x.takeFlag, t, TaskFlag.YIELD_REQUESTED) === 1; }
   setTaskIdentifier(t: TaskRef, lo: number, hi: number): number {
     return this.call(this.x.setTaskIdentifier, t.idx, t.gen, lo, hi) >>> 0;
   }
@@ -311,13 +306,13 @@ export class CoreDoor {
     if (
       i32[this.ctlAt] === 0 &&
       i32[this.currentAt] === from.idx &&
-      i32[from.base + this.tGen] === from.gen &&
-      i32[to.base + this.tGen] === to.gen // a freed slot's generation moves on, so a match is live
+      i32[from.base + SlotField.GEN] === from.gen &&
+      i32[to.base + SlotField.GEN] === to.gen // a freed slot's generation moves on, so a match is live
     ) {
       i32[this.currentAt] = to.idx;
       const f64 = this.f64;
-      f64[(from.base >> 1) + this.tCounters + this.cSwitchOut]++;
-      f64[(to.base >> 1) + this.tCounters + this.cSwitchIn]++;
+      f64[(from.base >> 1) + (SlotField.COUNTERS >> 3) + Counter.SWITCH_OUT]++;
+      f64[(to.base >> 1) + (SlotField.COUNTERS >> 3) + Counter.SWITCH_IN]++;
       this.cur = to.base;
       return 0;
     }
@@ -346,39 +341,42 @@ export class CoreDoor {
 
   // --- reading a task (no call into wasm) ------------------------------------------------------
 
-  field(t: TaskRef, name: string): number { return this.i32[t.base + this.g[name]]; }
+  /** The task's THREAD_PRIORITY value, as the core keeps it. */
+  priority(t: TaskRef): number { return this.i32[t.base + SlotField.PRIORITY]; }
+  /** ICLRTask::LocksHeld: Crsts the task holds, as the core counts them. */
+  locksHeld(t: TaskRef): number { return this.i32[t.base + SlotField.LOCKS]; }
   isLive(t: TaskRef): boolean {
-    return this.i32[t.base + this.tGen] === t.gen && this.i32[t.base + this.tState] !== this.stateFree;
+    return this.i32[t.base + SlotField.GEN] === t.gen && this.i32[t.base + SlotField.STATE] !== TaskState.FREE;
   }
-  depth(t: TaskRef): number { return this.i32[t.base + this.tDepth]; }
+  depth(t: TaskRef): number { return this.i32[t.base + SlotField.DEPTH]; }
   /** FRAME_NONE, FRAME_LEAVE or FRAME_REVERSE: the task's mode is its top frame's. */
-  topKind(t: TaskRef): number {
-    const depth = this.i32[t.base + this.tDepth];
-    return depth === 0 ? 0 : this.i32[(this.i32[t.base + this.tFrames] >> 2) + ((depth - 1) << 1)];
+  topKind(t: TaskRef): FrameKind {
+    const depth = this.i32[t.base + SlotField.DEPTH];
+    return depth === 0 ? FrameKind.NONE : this.i32[(this.i32[t.base + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)];
   }
-  isManaged(t: TaskRef): boolean { return this.topKind(t) === this.frameReverse; }
+  isManaged(t: TaskRef): boolean { return this.topKind(t) === FrameKind.REVERSE; }
   frames(t: TaskRef): Frame[] {
     const out: Frame[] = [];
     const depth = this.depth(t);
-    const at = this.i32[t.base + this.g.T_FRAMES] >> 2;
+    const at = this.i32[t.base + SlotField.FRAMES] >> 2;
     for (let i = 0; i < depth; i++) {
-      const kind = this.i32[at + i * 2] === this.g.FRAME_REVERSE ? "reverseEnter" : "leave";
+      const kind = this.i32[at + i * 2] === FrameKind.REVERSE ? "reverseEnter" : "leave";
       out.push({ kind, target: this.i32[at + i * 2 + 1] >>> 0 });
     }
     return out;
   }
-  counters(t: TaskRef): Counters { return this.readCounters((t.base >> 1) + (this.g.T_COUNTERS >> 3)); }
+  counters(t: TaskRef): Counters { return this.readCounters((t.base >> 1) + (SlotField.COUNTERS >> 3)); }
   /** The totals: computed by the core (ended tasks' sums plus the live tasks' counters). */
   totals(): Counters {
     this.call(this.x.sumTotals);
-    return this.readCounters((this.hdr >> 1) + (this.g.H_TOTALS >> 3));
+    return this.readCounters((this.hdr >> 1) + (HeaderField.TOTALS >> 3));
   }
   private readCounters(at: number): Counters {
     const c = {} as Counters;
     for (let i = 0; i < COUNTER_NAMES.length; i++) c[COUNTER_NAMES[i]] = this.f64[at + i];
     return c;
   }
-  liveTasks(): number { return this.i32[this.hdr + this.g.H_LIVE]; }
+  liveTasks(): number { return this.i32[this.hdr + HeaderField.LIVE]; }
 
   /** Test hook: sets one of a live task's counters (to carry counters past 2^32 in a test). */
   presetCounter(t: TaskRef, name: CounterName, value: number): number {
@@ -388,8 +386,7 @@ export class CoreDoor {
   // --- the runtime ------------------------------------------------------------------------------
 
   startRuntime(): number { return this.call(this.x.startRuntime) >>> 0; }
-  /** RUNTIME_NOT_STARTED, RUNTIME_STARTED or RUNTIME_DISABLED. */
-  runtimeState(): number { return this.x.runtimeState(); }
+  runtimeState(): RuntimeState { return this.x.runtimeState(); }
   /**
    * S_OK, or HOST_E_CLRNOTAVAILABLE when the runtime is not started or disabled: asked by the
    * public calls that need nothing else from the core, so that they too meet an armed trap.
@@ -399,11 +396,15 @@ export class CoreDoor {
   }
 
   /**
-   * HOST_E_CLRNOTAVAILABLE when the runtime is not started or disabled, else S_OK, without
+   * S_OK when the runtime is started and not disabled, else HOST_E_CLRNOTAVAILABLE, without
    * calling into the core (so an armed trap waits for the first call that reaches the core).
    */
-  unavailable(): number {
-    return this.x.runtimeState() === this.g.RUNTIME_STARTED ? 0 : HOST_E_CLRNOTAVAILABLE;
+  peekAvailable(): number {
+    return this.x.runtimeState() === RuntimeState.STARTED ? S_OK : HOST_E_CLRNOTAVAILABLE;
+  }
+  /** peekAvailable() as a boolean: true when the runtime is started and not disabled. */
+  isAvailable(): boolean {
+    return this.x.runtimeState() === RuntimeState.STARTED;
   }
 
   /**
@@ -411,9 +412,9 @@ export class CoreDoor {
    * is unavailable: "any call on a disabled runtime answers HOST_E_CLRNOTAVAILABLE" comes first.
    */
   orUnavailable(hr: number): number {
-    return this.unavailable() || hr;
+    return this.peekAvailable() || hr;
   }
-  isSuspended(): boolean { return (this.i32[this.ctlAt] & this.ctlSuspended) !== 0; }
+  isSuspended(): boolean { return (this.i32[this.ctlAt] & Ctl.SUSPENDED) !== 0; }
   suspend(on: boolean): number { return this.call(this.x.suspend, on ? 1 : 0) >>> 0; }
   disable(): void { this.call(this.x.disable); }
   armTrap(): void { this.call(this.x.armTrap); }
@@ -434,17 +435,17 @@ export class CoreDoor {
     return this.call(this.x.traceStart, capacity) >>> 0;
   }
   traceStop(): void { this.call(this.x.traceStop); }
-  traceRecord(kind: number, t: TaskRef, arg: number): void { this.call(this.x.record, kind, t.idx, arg); }
+  traceRecord(kind: TraceKind, t: TaskRef, arg: number): void { this.call(this.x.record, kind, t.idx, arg); }
   /** The recorded events, oldest first. */
-  traceEvents(): { time: number; kind: number; idx: number; gen: number; arg: number }[] {
+  traceEvents(): { time: number; kind: TraceKind; idx: number; gen: number; arg: number }[] {
     const h = this.hdr;
-    const base = this.i32[h + this.g.H_TRACE_BASE];
-    const capacity = this.i32[h + this.g.H_TRACE_CAPACITY];
-    const written = this.i32[h + this.g.H_TRACE_COUNT] >>> 0;
+    const base = this.i32[h + HeaderField.TRACE_BASE];
+    const capacity = this.i32[h + HeaderField.TRACE_CAPACITY];
+    const written = this.i32[h + HeaderField.TRACE_COUNT] >>> 0;
     const n = Math.min(written, capacity);
     const out = [];
     for (let i = written - n; i < written; i++) {
-      const at = base + (i % capacity) * this.g.TRACE_EVENT_SIZE;
+      const at = base + (i % capacity) * Layout.TRACE_EVENT_SIZE;
       out.push({
         time: this.f64[at >> 3],
         kind: this.i32[(at >> 2) + 2],

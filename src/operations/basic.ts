@@ -3,6 +3,7 @@
 import type { Task } from "../task.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
+import type { Transition } from "../core/generated/layout.js";
 import { Cmd, Op } from "../scheduler/op.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { S_OK } from "../hresult.js";
@@ -34,7 +35,7 @@ export class YieldOp extends Op<number> {
 /** A raw transition: answers the HRESULT; entering managed code waits while the runtime is suspended. */
 export class TransitionOp extends Op<number> {
   private waited = false;
-  constructor(t: Task, private readonly env: FiberEnv, private readonly op: number, private readonly target: number) {
+  constructor(t: Task, private readonly env: FiberEnv, private readonly op: Transition, private readonly target: number) {
     super(t);
   }
   next(v?: unknown): IteratorResult<number, number> {

@@ -1,11 +1,12 @@
 // f.managed / f.unmanaged: a body run between an opening and a closing transition.
 
 import type { Task } from "../task.js";
-import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
+import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
+import { Transition } from "../core/generated/layout.js";
 import { Cmd, Op, isIterator } from "../scheduler/op.js";
 import { BLOCK } from "../scheduler/waitable.js";
 import { HResultError, S_OK } from "../hresult.js";
-import { OP_ENTER, OP_LEAVE, OP_NAMES, OP_REVERSE_ENTER, OP_REVERSE_LEAVE, safePoint, type FiberEnv } from "./env.js";
+import { safePoint, type FiberEnv } from "./env.js";
 
 const enum ScopePhase {
   Open,
@@ -35,11 +36,11 @@ export class ScopeOp<R> extends Op<R> {
     super(t);
   }
 
-  private get openOp(): number {
-    return this.managed ? OP_REVERSE_ENTER : OP_LEAVE;
+  private get openOp(): Transition {
+    return this.managed ? Transition.REVERSE_ENTER : Transition.LEAVE;
   }
-  private get closeOp(): number {
-    return this.managed ? OP_REVERSE_LEAVE : OP_ENTER;
+  private get closeOp(): Transition {
+    return this.managed ? Transition.REVERSE_LEAVE : Transition.ENTER;
   }
 
   next(v?: unknown): IteratorResult<R, R> {
@@ -124,8 +125,8 @@ export class ScopeOp<R> extends Op<R> {
     return this.command(Cmd.Park);
   }
 
-  private failure(op: number, hr: number, cause?: unknown): HResultError {
-    const err = new HResultError(hr, `${OP_NAMES[op]} failed in fiber ${this.t.name}`);
+  private failure(op: Transition, hr: number, cause?: unknown): HResultError {
+    const err = new HResultError(hr, `${TRANSITION_NAMES[op]} failed in fiber ${this.t.name}`);
     if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
     return err;
   }

@@ -15,7 +15,7 @@ import { ReadyRing } from "./ring.js";
 import { TimerHeap } from "./timers.js";
 import type { Clock, Dispatch } from "./clock.js";
 import { VirtualClock } from "./clock.js";
-import { Cmd, PENDING, isIterator } from "./op.js";
+import { CURRENT, Cmd, PENDING, bodyResultError, isIterator, isThenable } from "./op.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 import type { FiberContext } from "../fiber-context.js";
 
@@ -152,6 +152,8 @@ export class Scheduler {
       this.switchedIn = t;
     }
     this.running = t;
+    // (Given back by the slice: a host driven from inside another host's fiber restores it.)
+    CURRENT.fiber = t;
     t.state = "running";
     if (t.attention || !t.iter) this.beforeResume(t);
     if (t.state === "running") this.drive(t);
@@ -192,13 +194,18 @@ export class Scheduler {
       return this.finish(t, Outcome.Threw, this.takeAbort(t));
     }
     let first: unknown;
+    let iterates: boolean;
     try {
       first = start(this.opts.makeContext(t), t.param);
+      // What the call gave is user code too (a Proxy, a getter): asked inside the fence.
+      const wrong = bodyResultError(first, `the body of fiber ${t.name}`);
+      if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
+      iterates = isIterator(first);
     } catch (err) {
       return this.finish(t, Outcome.Threw, err);
     }
     t.param = undefined;
-    if (isIterator(first)) t.iter = first;
+    if (iterates) t.iter = first as Iterator<unknown>;
     else this.finish(t, Outcome.Returned, first);
   }
 
@@ -235,12 +242,34 @@ export class Scheduler {
         if (this.command(t, it)) continue;
         return;
       }
-      if (r.done) {
-        if (this.returned(t, r.value)) continue;
-        return;
-      }
-      this.notAnOperation(t, r.value);
+      if (this.finished(t, r)) continue;
+      return;
     }
+  }
+
+  /**
+   * A resume answered something else than an operation's command: the body returned, yielded a
+   * value that is not an operation, or answered what no iterator may (a non-object, a promise, a
+   * result whose getters throw). True when drive goes on with the fiber. Reading the result runs
+   * user code, so it is fenced here, out of the switch's hot path: what escapes is the broken
+   * iterator's error, handled as if its body had thrown it.
+   */
+  private finished(t: Task, r: IteratorResult<unknown>): boolean {
+    let done: boolean;
+    let value: unknown;
+    try {
+      if (typeof r !== "object" || r === null || isThenable(r)) {
+        throw new HResultError(E_INVALIDARG, `an iterator of fiber ${t.name} answered next() with ${describeKind(r)}, not an iterator result: ${
+          isThenable(r) ? "an async iterator? write a generator function and use f.await" : "a body is a generator"}`);
+      }
+      done = !!r.done;
+      value = r.value;
+    } catch (err) {
+      return this.unwound(t, err);
+    }
+    if (done) return this.returned(t, value);
+    this.notAnOperation(t, value);
+    return false;
   }
 
   private throwInto(t: Task, it: Iterator<unknown>): IteratorResult<unknown> {
@@ -279,13 +308,19 @@ export class Scheduler {
     return false;
   }
 
-  /** The fiber yielded something else than an operation: that is thrown back into it. */
+  /**
+   * The fiber yielded something else than an operation: that is thrown back into it at its next
+   * step, as a yield. Not at once: a body that catches it and yields again would otherwise keep
+   * the run loop from ever returning to the event loop.
+   */
   private notAnOperation(t: Task, value: unknown): void {
     t.resumeThrow = true;
     t.resumeValue = new HResultError(
       E_INVALIDARG,
-      `fiber ${t.name} yielded ${typeof value}: a fiber yields only through yield* on an operation of its context`,
+      `fiber ${t.name} yielded ${describeKind(value)}: a fiber yields only through yield* on an operation of its context${
+        isThenableSafe(value) ? " (for a promise: yield* f.await(promise))" : ""}`,
     );
+    this.enqueue(t);
   }
 
   /** Every command but Yield: true when drive goes on with the fiber. */
@@ -562,7 +597,7 @@ export class Scheduler {
   /** Runs up to `budget` steps; true when fibers are still ready. */
   private slice(budget: number): boolean {
     // (On a disabled runtime nothing reaches a task's frames any more: the fibers run to unwind.)
-    if (this.switchedIn === null && this.door.currentIdx() !== 0 && this.door.unavailable() === S_OK) {
+    if (this.switchedIn === null && this.door.currentIdx() !== 0 && this.door.isAvailable()) {
       throw new HResultError(
         HOST_E_INVALIDOPERATION,
         "a task is switched in by hand (task.switchIn()); switch it out before running fibers",
