@@ -1,7 +1,9 @@
 // Argument checks shared by the public calls: each answers with a boolean, and the caller answers
-// E_INVALIDARG (or throws an HResultError in the throwing APIs).
+// E_INVALIDARG (or throws an HResultError in the throwing APIs, showing the value with describeValue).
 
 import { WAIT_ALERTABLE, WAIT_MSGPUMP, WAIT_NOTINDEADLOCK } from "./hresult.js";
+
+export { describeValue } from "./describe.js";
 
 const WAIT_OPTIONS = WAIT_MSGPUMP | WAIT_ALERTABLE | WAIT_NOTINDEADLOCK;
 
@@ -13,6 +15,23 @@ export function isDword(v: unknown): v is number {
 /** A number the core's i32 parameters take unchanged (the door lets nothing else cross). */
 export function isInt32(v: unknown): v is number {
   return typeof v === "number" && (v | 0) === v;
+}
+
+/**
+ * Copies the named properties of a caller's options object into a plain object, so that each is
+ * read once (a getter or a Proxy answers what it likes, and may throw): null when a read threw.
+ */
+export function readOptions<T extends object>(options: T, keys: readonly (keyof T & string)[]): Partial<T> | null {
+  const out: Partial<T> = {};
+  try {
+    for (const k of keys) {
+      const v = options[k];
+      if (v !== undefined) out[k] = v;
+    }
+  } catch {
+    return null;
+  }
+  return out;
 }
 
 /** A timeout in ms: a DWORD, INFINITE included. */

@@ -6,7 +6,7 @@ import type { Task } from "./task.js";
 import type { Op } from "./scheduler/op.js";
 import type { Waitable } from "./scheduler/waitable.js";
 import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "./hresult.js";
-import { isDword, isWaitOption } from "./args.js";
+import { describeValue, isDword, isWaitOption } from "./args.js";
 import type { FiberEnv } from "./operations/env.js";
 import { Transition } from "./core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
@@ -43,7 +43,7 @@ export class FiberContext {
 
   /** Runs `body` as an unmanaged call to `target`: between LeaveRuntime(target) and EnterRuntime. */
   unmanaged<R>(target: number, body: () => Iterator<unknown, R, any> | R): Op<R> {
-    if (!isDword(target)) return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${String(target)}`);
+    if (!isDword(target)) return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
     if (typeof body !== "function") return this.throws(`unmanaged(target, body) takes a function, not ${typeof body}`);
     return new ScopeOp<R>(this.task, this.env, false, target, body as () => unknown);
   }

@@ -12,7 +12,7 @@ import { FiberContext, type FiberEnv } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
 import { TraceRecorder } from "./trace.js";
 import { E_INVALIDARG, HResultError, INFINITE, check } from "./hresult.js";
-import { PRIORITY_LEVELS, isDword } from "./args.js";
+import { PRIORITY_LEVELS, describeValue, isDword, readOptions } from "./args.js";
 
 /** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
 export const DEFAULT_STACK_SIZE = 16 * 1024;
@@ -20,6 +20,12 @@ export const DEFAULT_STACK_SIZE = 16 * 1024;
 export const DEFAULT_MAX_STACK_SIZE = 1024 * 1024;
 const WASM_PAGE = 64 * 1024;
 const MAX_WASM_PAGES = 65536;
+/**
+ * The smallest createHost({ maxMemoryBytes }): 3 pages hold the core's fixed areas (header, chunk
+ * table, free lists: ~33 KiB) and its first chunk of 1,024 task slots (120 KiB), with room left for
+ * frame buffers and a small trace ring. Below it the core could not even make the root task.
+ */
+export const MIN_MEMORY_BYTES = 3 * WASM_PAGE;
 
 export interface HostOptions {
   /** 'release' (default) or 'debug' (assertions on). */
@@ -74,6 +80,12 @@ const RUNTIME_STATES = {
   [CoreRuntimeState.DISABLED]: "disabled",
 } as const satisfies Record<CoreRuntimeState, RuntimeState>;
 
+const HOST_OPTION_KEYS = [
+  "core", "clock", "dispatch", "budget", "enterTimeoutMs", "maxStackSize", "maxMemoryBytes", "spawnSites",
+  "callNeedsHostHook", "startRuntime",
+] as const satisfies readonly (keyof HostOptions)[];
+const SPAWN_OPTION_KEYS = ["name", "priority", "stackSize", "signal", "param"] as const satisfies readonly (keyof SpawnOptions)[];
+
 function fail(message: string): never {
   throw new HResultError(E_INVALIDARG, message);
 }
@@ -81,25 +93,26 @@ function fail(message: string): never {
 function makeClock(clock: HostOptions["clock"]): Clock {
   if (clock === undefined || clock === "real") return new RealClock();
   if (clock === "virtual") return new VirtualClock();
-  if (typeof clock === "object" && clock !== null && typeof clock.now === "function") {
+  if (typeof clock === "object" && clock !== null && typeof readOptions(clock, ["now"])?.now === "function") {
     return { now: () => clock.now(), virtual: false };
   }
-  return fail(`createHost: clock must be 'real', 'virtual' or an object with now(), not ${String(clock)}`);
+  return fail(`createHost: clock must be 'real', 'virtual' or an object with now(), not ${describeValue(clock)}`);
 }
 
 /** Creates a host with its own core instance. The core is compiled once per process and cached. */
-export async function createHost(options: HostOptions = {}): Promise<Host> {
-  if (typeof options !== "object" || options === null) fail("createHost takes an options object");
+export async function createHost(given: HostOptions = {}): Promise<Host> {
+  if (typeof given !== "object" || given === null) fail("createHost takes an options object");
+  const options = readOptions(given, HOST_OPTION_KEYS) ?? fail("createHost: reading the options object threw");
   const flavour = options.core ?? "release";
-  if (flavour !== "release" && flavour !== "debug") fail(`createHost: core must be 'release' or 'debug', not ${String(flavour)}`);
+  if (flavour !== "release" && flavour !== "debug") fail(`createHost: core must be 'release' or 'debug', not ${describeValue(flavour)}`);
   const maxStackSize = options.maxStackSize ?? DEFAULT_MAX_STACK_SIZE;
-  if (!isDword(maxStackSize) || maxStackSize > 0x7fffffff) fail(`createHost: maxStackSize must be a byte count, not ${String(maxStackSize)}`);
+  if (!isDword(maxStackSize) || maxStackSize > 0x7fffffff) fail(`createHost: maxStackSize must be a byte count, not ${describeValue(maxStackSize)}`);
   const maxMemory = options.maxMemoryBytes ?? MAX_WASM_PAGES * WASM_PAGE;
-  if (typeof maxMemory !== "number" || !(maxMemory >= WASM_PAGE)) fail(`createHost: maxMemoryBytes must be at least ${WASM_PAGE}`);
+  if (typeof maxMemory !== "number" || !(maxMemory >= MIN_MEMORY_BYTES)) fail(`createHost: maxMemoryBytes must be at least ${MIN_MEMORY_BYTES} (MIN_MEMORY_BYTES), not ${describeValue(maxMemory)}`);
   const budget = options.budget ?? 1024;
-  if (!Number.isInteger(budget) || budget < 1) fail(`createHost: budget must be a positive integer, not ${String(budget)}`);
+  if (!Number.isInteger(budget) || budget < 1) fail(`createHost: budget must be a positive integer, not ${describeValue(budget)}`);
   const enterTimeoutMs = options.enterTimeoutMs ?? INFINITE;
-  if (!isDword(enterTimeoutMs)) fail(`createHost: enterTimeoutMs must be an integer in 0 … 2^32−1 (INFINITE), not ${String(enterTimeoutMs)}`);
+  if (!isDword(enterTimeoutMs)) fail(`createHost: enterTimeoutMs must be an integer in 0 … 2^32−1 (INFINITE), not ${describeValue(enterTimeoutMs)}`);
   if (options.callNeedsHostHook !== undefined && typeof options.callNeedsHostHook !== "function") fail("createHost: callNeedsHostHook must be a function");
   const clock = makeClock(options.clock);
   const maxPages = Math.min(MAX_WASM_PAGES, Math.floor(maxMemory / WASM_PAGE));
@@ -139,7 +152,10 @@ export class Host {
       enterTimeoutMs: options.enterTimeoutMs,
       makeContext: (t) => (t.ctx = new FiberContext(this.fiberEnv, t)),
       forget: (t) => {
-        if (this.tasks[t.idx] === t) this.tasks[t.idx] = undefined;
+        if (this.tasks[t.idx] === t) {
+          this.tasks[t.idx] = undefined;
+          this.live--;
+        }
       },
       trace: this.trace,
     });
@@ -176,6 +192,7 @@ export class Host {
     const id = this.nextId++;
     const t = new Task(this, idx, id, null, start, param);
     this.tasks[idx] = t;
+    this.live++;
     return t;
   }
 
@@ -199,13 +216,13 @@ export class Host {
   spawn<R, P = undefined>(body: FiberStart<P, R>, options: SpawnOptions<P> = {}): Task {
     if (typeof body !== "function") fail(`spawn takes a generator function, not ${typeof body}`);
     if (typeof options !== "object" || options === null) fail("spawn: options must be an object");
-    const { name, priority, stackSize = 0, signal, param } = options;
+    const { name, priority, stackSize = 0, signal, param } = readOptions(options, SPAWN_OPTION_KEYS) ?? fail("spawn: reading the options object threw");
     if (name !== undefined && typeof name !== "string") fail("spawn: name must be a string");
     if (signal !== undefined && !(signal instanceof AbortSignal)) fail("spawn: signal must be an AbortSignal");
     // Checked before the task exists, so a bad priority leaves no task behind.
-    if (priority !== undefined && !PRIORITY_LEVELS.includes(priority)) fail(`spawn: priority must be a THREAD_PRIORITY value, not ${String(priority)}`);
+    if (priority !== undefined && !PRIORITY_LEVELS.includes(priority)) fail(`spawn: priority must be a THREAD_PRIORITY value, not ${describeValue(priority)}`);
     const t = this.newTask(stackSize, body, param);
-    if (typeof t === "number") throw new HResultError(t, `spawn: CreateTask failed (stack size ${String(stackSize)})`);
+    if (typeof t === "number") throw new HResultError(t, `spawn: CreateTask failed (stack size ${describeValue(stackSize)})`);
     if (name !== undefined) t.name = name;
     if (this.spawnSites) t.spawnSite = new Error().stack?.split("\n").slice(2).join("\n");
     if (priority !== undefined) check(this.sched.setPriority(t, priority), "spawn: setPriority failed");
@@ -283,10 +300,14 @@ export class Host {
     return this.door.memoryBytes();
   }
 
-  /** Live fibers (and the root task): the fibers that are not done. */
+  /**
+   * Live fibers (and the root task): the fibers that are not done. Counted here, not by the core:
+   * on a disabled runtime the core frees no slot, but fibers still end.
+   */
   get liveTaskCount(): number {
-    return this.door.liveTasks();
+    return this.live;
   }
+  private live = 1;
 
   now(): number {
     return this.sched.clock.now();
@@ -306,8 +327,8 @@ export class Host {
   }
 
   createSemaphore(initial: number, maximum: number): Semaphore {
-    if (!Number.isInteger(maximum) || maximum < 1 || maximum > 0x7fffffff) fail(`createSemaphore: maximum must be a positive integer, not ${String(maximum)}`);
-    if (!Number.isInteger(initial) || initial < 0 || initial > maximum) fail(`createSemaphore: initial must be an integer in 0 … ${maximum}, not ${String(initial)}`);
+    if (!Number.isInteger(maximum) || maximum < 1 || maximum > 0x7fffffff) fail(`createSemaphore: maximum must be a positive integer, not ${describeValue(maximum)}`);
+    if (!Number.isInteger(initial) || initial < 0 || initial > maximum) fail(`createSemaphore: initial must be an integer in 0 … ${maximum}, not ${describeValue(initial)}`);
     return new Semaphore(this.syncEnv, initial, maximum);
   }
 

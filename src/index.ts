@@ -1,6 +1,6 @@
 // fiberhost: a cooperative fiber scheduler implementing the CLR hosting task-management contract.
 export * from "./hresult.js";
-export { createHost, Host, DEFAULT_STACK_SIZE, DEFAULT_MAX_STACK_SIZE } from "./host.js";
+export { createHost, Host, DEFAULT_STACK_SIZE, DEFAULT_MAX_STACK_SIZE, MIN_MEMORY_BYTES } from "./host.js";
 export type { HostOptions, SpawnOptions, FiberDump, RuntimeState } from "./host.js";
 export { Task } from "./task.js";
 export type { TaskState, FiberStart } from "./task.js";

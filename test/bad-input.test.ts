@@ -173,6 +173,12 @@ const ROWS: Record<string, Row[]> = {
     ["spawn(body, { name: 5 })", (w) => w.host.spawn(function* () {}, { name: 5 as never }), { throws: E_INVALIDARG }],
     ["spawn(body, { signal: {} })", (w) => w.host.spawn(function* () {}, { signal: {} as never }), { throws: E_INVALIDARG }],
     ["spawn(body, null options)", (w) => w.host.spawn(function* () {}, null as never), { throws: E_INVALIDARG }],
+    ["spawn(body, { priority: Object.create(null) })", (w) => w.host.spawn(function* () {}, { priority: Object.create(null) }), { throws: E_INVALIDARG }],
+    ["spawn(body, { stackSize: an object whose toString throws })", (w) => w.host.spawn(function* () {}, { stackSize: { toString: throwing } as never }), { throws: E_INVALIDARG }],
+    ["spawn(body, options whose getter throws)", (w) => w.host.spawn(function* () {}, Object.defineProperty({}, "priority", { get: throwing })), { throws: E_INVALIDARG }],
+    ["createSemaphore(a revoked Proxy, 4)", (w) => w.host.createSemaphore(revokedProxy() as never, 4), { throws: E_INVALIDARG }],
+    ["createSemaphore(0, a Symbol)", (w) => w.host.createSemaphore(0, Symbol() as never), { throws: E_INVALIDARG }],
+    ["f.unmanaged(Object.create(null), body)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(Object.create(null), () => 1))), { throws: E_INVALIDARG }],
     ["runUntilIdle() inside a fiber", (w) => rethrow(inFiber(w.host, () => callOp(() => w.host.runUntilIdle()))), { throws: HOST_E_INVALIDOPERATION }],
     ["run() inside a fiber", (w) => rethrow(inFiber(w.host, () => callOp(() => void w.host.run()))), { throws: HOST_E_INVALIDOPERATION }],
     ["trace.start(0)", (w) => w.host.trace.start(0), E_INVALIDARG],
@@ -183,6 +189,16 @@ const ROWS: Record<string, Row[]> = {
     ["trace.start(a null-prototype object)", (w) => w.host.trace.start(Object.create(null)), E_INVALIDARG],
   ],
 };
+
+function throwing(): never {
+  throw new Error("hostile");
+}
+
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
 
 /** The answer of an operation iterated outside any fiber. */
 function opAnswer(op: Op<number>): number {
@@ -221,6 +237,10 @@ const CREATE_HOST_ROWS: [string, unknown][] = [
   ["maxStackSize: -1", { maxStackSize: -1 }],
   ["enterTimeoutMs: -1", { enterTimeoutMs: -1 }],
   ["maxMemoryBytes: 1000", { maxMemoryBytes: 1000 }],
+  ["maxMemoryBytes: 128 KiB (below MIN_MEMORY_BYTES)", { maxMemoryBytes: 128 * 1024 }],
+  ["budget: Object.create(null)", { budget: Object.create(null) }],
+  ["an options object whose getter throws", Object.defineProperty({}, "core", { get: () => { throw new Error("getter"); } })],
+  ["clock: a revoked Proxy", { clock: revokedProxy() }],
   ["callNeedsHostHook: 5", { callNeedsHostHook: 5 }],
 ];
 

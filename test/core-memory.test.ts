@@ -4,7 +4,7 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  E_OUTOFMEMORY, HResultError, S_OK,
+  E_INVALIDARG, E_OUTOFMEMORY, HResultError, S_OK,
   type FiberContext, type Frame, type Host, type Out, type Task, type TaskManager,
 } from "../src/index.js";
 import { CORES, H, LEAVE, REVERSE, createTask, moved, newHost, snapshot, switchedIn } from "./support/core.js";
@@ -79,7 +79,7 @@ describe.each(CORES)("%s core", (core) => {
     });
   });
 
-  it("createHost rejects with E_OUTOFMEMORY when the memory cannot even hold the root task", async () => {
+  it("createHost rejects with E_INVALIDARG below MIN_MEMORY_BYTES, the least memory that holds the root task", async () => {
     let thrown: unknown;
     try {
       await newHost(core, { maxMemoryBytes: PAGE });
@@ -87,7 +87,7 @@ describe.each(CORES)("%s core", (core) => {
       thrown = err;
     }
     expect(thrown).toBeInstanceOf(HResultError);
-    expect(H((thrown as HResultError).hr)).toBe(H(E_OUTOFMEMORY));
+    expect(H((thrown as HResultError).hr)).toBe(H(E_INVALIDARG));
   });
 
   describe("a push that needs a bigger frame buffer when the core's memory cannot grow", () => {

@@ -1,7 +1,9 @@
 // Nothing a finished wait or a restarted trace leaves behind: the timer heap holds only live
 // timed waits, and every buffer the core hands out (trace rings, frame buffers) is reused.
 import { afterEach, describe, expect, it } from "vitest";
-import { createHost, S_OK, HOST_E_INTERRUPTED, WAIT_ALERTABLE, type Host } from "../src/index.js";
+import {
+  createHost, HResultError, E_INVALIDARG, S_OK, HOST_E_INTERRUPTED, WAIT_ALERTABLE, MIN_MEMORY_BYTES, type Host,
+} from "../src/index.js";
 
 /** A host on a clock that moves only when the test says (runUntilIdle never jumps it). */
 async function manualHost(): Promise<{ host: Host; clock: { t: number; now(): number } }> {
@@ -124,6 +126,53 @@ describe("core allocations", () => {
       expect(host.checkInvariants()).toBe(true);
     });
   }
+});
+
+describe("the smallest memory", () => {
+  for (const core of ["release", "debug"] as const) {
+    it(`${core} core: createHost({ maxMemoryBytes: MIN_MEMORY_BYTES }) works: fibers, transitions and a trace`, async () => {
+      expect(MIN_MEMORY_BYTES).toBe(192 * 1024);
+      const host = await createHost({ clock: "virtual", core, maxMemoryBytes: MIN_MEMORY_BYTES });
+      expect(host.trace.start(256)).toBe(S_OK);
+      const fibers = Array.from({ length: 100 }, (_, i) =>
+        host.spawn(function* (f) {
+          return yield* f.managed(function* () {
+            return yield* f.unmanaged(i, function* () {
+              yield* f.yield();
+              return i;
+            });
+          });
+        }),
+      );
+      host.runUntilIdle();
+      expect(await Promise.all(fibers.map((t) => t.result))).toEqual(fibers.map((_, i) => i));
+      expect(host.coreMemoryBytes).toBeLessThanOrEqual(MIN_MEMORY_BYTES);
+      expect(host.checkInvariants()).toBe(true);
+    });
+  }
+
+  it.each([64 * 1024, 128 * 1024, MIN_MEMORY_BYTES - 1])("createHost({ maxMemoryBytes: %i }) rejects with E_INVALIDARG naming the minimum", async (bytes) => {
+    await expect(createHost({ maxMemoryBytes: bytes })).rejects.toSatisfy(
+      (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && e.message.includes(String(MIN_MEMORY_BYTES)),
+    );
+  });
+});
+
+describe("the live task count", () => {
+  it("after disable(), counts only the fibers that are not done", async () => {
+    const host = await createHost({ clock: "virtual" });
+    const gate = host.createManualEvent(false);
+    const quick = Array.from({ length: 5 }, () => host.spawn(function* (f) { yield* f.yield(); }));
+    const stuck = Array.from({ length: 3 }, () => host.spawn(function* () { yield* gate.wait(); }));
+    host.runUntilIdle();
+    expect(host.liveTaskCount).toBe(1 + stuck.length);
+    const later = Array.from({ length: 4 }, () => host.spawn(function* (f) { yield* f.managed(() => 1); }));
+    host.disable("test");
+    host.runUntilIdle();
+    expect(quick.concat(later).every((t) => t.getState() === "done")).toBe(true);
+    const notDone = [...quick, ...stuck, ...later].filter((t) => t.getState() !== "done").length;
+    expect(host.liveTaskCount).toBe(1 + notDone);
+  });
 });
 
 describe("the real clock's timers", () => {
