@@ -12,6 +12,7 @@ import { Transition } from "./core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
 import { ScopeOp } from "./operations/scope.js";
 import { AwaitOp, JoinWait, SleepWait } from "./operations/waits.js";
+import { callExport } from "./interop/call-op.js";
 
 export type { FiberEnv } from "./operations/env.js";
 
@@ -90,6 +91,15 @@ export class FiberContext {
   /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */
   private throws(message: string): Op<never> {
     return new ThrowOp(this.task, new HResultError(E_INVALIDARG, message));
+  }
+
+  /**
+   * Calls a guest's export (`guest.exports.name` from host.instantiate) on this fiber's task. A
+   * suspending import that answers a promise parks the fiber inside the guest (in unmanaged mode)
+   * until it settles; the guest then goes on where it stopped (src/interop/call-op.ts).
+   */
+  call<R = any>(fn: (...args: any[]) => R, ...args: unknown[]): Op<R> {
+    return callExport<R>(this.task, this.env, fn, args);
   }
 
   /**

@@ -13,6 +13,7 @@ import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } fro
 import { TraceRecorder } from "./trace.js";
 import { E_INVALIDARG, HResultError, INFINITE, check } from "./hresult.js";
 import { PRIORITY_LEVELS, describeValue, isDword, readOptions } from "./args.js";
+import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
 
 /** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
 export const DEFAULT_STACK_SIZE = 16 * 1024;
@@ -308,6 +309,19 @@ export class Host {
     return this.live;
   }
   private live = 1;
+
+  private interop: Interop | null = null;
+
+  /**
+   * Instantiates a WebAssembly guest whose every crossing is hooked: its exports run between
+   * ReverseEnterRuntime and ReverseLeaveRuntime, its function imports between LeaveRuntime(target)
+   * and EnterRuntime, on the current task; callNeedsHostHook is asked once per import, here.
+   * Suspending imports let `yield* f.call(export, …)` block inside the guest (src/interop/).
+   */
+  instantiate<E = Record<string, any>>(source: WebAssembly.Module | BufferSource, imports?: object, options?: InstantiateOptions): Promise<Guest<E>> {
+    this.interop ??= new Interop({ door: this.door, sched: this.sched, needsHostHook: (target) => this.needsHostHook(target) });
+    return this.interop.instantiate(source, imports, options) as Promise<Guest<E>>;
+  }
 
   now(): number {
     return this.sched.clock.now();

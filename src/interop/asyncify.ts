@@ -1,0 +1,97 @@
+// Binaryen's asyncify transform, driven from JS: a suspending import starts an unwind, the f.call
+// that drives the guest stops it and keeps the unwound stack (one copy per parked fiber), and
+// later copies it back and rewinds. The data region belongs to the guest (growing memory from JS
+// would collide with its allocator); it is shared by every fiber parked in the instance, which
+// is safe because an unwind is copied out, and a rewind runs, before any other JS can run.
+
+type Fn = (...args: number[]) => number;
+
+/** asyncify_get_state's answers. */
+const enum State {
+  Normal = 0,
+  Unwinding = 1,
+  Rewinding = 2,
+}
+
+/** The guest's asyncify exports (what Binaryen's pass adds). */
+export const ASYNCIFY_EXPORTS = [
+  "asyncify_start_unwind",
+  "asyncify_stop_unwind",
+  "asyncify_start_rewind",
+  "asyncify_stop_rewind",
+  "asyncify_get_state",
+] as const;
+
+/** The smallest data region: asyncify's (current, end) pair and room for a frame or two. */
+export const MIN_ASYNCIFY_DATA = 64;
+
+export class Asyncify {
+  /** Set between startRewind and the suspending import's stopRewind. */
+  rewinding = false;
+  private readonly startUnwind_: Fn;
+  private readonly stopUnwind_: Fn;
+  private readonly startRewind_: Fn;
+  private readonly stopRewind_: Fn;
+  private readonly getState: Fn;
+
+  constructor(
+    exports: WebAssembly.Exports,
+    private readonly memory: WebAssembly.Memory,
+    /** The data region's address and size in the guest's memory (the first 8 bytes are asyncify's). */
+    readonly address: number,
+    readonly size: number,
+  ) {
+    this.startUnwind_ = exports.asyncify_start_unwind as Fn;
+    this.stopUnwind_ = exports.asyncify_stop_unwind as Fn;
+    this.startRewind_ = exports.asyncify_start_rewind as Fn;
+    this.stopRewind_ = exports.asyncify_stop_rewind as Fn;
+    this.getState = exports.asyncify_get_state as Fn;
+  }
+
+  /** Does the guest have the exports the pass adds? */
+  static isAsyncified(exports: { name: string }[]): boolean {
+    return ASYNCIFY_EXPORTS.every((n) => exports.some((e) => e.name === n));
+  }
+
+  /** Views are made per use: the guest's memory may have grown since the last one. */
+  private setPointers(used: number): void {
+    const i32 = new Int32Array(this.memory.buffer, this.address, 2);
+    i32[0] = this.address + 8 + used;
+    i32[1] = this.address + this.size;
+  }
+
+  /** Called by a suspending import that got a promise: the guest unwinds when the import returns. */
+  startUnwind(): void {
+    this.setPointers(0);
+    this.startUnwind_(this.address);
+  }
+
+  /** The guest's export returned after an unwind: stops it and answers the unwound stack. */
+  stopUnwind(): Uint8Array {
+    this.stopUnwind_();
+    const current = new Int32Array(this.memory.buffer, this.address, 1)[0];
+    return new Uint8Array(this.memory.buffer).slice(this.address + 8, current);
+  }
+
+  /** Puts an unwound stack back; the caller then calls the same export again to rewind into it. */
+  startRewind(stack: Uint8Array): void {
+    new Uint8Array(this.memory.buffer).set(stack, this.address + 8);
+    this.setPointers(stack.length);
+    this.rewinding = true;
+    this.startRewind_(this.address);
+  }
+
+  /** Called by the suspending import when the rewind reaches it. */
+  stopRewind(): void {
+    this.rewinding = false;
+    this.stopRewind_();
+  }
+
+  /** After a trap or a JS exception in the middle of an unwind or a rewind: back to normal. */
+  reset(): void {
+    this.rewinding = false;
+    const s = this.getState();
+    if (s === State.Unwinding) this.stopUnwind_();
+    else if (s === State.Rewinding) this.stopRewind_();
+  }
+}

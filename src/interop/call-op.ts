@@ -1,0 +1,397 @@
+// f.call(export, ...args): a fiber calls a guest export, between ReverseEnterRuntime and
+// ReverseLeaveRuntime on its own task, and may block inside the guest: a suspending import that
+// answers a promise parks the fiber in unmanaged mode (its frames […, ReverseEnter, Leave(target)])
+// while other fibers run; when the promise settles the fiber re-enters the runtime (waiting, like
+// any enter, while the runtime is suspended) and the guest goes on where it stopped, with the
+// answer, or with the rejection (or an abort) thrown at the import's call site.
+
+import type { Task } from "../task.js";
+import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
+import { Transition } from "../core/generated/layout.js";
+import { Cmd, Op } from "../scheduler/op.js";
+import { BLOCK, type Waitable } from "../scheduler/waitable.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../hresult.js";
+import { safePoint, type FiberEnv } from "../operations/env.js";
+import { ThrowOp } from "../operations/basic.js";
+import { EXPORT, dropPromise, type Driver, type ExportInfo } from "./guest.js";
+
+const enum Phase {
+  Open,
+  WaitOpen,
+  /** Parked: a suspending import's promise is pending. */
+  Parked,
+  /** The promise settled; the enter back into the runtime waits for the resume. */
+  WaitEnter,
+  /** JSPI: the guest was resumed (it continues from a microtask), or its export's promise is pending. */
+  Continuing,
+  Done,
+}
+
+/** What woke a fiber parked in a guest (JSPI has two sources). */
+const enum Event {
+  None,
+  Import,
+  Return,
+}
+
+/** The wait of a fiber parked inside a guest: woken by the operation itself when a promise settles. */
+export class GuestWait implements Waitable {
+  waiting = false;
+  constructor(private readonly sched: Scheduler) {}
+  tryAcquire(): number {
+    return BLOCK;
+  }
+  enqueue(): void {
+    this.waiting = true;
+    this.sched.awaiting(+1); // run() does not settle while a guest's promise is pending
+  }
+  remove(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.sched.awaiting(-1);
+  }
+  waitsFor(): null {
+    return null;
+  }
+  describe(): string {
+    return "a promise inside a guest (f.call)";
+  }
+}
+
+export class CallOp<R> extends Op<R> implements Driver {
+  depth = 0;
+  private phase = Phase.Open;
+  /** Set by a suspending import: the promise the guest waits for. */
+  private promise: PromiseLike<unknown> | null = null;
+  /** The suspending import's LeaveRuntime frame is open (a hooked import). */
+  private leaveOpen = false;
+  private importName = "";
+  /** asyncify: the unwound stack, while parked. */
+  private stack: Uint8Array | null = null;
+  /** The import's answer to give the guest: a value, or an error to throw at its call site. */
+  private settled: unknown = undefined;
+  private settledThrew = false;
+  private wait: GuestWait | null = null;
+  private event = Event.None;
+  /** JSPI: an abort that arrived while the guest was running on its own (delivered at its next suspension or return). */
+  private heldAbort: unknown = undefined;
+  /** JSPI: the guest runs on this fiber's task from a microtask. */
+  lent = false;
+
+  constructor(
+    t: Task,
+    private readonly env: FiberEnv,
+    private readonly info: ExportInfo,
+    private readonly args: unknown[],
+  ) {
+    super(t);
+  }
+
+  get task(): Task {
+    return this.t;
+  }
+
+  next(v?: unknown): IteratorResult<R, R> {
+    switch (this.phase) {
+      case Phase.Open: {
+        const sp = safePoint(this.env.sched, this.t);
+        if (sp) return this.command(sp);
+        return this.open();
+      }
+      case Phase.WaitOpen:
+        if (v !== S_OK) throw this.failure(Transition.REVERSE_ENTER, v as number);
+        return this.open();
+      case Phase.Parked:
+        return this.settle(v, false);
+      case Phase.WaitEnter:
+        if (v !== S_OK) return this.abandon(v as number);
+        return this.entered();
+      case Phase.Continuing:
+        return this.continued(v, false);
+      default:
+        throw new HResultError(E_INVALIDARG, "f.call: an operation is used once");
+    }
+  }
+
+  throw(err: unknown): IteratorResult<R, R> {
+    switch (this.phase) {
+      case Phase.Parked:
+        return this.settle(err, true);
+      case Phase.WaitEnter:
+        // An abort while the enter waits: it keeps waiting, now without a time limit, and the
+        // abort is what the guest gets at its call site.
+        this.settled = err;
+        this.settledThrew = true;
+        return this.waitToEnter(true);
+      case Phase.Continuing:
+        return this.continued(err, true);
+      default:
+        throw err;
+    }
+  }
+
+  // --- Driver (called by suspending imports) -------------------------------------------------
+
+  suspend(promise: PromiseLike<unknown>, hooked: boolean, name: string): void {
+    this.promise = promise;
+    this.leaveOpen = hooked;
+    this.importName = name;
+  }
+
+  answer(): unknown {
+    const v = this.settled;
+    this.settled = undefined;
+    if (this.settledThrew) {
+      this.settledThrew = false;
+      throw v;
+    }
+    return v;
+  }
+
+  // --- the call --------------------------------------------------------------------------------
+
+  private open(): IteratorResult<R, R> {
+    const hr = this.env.door.transition(Transition.REVERSE_ENTER, 0);
+    if (hr === MUST_WAIT_FOR_RESUME) {
+      const w = this.env.sched.waitForResume(this.t, false);
+      if (w !== BLOCK) throw this.failure(Transition.REVERSE_ENTER, w);
+      this.phase = Phase.WaitOpen;
+      return this.command(Cmd.Park);
+    }
+    if (hr !== S_OK) throw this.failure(Transition.REVERSE_ENTER, hr);
+    return this.run();
+  }
+
+  /** Calls the guest: the first time, or again to rewind it (asyncify). */
+  private run(): IteratorResult<R, R> {
+    const g = this.info.guest;
+    const prev = g.driver;
+    this.depth = ++g.depth;
+    g.driver = this;
+    let r: unknown;
+    try {
+      r = g.jspi !== null ? g.jspi.call(this.info, this.args) : this.info.raw(...this.args);
+    } catch (err) {
+      g.depth--;
+      g.driver = prev;
+      return this.guestThrew(err);
+    }
+    g.depth--;
+    g.driver = prev;
+    if (g.jspi !== null) return this.jspiStarted(r as Promise<unknown>);
+    if (this.promise !== null) {
+      this.stack = g.asyncify!.stopUnwind();
+      return this.park();
+    }
+    return this.close(false, r);
+  }
+
+  private guestThrew(err: unknown): IteratorResult<R, R> {
+    this.info.guest.asyncify?.reset();
+    if (this.promise !== null) {
+      // The unwind itself failed (a trap: the data region is too small for the stack).
+      dropPromise(this.promise);
+      this.promise = null;
+      if (this.leaveOpen) {
+        this.leaveOpen = false;
+        this.env.door.transition(Transition.ENTER, 0);
+      }
+    }
+    return this.close(true, err);
+  }
+
+  /** Parks the fiber until the suspending import's promise settles. */
+  private park(): IteratorResult<R, R> {
+    const p = this.promise!;
+    this.promise = null;
+    const w = (this.wait ??= new GuestWait(this.env.sched));
+    const hr = this.env.sched.block(this.t, w, INFINITE, 0);
+    if (hr !== BLOCK) {
+      dropPromise(p);
+      return this.settle(new HResultError(hr, `f.call: fiber ${this.t.name} could not wait inside the guest`), true);
+    }
+    this.event = Event.None;
+    const wake = (value: unknown, isThrow: boolean): void => {
+      if (w.waiting && this.event === Event.None) {
+        this.event = Event.Import;
+        this.env.sched.wake(this.t, value, isThrow);
+      }
+    };
+    Promise.resolve(p).then(
+      (v) => wake(v, false),
+      (e) => wake(e, true),
+    );
+    this.phase = this.info.guest.jspi !== null ? Phase.Continuing : Phase.Parked;
+    return this.command(Cmd.Park);
+  }
+
+  /** The promise settled (or an abort came): back into the runtime, then into the guest. */
+  private settle(value: unknown, threw: boolean): IteratorResult<R, R> {
+    this.settled = value;
+    this.settledThrew = threw;
+    if (!this.leaveOpen) return this.entered();
+    const hr = this.env.door.transition(Transition.ENTER, 0);
+    if (hr === MUST_WAIT_FOR_RESUME) return this.waitToEnter(threw && value === this.t.unwinding);
+    if (hr !== S_OK) return this.abandon(hr);
+    return this.entered();
+  }
+
+  private waitToEnter(unlimited: boolean): IteratorResult<R, R> {
+    const w = this.env.sched.waitForResume(this.t, unlimited);
+    if (w !== BLOCK) return this.abandon(w);
+    this.phase = Phase.WaitEnter;
+    return this.command(Cmd.Park);
+  }
+
+  /** Back in managed code: the guest goes on from the import's call site. */
+  private entered(): IteratorResult<R, R> {
+    this.leaveOpen = false;
+    const g = this.info.guest;
+    if (g.jspi !== null) {
+      g.jspi.resume(this, this.answerSettled());
+      return this.parkContinuing();
+    }
+    const stack = this.stack!;
+    this.stack = null;
+    g.asyncify!.startRewind(stack);
+    return this.run();
+  }
+
+  /** The settled answer as a JSPI outcome (consumed). */
+  private answerSettled(): { value: unknown; threw: boolean } {
+    const out = { value: this.settled, threw: this.settledThrew };
+    this.settled = undefined;
+    this.settledThrew = false;
+    return out;
+  }
+
+  /**
+   * The enter back into the runtime failed (a timeout waiting for the resume, a disabled
+   * runtime): the guest's call cannot go on. Its saved state is dropped, its frames stay as the
+   * core left them, and the failure is thrown in the fiber.
+   */
+  private abandon(hr: number): never {
+    this.stack = null;
+    this.phase = Phase.Done;
+    const cause = this.settledThrew ? this.settled : undefined;
+    this.settled = undefined;
+    const err = this.failure(Transition.ENTER, hr, cause, ` returning from import ${this.importName} into the guest; the guest call is abandoned`);
+    this.info.guest.jspi?.abandon(this, err);
+    throw err;
+  }
+
+  private close(threw: boolean, value: unknown): IteratorResult<R, R> {
+    this.phase = Phase.Done;
+    const hr = this.env.door.transition(Transition.REVERSE_LEAVE, 0);
+    if (hr !== S_OK && !threw) throw this.failure(Transition.REVERSE_LEAVE, hr);
+    if (threw) throw value;
+    return this.result(value as R);
+  }
+
+  // --- JSPI --------------------------------------------------------------------------------------
+
+  /** The promising export returned its promise: the guest suspended at an import, or finished. */
+  private jspiStarted(p: Promise<unknown>): IteratorResult<R, R> {
+    if (this.promise !== null) {
+      this.expectReturn(p);
+      return this.park();
+    }
+    this.expectReturn(p);
+    return this.parkContinuing();
+  }
+
+  /** Wakes the fiber when the guest's export settles. */
+  private expectReturn(p: Promise<unknown>): void {
+    p.then(
+      (v) => this.returned(v, false),
+      (e) => this.returned(e, true),
+    );
+  }
+
+  private returned(value: unknown, threw: boolean): void {
+    this.info.guest.jspi?.returned(this);
+    if (this.phase === Phase.Done) return; // abandoned
+    this.event = Event.Return;
+    if (this.wait!.waiting) this.env.sched.wake(this.t, value, threw);
+    else {
+      // Woken already for an abort: the fiber re-parked in continued(); deliver there.
+      this.settled = value;
+      this.settledThrew = threw;
+    }
+  }
+
+  /** JSPI: a suspension again (the guest's import got a promise while it ran on its own). */
+  suspendedAgain(): void {
+    const p = this.promise!;
+    this.promise = null;
+    this.event = Event.None;
+    const w = this.wait!;
+    const wake = (value: unknown, isThrow: boolean): void => {
+      if (w.waiting && this.event === Event.None) {
+        this.event = Event.Import;
+        this.env.sched.wake(this.t, value, isThrow);
+      }
+    };
+    Promise.resolve(p).then(
+      (v) => wake(v, false),
+      (e) => wake(e, true),
+    );
+    if (this.heldAbort !== undefined) {
+      // An abort came while the guest ran: it is the answer to this import.
+      const err = this.heldAbort;
+      this.heldAbort = undefined;
+      dropPromise(p);
+      this.event = Event.Import;
+      this.env.sched.wake(this.t, err, true);
+    }
+  }
+
+  private parkContinuing(): IteratorResult<R, R> {
+    const w = (this.wait ??= new GuestWait(this.env.sched));
+    if (this.event !== Event.Return) this.event = Event.None;
+    const hr = this.env.sched.block(this.t, w, INFINITE, 0);
+    if (hr !== BLOCK) throw new HResultError(hr, `f.call: fiber ${this.t.name} could not wait for the guest`);
+    this.phase = Phase.Continuing;
+    if (this.event === Event.Return) {
+      // The export settled while the fiber was not waiting (an abort had woken it).
+      const { value, threw } = this.answerSettled();
+      this.env.sched.wake(this.t, value, threw);
+    }
+    return this.command(Cmd.Park);
+  }
+
+  /** JSPI: what woke a fiber whose guest continues on its own. */
+  private continued(v: unknown, isThrow: boolean): IteratorResult<R, R> {
+    const event = this.event;
+    this.event = Event.None;
+    if (event === Event.Return) {
+      if (this.heldAbort !== undefined && !isThrow) {
+        const abort = this.heldAbort;
+        this.heldAbort = undefined;
+        return this.close(true, abort);
+      }
+      return this.close(isThrow, v);
+    }
+    if (event === Event.Import) return this.settle(v, isThrow);
+    // Neither: an abort (or an alert-free wake) while the guest runs on its own; it is delivered
+    // at the guest's next suspension (as the import's answer) or after its return.
+    if (isThrow) this.heldAbort = v;
+    return this.parkContinuing();
+  }
+
+  private failure(op: Transition, hr: number, cause?: unknown, tail = ""): HResultError {
+    const err = new HResultError(hr, `${TRANSITION_NAMES[op]} failed in f.call(${this.info.name}) in fiber ${this.t.name}${tail}`);
+    if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
+    return err;
+  }
+}
+
+/** f.call's argument checks: a hooked export of one of this host's guests. */
+export function callExport<R>(t: Task, env: FiberEnv, fn: unknown, args: unknown[]): Op<R> {
+  const info = typeof fn === "function" ? ((fn as unknown as Record<symbol, ExportInfo | undefined>)[EXPORT] ?? null) : null;
+  if (info === null || info.guest.door !== env.door) {
+    return new ThrowOp(t, new HResultError(E_INVALIDARG, `f.call takes an export of a guest of this host (guest.exports.name), not ${typeof fn === "function" ? `the function ${fn.name || "(anonymous)"}` : String(fn)}`)) as Op<never>;
+  }
+  return new CallOp<R>(t, env, info, args);
+}

@@ -1,0 +1,71 @@
+// One instantiated guest's state, shared by its hooked exports and imports and the f.call
+// operations that drive it: which suspension it uses, how deep its export calls nest, and which
+// f.call (if any) may suspend it now.
+
+import type { CoreDoor } from "../core/door.js";
+import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
+import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
+import type { Asyncify } from "./asyncify.js";
+import type { Jspi } from "./jspi.js";
+
+export type SuspensionMode = "asyncify" | "jspi" | "none";
+
+/** What a suspending import tells the f.call that drives the guest. */
+export interface Driver {
+  /** The guest's export-call depth at which this driver's call runs. */
+  readonly depth: number;
+  /** A suspending import answered `promise`; `hooked`: its LeaveRuntime frame stays open meanwhile. */
+  suspend(promise: PromiseLike<unknown>, hooked: boolean, name: string): void;
+  /** The suspending import's answer once the guest is resumed (a value, or thrown). */
+  answer(): unknown;
+}
+
+/** A hooked export: what f.call needs to drive it. Kept on the hooked function under EXPORT. */
+export interface ExportInfo {
+  readonly guest: GuestState;
+  /** The guest's own export (no hooks). */
+  readonly raw: (...args: unknown[]) => unknown;
+  readonly name: string;
+}
+
+export const EXPORT: unique symbol = Symbol("fiberhost.guestExport");
+
+export class GuestState {
+  /** Hooked export calls in progress (f.call's included): a suspension must come from depth driver.depth. */
+  depth = 0;
+  /** The f.call whose guest call runs now and may suspend, or null. */
+  driver: Driver | null = null;
+  asyncify: Asyncify | null = null;
+  jspi: Jspi | null = null;
+
+  constructor(
+    readonly door: CoreDoor,
+    readonly mode: SuspensionMode,
+  ) {}
+
+  /** May a suspending import called now suspend the guest? (Otherwise it answers an HResultError.) */
+  driverNow(): Driver | null {
+    const d = this.driver;
+    return d !== null && d.depth === this.depth ? d : null;
+  }
+}
+
+/** An enter into managed code in synchronous code cannot wait: a suspended runtime times it out. */
+export function noWait(hr: number): number {
+  return hr === MUST_WAIT_FOR_RESUME ? HOST_E_TIMEOUT : hr;
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
+}
+
+/** A promise the guest cannot wait for: its rejection must not be reported as unhandled. */
+export function dropPromise(p: PromiseLike<unknown>): void {
+  Promise.resolve(p).then(undefined, () => {});
+}
+
+export function crossingError(hr: number, what: string, cause?: unknown): HResultError {
+  const err = new HResultError(hr, what);
+  if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
+  return err;
+}

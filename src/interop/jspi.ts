@@ -1,0 +1,287 @@
+// JSPI (WebAssembly.Suspending / WebAssembly.promising), for guests that cannot be rebuilt with
+// asyncify. Three things make it fit a fiber scheduler:
+// - A resumed guest continues from a microtask, with the root task current. The fiber is lent
+//   to it: made current when the guest resumes and switched out again at its next suspension or
+//   return. That must happen in wasm, right where the guest resumes (JS after an `await` in a
+//   Suspending function runs before the wasm does), so each suspending import is reached through
+//   a small trampoline module that calls it and then calls back `resumed`; each export called by
+//   f.call is likewise wrapped in a trampoline that calls `returned` before it returns.
+// - A Suspending import reached without a promising frame, or across a JS frame, throws
+//   SuspendError even for a plain answer: the trampoline reads a permit flag (a wasm global) and
+//   takes a plain path when the call is not an f.call's own; a promise there is an HResultError.
+// - Resumptions run in the order their promises were resolved (one microtask queue), so the
+//   fibers to lend wait in a FIFO.
+
+import { E_NOTIMPL, HResultError } from "../hresult.js";
+import type { Signature, Signatures } from "./binary.js";
+import { cannotSuspend, suspendingImport } from "./wrappers.js";
+import { crossingError, dropPromise, isThenable, noWait, type ExportInfo, type GuestState } from "./guest.js";
+import type { CallOp } from "./call-op.js";
+
+type AnyFn = (...args: any[]) => any;
+
+interface JspiApi {
+  Suspending: new (fn: AnyFn) => unknown;
+  promising: (fn: AnyFn) => (...args: unknown[]) => Promise<unknown>;
+}
+const W = WebAssembly as unknown as Partial<JspiApi>;
+
+export function jspiAvailable(): boolean {
+  return typeof W.Suspending === "function" && typeof W.promising === "function";
+}
+
+// --- trampoline modules, one per signature ------------------------------------------------------
+
+function u32(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
+const str = (s: string): number[] => [...u32(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const section = (id: number, body: number[]): number[] => [id, ...u32(body.length), ...body];
+const funcType = (sig: Signature): number[] => [0x60, ...vec(sig.params.map((t) => [t])), ...vec(sig.results.map((t) => [t]))];
+const VOID: Signature = { params: [], results: [] };
+
+/** One function `f` (of types[0]) after `funcImports` imported functions; imports as encoded entries. */
+function moduleBytes(types: Signature[], imports: number[][], funcImports: number, body: number[]): Uint8Array {
+  const code = [...u32(0), ...body, 0x0b]; // no locals
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types.map(funcType))),
+    ...section(2, vec(imports)),
+    ...section(3, vec([u32(0)])),
+    ...section(7, vec([[...str("f"), 0x00, ...u32(funcImports)]])),
+    ...section(10, vec([[...u32(code.length), ...code]])),
+  ]);
+}
+
+const key = (sig: Signature): string => `${sig.params.join(",")}>${sig.results.join(",")}`;
+const importTrampolines = new Map<string, WebAssembly.Module>();
+const exportTrampolines = new Map<string, WebAssembly.Module>();
+
+function getArgs(sig: Signature): number[] {
+  return sig.params.flatMap((_, i) => [0x20, ...u32(i)]);
+}
+
+/**
+ * (import t.s sig) Suspending; (import t.p sig) plain path; (import t.r) resumed; (import t.permit (mut i32)):
+ * f = if permit then s(args); r() else p(args)
+ */
+function importTrampoline(sig: Signature): WebAssembly.Module {
+  let m = importTrampolines.get(key(sig));
+  if (m) return m;
+  const blockType = sig.results.length === 0 ? 0x40 : sig.results[0];
+  const body = [
+    0x23, 0x00, // global.get permit
+    0x04, blockType,
+    ...getArgs(sig), 0x10, 0x00, // call s
+    0x10, 0x02, // call r
+    0x05,
+    ...getArgs(sig), 0x10, 0x01, // call p
+    0x0b,
+  ];
+  m = new WebAssembly.Module(moduleBytes(
+    [sig, VOID],
+    [
+      [...str("t"), ...str("s"), 0x00, 0x00],
+      [...str("t"), ...str("p"), 0x00, 0x00],
+      [...str("t"), ...str("r"), 0x00, 0x01],
+      [...str("t"), ...str("permit"), 0x03, 0x7f, 0x01],
+    ],
+    3,
+    body,
+  ) as BufferSource);
+  importTrampolines.set(key(sig), m);
+  return m;
+}
+
+/** (import t.f sig) the export; (import t.r) returned: f = f(args); r() */
+function exportTrampoline(sig: Signature): WebAssembly.Module {
+  let m = exportTrampolines.get(key(sig));
+  if (m) return m;
+  m = new WebAssembly.Module(moduleBytes(
+    [sig, VOID],
+    [
+      [...str("t"), ...str("f"), 0x00, 0x00],
+      [...str("t"), ...str("r"), 0x00, 0x01],
+    ],
+    2,
+    [...getArgs(sig), 0x10, 0x00, 0x10, 0x01],
+  ) as BufferSource);
+  exportTrampolines.set(key(sig), m);
+  return m;
+}
+
+// --- the guest's JSPI state ------------------------------------------------------------------------
+
+export class Jspi {
+  /** 1 while the running guest code is an f.call's own promising call (suspending is allowed). */
+  readonly permit = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  /** Plain export calls fence the permit off for their duration (hookExport). */
+  readonly fence = {
+    save: (): number => {
+      const v = this.permit.value as number;
+      this.permit.value = 0;
+      return v;
+    },
+    restore: (v: number): void => {
+      this.permit.value = v;
+    },
+  };
+  /** Fibers whose guests were resumed and are due to run (FIFO: the microtask order). */
+  private readonly due: CallOp<unknown>[] = [];
+  /** The fiber lent to the running guest, if any. */
+  private lentTo: CallOp<unknown> | null = null;
+  /** Set when a suspending import answered without a promise: the trampoline's `resumed` is then no resumption. */
+  private answeredAtOnce = false;
+  private readonly resolvers = new Map<CallOp<unknown>, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private readonly promisingOf = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  private raw: WebAssembly.Exports | null = null;
+  private sigs: Signatures | null = null;
+  private readonly resumed = (): void => this.onResumed();
+  private readonly returnedNow = (): void => {
+    const op = this.lentTo;
+    if (op !== null) this.unlend(op);
+  };
+
+  constructor(private readonly g: GuestState) {}
+
+  /** After instantiation: the raw exports, and the signatures for the export trampolines. */
+  attach(raw: WebAssembly.Exports, sigs: Signatures): void {
+    this.raw = raw;
+    this.sigs = sigs;
+  }
+
+  /** The import the guest gets for a suspending import: its trampoline's function. */
+  wrapImport(fn: AnyFn, target: number, hooked: boolean, key: string, sig: Signature): AnyFn {
+    if (sig.results.length > 1) throw new HResultError(E_NOTIMPL, `instantiate: JSPI trampolines take at most one result (import ${key})`);
+    const g = this.g;
+    const door = g.door;
+    const plain = suspendingImport(g, fn, target, hooked, key);
+    const back = (): void => {
+      if (!hooked) return;
+      const hr = door.enter();
+      if (hr !== 0) throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
+    };
+    const suspending = (...args: unknown[]): unknown => {
+      if (hooked) {
+        const hr = door.leave(target);
+        if (hr !== 0) throw crossingError(hr, `LeaveRuntime(0x${target.toString(16)}) failed calling import ${key}`);
+      }
+      let r;
+      try {
+        r = fn(...args);
+      } catch (e) {
+        if (hooked) door.enter();
+        throw e;
+      }
+      if (!isThenable(r)) {
+        back();
+        this.answeredAtOnce = true;
+        return r;
+      }
+      const op = this.lentTo ?? (g.driverNow() as CallOp<unknown> | null);
+      if (op === null) {
+        dropPromise(r);
+        back();
+        throw cannotSuspend(g, key);
+      }
+      op.suspend(r, hooked, key);
+      const q = new Promise((resolve, reject) => this.resolvers.set(op, { resolve, reject }));
+      if (op.lent) {
+        this.unlend(op);
+        op.suspendedAgain();
+      } else this.permit.value = 0;
+      return q;
+    };
+    const inst = new WebAssembly.Instance(importTrampoline(sig), {
+      t: { s: new W.Suspending!(suspending) as AnyFn, p: plain, r: this.resumed, permit: this.permit },
+    });
+    return inst.exports.f as AnyFn;
+  }
+
+  /** f.call's guest call: through the export's promising trampoline; answers its promise. */
+  call(info: ExportInfo, args: unknown[]): Promise<unknown> {
+    let pf = this.promisingOf.get(info.name);
+    if (pf === undefined) {
+      const sig = this.sigs!.exports.get(info.name);
+      if (sig === undefined || sig.results.length > 1) throw new HResultError(E_NOTIMPL, `f.call: JSPI cannot wrap export ${info.name} (more than one result, or an unknown signature)`);
+      const inst = new WebAssembly.Instance(exportTrampoline(sig), { t: { f: this.raw![info.name] as AnyFn, r: this.returnedNow } });
+      pf = W.promising!(inst.exports.f as AnyFn);
+      this.promisingOf.set(info.name, pf);
+    }
+    const saved = this.permit.value as number;
+    this.permit.value = 1;
+    try {
+      return pf(...args);
+    } finally {
+      this.permit.value = saved;
+    }
+  }
+
+  /** The fiber is back in managed code: the guest may go on (from a microtask) with the answer. */
+  resume(op: CallOp<unknown>, answer: { value: unknown; threw: boolean }): void {
+    const r = this.resolvers.get(op)!;
+    this.resolvers.delete(op);
+    if (answer.threw) {
+      // A rejection is thrown at the call site inside the Suspending import: the trampoline's
+      // `resumed` is not reached; the error unwinds the guest (which catches nothing) at once.
+      r.reject(answer.value);
+    } else {
+      this.due.push(op);
+      r.resolve(answer.value);
+    }
+  }
+
+  /** The trampoline's callback after a suspending import returned. */
+  private onResumed(): void {
+    if (this.answeredAtOnce) {
+      this.answeredAtOnce = false;
+      return;
+    }
+    const op = this.due.shift();
+    if (op !== undefined) this.lend(op);
+  }
+
+  private savedDepth = 0;
+
+  private lend(op: CallOp<unknown>): void {
+    const g = this.g;
+    this.g.door.switchIn(op.task);
+    this.lentTo = op;
+    op.lent = true;
+    this.savedDepth = g.depth;
+    g.depth = op.depth;
+    g.driver = op;
+    this.permit.value = 1;
+  }
+
+  private unlend(op: CallOp<unknown>): void {
+    const g = this.g;
+    this.permit.value = 0;
+    g.driver = null;
+    g.depth = this.savedDepth;
+    op.lent = false;
+    this.lentTo = null;
+    this.g.door.switchOut(op.task);
+  }
+
+  /** The guest's export settled: a guest that threw while lent is switched out here. */
+  returned(op: CallOp<unknown>): void {
+    if (op.lent) this.unlend(op);
+  }
+
+  /** The f.call gave up on its guest call: the guest is resumed with an error that unwinds it. */
+  abandon(op: CallOp<unknown>, err: HResultError): void {
+    const r = this.resolvers.get(op);
+    if (r === undefined) return;
+    this.resolvers.delete(op);
+    r.reject(err);
+  }
+}
