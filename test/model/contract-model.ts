@@ -3,7 +3,7 @@
 // counters and flags, the runtime's state, and the HRESULT every raw call answers.
 //
 // It is written to be read, not to be fast: arrays, plain objects, one method per call, each
-// following the README's rules table and contract §3–§4 line by line. Where neither says which
+// following the README's rules table and docs/contract.md §3–§4 line by line. Where neither says which
 // check comes first, the order is written down next to the method.
 //
 // General rules, applied by every method:
@@ -180,8 +180,9 @@ export class ContractModel {
     return sum;
   }
 
+  /** Tasks that are not done: counted by the host, so a fiber that ends on a disabled runtime is out. */
   liveTasks(): number {
-    return this.tasks.filter((t) => !t.ended).length;
+    return this.tasks.filter((t) => !t.ended && t.hostState !== "done").length;
   }
 
   countManaged(): number {
@@ -293,7 +294,7 @@ export class ContractModel {
   }
 
   /**
-   * The four transitions on the current task (README rules table, contract §3). Order: the
+   * The four transitions on the current task (README rules table, docs/contract.md §3). Order: the
    * target (host), then the rule on the top frame, then the suspension (entering managed code
    * cannot wait in synchronous code: HOST_E_TIMEOUT at once), then the reservation.
    */
@@ -316,7 +317,7 @@ export class ContractModel {
           t.frames.pop();
         }
         t.counters[OP_COUNTER[op]]++;
-        t.yieldRequested = false; // a transition is where a yield request is honoured (contract §4)
+        t.yieldRequested = false; // a transition is where a yield request is honoured (docs/contract.md §4)
         return S_OK;
       },
     );
