@@ -1,4 +1,4 @@
-// The contract's numbers (../shared/reference/clr-hosting-contract.md, section 2), in the unsigned
+// The contract's numbers (docs/contract.md §2), in the unsigned
 // form that every fiberhost API answers with.
 
 export const S_OK = 0x00000000;

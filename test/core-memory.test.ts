@@ -1,4 +1,4 @@
-// The core's linear memory: E_OUTOFMEMORY when it cannot grow (contract §2: Leave/Enter/
+// The core's linear memory: E_OUTOFMEMORY when it cannot grow (docs/contract.md §2: Leave/Enter/
 // ReverseLeave/ReverseEnter and CreateTask add E_OUTOFMEMORY), with nothing changed; and the host
 // layer's views of the memory staying right when it grows between fast-path transitions.
 

@@ -1,4 +1,4 @@
-// The four transitions (contract §3), as the specification: what each answers given the task's top
+// The four transitions (docs/contract.md §3), as the specification: what each answers given the task's top
 // frame, what it pushes or pops, and that a failed transition changes nothing. Every rule runs on
 // both cores. Tasks are driven by hand from the root task: while a created task is switched in,
 // the task manager's transitions act on it.

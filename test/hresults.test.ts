@@ -1,4 +1,4 @@
-// The contract's numbers (contract §2) as fiberhost exports them: every HRESULT in its unsigned
+// The contract's numbers (docs/contract.md §2) as fiberhost exports them: every HRESULT in its unsigned
 // form, the WAIT_OPTION flags, the THREAD_PRIORITY values, INFINITE, and the helpers that read
 // HRESULTs (succeeded, failed, hresultName, HResultError, check).
 
@@ -81,7 +81,7 @@ describe("INFINITE", () => {
   });
 });
 
-describe("the ETaskType values (contract §2)", () => {
+describe("the ETaskType values (docs/contract.md §2)", () => {
   it("exports every TT_* value", () => {
     const expected: Record<string, number> = {
       TT_DEBUGGERHELPER: 0x1,

@@ -1,4 +1,4 @@
-// The runtime's availability (contract §2 and §4): a trap inside the core answers E_FAIL once and
+// The runtime's availability (docs/contract.md §2 and §4): a trap inside the core answers E_FAIL once and
 // disables the runtime; a disabled runtime answers HOST_E_CLRNOTAVAILABLE to every later call, for
 // good; a runtime not started yet answers HOST_E_CLRNOTAVAILABLE until it is.
 

@@ -1,4 +1,4 @@
-// The rules of IHostTask / ICLRTask / ICLRTask2 and the task manager's per-task regions (contract
+// The rules of IHostTask / ICLRTask / ICLRTask2 and the task manager's per-task regions (docs/contract.md
 // §4): CreateTask's stack size, handles that went stale, the abort and affinity regions, SwitchIn,
 // ExitTask, YieldTask, NeedsPriorityScheduling, Start, SetTaskIdentifier and SetPriority.
 

@@ -1,5 +1,5 @@
 // The contract's numbers, written out again here on purpose: the model must not share a single line
-// with the implementation it checks (contract §2; the README's rules table).
+// with the implementation it checks (docs/contract.md §2; the README's rules table).
 
 export const S_OK = 0x00000000;
 export const S_FALSE = 0x00000001;

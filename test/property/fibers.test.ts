@@ -228,7 +228,7 @@ async function check(core: "release" | "debug", program: FiberProgram, suspendFi
 
   host.runUntilIdle();
   if (suspendFirst) {
-    // Contract §3: while the runtime is suspended no task enters managed mode.
+    // docs/contract.md §3: while the runtime is suspended no task enters managed mode.
     expect(host.countManaged(), "tasks in managed mode while the runtime is suspended").toBe(0);
     expect(host.resumeRuntime()).toBe(S_OK);
     host.runUntilIdle();
