@@ -1,6 +1,8 @@
 // The contract's numbers (docs/contract.md §2), in the unsigned
 // form that every fiberhost API answers with.
 
+import { describeValue } from "./describe.js";
+
 export const S_OK = 0x00000000;
 export const S_FALSE = 0x00000001;
 export const E_NOTIMPL = 0x80004001;
@@ -85,8 +87,9 @@ export function failed(hr: number): boolean {
   return (hr >>> 0) >= 0x80000000;
 }
 
-/** The contract's name of an HRESULT, or its hex form when it has none. */
+/** The contract's name of an HRESULT, or its hex form when it has none. Never throws. */
 export function hresultName(hr: number): string {
+  if (typeof hr !== "number") return `not an HRESULT: ${describeValue(hr)}`;
   const u = hr >>> 0;
   return NAMES[u] ?? `0x${u.toString(16).toUpperCase().padStart(8, "0")}`;
 }

@@ -1,7 +1,7 @@
 // One formatter shows user values in every error message: it never throws, whatever the value,
 // so bad input is always answered with HResultError(E_INVALIDARG), never a TypeError.
 import { describe, expect, it } from "vitest";
-import { createHost, HResultError, E_INVALIDARG, type FiberContext, type Host } from "../src/index.js";
+import { createHost, hresultName, HResultError, E_INVALIDARG, type FiberContext, type Host } from "../src/index.js";
 import { describeValue } from "../src/describe.js";
 
 function revokedProxy(): object {
@@ -51,6 +51,17 @@ describe("describeValue", () => {
     expect(describeValue(new Map())).toBe("an object (Map)");
     expect(describeValue(function named() {})).toBe("a function (named)");
     expect(describeValue("x".repeat(1000))).toMatch(/… \(1002 characters\)$/);
+  });
+});
+
+describe("hresultName", () => {
+  it.each(HOSTILE)("names %s as not an HRESULT, without throwing", (_, v) => {
+    expect(hresultName(v as number)).toMatch(/^not an HRESULT: /);
+  });
+  it("names the contract's codes, and others in hex", () => {
+    expect(hresultName(E_INVALIDARG)).toBe("E_INVALIDARG");
+    expect(hresultName(-2147024809)).toBe("E_INVALIDARG");
+    expect(hresultName(0x80001234)).toBe("0x80001234");
   });
 });
 
