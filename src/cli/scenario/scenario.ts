@@ -37,6 +37,8 @@ export interface ScenarioOptions {
   traceCapacity?: number;
   /** Keep the collector, supervisor and ticker going after the workload ends (the page). */
   continuous?: boolean;
+  /** Multiplies the workload's sleeps and wait timeouts (default 1; the page slows fibers down to be seen). */
+  pace?: number;
   /** Makes the guest the request handlers call (default: createGuest). */
   guest?: (host: Host) => Promise<Guest>;
 }
@@ -49,7 +51,7 @@ const COLLECT_EVERY_MS = 4;
 const COLLECT_PAUSE_MS: [number, number] = [1, 3];
 const SUPERVISE_EVERY_MS = 7;
 const TICK_EVERY_MS = 1;
-const LOCKS = 6;
+const LOCKS = 16;
 
 // Kinds by share of the workload: most fibers serve requests through the guest.
 const KIND_SHARES: [FiberKind, number][] = [["handler", 0.55], ["orphan", 0.07], ["worker", 0.3], ["locker", 0.06], ["careless", 0.02]];
@@ -73,6 +75,7 @@ export class Scenario {
   private readonly durationMs: number;
   private readonly continuous: boolean;
   private readonly clock: "virtual" | "real";
+  private readonly pace: number;
 
   /** Workload fibers that have started and not ended (the supervisor's and the lanes' pick). */
   readonly live: Task[] = [];
@@ -97,7 +100,7 @@ export class Scenario {
   /** The runtime is suspended (by the collector or by hand). */
   suspended = false;
   /** Suspended by hand (the page): the collector neither suspends nor resumes meanwhile. */
-  private userHold = false;
+  userHold = false;
   private stopped = false;
   private startedAt = 0;
   private wallStart = 0;
@@ -118,6 +121,7 @@ export class Scenario {
     this.total = o.fibers ?? 10_000;
     this.durationMs = o.durationMs ?? 2000;
     this.continuous = o.continuous === true;
+    this.pace = o.pace ?? 1;
     this.locks = Array.from({ length: LOCKS }, () => host.createCrst());
     this.tick = host.createAutoEvent();
     if (o.traceCapacity) host.trace.start(o.traceCapacity);
@@ -194,20 +198,20 @@ export class Scenario {
         if (entered < 0) entered = this.host.now();
       });
       this.requests++;
-      if (mustWait && entered >= 0) this.enterWaits.push(entered - t0);
-      yield* this.wait(f.task, f.sleep(rng.int(1, 20), WAIT_ALERTABLE));
+      if (mustWait && entered >= 0) this.enterWaited(entered - t0);
+      yield* this.wait(f.task, f.sleep(this.ms(rng.int(1, 20)), WAIT_ALERTABLE));
     }
   }
 
   /** Born in unmanaged code, enters managed code by a reverse enter it never leaves: legal, and counted. */
   private *orphan(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
-    yield* this.wait(f.task, f.sleep(rng.int(1, 10), WAIT_ALERTABLE));
+    yield* this.wait(f.task, f.sleep(this.ms(rng.int(1, 10)), WAIT_ALERTABLE));
     const t0 = this.host.now();
     const mustWait = this.suspended;
     const hr = yield* f.reverseEnterRuntime();
     if (hr !== S_OK) throw new HResultError(hr, "orphan: ReverseEnterRuntime failed");
-    if (mustWait) this.enterWaits.push(this.host.now() - t0);
-    yield* this.wait(f.task, f.sleep(rng.int(1, 10), WAIT_ALERTABLE));
+    if (mustWait) this.enterWaited(this.host.now() - t0);
+    yield* this.wait(f.task, f.sleep(this.ms(rng.int(1, 10)), WAIT_ALERTABLE));
   }
 
   /** Managed work: sleeps, waits on the ticker's event, takes a Crst for a moment. */
@@ -217,13 +221,13 @@ export class Scenario {
       const rounds = rng.int(2, 6);
       for (let i = 0; i < rounds; i++) {
         const what = rng.int(0, 2);
-        if (what === 0) yield* s.wait(f.task, f.sleep(rng.int(1, 15), WAIT_ALERTABLE));
-        else if (what === 1) yield* s.wait(f.task, s.tick.wait(rng.int(1, 6), WAIT_ALERTABLE));
+        if (what === 0) yield* s.wait(f.task, f.sleep(s.ms(rng.int(1, 15)), WAIT_ALERTABLE));
+        else if (what === 1) yield* s.wait(f.task, s.tick.wait(s.ms(rng.int(1, 6)), WAIT_ALERTABLE));
         else {
           const lock = s.locks[rng.int(0, LOCKS - 1)]!;
           if ((yield* s.wait(f.task, lock.enter())) !== S_OK) continue;
           try {
-            yield* s.wait(f.task, f.sleep(rng.int(1, 3)));
+            yield* s.wait(f.task, f.sleep(s.ms(rng.int(1, 3))));
           } finally {
             lock.leave();
           }
@@ -240,10 +244,10 @@ export class Scenario {
     yield* f.managed(function* () {
       if ((yield* s.wait(f.task, a.enter())) !== S_OK) return;
       try {
-        yield* s.wait(f.task, f.sleep(rng.int(1, 4)));
+        yield* s.wait(f.task, f.sleep(s.ms(rng.int(1, 4))));
         if ((yield* s.wait(f.task, b.enter())) !== S_OK) return; // a deadlock: back off
         try {
-          yield* s.wait(f.task, f.sleep(1));
+          yield* s.wait(f.task, f.sleep(s.ms(1)));
         } finally {
           b.leave();
         }
@@ -259,7 +263,7 @@ export class Scenario {
     yield* f.managed(function* () {
       const lock = s.locks[rng.int(2, LOCKS - 1)]!;
       if ((yield* s.wait(f.task, lock.enter())) !== S_OK) return;
-      yield* s.wait(f.task, f.sleep(rng.int(2, 8)));
+      yield* s.wait(f.task, f.sleep(s.ms(rng.int(2, 8))));
       // (returns without lock.leave())
     });
   }
@@ -276,6 +280,17 @@ export class Scenario {
     const name = hresultName(hr);
     this.waits[name] = (this.waits[name] ?? 0) + 1;
     return hr;
+  }
+
+  /** A workload duration, at the run's pace. */
+  private ms(base: number): number {
+    return Math.max(1, Math.round(base * this.pace));
+  }
+
+  private enterWaited(ms: number): void {
+    // A continuous run (the page) keeps the latest waits only.
+    if (this.continuous && this.enterWaits.length >= 20_000) this.enterWaits.splice(0, 10_000);
+    this.enterWaits.push(ms);
   }
 
   private begin(t: Task): void {
@@ -364,6 +379,21 @@ export class Scenario {
     const hr = this.host.resumeRuntime();
     this.suspended = false;
     return hr;
+  }
+
+  /**
+   * A catastrophic failure: the next call into the core traps (E_FAIL), and the runtime is
+   * disabled for good. Answers the trapped call's HRESULT and the next one's. The scenario's sync
+   * objects are closed, so that their waiters are released (HOST_E_ABANDONED) and unwind.
+   */
+  fail(): { trapped: number; after: number } {
+    this.host.injectCoreFault();
+    const trapped = this.host.suspendRuntime();
+    const after = this.host.resumeRuntime();
+    this.suspended = false;
+    for (const lock of this.locks) lock.close();
+    this.tick.close();
+    return { trapped, after };
   }
 
   /** What a lane shows for a fiber now. */

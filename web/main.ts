@@ -1,0 +1,165 @@
+// The demo page: the demo scenario on a real clock, with live lanes, counters and controls.
+// Query parameters: ?fibers=N (the population kept alive, default 2,000), ?seed=N.
+
+import { HResultError, hresultName, type Task } from "../src/index.js";
+import { Scenario } from "../src/cli/scenario/scenario.js";
+import { Lanes, LANES } from "./lanes.js";
+import { chart, runTransitionBench } from "./bench.js";
+
+const params = new URLSearchParams(location.search);
+const intParam = (name: string, fallback: number, max: number): number => {
+  const n = Number(params.get(name));
+  return Number.isInteger(n) && n > 0 && n <= max ? n : fallback;
+};
+const population = intParam("fibers", 2000, 100_000);
+const seed = intParam("seed", 1, 0xffffffff);
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const fmt = (n: number): string => n.toLocaleString("en-US");
+const lastCall = $("last-call");
+
+function show(call: string, answer: number | string, bad = false): void {
+  const text = typeof answer === "number" ? hresultName(answer) : answer;
+  lastCall.textContent = `${call} → ${text}`;
+  lastCall.classList.toggle("bad", bad || (typeof answer === "number" && answer >= 0x80000000));
+}
+
+// At pace 20 a fiber lives about a second: long enough to be seen in its lane.
+const scenario = await Scenario.create({ clock: "real", continuous: true, fibers: population, durationMs: 2000, seed, pace: 20 });
+const { host } = scenario;
+scenario.start();
+host.run().catch((err) => show("host.run()", String(err), true));
+
+// Keeps the population up once the first wave has arrived (fibers end all the time).
+let topUp = true;
+function spawn(n: number): void {
+  try {
+    for (let i = 0; i < n; i++) scenario.spawnOne();
+  } catch (err) {
+    topUp = false;
+    show(`host.spawn() (fiber ${fmt(scenario.spawned + 1)})`, err instanceof HResultError ? err.hr : String(err), true);
+  }
+}
+setInterval(() => {
+  if (!topUp || scenario.spawned < scenario.total) return;
+  const missing = population - (scenario.spawned - scenario.ended);
+  if (missing > 0) spawn(Math.min(missing, 500));
+}, 200);
+
+const lanes = new Lanes($("lanes"), $("lane-labels"), scenario);
+setInterval(() => lanes.sample(), 50);
+
+/** A fiber for the alert and abort controls: the first lane's live fiber. */
+function pickFiber(): Task | null {
+  for (let i = 0; i < LANES; i++) {
+    const t = lanes.fiber(i);
+    if (t) return t;
+  }
+  return scenario.live[0] ?? null;
+}
+
+$("spawn").onclick = () => {
+  spawn(1000);
+  if (host.runtimeState !== "disabled") show("host.spawn() × 1,000", `${fmt(scenario.spawned - scenario.ended)} fibers alive`);
+};
+$("suspend").onclick = () => show("host.suspendRuntime()", scenario.suspend());
+$("resume").onclick = () => show("host.resumeRuntime()", scenario.resume());
+$("alert").onclick = () => {
+  const t = pickFiber();
+  if (t) show(`${t.name}.alert()`, t.alert());
+  else show("alert()", "no live fiber to alert", true);
+};
+$("abort").onclick = () => {
+  const t = pickFiber();
+  if (t) show(`${t.name}.abort()`, t.abort());
+  else show("abort()", "no live fiber to abort", true);
+};
+$("fail").onclick = () => {
+  const { trapped, after } = scenario.fail();
+  show("host.injectCoreFault(); host.suspendRuntime(); host.resumeRuntime()", `${hresultName(trapped)}, then ${hresultName(after)}`, true);
+  update();
+};
+$("bench").onclick = async () => {
+  const button = $<HTMLButtonElement>("bench");
+  button.disabled = true;
+  $("bench-chart").innerHTML = `<p class="hint">Running…</p>`;
+  try {
+    $("bench-chart").innerHTML = chart(await runTransitionBench());
+    $("bench-chart").dataset.done = "true";
+  } catch (err) {
+    $("bench-chart").textContent = `The benchmark failed: ${String(err)}`;
+  } finally {
+    button.disabled = false;
+  }
+};
+
+function list(el: HTMLElement, rows: [string, string, string?][]): void {
+  if (el.children.length !== rows.length * 2) {
+    el.innerHTML = rows.map(([k, , id]) => `<dt>${k}</dt><dd${id ? ` data-testid="${id}"` : ""}></dd>`).join("");
+  }
+  rows.forEach(([, v], i) => {
+    const dd = el.children[i * 2 + 1] as HTMLElement;
+    if (dd.textContent !== v) dd.textContent = v;
+  });
+}
+
+let lastTotal = 0;
+let lastAt = performance.now();
+let rate = 0;
+function update(): void {
+  const s = scenario.summary();
+  const t = s.transitions;
+  const now = performance.now();
+  if (now - lastAt >= 900) {
+    rate = ((t.total - lastTotal) * 1000) / (now - lastAt);
+    lastTotal = t.total;
+    lastAt = now;
+  }
+  const state = host.runtimeState;
+  const badge = $("runtime");
+  // (The collector's own suspensions last a few ms: the badge shows the ones made by hand.)
+  badge.textContent = state === "disabled" ? "runtime disabled: HOST_E_CLRNOTAVAILABLE" : scenario.userHold ? "runtime suspended (by hand)" : "runtime running";
+  badge.className = `badge ${state === "disabled" ? "disabled" : scenario.userHold ? "suspended" : "running"}`;
+  const managed = state === "disabled" ? "—" : fmt(host.countManaged());
+  list($("counters"), [
+    ["fibers alive", fmt(s.fibers.spawned - scenario.ended), "alive"],
+    ["spawned", fmt(s.fibers.spawned), "spawned"],
+    ["ended: finished / aborted / failed", `${fmt(s.fibers.finished)} / ${fmt(s.fibers.aborted)} / ${fmt(s.fibers.failed)}`, "ended"],
+    ["in managed code now", managed, "managed"],
+    ["held by a suspension now", fmt(scenario.countHeld()), "held"],
+    ["transitions", fmt(t.total), "transitions"],
+    ["transitions per second", fmt(Math.round(rate)), "rate"],
+    ["LeaveRuntime · EnterRuntime", `${fmt(t.leaveRuntime)} · ${fmt(t.enterRuntime)}`],
+    ["ReverseEnter · ReverseLeave", `${fmt(t.reverseEnterRuntime)} · ${fmt(t.reverseLeaveRuntime)}`],
+    ["unmatched reverse enters", fmt(s.unmatchedReverseEnter), "unmatched"],
+    ["guest requests", fmt(s.guest.requests)],
+    ["suspensions", fmt(s.suspensions.count), "suspensions"],
+    ["entering waits p50 / p99", `${s.suspensions.enterWaitMs.p50.toFixed(1)} / ${s.suspensions.enterWaitMs.p99.toFixed(1)} ms`],
+    ["aborts sent / delivered", `${fmt(s.aborts.requested)} / ${fmt(s.aborts.delivered)}`, "aborts"],
+    ["alerts sent", fmt(s.alerts.sent), "alerts"],
+  ]);
+  list($("waits"), Object.entries(s.waits).map(([k, v]) => [k, fmt(v)] as [string, string]));
+  const failures = Object.entries(s.fibers.failures);
+  if (failures.length) list($("waits"), [...Object.entries(s.waits).map(([k, v]) => [k, fmt(v)] as [string, string]), ...failures.map(([k, v]) => [`fibers failed: ${k}`, fmt(v)] as [string, string])]);
+}
+setInterval(update, 250);
+update();
+
+// The probe: a few calls on the root task, to show what the runtime answers now.
+function probe(): void {
+  const tm = host.taskManager;
+  const out: { value?: unknown } = {};
+  const enter = tm.reverseEnterRuntime();
+  const leave = enter === 0 ? tm.reverseLeaveRuntime() : undefined;
+  list($("probe"), [
+    ["getCurrentTask(out)", hresultName(tm.getCurrentTask(out)), "probe-current"],
+    ["reverseEnterRuntime()", hresultName(enter), "probe-enter"],
+    ["reverseLeaveRuntime()", leave === undefined ? "(not called)" : hresultName(leave)],
+    ["callNeedsHostHook(0x2000, out)", hresultName(tm.callNeedsHostHook(0x2000, out)), "probe-hook"],
+  ]);
+}
+setInterval(probe, 1000);
+probe();
+document.body.dataset.ready = "true";
+// For the end-to-end test and the curious (the console): the scenario and the lanes.
+Object.assign(globalThis, { fiberhostDemo: { scenario, lanes } });
