@@ -1,8 +1,8 @@
-// One fresh Node process: runs one suite of bench/cases.js and writes its raw results as JSON.
+// One fresh Node process: runs one suite of bench/suites.js and writes its raw results as JSON.
 // Started by bench/run-node.js (node --expose-gc bench/node-worker.js SUITE OUT.json [--quick]).
 
 import { writeFileSync } from "node:fs";
-import { runSuite } from "./cases.js";
+import { runSuite } from "./harness.js";
 
 const [suite, out] = process.argv.slice(2);
 const quick = process.argv.includes("--quick");

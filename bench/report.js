@@ -6,7 +6,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CASES, SUITES, TARGETS, PLANS, fmtNs } from "./cases.js";
+import { CASES } from "./cases.js";
+import { SUITES, TARGETS } from "./suites.js";
+import { PLANS, fmtNs } from "./harness.js";
 
 export function median(xs) {
   if (xs.length === 0) return NaN;

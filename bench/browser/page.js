@@ -1,7 +1,7 @@
 // The browser side of `npm run bench:browser`: one page load runs one suite of bench/cases.js
 // (?suite=NAME[&quick]) and hands its raw results to the runner (bench/run-browser.js).
 
-import { runSuite } from "../cases.js";
+import { runSuite } from "../harness.js";
 
 const params = new URLSearchParams(location.search);
 const suite = params.get("suite");
@@ -17,7 +17,7 @@ const env = {
   // Chromium's performance.memory (precise with --enable-precise-memory-info): the JS heap only;
   // and, from the runner, the RSS of the browser's processes (this page's renderer among them).
   memory: async () => ({
-    heap: performance.memory?.usedJSHeapSize,
+    heap: /** @type {any} */ (performance).memory?.usedJSHeapSize, // Chromium only
     browserRss: (await globalThis.benchRss?.()) ?? undefined,
   }),
   log: (message) => {
