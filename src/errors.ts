@@ -30,9 +30,18 @@ export function isTaskAbortError(err: unknown): err is TaskAbortError {
   return err instanceof TaskAbortError;
 }
 
-/** Attaches the fiber's description to an error object (not to primitives or frozen objects). */
+/**
+ * Attaches the fiber's description to an error object (not to primitives or frozen objects). The
+ * error is whatever the fiber threw: a Proxy's traps (a revoked one throws on every question) are
+ * asked here, so what they throw is dropped and the error is left as it is.
+ */
 export function attachFiberInfo(err: unknown, info: FiberInfo): void {
-  if (typeof err === "object" && err !== null && Object.isExtensible(err) && !("fiber" in err)) {
-    Object.defineProperty(err, "fiber", { value: info, enumerable: false, configurable: true, writable: true });
+  if (typeof err !== "object" || err === null) return;
+  try {
+    if (Object.isExtensible(err) && !("fiber" in err)) {
+      Object.defineProperty(err, "fiber", { value: info, enumerable: false, configurable: true, writable: true });
+    }
+  } catch {
+    // (The error stays as the fiber threw it.)
   }
 }

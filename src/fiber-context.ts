@@ -3,7 +3,7 @@
 // or wait reaches the scheduler. The operations themselves live in src/operations/.
 
 import type { Task } from "./task.js";
-import type { Op } from "./scheduler/op.js";
+import { bodyKindError, type Op } from "./scheduler/op.js";
 import type { Waitable } from "./scheduler/waitable.js";
 import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "./hresult.js";
 import { describeValue, isDword, isWaitOption } from "./args.js";
@@ -38,14 +38,16 @@ export class FiberContext {
 
   /** Runs `body` in managed code: between ReverseEnterRuntime and ReverseLeaveRuntime. */
   managed<R>(body: () => Iterator<unknown, R, any> | R): Op<R> {
-    if (typeof body !== "function") return this.throws(`managed(body) takes a function, not ${typeof body}`);
+    const wrong = bodyKindError(body, "f.managed(body)");
+    if (wrong !== null) return this.throws(wrong);
     return new ScopeOp<R>(this.task, this.env, true, 0, body as () => unknown);
   }
 
   /** Runs `body` as an unmanaged call to `target`: between LeaveRuntime(target) and EnterRuntime. */
   unmanaged<R>(target: number, body: () => Iterator<unknown, R, any> | R): Op<R> {
     if (!isDword(target)) return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
-    if (typeof body !== "function") return this.throws(`unmanaged(target, body) takes a function, not ${typeof body}`);
+    const wrong = bodyKindError(body, "f.unmanaged(target, body)");
+    if (wrong !== null) return this.throws(wrong);
     return new ScopeOp<R>(this.task, this.env, false, target, body as () => unknown);
   }
 
@@ -108,7 +110,7 @@ export class FiberContext {
    * it does not hold up a suspension.
    */
   await<T>(promise: PromiseLike<T> | T): Op<T> {
-    const park = new AwaitOp<T>(this.task, this.env.sched, Promise.resolve(promise));
+    const park = new AwaitOp<T>(this.task, this.env.sched, promise);
     if (!this.env.door.isManaged(this.task)) return park;
     return new ScopeOp<T>(this.task, this.env, false, AWAIT_TARGET, () => park);
   }

@@ -7,6 +7,7 @@ import { RuntimeState as CoreRuntimeState } from "./core/generated/layout.js";
 import { Task, type FiberStart, type TaskState } from "./task.js";
 import { TaskManager } from "./task-manager.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { bodyKindError } from "./scheduler/op.js";
 import { RealClock, VirtualClock, defaultDispatch, type Clock, type Dispatch } from "./scheduler/clock.js";
 import { FiberContext, type FiberEnv } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
@@ -95,9 +96,34 @@ function makeClock(clock: HostOptions["clock"]): Clock {
   if (clock === undefined || clock === "real") return new RealClock();
   if (clock === "virtual") return new VirtualClock();
   if (typeof clock === "object" && clock !== null && typeof readOptions(clock, ["now"])?.now === "function") {
-    return { now: () => clock.now(), virtual: false };
+    return {
+      now: () => {
+        // Checked at each read: a clock answering something else than a number would make every
+        // deadline NaN or a string. What it throws rejects the run() that read it.
+        const ms = clock.now();
+        if (typeof ms !== "number" || Number.isNaN(ms)) throw new HResultError(E_INVALIDARG, `the host's clock.now() answered ${typeof ms === "number" ? "NaN" : typeof ms}, not a number of ms`);
+        return ms;
+      },
+      virtual: false,
+    };
   }
   return fail(`createHost: clock must be 'real', 'virtual' or an object with now(), not ${describeValue(clock)}`);
+}
+
+/**
+ * The clock the core reads for trace timestamps: what a user clock throws or answers wrongly must
+ * not trap the core (a trap disables the runtime for good), so the last good reading stands in;
+ * the scheduler's own reads of the clock report the failure.
+ */
+function traceClock(clock: Clock): () => number {
+  let last = 0;
+  return () => {
+    try {
+      return (last = clock.now());
+    } catch {
+      return last;
+    }
+  };
 }
 
 /** Creates a host with its own core instance. The core is compiled once per process and cached. */
@@ -115,9 +141,10 @@ export async function createHost(given: HostOptions = {}): Promise<Host> {
   const enterTimeoutMs = options.enterTimeoutMs ?? INFINITE;
   if (!isDword(enterTimeoutMs)) fail(`createHost: enterTimeoutMs must be an integer in 0 … 2^32−1 (INFINITE), not ${describeValue(enterTimeoutMs)}`);
   if (options.callNeedsHostHook !== undefined && typeof options.callNeedsHostHook !== "function") fail("createHost: callNeedsHostHook must be a function");
+  if (options.dispatch !== undefined && typeof options.dispatch !== "function") fail(`createHost: dispatch must be a function (run) => void, not ${describeValue(options.dispatch)}`);
   const clock = makeClock(options.clock);
   const maxPages = Math.min(MAX_WASM_PAGES, Math.floor(maxMemory / WASM_PAGE));
-  const door = new CoreDoor(await instantiateCore(flavour, maxPages, () => clock.now()));
+  const door = new CoreDoor(await instantiateCore(flavour, maxPages, traceClock(clock)));
   check(door.init(Math.min(DEFAULT_STACK_SIZE, maxStackSize), maxStackSize), "the core could not be initialised");
   if (options.startRuntime !== false) door.startRuntime();
   return new Host(door, clock, { ...options, budget, enterTimeoutMs });
@@ -188,6 +215,7 @@ export class Host {
   }
 
   private newTask(stackSize: number, start: FiberStart, param: unknown): Task | number {
+    if (bodyKindError(start, "createTask") !== null) return this.door.orUnavailable(E_INVALIDARG);
     const idx = this.door.createTask(stackSize);
     if (idx < 0) return idx >>> 0;
     const id = this.nextId++;
@@ -215,7 +243,8 @@ export class Host {
    * `body(f, param)`. Throws HResultError on bad options or when the core is out of memory.
    */
   spawn<R, P = undefined>(body: FiberStart<P, R>, options: SpawnOptions<P> = {}): Task {
-    if (typeof body !== "function") fail(`spawn takes a generator function, not ${typeof body}`);
+    const wrongBody = bodyKindError(body, "spawn(body)");
+    if (wrongBody !== null) fail(wrongBody);
     if (typeof options !== "object" || options === null) fail("spawn: options must be an object");
     const { name, priority, stackSize = 0, signal, param } = readOptions(options, SPAWN_OPTION_KEYS) ?? fail("spawn: reading the options object threw");
     if (name !== undefined && typeof name !== "string") fail("spawn: name must be a string");

@@ -5,7 +5,7 @@
 import type { Task } from "./task.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import type { CoreDoor } from "./core/door.js";
-import type { Op } from "./scheduler/op.js";
+import { CURRENT, type Op } from "./scheduler/op.js";
 import { TaskQueue } from "./scheduler/queue.js";
 import { BLOCK, type Waitable } from "./scheduler/waitable.js";
 import { DoneOp } from "./operations/basic.js";
@@ -62,15 +62,27 @@ abstract class SyncObject implements Waitable {
     for (let t = this.waiters.shift(); t; t = this.waiters.shift()) this.env.sched.wake(t, hr);
   }
 
-  /** A wait by the running fiber; outside a fiber it answers HOST_E_INVALIDOPERATION (it would block). */
+  /**
+   * A wait by the fiber running now; outside a fiber it answers HOST_E_INVALIDOPERATION (it would
+   * block), and in a fiber of another host E_INVALIDARG.
+   */
   protected waitOp(ms: number, option: number): Op<number> {
-    const t = this.env.sched.running;
+    // The fiber running now across hosts, not this host's: a fiber of another host, driven from
+    // inside one of this host's fibers, must not have its wait attached to the fiber driving it.
+    const t = CURRENT.fiber;
     if (t === null || t.ctx === null) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
+    if (t.host.sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
     return t.ctx.waitOn(this, ms, option);
   }
 
-  /** The task that calls. */
-  protected caller(): Task {
+  /**
+   * The task that calls, or null when it is a fiber of another host: calls that act for their
+   * caller (TryEnter, Leave, the waits) answer E_INVALIDARG then. Set, Reset, ReleaseSemaphore and
+   * close name no caller and stay usable from anywhere.
+   */
+  protected caller(): Task | null {
+    const f = CURRENT.fiber;
+    if (f !== null && f.host.sched !== this.env.sched) return null;
     return this.env.currentTask();
   }
 
@@ -118,9 +130,10 @@ export class Crst extends SyncObject {
   tryEnter(option: number, out: Out<boolean>): number {
     const off = this.env.door.peekAvailable();
     if (off !== S_OK) return off;
-    if (!isWaitOption(option)) return E_INVALIDARG;
+    const caller = this.caller();
+    if (caller === null || !isWaitOption(option)) return E_INVALIDARG;
     if (!isOut(out)) return setOut(out, false);
-    const got = this.tryAcquire(this.caller());
+    const got = this.tryAcquire(caller);
     if (got === BLOCK) return setOut(out, false);
     if (got !== S_OK) return got; // abandoned (closed), or the core failed to count the lock
     return setOut(out, true);
@@ -130,7 +143,9 @@ export class Crst extends SyncObject {
   leave(): number {
     const off = this.env.door.peekAvailable();
     if (off !== S_OK) return off;
-    if (this.owner !== this.caller()) return HOST_E_NOT_OWNER;
+    const caller = this.caller();
+    if (caller === null) return E_INVALIDARG;
+    if (this.owner !== caller) return HOST_E_NOT_OWNER;
     if (this.recursion > 1) {
       this.recursion--;
       return S_OK;

@@ -67,6 +67,9 @@ export class Task implements TaskRef, Queued {
   /** @internal */ set exitRequested(v: boolean) { this.extras().exitRequested = v; }
   /** @internal */ get abortPending(): boolean { return this.x !== null && this.x.abortPending; }
   /** @internal */ set abortPending(v: boolean) { this.extras().abortPending = v; }
+  /** @internal its own abort is being thrown into it (woken with it, not yet resumed) */
+  get abortInFlight(): boolean { return this.x !== null && this.x.abortInFlight; }
+  set abortInFlight(v: boolean) { this.extras().abortInFlight = v; }
   /** @internal */ get joiners(): TaskQueue<Task> | null { return this.x === null ? null : this.x.joiners; }
   /** @internal */ set joiners(v: TaskQueue<Task> | null) { this.extras().joiners = v; }
   /** @internal */ get held(): Set<object> | null { return this.x === null ? null : this.x.held; }
@@ -276,6 +279,7 @@ class TaskExtras {
   rude = false;
   exitRequested = false;
   abortPending = false;
+  abortInFlight = false;
   joiners: TaskQueue<Task> | null = null;
   held: Set<object> | null = null;
   unwinding: unknown = undefined;

@@ -4,7 +4,7 @@ import type { Task } from "../task.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Transition } from "../core/generated/layout.js";
-import { Cmd, Op } from "../scheduler/op.js";
+import { CURRENT, Cmd, Op, foreignOperation } from "../scheduler/op.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { S_OK } from "../hresult.js";
 import { isTimeout } from "../args.js";
@@ -18,6 +18,7 @@ export class YieldOp extends Op<number> {
     super(t);
   }
   next(): IteratorResult<number, number> {
+    if (CURRENT.fiber !== this.t) throw foreignOperation(this.t);
     if (this.started) {
       this.started = false;
       return this.doneResult;
@@ -39,6 +40,7 @@ export class TransitionOp extends Op<number> {
     super(t);
   }
   next(v?: unknown): IteratorResult<number, number> {
+    this.own();
     if (this.waited) {
       this.waited = false;
       if (v !== S_OK) return this.result(v as number); // HOST_E_TIMEOUT, HOST_E_ABANDONED
@@ -70,6 +72,7 @@ export class WaitOp extends Op<number> {
   }
   private readonly ms: number;
   next(v?: unknown): IteratorResult<number, number> {
+    this.own();
     if (this.parked) {
       this.parked = false;
       return this.result(v as number);

@@ -3,9 +3,9 @@
 import type { Task } from "../task.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
-import { Cmd, Op, isIterator } from "../scheduler/op.js";
+import { Cmd, Op, bodyResultError, isIterator } from "../scheduler/op.js";
 import { BLOCK } from "../scheduler/waitable.js";
-import { HResultError, S_OK } from "../hresult.js";
+import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 const enum ScopePhase {
@@ -44,6 +44,7 @@ export class ScopeOp<R> extends Op<R> {
   }
 
   next(v?: unknown): IteratorResult<R, R> {
+    this.own();
     switch (this.phase) {
       case ScopePhase.Open: {
         const sp = safePoint(this.env.sched, this.t);
@@ -65,6 +66,7 @@ export class ScopeOp<R> extends Op<R> {
   }
 
   throw(err: unknown): IteratorResult<R, R> {
+    this.own();
     switch (this.phase) {
       case ScopePhase.Body:
         return this.close(true, err);
@@ -91,13 +93,18 @@ export class ScopeOp<R> extends Op<R> {
     }
     this.phase = ScopePhase.Body;
     let body: unknown;
+    let iterates: boolean;
     try {
       body = this.fn();
+      // What the call gave is user code too (a Proxy, a getter): the scope closes whatever it is.
+      const wrong = bodyResultError(body, `the body of f.${this.managed ? "managed" : "unmanaged"} in fiber ${this.t.name}`);
+      if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
+      iterates = isIterator(body);
     } catch (err) {
       return this.close(true, err);
     }
-    if (!isIterator(body)) return this.close(false, body);
-    return this.command(Cmd.Push, body);
+    if (!iterates) return this.close(false, body);
+    return this.command(Cmd.Push, body as Iterator<unknown>);
   }
 
   private close(threw: boolean, value: unknown): IteratorResult<R, R> {
@@ -117,6 +124,8 @@ export class ScopeOp<R> extends Op<R> {
 
   private waitToClose(unlimited: boolean): IteratorResult<R, R> {
     const w = this.env.sched.waitForResume(this.t, unlimited);
+    // Woken by an abort, the scope asks again: the runtime may have resumed meanwhile.
+    if (w === S_OK) return this.close(this.closing!.threw, this.closing!.value);
     if (w !== BLOCK) {
       const { threw, value } = this.closing!;
       throw this.failure(this.closeOp, w, threw ? value : undefined);

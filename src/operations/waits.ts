@@ -13,10 +13,11 @@ import { safePoint } from "./env.js";
 export class AwaitOp<T> extends Op<T> implements Waitable {
   private waiting = false;
   private parked = false;
-  constructor(t: Task, private readonly sched: Scheduler, private readonly promise: PromiseLike<T>) {
+  constructor(t: Task, private readonly sched: Scheduler, private readonly promise: PromiseLike<T> | T) {
     super(t);
   }
   next(v?: unknown): IteratorResult<T, T> {
+    this.own();
     if (this.parked) return this.result(v as T);
     const sp = safePoint(this.sched, this.t);
     if (sp) return this.command(sp);
@@ -34,7 +35,10 @@ export class AwaitOp<T> extends Op<T> implements Waitable {
     const settle = (value: unknown, isThrow: boolean) => {
       if (this.waiting) this.sched.wake(t, value, isThrow);
     };
-    Promise.resolve(this.promise).then(
+    // Adopted by a promise of our own: the user's value (a thenable whose then throws or never
+    // calls back, a promise with a then or constructor of its own) is only ever called from a
+    // promise job, where what it throws rejects this wait, never the scheduler.
+    new Promise<unknown>((resolve) => resolve(this.promise)).then(
       (value) => settle(value, false),
       (err) => settle(err, true),
     );

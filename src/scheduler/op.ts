@@ -4,6 +4,7 @@
 // scheduler, which reads the command from it; nothing is allocated for it.
 
 import type { Task } from "../task.js";
+import { E_INVALIDARG, HResultError } from "../hresult.js";
 
 export const enum Cmd {
   /** Put the fiber at the back of its ready queue. */
@@ -53,6 +54,14 @@ export abstract class Op<R = number> implements IterableIterator<R> {
     return { value, done: true };
   }
 
+  /**
+   * Throws unless the fiber running now is the one whose context made this operation (see
+   * foreignOperation). Called first by every operation that acts.
+   */
+  protected own(): void {
+    if (CURRENT.fiber !== this.t) throw foreignOperation(this.t);
+  }
+
   /** Hands the scheduler a command through the shared pending result. */
   protected command(cmd: Cmd, body: Iterator<unknown> | null = null): IteratorResult<R, R> {
     PENDING.cmd = cmd;
@@ -66,7 +75,74 @@ export abstract class Op<R = number> implements IterableIterator<R> {
   }
 }
 
-/** Is `v` an iterator (a generator object, or anything with next)? */
+/**
+ * The fiber whose body runs now, across every host (null: none). An operation acts for the task
+ * whose context made it, so it checks that this is that task: an operation yielded by another
+ * fiber (or by a fiber of another host driven from inside this one) would otherwise act on a task
+ * that is not running. One object for every host, like PENDING: a host driven from inside another
+ * host's fiber sets it for its own fibers and gives it back after each step.
+ */
+export const CURRENT: { fiber: Task | null } = { fiber: null };
+
+/**
+ * An operation made from `owner`'s context (its `f`) and driven by another fiber, or outside any
+ * fiber. Refused rather than run for the fiber that yields it: the operation was made for its
+ * owner (its waits, scopes and safe points are the owner's), and moving it silently would hide
+ * the mistake that passed it (usually a nested body that captured its parent's `f`).
+ */
+export function foreignOperation(owner: Task): HResultError {
+  const by = CURRENT.fiber;
+  return new HResultError(
+    E_INVALIDARG,
+    `an operation of fiber ${owner.name}'s context (its f) was used ${by === null ? "outside any fiber" : `by fiber ${by.name}`}: ` +
+      "a fiber uses only the f its own body received",
+  );
+}
+
+/**
+ * Is `v` an iterator (a generator object, or anything with next)? May run user code (a getter, a
+ * Proxy trap): callers contain what it throws.
+ */
 export function isIterator(v: unknown): v is Iterator<unknown> {
   return typeof v === "object" && v !== null && typeof (v as Iterator<unknown>).next === "function";
+}
+
+/** Is `v` a thenable (a Promise, or anything with then)? May run user code, like isIterator. */
+export function isThenable(v: unknown): boolean {
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
+}
+
+const AsyncFunctionPrototype = Object.getPrototypeOf(async () => {});
+const AsyncGeneratorFunctionPrototype = Object.getPrototypeOf(async function* () {});
+
+/**
+ * Why `fn` cannot be a fiber body, or null when it can (a generator function or a plain function:
+ * what a call gives is checked again when it is made). An async function or an async generator
+ * function runs on promises, beside the scheduler: its operations would never be driven.
+ */
+export function bodyKindError(fn: unknown, what: string): string | null {
+  if (typeof fn !== "function") return `${what} takes a generator function, not ${fn === null ? "null" : typeof fn}`;
+  const proto = Object.getPrototypeOf(fn);
+  if (proto === AsyncGeneratorFunctionPrototype) {
+    return `${what} takes a generator function (function*), not an async generator function: write a generator function and use f.await for promises`;
+  }
+  if (proto === AsyncFunctionPrototype) {
+    return `${what} takes a generator function (function*), not an async function: write a generator function and use f.await`;
+  }
+  return null;
+}
+
+/**
+ * Why what a body's call gave cannot be run, or null when it can: a sync iterator, or a plain
+ * value (a plain function's result). An async iterator or a thenable would make the scheduler
+ * resume promises, never an operation. May run user code: callers contain what it throws.
+ */
+export function bodyResultError(v: unknown, what: string): string | null {
+  if (typeof v !== "object" && typeof v !== "function") return null;
+  if (v === null) return null;
+  if (typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function" && typeof (v as Iterator<unknown>).next === "function") {
+    return `${what} gave an async iterator (an async generator?), not an iterator: write a generator function and use f.await for promises`;
+  }
+  if (isThenable(v)) return `${what} gave a Promise (a thenable), not an iterator: write a generator function and use f.await`;
+  return null;
 }

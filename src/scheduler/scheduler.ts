@@ -276,6 +276,7 @@ export class Scheduler {
     const err = t.resumeValue;
     t.resumeValue = undefined;
     t.resumeThrow = false;
+    if (t.abortInFlight) t.abortInFlight = false;
     if (typeof it.throw !== "function") throw err;
     return it.throw(err);
   }
@@ -405,8 +406,15 @@ export class Scheduler {
     }
     t.settleResult?.(t);
     t.settleResult = null;
-    t.onEnd?.();
-    t.onEnd = null;
+    const onEnd = t.onEnd;
+    if (onEnd !== null) {
+      t.onEnd = null;
+      try {
+        onEnd();
+      } catch {
+        // (Only spawn's signal listener removal: a broken signal must not stop the host.)
+      }
+    }
     this.opts.forget(t);
   }
 
@@ -427,12 +435,15 @@ export class Scheduler {
     if (now !== BLOCK) return now;
     if (ms === 0) return timeoutResult;
     if ((option & WAIT_NOTINDEADLOCK) === 0 && this.waitsOnItself(t, w)) return HOST_E_DEADLOCK;
+    // The clock is read before anything changes: one that throws leaves no half-made wait (its
+    // error is thrown into this fiber).
+    const deadline = ms === INFINITE ? 0 : this.clock.now() + ms;
     w.enqueue(t);
     t.waitOn = w;
     t.waitAlertable = alertable;
     t.waitTimeoutResult = timeoutResult | 0;
     t.state = "waiting";
-    if (ms !== INFINITE) this.timers.add(t, this.clock.now() + ms);
+    if (ms !== INFINITE) this.timers.add(t, deadline);
     if (this.opts.trace.on) this.opts.trace.wait(t);
     return BLOCK;
   }
@@ -496,9 +507,9 @@ export class Scheduler {
   }
 
   abort(t: Task, rude: boolean): number {
-    if (!rude && t.resumeThrow && t.resumeValue instanceof TaskAbortError) {
-      return this.door.check(t); // an abort is already on its way into the fiber: delivered once
-    }
+    // This fiber's own abort already on its way into it is delivered once. (Only its own: a
+    // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
+    if (!rude && t.abortInFlight) return this.door.check(t);
     const hr = this.door.abort(t, rude);
     if (hr !== S_OK) return hr;
     t.abortPending = true;
@@ -522,6 +533,7 @@ export class Scheduler {
   private deliverToWaiter(t: Task): void {
     if (t.waitOn === null || !this.door.abortDeliverable(t)) return; // held for the collector: later
     this.wake(t, this.takeAbort(t), true);
+    t.abortInFlight = true; // until throwInto hands it over
   }
 
   yieldTask(t: Task): number {
@@ -603,6 +615,7 @@ export class Scheduler {
         "a task is switched in by hand (task.switchIn()); switch it out before running fibers",
       );
     }
+    const outer = CURRENT.fiber;
     try {
       for (let n = 0; n < budget; n++) {
         const t = this.dequeue();
@@ -610,9 +623,29 @@ export class Scheduler {
         this.step(t);
       }
       return this.readyMask !== 0;
+    } catch (err) {
+      if (!this.fault(err)) throw err;
+      return true;
     } finally {
+      CURRENT.fiber = outer;
       this.switchToRoot();
     }
+  }
+
+  /**
+   * The run loop's last fence. Every call into user code is contained where it is made (a body's
+   * next/throw/return and its results, a hook, a clock, a dispatch); should anything still escape
+   * a step, it ends the fiber being stepped (its result rejects with it), never the host: true
+   * when it did. No iterator of that fiber is called again.
+   */
+  private fault(err: unknown): boolean {
+    const t = this.running;
+    if (t === null) return false;
+    this.running = null;
+    t.iter = t.stack = null;
+    this.finish(t, Outcome.Threw, err);
+    if (this.switchedIn === t) this.switchedIn = null; // its ExitTask switched it out
+    return true;
   }
 
   /** Wakes every fiber whose timer is due; true when one was. */
@@ -652,14 +685,15 @@ export class Scheduler {
 
   run(): Promise<void> {
     this.assertNotInFiber("run");
-    if (!this.runPromise) {
-      this.runPromise = new Promise((resolve, reject) => {
+    let run = this.runPromise;
+    if (!run) {
+      run = this.runPromise = new Promise((resolve, reject) => {
         this.settleRun = resolve;
         this.failRun = reject;
       });
-      this.schedulePump();
+      this.schedulePump(); // (a dispatch that throws rejects `run` at once)
     }
-    return this.runPromise;
+    return run;
   }
 
   private assertNotInFiber(what: string): void {
@@ -680,7 +714,22 @@ export class Scheduler {
       this.timer = null;
     }
     this.pumpQueued = true;
-    this.opts.dispatch(() => this.pump());
+    try {
+      this.opts.dispatch(() => this.pump());
+    } catch (err) {
+      // The user's dispatch threw: this run() ends with its error; the next run() dispatches again.
+      this.pumpQueued = false;
+      this.failRunWith(err);
+    }
+  }
+
+  /** run() rejects with `err` (its dispatch or clock threw, a precondition failed); the host stays usable. */
+  private failRunWith(err: unknown): void {
+    const fail = this.failRun;
+    this.runPromise = null;
+    this.settleRun = null;
+    this.failRun = null;
+    fail?.(err);
   }
 
   private pump(): void {
@@ -691,10 +740,8 @@ export class Scheduler {
       more = this.slice(this.opts.budget);
       if (!more) more = this.fireTimers() || this.jumpClock();
     } catch (err) {
-      // Only the scheduler's own preconditions throw here (a fiber's errors end that fiber).
-      this.runPromise = null;
-      this.settleRun = null;
-      this.failRun!(err);
+      // The scheduler's own preconditions, and the clock (a fiber's errors end that fiber).
+      this.failRunWith(err);
       return;
     } finally {
       this.draining = false;
@@ -702,9 +749,15 @@ export class Scheduler {
     if (more) return this.schedulePump();
     const next = this.timers.next();
     if (next !== Infinity && !this.clock.virtual) {
+      let now: number;
+      try {
+        now = this.clock.now();
+      } catch (err) {
+        return this.failRunWith(err);
+      }
       // setTimeout clamps a delay above 2^31−1 ms to 1 ms: a longer wait is chained (the
       // pump finds nothing due and sets the next link).
-      const delay = Math.min(MAX_TIMEOUT_DELAY, Math.max(0, next - this.clock.now()));
+      const delay = Math.min(MAX_TIMEOUT_DELAY, Math.max(0, next - now));
       this.timer = setTimeout(() => {
         this.timer = null;
         this.schedulePump();
@@ -717,5 +770,20 @@ export class Scheduler {
     this.runPromise = null;
     this.settleRun = null;
     settle();
+  }
+}
+
+/** What kind of value `v` is, for a message, without running any of its code. */
+function describeKind(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === "object") return isThenableSafe(v) ? "a Promise (a thenable)" : "an object";
+  return typeof v === "function" ? "a function" : `a ${typeof v}`;
+}
+
+function isThenableSafe(v: unknown): boolean {
+  try {
+    return isThenable(v);
+  } catch {
+    return false;
   }
 }
