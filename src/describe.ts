@@ -41,7 +41,7 @@ function describeSymbol(value: symbol): string {
   return typeof text === "string" ? cut(text) : "a symbol";
 }
 
-function describeFunction(value: Function): string {
+function describeFunction(value: object): string {
   const name = ownName(value);
   return name ? `a function (${name})` : "a function";
 }
@@ -67,7 +67,7 @@ function describeObject(value: object): string {
 }
 
 /** A function's own `name` when it is a plain string data property. */
-function ownName(fn: Function): string {
+function ownName(fn: object): string {
   try {
     const name = Object.getOwnPropertyDescriptor(fn, "name")?.value;
     return typeof name === "string" ? cut(name) : "";

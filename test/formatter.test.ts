@@ -12,7 +12,10 @@ function revokedProxy(): object {
 const throwing = () => {
   throw new Error("trap");
 };
-const trapsThrow = new Proxy({}, { get: throwing, getPrototypeOf: throwing, getOwnPropertyDescriptor: throwing, has: throwing, ownKeys: throwing });
+const trapsThrow = new Proxy(
+  {},
+  { get: throwing, getPrototypeOf: throwing, getOwnPropertyDescriptor: throwing, has: throwing, ownKeys: throwing },
+);
 
 const HOSTILE: [string, unknown][] = [
   ["Object.create(null)", Object.create(null)],
@@ -23,9 +26,19 @@ const HOSTILE: [string, unknown][] = [
   ["a Symbol", Symbol("s")],
   ["a BigInt", 5n],
   ["a function", function named() {}],
-  ["a revoked Proxy of a function", (() => { const { proxy, revoke } = Proxy.revocable(() => {}, {}); revoke(); return proxy; })()],
+  [
+    "a revoked Proxy of a function",
+    (() => {
+      const { proxy, revoke } = Proxy.revocable(() => {}, {});
+      revoke();
+      return proxy;
+    })(),
+  ],
   ["a long string", "x".repeat(100_000)],
-  ["an object with a throwing constructor getter", Object.create(Object.defineProperty({}, "constructor", { get: throwing }))],
+  [
+    "an object with a throwing constructor getter",
+    Object.create(Object.defineProperty({}, "constructor", { get: throwing })),
+  ],
 ];
 
 describe("describeValue", () => {
@@ -71,21 +84,33 @@ const SITES: [string, (host: Host, v: unknown) => unknown][] = [
   ["spawn({ stackSize })", (host, v) => host.spawn(function* () {}, { stackSize: v as number })],
   ["createSemaphore(initial, 4)", (host, v) => host.createSemaphore(v as number, 4)],
   ["createSemaphore(0, maximum)", (host, v) => host.createSemaphore(0, v as number)],
-  ["f.unmanaged(target, body)", (host, v) => {
-    let thrown: unknown = "nothing thrown";
-    host.spawn(function* (f: FiberContext) {
-      try {
-        yield* f.unmanaged(v as number, () => 1);
-      } catch (e) {
-        thrown = e;
-      }
-    });
-    host.runUntilIdle();
-    throw thrown;
-  }],
+  [
+    "f.unmanaged(target, body)",
+    (host, v) => {
+      let thrown: unknown = "nothing thrown";
+      host.spawn(function* (f: FiberContext) {
+        try {
+          yield* f.unmanaged(v as number, () => 1);
+        } catch (e) {
+          thrown = e;
+        }
+      });
+      host.runUntilIdle();
+      throw thrown;
+    },
+  ],
 ];
 
-const HOST_OPTIONS = ["budget", "clock", "core", "maxStackSize", "enterTimeoutMs", "maxMemoryBytes", "dispatch", "callNeedsHostHook"];
+const HOST_OPTIONS = [
+  "budget",
+  "clock",
+  "core",
+  "maxStackSize",
+  "enterTimeoutMs",
+  "maxMemoryBytes",
+  "dispatch",
+  "callNeedsHostHook",
+];
 
 describe("every message that shows a user value", () => {
   for (const [site, call] of SITES) {
@@ -106,27 +131,42 @@ describe("every message that shows a user value", () => {
   }
 
   for (const option of HOST_OPTIONS) {
-    it.each(HOSTILE.filter(([, v]) => typeof v !== "function"))(`createHost({ ${option} }) with %s rejects with HResultError(E_INVALIDARG)`, async (_, v) => {
-      await expect(createHost({ [option]: v } as never)).rejects.toSatisfy(
-        (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && e.message.includes(option) && e.message.length < 300,
-      );
-    });
+    it.each(HOSTILE.filter(([, v]) => typeof v !== "function"))(
+      `createHost({ ${option} }) with %s rejects with HResultError(E_INVALIDARG)`,
+      async (_, v) => {
+        await expect(createHost({ [option]: v } as never)).rejects.toSatisfy(
+          (e: unknown) =>
+            e instanceof HResultError && e.hr === E_INVALIDARG && e.message.includes(option) && e.message.length < 300,
+        );
+      },
+    );
   }
 
   const HOSTILE_OPTIONS: [string, () => object][] = [
     ["a revoked Proxy", () => revokedProxy()],
     ["a Proxy whose traps throw", () => trapsThrow],
-    ["an object with throwing getters", () => Object.defineProperties({}, { budget: { get: throwing }, priority: { get: throwing }, now: { get: throwing } })],
+    [
+      "an object with throwing getters",
+      () =>
+        Object.defineProperties({}, { budget: { get: throwing }, priority: { get: throwing }, now: { get: throwing } }),
+    ],
   ];
   it.each(HOSTILE_OPTIONS)("createHost(%s) rejects with HResultError(E_INVALIDARG)", async (_, options) => {
-    await expect(createHost(options() as never)).rejects.toSatisfy((e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG);
+    await expect(createHost(options() as never)).rejects.toSatisfy(
+      (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG,
+    );
   });
-  it.each(HOSTILE_OPTIONS)("spawn(body, %s) throws HResultError(E_INVALIDARG) and leaves no task behind", async (_, options) => {
-    const host = await createHost({ clock: "virtual" });
-    expect(() => host.spawn(function* () {}, options() as never)).toThrow(HResultError);
-    expect(host.liveTaskCount).toBe(1);
-  });
+  it.each(HOSTILE_OPTIONS)(
+    "spawn(body, %s) throws HResultError(E_INVALIDARG) and leaves no task behind",
+    async (_, options) => {
+      const host = await createHost({ clock: "virtual" });
+      expect(() => host.spawn(function* () {}, options() as never)).toThrow(HResultError);
+      expect(host.liveTaskCount).toBe(1);
+    },
+  );
   it.each(HOSTILE_OPTIONS)("createHost({ clock: %s }) rejects with HResultError(E_INVALIDARG)", async (_, clock) => {
-    await expect(createHost({ clock: clock() as never })).rejects.toSatisfy((e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG);
+    await expect(createHost({ clock: clock() as never })).rejects.toSatisfy(
+      (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG,
+    );
   });
 });

@@ -2,7 +2,15 @@
 // timed waits, and every buffer the core hands out (trace rings, frame buffers) is reused.
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  createHost, HResultError, E_INVALIDARG, S_OK, HOST_E_INTERRUPTED, WAIT_ALERTABLE, MIN_MEMORY_BYTES, type Host,
+  createHost,
+  HResultError,
+  E_INVALIDARG,
+  S_OK,
+  HOST_E_INTERRUPTED,
+  WAIT_ALERTABLE,
+  MIN_MEMORY_BYTES,
+  type FiberContext,
+  type Host,
 } from "../src/index.js";
 
 /** A host on a clock that moves only when the test says (runUntilIdle never jumps it). */
@@ -46,7 +54,10 @@ describe("timers", () => {
     );
     host.runUntilIdle();
     expect(host.sched.timerCount).toBe(1001);
-    fibers.forEach((t, i) => (i % 2 ? t.alert() : t.abort()));
+    for (const [i, t] of fibers.entries()) {
+      if (i % 2) t.alert();
+      else t.abort();
+    }
     host.runUntilIdle();
     expect(fibers.every((t) => t.getState() === "done")).toBe(true);
     expect(host.sched.timerCount).toBe(1);
@@ -105,16 +116,29 @@ describe("core allocations", () => {
 
     it(`${core} core: fibers alternating deep and shallow transition stacks keep the core's memory flat`, async () => {
       const host = await createHost({ clock: "virtual", core, maxStackSize: 1 << 20 });
-      const nest = function* (f: import("../src/index.js").FiberContext, depth: number): Generator<unknown, number, any> {
+      const nest = function* (f: FiberContext, depth: number): Generator<unknown, number, number> {
         if (depth === 0) return 0;
         return yield* f.managed(function* () {
           return 1 + (yield* nest(f, depth - 1));
         });
       };
       const round = () => {
-        host.spawn(function* (f) { return yield* nest(f, 20_000); }, { stackSize: 1 << 20 });
-        for (let i = 0; i < 100; i++) host.spawn(function* (f) { return yield* nest(f, 3); });
-        host.spawn(function* (f) { return yield* nest(f, 5_000); }, { stackSize: 1 << 20 });
+        host.spawn(
+          function* (f) {
+            return yield* nest(f, 20_000);
+          },
+          { stackSize: 1 << 20 },
+        );
+        for (let i = 0; i < 100; i++)
+          host.spawn(function* (f) {
+            return yield* nest(f, 3);
+          });
+        host.spawn(
+          function* (f) {
+            return yield* nest(f, 5_000);
+          },
+          { stackSize: 1 << 20 },
+        );
         host.runUntilIdle();
       };
       round();
@@ -151,22 +175,38 @@ describe("the smallest memory", () => {
     });
   }
 
-  it.each([64 * 1024, 128 * 1024, MIN_MEMORY_BYTES - 1])("createHost({ maxMemoryBytes: %i }) rejects with E_INVALIDARG naming the minimum", async (bytes) => {
-    await expect(createHost({ maxMemoryBytes: bytes })).rejects.toSatisfy(
-      (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && e.message.includes(String(MIN_MEMORY_BYTES)),
-    );
-  });
+  it.each([64 * 1024, 128 * 1024, MIN_MEMORY_BYTES - 1])(
+    "createHost({ maxMemoryBytes: %i }) rejects with E_INVALIDARG naming the minimum",
+    async (bytes) => {
+      await expect(createHost({ maxMemoryBytes: bytes })).rejects.toSatisfy(
+        (e: unknown) =>
+          e instanceof HResultError && e.hr === E_INVALIDARG && e.message.includes(String(MIN_MEMORY_BYTES)),
+      );
+    },
+  );
 });
 
 describe("the live task count", () => {
   it("after disable(), counts only the fibers that are not done", async () => {
     const host = await createHost({ clock: "virtual" });
     const gate = host.createManualEvent(false);
-    const quick = Array.from({ length: 5 }, () => host.spawn(function* (f) { yield* f.yield(); }));
-    const stuck = Array.from({ length: 3 }, () => host.spawn(function* () { yield* gate.wait(); }));
+    const quick = Array.from({ length: 5 }, () =>
+      host.spawn(function* (f) {
+        yield* f.yield();
+      }),
+    );
+    const stuck = Array.from({ length: 3 }, () =>
+      host.spawn(function* () {
+        yield* gate.wait();
+      }),
+    );
     host.runUntilIdle();
     expect(host.liveTaskCount).toBe(1 + stuck.length);
-    const later = Array.from({ length: 4 }, () => host.spawn(function* (f) { yield* f.managed(() => 1); }));
+    const later = Array.from({ length: 4 }, () =>
+      host.spawn(function* (f) {
+        yield* f.managed(() => 1);
+      }),
+    );
     host.disable("test");
     host.runUntilIdle();
     expect(quick.concat(later).every((t) => t.getState() === "done")).toBe(true);

@@ -2,7 +2,13 @@
 // state and an armed trap like every other call into the core.
 import { describe, expect, it } from "vitest";
 import {
-  createHost, hresultName, E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, S_OK, type Host,
+  createHost,
+  hresultName,
+  E_FAIL,
+  E_INVALIDARG,
+  HOST_E_CLRNOTAVAILABLE,
+  S_OK,
+  type Host,
 } from "../src/index.js";
 
 const BAD_CAPACITIES: [string, unknown][] = [
@@ -16,7 +22,14 @@ const BAD_CAPACITIES: [string, unknown][] = [
   ["5n", 5n],
   ["a Symbol", Symbol("capacity")],
   ["a null-prototype object", Object.create(null)],
-  ["an object whose valueOf throws", { valueOf() { throw new Error("no"); } }],
+  [
+    "an object whose valueOf throws",
+    {
+      valueOf() {
+        throw new Error("no");
+      },
+    },
+  ],
   ["null", null],
 ];
 
@@ -30,15 +43,18 @@ async function tracedHost(options = {}): Promise<Host> {
 
 describe("trace.start(capacity) with a value that is not an integer in 1 … 2^24", () => {
   for (const core of ["release", "debug"] as const) {
-    it.each(BAD_CAPACITIES)(`${core} core: %s answers E_INVALIDARG; nothing records, the runtime stays started`, async (_, v) => {
-      const host = await tracedHost({ core });
-      expect(hresultName(host.trace.start(v as number))).toBe(hresultName(E_INVALIDARG));
-      expect(host.trace.on).toBe(false);
-      expect(host.runtimeState).toBe("started");
-      host.runUntilIdle();
-      expect(host.trace.toChromeTrace().traceEvents).toEqual([]);
-      expect(host.checkInvariants()).toBe(true);
-    });
+    it.each(BAD_CAPACITIES)(
+      `${core} core: %s answers E_INVALIDARG; nothing records, the runtime stays started`,
+      async (_, v) => {
+        const host = await tracedHost({ core });
+        expect(hresultName(host.trace.start(v as number))).toBe(hresultName(E_INVALIDARG));
+        expect(host.trace.on).toBe(false);
+        expect(host.runtimeState).toBe("started");
+        host.runUntilIdle();
+        expect(host.trace.toChromeTrace().traceEvents).toEqual([]);
+        expect(host.checkInvariants()).toBe(true);
+      },
+    );
   }
 });
 
