@@ -142,6 +142,15 @@ describe("every message that shows a user value", () => {
     );
   }
 
+  it("spawn(a revoked Proxy of a generator function) throws HResultError(E_INVALIDARG); createTask answers E_INVALIDARG", async () => {
+    const host = await createHost({ clock: "virtual" });
+    const { proxy, revoke } = Proxy.revocable(function* () {}, {});
+    revoke();
+    expect(() => host.spawn(proxy as never)).toThrow(HResultError);
+    expect(hresultName(host.taskManager.createTask(0, proxy as never, 0, {}))).toBe("E_INVALIDARG");
+    expect(host.liveTaskCount).toBe(1);
+  });
+
   const HOSTILE_OPTIONS: [string, () => object][] = [
     ["a revoked Proxy", () => revokedProxy()],
     ["a Proxy whose traps throw", () => trapsThrow],

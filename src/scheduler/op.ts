@@ -5,6 +5,7 @@
 
 import type { Task } from "../task.js";
 import { E_INVALIDARG, HResultError } from "../hresult.js";
+import { describeValue } from "../args.js";
 
 export const enum Cmd {
   /** Put the fiber at the back of its ready queue. */
@@ -121,8 +122,13 @@ const AsyncGeneratorFunctionPrototype = Object.getPrototypeOf(async function* ()
  * function runs on promises, beside the scheduler: its operations would never be driven.
  */
 export function bodyKindError(fn: unknown, what: string): string | null {
-  if (typeof fn !== "function") return `${what} takes a generator function, not ${fn === null ? "null" : typeof fn}`;
-  const proto = Object.getPrototypeOf(fn);
+  if (typeof fn !== "function") return `${what} takes a generator function, not ${describeValue(fn)}`;
+  let proto: unknown;
+  try {
+    proto = Object.getPrototypeOf(fn); // a revoked Proxy throws here
+  } catch {
+    return `${what} takes a generator function, not ${describeValue(fn)}`;
+  }
   if (proto === AsyncGeneratorFunctionPrototype) {
     return `${what} takes a generator function (function*), not an async generator function: write a generator function and use f.await for promises`;
   }

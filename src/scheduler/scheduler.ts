@@ -7,7 +7,7 @@ import {
   E_INVALIDARG, HOST_E_ABANDONED, HOST_E_DEADLOCK, HOST_E_INTERRUPTED, HOST_E_TIMEOUT, HResultError,
   INFINITE, S_OK, WAIT_ALERTABLE, WAIT_NOTINDEADLOCK, HOST_E_INVALIDOPERATION,
 } from "../hresult.js";
-import { PRIORITY_LEVELS, isTimeout, isWaitOption } from "../args.js";
+import { PRIORITY_LEVELS, describeValue, isTimeout, isWaitOption } from "../args.js";
 import { TaskAbortError, attachFiberInfo } from "../errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { TaskQueue } from "./queue.js";
@@ -773,11 +773,9 @@ export class Scheduler {
   }
 }
 
-/** What kind of value `v` is, for a message, without running any of its code. */
+/** What kind of value `v` is, for a message: a thenable is named so; anything else as describeValue shows it. */
 function describeKind(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
-  if (typeof v === "object") return isThenableSafe(v) ? "a Promise (a thenable)" : "an object";
-  return typeof v === "function" ? "a function" : `a ${typeof v}`;
+  return typeof v === "object" && v !== null && isThenableSafe(v) ? "a Promise (a thenable)" : describeValue(v);
 }
 
 function isThenableSafe(v: unknown): boolean {
