@@ -8,11 +8,37 @@ import { COUNTER_KEYS, addFrameCounts, closeFrames, fail, openFrames } from "./c
 
 /** (module (func (export "f"))): the cheapest call from JS into wasm. */
 export const EMPTY_WASM = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, //             type section: one type, () -> ()
-  0x03, 0x02, 0x01, 0x00, //                         function section: one function of type 0
-  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, //       export section: "f" -> function 0
-  0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, //             code section: one body, no locals, end
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // "\0asm", version 1
+  0x01,
+  0x04,
+  0x01,
+  0x60,
+  0x00,
+  0x00, //             type section: one type, () -> ()
+  0x03,
+  0x02,
+  0x01,
+  0x00, //                         function section: one function of type 0
+  0x07,
+  0x05,
+  0x01,
+  0x01,
+  0x66,
+  0x00,
+  0x00, //       export section: "f" -> function 0
+  0x0a,
+  0x04,
+  0x01,
+  0x02,
+  0x00,
+  0x0b, //             code section: one body, no locals, end
 ]);
 
 /**
@@ -49,11 +75,12 @@ function referenceCase(name, op, depth, loop, perIter) {
           for (const k in perIter) expected[k] += perIter[k] * n;
           return s;
         },
-        verify(iterations, sink) {
+        verify(_iterations, sink) {
           if (sink !== 0) fail(`${name}: a transition failed (sum ${sink})`);
           const c = ref.countersOf(0);
           for (const k of COUNTER_KEYS) {
-            if (c[REFERENCE_COUNTERS[k]] !== expected[k]) fail(`${name}: ${k} reads ${c[REFERENCE_COUNTERS[k]]}, expected ${expected[k]}`);
+            if (c[REFERENCE_COUNTERS[k]] !== expected[k])
+              fail(`${name}: ${k} reads ${c[REFERENCE_COUNTERS[k]]}, expected ${expected[k]}`);
           }
         },
       };
@@ -107,32 +134,50 @@ export const FLOOR_CASES = [
       };
     },
   },
-  referenceCase("plain-TS reference: ReverseEnter + ReverseLeave pair", "pair", 0, (ref, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += ref.reverseEnterRuntime();
-      s += ref.reverseLeaveRuntime();
-    }
-    return s;
-  }, { reverseEnterRuntime: 1, reverseLeaveRuntime: 1 }),
-  referenceCase("plain-TS reference: LeaveRuntime + EnterRuntime pair", "pair", 1, (ref, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += ref.leaveRuntime(0x1000);
-      s += ref.enterRuntime();
-    }
-    return s;
-  }, { leaveRuntime: 1, enterRuntime: 1 }),
-  referenceCase("plain-TS reference: six-step nested sequence", "sequence", 1, (ref, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += ref.leaveRuntime(0xa);
-      s += ref.reverseEnterRuntime();
-      s += ref.leaveRuntime(0xb);
-      s += ref.enterRuntime();
-      s += ref.reverseLeaveRuntime();
-      s += ref.enterRuntime();
-    }
-    return s;
-  }, { leaveRuntime: 2, enterRuntime: 2, reverseEnterRuntime: 1, reverseLeaveRuntime: 1 }),
+  referenceCase(
+    "plain-TS reference: ReverseEnter + ReverseLeave pair",
+    "pair",
+    0,
+    (ref, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += ref.reverseEnterRuntime();
+        s += ref.reverseLeaveRuntime();
+      }
+      return s;
+    },
+    { reverseEnterRuntime: 1, reverseLeaveRuntime: 1 },
+  ),
+  referenceCase(
+    "plain-TS reference: LeaveRuntime + EnterRuntime pair",
+    "pair",
+    1,
+    (ref, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += ref.leaveRuntime(0x1000);
+        s += ref.enterRuntime();
+      }
+      return s;
+    },
+    { leaveRuntime: 1, enterRuntime: 1 },
+  ),
+  referenceCase(
+    "plain-TS reference: six-step nested sequence",
+    "sequence",
+    1,
+    (ref, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += ref.leaveRuntime(0xa);
+        s += ref.reverseEnterRuntime();
+        s += ref.leaveRuntime(0xb);
+        s += ref.enterRuntime();
+        s += ref.reverseLeaveRuntime();
+        s += ref.enterRuntime();
+      }
+      return s;
+    },
+    { leaveRuntime: 2, enterRuntime: 2, reverseEnterRuntime: 1, reverseLeaveRuntime: 1 },
+  ),
 ];

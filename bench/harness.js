@@ -98,7 +98,7 @@ async function measureTogether(cases, env, plan) {
   }
   // The JIT has sped the loops up during the warm-up: size the samples again, from the second
   // half of the warm-up calls (the first may still have been cold).
-  ms.forEach((m, i) => m.resizeFrom(perIter[i].slice(perIter[i].length >> 1), plan));
+  for (let i = 0; i < ms.length; i++) ms[i].resizeFrom(perIter[i].slice(perIter[i].length >> 1), plan);
   for (let round = 0; round < plan.samples; round++) {
     for (const m of ms) m.samplesNs.push(await m.sample(m.n));
   }
@@ -124,7 +124,9 @@ export async function runSuite(suite, env) {
   const names = SUITES[suite];
   if (!names) fail(`no suite ${suite}; suites: ${Object.keys(SUITES).join(", ")}`);
   const plan = env.quick ? PLANS.quick : PLANS.full;
-  const all = names.map((name) => CASES.find((x) => x.name === name) ?? fail(`suite ${suite} names an unknown case ${name}`));
+  const all = names.map(
+    (name) => CASES.find((x) => x.name === name) ?? fail(`suite ${suite} names an unknown case ${name}`),
+  );
   const results = new Map();
   const t0 = env.now();
   for (const c of all) {
@@ -134,7 +136,7 @@ export async function runSuite(suite, env) {
   const together = all.filter((c) => !c.measure && c.fixedN === undefined);
   if (together.length) {
     const rs = await measureTogether(together, env, plan);
-    together.forEach((c, i) => results.set(c, rs[i]));
+    for (let i = 0; i < together.length; i++) results.set(together[i], rs[i]);
   }
   const cases = {};
   const metrics = {};

@@ -35,30 +35,122 @@ export const SUITES = {
 
 /** Ratios of two cases' medians in the same process: numerator / denominator. */
 export const RATIOS = [
-  ["ReverseEnter + ReverseLeave pair / two empty wasm calls", "ReverseEnter + ReverseLeave pair", "empty wasm function, 2 calls"],
-  ["LeaveRuntime + EnterRuntime pair / two empty wasm calls", "LeaveRuntime + EnterRuntime pair", "empty wasm function, 2 calls"],
-  ["ReverseEnter + ReverseLeave pair / plain-TS reference pair", "ReverseEnter + ReverseLeave pair", "plain-TS reference: ReverseEnter + ReverseLeave pair"],
-  ["LeaveRuntime + EnterRuntime pair / plain-TS reference pair", "LeaveRuntime + EnterRuntime pair", "plain-TS reference: LeaveRuntime + EnterRuntime pair"],
-  ["six-step sequence / plain-TS reference six-step", "six-step nested sequence", "plain-TS reference: six-step nested sequence"],
-  ["ReverseEnter + ReverseLeave pair: depth 64 / depth 1", "ReverseEnter + ReverseLeave pair, depth 64", "ReverseEnter + ReverseLeave pair"],
-  ["LeaveRuntime + EnterRuntime pair: depth 64 / depth 1", "LeaveRuntime + EnterRuntime pair, depth 64", "LeaveRuntime + EnterRuntime pair"],
-  ["fiberhost switch / raw generator round trip", "fiberhost switch (f.yield ping-pong)", "raw generator yield round trip"],
-  ["Effect switch (default scheduler) / fiberhost switch", "Effect switch (yieldNow, default scheduler)", "fiberhost switch (f.yield ping-pong)"],
-  ["Effect switch (sync scheduler) / fiberhost switch", "Effect switch (yieldNow, sync scheduler)", "fiberhost switch (f.yield ping-pong)"],
-  ["async/await switch / fiberhost switch", "async/await ping-pong (resolved promises)", "fiberhost switch (f.yield ping-pong)"],
-  ["JS filter / core countManaged()", "tasks.filter(mode === 'managed') in JS, 100,000 fibers", "countManaged() in the core, 100,000 fibers"],
-  ["JS for loop / core countManaged()", "for loop over tasks (t.mode) in JS, 100,000 fibers", "countManaged() in the core, 100,000 fibers"],
+  [
+    "ReverseEnter + ReverseLeave pair / two empty wasm calls",
+    "ReverseEnter + ReverseLeave pair",
+    "empty wasm function, 2 calls",
+  ],
+  [
+    "LeaveRuntime + EnterRuntime pair / two empty wasm calls",
+    "LeaveRuntime + EnterRuntime pair",
+    "empty wasm function, 2 calls",
+  ],
+  [
+    "ReverseEnter + ReverseLeave pair / plain-TS reference pair",
+    "ReverseEnter + ReverseLeave pair",
+    "plain-TS reference: ReverseEnter + ReverseLeave pair",
+  ],
+  [
+    "LeaveRuntime + EnterRuntime pair / plain-TS reference pair",
+    "LeaveRuntime + EnterRuntime pair",
+    "plain-TS reference: LeaveRuntime + EnterRuntime pair",
+  ],
+  [
+    "six-step sequence / plain-TS reference six-step",
+    "six-step nested sequence",
+    "plain-TS reference: six-step nested sequence",
+  ],
+  [
+    "ReverseEnter + ReverseLeave pair: depth 64 / depth 1",
+    "ReverseEnter + ReverseLeave pair, depth 64",
+    "ReverseEnter + ReverseLeave pair",
+  ],
+  [
+    "LeaveRuntime + EnterRuntime pair: depth 64 / depth 1",
+    "LeaveRuntime + EnterRuntime pair, depth 64",
+    "LeaveRuntime + EnterRuntime pair",
+  ],
+  [
+    "fiberhost switch / raw generator round trip",
+    "fiberhost switch (f.yield ping-pong)",
+    "raw generator yield round trip",
+  ],
+  [
+    "Effect switch (default scheduler) / fiberhost switch",
+    "Effect switch (yieldNow, default scheduler)",
+    "fiberhost switch (f.yield ping-pong)",
+  ],
+  [
+    "Effect switch (sync scheduler) / fiberhost switch",
+    "Effect switch (yieldNow, sync scheduler)",
+    "fiberhost switch (f.yield ping-pong)",
+  ],
+  [
+    "async/await switch / fiberhost switch",
+    "async/await ping-pong (resolved promises)",
+    "fiberhost switch (f.yield ping-pong)",
+  ],
+  [
+    "JS filter / core countManaged()",
+    "tasks.filter(mode === 'managed') in JS, 100,000 fibers",
+    "countManaged() in the core, 100,000 fibers",
+  ],
+  [
+    "JS for loop / core countManaged()",
+    "for loop over tasks (t.mode) in JS, 100,000 fibers",
+    "countManaged() in the core, 100,000 fibers",
+  ],
 ].map(([name, num, den]) => ({ name, num, den }));
 
 /** The issue's targets (set for Node 20): a ratio or a derived metric against a limit. */
 export const TARGETS = [
-  { name: "ReverseEnter + ReverseLeave pair / two empty wasm calls", ratio: "ReverseEnter + ReverseLeave pair / two empty wasm calls", op: "<=", limit: 1.0 },
-  { name: "transition pair / plain-TS reference pair (ReverseEnter + ReverseLeave)", ratio: "ReverseEnter + ReverseLeave pair / plain-TS reference pair", op: "<=", limit: 1.2 },
-  { name: "transition pair / plain-TS reference pair (LeaveRuntime + EnterRuntime)", ratio: "LeaveRuntime + EnterRuntime pair / plain-TS reference pair", op: "<=", limit: 1.2 },
-  { name: "f.yield() switch / raw generator round trip", ratio: "fiberhost switch / raw generator round trip", op: "<=", limit: 2.5 },
-  { name: "Effect yieldNow switch / fiberhost switch", ratio: "Effect switch (default scheduler) / fiberhost switch", op: ">=", limit: 20 },
-  { name: "async/await switch / fiberhost switch", ratio: "async/await switch / fiberhost switch", op: ">=", limit: 1.5 },
+  {
+    name: "ReverseEnter + ReverseLeave pair / two empty wasm calls",
+    ratio: "ReverseEnter + ReverseLeave pair / two empty wasm calls",
+    op: "<=",
+    limit: 1.0,
+  },
+  {
+    name: "transition pair / plain-TS reference pair (ReverseEnter + ReverseLeave)",
+    ratio: "ReverseEnter + ReverseLeave pair / plain-TS reference pair",
+    op: "<=",
+    limit: 1.2,
+  },
+  {
+    name: "transition pair / plain-TS reference pair (LeaveRuntime + EnterRuntime)",
+    ratio: "LeaveRuntime + EnterRuntime pair / plain-TS reference pair",
+    op: "<=",
+    limit: 1.2,
+  },
+  {
+    name: "f.yield() switch / raw generator round trip",
+    ratio: "fiberhost switch / raw generator round trip",
+    op: "<=",
+    limit: 2.5,
+  },
+  {
+    name: "Effect yieldNow switch / fiberhost switch",
+    ratio: "Effect switch (default scheduler) / fiberhost switch",
+    op: ">=",
+    limit: 20,
+  },
+  {
+    name: "async/await switch / fiberhost switch",
+    ratio: "async/await switch / fiberhost switch",
+    op: ">=",
+    limit: 1.5,
+  },
   // In a page, the RSS of the browser's processes (read from /proc by the runner) stands in.
-  { name: "1,000,000 parked fibers: RSS (MB)", metric: ["parked: RSS delta (MB)", "parked: browser processes' RSS delta (MB)"], op: "<=", limit: 512 },
-  { name: "spawn + run + exit (fibers/s)", metric: "spawn + run + exit: fibers per second", op: ">=", limit: 1_000_000 },
+  {
+    name: "1,000,000 parked fibers: RSS (MB)",
+    metric: ["parked: RSS delta (MB)", "parked: browser processes' RSS delta (MB)"],
+    op: "<=",
+    limit: 512,
+  },
+  {
+    name: "spawn + run + exit (fibers/s)",
+    metric: "spawn + run + exit: fibers per second",
+    op: ">=",
+    limit: 1_000_000,
+  },
 ];

@@ -18,7 +18,14 @@ const LAYERS = [
   ["core door", ["core/"]],
   [
     "scheduler primitives",
-    ["scheduler/queue.ts", "scheduler/ring.ts", "scheduler/timers.ts", "scheduler/clock.ts", "scheduler/op.ts", "scheduler/waitable.ts"],
+    [
+      "scheduler/queue.ts",
+      "scheduler/ring.ts",
+      "scheduler/timers.ts",
+      "scheduler/clock.ts",
+      "scheduler/op.ts",
+      "scheduler/waitable.ts",
+    ],
   ],
   ["task", ["task.ts"]],
   ["scheduler", ["scheduler/"]],
@@ -56,7 +63,11 @@ function specifiers(file) {
   const visit = (node) => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
       out.push({ spec: node.moduleSpecifier.text, line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       out.push({ spec: node.argument.literal.text, line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
     } else if (
       ts.isCallExpression(node) &&
@@ -72,8 +83,15 @@ function specifiers(file) {
   return out;
 }
 
-const config = ts.getParsedCommandLineOfConfigFile(join(root, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic() {} });
-const options = config?.options ?? { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
+const config = ts.getParsedCommandLineOfConfigFile(
+  join(root, "tsconfig.json"),
+  {},
+  { ...ts.sys, onUnRecoverableConfigFileDiagnostic() {} },
+);
+const options = config?.options ?? {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+};
 const host = ts.createCompilerHost(options);
 
 const files = tsFiles(join(root, "src"));

@@ -39,8 +39,14 @@ function commentOf(node, sf) {
     .map((r) => text.slice(r.pos, r.end))
     .filter((c) => c.startsWith("/**"))
     .pop();
-  if (jsdoc) return jsdoc.replace(/^\/\*\*\s*|\s*\*\/$/g, "").replace(/\n\s*\*\s?/g, " ").replace(/^\*\s*/, "").trim();
-  const trailing = ts.getTrailingCommentRanges(text, node.getEnd() + 1) ?? ts.getTrailingCommentRanges(text, node.getEnd());
+  if (jsdoc)
+    return jsdoc
+      .replace(/^\/\*\*\s*|\s*\*\/$/g, "")
+      .replace(/\n\s*\*\s?/g, " ")
+      .replace(/^\*\s*/, "")
+      .trim();
+  const trailing =
+    ts.getTrailingCommentRanges(text, node.getEnd() + 1) ?? ts.getTrailingCommentRanges(text, node.getEnd());
   const line = (trailing ?? []).map((r) => text.slice(r.pos, r.end)).find((c) => c.startsWith("//"));
   return line ? line.replace(/^\/\/\s*/, "") : "";
 }
@@ -62,13 +68,20 @@ function evaluate(expr, known, where) {
     const a = evaluate(expr.left, known, where);
     const b = evaluate(expr.right, known, where);
     switch (expr.operatorToken.kind) {
-      case ts.SyntaxKind.PlusToken: return a + b;
-      case ts.SyntaxKind.MinusToken: return a - b;
-      case ts.SyntaxKind.AsteriskToken: return a * b;
-      case ts.SyntaxKind.LessThanLessThanToken: return a << b;
-      case ts.SyntaxKind.GreaterThanGreaterThanToken: return a >> b;
-      case ts.SyntaxKind.BarToken: return a | b;
-      case ts.SyntaxKind.AmpersandToken: return a & b;
+      case ts.SyntaxKind.PlusToken:
+        return a + b;
+      case ts.SyntaxKind.MinusToken:
+        return a - b;
+      case ts.SyntaxKind.AsteriskToken:
+        return a * b;
+      case ts.SyntaxKind.LessThanLessThanToken:
+        return a << b;
+      case ts.SyntaxKind.GreaterThanGreaterThanToken:
+        return a >> b;
+      case ts.SyntaxKind.BarToken:
+        return a | b;
+      case ts.SyntaxKind.AmpersandToken:
+        return a & b;
     }
   }
   throw new Error(`${where}: cannot evaluate ${expr.getText()} (keep layout constants to integer arithmetic)`);
@@ -92,7 +105,21 @@ function constantsOf(path) {
   return out;
 }
 
-const AS_NUMBER = new Set(["i32", "u32", "i64", "u64", "f32", "f64", "usize", "isize", "bool", "i8", "u8", "i16", "u16"]);
+const AS_NUMBER = new Set([
+  "i32",
+  "u32",
+  "i64",
+  "u64",
+  "f32",
+  "f64",
+  "usize",
+  "isize",
+  "bool",
+  "i8",
+  "u8",
+  "i16",
+  "u16",
+]);
 
 function tsType(t, where) {
   if (t === "void") return "void";
@@ -105,9 +132,10 @@ function exportsOf(dir) {
   const index = parse(`${dir}/index.ts`);
   const fns = [];
   const globals = [];
-  const functionsIn = (sf) => new Map(
-    sf.statements.filter((s) => ts.isFunctionDeclaration(s) && s.name).map((s) => [s.name.text, { decl: s, sf }]),
-  );
+  const functionsIn = (sf) =>
+    new Map(
+      sf.statements.filter((s) => ts.isFunctionDeclaration(s) && s.name).map((s) => [s.name.text, { decl: s, sf }]),
+    );
   const add = (name, found, where) => {
     if (!found) throw new Error(`${where}: cannot find the exported function ${name}`);
     const { decl, sf } = found;

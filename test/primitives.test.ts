@@ -25,7 +25,9 @@ describe("ReadyRing", () => {
     { weight: 1, arbitrary: fc.record({ k: fc.constant("remove" as const), id: fc.nat(IDS - 1) }) },
   );
 
-  it("is a FIFO: shift answers what a list model answers, remove keeps the others' order, through growth", { timeout: timeLimit() }, () => {
+  it("is a FIFO: shift answers what a list model answers, remove keeps the others' order, through growth", {
+    timeout: timeLimit(),
+  }, () => {
     check(
       fc.property(fc.array(cmd, { maxLength: 300 }), (cmds) => {
         const ring = new ReadyRing<number>();
@@ -74,7 +76,9 @@ describe("TaskQueue", () => {
     { weight: 2, arbitrary: fc.record({ k: fc.constant("remove" as const), q: fc.nat(1), id: fc.nat(IDS - 1) }) },
   );
 
-  it("two queues over one set of tasks: FIFO each, a task in at most one, remove from the wrong queue does nothing", { timeout: timeLimit() }, () => {
+  it("two queues over one set of tasks: FIFO each, a task in at most one, remove from the wrong queue does nothing", {
+    timeout: timeLimit(),
+  }, () => {
     check(
       fc.property(fc.array(cmd, { maxLength: 300 }), (cmds) => {
         const items: Item[] = Array.from({ length: IDS }, (_, id) => ({ id, qNext: null, qPrev: null, queue: null }));
@@ -115,10 +119,7 @@ describe("TimerHeap", () => {
   interface Task extends Timed {
     id: number;
   }
-  type Cmd =
-    | { k: "add"; id: number; at: number }
-    | { k: "cancel"; id: number }
-    | { k: "popDue"; now: number };
+  type Cmd = { k: "add"; id: number; at: number } | { k: "cancel"; id: number } | { k: "popDue"; now: number };
   // Few distinct deadlines, so that ties (FIFO among equal deadlines) are common.
   const at = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constant(Number.POSITIVE_INFINITY));
   const cmd: fc.Arbitrary<Cmd> = fc.oneof(
@@ -127,7 +128,9 @@ describe("TimerHeap", () => {
     { weight: 3, arbitrary: fc.record({ k: fc.constant("popDue" as const), now: fc.integer({ min: -1, max: 14 }) }) },
   );
 
-  it("popDue answers the earliest due timer (FIFO among equal deadlines); one timer per task; cancel takes it out at once", { timeout: timeLimit() }, () => {
+  it("popDue answers the earliest due timer (FIFO among equal deadlines); one timer per task; cancel takes it out at once", {
+    timeout: timeLimit(),
+  }, () => {
     check(
       fc.property(fc.array(cmd, { maxLength: 300 }), (cmds) => {
         const tasks: Task[] = Array.from({ length: IDS }, (_, id) => ({ id, timerPos: 0 }));
@@ -151,7 +154,8 @@ describe("TimerHeap", () => {
           }
           expect(heap.size).toBe(model.length);
           expect(heap.next()).toBe(model.reduce((m, e) => Math.min(m, e.at), Number.POSITIVE_INFINITY));
-          for (const t of tasks) expect(t.timerPos !== 0, `task ${t.id} has a timer`).toBe(model.some((e) => e.id === t.id));
+          for (const t of tasks)
+            expect(t.timerPos !== 0, `task ${t.id} has a timer`).toBe(model.some((e) => e.id === t.id));
         }
         // Draining in time order gives every live timer once, earliest first, FIFO among ties.
         const order = model

@@ -5,7 +5,10 @@ import { fail } from "./support.js";
 
 export const BULK_CASES = [
   bulkCase("countManaged() in the core, 100,000 fibers", (h) => h.host.countManaged()),
-  bulkCase("tasks.filter(mode === 'managed') in JS, 100,000 fibers", (h) => h.tasks.filter((t) => t.mode === "managed").length),
+  bulkCase(
+    "tasks.filter(mode === 'managed') in JS, 100,000 fibers",
+    (h) => h.tasks.filter((t) => t.mode === "managed").length,
+  ),
   bulkCase("for loop over tasks (t.mode) in JS, 100,000 fibers", (h) => {
     const tasks = h.tasks;
     let c = 0;
@@ -47,7 +50,8 @@ function bulkCase(name, count) {
           return s;
         },
         verify(iterations, sink) {
-          if (sink !== iterations * h.managed) fail(`${name}: counted ${sink / iterations} per pass, expected ${h.managed}`);
+          if (sink !== iterations * h.managed)
+            fail(`${name}: counted ${sink / iterations} per pass, expected ${h.managed}`);
         },
       };
     },

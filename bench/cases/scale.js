@@ -62,7 +62,8 @@ export const SCALE_CASES = [
         if (host.suspendRuntime() !== S_OK) fail("suspendRuntime failed");
       });
       host.runUntilIdle();
-      if (box.entered !== N || host.countManaged() !== N) fail(`suspend: ${box.entered} entered, ${host.countManaged()} managed`);
+      if (box.entered !== N || host.countManaged() !== N)
+        fail(`suspend: ${box.entered} entered, ${host.countManaged()} managed`);
       return {
         run(n) {
           let s = 0;
@@ -73,7 +74,7 @@ export const SCALE_CASES = [
           }
           return s;
         },
-        verify(iterations, sink) {
+        verify(_iterations, sink) {
           if (sink !== 0) fail(`suspend/resume answered failures (sum ${sink})`);
           if (box.entered !== N || host.countManaged() !== N) fail("suspend: a held fiber ran");
         },
@@ -126,7 +127,8 @@ async function measureParked(env) {
   ev.set();
   host.runUntilIdle();
   const t3 = env.now();
-  if (box.woke !== N || host.liveTaskCount !== 1) fail(`parked: ${box.woke} woke, ${host.liveTaskCount - 1} still live`);
+  if (box.woke !== N || host.liveTaskCount !== 1)
+    fail(`parked: ${box.woke} woke, ${host.liveTaskCount - 1} still live`);
   const metrics = {
     "parked: core memory per fiber (bytes)": coreBytes / N,
     "parked: wake + exit per fiber (ns)": ((t3 - t2) * 1e6) / N,
@@ -138,9 +140,13 @@ async function measureParked(env) {
   } else if (m0?.browserRss !== undefined && m1?.browserRss !== undefined) {
     metrics["parked: browser processes' RSS delta (MB)"] = (m1.browserRss - m0.browserRss) / 2 ** 20;
     metrics["parked: browser processes' RSS delta per fiber (bytes)"] = (m1.browserRss - m0.browserRss) / N;
-    notes.push("RSS: a page cannot read it; the runner read the RSS of the browser's processes (the renderer among them) from /proc just before and after the fibers parked");
+    notes.push(
+      "RSS: a page cannot read it; the runner read the RSS of the browser's processes (the renderer among them) from /proc just before and after the fibers parked",
+    );
   } else {
-    notes.push("RSS: not measurable in a page (no process.memoryUsage); the JS heap and the core's memory are reported instead");
+    notes.push(
+      "RSS: not measurable in a page (no process.memoryUsage); the JS heap and the core's memory are reported instead",
+    );
   }
   if (m0?.heap !== undefined && m1?.heap !== undefined) {
     metrics["parked: JS heap delta per fiber (bytes)"] = (m1.heap - m0.heap) / N;

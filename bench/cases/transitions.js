@@ -43,7 +43,7 @@ function transitionCase(name, op, depth, loop, perIter) {
           for (const k in perIter) expected[k] += perIter[k] * n;
           return s;
         },
-        verify(iterations, sink) {
+        verify(_iterations, sink) {
           if (sink !== 0) fail(`${name}: a transition failed (sum of HRESULTs ${sink})`);
           const c = h.host.rootTask.counters();
           for (const k of COUNTER_KEYS) {
@@ -57,48 +57,78 @@ function transitionCase(name, op, depth, loop, perIter) {
 }
 
 export const TRANSITION_CASES = [
-  transitionCase("ReverseEnter + ReverseLeave pair", "pair", 0, (tm, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += tm.reverseEnterRuntime();
-      s += tm.reverseLeaveRuntime();
-    }
-    return s;
-  }, { reverseEnterRuntime: 1, reverseLeaveRuntime: 1 }),
-  transitionCase("LeaveRuntime + EnterRuntime pair", "pair", 1, (tm, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += tm.leaveRuntime(0x1000);
-      s += tm.enterRuntime();
-    }
-    return s;
-  }, { leaveRuntime: 1, enterRuntime: 1 }),
-  transitionCase("six-step nested sequence", "sequence", 1, (tm, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += tm.leaveRuntime(0xa); // managed code calls unmanaged A
-      s += tm.reverseEnterRuntime(); // which calls back into managed code
-      s += tm.leaveRuntime(0xb); // which calls unmanaged B
-      s += tm.enterRuntime(); // B returns
-      s += tm.reverseLeaveRuntime(); // the callback returns
-      s += tm.enterRuntime(); // A returns
-    }
-    return s;
-  }, { leaveRuntime: 2, enterRuntime: 2, reverseEnterRuntime: 1, reverseLeaveRuntime: 1 }),
-  transitionCase("ReverseEnter + ReverseLeave pair, depth 64", "pair", 64, (tm, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += tm.reverseEnterRuntime();
-      s += tm.reverseLeaveRuntime();
-    }
-    return s;
-  }, { reverseEnterRuntime: 1, reverseLeaveRuntime: 1 }),
-  transitionCase("LeaveRuntime + EnterRuntime pair, depth 64", "pair", 64, (tm, n) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += tm.leaveRuntime(0x1000);
-      s += tm.enterRuntime();
-    }
-    return s;
-  }, { leaveRuntime: 1, enterRuntime: 1 }),
+  transitionCase(
+    "ReverseEnter + ReverseLeave pair",
+    "pair",
+    0,
+    (tm, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += tm.reverseEnterRuntime();
+        s += tm.reverseLeaveRuntime();
+      }
+      return s;
+    },
+    { reverseEnterRuntime: 1, reverseLeaveRuntime: 1 },
+  ),
+  transitionCase(
+    "LeaveRuntime + EnterRuntime pair",
+    "pair",
+    1,
+    (tm, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += tm.leaveRuntime(0x1000);
+        s += tm.enterRuntime();
+      }
+      return s;
+    },
+    { leaveRuntime: 1, enterRuntime: 1 },
+  ),
+  transitionCase(
+    "six-step nested sequence",
+    "sequence",
+    1,
+    (tm, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += tm.leaveRuntime(0xa); // managed code calls unmanaged A
+        s += tm.reverseEnterRuntime(); // which calls back into managed code
+        s += tm.leaveRuntime(0xb); // which calls unmanaged B
+        s += tm.enterRuntime(); // B returns
+        s += tm.reverseLeaveRuntime(); // the callback returns
+        s += tm.enterRuntime(); // A returns
+      }
+      return s;
+    },
+    { leaveRuntime: 2, enterRuntime: 2, reverseEnterRuntime: 1, reverseLeaveRuntime: 1 },
+  ),
+  transitionCase(
+    "ReverseEnter + ReverseLeave pair, depth 64",
+    "pair",
+    64,
+    (tm, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += tm.reverseEnterRuntime();
+        s += tm.reverseLeaveRuntime();
+      }
+      return s;
+    },
+    { reverseEnterRuntime: 1, reverseLeaveRuntime: 1 },
+  ),
+  transitionCase(
+    "LeaveRuntime + EnterRuntime pair, depth 64",
+    "pair",
+    64,
+    (tm, n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += tm.leaveRuntime(0x1000);
+        s += tm.enterRuntime();
+      }
+      return s;
+    },
+    { leaveRuntime: 1, enterRuntime: 1 },
+  ),
 ];
