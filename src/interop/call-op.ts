@@ -74,6 +74,9 @@ export class CallOp<R> extends Op<R> implements Driver {
   private settledThrew = false;
   private wait: GuestWait | null = null;
   private event = Event.None;
+  /** A suspending import's promise is what the parked fiber waits for (numbered: a stale one is ignored). */
+  private importPending = false;
+  private seq = 0;
   /** JSPI: an abort that arrived while the guest was running on its own (delivered at its next suspension or return). */
   private heldAbort: unknown = undefined;
   /** JSPI: the guest runs on this fiber's task from a microtask. */
@@ -106,7 +109,7 @@ export class CallOp<R> extends Op<R> implements Driver {
         return this.settle(v, false);
       case Phase.WaitEnter:
         if (v !== S_OK) return this.abandon(v as number);
-        return this.entered();
+        return this.settle(this.settled, this.settledThrew); // the runtime resumed: enter again
       case Phase.Continuing:
         return this.continued(v, false);
       default:
@@ -211,23 +214,30 @@ export class CallOp<R> extends Op<R> implements Driver {
       dropPromise(p);
       return this.settle(new HResultError(hr, `f.call: fiber ${this.t.name} could not wait inside the guest`), true);
     }
-    this.event = Event.None;
-    const wake = (value: unknown, isThrow: boolean): void => {
-      if (w.waiting && this.event === Event.None) {
-        this.event = Event.Import;
-        this.env.sched.wake(this.t, value, isThrow);
-      }
-    };
-    Promise.resolve(p).then(
-      (v) => wake(v, false),
-      (e) => wake(e, true),
-    );
+    this.expectImport(p);
     this.phase = this.info.guest.jspi !== null ? Phase.Continuing : Phase.Parked;
     return this.command(Cmd.Park);
   }
 
+  /** The fiber (parked) is woken when `p` settles, unless an abort has answered the import first. */
+  private expectImport(p: PromiseLike<unknown>): void {
+    const seq = ++this.seq;
+    this.importPending = true;
+    const settled = (value: unknown, threw: boolean): void => {
+      if (seq !== this.seq || !this.importPending || !this.wait!.waiting) return;
+      this.importPending = false;
+      this.event = Event.Import;
+      this.env.sched.wake(this.t, value, threw);
+    };
+    Promise.resolve(p).then(
+      (v) => settled(v, false),
+      (e) => settled(e, true),
+    );
+  }
+
   /** The promise settled (or an abort came): back into the runtime, then into the guest. */
   private settle(value: unknown, threw: boolean): IteratorResult<R, R> {
+    this.importPending = false;
     this.settled = value;
     this.settledThrew = threw;
     if (!this.leaveOpen) return this.entered();
@@ -321,22 +331,10 @@ export class CallOp<R> extends Op<R> implements Driver {
     }
   }
 
-  /** JSPI: a suspension again (the guest's import got a promise while it ran on its own). */
+  /** JSPI: the guest, running on its own (lent), suspended again at an import: the fiber now waits for that. */
   suspendedAgain(): void {
     const p = this.promise!;
     this.promise = null;
-    this.event = Event.None;
-    const w = this.wait!;
-    const wake = (value: unknown, isThrow: boolean): void => {
-      if (w.waiting && this.event === Event.None) {
-        this.event = Event.Import;
-        this.env.sched.wake(this.t, value, isThrow);
-      }
-    };
-    Promise.resolve(p).then(
-      (v) => wake(v, false),
-      (e) => wake(e, true),
-    );
     if (this.heldAbort !== undefined) {
       // An abort came while the guest ran: it is the answer to this import.
       const err = this.heldAbort;
@@ -344,7 +342,9 @@ export class CallOp<R> extends Op<R> implements Driver {
       dropPromise(p);
       this.event = Event.Import;
       this.env.sched.wake(this.t, err, true);
+      return;
     }
+    this.expectImport(p);
   }
 
   private parkContinuing(): IteratorResult<R, R> {
@@ -374,8 +374,9 @@ export class CallOp<R> extends Op<R> implements Driver {
       return this.close(isThrow, v);
     }
     if (event === Event.Import) return this.settle(v, isThrow);
-    // Neither: an abort (or an alert-free wake) while the guest runs on its own; it is delivered
-    // at the guest's next suspension (as the import's answer) or after its return.
+    // Woken by the scheduler: an abort. While the guest waits at an import it is that import's
+    // answer; while the guest runs on its own, it is delivered at its next suspension or return.
+    if (isThrow && this.importPending) return this.settle(v, true);
     if (isThrow) this.heldAbort = v;
     return this.parkContinuing();
   }

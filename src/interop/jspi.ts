@@ -138,8 +138,6 @@ export class Jspi {
   private readonly due: CallOp<unknown>[] = [];
   /** The fiber lent to the running guest, if any. */
   private lentTo: CallOp<unknown> | null = null;
-  /** Set when a suspending import answered without a promise: the trampoline's `resumed` is then no resumption. */
-  private answeredAtOnce = false;
   private readonly resolvers = new Map<CallOp<unknown>, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private readonly promisingOf = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   private raw: WebAssembly.Exports | null = null;
@@ -181,12 +179,17 @@ export class Jspi {
         if (hooked) door.enter();
         throw e;
       }
+      const op = this.lentTo ?? (g.driverNow() as CallOp<unknown> | null);
       if (!isThenable(r)) {
         back();
-        this.answeredAtOnce = true;
+        // The engine suspends even for a plain answer (the guest resumes from a microtask), so
+        // the fiber is lent to it then, like after a promise.
+        if (op !== null) {
+          this.due.push(op);
+          if (op.lent) this.unlend(op);
+        }
         return r;
       }
-      const op = this.lentTo ?? (g.driverNow() as CallOp<unknown> | null);
       if (op === null) {
         dropPromise(r);
         back();
@@ -241,10 +244,6 @@ export class Jspi {
 
   /** The trampoline's callback after a suspending import returned. */
   private onResumed(): void {
-    if (this.answeredAtOnce) {
-      this.answeredAtOnce = false;
-      return;
-    }
     const op = this.due.shift();
     if (op !== undefined) this.lend(op);
   }

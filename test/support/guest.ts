@@ -112,3 +112,12 @@ export function frameNames(frames: Frame[]): string[] {
 export function tick(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
 }
+
+/** Waits (macrotask by macrotask) until `cond` holds; fails after 500 turns. */
+export async function until(cond: () => boolean, what = "the condition"): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await tick();
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

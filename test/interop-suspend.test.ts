@@ -1,0 +1,306 @@
+// Blocking inside wasm: an f.call on a guest export parks its fiber inside the guest while a
+// suspending import's promise is pending (frames […, R, L(target)], unmanaged mode), other fibers
+// run, and the guest goes on where it stopped, with counters as if the call had been synchronous.
+// The same specification runs on both suspension paths: asyncify (Node and Chromium) and JSPI
+// (where the engine has WebAssembly.Suspending: Chromium, not Node 20).
+import { describe, it, expect } from "vitest";
+import {
+  HResultError, TaskAbortError, HOST_E_INVALIDOPERATION, S_OK, type Host,
+} from "../src/index.js";
+import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
+import { deferred, frameNames, hasJspi, loadGuest, tick, until, type LoadedGuest } from "./support/guest.js";
+
+type Path = "asyncify" | "jspi";
+
+async function load(host: Host, path: Path): Promise<LoadedGuest> {
+  const g = await loadGuest(host, path === "asyncify" ? "asyncify" : "plain", { suspension: path });
+  expect(g.guest.suspension).toBe(path);
+  return g;
+}
+
+const transitions = (c: { reverseEnterRuntime: number; leaveRuntime: number; enterRuntime: number; reverseLeaveRuntime: number }) =>
+  [c.reverseEnterRuntime, c.leaveRuntime, c.enterRuntime, c.reverseLeaveRuntime];
+
+function suite(path: Path): void {
+  describe(`f.call on the ${path} path`, () => {
+    it("parks the fiber in unmanaged mode with frames [R, L(target)] while the promise is pending, then resumes inside the guest", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      const gates = [deferred(), deferred(), deferred()];
+      let n = 0;
+      setFetch(() => gates[n++].promise);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.compute, 5);
+      });
+      const run = host.run();
+      await until(() => n === 1 && t.frames().length === 2);
+      const fetch = guest.targets["env.host_fetch"].toString(16);
+      expect(frameNames(t.frames())).toEqual(["R", `L${fetch}`]);
+      expect(t.mode).toBe("unmanaged");
+      expect(host.countManaged()).toBe(0);
+      gates[0].resolve(1);
+      await until(() => n === 2 && t.frames().length === 2);
+      expect(frameNames(t.frames())).toEqual(["R", `L${fetch}`]);
+      gates[1].resolve(2);
+      await until(() => n === 3);
+      gates[2].resolve(3);
+      await run;
+      expect(await t.result).toBe(123);
+      expect(transitions(t.counters())).toEqual([1, 3, 3, 1]);
+      expect(t.frames()).toEqual([]);
+      expectBalanced(host);
+    });
+
+    it("keeps the guest's own state across suspensions (values before and after)", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch, log } = await load(host, path);
+      setFetch(async (x) => x + 100);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.noteAndFetch, 7);
+      });
+      await host.run();
+      expect(await t.result).toBe(114);
+      expect(log.notes).toEqual([7, 107]);
+    });
+
+    it("an answer that is not a promise does not suspend", async () => {
+      const host = await virtualHost();
+      const { guest } = await load(host, path); // host_fetch answers x * 2 at once
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.compute, 1);
+      });
+      await host.run();
+      expect(await t.result).toBe(246);
+      expect(transitions(t.counters())).toEqual([1, 3, 3, 1]);
+    });
+
+    it("other fibers run while one is parked inside the guest", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      const gate = deferred();
+      setFetch(() => gate.promise);
+      const order: string[] = [];
+      host.spawn(function* (f) {
+        order.push("a calls");
+        const r = yield* f.call(guest.exports.fetchOnce, 1);
+        order.push(`a got ${r}`);
+      });
+      host.spawn(function* (f) {
+        order.push("b runs");
+        yield* f.yield();
+        order.push(`b calls add: ${yield* f.call(guest.exports.add, 2, 3)}`);
+        gate.resolve(9);
+      });
+      await host.run();
+      expect(order).toEqual(["a calls", "b runs", "b calls add: 5", "a got 9"]);
+    });
+
+    it("many fibers are suspended inside one instance at once, each resumes with its own answer and state", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      const N = 50;
+      const pending: { x: number; d: ReturnType<typeof deferred> }[] = [];
+      setFetch((x) => {
+        const d = deferred();
+        pending.push({ x, d });
+        return d.promise;
+      });
+      const tasks = Array.from({ length: N }, (_, i) =>
+        host.spawn(function* (f) {
+          return yield* f.call(guest.exports.compute, i * 10);
+        }),
+      );
+      const run = host.run();
+      for (let round = 0; round < 3; round++) {
+        await until(() => pending.length === N && tasks.every((t) => t.state === "waiting"));
+        expect(pending.length).toBe(N); // every fiber is parked inside the guest
+        expect(tasks.every((t) => t.frames().length === 2)).toBe(true);
+        // release in reverse order, so resumptions interleave differently from suspensions
+        const batch = pending.splice(0).reverse();
+        for (const { x, d } of batch) d.resolve(x % 10);
+      }
+      await run;
+      for (let i = 0; i < N; i++) expect(await tasks[i].result).toBe(12); // digits 0, 1, 2
+      for (const t of tasks) expect(transitions(t.counters())).toEqual([1, 3, 3, 1]);
+      expectBalanced(host);
+    });
+
+    it("a rejection is thrown at the guest's call site and unwinds balanced; the instance stays usable", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      setFetch(() => Promise.reject(new RangeError("fetch failed")));
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.compute, 1);
+      });
+      await host.run();
+      expect(await rejection(t.result)).toBeInstanceOf(RangeError);
+      expect(transitions(t.counters())).toEqual([1, 1, 1, 1]);
+      setFetch(async (x) => x);
+      const u = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 4);
+      });
+      await host.run();
+      expect(await u.result).toBe(4);
+      expectBalanced(host);
+    });
+
+    it("a fiber catches a rejection thrown through the guest and goes on", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      setFetch(() => Promise.reject(new Error("no")));
+      const t = host.spawn(function* (f) {
+        try {
+          yield* f.call(guest.exports.fetchOnce, 1);
+        } catch (e) {
+          return `caught ${(e as Error).message}, mode ${f.task.mode}, depth ${f.task.depth}`;
+        }
+      });
+      await host.run();
+      expect(await t.result).toBe("caught no, mode unmanaged, depth 0");
+    });
+
+    it("an abort of a fiber parked inside the guest unwinds it: frames closed, the instance usable", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      const never = deferred();
+      setFetch(() => never.promise);
+      let finallyRan = false;
+      const t = host.spawn(function* (f) {
+        try {
+          return yield* f.call(guest.exports.compute, 1);
+        } finally {
+          finallyRan = true;
+        }
+      });
+      const run = host.run();
+      await until(() => t.frames().length === 2 && t.state === "waiting");
+      expect(t.abort()).toBe(S_OK);
+      await run;
+      expect(await rejection(t.result)).toBeInstanceOf(TaskAbortError);
+      expect(finallyRan).toBe(true);
+      expect(transitions(t.counters())).toEqual([1, 1, 1, 1]);
+      setFetch((x) => x);
+      const u = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.compute, 1);
+      });
+      await host.run();
+      expect(await u.result).toBe(123);
+      expectBalanced(host);
+    });
+
+    it("while parked it does not hold up a runtime suspension; on return its EnterRuntime waits for the resume", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      const gate = deferred();
+      setFetch(() => gate.promise);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 1);
+      });
+      const run = host.run();
+      await until(() => t.frames().length === 2 && t.state === "waiting");
+      expect(host.suspendRuntime()).toBe(S_OK);
+      expect(host.countManaged()).toBe(0); // parked in unmanaged mode
+      gate.resolve(77);
+      const waitingOn = () => host.dump().find((x) => x.id === t.id)?.waitingOn;
+      await until(() => waitingOn() === "the runtime to resume");
+      expect(t.done).toBe(false);
+      expect(frameNames(t.frames())).toEqual(["R", `L${guest.targets["env.host_fetch"].toString(16)}`]);
+      await run; // nothing can progress until the resume: run() settles, as for any enter that waits
+      expect(host.resumeRuntime()).toBe(S_OK);
+      await host.run();
+      expect(await t.result).toBe(77);
+      expectBalanced(host);
+    });
+
+    it("a suspension from a plain (non-operation) export call is an HResultError, its promise's rejection handled", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      setFetch(() => Promise.reject(new Error("not seen")));
+      const err = (() => { try { guest.exports.fetchOnce(1); } catch (e) { return e; } })() as HResultError;
+      expect(err).toBeInstanceOf(HResultError);
+      expect(err.hr).toBe(HOST_E_INVALIDOPERATION);
+      expect(err.message).toContain("env.host_fetch");
+      expectBalanced(host);
+      // and inside a fiber, a plain call is refused the same way
+      const t = host.spawn(function* () {
+        return guest.exports.fetchOnce(1);
+      });
+      await host.run();
+      expect(((await rejection(t.result)) as HResultError).hr).toBe(HOST_E_INVALIDOPERATION);
+      await tick();
+    });
+
+    it("a suspension from a call nested through an import is an HResultError; the frames unwind balanced", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch, setCallback } = await load(host, path);
+      setFetch(async (x) => x);
+      setCallback("nestedFetch");
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.nestedFetch, 1);
+      });
+      await host.run();
+      const err = (await rejection(t.result)) as HResultError;
+      expect(err.hr).toBe(HOST_E_INVALIDOPERATION);
+      expect(t.frames()).toEqual([]);
+      const c = t.counters();
+      expect(c.reverseEnterRuntime).toBe(c.reverseLeaveRuntime);
+      expect(c.leaveRuntime).toBe(c.enterRuntime);
+      // at depth 0 the same export may suspend
+      const u = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.nestedFetch, 0);
+      });
+      await host.run();
+      expect(await u.result).toBe(7);
+    });
+
+    it("host.run() does not settle while a fiber is parked inside a guest", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      const gate = deferred();
+      setFetch(() => gate.promise);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 1);
+      });
+      let settled = false;
+      const run = host.run().then(() => (settled = true));
+      await until(() => t.state === "waiting");
+      for (let i = 0; i < 5; i++) await tick();
+      expect(settled).toBe(false);
+      gate.resolve(5);
+      await run;
+      expect(await t.result).toBe(5);
+    });
+  });
+}
+
+suite("asyncify");
+if (hasJspi) suite("jspi");
+
+describe("suspension 'none'", () => {
+  it("a suspending import that answers a promise inside f.call is an HResultError; the instance stays usable", async () => {
+    const host = await virtualHost();
+    const { guest, setFetch } = await loadGuest(host, "asyncify", { suspension: "none" });
+    expect(guest.suspension).toBe("none");
+    setFetch(() => Promise.reject(new Error("not seen")));
+    const t = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.fetchOnce, 1);
+    });
+    await host.run();
+    const err = (await rejection(t.result)) as HResultError;
+    expect(err.hr).toBe(HOST_E_INVALIDOPERATION);
+    expect(err.message).toContain("cannot suspend");
+    setFetch((x) => x);
+    const u = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.fetchOnce, 3);
+    });
+    await host.run();
+    expect(await u.result).toBe(3);
+    expectBalanced(host);
+  });
+
+  it("'auto' picks asyncify for a guest built with it; for a plain guest, JSPI where the engine has it, else none", async () => {
+    const host = await virtualHost();
+    expect((await loadGuest(host, "asyncify")).guest.suspension).toBe("asyncify");
+    expect((await loadGuest(host, "plain")).guest.suspension).toBe(hasJspi ? "jspi" : "none");
+  });
+});
