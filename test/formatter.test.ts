@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { createHost, hresultName, HResultError, E_INVALIDARG, type FiberContext, type Host } from "../src/index.js";
 import { describeValue } from "../src/describe.js";
+import { guestBytes } from "../examples/guest/generated/guest-wasm.js";
 
 function revokedProxy(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});
@@ -150,6 +151,17 @@ describe("every message that shows a user value", () => {
     expect(hresultName(host.taskManager.createTask(0, proxy as never, 0, {}))).toBe("E_INVALIDARG");
     expect(host.liveTaskCount).toBe(1);
   });
+
+  it.each(HOSTILE.filter(([, v]) => typeof v !== "function"))(
+    "host.instantiate(guest, imports, { suspension: %s }) rejects with HResultError(E_INVALIDARG)",
+    async (_, v) => {
+      const host = await createHost({ clock: "virtual" });
+      const imports = { env: { host_add: () => 0, host_fetch: () => 0, host_callback: () => 0, host_fail: () => {}, host_note: () => {} } };
+      await expect(host.instantiate(guestBytes("plain"), imports, { suspension: v } as never)).rejects.toSatisfy(
+        (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && e.message.length < 300,
+      );
+    },
+  );
 
   const HOSTILE_OPTIONS: [string, () => object][] = [
     ["a revoked Proxy", () => revokedProxy()],

@@ -8,7 +8,7 @@
 import type { CoreDoor } from "../core/door.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { E_INVALIDARG, E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
-import { isDword } from "../args.js";
+import { describeValue, isDword } from "../args.js";
 import { GuestState, type SuspensionMode } from "./guest.js";
 import { Asyncify, MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import { readSignatures, type Signatures } from "./binary.js";
@@ -80,7 +80,7 @@ export class Interop {
     if (typeof options !== "object" || options === null) throw bad("options must be an object");
     const { suspending = [], suspension = "auto", asyncifyData, target } = options;
     if (!Array.isArray(suspending) || !suspending.every((s) => typeof s === "string")) throw bad("options.suspending must be an array of 'module.name' strings");
-    if (!["auto", "asyncify", "jspi", "none"].includes(suspension as string)) throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${String(suspension)}`);
+    if (!["auto", "asyncify", "jspi", "none"].includes(suspension as string)) throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${describeValue(suspension)}`);
     if (target !== undefined && typeof target !== "function") throw bad("options.target must be a function");
     if (asyncifyData !== undefined && (typeof asyncifyData !== "object" || asyncifyData === null || !isDword(asyncifyData.address) || !isDword(asyncifyData.size) || asyncifyData.size < MIN_ASYNCIFY_DATA || asyncifyData.address % 4 !== 0)) {
       throw bad(`options.asyncifyData must be { address, size } with a 4-aligned address and a size of at least ${MIN_ASYNCIFY_DATA}`);
@@ -194,7 +194,7 @@ export class Interop {
     if (name !== undefined) {
       const t = name(m, n, fn);
       if (t !== undefined) {
-        if (!isDword(t)) throw bad(`options.target answered ${String(t)} for ${m}.${n}: a target is an integer in 0 … 2^32−1`);
+        if (!isDword(t)) throw bad(`options.target answered ${describeValue(t)} for ${m}.${n}: a target is an integer in 0 … 2^32−1`);
         return t;
       }
     }
