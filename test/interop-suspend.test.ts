@@ -5,7 +5,7 @@
 // (where the engine has WebAssembly.Suspending: Chromium, not Node 20).
 import { describe, it, expect } from "vitest";
 import {
-  HResultError, TaskAbortError, HOST_E_INVALIDOPERATION, S_OK, type Host,
+  HResultError, TaskAbortError, HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, S_OK, type Host,
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 import { deferred, frameNames, hasJspi, loadGuest, tick, until, type LoadedGuest } from "./support/guest.js";
@@ -251,6 +251,63 @@ function suite(path: Path): void {
       });
       await host.run();
       expect(await u.result).toBe(7);
+    });
+
+    it("a rude abort of a parked fiber ends it without its handlers; the core clears its frames; the instance stays usable", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      setFetch(() => deferred().promise);
+      let finallyRan = false;
+      const t = host.spawn(function* (f) {
+        try {
+          return yield* f.call(guest.exports.fetchOnce, 1);
+        } finally {
+          finallyRan = true;
+        }
+      });
+      const run = host.run();
+      await until(() => t.state === "waiting");
+      expect(t.rudeAbort()).toBe(S_OK);
+      await run;
+      expect(await rejection(t.result)).toBeInstanceOf(TaskAbortError);
+      expect(finallyRan).toBe(false);
+      expect(t.frames()).toEqual([]);
+      setFetch(async (x) => x + 1);
+      const u = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 1);
+      });
+      await host.run();
+      expect(await u.result).toBe(2);
+    });
+
+    it("an f.call made while the runtime is suspended waits in ReverseEnterRuntime until the resume", async () => {
+      const host = await virtualHost();
+      const { guest, log } = await load(host, path);
+      expect(host.suspendRuntime()).toBe(S_OK);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.callAdd, 2, 2);
+      });
+      await host.run();
+      expect(t.done).toBe(false);
+      expect(log.frames).toEqual([]);
+      expect(t.frames()).toEqual([]);
+      expect(host.resumeRuntime()).toBe(S_OK);
+      await host.run();
+      expect(await t.result).toBe(4);
+      expect(transitions(t.counters())).toEqual([1, 1, 1, 1]);
+    });
+
+    it("an f.call on a disabled runtime throws HResultError(HOST_E_CLRNOTAVAILABLE) and calls nothing", async () => {
+      const host = await virtualHost();
+      const { guest, log } = await load(host, path);
+      const t = host.spawn(function* (f) {
+        yield* f.yield();
+        return yield* f.call(guest.exports.callAdd, 2, 2);
+      });
+      host.disable("test");
+      await host.run();
+      expect(((await rejection(t.result)) as HResultError).hr).toBe(HOST_E_CLRNOTAVAILABLE);
+      expect(log.frames).toEqual([]);
     });
 
     it("host.run() does not settle while a fiber is parked inside a guest", async () => {

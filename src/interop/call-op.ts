@@ -81,6 +81,8 @@ export class CallOp<R> extends Op<R> implements Driver {
   private heldAbort: unknown = undefined;
   /** JSPI: the guest runs on this fiber's task from a microtask. */
   lent = false;
+  /** JSPI: settles the promise the suspended guest waits for. */
+  resolvers: { resolve(v: unknown): void; reject(e: unknown): void } | null = null;
 
   constructor(
     t: Task,

@@ -138,7 +138,6 @@ export class Jspi {
   private readonly due: CallOp<unknown>[] = [];
   /** The fiber lent to the running guest, if any. */
   private lentTo: CallOp<unknown> | null = null;
-  private readonly resolvers = new Map<CallOp<unknown>, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private readonly promisingOf = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   private raw: WebAssembly.Exports | null = null;
   private sigs: Signatures | null = null;
@@ -196,7 +195,9 @@ export class Jspi {
         throw cannotSuspend(g, key);
       }
       op.suspend(r, hooked, key);
-      const q = new Promise((resolve, reject) => this.resolvers.set(op, { resolve, reject }));
+      // Kept on the operation: a fiber ended while its guest waits (a rude abort) takes the
+      // suspended guest with it to the collector.
+      const q = new Promise((resolve, reject) => (op.resolvers = { resolve, reject }));
       if (op.lent) {
         this.unlend(op);
         op.suspendedAgain();
@@ -230,8 +231,8 @@ export class Jspi {
 
   /** The fiber is back in managed code: the guest may go on (from a microtask) with the answer. */
   resume(op: CallOp<unknown>, answer: { value: unknown; threw: boolean }): void {
-    const r = this.resolvers.get(op)!;
-    this.resolvers.delete(op);
+    const r = op.resolvers!;
+    op.resolvers = null;
     if (answer.threw) {
       // A rejection is thrown at the call site inside the Suspending import: the trampoline's
       // `resumed` is not reached; the error unwinds the guest (which catches nothing) at once.
@@ -278,9 +279,9 @@ export class Jspi {
 
   /** The f.call gave up on its guest call: the guest is resumed with an error that unwinds it. */
   abandon(op: CallOp<unknown>, err: HResultError): void {
-    const r = this.resolvers.get(op);
-    if (r === undefined) return;
-    this.resolvers.delete(op);
+    const r = op.resolvers;
+    if (r === null) return;
+    op.resolvers = null;
     r.reject(err);
   }
 }
