@@ -24,8 +24,17 @@ function show(call: string, answer: number | string, bad = false): void {
   lastCall.classList.toggle("bad", bad || (typeof answer === "number" && answer >= 0x80000000));
 }
 
-// At pace 20 a fiber lives about a second: long enough to be seen in its lane.
-const scenario = await Scenario.create({ clock: "real", continuous: true, fibers: population, durationMs: 2000, seed, pace: 20 });
+// At pace 20 a fiber lives about a second: long enough to be seen in its lane. A request that
+// blocks inside the guest waits 50–300 ms for its host_fetch.
+const scenario = await Scenario.create({
+  clock: "real",
+  continuous: true,
+  fibers: population,
+  durationMs: 2000,
+  seed,
+  pace: 20,
+  guest: { fetchDelayMs: (x) => 50 + (x % 250) },
+});
 const { host } = scenario;
 scenario.start();
 host.run().catch((err) => show("host.run()", String(err), true));
@@ -132,7 +141,7 @@ function update(): void {
     ["LeaveRuntime · EnterRuntime", `${fmt(t.leaveRuntime)} · ${fmt(t.enterRuntime)}`],
     ["ReverseEnter · ReverseLeave", `${fmt(t.reverseEnterRuntime)} · ${fmt(t.reverseLeaveRuntime)}`],
     ["unmatched reverse enters", fmt(s.unmatchedReverseEnter), "unmatched"],
-    ["guest requests", fmt(s.guest.requests)],
+    ["guest requests · import calls", `${fmt(s.guest.requests)} · ${fmt(s.guest.importCalls)}`],
     ["suspensions", fmt(s.suspensions.count), "suspensions"],
     ["entering waits p50 / p99", `${s.suspensions.enterWaitMs.p50.toFixed(1)} / ${s.suspensions.enterWaitMs.p99.toFixed(1)} ms`],
     ["aborts sent / delivered", `${fmt(s.aborts.requested)} / ${fmt(s.aborts.delivered)}`, "aborts"],
@@ -162,4 +171,4 @@ setInterval(probe, 1000);
 probe();
 document.body.dataset.ready = "true";
 // For the end-to-end test and the curious (the console): the scenario and the lanes.
-Object.assign(globalThis, { fiberhostDemo: { scenario, lanes } });
+Object.assign(globalThis, { fiberhostDemo: { scenario, lanes, runTransitionBench } });

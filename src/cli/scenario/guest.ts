@@ -1,49 +1,96 @@
-// The guest the demo's request handlers call: the one place the demo meets guest code.
+// The guest the demo's request handlers call: the example guest module (examples/guest/guest.ts),
+// loaded by host.instantiate, so every crossing goes through the hooks. In fiberhost's interop
+// model a guest is managed code and the JS host unmanaged code: a call into a guest export runs
+// between ReverseEnterRuntime and ReverseLeaveRuntime, a guest's call out to an import between
+// LeaveRuntime(target) and EnterRuntime.
 //
-// In fiberhost's interop model a guest module is managed code and the JS host is unmanaged code:
-// a call into a guest export runs between ReverseEnterRuntime and ReverseLeaveRuntime, and a
-// guest's call out to an import between LeaveRuntime(target) and EnterRuntime. A request goes
-// export `handle` → import `lookup` → export `hash` (a callback into the guest), so one request
-// makes the frames R, L, R and every crossing goes through the hooks.
-//
-// This guest is emulated with the fiber operations (f.managed / f.unmanaged), which make exactly
-// those transitions; it is the adapter to replace with a real module loaded by host.instantiate.
+// A request makes two calls, each a fiber operation (f.call) so that it waits for a suspended
+// runtime instead of failing:
+//   nested(2)  export → import host_callback → export nested(1) → import → export nested(0):
+//              the frames R, L, R, L, R, every one through the hooks;
+//   compute(x) three calls of the suspending import host_fetch; one request in four answers a
+//              promise, and the fiber blocks inside the guest (asyncify) while the others run.
 
-import type { FiberContext, Host } from "../../index.js";
+import type { FiberContext } from "../../fiber-context.js";
+import type { Host } from "../../host.js";
+import type { Out } from "../../out.js";
+import type { Task } from "../../task.js";
+import { guestBytes, SUSPENDING } from "../../../examples/guest/generated/guest-wasm.js";
 
-/** The LeaveRuntime target of the guest's import `lookup` (its "address" for this host). */
-export const LOOKUP_TARGET = 0x2000;
-
-export interface Guest {
-  /** What runs the guest's code: "emulated" (fiber operations) or "wasm" (host.instantiate). */
-  readonly kind: "emulated" | "wasm";
+export interface DemoGuest {
+  /** How the guest suspends a fiber ("asyncify" with the example guest). */
+  readonly suspension: string;
+  /** Calls the guest's imports made (each one a hooked LeaveRuntime … EnterRuntime). */
+  readonly importCalls: number;
   /**
-   * Handles request `n` in the guest; `onImport` runs inside the import, in unmanaged code (the
-   * caller learns when its entry into the guest was let through).
+   * Handles request `n` in the guest; `onImport` runs inside the request's first import call, in
+   * unmanaged code (the caller learns when its entry into the guest was let through).
    */
   request(f: FiberContext, n: number, onImport: () => void): Generator<unknown, number, unknown>;
 }
 
-function hash(n: number): number {
-  let h = Math.imul(n ^ 0x5bd1e995, 0x1b873593);
-  h ^= h >>> 13;
-  return Math.imul(h, 0xcc9e2d51) >>> 0;
+export interface GuestOptions {
+  /** How long a host_fetch that blocks takes, in ms (default 0: a promise that is already resolved). */
+  fetchDelayMs?: (x: number) => number;
 }
 
-export async function createGuest(_host: Host): Promise<Guest> {
+interface GuestExports {
+  nested(n: number): number;
+  compute(x: number): number;
+}
+
+const NESTING = 2;
+
+export async function createGuest(host: Host, options: GuestOptions = {}): Promise<DemoGuest> {
+  const delay = options.fetchDelayMs ?? (() => 0);
+  const firstImport = new Map<Task, () => void>();
+  const out: Out<Task> = {};
+  let importCalls = 0;
+  const entered = (): void => {
+    importCalls++;
+    host.taskManager.getCurrentTask(out);
+    const note = out.value && firstImport.get(out.value);
+    if (note) {
+      firstImport.delete(out.value!);
+      note();
+    }
+  };
+  let exports!: GuestExports;
+  const imports = {
+    env: {
+      host_callback: (n: number) => {
+        entered();
+        return exports.nested(n - 1); // back into the guest: a reverse enter from unmanaged code
+      },
+      host_fetch: (x: number) => {
+        entered();
+        if ((x & 3) !== 0) return x * 2;
+        const ms = delay(x);
+        return ms > 0 ? new Promise((resolve) => setTimeout(() => resolve(x * 2), ms)) : Promise.resolve(x * 2);
+      },
+      host_add: (a: number, b: number) => a + b,
+      host_fail: (code: number) => {
+        throw new Error(`host_fail(${code})`);
+      },
+      host_note: () => {},
+    },
+  };
+  const guest = await host.instantiate<GuestExports>(guestBytes("asyncify"), imports, { suspending: SUSPENDING });
+  exports = guest.exports;
   return {
-    kind: "emulated",
+    suspension: guest.suspension,
+    get importCalls() {
+      return importCalls;
+    },
     *request(f, n, onImport) {
-      // JS calls the guest's export `handle`.
-      return yield* f.managed(function* () {
-        // `handle` calls its import `lookup`.
-        const looked = yield* f.unmanaged(LOOKUP_TARGET, function* () {
-          onImport();
-          // `lookup` calls back into the guest's export `hash`.
-          return yield* f.managed(() => hash(n));
-        });
-        return (looked ^ n) >>> 0;
-      });
+      firstImport.set(f.task, onImport);
+      try {
+        const a = yield* f.call(exports.nested, NESTING);
+        const b = yield* f.call(exports.compute, n & 0xfff);
+        return (a + b) >>> 0;
+      } finally {
+        firstImport.delete(f.task);
+      }
     },
   };
 }

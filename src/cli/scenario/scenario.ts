@@ -4,23 +4,21 @@
 // streams and no real time or promise decides an order, so the same seed gives the same summary
 // (but for the real-time fields). The CLI (`fiberhost demo`) and the demo page (web/) both run it.
 
+import { isTaskAbortError } from "../../errors.js";
+import type { FiberContext } from "../../fiber-context.js";
+import { createHost, type Host } from "../../host.js";
 import {
-  createHost,
-  hresultName,
-  isTaskAbortError,
-  HResultError,
   HOST_E_CLRNOTAVAILABLE,
+  HResultError,
   S_OK,
   THREAD_PRIORITY_HIGHEST,
   WAIT_ALERTABLE,
-  type AutoEvent,
-  type Crst,
-  type FiberContext,
-  type Host,
-  type Op,
-  type Task,
-} from "../../index.js";
-import { createGuest, type Guest } from "./guest.js";
+  hresultName,
+} from "../../hresult.js";
+import type { Op } from "../../scheduler/op.js";
+import type { AutoEvent, Crst } from "../../sync.js";
+import type { Task } from "../../task.js";
+import { createGuest, type DemoGuest, type GuestOptions } from "./guest.js";
 import { fiberSeed, random, type Random } from "./random.js";
 import { FIBER_KINDS, WAIT_RESULTS, isBalanced, percentile, type DemoSummary, type FiberKind } from "./summary.js";
 
@@ -39,8 +37,8 @@ export interface ScenarioOptions {
   continuous?: boolean;
   /** Multiplies the workload's sleeps and wait timeouts (default 1; the page slows fibers down to be seen). */
   pace?: number;
-  /** Makes the guest the request handlers call (default: createGuest). */
-  guest?: (host: Host) => Promise<Guest>;
+  /** How the guest's blocking host_fetch behaves (the page gives it a real delay). */
+  guest?: GuestOptions;
 }
 
 /** What a lane of the page shows for a fiber. */
@@ -69,7 +67,7 @@ function errorName(err: unknown): string {
 
 export class Scenario {
   readonly host: Host;
-  readonly guest: Guest;
+  readonly guest: DemoGuest;
   readonly seed: number;
   readonly total: number;
   private readonly durationMs: number;
@@ -109,11 +107,11 @@ export class Scenario {
   static async create(options: ScenarioOptions = {}): Promise<Scenario> {
     const clock = options.clock ?? "virtual";
     const host = await createHost({ clock });
-    const guest = await (options.guest ?? createGuest)(host);
+    const guest = await createGuest(host, options.guest);
     return new Scenario(host, guest, options, clock);
   }
 
-  private constructor(host: Host, guest: Guest, o: ScenarioOptions, clock: "virtual" | "real") {
+  private constructor(host: Host, guest: DemoGuest, o: ScenarioOptions, clock: "virtual" | "real") {
     this.host = host;
     this.guest = guest;
     this.clock = clock;
@@ -449,7 +447,7 @@ export class Scenario {
       },
       aborts: { requested: this.abortsRequested, delivered: this.aborted },
       alerts: { sent: this.alertsSent },
-      guest: { kind: this.guest.kind, requests: this.requests },
+      guest: { suspension: this.guest.suspension, requests: this.requests, importCalls: this.guest.importCalls },
       switches: { switchIn: c.switchIn, switchOut: c.switchOut },
       checks: {
         balanced: isBalanced(c),

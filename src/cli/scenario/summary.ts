@@ -1,6 +1,6 @@
 // The demo's summary: what a run did, as one JSON-able object (`fiberhost demo --json` prints it).
 
-import type { Counters } from "../../index.js";
+import type { Counters } from "../../core/door.js";
 
 export const FIBER_KINDS = ["handler", "orphan", "worker", "locker", "careless"] as const;
 /**
@@ -52,7 +52,8 @@ export interface DemoSummary {
   };
   aborts: { requested: number; delivered: number };
   alerts: { sent: number };
-  guest: { kind: "emulated" | "wasm"; requests: number };
+  /** The example guest (host.instantiate): requests served, calls of its imports (each a hooked LeaveRuntime). */
+  guest: { suspension: string; requests: number; importCalls: number };
   switches: { switchIn: number; switchOut: number };
   checks: {
     /** Leaves equal enters; reverse enters equal reverse leaves plus the unmatched ones. */
