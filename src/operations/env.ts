@@ -4,18 +4,9 @@
 import type { Task } from "../task.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { SafePoint } from "../scheduler/scheduler.js";
-import { TRANSITION_NAMES, type CoreDoor } from "../core/door.js";
-import { Transition } from "../core/generated/layout.js";
+import type { CoreDoor } from "../core/door.js";
 import { Cmd } from "../scheduler/op.js";
 import type { Waitable } from "../scheduler/waitable.js";
-
-// Aliases for code written before the generated layout (src/interop/ still uses them): the numbers
-// and names themselves live in core/generated/layout.ts and core/door.ts. To be removed.
-export const OP_LEAVE = Transition.LEAVE;
-export const OP_ENTER = Transition.ENTER;
-export const OP_REVERSE_ENTER = Transition.REVERSE_ENTER;
-export const OP_REVERSE_LEAVE = Transition.REVERSE_LEAVE;
-export const OP_NAMES: Readonly<Record<number, string>> = TRANSITION_NAMES;
 
 /** What the context needs from its host (the one-way flow: context → scheduler / core). */
 export interface FiberEnv {
