@@ -59,6 +59,27 @@ export class GuestWait implements Waitable {
   }
 }
 
+type Resolvers = { resolve(v: unknown): void; reject(e: unknown): void };
+
+/** What a suspended f.call keeps (see CallOp.x). */
+class Suspended {
+  importName = "";
+  /** asyncify: the unwound stack, while parked. */
+  stack: Uint8Array | null = null;
+  /** The import's answer to give the guest: a value, or an error to throw at its call site. */
+  settled: unknown = undefined;
+  settledThrew = false;
+  wait: GuestWait | null = null;
+  event = Event.None;
+  /** A suspending import's promise is what the parked fiber waits for (numbered: a stale one is ignored). */
+  importPending = false;
+  seq = 0;
+  /** JSPI: an abort that arrived while the guest was running on its own (delivered at its next suspension or return). */
+  heldAbort: unknown = undefined;
+  lent = false;
+  resolvers: Resolvers | null = null;
+}
+
 export class CallOp<R> extends Op<R> implements Driver {
   depth = 0;
   private phase = Phase.Open;
@@ -66,23 +87,26 @@ export class CallOp<R> extends Op<R> implements Driver {
   private promise: PromiseLike<unknown> | null = null;
   /** The suspending import's LeaveRuntime frame is open (a hooked import). */
   private leaveOpen = false;
-  private importName = "";
-  /** asyncify: the unwound stack, while parked. */
-  private stack: Uint8Array | null = null;
-  /** The import's answer to give the guest: a value, or an error to throw at its call site. */
-  private settled: unknown = undefined;
-  private settledThrew = false;
-  private wait: GuestWait | null = null;
-  private event = Event.None;
-  /** A suspending import's promise is what the parked fiber waits for (numbered: a stale one is ignored). */
-  private importPending = false;
-  private seq = 0;
-  /** JSPI: an abort that arrived while the guest was running on its own (delivered at its next suspension or return). */
-  private heldAbort: unknown = undefined;
+  /** The state of a call that has suspended, made at its first suspension: most calls never do. */
+  private x: Suspended | null = null;
+
   /** JSPI: the guest runs on this fiber's task from a microtask. */
-  lent = false;
+  get lent(): boolean {
+    return this.x !== null && this.x.lent;
+  }
+  set lent(v: boolean) {
+    this.state().lent = v;
+  }
   /** JSPI: settles the promise the suspended guest waits for. */
-  resolvers: { resolve(v: unknown): void; reject(e: unknown): void } | null = null;
+  get resolvers(): Resolvers | null {
+    return this.x === null ? null : this.x.resolvers;
+  }
+  set resolvers(v: Resolvers | null) {
+    this.state().resolvers = v;
+  }
+  private state(): Suspended {
+    return (this.x ??= new Suspended());
+  }
 
   constructor(
     t: Task,
@@ -111,7 +135,7 @@ export class CallOp<R> extends Op<R> implements Driver {
         return this.settle(v, false);
       case Phase.WaitEnter:
         if (v !== S_OK) return this.abandon(v as number);
-        return this.settle(this.settled, this.settledThrew); // the runtime resumed: enter again
+        return this.settle(this.x!.settled, this.x!.settledThrew); // the runtime resumed: enter again
       case Phase.Continuing:
         return this.continued(v, false);
       default:
@@ -126,8 +150,8 @@ export class CallOp<R> extends Op<R> implements Driver {
       case Phase.WaitEnter:
         // An abort while the enter waits: it keeps waiting, now without a time limit, and the
         // abort is what the guest gets at its call site.
-        this.settled = err;
-        this.settledThrew = true;
+        this.x!.settled = err;
+        this.x!.settledThrew = true;
         return this.waitToEnter(true);
       case Phase.Continuing:
         return this.continued(err, true);
@@ -141,14 +165,14 @@ export class CallOp<R> extends Op<R> implements Driver {
   suspend(promise: PromiseLike<unknown>, hooked: boolean, name: string): void {
     this.promise = promise;
     this.leaveOpen = hooked;
-    this.importName = name;
+    this.state().importName = name;
   }
 
   answer(): unknown {
-    const v = this.settled;
-    this.settled = undefined;
-    if (this.settledThrew) {
-      this.settledThrew = false;
+    const v = this.x!.settled;
+    this.x!.settled = undefined;
+    if (this.x!.settledThrew) {
+      this.x!.settledThrew = false;
       throw v;
     }
     return v;
@@ -176,7 +200,7 @@ export class CallOp<R> extends Op<R> implements Driver {
     g.driver = this;
     let r: unknown;
     try {
-      r = g.jspi !== null ? g.jspi.call(this.info, this.args) : this.info.raw(...this.args);
+      r = g.jspi !== null ? g.jspi.call(this.info, this.args) : callRaw(this.info.raw, this.args);
     } catch (err) {
       g.depth--;
       g.driver = prev;
@@ -186,7 +210,7 @@ export class CallOp<R> extends Op<R> implements Driver {
     g.driver = prev;
     if (g.jspi !== null) return this.jspiStarted(r as Promise<unknown>);
     if (this.promise !== null) {
-      this.stack = g.asyncify!.stopUnwind();
+      this.x!.stack = g.asyncify!.stopUnwind();
       return this.park();
     }
     return this.close(false, r);
@@ -210,7 +234,7 @@ export class CallOp<R> extends Op<R> implements Driver {
   private park(): IteratorResult<R, R> {
     const p = this.promise!;
     this.promise = null;
-    const w = (this.wait ??= new GuestWait(this.env.sched));
+    const w = (this.x!.wait ??= new GuestWait(this.env.sched));
     const hr = this.env.sched.block(this.t, w, INFINITE, 0);
     if (hr !== BLOCK) {
       dropPromise(p);
@@ -223,12 +247,12 @@ export class CallOp<R> extends Op<R> implements Driver {
 
   /** The fiber (parked) is woken when `p` settles, unless an abort has answered the import first. */
   private expectImport(p: PromiseLike<unknown>): void {
-    const seq = ++this.seq;
-    this.importPending = true;
+    const seq = ++this.x!.seq;
+    this.x!.importPending = true;
     const settled = (value: unknown, threw: boolean): void => {
-      if (seq !== this.seq || !this.importPending || !this.wait!.waiting) return;
-      this.importPending = false;
-      this.event = Event.Import;
+      if (seq !== this.x!.seq || !this.x!.importPending || !this.x!.wait!.waiting) return;
+      this.x!.importPending = false;
+      this.x!.event = Event.Import;
       this.env.sched.wake(this.t, value, threw);
     };
     Promise.resolve(p).then(
@@ -239,9 +263,9 @@ export class CallOp<R> extends Op<R> implements Driver {
 
   /** The promise settled (or an abort came): back into the runtime, then into the guest. */
   private settle(value: unknown, threw: boolean): IteratorResult<R, R> {
-    this.importPending = false;
-    this.settled = value;
-    this.settledThrew = threw;
+    this.x!.importPending = false;
+    this.x!.settled = value;
+    this.x!.settledThrew = threw;
     if (!this.leaveOpen) return this.entered();
     const hr = this.env.door.transition(Transition.ENTER, 0);
     if (hr === MUST_WAIT_FOR_RESUME) return this.waitToEnter(threw && value === this.t.unwinding);
@@ -264,17 +288,17 @@ export class CallOp<R> extends Op<R> implements Driver {
       g.jspi.resume(this, this.answerSettled());
       return this.parkContinuing();
     }
-    const stack = this.stack!;
-    this.stack = null;
+    const stack = this.x!.stack!;
+    this.x!.stack = null;
     g.asyncify!.startRewind(stack);
     return this.run();
   }
 
   /** The settled answer as a JSPI outcome (consumed). */
   private answerSettled(): { value: unknown; threw: boolean } {
-    const out = { value: this.settled, threw: this.settledThrew };
-    this.settled = undefined;
-    this.settledThrew = false;
+    const out = { value: this.x!.settled, threw: this.x!.settledThrew };
+    this.x!.settled = undefined;
+    this.x!.settledThrew = false;
     return out;
   }
 
@@ -284,11 +308,11 @@ export class CallOp<R> extends Op<R> implements Driver {
    * core left them, and the failure is thrown in the fiber.
    */
   private abandon(hr: number): never {
-    this.stack = null;
+    this.x!.stack = null;
     this.phase = Phase.Done;
-    const cause = this.settledThrew ? this.settled : undefined;
-    this.settled = undefined;
-    const err = this.failure(Transition.ENTER, hr, cause, ` returning from import ${this.importName} into the guest; the guest call is abandoned`);
+    const cause = this.x!.settledThrew ? this.x!.settled : undefined;
+    this.x!.settled = undefined;
+    const err = this.failure(Transition.ENTER, hr, cause, ` returning from import ${this.x!.importName} into the guest; the guest call is abandoned`);
     this.info.guest.jspi?.abandon(this, err);
     throw err;
   }
@@ -324,12 +348,12 @@ export class CallOp<R> extends Op<R> implements Driver {
   private returned(value: unknown, threw: boolean): void {
     this.info.guest.jspi?.returned(this);
     if (this.phase === Phase.Done) return; // abandoned
-    this.event = Event.Return;
-    if (this.wait!.waiting) this.env.sched.wake(this.t, value, threw);
+    this.x!.event = Event.Return;
+    if (this.x!.wait!.waiting) this.env.sched.wake(this.t, value, threw);
     else {
       // Woken already for an abort: the fiber re-parked in continued(); deliver there.
-      this.settled = value;
-      this.settledThrew = threw;
+      this.x!.settled = value;
+      this.x!.settledThrew = threw;
     }
   }
 
@@ -337,12 +361,12 @@ export class CallOp<R> extends Op<R> implements Driver {
   suspendedAgain(): void {
     const p = this.promise!;
     this.promise = null;
-    if (this.heldAbort !== undefined) {
+    if (this.x!.heldAbort !== undefined) {
       // An abort came while the guest ran: it is the answer to this import.
-      const err = this.heldAbort;
-      this.heldAbort = undefined;
+      const err = this.x!.heldAbort;
+      this.x!.heldAbort = undefined;
       dropPromise(p);
-      this.event = Event.Import;
+      this.x!.event = Event.Import;
       this.env.sched.wake(this.t, err, true);
       return;
     }
@@ -350,12 +374,12 @@ export class CallOp<R> extends Op<R> implements Driver {
   }
 
   private parkContinuing(): IteratorResult<R, R> {
-    const w = (this.wait ??= new GuestWait(this.env.sched));
-    if (this.event !== Event.Return) this.event = Event.None;
+    const w = (this.state().wait ??= new GuestWait(this.env.sched));
+    if (this.x!.event !== Event.Return) this.x!.event = Event.None;
     const hr = this.env.sched.block(this.t, w, INFINITE, 0);
     if (hr !== BLOCK) throw new HResultError(hr, `f.call: fiber ${this.t.name} could not wait for the guest`);
     this.phase = Phase.Continuing;
-    if (this.event === Event.Return) {
+    if (this.x!.event === Event.Return) {
       // The export settled while the fiber was not waiting (an abort had woken it).
       const { value, threw } = this.answerSettled();
       this.env.sched.wake(this.t, value, threw);
@@ -365,12 +389,12 @@ export class CallOp<R> extends Op<R> implements Driver {
 
   /** JSPI: what woke a fiber whose guest continues on its own. */
   private continued(v: unknown, isThrow: boolean): IteratorResult<R, R> {
-    const event = this.event;
-    this.event = Event.None;
+    const event = this.x!.event;
+    this.x!.event = Event.None;
     if (event === Event.Return) {
-      if (this.heldAbort !== undefined && !isThrow) {
-        const abort = this.heldAbort;
-        this.heldAbort = undefined;
+      if (this.x!.heldAbort !== undefined && !isThrow) {
+        const abort = this.x!.heldAbort;
+        this.x!.heldAbort = undefined;
         return this.close(true, abort);
       }
       return this.close(isThrow, v);
@@ -378,8 +402,8 @@ export class CallOp<R> extends Op<R> implements Driver {
     if (event === Event.Import) return this.settle(v, isThrow);
     // Woken by the scheduler: an abort. While the guest waits at an import it is that import's
     // answer; while the guest runs on its own, it is delivered at its next suspension or return.
-    if (isThrow && this.importPending) return this.settle(v, true);
-    if (isThrow) this.heldAbort = v;
+    if (isThrow && this.x!.importPending) return this.settle(v, true);
+    if (isThrow) this.x!.heldAbort = v;
     return this.parkContinuing();
   }
 
@@ -387,6 +411,22 @@ export class CallOp<R> extends Op<R> implements Driver {
     const err = new HResultError(hr, `${TRANSITION_NAMES[op]} failed in f.call(${this.info.name}) in fiber ${this.t.name}${tail}`);
     if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
     return err;
+  }
+}
+
+/** Calls without spreading for the common arities (a spread call allocates and is slower). */
+function callRaw(fn: (...args: unknown[]) => unknown, a: unknown[]): unknown {
+  switch (a.length) {
+    case 0:
+      return fn();
+    case 1:
+      return fn(a[0]);
+    case 2:
+      return fn(a[0], a[1]);
+    case 3:
+      return fn(a[0], a[1], a[2]);
+    default:
+      return fn(...a);
   }
 }
 

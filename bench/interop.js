@@ -1,0 +1,79 @@
+// Standalone runner for bench/interop-cases.js: each case in several fresh Node processes (a
+// warm-up, then samples sized to ~40 ms), the median ns per operation over processes, and the
+// ratios hooked / unhooked taken within each process. Usage: npm run build && node bench/interop.js [processes]
+// (the cases measure dist/, the built package).
+
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { INTEROP_CASES } from "./interop-cases.js";
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Measures every case in this process: { name: ns per op }. */
+export async function measureAll(now = () => performance.now()) {
+  const out = {};
+  for (const c of INTEROP_CASES) {
+    const inst = await c.setup();
+    if (inst === null) continue;
+    const per = c.opsPerIter ?? 1;
+    let iterations = 0;
+    let sink = 0;
+    const time = async (n) => {
+      const t0 = now();
+      sink += await inst.run(n);
+      iterations += n;
+      return now() - t0;
+    };
+    let n = 1;
+    while ((await time(n)) < 10 && n < 1 << 30) n *= 2; // calibrate (and warm up)
+    const ms = await time(n);
+    n = Math.max(1, Math.round((n * 40) / Math.max(ms, 0.01)));
+    const samples = [];
+    for (let i = 0; i < 7; i++) samples.push(((await time(n)) * 1e6) / (n * per));
+    inst.verify(iterations, sink);
+    out[c.name] = median(samples);
+  }
+  return out;
+}
+
+const RATIOS = [
+  ["hooked / unhooked export call", "guest export call, hooked (guest.exports.add)", "guest export call, unhooked (instance.exports.add)"],
+  ["hooked / unhooked import call", "guest import call, hooked, from a loop in the guest", "guest import call, unhooked (policy false), from a loop in the guest"],
+  ["asyncify / plain, code that never suspends", "sumMaybeFetch(64, no fetch), asyncify guest", "sumMaybeFetch(64, no fetch), plain guest"],
+  ["asyncify round trip / f.await, 1 fiber", "suspension round trip, asyncify, 1 fiber", "f.await(resolved promise), 1 fiber"],
+  ["asyncify round trip / f.await, 100 fibers", "suspension round trip, asyncify, 100 fibers", "f.await(resolved promise), 100 fibers"],
+  ["JSPI / asyncify round trip, 1 fiber", "suspension round trip, JSPI, 1 fiber", "suspension round trip, asyncify, 1 fiber"],
+  ["JSPI / asyncify round trip, 100 fibers", "suspension round trip, JSPI, 100 fibers", "suspension round trip, asyncify, 100 fibers"],
+];
+
+/** The table: medians over processes, and each ratio's median over its per-process values. */
+export function report(runs, label) {
+  const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(1)} ns`);
+  const lines = [`${label}: ${runs.length} processes, median ns per operation`, ""];
+  for (const name of Object.keys(runs[0])) lines.push(`  ${fmt(median(runs.map((r) => r[name]))).padStart(10)}  ${name}`);
+  lines.push("");
+  for (const [what, a, b] of RATIOS) {
+    if (!(a in runs[0]) || !(b in runs[0])) continue;
+    const ratios = runs.map((r) => r[a] / r[b]);
+    const diffs = runs.map((r) => r[a] - r[b]);
+    lines.push(`  ${what}: ${median(ratios).toFixed(2)}× (+${fmt(median(diffs))})`);
+  }
+  return lines.join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === "--worker") {
+    process.stdout.write(JSON.stringify(await measureAll()));
+    process.exit(0);
+  }
+  const processes = Number(process.argv[2] ?? 5);
+  const runs = [];
+  for (let p = 0; p < processes; p++) {
+    runs.push(JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--worker"], { encoding: "utf8" })));
+  }
+  console.log(report(runs, `Node ${process.version}`));
+}
