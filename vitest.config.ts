@@ -1,27 +1,6 @@
-import { existsSync } from 'node:fs'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
-
-// Browser tests run in the system Chromium (Debian package `chromium`); Playwright
-// never downloads a browser. Override the binary with CHROMIUM_PATH.
-// `scripts/ensure-chromium.mjs` (run by `npm test`) installs it when missing.
-const chromiumPath =
-  process.env.CHROMIUM_PATH ||
-  ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ||
-  '/usr/bin/chromium'
-
-const chromiumArgs = [
-  '--no-sandbox', // required when running as root (CI containers)
-  '--disable-gpu',
-  '--disable-dev-shm-usage', // small /dev/shm in containers crashes tabs
-  '--disable-quic',
-  '--no-first-run',
-  // Without these, Chromium phones home at startup and, on a closed network,
-  // its refused connections slow down / break the run.
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+import { chromiumArgs, chromiumPath } from './test/support/chromium'
 
 // Some tests (scheduler stress, wasm compile) take ~30 s.
 const TEST_TIMEOUT = 60_000

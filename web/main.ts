@@ -4,7 +4,7 @@
 import { HResultError, hresultName, type Task } from "../src/index.js";
 import { Scenario } from "../src/cli/scenario/scenario.js";
 import { Lanes, LANES } from "./lanes.js";
-import { chart, runTransitionBench } from "./bench.js";
+import { chart, type BenchResult } from "./bench.js";
 
 const params = new URLSearchParams(location.search);
 const intParam = (name: string, fallback: number, max: number): number => {
@@ -41,16 +41,18 @@ host.run().catch((err) => show("host.run()", String(err), true));
 
 // Keeps the population up once the first wave has arrived (fibers end all the time).
 let topUp = true;
-function spawn(n: number): void {
+/** Spawns `n` fibers; answers the error that stopped it, if one did. */
+function spawn(n: number): unknown {
   try {
     for (let i = 0; i < n; i++) scenario.spawnOne();
   } catch (err) {
     topUp = false;
-    show(`host.spawn() (fiber ${fmt(scenario.spawned + 1)})`, err instanceof HResultError ? err.hr : String(err), true);
+    return err;
   }
+  return undefined;
 }
 setInterval(() => {
-  if (!topUp || scenario.spawned < scenario.total) return;
+  if (!topUp || scenario.spawned < scenario.total || host.runtimeState === "disabled") return;
   const missing = population - (scenario.spawned - scenario.ended);
   if (missing > 0) spawn(Math.min(missing, 500));
 }, 200);
@@ -68,11 +70,19 @@ function pickFiber(): Task | null {
 }
 
 $("spawn").onclick = () => {
-  spawn(1000);
-  if (host.runtimeState !== "disabled") show("host.spawn() × 1,000", `${fmt(scenario.spawned - scenario.ended)} fibers alive`);
+  const err = spawn(1000);
+  if (err === undefined) show("host.spawn() × 1,000", `${fmt(scenario.spawned - scenario.ended)} fibers alive`);
+  else show(`host.spawn() (fiber ${fmt(scenario.spawned + 1)})`, err instanceof HResultError ? err.hr : String(err), true);
+  update();
 };
-$("suspend").onclick = () => show("host.suspendRuntime()", scenario.suspend());
-$("resume").onclick = () => show("host.resumeRuntime()", scenario.resume());
+$("suspend").onclick = () => {
+  show("host.suspendRuntime()", scenario.suspend());
+  update();
+};
+$("resume").onclick = () => {
+  show("host.resumeRuntime()", scenario.resume());
+  update();
+};
 $("alert").onclick = () => {
   const t = pickFiber();
   if (t) show(`${t.name}.alert()`, t.alert());
@@ -84,6 +94,7 @@ $("abort").onclick = () => {
   else show("abort()", "no live fiber to abort", true);
 };
 $("fail").onclick = () => {
+  topUp = false;
   const { trapped, after } = scenario.fail();
   show("host.injectCoreFault(); host.suspendRuntime(); host.resumeRuntime()", `${hresultName(trapped)}, then ${hresultName(after)}`, true);
   update();
@@ -93,7 +104,7 @@ $("bench").onclick = async () => {
   button.disabled = true;
   $("bench-chart").innerHTML = `<p class="hint">Running…</p>`;
   try {
-    $("bench-chart").innerHTML = chart(await runTransitionBench());
+    $("bench-chart").innerHTML = chart(await benchInWorker());
     $("bench-chart").dataset.done = "true";
   } catch (err) {
     $("bench-chart").textContent = `The benchmark failed: ${String(err)}`;
@@ -101,6 +112,20 @@ $("bench").onclick = async () => {
     button.disabled = false;
   }
 };
+
+// The benchmark runs in a worker, so that the demo (on this thread) neither slows it down nor
+// stops while it runs.
+let worker: Worker | null = null;
+function benchInWorker(): Promise<BenchResult[]> {
+  worker ??= new Worker(new URL("./bench-worker.ts", import.meta.url), { type: "module" });
+  const w = worker;
+  return new Promise((resolve, reject) => {
+    w.onmessage = (e: MessageEvent<{ results?: BenchResult[]; error?: string }>) =>
+      e.data.results ? resolve(e.data.results) : reject(new Error(e.data.error));
+    w.onerror = (e) => reject(new Error(e.message));
+    w.postMessage("run");
+  });
+}
 
 function list(el: HTMLElement, rows: [string, string, string?][]): void {
   if (el.children.length !== rows.length * 2) {
@@ -171,4 +196,4 @@ setInterval(probe, 1000);
 probe();
 document.body.dataset.ready = "true";
 // For the end-to-end test and the curious (the console): the scenario and the lanes.
-Object.assign(globalThis, { fiberhostDemo: { scenario, lanes, runTransitionBench } });
+Object.assign(globalThis, { fiberhostDemo: { scenario, lanes } });

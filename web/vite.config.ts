@@ -10,5 +10,6 @@ export default defineConfig({
   root,
   base: "./",
   build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
+  worker: { format: "es" },
   server: { host: "127.0.0.1", fs: { allow: [fileURLToPath(new URL("..", import.meta.url))] } },
 });

@@ -1,0 +1,136 @@
+// The demo page end to end: built with Vite, served on 127.0.0.1, driven in Debian's Chromium
+// through Playwright. Presses the controls and checks what the page shows; saves screenshots to
+// test-artifacts/ (git-ignored). Node only: it launches the browser itself.
+
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumArgs, chromiumPath } from "../support/chromium.js";
+import { serveStatic, type StaticServer } from "./static-server.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ARTIFACTS = `${ROOT}test-artifacts`;
+
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** A counter's value, as the page shows it (digits with thousands separators). */
+async function count(id: string): Promise<number> {
+  const text = (await page.getByTestId(id).textContent()) ?? "";
+  return Number(text.replace(/,/g, "").split(" ")[0]);
+}
+
+/** Waits until `read()` satisfies `ok`, up to `ms`; answers the last value read. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await read();
+  while (!ok(v) && Date.now() < end) {
+    await page.waitForTimeout(100);
+    v = await read();
+  }
+  return v;
+}
+
+beforeAll(async () => {
+  // `npm test` has built the core (and the example guest) already.
+  await build({ configFile: `${ROOT}web/vite.config.ts`, logLevel: "warn" });
+  server = await serveStatic(`${ROOT}web/dist`);
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 960 } });
+  page.on("pageerror", (err) => pageErrors.push(String(err)));
+  await page.goto(server.url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe("the demo page", () => {
+  it("runs the scenario: fibers are alive and the counters move", async () => {
+    const first = await until(() => count("transitions"), (n) => n > 0);
+    expect(first).toBeGreaterThan(0);
+    const later = await until(() => count("transitions"), (n) => n > first);
+    expect(later).toBeGreaterThan(first);
+    expect(await until(() => count("alive"), (n) => n >= 500)).toBeGreaterThanOrEqual(500);
+    expect(await page.getByTestId("runtime").textContent()).toBe("runtime running");
+  });
+
+  it("a suspension holds managed fibers: none runs managed code until the resume", async () => {
+    await page.getByTestId("suspend").click();
+    await expect.poll(() => page.getByTestId("last-call").textContent()).toMatch(/^host\.suspendRuntime\(\) → S_(OK|FALSE)$/);
+    expect(await page.getByTestId("runtime").textContent()).toBe("runtime suspended (by hand)");
+    const held = await until(() => count("held"), (n) => n > 0);
+    expect(held).toBeGreaterThan(0);
+    // Held fibers make no transition: the totals stand still while the runtime is suspended.
+    await page.waitForTimeout(300);
+    const frozen = await count("transitions");
+    await page.waitForTimeout(700);
+    expect(await count("transitions")).toBe(frozen);
+    expect(await count("held")).toBeGreaterThan(0);
+    // The probe's synchronous reverse enter on the root task cannot wait: HOST_E_TIMEOUT at once.
+    await expect.poll(() => page.getByTestId("probe-enter").textContent(), { timeout: 3000 }).toBe("HOST_E_TIMEOUT");
+    await page.screenshot({ path: `${ARTIFACTS}/demo-page-suspended.png` });
+
+    await page.getByTestId("resume").click();
+    await expect.poll(() => page.getByTestId("last-call").textContent()).toBe("host.resumeRuntime() → S_OK");
+    expect(await until(() => count("transitions"), (n) => n > frozen)).toBeGreaterThan(frozen);
+  });
+
+  it("spawns 1,000 fibers, alerts one and aborts one", async () => {
+    const spawned = await count("spawned");
+    await page.getByTestId("spawn").click();
+    expect(await count("spawned")).toBeGreaterThanOrEqual(spawned + 1000);
+    await page.getByTestId("alert").click();
+    await expect.poll(() => page.getByTestId("last-call").textContent()).toMatch(/\.alert\(\) → S_OK$/);
+    const delivered = Number(((await page.getByTestId("aborts").textContent()) ?? "").split(" / ")[1]!.replace(/,/g, ""));
+    await page.getByTestId("abort").click();
+    await expect.poll(() => page.getByTestId("last-call").textContent()).toMatch(/\.abort\(\) → S_OK$/);
+    await expect
+      .poll(async () => Number(((await page.getByTestId("aborts").textContent()) ?? "").split(" / ")[1]!.replace(/,/g, "")), { timeout: 10_000 })
+      .toBeGreaterThan(delivered);
+  });
+
+  it("runs the transition benchmark and draws it beside the floor", async () => {
+    await page.getByTestId("bench").click();
+    await page.waitForSelector("[data-testid=bench-chart][data-done=true]", { timeout: 30_000 });
+    const cases = await page.locator("[data-testid=bench-chart] g[data-case]").evaluateAll((gs) => gs.map((g) => g.textContent?.replace(/\s+/g, " ").trim()));
+    expect(cases).toHaveLength(4);
+    expect(cases[0]).toMatch(/^floor: two empty wasm calls [\d.]+ ns$/);
+    expect(cases[1]).toMatch(/^ReverseEnter \+ ReverseLeave [\d.]+ ns \([\d.]+×\)$/);
+    expect(cases[2]).toMatch(/^LeaveRuntime \+ EnterRuntime [\d.]+ ns \([\d.]+×\)$/);
+    expect(cases[3]).toMatch(/^fiber switch \(f\.yield\) [\d.]+ ns/);
+    await page.waitForTimeout(1500); // a little more history in the lanes for the picture
+    await page.screenshot({ path: `${ARTIFACTS}/demo-page.png` });
+  });
+
+  it("after a catastrophic failure every call answers HOST_E_CLRNOTAVAILABLE", async () => {
+    await page.getByTestId("fail").click();
+    expect(await page.getByTestId("last-call").textContent()).toMatch(/→ E_FAIL, then HOST_E_CLRNOTAVAILABLE$/);
+    expect(await page.getByTestId("runtime").textContent()).toBe("runtime disabled: HOST_E_CLRNOTAVAILABLE");
+    await expect.poll(() => page.getByTestId("probe-current").textContent(), { timeout: 3000 }).toBe("HOST_E_CLRNOTAVAILABLE");
+    expect(await page.getByTestId("probe-enter").textContent()).toBe("HOST_E_CLRNOTAVAILABLE");
+    expect(await page.getByTestId("probe-hook").textContent()).toBe("HOST_E_CLRNOTAVAILABLE");
+    for (const [control, call] of [
+      ["spawn", /^host\.spawn\(\) .* → HOST_E_CLRNOTAVAILABLE$/],
+      ["suspend", /^host\.suspendRuntime\(\) → HOST_E_CLRNOTAVAILABLE$/],
+      ["resume", /^host\.resumeRuntime\(\) → HOST_E_CLRNOTAVAILABLE$/],
+    ] as const) {
+      await page.getByTestId(control).click();
+      expect(await page.getByTestId("last-call").textContent()).toMatch(call);
+    }
+    // The fibers unwind: none is left alive, and the page still answers.
+    expect(await until(() => count("alive"), (n) => n === 0)).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}/demo-page-failed.png` });
+  });
+
+  it("threw no error in the page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
