@@ -9,7 +9,11 @@ import { ROOT, buildDist } from "./support/build-dist.js";
 import type { DemoSummary } from "../src/cli/scenario/summary.js";
 
 function fiberhost(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, "bin/fiberhost.js"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/fiberhost.js"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,7 +40,8 @@ describe("fiberhost demo", () => {
     expect(s.seed).toBe(1);
     expect(s.fibers.spawned).toBe(200);
     expect(Object.values(s.fibers.byKind).reduce((a, b) => a + b, 0)).toBe(200);
-    for (const kind of ["handler", "orphan", "worker", "locker", "careless"]) expect(s.fibers.byKind).toHaveProperty(kind);
+    for (const kind of ["handler", "orphan", "worker", "locker", "careless"])
+      expect(s.fibers.byKind).toHaveProperty(kind);
     expect(s.fibers.finished + s.fibers.aborted + s.fibers.failed).toBe(200);
     expect(s.fibers.failed).toBe(0);
     const t = s.transitions;
@@ -52,7 +57,9 @@ describe("fiberhost demo", () => {
     // Orphans reverse-enter and never leave; one aborted before its reverse enter leaves nothing.
     expect(s.unmatchedReverseEnter).toBeGreaterThan(0);
     expect(s.unmatchedReverseEnter).toBeLessThanOrEqual(s.fibers.byKind.orphan);
-    expect(Object.keys(s.waits)).toEqual(expect.arrayContaining(["S_OK", "HOST_E_TIMEOUT", "HOST_E_INTERRUPTED", "HOST_E_ABANDONED", "HOST_E_DEADLOCK"]));
+    expect(Object.keys(s.waits)).toEqual(
+      expect.arrayContaining(["S_OK", "HOST_E_TIMEOUT", "HOST_E_INTERRUPTED", "HOST_E_ABANDONED", "HOST_E_DEADLOCK"]),
+    );
     expect(s.waits.S_OK).toBeGreaterThan(0);
     expect(s.suspensions.count).toBeGreaterThan(0);
     expect(s.aborts.delivered).toBeLessThanOrEqual(s.aborts.requested);
@@ -70,7 +77,8 @@ describe("fiberhost demo", () => {
   it("the default run (10,000 fibers) sees every kind of wait answer and aborts delivered", () => {
     const s = demoJson();
     expect(s.fibers.spawned).toBe(10_000);
-    for (const result of ["S_OK", "HOST_E_TIMEOUT", "HOST_E_INTERRUPTED", "HOST_E_ABANDONED", "HOST_E_DEADLOCK"]) expect(s.waits[result]).toBeGreaterThan(0);
+    for (const result of ["S_OK", "HOST_E_TIMEOUT", "HOST_E_INTERRUPTED", "HOST_E_ABANDONED", "HOST_E_DEADLOCK"])
+      expect(s.waits[result]).toBeGreaterThan(0);
     expect(s.aborts.delivered).toBeGreaterThan(0);
     expect(s.suspensions.enteringWaited).toBeGreaterThan(0);
     expect(s.suspensions.enterWaitMs.p99).toBeGreaterThanOrEqual(s.suspensions.enterWaitMs.p50);

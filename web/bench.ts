@@ -13,8 +13,8 @@ export interface BenchResult {
 
 // (module (func (export "f"))): the emptiest wasm function there is.
 const EMPTY_WASM = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01,
-  0x01, 0x66, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07,
+  0x05, 0x01, 0x01, 0x66, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
 ]);
 
 const BATCHES = 7;
@@ -53,7 +53,11 @@ let setup: Promise<{ empty: () => void; host: Host; switchHost: Host }> | null =
 export async function runTransitionBench(): Promise<BenchResult[]> {
   setup ??= (async () => {
     const { instance } = await WebAssembly.instantiate(EMPTY_WASM);
-    return { empty: instance.exports.f as () => void, host: await createHost(), switchHost: await createHost({ clock: "virtual" }) };
+    return {
+      empty: instance.exports.f as () => void,
+      host: await createHost(),
+      switchHost: await createHost({ clock: "virtual" }),
+    };
   })();
   const { empty, host, switchHost } = await setup;
   const tm = host.taskManager;
@@ -105,7 +109,8 @@ export async function runTransitionBench(): Promise<BenchResult[]> {
   return out;
 }
 
-const fmt = (ns: number): string => (!Number.isFinite(ns) ? "n/a" : ns < 10 ? ns.toFixed(2) : ns < 100 ? ns.toFixed(1) : ns.toFixed(0));
+const fmt = (ns: number): string =>
+  !Number.isFinite(ns) ? "n/a" : ns < 10 ? ns.toFixed(2) : ns < 100 ? ns.toFixed(1) : ns.toFixed(0);
 
 /** A horizontal bar chart (SVG) of the results, with the floor as a dashed line across every bar. */
 export function chart(results: BenchResult[]): string {

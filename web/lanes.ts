@@ -13,7 +13,15 @@ const COL = 2; // px per sample
 /** What a lane shows: a wait is drawn in a light shade of the mode the fiber waits in. */
 export type LaneStatus = Exclude<FiberStatus, "waiting"> | "waitingManaged" | "waitingUnmanaged";
 // Sample values: 0 is "no fiber in the lane" (background); the others index STATUSES.
-const STATUSES: (LaneStatus | null)[] = [null, "done", "managed", "unmanaged", "waitingManaged", "waitingUnmanaged", "held"];
+const STATUSES: (LaneStatus | null)[] = [
+  null,
+  "done",
+  "managed",
+  "unmanaged",
+  "waitingManaged",
+  "waitingUnmanaged",
+  "held",
+];
 const NEW_FIBER = 255; // a sample where a new fiber took the lane (drawn as a notch)
 const BACKGROUND = "#fafbfc";
 
@@ -37,7 +45,11 @@ export class Lanes {
   /** The ring's next column (the oldest sample). */
   private head = 0;
 
-  constructor(private readonly canvas: HTMLCanvasElement, labelBox: HTMLElement, private readonly scenario: Scenario) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    labelBox: HTMLElement,
+    private readonly scenario: Scenario,
+  ) {
     this.ctx = canvas.getContext("2d")!;
     for (let i = 0; i < LANES; i++) {
       const label = document.createElement("div");

@@ -72,7 +72,8 @@ function pickFiber(): Task | null {
 $("spawn").onclick = () => {
   const err = spawn(1000);
   if (err === undefined) show("host.spawn() × 1,000", `${fmt(scenario.spawned - scenario.ended)} fibers alive`);
-  else show(`host.spawn() (fiber ${fmt(scenario.spawned + 1)})`, err instanceof HResultError ? err.hr : String(err), true);
+  else
+    show(`host.spawn() (fiber ${fmt(scenario.spawned + 1)})`, err instanceof HResultError ? err.hr : String(err), true);
   update();
 };
 $("suspend").onclick = () => {
@@ -96,7 +97,11 @@ $("abort").onclick = () => {
 $("fail").onclick = () => {
   topUp = false;
   const { trapped, after } = scenario.fail();
-  show("host.injectCoreFault(); host.suspendRuntime(); host.resumeRuntime()", `${hresultName(trapped)}, then ${hresultName(after)}`, true);
+  show(
+    "host.injectCoreFault(); host.suspendRuntime(); host.resumeRuntime()",
+    `${hresultName(trapped)}, then ${hresultName(after)}`,
+    true,
+  );
   update();
 };
 $("bench").onclick = async () => {
@@ -152,13 +157,22 @@ function update(): void {
   const state = host.runtimeState;
   const badge = $("runtime");
   // (The collector's own suspensions last a few ms: the badge shows the ones made by hand.)
-  badge.textContent = state === "disabled" ? "runtime disabled: HOST_E_CLRNOTAVAILABLE" : scenario.userHold ? "runtime suspended (by hand)" : "runtime running";
+  badge.textContent =
+    state === "disabled"
+      ? "runtime disabled: HOST_E_CLRNOTAVAILABLE"
+      : scenario.userHold
+        ? "runtime suspended (by hand)"
+        : "runtime running";
   badge.className = `badge ${state === "disabled" ? "disabled" : scenario.userHold ? "suspended" : "running"}`;
   const managed = state === "disabled" ? "—" : fmt(host.countManaged());
   list($("counters"), [
     ["fibers alive", fmt(s.fibers.spawned - scenario.ended), "alive"],
     ["spawned", fmt(s.fibers.spawned), "spawned"],
-    ["ended: finished / aborted / failed", `${fmt(s.fibers.finished)} / ${fmt(s.fibers.aborted)} / ${fmt(s.fibers.failed)}`, "ended"],
+    [
+      "ended: finished / aborted / failed",
+      `${fmt(s.fibers.finished)} / ${fmt(s.fibers.aborted)} / ${fmt(s.fibers.failed)}`,
+      "ended",
+    ],
     ["in managed code now", managed, "managed"],
     ["held by a suspension now", fmt(scenario.countHeld()), "held"],
     ["transitions", fmt(t.total), "transitions"],
@@ -168,13 +182,23 @@ function update(): void {
     ["unmatched reverse enters", fmt(s.unmatchedReverseEnter), "unmatched"],
     ["guest requests · import calls", `${fmt(s.guest.requests)} · ${fmt(s.guest.importCalls)}`],
     ["suspensions", fmt(s.suspensions.count), "suspensions"],
-    ["entering waits p50 / p99", `${s.suspensions.enterWaitMs.p50.toFixed(1)} / ${s.suspensions.enterWaitMs.p99.toFixed(1)} ms`],
+    [
+      "entering waits p50 / p99",
+      `${s.suspensions.enterWaitMs.p50.toFixed(1)} / ${s.suspensions.enterWaitMs.p99.toFixed(1)} ms`,
+    ],
     ["aborts sent / delivered", `${fmt(s.aborts.requested)} / ${fmt(s.aborts.delivered)}`, "aborts"],
     ["alerts sent", fmt(s.alerts.sent), "alerts"],
   ]);
-  list($("waits"), Object.entries(s.waits).map(([k, v]) => [k, fmt(v)] as [string, string]));
+  list(
+    $("waits"),
+    Object.entries(s.waits).map(([k, v]) => [k, fmt(v)] as [string, string]),
+  );
   const failures = Object.entries(s.fibers.failures);
-  if (failures.length) list($("waits"), [...Object.entries(s.waits).map(([k, v]) => [k, fmt(v)] as [string, string]), ...failures.map(([k, v]) => [`fibers failed: ${k}`, fmt(v)] as [string, string])]);
+  if (failures.length)
+    list($("waits"), [
+      ...Object.entries(s.waits).map(([k, v]) => [k, fmt(v)] as [string, string]),
+      ...failures.map(([k, v]) => [`fibers failed: ${k}`, fmt(v)] as [string, string]),
+    ]);
 }
 setInterval(update, 250);
 update();

@@ -53,7 +53,9 @@ function describeParseError(err: unknown): string {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown flag ${flag ?? message}`;
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return /argument missing|ambiguous/.test(message) ? `${flag ?? "a flag"} needs a value` : `${flag ?? "a flag"} takes no value`;
+      return /argument missing|ambiguous/.test(message)
+        ? `${flag ?? "a flag"} needs a value`
+        : `${flag ?? "a flag"} takes no value`;
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
       return `unexpected argument ${/'([^']+)'/.exec(message)?.[1] ?? ""}`.trim();
     default:
@@ -62,17 +64,32 @@ function describeParseError(err: unknown): string {
 }
 
 /** A whole number in min … max, or a UsageError naming the flag. */
-export function integerFlag(command: string, flag: string, value: string | boolean | undefined, fallback: number, min: number, max: number): number {
+export function integerFlag(
+  command: string,
+  flag: string,
+  value: string | boolean | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = typeof value === "string" && /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${command}: --${flag} must be a whole number from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}, not '${String(value)}'`);
+    throw new UsageError(
+      `${command}: --${flag} must be a whole number from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}, not '${String(value)}'`,
+    );
   }
   return n;
 }
 
 /** A number of seconds ≥ 0 (fractions allowed), or a UsageError naming the flag. */
-export function secondsFlag(command: string, flag: string, value: string | boolean | undefined, fallback: number, max: number): number {
+export function secondsFlag(
+  command: string,
+  flag: string,
+  value: string | boolean | undefined,
+  fallback: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
   if (!Number.isFinite(n) || n < 0 || n > max) {

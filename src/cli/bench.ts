@@ -32,10 +32,16 @@ export async function bench(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (!existsSync(RUNNER)) {
-    io.err(`fiberhost bench: the benchmark suite is not here (${RUNNER}); it lives in a clone of the repository, not in the npm package`);
+    io.err(
+      `fiberhost bench: the benchmark suite is not here (${RUNNER}); it lives in a clone of the repository, not in the npm package`,
+    );
     return 1;
   }
-  const args = [RUNNER, ...(values.quick ? ["--quick"] : []), ...(values.suite ? ["--suite", String(values.suite)] : [])];
+  const args = [
+    RUNNER,
+    ...(values.quick ? ["--quick"] : []),
+    ...(values.suite ? ["--suite", String(values.suite)] : []),
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: "inherit" });
     child.on("error", (err) => {

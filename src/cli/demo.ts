@@ -5,6 +5,7 @@ import { UsageError, integerFlag, parseCommand, secondsFlag } from "./args.js";
 import { formatSummary, summaryOk } from "./format.js";
 import { startProgress } from "./progress.js";
 import { Scenario } from "./scenario/scenario.js";
+import type { DemoSummary } from "./scenario/summary.js";
 import type { Io } from "./io.js";
 
 /** Trace events kept with --trace: enough for the whole default run (the ring keeps the last ones). */
@@ -48,9 +49,18 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   const tracePath = values.trace as string | undefined;
   if (tracePath === "") throw new UsageError("fiberhost demo: --trace needs a file name");
 
-  const scenario = await Scenario.create({ fibers, durationMs: duration * 1000, seed, traceCapacity: tracePath ? TRACE_CAPACITY : 0 });
-  const stop = startProgress(io.progress, () => ({ done: scenario.ended, total: scenario.total, label: "fibers ended" }));
-  let summary;
+  const scenario = await Scenario.create({
+    fibers,
+    durationMs: duration * 1000,
+    seed,
+    traceCapacity: tracePath ? TRACE_CAPACITY : 0,
+  });
+  const stop = startProgress(io.progress, () => ({
+    done: scenario.ended,
+    total: scenario.total,
+    label: "fibers ended",
+  }));
+  let summary: DemoSummary;
   try {
     summary = await scenario.run();
   } finally {
@@ -59,7 +69,9 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   if (tracePath) {
     const trace = scenario.host.trace.toChromeTrace();
     writeFileSync(tracePath, JSON.stringify(trace));
-    io.err(`trace: ${trace.traceEvents.length.toLocaleString("en-US")} events written to ${tracePath} (open it in https://ui.perfetto.dev, or: fiberhost trace ${tracePath})`);
+    io.err(
+      `trace: ${trace.traceEvents.length.toLocaleString("en-US")} events written to ${tracePath} (open it in https://ui.perfetto.dev, or: fiberhost trace ${tracePath})`,
+    );
   }
   io.out(values.json ? JSON.stringify(summary) : formatSummary(summary));
   return summaryOk(summary) ? 0 : 1;

@@ -8,9 +8,15 @@ const mark = (ok: boolean): string => (ok ? "yes" : "NO");
 
 export function formatSummary(s: DemoSummary): string {
   const t = s.transitions;
-  const kinds = Object.entries(s.fibers.byKind).map(([k, v]) => `${n(v)} ${k}`).join(", ");
-  const failures = Object.entries(s.fibers.failures).map(([k, v]) => `${n(v)} ${k}`).join(", ");
-  const waits = Object.entries(s.waits).map(([k, v]) => `${k} ${n(v)}`).join(" · ");
+  const kinds = Object.entries(s.fibers.byKind)
+    .map(([k, v]) => `${n(v)} ${k}`)
+    .join(", ");
+  const failures = Object.entries(s.fibers.failures)
+    .map(([k, v]) => `${n(v)} ${k}`)
+    .join(", ");
+  const waits = Object.entries(s.waits)
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(" · ");
   const w = s.suspensions.enterWaitMs;
   const lines = [
     `fiberhost demo: ${n(s.fibers.spawned)} fibers, seed ${s.seed}, ${s.clock} clock`,

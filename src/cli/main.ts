@@ -34,7 +34,8 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number
 
 export function version(): string {
   // dist/cli/main.js (and src/cli/main.ts) → <package>/package.json
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -54,7 +55,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return 0;
     }
     const command = COMMANDS[first];
-    if (!command) throw new UsageError(`fiberhost: unknown command '${first}' (commands: ${Object.keys(COMMANDS).join(", ")}; see fiberhost --help)`);
+    if (!command)
+      throw new UsageError(
+        `fiberhost: unknown command '${first}' (commands: ${Object.keys(COMMANDS).join(", ")}; see fiberhost --help)`,
+      );
     return await command.run(argv.slice(1), io);
   } catch (err) {
     if (err instanceof UsageError) {

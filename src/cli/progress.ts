@@ -6,13 +6,18 @@ export interface ProgressStream {
   write(text: string): unknown;
 }
 
-export function startProgress(stream: ProgressStream, read: () => { done: number; total: number; label: string }): () => void {
+export function startProgress(
+  stream: ProgressStream,
+  read: () => { done: number; total: number; label: string },
+): () => void {
   if (!stream.isTTY) return () => {};
   const draw = (): void => {
     const { done, total, label } = read();
     const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 50));
     const filled = total > 0 ? Math.round((width * done) / total) : 0;
-    stream.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} ${label}\x1b[K`);
+    stream.write(
+      `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} ${label}\x1b[K`,
+    );
   };
   draw();
   const timer = setInterval(draw, 100);

@@ -52,7 +52,8 @@ export function summarizeTrace(trace: unknown, top = 10): TraceSummary {
   let first = Infinity;
   let last = -Infinity;
   for (const e of events as TraceEvent[]) {
-    if (typeof e !== "object" || e === null) throw new TraceFormatError("not a Chrome trace-event file (an event is not an object)");
+    if (typeof e !== "object" || e === null)
+      throw new TraceFormatError("not a Chrome trace-event file (an event is not an object)");
     if (e.ph === "M") {
       if (e.name === "thread_name") names.set(e.tid, String(e.args?.name ?? e.tid));
       continue;
@@ -85,7 +86,9 @@ export function summarizeTrace(trace: unknown, top = 10): TraceSummary {
     waits: {
       count: waits.length,
       unfinished: waitingSince.size,
-      longest: waits.slice(0, top).map((w) => ({ fiber: names.get(w.fiber) ?? `tid ${String(w.fiber)}`, startMs: w.startMs - origin, ms: w.ms })),
+      longest: waits
+        .slice(0, top)
+        .map((w) => ({ fiber: names.get(w.fiber) ?? `tid ${String(w.fiber)}`, startMs: w.startMs - origin, ms: w.ms })),
     },
   };
 }

@@ -54,19 +54,35 @@ afterAll(async () => {
 
 describe("the demo page", () => {
   it("runs the scenario: fibers are alive and the counters move", async () => {
-    const first = await until(() => count("transitions"), (n) => n > 0);
+    const first = await until(
+      () => count("transitions"),
+      (n) => n > 0,
+    );
     expect(first).toBeGreaterThan(0);
-    const later = await until(() => count("transitions"), (n) => n > first);
+    const later = await until(
+      () => count("transitions"),
+      (n) => n > first,
+    );
     expect(later).toBeGreaterThan(first);
-    expect(await until(() => count("alive"), (n) => n >= 500)).toBeGreaterThanOrEqual(500);
+    expect(
+      await until(
+        () => count("alive"),
+        (n) => n >= 500,
+      ),
+    ).toBeGreaterThanOrEqual(500);
     expect(await page.getByTestId("runtime").textContent()).toBe("runtime running");
   });
 
   it("a suspension holds managed fibers: none runs managed code until the resume", async () => {
     await page.getByTestId("suspend").click();
-    await expect.poll(() => page.getByTestId("last-call").textContent()).toMatch(/^host\.suspendRuntime\(\) → S_(OK|FALSE)$/);
+    await expect
+      .poll(() => page.getByTestId("last-call").textContent())
+      .toMatch(/^host\.suspendRuntime\(\) → S_(OK|FALSE)$/);
     expect(await page.getByTestId("runtime").textContent()).toBe("runtime suspended (by hand)");
-    const held = await until(() => count("held"), (n) => n > 0);
+    const held = await until(
+      () => count("held"),
+      (n) => n > 0,
+    );
     expect(held).toBeGreaterThan(0);
     // Held fibers make no transition: the totals stand still while the runtime is suspended.
     await page.waitForTimeout(300);
@@ -80,7 +96,12 @@ describe("the demo page", () => {
 
     await page.getByTestId("resume").click();
     await expect.poll(() => page.getByTestId("last-call").textContent()).toBe("host.resumeRuntime() → S_OK");
-    expect(await until(() => count("transitions"), (n) => n > frozen)).toBeGreaterThan(frozen);
+    expect(
+      await until(
+        () => count("transitions"),
+        (n) => n > frozen,
+      ),
+    ).toBeGreaterThan(frozen);
   });
 
   it("spawns 1,000 fibers, alerts one and aborts one", async () => {
@@ -89,18 +110,25 @@ describe("the demo page", () => {
     expect(await count("spawned")).toBeGreaterThanOrEqual(spawned + 1000);
     await page.getByTestId("alert").click();
     await expect.poll(() => page.getByTestId("last-call").textContent()).toMatch(/\.alert\(\) → S_OK$/);
-    const delivered = Number(((await page.getByTestId("aborts").textContent()) ?? "").split(" / ")[1]!.replace(/,/g, ""));
+    const delivered = Number(
+      ((await page.getByTestId("aborts").textContent()) ?? "").split(" / ")[1]!.replace(/,/g, ""),
+    );
     await page.getByTestId("abort").click();
     await expect.poll(() => page.getByTestId("last-call").textContent()).toMatch(/\.abort\(\) → S_OK$/);
     await expect
-      .poll(async () => Number(((await page.getByTestId("aborts").textContent()) ?? "").split(" / ")[1]!.replace(/,/g, "")), { timeout: 10_000 })
+      .poll(
+        async () => Number(((await page.getByTestId("aborts").textContent()) ?? "").split(" / ")[1]!.replace(/,/g, "")),
+        { timeout: 10_000 },
+      )
       .toBeGreaterThan(delivered);
   });
 
   it("runs the transition benchmark and draws it beside the floor", async () => {
     await page.getByTestId("bench").click();
     await page.waitForSelector("[data-testid=bench-chart][data-done=true]", { timeout: 30_000 });
-    const cases = await page.locator("[data-testid=bench-chart] g[data-case]").evaluateAll((gs) => gs.map((g) => g.textContent?.replace(/\s+/g, " ").trim()));
+    const cases = await page
+      .locator("[data-testid=bench-chart] g[data-case]")
+      .evaluateAll((gs) => gs.map((g) => g.textContent?.replace(/\s+/g, " ").trim()));
     expect(cases).toHaveLength(4);
     expect(cases[0]).toMatch(/^floor: two empty wasm calls [\d.]+ ns$/);
     expect(cases[1]).toMatch(/^ReverseEnter \+ ReverseLeave [\d.]+ ns \([\d.]+×\)$/);
@@ -114,7 +142,9 @@ describe("the demo page", () => {
     await page.getByTestId("fail").click();
     expect(await page.getByTestId("last-call").textContent()).toMatch(/→ E_FAIL, then HOST_E_CLRNOTAVAILABLE$/);
     expect(await page.getByTestId("runtime").textContent()).toBe("runtime disabled: HOST_E_CLRNOTAVAILABLE");
-    await expect.poll(() => page.getByTestId("probe-current").textContent(), { timeout: 3000 }).toBe("HOST_E_CLRNOTAVAILABLE");
+    await expect
+      .poll(() => page.getByTestId("probe-current").textContent(), { timeout: 3000 })
+      .toBe("HOST_E_CLRNOTAVAILABLE");
     expect(await page.getByTestId("probe-enter").textContent()).toBe("HOST_E_CLRNOTAVAILABLE");
     expect(await page.getByTestId("probe-hook").textContent()).toBe("HOST_E_CLRNOTAVAILABLE");
     for (const [control, call] of [
@@ -126,7 +156,12 @@ describe("the demo page", () => {
       expect(await page.getByTestId("last-call").textContent()).toMatch(call);
     }
     // The fibers unwind: none is left alive, and the page still answers.
-    expect(await until(() => count("alive"), (n) => n === 0)).toBe(0);
+    expect(
+      await until(
+        () => count("alive"),
+        (n) => n === 0,
+      ),
+    ).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}/demo-page-failed.png` });
   });
 

@@ -10,11 +10,16 @@ let built: Promise<void> | null = null;
 
 export function buildDist(): Promise<void> {
   built ??= new Promise((resolve, reject) => {
-    execFile(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { cwd: ROOT }, (err, stdout) => {
-      // Type errors are the type check's to report; the CLI needs the emitted files.
-      if (existsSync(`${ROOT}/dist/cli/main.js`) && existsSync(`${ROOT}/dist/index.js`)) resolve();
-      else reject(new Error(`tsc did not emit dist/: ${err?.message ?? ""}\n${stdout}`));
-    });
+    execFile(
+      process.execPath,
+      ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"],
+      { cwd: ROOT },
+      (err, stdout) => {
+        // Type errors are the type check's to report; the CLI needs the emitted files.
+        if (existsSync(`${ROOT}/dist/cli/main.js`) && existsSync(`${ROOT}/dist/index.js`)) resolve();
+        else reject(new Error(`tsc did not emit dist/: ${err?.message ?? ""}\n${stdout}`));
+      },
+    );
   });
   return built;
 }

@@ -52,7 +52,13 @@ const TICK_EVERY_MS = 1;
 const LOCKS = 16;
 
 // Kinds by share of the workload: most fibers serve requests through the guest.
-const KIND_SHARES: [FiberKind, number][] = [["handler", 0.55], ["orphan", 0.07], ["worker", 0.3], ["locker", 0.06], ["careless", 0.02]];
+const KIND_SHARES: [FiberKind, number][] = [
+  ["handler", 0.55],
+  ["orphan", 0.07],
+  ["worker", 0.3],
+  ["locker", 0.06],
+  ["careless", 0.02],
+];
 
 function drawKind(rng: Random): FiberKind {
   let r = rng.next();
@@ -130,10 +136,30 @@ export class Scenario {
     this.startedAt = this.host.now();
     this.wallStart = performance.now();
     const s = this;
-    this.host.spawn(function* (f) { yield* s.spawner(f); }, { name: "spawner" });
-    this.host.spawn(function* (f) { yield* s.collector(f); }, { name: "collector", priority: THREAD_PRIORITY_HIGHEST });
-    this.host.spawn(function* (f) { yield* s.supervisor(f); }, { name: "supervisor" });
-    this.host.spawn(function* (f) { yield* s.ticker(f); }, { name: "ticker" });
+    this.host.spawn(
+      function* (f) {
+        yield* s.spawner(f);
+      },
+      { name: "spawner" },
+    );
+    this.host.spawn(
+      function* (f) {
+        yield* s.collector(f);
+      },
+      { name: "collector", priority: THREAD_PRIORITY_HIGHEST },
+    );
+    this.host.spawn(
+      function* (f) {
+        yield* s.supervisor(f);
+      },
+      { name: "supervisor" },
+    );
+    this.host.spawn(
+      function* (f) {
+        yield* s.ticker(f);
+      },
+      { name: "ticker" },
+    );
   }
 
   /** Runs the whole scenario and answers its summary. */
@@ -169,7 +195,15 @@ export class Scenario {
   private body(kind: FiberKind): (f: FiberContext, rng: Random) => Generator<unknown, void, unknown> {
     const s = this;
     const work =
-      kind === "handler" ? this.handler : kind === "orphan" ? this.orphan : kind === "worker" ? this.worker : kind === "locker" ? this.locker : this.careless;
+      kind === "handler"
+        ? this.handler
+        : kind === "orphan"
+          ? this.orphan
+          : kind === "worker"
+            ? this.worker
+            : kind === "locker"
+              ? this.locker
+              : this.careless;
     return function* (f, rng) {
       s.begin(f.task);
       try {
@@ -443,7 +477,11 @@ export class Scenario {
       suspensions: {
         count: this.suspensions,
         enteringWaited: waited.length,
-        enterWaitMs: { p50: percentile(waited, 50), p99: percentile(waited, 99), max: waited.length ? waited[waited.length - 1]! : 0 },
+        enterWaitMs: {
+          p50: percentile(waited, 50),
+          p99: percentile(waited, 99),
+          max: waited.length ? waited[waited.length - 1]! : 0,
+        },
       },
       aborts: { requested: this.abortsRequested, delivered: this.aborted },
       alerts: { sent: this.alertsSent },

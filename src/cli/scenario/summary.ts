@@ -11,7 +11,13 @@ export const FIBER_KINDS = ["handler", "orphan", "worker", "locker", "careless"]
  */
 export type FiberKind = (typeof FIBER_KINDS)[number];
 
-export const WAIT_RESULTS = ["S_OK", "HOST_E_TIMEOUT", "HOST_E_INTERRUPTED", "HOST_E_ABANDONED", "HOST_E_DEADLOCK"] as const;
+export const WAIT_RESULTS = [
+  "S_OK",
+  "HOST_E_TIMEOUT",
+  "HOST_E_INTERRUPTED",
+  "HOST_E_ABANDONED",
+  "HOST_E_DEADLOCK",
+] as const;
 
 export interface DemoSummary {
   seed: number;
