@@ -188,7 +188,45 @@ const ROWS: Record<string, Row[]> = {
     ["trace.start(a Symbol)", (w) => w.host.trace.start(Symbol() as never), E_INVALIDARG],
     ["trace.start(a null-prototype object)", (w) => w.host.trace.start(Object.create(null)), E_INVALIDARG],
   ],
+  "fiber bodies, other fibers' contexts, other hosts' objects": [
+    ["spawn(an async generator function)", (w) => w.host.spawn(async function* () {} as never), { throws: E_INVALIDARG }],
+    ["spawn(an async function)", (w) => w.host.spawn((async () => {}) as never), { throws: E_INVALIDARG }],
+    ["createTask(0, an async generator function)", (w) => w.host.taskManager.createTask(0, async function* () {} as never, 0, {}), E_INVALIDARG],
+    ["f.managed(an async generator function)", (w) => rethrow(inFiber(w.host, (f) => f.managed(async function* () {} as never))), { throws: E_INVALIDARG }],
+    ["f.unmanaged(1, an async function)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(1, (async () => 1) as never))), { throws: E_INVALIDARG }],
+    ["f.managed(a body that gives a promise)", (w) => rethrow(inFiber(w.host, (f) => f.managed(() => Promise.resolve(1) as never))), { throws: E_INVALIDARG }],
+    ["an operation of another fiber's context (its f)", (w) => {
+      const another = contextOfAnother(w.host);
+      return rethrow(inFiber(w.host, () => another.sleep(5)));
+    }, { throws: E_INVALIDARG }],
+    ["crst.enter() of another host's Crst, in a fiber", (w) => inFiber(w.host, () => w.other.createCrst().enter()).value, E_INVALIDARG],
+    ["event.wait() of another host's event, in a fiber", (w) => inFiber(w.host, () => w.other.createAutoEvent().wait(0)).value, E_INVALIDARG],
+    ["crst.tryEnter(0, out) of another host's Crst, in a fiber", (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().tryEnter(0, {}))).value, E_INVALIDARG],
+    ["crst.leave() of another host's Crst, in a fiber", (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().leave())).value, E_INVALIDARG],
+  ],
 };
+
+/** The context `f` of another fiber of `host`, which has ended. */
+function contextOfAnother(host: Host): FiberContext {
+  let ctx: FiberContext | undefined;
+  host.spawn(function* (f) {
+    ctx = f;
+  });
+  host.runUntilIdle();
+  return ctx!;
+}
+
+/** An operation answering what `fn` answers, called inside the fiber. */
+function answerOp(fn: () => number): Op<number> {
+  return {
+    [Symbol.iterator]() {
+      return this;
+    },
+    next() {
+      return { value: fn(), done: true };
+    },
+  } as unknown as Op<number>;
+}
 
 function throwing(): never {
   throw new Error("hostile");
@@ -242,6 +280,7 @@ const CREATE_HOST_ROWS: [string, unknown][] = [
   ["an options object whose getter throws", Object.defineProperty({}, "core", { get: () => { throw new Error("getter"); } })],
   ["clock: a revoked Proxy", { clock: revokedProxy() }],
   ["callNeedsHostHook: 5", { callNeedsHostHook: 5 }],
+  ["dispatch: 42", { dispatch: 42 }],
 ];
 
 describe("bad input", () => {
