@@ -156,12 +156,36 @@ describe("every message that shows a user value", () => {
     "host.instantiate(guest, imports, { suspension: %s }) rejects with HResultError(E_INVALIDARG)",
     async (_, v) => {
       const host = await createHost({ clock: "virtual" });
-      const imports = { env: { host_add: () => 0, host_fetch: () => 0, host_callback: () => 0, host_fail: () => {}, host_note: () => {} } };
+      const imports = {
+        env: {
+          host_add: () => 0,
+          host_fetch: () => 0,
+          host_callback: () => 0,
+          host_fail: () => {},
+          host_note: () => {},
+        },
+      };
       await expect(host.instantiate(guestBytes("plain"), imports, { suspension: v } as never)).rejects.toSatisfy(
         (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && e.message.length < 300,
       );
     },
   );
+
+  it.each(HOSTILE)("f.call(%s) throws HResultError(E_INVALIDARG) in the fiber", async (_, v) => {
+    const host = await createHost({ clock: "virtual" });
+    let thrown: unknown = "nothing thrown";
+    host.spawn(function* (f) {
+      try {
+        yield* f.call(v as never);
+      } catch (e) {
+        thrown = e;
+      }
+    });
+    host.runUntilIdle();
+    expect(thrown).toBeInstanceOf(HResultError);
+    expect((thrown as HResultError).hr).toBe(E_INVALIDARG);
+    expect((thrown as Error).message.length).toBeLessThan(300);
+  });
 
   const HOSTILE_OPTIONS: [string, () => object][] = [
     ["a revoked Proxy", () => revokedProxy()],

@@ -12,6 +12,7 @@ import { Cmd, Op } from "../scheduler/op.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../hresult.js";
+import { describeValue } from "../args.js";
 import { safePoint, type FiberEnv } from "../operations/env.js";
 import { ThrowOp } from "../operations/basic.js";
 import { EXPORT, dropPromise, type Driver, type ExportInfo } from "./guest.js";
@@ -312,7 +313,12 @@ export class CallOp<R> extends Op<R> implements Driver {
     this.phase = Phase.Done;
     const cause = this.x!.settledThrew ? this.x!.settled : undefined;
     this.x!.settled = undefined;
-    const err = this.failure(Transition.ENTER, hr, cause, ` returning from import ${this.x!.importName} into the guest; the guest call is abandoned`);
+    const err = this.failure(
+      Transition.ENTER,
+      hr,
+      cause,
+      ` returning from import ${this.x!.importName} into the guest; the guest call is abandoned`,
+    );
     this.info.guest.jspi?.abandon(this, err);
     throw err;
   }
@@ -408,7 +414,10 @@ export class CallOp<R> extends Op<R> implements Driver {
   }
 
   private failure(op: Transition, hr: number, cause?: unknown, tail = ""): HResultError {
-    const err = new HResultError(hr, `${TRANSITION_NAMES[op]} failed in f.call(${this.info.name}) in fiber ${this.t.name}${tail}`);
+    const err = new HResultError(
+      hr,
+      `${TRANSITION_NAMES[op]} failed in f.call(${this.info.name}) in fiber ${this.t.name}${tail}`,
+    );
     if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
     return err;
   }
@@ -432,9 +441,23 @@ function callRaw(fn: (...args: unknown[]) => unknown, a: unknown[]): unknown {
 
 /** f.call's argument checks: a hooked export of one of this host's guests. */
 export function callExport<R>(t: Task, env: FiberEnv, fn: unknown, args: unknown[]): Op<R> {
-  const info = typeof fn === "function" ? ((fn as unknown as Record<symbol, ExportInfo | undefined>)[EXPORT] ?? null) : null;
-  if (info === null || info.guest.door !== env.door) {
-    return new ThrowOp(t, new HResultError(E_INVALIDARG, `f.call takes an export of a guest of this host (guest.exports.name), not ${typeof fn === "function" ? `the function ${fn.name || "(anonymous)"}` : String(fn)}`)) as Op<never>;
+  let info: ExportInfo | null = null;
+  try {
+    // A Proxy may throw on the read, or answer anything: only this host's export info is taken.
+    const found =
+      typeof fn === "function" ? (fn as unknown as Record<symbol, ExportInfo | undefined>)[EXPORT] : undefined;
+    if (found !== undefined && found.guest.door === env.door) info = found;
+  } catch {
+    info = null;
+  }
+  if (info === null) {
+    return new ThrowOp(
+      t,
+      new HResultError(
+        E_INVALIDARG,
+        `f.call takes an export of a guest of this host (guest.exports.name), not ${describeValue(fn)}`,
+      ),
+    ) as Op<never>;
   }
   return new CallOp<R>(t, env, info, args);
 }
