@@ -53,7 +53,8 @@ describe("fiberhost demo", () => {
     expect(s.guest.suspension).toBe("asyncify");
     expect(s.guest.requests).toBeGreaterThan(100);
     expect(s.guest.importCalls).toBeGreaterThanOrEqual(5 * s.guest.requests);
-    expect(t.leaveRuntime).toBe(s.guest.importCalls); // the demo's only LeaveRuntimes are the guest's import calls
+    expect(t.leaveRuntime).toBe(s.guest.importCalls);
+    expect(s.guest.blocks).toBeGreaterThan(0); // fibers blocked inside the guest (asyncify) and went on // the demo's only LeaveRuntimes are the guest's import calls
     // Orphans reverse-enter and never leave; one aborted before its reverse enter leaves nothing.
     expect(s.unmatchedReverseEnter).toBeGreaterThan(0);
     expect(s.unmatchedReverseEnter).toBeLessThanOrEqual(s.fibers.byKind.orphan);

@@ -19,29 +19,27 @@ const EMPTY_WASM = new Uint8Array([
 
 const BATCHES = 7;
 const BATCH_MS = 25;
+const CHUNK = 10_000;
 const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-/** ns per iteration of `loop(n)`, the best of several calibrated batches. */
+/**
+ * ns per iteration of `loop(n)`: the best of several batches, each running chunks of the loop
+ * until BATCH_MS have passed (a batch's length does not depend on a calibration that a cold
+ * first run would spoil), after a warm-up batch.
+ */
 async function measure(loop: (n: number) => void): Promise<number> {
-  let n = 1000;
-  for (;;) {
-    const t0 = performance.now();
-    loop(n);
-    const ms = performance.now() - t0;
-    if (ms >= BATCH_MS / 4 || n >= 1 << 26) {
-      n = Math.max(1000, Math.round((n * BATCH_MS) / Math.max(ms, 0.01)));
-      break;
-    }
-    n *= 4;
-  }
   let best = Infinity;
-  for (let b = 0; b < BATCHES; b++) {
+  for (let b = 0; b <= BATCHES; b++) {
     await pause();
+    let ops = 0;
+    let ms = 0;
     const t0 = performance.now();
-    loop(n);
-    const ms = performance.now() - t0;
-    // A batch far shorter than planned was not measured (a coarse clock, a tier change): skipped.
-    if (ms >= BATCH_MS / 5) best = Math.min(best, (ms * 1e6) / n);
+    do {
+      loop(CHUNK);
+      ops += CHUNK;
+      ms = performance.now() - t0;
+    } while (ms < BATCH_MS);
+    if (b > 0) best = Math.min(best, (ms * 1e6) / ops);
   }
   return best;
 }
@@ -125,7 +123,7 @@ export function chart(results: BenchResult[]): string {
   const rows = results
     .map((r, i) => {
       const y = i * rowH + 6;
-      const ratio = floor > 0 && !r.floor ? ` (${(r.ns / floor).toFixed(1)}×)` : "";
+      const ratio = floor > 0 && !r.floor && Number.isFinite(r.ns) ? ` (${(r.ns / floor).toFixed(1)}×)` : "";
       return `<g data-case="${r.name}">
         <text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${r.name}</text>
         <rect x="${labelW}" y="${y + 2}" width="${Math.max(1, x(Number.isFinite(r.ns) ? r.ns : 0) - labelW).toFixed(1)}" height="18" rx="2" fill="${r.floor ? "#9aa5b1" : "#2f6fde"}"/>

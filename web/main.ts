@@ -181,6 +181,7 @@ function update(): void {
     ["ReverseEnter · ReverseLeave", `${fmt(t.reverseEnterRuntime)} · ${fmt(t.reverseLeaveRuntime)}`],
     ["unmatched reverse enters", fmt(s.unmatchedReverseEnter), "unmatched"],
     ["guest requests · import calls", `${fmt(s.guest.requests)} · ${fmt(s.guest.importCalls)}`],
+    ["blocked inside the guest now", fmt(scenario.guest.blocked.size), "blocked"],
     ["suspensions", fmt(s.suspensions.count), "suspensions"],
     [
       "entering waits p50 / p99",

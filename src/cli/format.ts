@@ -25,7 +25,7 @@ export function formatSummary(s: DemoSummary): string {
     `  transitions  ${n(t.total)}, ${n(t.perSecond)} per second`,
     `               LeaveRuntime ${n(t.leaveRuntime)} · EnterRuntime ${n(t.enterRuntime)} · ReverseEnterRuntime ${n(t.reverseEnterRuntime)} · ReverseLeaveRuntime ${n(t.reverseLeaveRuntime)}`,
     `               unmatched reverse enters ${n(s.unmatchedReverseEnter)} (fibers born in unmanaged code that never left)`,
-    `  guest        ${n(s.guest.requests)} requests into the example guest (host.instantiate, ${s.guest.suspension}); ${n(s.guest.importCalls)} import calls`,
+    `  guest        ${n(s.guest.requests)} requests into the example guest (host.instantiate, ${s.guest.suspension}): ${n(s.guest.importCalls)} import calls, ${n(s.guest.blocks)} blocked inside it`,
     `  waits        ${waits}`,
     `  suspensions  ${n(s.suspensions.count)}; ${n(s.suspensions.enteringWaited)} entering fibers waited: p50 ${ms(w.p50)}, p99 ${ms(w.p99)}, max ${ms(w.max)}`,
     `  supervisor   ${n(s.aborts.requested)} aborts sent, ${n(s.aborts.delivered)} delivered; ${n(s.alerts.sent)} alerts`,

@@ -71,6 +71,13 @@ describe("the demo page", () => {
       ),
     ).toBeGreaterThanOrEqual(500);
     expect(await page.getByTestId("runtime").textContent()).toBe("runtime running");
+    // Requests block inside the guest (a host_fetch that answers a promise) while others run.
+    expect(
+      await until(
+        () => count("blocked"),
+        (n) => n > 0,
+      ),
+    ).toBeGreaterThan(0);
   });
 
   it("a suspension holds managed fibers: none runs managed code until the resume", async () => {

@@ -22,6 +22,10 @@ export interface DemoGuest {
   readonly suspension: string;
   /** Calls the guest's imports made (each one a hooked LeaveRuntime … EnterRuntime). */
   readonly importCalls: number;
+  /** Times a fiber blocked inside the guest (its host_fetch answered a promise). */
+  readonly blocks: number;
+  /** Fibers blocked inside the guest now (a wait of their own, not a suspension holding them). */
+  readonly blocked: ReadonlySet<Task>;
   /**
    * Handles request `n` in the guest; `onImport` runs inside the request's first import call, in
    * unmanaged code (the caller learns when its entry into the guest was let through).
@@ -46,6 +50,8 @@ export async function createGuest(host: Host, options: GuestOptions = {}): Promi
   const firstImport = new Map<Task, () => void>();
   const out: Out<Task> = {};
   let importCalls = 0;
+  let blocks = 0;
+  const blocked = new Set<Task>();
   const entered = (): void => {
     importCalls++;
     host.taskManager.getCurrentTask(out);
@@ -66,7 +72,17 @@ export async function createGuest(host: Host, options: GuestOptions = {}): Promi
         entered();
         if ((x & 3) !== 0) return x * 2;
         const ms = delay(x);
-        return ms > 0 ? new Promise((resolve) => setTimeout(() => resolve(x * 2), ms)) : Promise.resolve(x * 2);
+        const task = out.value!;
+        blocks++;
+        blocked.add(task);
+        return new Promise((resolve) => {
+          const answer = (): void => {
+            blocked.delete(task);
+            resolve(x * 2);
+          };
+          if (ms > 0) setTimeout(answer, ms);
+          else answer();
+        });
       },
       host_add: (a: number, b: number) => a + b,
       host_fail: (code: number) => {
@@ -82,6 +98,10 @@ export async function createGuest(host: Host, options: GuestOptions = {}): Promi
     get importCalls() {
       return importCalls;
     },
+    get blocks() {
+      return blocks;
+    },
+    blocked,
     *request(f, n, onImport) {
       firstImport.set(f.task, onImport);
       try {

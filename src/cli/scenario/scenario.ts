@@ -432,14 +432,14 @@ export class Scenario {
   status(t: Task): FiberStatus {
     const state = t.getState();
     if (state === "done") return "done";
-    if (state === "waiting") return this.inWait.has(t) ? "waiting" : "held";
+    if (state === "waiting") return this.inWait.has(t) || this.guest.blocked.has(t) ? "waiting" : "held";
     return t.mode;
   }
 
   /** Workload fibers held by a suspension now (switched out in managed code, or waiting to enter it). */
   countHeld(): number {
     let n = 0;
-    for (const t of this.live) if (t.getState() === "waiting" && !this.inWait.has(t)) n++;
+    for (const t of this.live) if (t.getState() === "waiting" && !this.inWait.has(t) && !this.guest.blocked.has(t)) n++;
     return n;
   }
 
@@ -485,7 +485,12 @@ export class Scenario {
       },
       aborts: { requested: this.abortsRequested, delivered: this.aborted },
       alerts: { sent: this.alertsSent },
-      guest: { suspension: this.guest.suspension, requests: this.requests, importCalls: this.guest.importCalls },
+      guest: {
+        suspension: this.guest.suspension,
+        requests: this.requests,
+        importCalls: this.guest.importCalls,
+        blocks: this.guest.blocks,
+      },
       switches: { switchIn: c.switchIn, switchOut: c.switchOut },
       checks: {
         balanced: isBalanced(c),

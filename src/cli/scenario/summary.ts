@@ -58,8 +58,11 @@ export interface DemoSummary {
   };
   aborts: { requested: number; delivered: number };
   alerts: { sent: number };
-  /** The example guest (host.instantiate): requests served, calls of its imports (each a hooked LeaveRuntime). */
-  guest: { suspension: string; requests: number; importCalls: number };
+  /**
+   * The example guest (host.instantiate): requests served, calls of its imports (each a hooked
+   * LeaveRuntime), and times a fiber blocked inside it.
+   */
+  guest: { suspension: string; requests: number; importCalls: number; blocks: number };
   switches: { switchIn: number; switchOut: number };
   checks: {
     /** Leaves equal enters; reverse enters equal reverse leaves plus the unmatched ones. */
