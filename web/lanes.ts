@@ -8,7 +8,7 @@ import type { FiberStatus, Scenario } from "../src/cli/scenario/scenario.js";
 export const LANES = 48;
 const LANE_H = 12;
 const GAP = 3;
-const COL = 2; // px per sample
+const COL = 3; // px per sample
 
 /** What a lane shows: a wait is drawn in a light shade of the mode the fiber waits in. */
 export type LaneStatus = Exclude<FiberStatus, "waiting"> | "waitingManaged" | "waitingUnmanaged";
