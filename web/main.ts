@@ -1,7 +1,7 @@
 // The demo page: the demo scenario on a real clock, with live lanes, counters and controls.
 // Query parameters: ?fibers=N (the population kept alive, default 2,000), ?seed=N.
 
-import { HResultError, hresultName, type Task } from "../src/index.js";
+import { HResultError, hresultName, type Out, type Task } from "../src/index.js";
 import { Scenario } from "../src/cli/scenario/scenario.js";
 import { Lanes, LANES } from "./lanes.js";
 import { chart, type BenchResult } from "./bench.js";
@@ -207,14 +207,15 @@ update();
 // The probe: a few calls on the root task, to show what the runtime answers now.
 function probe(): void {
   const tm = host.taskManager;
-  const out: { value?: unknown } = {};
+  const task: Out<Task> = {};
+  const needsHook: Out<boolean> = {};
   const enter = tm.reverseEnterRuntime();
   const leave = enter === 0 ? tm.reverseLeaveRuntime() : undefined;
   list($("probe"), [
-    ["getCurrentTask(out)", hresultName(tm.getCurrentTask(out)), "probe-current"],
+    ["getCurrentTask(out)", hresultName(tm.getCurrentTask(task)), "probe-current"],
     ["reverseEnterRuntime()", hresultName(enter), "probe-enter"],
     ["reverseLeaveRuntime()", leave === undefined ? "(not called)" : hresultName(leave)],
-    ["callNeedsHostHook(0x2000, out)", hresultName(tm.callNeedsHostHook(0x2000, out)), "probe-hook"],
+    ["callNeedsHostHook(0x2000, out)", hresultName(tm.callNeedsHostHook(0x2000, needsHook)), "probe-hook"],
   ]);
 }
 setInterval(probe, 1000);
