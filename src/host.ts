@@ -126,6 +126,19 @@ function traceClock(clock: Clock): () => number {
   };
 }
 
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+const addListener = EventTarget.prototype.addEventListener;
+const removeListener = EventTarget.prototype.removeEventListener;
+
+/** Whether `signal` is aborted, or null when it is not a real AbortSignal. */
+function signalAborted(signal: unknown): boolean | null {
+  try {
+    return abortedGetter.call(signal) as boolean;
+  } catch {
+    return null;
+  }
+}
+
 /** Creates a host with its own core instance. The core is compiled once per process and cached. */
 export async function createHost(given: HostOptions = {}): Promise<Host> {
   if (typeof given !== "object" || given === null) fail("createHost takes an options object");
@@ -248,7 +261,9 @@ export class Host {
     if (typeof options !== "object" || options === null) fail("spawn: options must be an object");
     const { name, priority, stackSize = 0, signal, param } = readOptions(options, SPAWN_OPTION_KEYS) ?? fail("spawn: reading the options object threw");
     if (name !== undefined && typeof name !== "string") fail("spawn: name must be a string");
-    if (signal !== undefined && !(signal instanceof AbortSignal)) fail("spawn: signal must be an AbortSignal");
+    // Asked through the platform's own getter, before the task exists: an object that only
+    // inherits from AbortSignal is refused here, not half-way through spawn.
+    const aborted = signal === undefined ? false : (signalAborted(signal) ?? fail("spawn: signal must be an AbortSignal"));
     // Checked before the task exists, so a bad priority leaves no task behind.
     if (priority !== undefined && !PRIORITY_LEVELS.includes(priority)) fail(`spawn: priority must be a THREAD_PRIORITY value, not ${describeValue(priority)}`);
     const t = this.newTask(stackSize, body, param);
@@ -259,12 +274,20 @@ export class Host {
     this.trace.named(t);
     check(t.start(), `spawn: could not start fiber ${t.name}`);
     if (signal) {
-      if (signal.aborted) t.abort();
+      if (aborted) t.abort();
       else {
         const onAbort = (): void => void t.abort();
-        signal.addEventListener("abort", onAbort, { once: true });
+        // The signal's own methods (a wrapper may watch them); should they throw, the platform's:
+        // the task is started by now, and spawn must not fail half-way.
+        let remove = (): void => signal.removeEventListener("abort", onAbort);
+        try {
+          signal.addEventListener("abort", onAbort, { once: true });
+        } catch {
+          addListener.call(signal, "abort", onAbort, { once: true });
+          remove = () => removeListener.call(signal, "abort", onAbort);
+        }
         // A long-lived signal shared by many short fibers must not keep the ended ones alive.
-        t.onEnd = () => signal.removeEventListener("abort", onAbort);
+        t.onEnd = remove;
       }
     }
     return t;

@@ -202,6 +202,7 @@ const ROWS: Record<string, Row[]> = {
     ["crst.enter() of another host's Crst, in a fiber", (w) => inFiber(w.host, () => w.other.createCrst().enter()).value, E_INVALIDARG],
     ["event.wait() of another host's event, in a fiber", (w) => inFiber(w.host, () => w.other.createAutoEvent().wait(0)).value, E_INVALIDARG],
     ["crst.tryEnter(0, out) of another host's Crst, in a fiber", (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().tryEnter(0, {}))).value, E_INVALIDARG],
+    ["spawn(body, { signal: an object inheriting from AbortSignal })", (w) => w.host.spawn(function* () {}, { signal: Object.create(AbortSignal.prototype) }), { throws: E_INVALIDARG }],
     ["crst.leave() of another host's Crst, in a fiber", (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().leave())).value, E_INVALIDARG],
   ],
 };

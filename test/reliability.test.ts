@@ -265,6 +265,33 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
   });
 });
 
+describe("spawn's signal", () => {
+  it("a real signal whose own addEventListener throws still aborts the fiber; spawn does not fail half-way", async () => {
+    const host = await virtualHost();
+    const controller = new AbortController();
+    controller.signal.addEventListener = () => {
+      throw new Error("hostile");
+    };
+    const t = host.spawn(function* (f) {
+      yield* f.sleep(100);
+      return "slept";
+    }, { signal: controller.signal });
+    host.spawn(function* (f) {
+      yield* f.sleep(1);
+      controller.abort();
+    });
+    host.runUntilIdle();
+    expect(await rejection(t.result)).toBeInstanceOf(TaskAbortError);
+    expect(host.liveTaskCount).toBe(1);
+  });
+
+  it("an object that only inherits from AbortSignal is refused before any task is made", async () => {
+    const host = await virtualHost();
+    expect(() => host.spawn(function* () {}, { signal: Object.create(AbortSignal.prototype) })).toThrow(HResultError);
+    expect(host.liveTaskCount).toBe(1);
+  });
+});
+
 describe("dispatch and clock", () => {
   it("createHost({ dispatch: 42 }) rejects with HResultError(E_INVALIDARG)", async () => {
     const err = await rejection(createHost({ dispatch: 42 as never }));
