@@ -1,4 +1,4 @@
-// npm run bench:browser [-- --quick] [-- --suite NAME,...]: the suites of bench/cases.js in headless
+// npm run bench:browser [-- --quick] [-- --suite NAME,...]: the suites of bench/suites.js in headless
 // Chromium (Debian's /usr/bin/chromium, or CHROMIUM_PATH), driven by Playwright against the page
 // bench/browser/index.html served by bench/server.js on 127.0.0.1. Each run of a suite is a
 // fresh page load in a new browser context (its own renderer process), one at a time.

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --suite NAME,...]: every suite of bench/cases.js, each in fresh
+// npm run bench [-- --quick] [-- --suite NAME,...]: every suite of bench/suites.js, each in fresh
 // Node processes (round-robin over the suites, one process at a time), against the built dist/.
 // Writes bench/results/node.{json,md,svg} (a --quick run writes to bench/.tmp/results-quick/).
 

@@ -1,4 +1,4 @@
-// The browser side of `npm run bench:browser`: one page load runs one suite of bench/cases.js
+// The browser side of `npm run bench:browser`: one page load runs one suite of bench/suites.js
 // (?suite=NAME[&quick]) and hands its raw results to the runner (bench/run-browser.js).
 
 import { runSuite } from "../harness.js";
