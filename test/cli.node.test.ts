@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, buildDist } from "./support/build-dist.js";
 import type { DemoSummary } from "../src/cli/scenario/summary.js";
+import { startProgress } from "../src/cli/progress.js";
 
 function fiberhost(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, "bin/fiberhost.js"), ...args], {
@@ -195,5 +196,30 @@ describe("--help and --version", () => {
     const r = fiberhost();
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("Usage: fiberhost <command>");
+  });
+});
+
+describe("the progress bar", () => {
+  it("is drawn on a terminal, and cleared at the end", () => {
+    const writes: string[] = [];
+    const stop = startProgress({ isTTY: true, columns: 100, write: (t) => writes.push(t) }, () => ({
+      done: 2500,
+      total: 10_000,
+      label: "fibers ended",
+    }));
+    stop();
+    expect(writes[0]).toMatch(/^\r\[#{7,13}-+\] 2,500 \/ 10,000 fibers ended/);
+    expect(writes.at(-1)).toBe("\r\x1b[K");
+  });
+
+  it("writes nothing when the stream is not a terminal (a pipe, a file)", () => {
+    const writes: string[] = [];
+    const stop = startProgress({ isTTY: false, write: (t) => writes.push(t) }, () => ({
+      done: 1,
+      total: 2,
+      label: "",
+    }));
+    stop();
+    expect(writes).toEqual([]);
   });
 });

@@ -130,6 +130,28 @@ describe("the demo page", () => {
       .toBeGreaterThan(delivered);
   });
 
+  it("stays responsive with thousands of fibers: no task holds the page up for long", async () => {
+    expect(await count("alive")).toBeGreaterThanOrEqual(2000);
+    // The longest gap between timer callbacks over a second: the scheduler's slices in between.
+    const longestGapMs = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          let last = performance.now();
+          let longest = 0;
+          const end = last + 1000;
+          const tick = (): void => {
+            const now = performance.now();
+            longest = Math.max(longest, now - last);
+            last = now;
+            if (now < end) setTimeout(tick, 0);
+            else resolve(longest);
+          };
+          setTimeout(tick, 0);
+        }),
+    );
+    expect(longestGapMs).toBeLessThan(250);
+  });
+
   it("runs the transition benchmark and draws it beside the floor", async () => {
     await page.getByTestId("bench").click();
     await page.waitForSelector("[data-testid=bench-chart][data-done=true]", { timeout: 30_000 });
