@@ -5,7 +5,7 @@
 // (where the engine has WebAssembly.Suspending: Chromium, not Node 20).
 import { describe, it, expect } from "vitest";
 import {
-  HResultError, TaskAbortError, HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, S_OK, type Host,
+  HResultError, TaskAbortError, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, S_OK, type Host,
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 import { deferred, frameNames, hasJspi, loadGuest, tick, until, type LoadedGuest } from "./support/guest.js";
@@ -361,3 +361,25 @@ describe("suspension 'none'", () => {
     expect((await loadGuest(host, "plain")).guest.suspension).toBe(hasJspi ? "jspi" : "none");
   });
 });
+
+describe("f.call made from another fiber's context", () => {
+  it("throws HResultError(E_INVALIDARG) in the fiber that yields it; the owner is untouched", async () => {
+    const host = await virtualHost();
+    const { guest } = await loadGuest(host, "asyncify");
+    let stolen: FiberContextLike | null = null;
+    const owner = host.spawn(function* (f) {
+      stolen = f;
+      yield* f.yield();
+      return yield* f.call(guest.exports.add, 1, 2);
+    });
+    const thief = host.spawn(function* () {
+      return yield* stolen!.call(guest.exports.add, 3, 4);
+    });
+    await host.run();
+    expect(((await rejection(thief.result)) as HResultError).hr).toBe(E_INVALIDARG);
+    expect(await owner.result).toBe(3);
+    expectBalanced(host);
+  });
+});
+
+type FiberContextLike = { call(fn: (...a: number[]) => number, ...args: number[]): Iterable<unknown> & Iterator<unknown, number> };

@@ -123,6 +123,7 @@ export class CallOp<R> extends Op<R> implements Driver {
   }
 
   next(v?: unknown): IteratorResult<R, R> {
+    this.own();
     switch (this.phase) {
       case Phase.Open: {
         const sp = safePoint(this.env.sched, this.t);
@@ -145,6 +146,7 @@ export class CallOp<R> extends Op<R> implements Driver {
   }
 
   throw(err: unknown): IteratorResult<R, R> {
+    this.own();
     switch (this.phase) {
       case Phase.Parked:
         return this.settle(err, true);
