@@ -42,6 +42,5 @@ export function isWaitOption(v: unknown): v is number {
   return typeof v === "number" && v >>> 0 === v && (v & ~WAIT_OPTIONS) === 0;
 }
 
-
 /** The THREAD_PRIORITY values, lowest first: the scheduler's ready-queue levels. */
 export const PRIORITY_LEVELS = [-15, -2, -1, 0, 1, 2, 15];

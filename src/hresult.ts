@@ -80,11 +80,11 @@ const NAMES: Record<number, string> = {
 
 /** Success codes have the top bit clear. Accepts the signed form too. */
 export function succeeded(hr: number): boolean {
-  return (hr >>> 0) < 0x80000000;
+  return hr >>> 0 < 0x80000000;
 }
 
 export function failed(hr: number): boolean {
-  return (hr >>> 0) >= 0x80000000;
+  return hr >>> 0 >= 0x80000000;
 }
 
 /** The contract's name of an HRESULT, or its hex form when it has none. Never throws. */

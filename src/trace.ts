@@ -23,7 +23,10 @@ export class TraceRecorder {
   private readonly names = new Map<string, string>();
 
   /** @internal */
-  constructor(private readonly door: CoreDoor, private readonly liveTasks: () => Iterable<Task>) {}
+  constructor(
+    private readonly door: CoreDoor,
+    private readonly liveTasks: () => Iterable<Task>,
+  ) {}
 
   /**
    * Starts recording into a ring of `capacity` events (the oldest are overwritten): S_OK,
