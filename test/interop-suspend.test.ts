@@ -333,6 +333,33 @@ function suite(path: Path): void {
 suite("asyncify");
 if (hasJspi) suite("jspi");
 
+describe("asyncify's data region", () => {
+  it("holds a deep unwound stack; one larger than the region traps, and the call unwinds balanced", async () => {
+    const host = await virtualHost();
+    const { guest, setFetch } = await loadGuest(host, "asyncify");
+    setFetch(async (x) => x);
+    const deep = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.deepFetch, 20);
+    });
+    await host.run();
+    expect(await deep.result).toBe(21);
+    const tooDeep = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.deepFetch, 5000); // far more than the guest's 4 KiB region
+    });
+    await host.run();
+    expect(await rejection(tooDeep.result)).toBeInstanceOf(WebAssembly.RuntimeError);
+    expect(tooDeep.frames()).toEqual([]);
+    const c = tooDeep.counters();
+    expect([c.reverseEnterRuntime, c.leaveRuntime, c.enterRuntime, c.reverseLeaveRuntime]).toEqual([1, 1, 1, 1]);
+    const again = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.compute, 1);
+    });
+    await host.run();
+    expect(await again.result).toBe(123);
+    expectBalanced(host);
+  });
+});
+
 describe("suspension 'none'", () => {
   it("a suspending import that answers a promise inside f.call is an HResultError; the instance stays usable", async () => {
     const host = await virtualHost();

@@ -65,6 +65,12 @@ export function sumMaybeFetch(n: i32, fetch: i32): i32 {
   return s;
 }
 
+/** `n` guest frames deep, then the suspending import: asyncify saves every one of them. */
+export function deepFetch(n: i32): i32 {
+  if (n <= 0) return hostFetch(1);
+  return deepFetch(n - 1) + 1;
+}
+
 /** export → import → export → …: `host_callback(n)` calls back into `nested(n - 1)`. */
 export function nested(n: i32): i32 {
   if (n <= 0) return 0;

@@ -90,6 +90,8 @@ export class Asyncify {
   /** After a trap or a JS exception in the middle of an unwind or a rewind: back to normal. */
   reset(): void {
     this.rewinding = false;
+    // An unwind that overflowed the region left its pointer past the end, and stopping checks it.
+    this.setPointers(0);
     const s = this.getState();
     if (s === State.Unwinding) this.stopUnwind_();
     else if (s === State.Rewinding) this.stopRewind_();

@@ -213,14 +213,22 @@ export class CallOp<R> extends Op<R> implements Driver {
     g.driver = prev;
     if (g.jspi !== null) return this.jspiStarted(r as Promise<unknown>);
     if (this.promise !== null) {
-      this.x!.stack = g.asyncify!.stopUnwind();
+      try {
+        this.x!.stack = g.asyncify!.stopUnwind();
+      } catch (err) {
+        return this.guestThrew(err); // the unwound stack overflowed the data region
+      }
       return this.park();
     }
     return this.close(false, r);
   }
 
   private guestThrew(err: unknown): IteratorResult<R, R> {
-    this.info.guest.asyncify?.reset();
+    try {
+      this.info.guest.asyncify?.reset();
+    } catch {
+      // the guest's asyncify state is beyond repair; the frames below are closed all the same
+    }
     if (this.promise !== null) {
       // The unwind itself failed (a trap: the data region is too small for the stack).
       dropPromise(this.promise);

@@ -17,6 +17,7 @@ export interface GuestExports {
   sumMaybeFetch(n: number, fetch: number): number;
   nested(n: number): number;
   nestedFetch(n: number): number;
+  deepFetch(n: number): number;
   callFail(code: number): number;
   trap(): void;
   noteAndFetch(x: number): number;
