@@ -131,7 +131,8 @@ describe("the demo page", () => {
   });
 
   it("stays responsive with thousands of fibers: no task holds the page up for long", async () => {
-    expect(await count("alive")).toBeGreaterThanOrEqual(2000);
+    await page.getByTestId("spawn").click();
+    expect(await until(() => count("alive"), (n) => n >= 2000)).toBeGreaterThanOrEqual(2000);
     // The longest gap between timer callbacks over a second: the scheduler's slices in between.
     const longestGapMs = await page.evaluate(
       () =>
@@ -149,7 +150,8 @@ describe("the demo page", () => {
           setTimeout(tick, 0);
         }),
     );
-    expect(longestGapMs).toBeLessThan(250);
+    // (Tens of ms when the machine is quiet; the bound leaves room for a test run sharing its cores.)
+    expect(longestGapMs).toBeLessThan(400);
   });
 
   it("runs the transition benchmark and draws it beside the floor", async () => {

@@ -1,26 +1,22 @@
 // The demo scenario: thousands of fibers of several kinds on one host, with a collector that stops
 // the world every few milliseconds and a supervisor that aborts some fibers and alerts others.
 // With the virtual clock (the default) a seed names the run: every choice is drawn from seeded
-// streams and no real time or promise decides an order, so the same seed gives the same summary
-// (but for the real-time fields). The CLI (`fiberhost demo`) and the demo page (web/) both run it.
+// streams and no real time decides an order (the guest's blocking fetches answer promises that are
+// already resolved, settled in program order), so the same seed gives the same summary (but for
+// the real-time fields). The CLI (`fiberhost demo`) and the demo page (web/) both run it; the
+// workload fibers are in workload.ts, the counting in tally.ts.
 
-import { isTaskAbortError } from "../../errors.js";
 import type { FiberContext } from "../../fiber-context.js";
 import { createHost, type Host } from "../../host.js";
-import {
-  HOST_E_CLRNOTAVAILABLE,
-  HResultError,
-  S_OK,
-  THREAD_PRIORITY_HIGHEST,
-  WAIT_ALERTABLE,
-  hresultName,
-} from "../../hresult.js";
+import { HOST_E_CLRNOTAVAILABLE, S_OK, THREAD_PRIORITY_HIGHEST } from "../../hresult.js";
 import type { Op } from "../../scheduler/op.js";
 import type { AutoEvent, Crst } from "../../sync.js";
 import type { Task } from "../../task.js";
 import { createGuest, type DemoGuest, type GuestOptions } from "./guest.js";
 import { fiberSeed, random, type Random } from "./random.js";
-import { FIBER_KINDS, WAIT_RESULTS, isBalanced, percentile, type DemoSummary, type FiberKind } from "./summary.js";
+import type { DemoSummary, FiberKind } from "./summary.js";
+import { Tally } from "./tally.js";
+import { BODIES, drawKind, type Workload } from "./workload.js";
 
 export interface ScenarioOptions {
   /** Workload fibers to spawn (default 10,000). */
@@ -51,27 +47,7 @@ const SUPERVISE_EVERY_MS = 7;
 const TICK_EVERY_MS = 1;
 const LOCKS = 16;
 
-// Kinds by share of the workload: most fibers serve requests through the guest.
-const KIND_SHARES: [FiberKind, number][] = [
-  ["handler", 0.55],
-  ["orphan", 0.07],
-  ["worker", 0.3],
-  ["locker", 0.06],
-  ["careless", 0.02],
-];
-
-function drawKind(rng: Random): FiberKind {
-  let r = rng.next();
-  for (const [kind, share] of KIND_SHARES) if ((r -= share) < 0) return kind;
-  return "worker";
-}
-
-function errorName(err: unknown): string {
-  if (err instanceof HResultError) return hresultName(err.hr);
-  return err instanceof Error ? err.name : typeof err;
-}
-
-export class Scenario {
+export class Scenario implements Workload {
   readonly host: Host;
   readonly guest: DemoGuest;
   readonly seed: number;
@@ -86,21 +62,12 @@ export class Scenario {
   private readonly liveAt = new Map<Task, number>();
   /** Fibers inside one of the scenario's own waits (any other wait holds them for the runtime). */
   private readonly inWait = new Set<Task>();
-  private readonly locks: Crst[];
-  private readonly tick: AutoEvent;
+  readonly locks: Crst[];
+  readonly tick: AutoEvent;
 
   spawned = 0;
   ended = 0;
-  private spawnedByKind = Object.fromEntries(FIBER_KINDS.map((k) => [k, 0])) as Record<FiberKind, number>;
-  private finished = 0;
-  private aborted = 0;
-  private failures: Record<string, number> = {};
-  private waits: Record<string, number> = Object.fromEntries(WAIT_RESULTS.map((r) => [r, 0]));
-  private enterWaits: number[] = [];
-  suspensions = 0;
-  private abortsRequested = 0;
-  private alertsSent = 0;
-  private requests = 0;
+  readonly tally: Tally;
   /** The runtime is suspended (by the collector or by hand). */
   suspended = false;
   /** Suspended by hand (the page): the collector neither suspends nor resumes meanwhile. */
@@ -126,6 +93,7 @@ export class Scenario {
     this.durationMs = o.durationMs ?? 2000;
     this.continuous = o.continuous === true;
     this.pace = o.pace ?? 1;
+    this.tally = new Tally(this.continuous);
     this.locks = Array.from({ length: LOCKS }, () => host.createCrst());
     this.tick = host.createAutoEvent();
     if (o.traceCapacity) host.trace.start(o.traceCapacity);
@@ -186,7 +154,7 @@ export class Scenario {
     const kind = drawKind(rng);
     const t = this.host.spawn(this.body(kind), { name: `${kind}-${n}`, param: rng });
     this.spawned++;
-    this.spawnedByKind[kind]++;
+    this.tally.spawnedByKind[kind]++;
     return t;
   }
 
@@ -194,114 +162,23 @@ export class Scenario {
 
   private body(kind: FiberKind): (f: FiberContext, rng: Random) => Generator<unknown, void, unknown> {
     const s = this;
-    const work =
-      kind === "handler"
-        ? this.handler
-        : kind === "orphan"
-          ? this.orphan
-          : kind === "worker"
-            ? this.worker
-            : kind === "locker"
-              ? this.locker
-              : this.careless;
+    const work = BODIES[kind];
     return function* (f, rng) {
       s.begin(f.task);
       try {
-        yield* work.call(s, f, rng);
-        s.finished++;
+        yield* work(s, f, rng);
+        s.tally.ended("finished");
       } catch (err) {
-        // The supervisor's aborts are the expected way to end early; anything else is a failure.
-        if (isTaskAbortError(err)) s.aborted++;
-        else s.failures[errorName(err)] = (s.failures[errorName(err)] ?? 0) + 1;
+        // The supervisor's aborts are the expected way to end early (the tally tells them apart).
+        s.tally.ended({ error: err });
       } finally {
         s.end(f.task);
       }
     };
   }
 
-  /** Serves 1–4 requests through the guest, thinking (an alertable sleep) between them. */
-  private *handler(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
-    const requests = rng.int(1, 4);
-    for (let i = 0; i < requests; i++) {
-      const t0 = this.host.now();
-      const mustWait = this.suspended;
-      let entered = -1;
-      yield* this.guest.request(f, rng.int(0, 0xffff), () => {
-        if (entered < 0) entered = this.host.now();
-      });
-      this.requests++;
-      if (mustWait && entered >= 0) this.enterWaited(entered - t0);
-      yield* this.wait(f.task, f.sleep(this.ms(rng.int(1, 20)), WAIT_ALERTABLE));
-    }
-  }
-
-  /** Born in unmanaged code, enters managed code by a reverse enter it never leaves: legal, and counted. */
-  private *orphan(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
-    yield* this.wait(f.task, f.sleep(this.ms(rng.int(1, 10)), WAIT_ALERTABLE));
-    const t0 = this.host.now();
-    const mustWait = this.suspended;
-    const hr = yield* f.reverseEnterRuntime();
-    if (hr !== S_OK) throw new HResultError(hr, "orphan: ReverseEnterRuntime failed");
-    if (mustWait) this.enterWaited(this.host.now() - t0);
-    yield* this.wait(f.task, f.sleep(this.ms(rng.int(1, 10)), WAIT_ALERTABLE));
-  }
-
-  /** Managed work: sleeps, waits on the ticker's event, takes a Crst for a moment. */
-  private *worker(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
-    const s = this;
-    yield* f.managed(function* () {
-      const rounds = rng.int(2, 6);
-      for (let i = 0; i < rounds; i++) {
-        const what = rng.int(0, 2);
-        if (what === 0) yield* s.wait(f.task, f.sleep(s.ms(rng.int(1, 15)), WAIT_ALERTABLE));
-        else if (what === 1) yield* s.wait(f.task, s.tick.wait(s.ms(rng.int(1, 6)), WAIT_ALERTABLE));
-        else {
-          const lock = s.locks[rng.int(0, LOCKS - 1)]!;
-          if ((yield* s.wait(f.task, lock.enter())) !== S_OK) continue;
-          try {
-            yield* s.wait(f.task, f.sleep(s.ms(rng.int(1, 3))));
-          } finally {
-            lock.leave();
-          }
-        }
-      }
-    });
-  }
-
-  /** Takes two Crsts in a drawn order: two lockers in opposite orders close a cycle, and one hears HOST_E_DEADLOCK. */
-  private *locker(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
-    const s = this;
-    const a = s.locks[rng.int(0, 1)]!;
-    const b = s.locks[a === s.locks[0] ? 1 : 0]!;
-    yield* f.managed(function* () {
-      if ((yield* s.wait(f.task, a.enter())) !== S_OK) return;
-      try {
-        yield* s.wait(f.task, f.sleep(s.ms(rng.int(1, 4))));
-        if ((yield* s.wait(f.task, b.enter())) !== S_OK) return; // a deadlock: back off
-        try {
-          yield* s.wait(f.task, f.sleep(s.ms(1)));
-        } finally {
-          b.leave();
-        }
-      } finally {
-        a.leave();
-      }
-    });
-  }
-
-  /** Ends while it owns a Crst: the Crst is abandoned, and its waiters get HOST_E_ABANDONED. */
-  private *careless(f: FiberContext, rng: Random): Generator<unknown, void, unknown> {
-    const s = this;
-    yield* f.managed(function* () {
-      const lock = s.locks[rng.int(2, LOCKS - 1)]!;
-      if ((yield* s.wait(f.task, lock.enter())) !== S_OK) return;
-      yield* s.wait(f.task, f.sleep(s.ms(rng.int(2, 8))));
-      // (returns without lock.leave())
-    });
-  }
-
   /** A wait of a workload fiber: marked (so the lanes tell it from being held) and counted by its answer. */
-  private *wait(t: Task, op: Op<number>): Generator<unknown, number, unknown> {
+  *wait(t: Task, op: Op<number>): Generator<unknown, number, unknown> {
     this.inWait.add(t);
     let hr: number;
     try {
@@ -309,20 +186,13 @@ export class Scenario {
     } finally {
       this.inWait.delete(t);
     }
-    const name = hresultName(hr);
-    this.waits[name] = (this.waits[name] ?? 0) + 1;
+    this.tally.waited(hr);
     return hr;
   }
 
   /** A workload duration, at the run's pace. */
-  private ms(base: number): number {
+  ms(base: number): number {
     return Math.max(1, Math.round(base * this.pace));
-  }
-
-  private enterWaited(ms: number): void {
-    // A continuous run (the page) keeps the latest waits only.
-    if (this.continuous && this.enterWaits.length >= 20_000) this.enterWaits.splice(0, 10_000);
-    this.enterWaits.push(ms);
   }
 
   private begin(t: Task): void {
@@ -362,7 +232,7 @@ export class Scenario {
       if (this.userHold || this.over) continue;
       if (this.host.suspendRuntime() !== S_OK) continue;
       this.suspended = true;
-      this.suspensions++;
+      this.tally.suspensions++;
       const hr = yield* f.sleep(rng.int(...COLLECT_PAUSE_MS));
       if (!this.userHold) {
         this.suspended = false;
@@ -380,8 +250,8 @@ export class Scenario {
       if (this.live.length === 0) continue;
       const t = this.live[rng.int(0, this.live.length - 1)]!;
       if (rng.chance(0.3)) {
-        if (t.abort() === S_OK) this.abortsRequested++;
-      } else if (t.alert() === S_OK) this.alertsSent++;
+        if (t.abort() === S_OK) this.tally.abortsRequested++;
+      } else if (t.alert() === S_OK) this.tally.alertsSent++;
     }
   }
 
@@ -401,7 +271,7 @@ export class Scenario {
     const hr = this.host.suspendRuntime();
     if (hr === S_OK || this.suspended) {
       this.suspended = true;
-      if (hr === S_OK) this.suspensions++;
+      if (hr === S_OK) this.tally.suspensions++;
     }
     return hr;
   }
@@ -447,56 +317,12 @@ export class Scenario {
 
   summary(): DemoSummary {
     if (this.wallMs === 0 || !this.over) this.wallMs = performance.now() - this.wallStart;
-    const c = this.host.counters();
-    const total = c.leaveRuntime + c.enterRuntime + c.reverseEnterRuntime + c.reverseLeaveRuntime;
-    const waited = [...this.enterWaits].sort((a, b) => a - b);
-    const failed = Object.values(this.failures).reduce((a, b) => a + b, 0);
-    return {
+    return this.tally.summary(this.host, this.guest, {
       seed: this.seed,
       clock: this.clock,
       scenarioMs: this.host.now() - this.startedAt,
-      wallMs: Math.round(this.wallMs),
-      fibers: {
-        spawned: this.spawned,
-        byKind: { ...this.spawnedByKind },
-        finished: this.finished,
-        aborted: this.aborted,
-        failed,
-        failures: { ...this.failures },
-      },
-      transitions: {
-        leaveRuntime: c.leaveRuntime,
-        enterRuntime: c.enterRuntime,
-        reverseEnterRuntime: c.reverseEnterRuntime,
-        reverseLeaveRuntime: c.reverseLeaveRuntime,
-        total,
-        perSecond: this.wallMs > 0 ? Math.round((total * 1000) / this.wallMs) : 0,
-      },
-      unmatchedReverseEnter: c.unmatchedReverseEnter,
-      waits: { ...this.waits },
-      suspensions: {
-        count: this.suspensions,
-        enteringWaited: waited.length,
-        enterWaitMs: {
-          p50: percentile(waited, 50),
-          p99: percentile(waited, 99),
-          max: waited.length ? waited[waited.length - 1]! : 0,
-        },
-      },
-      aborts: { requested: this.abortsRequested, delivered: this.aborted },
-      alerts: { sent: this.alertsSent },
-      guest: {
-        suspension: this.guest.suspension,
-        requests: this.requests,
-        importCalls: this.guest.importCalls,
-        blocks: this.guest.blocks,
-      },
-      switches: { switchIn: c.switchIn, switchOut: c.switchOut },
-      checks: {
-        balanced: isBalanced(c),
-        invariants: this.host.checkInvariants(),
-        liveTasks: this.host.liveTaskCount,
-      },
-    };
+      wallMs: this.wallMs,
+      spawned: this.spawned,
+    });
   }
 }
