@@ -13,7 +13,7 @@ function fail(message) {
 
 const HOOKED_ADD = 0x10;
 const UNHOOKED_ADD = 0x11;
-const hasJspi = typeof WebAssembly.Suspending === "function";
+const hasJspi = typeof (/** @type {any} */ (WebAssembly)).Suspending === "function";
 
 let shared = null;
 /** The process's host and its guests: hooked and unhooked host_add, plain and asyncify builds. */

@@ -1,10 +1,8 @@
-// Standalone runner for bench/interop-cases.js: each case in several fresh Node processes (a
-// warm-up, then samples sized to ~40 ms), the median ns per operation over processes, and the
-// ratios hooked / unhooked taken within each process. Usage: npm run build && node bench/interop.js [processes]
-// (the cases measure dist/, the built package).
+// Standalone runner for bench/interop-cases.js: each case in several fresh Node processes (or
+// fresh Chromium pages with --browser; a warm-up, then samples sized to ~40 ms), the median ns per
+// operation over processes, and the ratios taken within each process. The cases measure dist/,
+// the built package. Usage: npm run build && node bench/interop.js [processes] [--browser]
 
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { INTEROP_CASES } from "./interop-cases.js";
 
 const median = (xs) => {
@@ -65,15 +63,73 @@ export function report(runs, label) {
   return lines.join("\n");
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** Chromium pages, each a fresh renderer: serves bench/, dist/ and the guest's bytes on 127.0.0.1. */
+async function browserRuns(count) {
+  const { createServer } = await import("node:http");
+  const { readFile } = await import("node:fs/promises");
+  const { chromium } = await import("playwright");
+  const root = new URL("../", import.meta.url);
+  const allowed = ["bench/interop", "dist/", "examples/guest/generated/", "node_modules/@assemblyscript/loader/"];
+  const server = createServer(async (req, res) => {
+    const path = new URL(req.url, "http://x").pathname.slice(1);
+    const headers = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
+    if (path === "interop.html") {
+      res.writeHead(200, { ...headers, "content-type": "text/html" });
+      res.end(`<script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script><script type="module">import { measureAll } from "/bench/interop.js"; measureAll().then((r) => (window.result = r), (e) => (window.result = { error: String(e.stack) }));</script>`);
+      return;
+    }
+    if (path.includes("..") || !allowed.some((a) => path.startsWith(a))) return void res.writeHead(404).end();
+    try {
+      const body = await readFile(new URL(path, root));
+      res.writeHead(200, { ...headers, "content-type": path.endsWith(".js") ? "text/javascript" : "application/octet-stream" });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(undefined)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  const url = `http://127.0.0.1:${port}/interop.html`;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const runs = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      page.on("pageerror", (e) => console.error("page error:", e.message));
+      await page.goto(url);
+      await page.waitForFunction(() => /** @type {any} */ (window).result !== undefined, null, { timeout: 300_000 });
+      const r = await page.evaluate(() => /** @type {any} */ (window).result);
+      await context.close();
+      if (r.error) throw new Error(r.error);
+      runs.push(r);
+    }
+    return { runs, version: browser.version() };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+const isMain = typeof process !== "undefined" && process.argv?.[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop());
+if (isMain) {
+  const { fileURLToPath } = await import("node:url");
+  const { execFileSync } = await import("node:child_process");
+  const self = fileURLToPath(import.meta.url);
   if (process.argv[2] === "--worker") {
     process.stdout.write(JSON.stringify(await measureAll()));
     process.exit(0);
   }
-  const processes = Number(process.argv[2] ?? 5);
-  const runs = [];
-  for (let p = 0; p < processes; p++) {
-    runs.push(JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--worker"], { encoding: "utf8" })));
+  const processes = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
+  if (process.argv.includes("--browser")) {
+    const { runs, version } = await browserRuns(processes);
+    console.log(report(runs, `Chromium ${version}`));
+  } else {
+    const runs = [];
+    for (let p = 0; p < processes; p++) runs.push(JSON.parse(execFileSync(process.execPath, [self, "--worker"], { encoding: "utf8" })));
+    console.log(report(runs, `Node ${process.version}`));
   }
-  console.log(report(runs, `Node ${process.version}`));
 }

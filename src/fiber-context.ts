@@ -12,7 +12,6 @@ import { Transition } from "./core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
 import { ScopeOp } from "./operations/scope.js";
 import { AwaitOp, JoinWait, SleepWait } from "./operations/waits.js";
-import { callExport } from "./interop/call-op.js";
 
 export type { FiberEnv } from "./operations/env.js";
 
@@ -101,7 +100,7 @@ export class FiberContext {
    * until it settles; the guest then goes on where it stopped (src/interop/call-op.ts).
    */
   call<R = any>(fn: (...args: any[]) => R, ...args: unknown[]): Op<R> {
-    return callExport<R>(this.task, this.env, fn, args);
+    return this.env.callExport(this.task, fn, args) as Op<R>;
   }
 
   /**

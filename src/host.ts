@@ -15,6 +15,7 @@ import { TraceRecorder } from "./trace.js";
 import { E_INVALIDARG, HResultError, INFINITE, check } from "./hresult.js";
 import { PRIORITY_LEVELS, describeValue, isDword, readOptions } from "./args.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
+import { callExport } from "./interop/call-op.js";
 
 /** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
 export const DEFAULT_STACK_SIZE = 16 * 1024;
@@ -214,6 +215,7 @@ export class Host {
       needsHostHook: (target) => this.needsHostHook(target),
       isOwnTask: (t): t is Task => t instanceof Task && t.host === this,
       isSyncObject: (o): o is SyncObject => o instanceof SyncObject && (o as unknown as { env: SyncEnv }).env === this.syncEnv,
+      callExport: (t, fn, args) => callExport(t, this.fiberEnv, fn, args),
     };
     const currentTask = (): Task => this.tasks[door.currentIdx()] ?? this.rootTask;
     this.syncEnv = { sched: this.sched, door, rootTask: this.rootTask, currentTask };

@@ -5,7 +5,7 @@ import type { Task } from "../task.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { SafePoint } from "../scheduler/scheduler.js";
 import type { CoreDoor } from "../core/door.js";
-import { Cmd } from "../scheduler/op.js";
+import { Cmd, type Op } from "../scheduler/op.js";
 import type { Waitable } from "../scheduler/waitable.js";
 
 /** What the context needs from its host (the one-way flow: context → scheduler / core). */
@@ -16,6 +16,8 @@ export interface FiberEnv {
   needsHostHook(target: number): boolean;
   isOwnTask(t: unknown): t is Task;
   isSyncObject(o: unknown): o is Waitable & { kind: string };
+  /** f.call: an operation calling a guest's export (made by src/interop/, a layer above this one). */
+  callExport(t: Task, fn: unknown, args: unknown[]): Op<any>;
 }
 
 /**
