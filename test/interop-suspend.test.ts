@@ -5,7 +5,8 @@
 // (where the engine has WebAssembly.Suspending: Chromium, not Node 20).
 import { describe, it, expect } from "vitest";
 import {
-  HResultError, TaskAbortError, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, S_OK, type Host,
+  createHost, HResultError, TaskAbortError, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, S_OK,
+  type Host,
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 import { deferred, frameNames, hasJspi, loadGuest, tick, until, type LoadedGuest } from "./support/guest.js";
@@ -308,6 +309,53 @@ function suite(path: Path): void {
       await host.run();
       expect(((await rejection(t.result)) as HResultError).hr).toBe(HOST_E_CLRNOTAVAILABLE);
       expect(log.frames).toEqual([]);
+    });
+
+    it("an enter that times out waiting for the resume abandons the guest call: HResultError(HOST_E_TIMEOUT), the instance usable", async () => {
+      const host = await createHost({ clock: "virtual", enterTimeoutMs: 50 });
+      const { guest, setFetch } = await load(host, path);
+      const gate = deferred();
+      setFetch(() => gate.promise);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 1);
+      });
+      const run = host.run();
+      await until(() => t.state === "waiting");
+      expect(host.suspendRuntime()).toBe(S_OK);
+      gate.resolve(1);
+      await run;
+      const err = (await rejection(t.result)) as HResultError;
+      expect(err.hr).toBe(HOST_E_TIMEOUT);
+      expect(err.message).toContain("abandoned");
+      expect(host.resumeRuntime()).toBe(S_OK);
+      setFetch(async (x) => x + 1);
+      const u = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 1);
+      });
+      await host.run();
+      expect(await u.result).toBe(2);
+      expect(transitions(u.counters())).toEqual([1, 1, 1, 1]);
+    });
+
+    it("an unhooked suspending import (policy false) still suspends, without transitions: the fiber parks in managed mode", async () => {
+      const host = await createHost({ clock: "virtual", callNeedsHostHook: (t) => t !== 0x77 });
+      const { guest, setFetch } = await loadGuest(host, path === "asyncify" ? "asyncify" : "plain", {
+        suspension: path,
+        target: (_m, n) => (n === "host_fetch" ? 0x77 : undefined),
+      });
+      expect(guest.hooked["env.host_fetch"]).toBe(false);
+      const gate = deferred();
+      setFetch(() => gate.promise);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 1);
+      });
+      const run = host.run();
+      await until(() => t.state === "waiting");
+      expect(frameNames(t.frames())).toEqual(["R"]);
+      gate.resolve(8);
+      await run;
+      expect(await t.result).toBe(8);
+      expect(transitions(t.counters())).toEqual([1, 0, 0, 1]);
     });
 
     it("host.run() does not settle while a fiber is parked inside a guest", async () => {
