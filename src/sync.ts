@@ -5,7 +5,7 @@
 import type { Task } from "./task.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import type { CoreDoor } from "./core/door.js";
-import { CURRENT, type Op } from "./scheduler/op.js";
+import { currentFiber, type Op } from "./scheduler/op.js";
 import { TaskQueue } from "./scheduler/queue.js";
 import { BLOCK, type Waitable } from "./scheduler/waitable.js";
 import { DoneOp } from "./operations/basic.js";
@@ -69,7 +69,7 @@ abstract class SyncObject implements Waitable {
   protected waitOp(ms: number, option: number): Op<number> {
     // The fiber running now across hosts, not this host's: a fiber of another host, driven from
     // inside one of this host's fibers, must not have its wait attached to the fiber driving it.
-    const t = CURRENT.fiber;
+    const t = currentFiber();
     if (t === null || t.ctx === null) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
     if (t.host.sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
     return t.ctx.waitOn(this, ms, option);
@@ -81,7 +81,7 @@ abstract class SyncObject implements Waitable {
    * close name no caller and stay usable from anywhere.
    */
   protected caller(): Task | null {
-    const f = CURRENT.fiber;
+    const f = currentFiber();
     if (f !== null && f.host.sched !== this.env.sched) return null;
     return this.env.currentTask();
   }

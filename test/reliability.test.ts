@@ -418,7 +418,6 @@ describe("operations belong to the fiber whose context made them", () => {
     }, { name: "owner" });
     host.runUntilIdle();
     const ops = [
-      () => ownerF.yield(),
       () => ownerF.reverseEnterRuntime(),
       () => ownerF.sleep(5),
       () => ownerF.managed(function* () {}),
@@ -445,6 +444,42 @@ describe("operations belong to the fiber whose context made them", () => {
     await host.run();
     expect(await owner.result).toBe(0);
     expectBalanced(host);
+  });
+
+  it("another fiber's f.yield() yields the fiber that yields it, and is refused while its owner has an abort pending (the abort stays the owner's)", async () => {
+    const host = await virtualHost();
+    let ownerF!: FiberContext;
+    const ev = host.createManualEvent(false);
+    const owner = host.spawn(function* (f) {
+      ownerF = f;
+      host.taskManager.beginDelayAbort(); // the abort waits for the region to close
+      yield* ev.wait();
+      host.taskManager.endDelayAbort();
+      yield* f.yield(); // the abort comes here
+      return "not aborted";
+    }, { name: "owner" });
+    host.runUntilIdle();
+    const log: string[] = [];
+    const other = host.spawn(function* () {
+      yield* ownerF.yield(); // runs for this fiber: it yields
+      log.push("yielded");
+      expect(owner.abort()).toBe(S_OK);
+      try {
+        yield* ownerF.yield();
+      } catch (e) {
+        if (e instanceof HResultError && e.hr === E_INVALIDARG && /owner/.test(e.message)) log.push("refused");
+      }
+      return "other done";
+    }, { name: "other" });
+    host.spawn(function* () {
+      log.push("bystander ran");
+    });
+    host.runUntilIdle();
+    expect(log).toEqual(["bystander ran", "yielded", "refused"]);
+    expect(await other.result).toBe("other done");
+    ev.set();
+    host.runUntilIdle();
+    expect(await rejection(owner.result)).toBeInstanceOf(TaskAbortError);
   });
 
   it("an operation driven outside any fiber is refused", async () => {

@@ -60,7 +60,7 @@ export abstract class Op<R = number> implements IterableIterator<R> {
    * foreignOperation). Called first by every operation that acts.
    */
   protected own(): void {
-    if (CURRENT.fiber !== this.t) throw foreignOperation(this.t);
+    if (currentFiber() !== this.t) throw foreignOperation(this.t);
   }
 
   /** Hands the scheduler a command through the shared pending result. */
@@ -77,13 +77,20 @@ export abstract class Op<R = number> implements IterableIterator<R> {
 }
 
 /**
- * The fiber whose body runs now, across every host (null: none). An operation acts for the task
- * whose context made it, so it checks that this is that task: an operation yielded by another
- * fiber (or by a fiber of another host driven from inside this one) would otherwise act on a task
- * that is not running. One object for every host, like PENDING: a host driven from inside another
- * host's fiber sets it for its own fibers and gives it back after each step.
+ * The scheduler whose slice runs now, across every host (null: none), and through it the fiber
+ * whose body runs now: its `running`. An operation acts for the task whose context made it, so it
+ * checks that this is that task: an operation yielded by another fiber (or by a fiber of another
+ * host driven from inside this one) would otherwise act on a task that is not running. One object
+ * for every host, like PENDING, set per slice (a slice of a host driven from inside another host's
+ * fiber sets it and gives it back): a store per step would cost a switch ~6 ns (a write barrier).
  */
-export const CURRENT: { fiber: Task | null } = { fiber: null };
+export const DRIVING: { sched: { readonly running: Task | null } | null } = { sched: null };
+
+/** The fiber whose body runs now, of any host; null outside every fiber. */
+export function currentFiber(): Task | null {
+  const s = DRIVING.sched;
+  return s === null ? null : s.running;
+}
 
 /**
  * An operation made from `owner`'s context (its `f`) and driven by another fiber, or outside any
@@ -92,7 +99,7 @@ export const CURRENT: { fiber: Task | null } = { fiber: null };
  * the mistake that passed it (usually a nested body that captured its parent's `f`).
  */
 export function foreignOperation(owner: Task): HResultError {
-  const by = CURRENT.fiber;
+  const by = currentFiber();
   return new HResultError(
     E_INVALIDARG,
     `an operation of fiber ${owner.name}'s context (its f) was used ${by === null ? "outside any fiber" : `by fiber ${by.name}`}: ` +

@@ -15,7 +15,7 @@ import { ReadyRing } from "./ring.js";
 import { TimerHeap } from "./timers.js";
 import type { Clock, Dispatch } from "./clock.js";
 import { VirtualClock } from "./clock.js";
-import { CURRENT, Cmd, PENDING, bodyResultError, isIterator, isThenable } from "./op.js";
+import { DRIVING, Cmd, PENDING, bodyResultError, isIterator, isThenable } from "./op.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 import type { FiberContext } from "../fiber-context.js";
 
@@ -151,9 +151,7 @@ export class Scheduler {
       else this.door.exchange(prev, t);
       this.switchedIn = t;
     }
-    this.running = t;
-    // (Given back by the slice: a host driven from inside another host's fiber restores it.)
-    CURRENT.fiber = t;
+    this.running = t; // (also the fiber every host's operations see as running: see DRIVING)
     t.state = "running";
     if (t.attention || !t.iter) this.beforeResume(t);
     if (t.state === "running") this.drive(t);
@@ -615,7 +613,8 @@ export class Scheduler {
         "a task is switched in by hand (task.switchIn()); switch it out before running fibers",
       );
     }
-    const outer = CURRENT.fiber;
+    const outer = DRIVING.sched;
+    DRIVING.sched = this;
     try {
       for (let n = 0; n < budget; n++) {
         const t = this.dequeue();
@@ -627,7 +626,7 @@ export class Scheduler {
       if (!this.fault(err)) throw err;
       return true;
     } finally {
-      CURRENT.fiber = outer;
+      DRIVING.sched = outer;
       this.switchToRoot();
     }
   }
