@@ -132,7 +132,12 @@ describe("the demo page", () => {
 
   it("stays responsive with thousands of fibers: no task holds the page up for long", async () => {
     await page.getByTestId("spawn").click();
-    expect(await until(() => count("alive"), (n) => n >= 2000)).toBeGreaterThanOrEqual(2000);
+    expect(
+      await until(
+        () => count("alive"),
+        (n) => n >= 2000,
+      ),
+    ).toBeGreaterThanOrEqual(2000);
     // The longest gap between timer callbacks over a second: the scheduler's slices in between.
     const longestGapMs = await page.evaluate(
       () =>
