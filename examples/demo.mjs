@@ -10,16 +10,31 @@ const r = await runScenario(fiberhost);
 
 for (const w of r.workers) {
   const how =
-    w.outcome === "finished" ? `finished, counters ${w.matches ? "match" : "DO NOT match"} its tally`
-    : w.outcome === "aborted" ? "aborted, unwound"
-    : `failed: ${w.error}`;
+    w.outcome === "finished"
+      ? `finished, counters ${w.matches ? "match" : "DO NOT match"} its tally`
+      : w.outcome === "aborted"
+        ? "aborted, unwound"
+        : `failed: ${w.error}`;
   console.log(`${w.name.padEnd(9)} ${how}`);
 }
-console.log(`\n${r.stats.processed} of ${r.jobs} jobs in ${r.ms.toFixed(0)} ms (the aborted worker dropped the job it held), ${r.stats.collections} collections`);
+console.log(
+  `\n${r.stats.processed} of ${r.jobs} jobs in ${r.ms.toFixed(0)} ms (the aborted worker dropped the job it held), ${r.stats.collections} collections`,
+);
 console.log("transition counters (host totals):", r.totals);
 console.log(`balanced: ${r.balanced ? "yes" : "NO"}; per-worker tallies: ${r.tallied ? "all match" : "MISMATCH"}`);
-console.log("live tasks:", r.host.dump().map((d) => `${d.name} (${d.state}, ${d.mode}, depth ${d.depth})`).join(", "));
-console.log("root task ReverseEnterRuntime:", hresultName(r.host.taskManager.reverseEnterRuntime()), "→ mode", r.host.rootTask.mode);
+console.log(
+  "live tasks:",
+  r.host
+    .dump()
+    .map((d) => `${d.name} (${d.state}, ${d.mode}, depth ${d.depth})`)
+    .join(", "),
+);
+console.log(
+  "root task ReverseEnterRuntime:",
+  hresultName(r.host.taskManager.reverseEnterRuntime()),
+  "→ mode",
+  r.host.rootTask.mode,
+);
 
 writeFileSync("fiberhost-trace.json", JSON.stringify(r.host.trace.toChromeTrace()));
 console.log("trace written to fiberhost-trace.json (open it in https://ui.perfetto.dev)");

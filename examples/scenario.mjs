@@ -97,8 +97,10 @@ export async function runScenario(fh, { workers: WORKERS = 8, jobs: JOBS = 2000,
     const c = w.counters();
     // A finished worker's counters in the core must equal its own count of what it did.
     const matches =
-      c.leaveRuntime === mine.leave && c.enterRuntime === mine.enter &&
-      c.reverseEnterRuntime === mine.reverseEnter && c.reverseLeaveRuntime === mine.reverseLeave;
+      c.leaveRuntime === mine.leave &&
+      c.enterRuntime === mine.enter &&
+      c.reverseEnterRuntime === mine.reverseEnter &&
+      c.reverseLeaveRuntime === mine.reverseLeave;
     const outcome = r.status === "fulfilled" ? "finished" : isTaskAbortError(r.reason) ? "aborted" : "failed";
     return { name: w.name, outcome, matches, error: r.status === "rejected" ? r.reason : undefined };
   });
@@ -106,5 +108,14 @@ export async function runScenario(fh, { workers: WORKERS = 8, jobs: JOBS = 2000,
   const balanced =
     totals.leaveRuntime === totals.enterRuntime &&
     totals.reverseEnterRuntime === totals.reverseLeaveRuntime + totals.unmatchedReverseEnter;
-  return { host, ms, stats, jobs: JOBS, workers, totals, balanced, tallied: workers.every((w) => w.outcome !== "finished" || w.matches) };
+  return {
+    host,
+    ms,
+    stats,
+    jobs: JOBS,
+    workers,
+    totals,
+    balanced,
+    tallied: workers.every((w) => w.outcome !== "finished" || w.matches),
+  };
 }
