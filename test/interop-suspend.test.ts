@@ -126,6 +126,25 @@ function suite(path: Path): void {
       expectBalanced(host);
     });
 
+    it("fibers whose imports answer plain values and fibers whose imports answer promises interleave in one instance", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      // even x: a plain answer; odd x: a promise (settled at once or after a turn)
+      setFetch((x) => (x % 2 === 0 ? x % 10 : x % 4 === 1 ? Promise.resolve(x % 10) : new Promise((r) => setTimeout(() => r(x % 10), 0))));
+      const tasks = Array.from({ length: 12 }, (_, i) =>
+        host.spawn(function* (f) {
+          const a = yield* f.call(guest.exports.compute, i * 10); // digits 0, 1, 2
+          yield* f.yield();
+          const b = yield* f.call(guest.exports.fetchOnce, i);
+          return [a, b, frameNames(f.task.frames()).length];
+        }),
+      );
+      await host.run();
+      for (let i = 0; i < 12; i++) expect(await tasks[i].result).toEqual([12, i % 10, 0]);
+      for (const t of tasks) expect(transitions(t.counters())).toEqual([2, 4, 4, 2]);
+      expectBalanced(host);
+    });
+
     it("a rejection is thrown at the guest's call site and unwinds balanced; the instance stays usable", async () => {
       const host = await virtualHost();
       const { guest, setFetch } = await load(host, path);
