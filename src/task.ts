@@ -156,7 +156,7 @@ export class Task implements TaskRef, Queued {
     if (!x.resultPromise) {
       x.resultPromise =
         this.outcome === Outcome.Returned
-          ? Promise.resolve(this.value)
+          ? new Promise((resolve) => resolve(this.value)) // (not Promise.resolve: it asks a promise's constructor)
           : this.outcome === Outcome.Threw
             ? Promise.reject(this.value)
             : new Promise((resolve, reject) => {

@@ -180,6 +180,22 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
     await expectHostRuns(host);
   });
 
+  it("a fiber that returns a promise whose constructor getter throws ends; its result, asked afterwards, rejects instead of throwing", async () => {
+    const host = await virtualHost();
+    const boom = new Error("constructor");
+    const p = Promise.resolve(1);
+    Object.defineProperty(p, "constructor", { get: () => { throw boom; } });
+    const bad = host.spawn(function* () {
+      return p;
+    });
+    await host.run();
+    expect(bad.done).toBe(true);
+    let result: Promise<unknown> | undefined;
+    expect(() => (result = bad.result)).not.toThrow();
+    expect(await result!.then(() => "resolved", (e: unknown) => e)).toBeDefined();
+    await expectHostRuns(host);
+  });
+
   it("an f.managed body whose next() answers a non-object ends that fiber with E_INVALIDARG, its frames closed", async () => {
     const host = await virtualHost();
     for (const answer of [5, null, undefined, "x"]) {
