@@ -56,6 +56,8 @@ export class Lanes {
       label.style.height = `${LANE_H}px`;
       label.style.marginBottom = `${GAP}px`;
       label.textContent = "—";
+      label.title = "select this lane's fiber for Alert and Abort";
+      label.onclick = () => this.select(i);
       labelBox.append(label);
       this.labels.push(label);
     }
@@ -99,6 +101,26 @@ export class Lanes {
     out.set(ring.subarray(this.head));
     out.set(ring.subarray(0, this.head), ring.length - this.head);
     return out;
+  }
+
+  /** The lane picked by a click on its label (its fiber is the one Alert and Abort act on). */
+  private selected = -1;
+
+  private select(lane: number): void {
+    this.labels[this.selected]?.classList.remove("selected");
+    this.selected = lane === this.selected ? -1 : lane;
+    this.labels[this.selected]?.classList.add("selected");
+  }
+
+  /** The selected lane's fiber while it lives, else the first live one in a lane. */
+  pick(): Task | null {
+    const chosen = this.selected >= 0 ? this.fiber(this.selected) : null;
+    if (chosen) return chosen;
+    for (let i = 0; i < LANES; i++) {
+      const t = this.fiber(i);
+      if (t) return t;
+    }
+    return null;
   }
 
   /** The fiber a lane shows (for the alert and abort controls). */

@@ -3,7 +3,7 @@
 
 import { HResultError, hresultName, type Out, type Task } from "../src/index.js";
 import { Scenario } from "../src/cli/scenario/scenario.js";
-import { Lanes, LANES } from "./lanes.js";
+import { Lanes } from "./lanes.js";
 import { chart, type BenchResult } from "./bench.js";
 
 const params = new URLSearchParams(location.search);
@@ -60,13 +60,9 @@ setInterval(() => {
 const lanes = new Lanes($("lanes"), $("lane-labels"), scenario);
 setInterval(() => lanes.sample(), 50);
 
-/** A fiber for the alert and abort controls: the first lane's live fiber. */
+/** A fiber for the alert and abort controls: the selected lane's (click a label), or the first lane's. */
 function pickFiber(): Task | null {
-  for (let i = 0; i < LANES; i++) {
-    const t = lanes.fiber(i);
-    if (t) return t;
-  }
-  return scenario.live[0] ?? null;
+  return lanes.pick() ?? scenario.live[0] ?? null;
 }
 
 $("spawn").onclick = () => {

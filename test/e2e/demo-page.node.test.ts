@@ -117,6 +117,17 @@ describe("the demo page", () => {
     expect(await count("spawned")).toBeGreaterThanOrEqual(spawned + 1000);
     await page.getByTestId("alert").click();
     await expect.poll(() => page.getByTestId("last-call").textContent()).toMatch(/\.alert\(\) → S_OK$/);
+    // A click on a lane's name picks its fiber for Alert (a fiber may end in between: a few tries).
+    let alerted = false;
+    for (let attempt = 0; attempt < 5 && !alerted; attempt++) {
+      const label = page.locator("#lane-labels div").nth(3 + attempt);
+      await label.click();
+      const name = await label.textContent();
+      await page.getByTestId("alert").click();
+      alerted = (await page.getByTestId("last-call").textContent()) === `${name}.alert() → S_OK`;
+      await label.click(); // unselect
+    }
+    expect(alerted).toBe(true);
     const delivered = Number(
       ((await page.getByTestId("aborts").textContent()) ?? "").split(" / ")[1]!.replace(/,/g, ""),
     );
