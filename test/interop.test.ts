@@ -107,6 +107,34 @@ describe("a hooked import", () => {
   });
 });
 
+describe("a guest's start function", () => {
+  // (module (import "env" "f" (func)) (start 0)): the start function is the import itself.
+  const startsWithImport = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x02, 0x09, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x01, 0x66, 0x00, 0x00,
+    0x08, 0x01, 0x00,
+  ]);
+
+  it("runs at instantiation between ReverseEnterRuntime and ReverseLeaveRuntime: its imports cross as any call's", async () => {
+    const host = await virtualHost();
+    const seen: string[][] = [];
+    const g = await host.instantiate(startsWithImport, { env: { f: () => void seen.push(frameNames(host.rootTask.frames())) } });
+    expect(seen).toEqual([["R", `L${g.targets["env.f"].toString(16)}`]]);
+    expect(host.rootTask.frames()).toEqual([]);
+    const c = counters(host);
+    expect([c.reverseEnterRuntime, c.leaveRuntime, c.enterRuntime, c.reverseLeaveRuntime]).toEqual([1, 1, 1, 1]);
+  });
+
+  it("an exception from it rejects the instantiation with that error, pairs closed", async () => {
+    const host = await virtualHost();
+    const err = await rejection(host.instantiate(startsWithImport, { env: { f: () => { throw new RangeError("start"); } } }));
+    expect(err).toBeInstanceOf(RangeError);
+    expectBalanced(host);
+    expect(host.rootTask.frames()).toEqual([]);
+  });
+});
+
 describe("the hook policy (createHost({ callNeedsHostHook }))", () => {
   const named: Record<string, number> = { host_add: 0x100, host_fetch: 0x200, host_callback: 0x300, host_fail: 0x400, host_note: 0x500 };
 

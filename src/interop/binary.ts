@@ -15,6 +15,8 @@ export interface Signatures {
   imports: Map<string, Signature>;
   /** export name of every function export → its signature. */
   exports: Map<string, Signature>;
+  /** The module has a start function (guest code that runs at instantiation). */
+  hasStart: boolean;
 }
 
 const SIMPLE_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
@@ -70,6 +72,7 @@ function read(bytes: Uint8Array): Signatures {
   const funcTypes: number[] = []; // function index space: imports first
   const imports = new Map<string, Signature>();
   const exports = new Map<string, Signature>();
+  let hasStart = false;
   while (r.at < bytes.length) {
     const id = r.byte();
     const size = r.u32();
@@ -106,6 +109,8 @@ function read(bytes: Uint8Array): Signatures {
       }
     } else if (id === 3) {
       for (let n = r.u32(); n > 0; n--) funcTypes.push(r.u32());
+    } else if (id === 8) {
+      hasStart = true;
     } else if (id === 7) {
       for (let n = r.u32(); n > 0; n--) {
         const name = r.name();
@@ -116,5 +121,5 @@ function read(bytes: Uint8Array): Signatures {
     }
     r.at = end;
   }
-  return { imports, exports };
+  return { imports, exports, hasStart };
 }

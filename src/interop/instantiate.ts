@@ -9,7 +9,7 @@ import type { CoreDoor } from "../core/door.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { E_INVALIDARG, E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import { describeValue, isDword } from "../args.js";
-import { GuestState, type SuspensionMode } from "./guest.js";
+import { GuestState, noWait, type SuspensionMode } from "./guest.js";
 import { Asyncify, MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import { readSignatures, type Signatures } from "./binary.js";
 import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
@@ -153,9 +153,16 @@ export class Interop {
 
     let instance: WebAssembly.Instance;
     try {
-      instance = await WebAssembly.instantiate(module, wrapped as WebAssembly.Imports);
+      // A start function is guest code that the host calls: it runs between ReverseEnterRuntime
+      // and ReverseLeaveRuntime on the current task, so its imports cross as any call's do (the
+      // module is compiled already: instantiating it synchronously keeps the pair around it alone).
+      instance =
+        sigs === null || sigs.hasStart
+          ? this.startGuest(module, wrapped as WebAssembly.Imports)
+          : await WebAssembly.instantiate(module, wrapped as WebAssembly.Imports);
     } catch (err) {
-      if (err instanceof HResultError) throw err; // from an import its start function called
+      // What the start function threw (or a trap in it) reaches the caller as it is.
+      if (!(err instanceof WebAssembly.LinkError)) throw err;
       throw bad(`the guest could not be instantiated (${(err as Error).message})`, err);
     }
     const raw = instance.exports;
@@ -188,6 +195,22 @@ export class Interop {
     }
     if (jspi !== null) jspi.attach(raw, sigs!);
     return { module, instance, exports: Object.freeze(exports), suspension: mode, targets, hooked: hookedMap };
+  }
+
+  private startGuest(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance {
+    const door = this.env.door;
+    const hr = door.reverseEnter();
+    if (hr !== S_OK) throw new HResultError(noWait(hr), "instantiate: ReverseEnterRuntime failed before the guest's start function");
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(module, imports);
+    } catch (err) {
+      door.reverseLeave();
+      throw err;
+    }
+    const hr2 = door.reverseLeave();
+    if (hr2 !== S_OK) throw new HResultError(hr2, "instantiate: ReverseLeaveRuntime failed after the guest's start function");
+    return instance;
   }
 
   private targetFor(fn: AnyFn, m: string, n: string, name: InstantiateOptions["target"]): number {
