@@ -125,6 +125,16 @@ describe("fiberhost demo", () => {
   });
 });
 
+describe("fiberhost demo --trace to a path that cannot be written", () => {
+  it("exits 1 with one line, before the run", () => {
+    const r = fiberhost("demo", "--trace", join(tmp, "no-such-dir", "run.json"));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^fiberhost demo: cannot write the trace to .*no-such-dir/);
+  });
+});
+
 describe("fiberhost trace", () => {
   it("a file that cannot be read, or is not a trace, exits 1 with one line", () => {
     const missing = fiberhost("trace", join(tmp, "nope.json"));

@@ -1,6 +1,6 @@
 // `fiberhost demo`: runs the demo scenario and prints its summary (text, or JSON with --json).
 
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { UsageError, integerFlag, parseCommand, secondsFlag } from "./args.js";
 import { formatSummary, summaryOk } from "./format.js";
 import { startProgress } from "./progress.js";
@@ -48,6 +48,16 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   const seed = integerFlag("fiberhost demo", "seed", values.seed, 1, 0, 0xffffffff);
   const tracePath = values.trace as string | undefined;
   if (tracePath === "") throw new UsageError("fiberhost demo: --trace needs a file name");
+  // Opened before the run, so that a path that cannot be written fails now, not after it.
+  let traceFile = -1;
+  if (tracePath) {
+    try {
+      traceFile = openSync(tracePath, "w");
+    } catch (err) {
+      io.err(`fiberhost demo: cannot write the trace to ${tracePath}: ${(err as Error).message}`);
+      return 1;
+    }
+  }
 
   const scenario = await Scenario.create({
     fibers,
@@ -68,7 +78,8 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   }
   if (tracePath) {
     const trace = scenario.host.trace.toChromeTrace();
-    writeFileSync(tracePath, JSON.stringify(trace));
+    writeSync(traceFile, JSON.stringify(trace));
+    closeSync(traceFile);
     io.err(
       `trace: ${trace.traceEvents.length.toLocaleString("en-US")} events written to ${tracePath} (open it in https://ui.perfetto.dev, or: fiberhost trace ${tracePath})`,
     );
