@@ -154,8 +154,9 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
     }
   }
   const info: ExportInfo = { guest: g, raw, name };
+  // One property, added once (redefining `name` as well would leave the function in dictionary
+  // mode, and f.call's lookup of EXPORT about 6 ns slower).
   Object.defineProperty(hooked, EXPORT, { value: info });
-  Object.defineProperty(hooked, "name", { value: name });
   return hooked;
 }
 
