@@ -5,18 +5,28 @@
 // bystanders finish.
 import { describe, expect, it } from "vitest";
 import {
-  createHost, HResultError, TaskAbortError, hresultName, type FiberContext, type Host, type Task,
-  E_INVALIDARG, S_OK,
+  createHost,
+  HResultError,
+  TaskAbortError,
+  hresultName,
+  type FiberContext,
+  type Host,
+  type Task,
+  E_INVALIDARG,
+  S_OK,
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 
 /** A bystander that sleeps, yields and returns 42: it must finish whatever its neighbours do. */
 function bystander(host: Host): Task {
-  return host.spawn(function* (f) {
-    yield* f.sleep(5);
-    yield* f.yield();
-    return 42;
-  }, { name: "bystander" });
+  return host.spawn(
+    function* (f) {
+      yield* f.sleep(5);
+      yield* f.yield();
+      return 42;
+    },
+    { name: "bystander" },
+  );
 }
 
 /** The host still runs fibers: run() and runUntilIdle() both settle and a new fiber finishes. */
@@ -66,7 +76,9 @@ describe("bodies of the wrong kind", () => {
   it("createTask refuses an async generator function with E_INVALIDARG", async () => {
     const host = await virtualHost();
     const out: { value?: Task } = {};
-    expect(hresultName(host.taskManager.createTask(0, async function* () {} as never, 0, out))).toBe(hresultName(E_INVALIDARG));
+    expect(hresultName(host.taskManager.createTask(0, async function* () {} as never, 0, out))).toBe(
+      hresultName(E_INVALIDARG),
+    );
     expect(out.value).toBeUndefined();
   });
 
@@ -160,7 +172,12 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
     await host.run();
     expect(bad.done).toBe(true);
     // (Not through `await`: an async function returning a revoked Proxy would reject itself.)
-    expect(await bad.result.then(() => "returned", (e: unknown) => e === proxy)).toBe(true);
+    expect(
+      await bad.result.then(
+        () => "returned",
+        (e: unknown) => e === proxy,
+      ),
+    ).toBe(true);
     expect(await b.result).toBe(42);
     await expectHostRuns(host);
   });
@@ -184,7 +201,11 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
     const host = await virtualHost();
     const boom = new Error("constructor");
     const p = Promise.resolve(1);
-    Object.defineProperty(p, "constructor", { get: () => { throw boom; } });
+    Object.defineProperty(p, "constructor", {
+      get: () => {
+        throw boom;
+      },
+    });
     const bad = host.spawn(function* () {
       return p;
     });
@@ -192,7 +213,12 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
     expect(bad.done).toBe(true);
     let result: Promise<unknown> | undefined;
     expect(() => (result = bad.result)).not.toThrow();
-    expect(await result!.then(() => "resolved", (e: unknown) => e)).toBeDefined();
+    expect(
+      await result!.then(
+        () => "resolved",
+        (e: unknown) => e,
+      ),
+    ).toBeDefined();
     await expectHostRuns(host);
   });
 
@@ -214,8 +240,27 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
   it("an iterator whose result's done or value getter throws ends that fiber with the getter's error", async () => {
     const host = await virtualHost();
     const boom = new Error("getter");
-    const doneThrows = host.spawn(() => ({ next: () => ({ get done(): boolean { throw boom; } }) }) as never);
-    const valueThrows = host.spawn(() => ({ next: () => ({ done: true, get value(): unknown { throw boom; } }) }) as never);
+    const doneThrows = host.spawn(
+      () =>
+        ({
+          next: () => ({
+            get done(): boolean {
+              throw boom;
+            },
+          }),
+        }) as never,
+    );
+    const valueThrows = host.spawn(
+      () =>
+        ({
+          next: () => ({
+            done: true,
+            get value(): unknown {
+              throw boom;
+            },
+          }),
+        }) as never,
+    );
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
     const revokedResult = host.spawn(() => ({ next: () => proxy }) as never);
@@ -248,7 +293,11 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
   it("f.await of a thenable whose then throws, or of a promise whose own then throws, throws that error into the fiber only", async () => {
     const host = await virtualHost();
     const boom = new Error("then");
-    const thenable = { then() { throw boom; } };
+    const thenable = {
+      then() {
+        throw boom;
+      },
+    };
     const promise = Promise.resolve(1);
     (promise as { then: unknown }).then = () => {
       throw boom;
@@ -288,10 +337,13 @@ describe("spawn's signal", () => {
     controller.signal.addEventListener = () => {
       throw new Error("hostile");
     };
-    const t = host.spawn(function* (f) {
-      yield* f.sleep(100);
-      return "slept";
-    }, { signal: controller.signal });
+    const t = host.spawn(
+      function* (f) {
+        yield* f.sleep(100);
+        return "slept";
+      },
+      { signal: controller.signal },
+    );
     host.spawn(function* (f) {
       yield* f.sleep(1);
       controller.abort();
@@ -408,14 +460,20 @@ describe("operations belong to the fiber whose context made them", () => {
     const host = await virtualHost();
     let inner!: Task;
     let joined = -1;
-    const parent = host.spawn(function* (f) {
-      inner = host.spawn(function* () {
-        yield* f.sleep(10); // the parent's f
-        return "inner ran";
-      }, { name: "inner" });
-      joined = yield* f.join(inner);
-      return inner.done;
-    }, { name: "parent" });
+    const parent = host.spawn(
+      function* (f) {
+        inner = host.spawn(
+          function* () {
+            yield* f.sleep(10); // the parent's f
+            return "inner ran";
+          },
+          { name: "inner" },
+        );
+        joined = yield* f.join(inner);
+        return inner.done;
+      },
+      { name: "parent" },
+    );
     await host.run();
     expect(await parent.result).toBe(true);
     expect(joined).toBe(S_OK);
@@ -427,11 +485,14 @@ describe("operations belong to the fiber whose context made them", () => {
     const host = await virtualHost();
     let ownerF!: FiberContext;
     const ev = host.createManualEvent(false);
-    const owner = host.spawn(function* (f) {
-      ownerF = f;
-      yield* ev.wait();
-      return f.task.depth;
-    }, { name: "owner" });
+    const owner = host.spawn(
+      function* (f) {
+        ownerF = f;
+        yield* ev.wait();
+        return f.task.depth;
+      },
+      { name: "owner" },
+    );
     host.runUntilIdle();
     const ops = [
       () => ownerF.reverseEnterRuntime(),
@@ -441,16 +502,19 @@ describe("operations belong to the fiber whose context made them", () => {
       () => ownerF.wait(ev),
     ];
     const seen: unknown[] = [];
-    const thief = host.spawn(function* (f) {
-      for (const op of ops) {
-        try {
-          yield* op();
-        } catch (e) {
-          seen.push(e);
+    const thief = host.spawn(
+      function* (f) {
+        for (const op of ops) {
+          try {
+            yield* op();
+          } catch (e) {
+            seen.push(e);
+          }
         }
-      }
-      return f.task.depth;
-    }, { name: "thief" });
+        return f.task.depth;
+      },
+      { name: "thief" },
+    );
     await host.run();
     expect(await thief.result).toBe(0);
     expect(seen).toHaveLength(ops.length);
@@ -466,27 +530,33 @@ describe("operations belong to the fiber whose context made them", () => {
     const host = await virtualHost();
     let ownerF!: FiberContext;
     const ev = host.createManualEvent(false);
-    const owner = host.spawn(function* (f) {
-      ownerF = f;
-      host.taskManager.beginDelayAbort(); // the abort waits for the region to close
-      yield* ev.wait();
-      host.taskManager.endDelayAbort();
-      yield* f.yield(); // the abort comes here
-      return "not aborted";
-    }, { name: "owner" });
+    const owner = host.spawn(
+      function* (f) {
+        ownerF = f;
+        host.taskManager.beginDelayAbort(); // the abort waits for the region to close
+        yield* ev.wait();
+        host.taskManager.endDelayAbort();
+        yield* f.yield(); // the abort comes here
+        return "not aborted";
+      },
+      { name: "owner" },
+    );
     host.runUntilIdle();
     const log: string[] = [];
-    const other = host.spawn(function* () {
-      yield* ownerF.yield(); // runs for this fiber: it yields
-      log.push("yielded");
-      expect(owner.abort()).toBe(S_OK);
-      try {
-        yield* ownerF.yield();
-      } catch (e) {
-        if (e instanceof HResultError && e.hr === E_INVALIDARG && /owner/.test(e.message)) log.push("refused");
-      }
-      return "other done";
-    }, { name: "other" });
+    const other = host.spawn(
+      function* () {
+        yield* ownerF.yield(); // runs for this fiber: it yields
+        log.push("yielded");
+        expect(owner.abort()).toBe(S_OK);
+        try {
+          yield* ownerF.yield();
+        } catch (e) {
+          if (e instanceof HResultError && e.hr === E_INVALIDARG && /owner/.test(e.message)) log.push("refused");
+        }
+        return "other done";
+      },
+      { name: "other" },
+    );
     host.spawn(function* () {
       log.push("bystander ran");
     });
@@ -553,17 +623,20 @@ describe("aborts are not lost", () => {
     const ev = host.createManualEvent(false);
     let release!: (v: string) => void;
     const later = new Promise<string>((r) => (release = r));
-    const victim = host.spawn(function* (f) {
-      return yield* f.managed(function* () {
-        if (kind === "unmanaged") {
-          return yield* f.unmanaged(5, function* () {
-            yield* ev.wait();
-            return "body ended";
-          });
-        }
-        return yield* f.await(later);
-      });
-    }, { name: "victim" });
+    const victim = host.spawn(
+      function* (f) {
+        return yield* f.managed(function* () {
+          if (kind === "unmanaged") {
+            return yield* f.unmanaged(5, function* () {
+              yield* ev.wait();
+              return "body ended";
+            });
+          }
+          return yield* f.await(later);
+        });
+      },
+      { name: "victim" },
+    );
     host.runUntilIdle();
     expect(host.suspendRuntime()).toBe(S_OK);
     if (kind === "unmanaged") ev.set();
@@ -590,19 +663,25 @@ describe("aborts are not lost", () => {
   it("abort() answering S_OK is delivered even when the fiber is about to be resumed with another fiber's TaskAbortError", async () => {
     const host = await virtualHost();
     const never = host.createManualEvent(false);
-    const other = host.spawn(function* () {
-      yield* never.wait();
-    }, { name: "other" });
+    const other = host.spawn(
+      function* () {
+        yield* never.wait();
+      },
+      { name: "other" },
+    );
     let caughtOther: unknown;
-    const victim = host.spawn(function* (f) {
-      try {
-        yield* f.await(other.result);
-      } catch (e) {
-        caughtOther = e;
-      }
-      yield* f.yield();
-      return "not aborted";
-    }, { name: "victim" });
+    const victim = host.spawn(
+      function* (f) {
+        try {
+          yield* f.await(other.result);
+        } catch (e) {
+          caughtOther = e;
+        }
+        yield* f.yield();
+        return "not aborted";
+      },
+      { name: "victim" },
+    );
     host.runUntilIdle();
     expect(other.abort()).toBe(S_OK);
     host.runUntilIdle();

@@ -257,8 +257,11 @@ export class Scheduler {
     let value: unknown;
     try {
       if (typeof r !== "object" || r === null || isThenable(r)) {
-        throw new HResultError(E_INVALIDARG, `an iterator of fiber ${t.name} answered next() with ${describeKind(r)}, not an iterator result: ${
-          isThenable(r) ? "an async iterator? write a generator function and use f.await" : "a body is a generator"}`);
+        const hint = isThenable(r) ? "an async iterator? write a generator function and use f.await" : "a body is a generator";
+        throw new HResultError(
+          E_INVALIDARG,
+          `an iterator of fiber ${t.name} answered next() with ${describeKind(r)}, not an iterator result: ${hint}`,
+        );
       }
       done = !!r.done;
       value = r.value;
@@ -316,8 +319,8 @@ export class Scheduler {
     t.resumeThrow = true;
     t.resumeValue = new HResultError(
       E_INVALIDARG,
-      `fiber ${t.name} yielded ${describeKind(value)}: a fiber yields only through yield* on an operation of its context${
-        isThenableSafe(value) ? " (for a promise: yield* f.await(promise))" : ""}`,
+      `fiber ${t.name} yielded ${describeKind(value)}: a fiber yields only through yield* on an operation of its context` +
+        (isThenableSafe(value) ? " (for a promise: yield* f.await(promise))" : ""),
     );
     this.enqueue(t);
   }

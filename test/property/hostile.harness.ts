@@ -15,14 +15,37 @@
 
 import fc from "fast-check";
 import {
-  createHost, E_INVALIDARG, HResultError, hresultName, isTaskAbortError, type Crst, type FiberContext, type Host, type Task,
+  createHost,
+  E_INVALIDARG,
+  HResultError,
+  hresultName,
+  isTaskAbortError,
+  type Crst,
+  type FiberContext,
+  type Host,
+  type Task,
 } from "../../src/index.js";
 
 export type Exotic =
-  | "revoked" | "primitive" | "null" | "undefined" | "symbol" | "getters" | "promise" | "asyncIterator" | "thenableThrows";
+  | "revoked"
+  | "primitive"
+  | "null"
+  | "undefined"
+  | "symbol"
+  | "getters"
+  | "promise"
+  | "asyncIterator"
+  | "thenableThrows";
 export type BadBody =
-  | "asyncGenFn" | "asyncFn" | "givesAsyncIterator" | "givesPromise" | "nextNonObject" | "nextPromise" | "givesRevoked"
-  | "resultGettersThrow" | "throwsRevoked";
+  | "asyncGenFn"
+  | "asyncFn"
+  | "givesAsyncIterator"
+  | "givesPromise"
+  | "nextNonObject"
+  | "nextPromise"
+  | "givesRevoked"
+  | "resultGettersThrow"
+  | "throwsRevoked";
 
 export type Action =
   | { k: "yield" }
@@ -50,11 +73,26 @@ export interface Program {
 // --- generation -------------------------------------------------------------------------------------
 
 const exotic = fc.constantFrom<Exotic>(
-  "revoked", "primitive", "null", "undefined", "symbol", "getters", "promise", "asyncIterator", "thenableThrows",
+  "revoked",
+  "primitive",
+  "null",
+  "undefined",
+  "symbol",
+  "getters",
+  "promise",
+  "asyncIterator",
+  "thenableThrows",
 );
 const badBody = fc.constantFrom<BadBody>(
-  "asyncGenFn", "asyncFn", "givesAsyncIterator", "givesPromise", "nextNonObject", "nextPromise", "givesRevoked",
-  "resultGettersThrow", "throwsRevoked",
+  "asyncGenFn",
+  "asyncFn",
+  "givesAsyncIterator",
+  "givesPromise",
+  "nextNonObject",
+  "nextPromise",
+  "givesRevoked",
+  "resultGettersThrow",
+  "throwsRevoked",
 );
 
 function actions(depth: number): fc.Arbitrary<Action[]> {
@@ -65,9 +103,20 @@ function actions(depth: number): fc.Arbitrary<Action[]> {
     fc.record({ k: fc.constant("return" as const), v: exotic }),
     fc.record({ k: fc.constant("yieldBad" as const), v: exotic, caught: fc.boolean() }),
     fc.record({ k: fc.constant("badBody" as const), body: badBody, managed: fc.boolean(), caught: fc.boolean() }),
-    fc.record({ k: fc.constant("await" as const), v: fc.oneof(exotic, fc.constant("ownThenThrows" as const)), caught: fc.boolean() }),
-    fc.record({ k: fc.constant("foreignOp" as const), op: fc.constantFrom("yield" as const, "sleep" as const, "managed" as const, "await" as const), caught: fc.boolean() }),
-    fc.record({ k: fc.constant("foreignObj" as const), call: fc.constantFrom("enter" as const, "tryEnter" as const, "leave" as const, "wait" as const) }),
+    fc.record({
+      k: fc.constant("await" as const),
+      v: fc.oneof(exotic, fc.constant("ownThenThrows" as const)),
+      caught: fc.boolean(),
+    }),
+    fc.record({
+      k: fc.constant("foreignOp" as const),
+      op: fc.constantFrom("yield" as const, "sleep" as const, "managed" as const, "await" as const),
+      caught: fc.boolean(),
+    }),
+    fc.record({
+      k: fc.constant("foreignObj" as const),
+      call: fc.constantFrom("enter" as const, "tryEnter" as const, "leave" as const, "wait" as const),
+    }),
     fc.record({ k: fc.constant("nested" as const), useOurF: fc.boolean() }),
     fc.record({ k: fc.constant("hook" as const), caught: fc.boolean() }),
     fc.record({ k: fc.constant("abort" as const), v: fc.nat(3) }),
@@ -115,7 +164,10 @@ function makeExotic(v: Exotic): unknown {
     case "symbol":
       return Symbol("hostile");
     case "getters":
-      return Object.defineProperties({}, { then: { get: thrower }, done: { get: thrower }, value: { get: thrower }, message: { get: thrower } });
+      return Object.defineProperties(
+        {},
+        { then: { get: thrower }, done: { get: thrower }, value: { get: thrower }, message: { get: thrower } },
+      );
     case "promise":
       return Promise.resolve("p");
     case "asyncIterator":
@@ -157,7 +209,14 @@ function makeBadBody(b: BadBody): () => unknown {
 }
 
 /** The bad bodies that must be refused with E_INVALIDARG (the others end with what they threw). */
-const REFUSED: ReadonlySet<BadBody> = new Set<BadBody>(["asyncGenFn", "asyncFn", "givesAsyncIterator", "givesPromise", "nextNonObject", "nextPromise"]);
+const REFUSED: ReadonlySet<BadBody> = new Set<BadBody>([
+  "asyncGenFn",
+  "asyncFn",
+  "givesAsyncIterator",
+  "givesPromise",
+  "nextNonObject",
+  "nextPromise",
+]);
 
 /**
  * `e` is an HResultError with `hr`, or the abort another fiber sent, which may come at the same
@@ -261,7 +320,8 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
             yield* a.managed ? f.managed(body) : f.managed(() => f.unmanaged(5, body));
             violation(`a bad body (${a.body}) ran to its end`);
           } catch (e) {
-            if (REFUSED.has(a.body) && !isHr(e, E_INVALIDARG)) violation(`a bad body (${a.body}) was not refused with E_INVALIDARG`);
+            if (REFUSED.has(a.body) && !isHr(e, E_INVALIDARG))
+              violation(`a bad body (${a.body}) was not refused with E_INVALIDARG`);
             if (!a.caught) throw e;
           }
           break;
@@ -308,10 +368,13 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
         case "foreignOp": {
           const other = contexts.find((c, j) => c !== undefined && j !== self) ?? ended!;
           const op =
-            a.op === "yield" ? other.yield()
-            : a.op === "sleep" ? other.sleep(3)
-            : a.op === "managed" ? other.managed(function* () {})
-            : other.await(Promise.resolve(1));
+            a.op === "yield"
+              ? other.yield()
+              : a.op === "sleep"
+                ? other.sleep(3)
+                : a.op === "managed"
+                  ? other.managed(function* () {})
+                  : other.await(Promise.resolve(1));
           try {
             yield* op;
             // (Another fiber's yield, with no safe point of its owner pending, yields this fiber.)
@@ -324,10 +387,13 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
         }
         case "foreignObj": {
           const hr =
-            a.call === "enter" ? yield* w.crst2.enter()
-            : a.call === "tryEnter" ? w.crst2.tryEnter(0, {})
-            : a.call === "leave" ? w.crst2.leave()
-            : yield* w.event2.wait(3);
+            a.call === "enter"
+              ? yield* w.crst2.enter()
+              : a.call === "tryEnter"
+                ? w.crst2.tryEnter(0, {})
+                : a.call === "leave"
+                  ? w.crst2.leave()
+                  : yield* w.event2.wait(3);
           if (hr !== E_INVALIDARG) violation(`another host's ${a.call} answered ${hresultName(hr)}`);
           break;
         }
@@ -349,7 +415,8 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
           });
           host2.runUntilIdle();
           if (!t2.done) violation("host 2's fiber did not finish");
-          if (seen.some((hr) => hr !== E_INVALIDARG)) violation(`host 2's fiber on host 1's Crst: ${seen.map(hresultName)}`);
+          if (seen.some((hr) => hr !== E_INVALIDARG))
+            violation(`host 2's fiber on host 1's Crst: ${seen.map(hresultName)}`);
           break;
         }
         case "hook":
@@ -373,36 +440,48 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
   for (let i = 0; i < p.hostile.length; i++) {
     const list = p.hostile[i];
     hostile.push(
-      host.spawn(function* (f) {
-        contexts[i] = f;
-        return yield* interpret(f, i, list);
-      }, { name: `hostile-${i}` }),
+      host.spawn(
+        function* (f) {
+          contexts[i] = f;
+          return yield* interpret(f, i, list);
+        },
+        { name: `hostile-${i}` },
+      ),
     );
   }
 
   // Bystanders with known results: they share nothing with the hostile fibers but the scheduler.
   const own = host.createCrst();
-  const b1 = host.spawn(function* (f) {
-    let n = 0;
-    for (let i = 0; i < 3; i++) {
-      yield* f.sleep(2);
-      n += yield* f.managed(function* () {
-        yield* f.yield();
-        return 1;
-      });
-    }
-    return n;
-  }, { name: "bystander-1" });
-  const b2 = host.spawn(function* (f) {
-    yield* own.enter();
-    yield* f.yield();
-    own.leave();
-    return (yield* f.await(Promise.resolve(6))) * 7;
-  }, { name: "bystander-2" });
-  const b3 = host2.spawn(function* (f) {
-    yield* f.sleep(1);
-    return "b3";
-  }, { name: "bystander-3" });
+  const b1 = host.spawn(
+    function* (f) {
+      let n = 0;
+      for (let i = 0; i < 3; i++) {
+        yield* f.sleep(2);
+        n += yield* f.managed(function* () {
+          yield* f.yield();
+          return 1;
+        });
+      }
+      return n;
+    },
+    { name: "bystander-1" },
+  );
+  const b2 = host.spawn(
+    function* (f) {
+      yield* own.enter();
+      yield* f.yield();
+      own.leave();
+      return (yield* f.await(Promise.resolve(6))) * 7;
+    },
+    { name: "bystander-2" },
+  );
+  const b3 = host2.spawn(
+    function* (f) {
+      yield* f.sleep(1);
+      return "b3";
+    },
+    { name: "bystander-3" },
+  );
 
   w.dispatch.calls = 0;
   w.dispatch.failAt = p.failDispatchAt;
@@ -430,12 +509,17 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
     if (!h.checkInvariants()) violation("the core's invariants do not hold");
     if (h.liveTaskCount !== 1) violation(`${h.liveTaskCount - 1} fibers still live`);
     const c = h.counters();
-    if (c.leaveRuntime !== c.enterRuntime || c.reverseEnterRuntime !== c.reverseLeaveRuntime || c.unmatchedReverseEnter !== 0) {
+    if (
+      c.leaveRuntime !== c.enterRuntime ||
+      c.reverseEnterRuntime !== c.reverseLeaveRuntime ||
+      c.unmatchedReverseEnter !== 0
+    ) {
       violation(`transitions not paired: ${JSON.stringify(c)}`);
     }
   }
   if (w.crst.getOwner() !== null) violation("the hostile Crst is still owned");
-  if (w.baseline !== 0 && host.coreMemoryBytes !== w.baseline) violation(`core memory ${host.coreMemoryBytes} ≠ baseline ${w.baseline}`);
+  if (w.baseline !== 0 && host.coreMemoryBytes !== w.baseline)
+    violation(`core memory ${host.coreMemoryBytes} ≠ baseline ${w.baseline}`);
   return problems;
 }
 
@@ -443,7 +527,13 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
 function settleWithin(p: Promise<unknown>, ms: number): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise((r) => (timer = setTimeout(() => r("timeout"), ms)));
-  return Promise.race([p.then(() => "ok", (e: unknown) => e), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p.then(
+      () => "ok",
+      (e: unknown) => e,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** The value when it returned (boxed: a hostile value is never adopted as a thenable). */
