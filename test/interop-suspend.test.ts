@@ -427,6 +427,30 @@ describe("asyncify's data region", () => {
   });
 });
 
+describe("asyncify and a guest memory that grows", () => {
+  it("a fiber parked while the memory grows resumes with its stack intact", async () => {
+    const host = await virtualHost();
+    const { guest, setFetch } = await loadGuest(host, "asyncify");
+    const gates = [deferred(), deferred(), deferred()];
+    let n = 0;
+    setFetch(() => gates[n++].promise);
+    const t = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.compute, 5);
+    });
+    const run = host.run();
+    await until(() => n === 1 && t.state === "waiting");
+    guest.exports.memory.grow(1); // detaches the buffer every view was made over
+    gates[0].resolve(4);
+    await until(() => n === 2 && t.state === "waiting");
+    guest.exports.memory.grow(2);
+    gates[1].resolve(5);
+    await until(() => n === 3);
+    gates[2].resolve(6);
+    await run;
+    expect(await t.result).toBe(456);
+  });
+});
+
 describe("suspension 'none'", () => {
   it("a suspending import that answers a promise inside f.call is an HResultError; the instance stays usable", async () => {
     const host = await virtualHost();
