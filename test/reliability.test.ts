@@ -330,6 +330,41 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
   });
 });
 
+describe("the run loop's last fence", () => {
+  it("an error escaping a step (a fault inside the scheduler itself) ends the fiber being stepped, never the host", async () => {
+    const host = await virtualHost();
+    const boom = new Error("inside the scheduler");
+    const door = host.door as unknown as { takeYieldRequest(t: unknown): boolean };
+    const take = door.takeYieldRequest.bind(door);
+    let armed = false;
+    door.takeYieldRequest = (t) => {
+      if (armed) {
+        armed = false;
+        throw boom;
+      }
+      return take(t);
+    };
+    const b = bystander(host);
+    // A fiber resumed with a yield request pending is checked before it resumes, outside its body:
+    // the door is made to throw there.
+    const victim2 = host.spawn(function* (f) {
+      yield* f.yield();
+      yield* f.yield();
+      return "not reached";
+    });
+    host.spawn(function* (f) {
+      yield* f.yield();
+      expect(victim2.yieldTask()).toBe(S_OK);
+      armed = true;
+    });
+    await host.run();
+    expect(await rejection(victim2.result)).toBe(boom);
+    expect(await b.result).toBe(42);
+    expect(host.checkInvariants()).toBe(true);
+    await expectHostRuns(host);
+  });
+});
+
 describe("spawn's signal", () => {
   it("a real signal whose own addEventListener throws still aborts the fiber; spawn does not fail half-way", async () => {
     const host = await virtualHost();
