@@ -21,7 +21,7 @@ async function guests() {
   if (shared) return shared;
   const host = await createHost({ callNeedsHostHook: (t) => t !== UNHOOKED_ADD });
   const state = { fetch: (x) => x };
-  const imports = (addTarget) => ({
+  const imports = () => ({
     env: {
       host_add: (a, b) => a + b,
       host_fetch: (x) => state.fetch(x),
@@ -32,7 +32,7 @@ async function guests() {
   });
   const named = (t) => (_m, n) => (n === "host_add" ? t : undefined);
   const load = (kind, addTarget, suspension) =>
-    host.instantiate(guestBytes(kind), imports(addTarget), { suspending: SUSPENDING, suspension, target: named(addTarget) });
+    host.instantiate(guestBytes(kind), imports(), { suspending: SUSPENDING, suspension, target: named(addTarget) });
   shared = {
     host,
     state,

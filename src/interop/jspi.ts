@@ -171,7 +171,7 @@ export class Jspi {
         const hr = door.leave(target);
         if (hr !== 0) throw crossingError(hr, `LeaveRuntime(0x${target.toString(16)}) failed calling import ${key}`);
       }
-      let r;
+      let r: unknown;
       try {
         r = fn(...args);
       } catch (e) {

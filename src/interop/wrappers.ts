@@ -39,35 +39,35 @@ export function hookImport(g: GuestState, fn: AnyFn, target: number, key: string
     case 0:
       return () => {
         out();
-        let r;
+        let r: unknown;
         try { r = fn(); } catch (e) { threw(); throw e; }
         return back(r);
       };
     case 1:
       return (a: unknown) => {
         out();
-        let r;
+        let r: unknown;
         try { r = fn(a); } catch (e) { threw(); throw e; }
         return back(r);
       };
     case 2:
       return (a: unknown, b: unknown) => {
         out();
-        let r;
+        let r: unknown;
         try { r = fn(a, b); } catch (e) { threw(); throw e; }
         return back(r);
       };
     case 3:
       return (a: unknown, b: unknown, c: unknown) => {
         out();
-        let r;
+        let r: unknown;
         try { r = fn(a, b, c); } catch (e) { threw(); throw e; }
         return back(r);
       };
     default:
       return (...args: unknown[]) => {
         out();
-        let r;
+        let r: unknown;
         try { r = fn(...args); } catch (e) { threw(); throw e; }
         return back(r);
       };
@@ -99,7 +99,7 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
     hooked = (...args: unknown[]) => {
       open();
       const saved = fence.save();
-      let r;
+      let r: unknown;
       try { r = raw(...args); } catch (e) { fence.restore(saved); threw(); throw e; }
       fence.restore(saved);
       close();
@@ -110,7 +110,7 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
       case 0:
         hooked = () => {
           open();
-          let r;
+          let r: unknown;
           try { r = raw(); } catch (e) { threw(); throw e; }
           close();
           return r;
@@ -119,7 +119,7 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
       case 1:
         hooked = (a: unknown) => {
           open();
-          let r;
+          let r: unknown;
           try { r = raw(a); } catch (e) { threw(); throw e; }
           close();
           return r;
@@ -128,7 +128,7 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
       case 2:
         hooked = (a: unknown, b: unknown) => {
           open();
-          let r;
+          let r: unknown;
           try { r = raw(a, b); } catch (e) { threw(); throw e; }
           close();
           return r;
@@ -137,7 +137,7 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
       case 3:
         hooked = (a: unknown, b: unknown, c: unknown) => {
           open();
-          let r;
+          let r: unknown;
           try { r = raw(a, b, c); } catch (e) { threw(); throw e; }
           close();
           return r;
@@ -146,7 +146,7 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
       default:
         hooked = (...args: unknown[]) => {
           open();
-          let r;
+          let r: unknown;
           try { r = raw(...args); } catch (e) { threw(); throw e; }
           close();
           return r;
@@ -192,7 +192,7 @@ export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooke
       const hr = door.leave(target);
       if (hr !== 0) throw crossingError(hr, `LeaveRuntime(${hex(target)}) failed calling import ${key}`);
     }
-    let r;
+    let r: unknown;
     try {
       r = fn(...args);
     } catch (e) {
