@@ -12,7 +12,7 @@
 // - Resumptions run in the order their promises were resolved (one microtask queue), so the
 //   fibers to lend wait in a FIFO.
 
-import { E_NOTIMPL, HResultError } from "../hresult.js";
+import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import type { Signature, Signatures } from "./binary.js";
 import { cannotSuspend, suspendingImport } from "./wrappers.js";
 import { crossingError, dropPromise, isThenable, noWait, type ExportInfo, type GuestState } from "./guest.js";
@@ -253,7 +253,10 @@ export class Jspi {
 
   private lend(op: CallOp<unknown>): void {
     const g = this.g;
-    this.g.door.switchIn(op.task);
+    // A microtask runs with the root task current (no slice is under way), so the fiber can be
+    // switched in. If it cannot (it ended meanwhile: a rude abort), the guest runs on as the root
+    // task's, whose crossings then fail and unwind it.
+    if (this.g.door.switchIn(op.task) !== S_OK) return;
     this.lentTo = op;
     op.lent = true;
     this.savedDepth = g.depth;
