@@ -5,8 +5,6 @@
 import type { CoreDoor } from "../core/door.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
-import type { Asyncify } from "./asyncify.js";
-import type { Jspi } from "./jspi.js";
 
 export type SuspensionMode = "asyncify" | "jspi" | "none";
 
@@ -28,6 +26,25 @@ export interface ExportInfo {
   readonly name: string;
 }
 
+/** What the crossings and f.call use of asyncify.ts (an interface: the modules below it need not import it). */
+export interface AsyncifyDriver {
+  /** Set between startRewind and the suspending import's stopRewind. */
+  readonly rewinding: boolean;
+  startUnwind(): void;
+  stopUnwind(): Uint8Array;
+  startRewind(stack: Uint8Array): void;
+  stopRewind(): void;
+  reset(): void;
+}
+
+/** What f.call uses of jspi.ts. */
+export interface JspiDriver {
+  call(info: ExportInfo, args: unknown[]): Promise<unknown>;
+  resume(op: Driver, answer: { value: unknown; threw: boolean }): void;
+  returned(op: Driver): void;
+  abandon(op: Driver, err: Error): void;
+}
+
 export const EXPORT: unique symbol = Symbol("fiberhost.guestExport");
 
 export class GuestState {
@@ -35,8 +52,8 @@ export class GuestState {
   depth = 0;
   /** The f.call whose guest call runs now and may suspend, or null. */
   driver: Driver | null = null;
-  asyncify: Asyncify | null = null;
-  jspi: Jspi | null = null;
+  asyncify: AsyncifyDriver | null = null;
+  jspi: JspiDriver | null = null;
 
   constructor(
     readonly door: CoreDoor,
