@@ -133,7 +133,7 @@ function property(path: "asyncify" | "jspi"): void {
         await host.run();
         expect(await probe.result).toBe(123);
       }),
-      { numRuns: runs(40), ...seedOptions() },
+      { numRuns: runs(100), ...seedOptions() },
     );
   });
 }
