@@ -13,7 +13,7 @@ function fail(message) {
 
 const HOOKED_ADD = 0x10;
 const UNHOOKED_ADD = 0x11;
-const hasJspi = typeof (/** @type {any} */ (WebAssembly)).Suspending === "function";
+const hasJspi = typeof (/** @type {any} */ (WebAssembly).Suspending) === "function";
 
 let shared = null;
 /** The process's host and its guests: hooked and unhooked host_add, plain and asyncify builds. */
@@ -41,7 +41,8 @@ async function guests() {
     asyncify: await load("asyncify", HOOKED_ADD, "asyncify"),
     jspi: hasJspi ? await load("plain", HOOKED_ADD, "jspi") : null,
   };
-  if (shared.hooked.hooked["env.host_add"] !== true || shared.unhooked.hooked["env.host_add"] !== false) fail("the hook policy was not applied");
+  if (shared.hooked.hooked["env.host_add"] !== true || shared.unhooked.hooked["env.host_add"] !== false)
+    fail("the hook policy was not applied");
   return shared;
 }
 
@@ -122,7 +123,8 @@ export const INTEROP_CASES = [
         },
         verify(iterations, sink) {
           if (sink < iterations) fail("hooked export: wrong sink");
-          if (g.host.rootTask.counters().reverseEnterRuntime - before < iterations) fail("hooked export: the transitions did not happen");
+          if (g.host.rootTask.counters().reverseEnterRuntime - before < iterations)
+            fail("hooked export: the transitions did not happen");
         },
       };
     },
@@ -148,7 +150,8 @@ export const INTEROP_CASES = [
         run: (n) => addLoop(n),
         verify(iterations, sink) {
           sumCheck("hooked import", 1)(iterations, sink);
-          if (g.host.rootTask.counters().leaveRuntime - before < iterations) fail("hooked import: the transitions did not happen");
+          if (g.host.rootTask.counters().leaveRuntime - before < iterations)
+            fail("hooked import: the transitions did not happen");
         },
       };
     },
@@ -160,7 +163,14 @@ export const INTEROP_CASES = [
     async setup() {
       const f = (await guests()).hooked.instance.exports.sumMaybeFetch;
       const one = f(64, 0);
-      return { run(n) { let s = 0; for (let i = 0; i < n; i++) s += f(64, 0); return s; }, verify: sumCheck("plain sumMaybeFetch", one) };
+      return {
+        run(n) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += f(64, 0);
+          return s;
+        },
+        verify: sumCheck("plain sumMaybeFetch", one),
+      };
     },
   },
   {
@@ -170,7 +180,14 @@ export const INTEROP_CASES = [
     async setup() {
       const f = (await guests()).asyncify.instance.exports.sumMaybeFetch;
       const one = f(64, 0);
-      return { run(n) { let s = 0; for (let i = 0; i < n; i++) s += f(64, 0); return s; }, verify: sumCheck("asyncify sumMaybeFetch", one) };
+      return {
+        run(n) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += f(64, 0);
+          return s;
+        },
+        verify: sumCheck("asyncify sumMaybeFetch", one),
+      };
     },
   },
   {
@@ -215,9 +232,15 @@ export const INTEROP_CASES = [
   },
   roundTrips("suspension round trip, asyncify, 1 fiber", 1, (g) => (f) => f.call(g.asyncify.exports.fetchOnce, 1)),
   roundTrips("suspension round trip, asyncify, 100 fibers", 100, (g) => (f) => f.call(g.asyncify.exports.fetchOnce, 1)),
-  roundTrips("suspension round trip, JSPI, 1 fiber", 1, (g) => (g.jspi ? (f) => f.call(g.jspi.exports.fetchOnce, 1) : null)),
-  roundTrips("suspension round trip, JSPI, 100 fibers", 100, (g) => (g.jspi ? (f) => f.call(g.jspi.exports.fetchOnce, 1) : null)),
-  roundTrips("yield* f.call(add), JSPI, no suspension", 1, (g) => (g.jspi ? (f) => f.call(g.jspi.exports.add, 1, 0) : null)),
+  roundTrips("suspension round trip, JSPI, 1 fiber", 1, (g) =>
+    g.jspi ? (f) => f.call(g.jspi.exports.fetchOnce, 1) : null,
+  ),
+  roundTrips("suspension round trip, JSPI, 100 fibers", 100, (g) =>
+    g.jspi ? (f) => f.call(g.jspi.exports.fetchOnce, 1) : null,
+  ),
+  roundTrips("yield* f.call(add), JSPI, no suspension", 1, (g) =>
+    g.jspi ? (f) => f.call(g.jspi.exports.add, 1, 0) : null,
+  ),
   roundTrips("f.await(resolved promise), 1 fiber", 1, () => (f) => f.await(Promise.resolve(1))),
   roundTrips("f.await(resolved promise), 100 fibers", 100, () => (f) => f.await(Promise.resolve(1))),
 ];

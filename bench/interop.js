@@ -39,20 +39,49 @@ export async function measureAll(now = () => performance.now()) {
 }
 
 const RATIOS = [
-  ["hooked / unhooked export call", "guest export call, hooked (guest.exports.add)", "guest export call, unhooked (instance.exports.add)"],
-  ["hooked / unhooked import call", "guest import call, hooked, from a loop in the guest", "guest import call, unhooked (policy false), from a loop in the guest"],
-  ["asyncify / plain, code that never suspends", "sumMaybeFetch(64, no fetch), asyncify guest", "sumMaybeFetch(64, no fetch), plain guest"],
-  ["asyncify round trip / f.await, 1 fiber", "suspension round trip, asyncify, 1 fiber", "f.await(resolved promise), 1 fiber"],
-  ["asyncify round trip / f.await, 100 fibers", "suspension round trip, asyncify, 100 fibers", "f.await(resolved promise), 100 fibers"],
-  ["JSPI / asyncify round trip, 1 fiber", "suspension round trip, JSPI, 1 fiber", "suspension round trip, asyncify, 1 fiber"],
-  ["JSPI / asyncify round trip, 100 fibers", "suspension round trip, JSPI, 100 fibers", "suspension round trip, asyncify, 100 fibers"],
+  [
+    "hooked / unhooked export call",
+    "guest export call, hooked (guest.exports.add)",
+    "guest export call, unhooked (instance.exports.add)",
+  ],
+  [
+    "hooked / unhooked import call",
+    "guest import call, hooked, from a loop in the guest",
+    "guest import call, unhooked (policy false), from a loop in the guest",
+  ],
+  [
+    "asyncify / plain, code that never suspends",
+    "sumMaybeFetch(64, no fetch), asyncify guest",
+    "sumMaybeFetch(64, no fetch), plain guest",
+  ],
+  [
+    "asyncify round trip / f.await, 1 fiber",
+    "suspension round trip, asyncify, 1 fiber",
+    "f.await(resolved promise), 1 fiber",
+  ],
+  [
+    "asyncify round trip / f.await, 100 fibers",
+    "suspension round trip, asyncify, 100 fibers",
+    "f.await(resolved promise), 100 fibers",
+  ],
+  [
+    "JSPI / asyncify round trip, 1 fiber",
+    "suspension round trip, JSPI, 1 fiber",
+    "suspension round trip, asyncify, 1 fiber",
+  ],
+  [
+    "JSPI / asyncify round trip, 100 fibers",
+    "suspension round trip, JSPI, 100 fibers",
+    "suspension round trip, asyncify, 100 fibers",
+  ],
 ];
 
 /** The table: medians over processes, and each ratio's median over its per-process values. */
 export function report(runs, label) {
   const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(1)} ns`);
   const lines = [`${label}: ${runs.length} processes, median ns per operation`, ""];
-  for (const name of Object.keys(runs[0])) lines.push(`  ${fmt(median(runs.map((r) => r[name]))).padStart(10)}  ${name}`);
+  for (const name of Object.keys(runs[0]))
+    lines.push(`  ${fmt(median(runs.map((r) => r[name]))).padStart(10)}  ${name}`);
   lines.push("");
   for (const [what, a, b] of RATIOS) {
     if (!(a in runs[0]) || !(b in runs[0])) continue;
@@ -75,13 +104,18 @@ async function browserRuns(count) {
     const headers = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
     if (path === "interop.html") {
       res.writeHead(200, { ...headers, "content-type": "text/html" });
-      res.end(`<script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script><script type="module">import { measureAll } from "/bench/interop.js"; measureAll().then((r) => (window.result = r), (e) => (window.result = { error: String(e.stack) }));</script>`);
+      res.end(
+        `<script type="importmap">{ "imports": { "@assemblyscript/loader": "/node_modules/@assemblyscript/loader/index.js" } }</script><script type="module">import { measureAll } from "/bench/interop.js"; measureAll().then((r) => (window.result = r), (e) => (window.result = { error: String(e.stack) }));</script>`,
+      );
       return;
     }
     if (path.includes("..") || !allowed.some((a) => path.startsWith(a))) return void res.writeHead(404).end();
     try {
       const body = await readFile(new URL(path, root));
-      res.writeHead(200, { ...headers, "content-type": path.endsWith(".js") ? "text/javascript" : "application/octet-stream" });
+      res.writeHead(200, {
+        ...headers,
+        "content-type": path.endsWith(".js") ? "text/javascript" : "application/octet-stream",
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end();
@@ -92,7 +126,16 @@ async function browserRuns(count) {
   const url = `http://127.0.0.1:${port}/interop.html`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   const runs = [];
   try {
@@ -114,7 +157,10 @@ async function browserRuns(count) {
   }
 }
 
-const isMain = typeof process !== "undefined" && process.argv?.[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop());
+const isMain =
+  typeof process !== "undefined" &&
+  process.argv?.[1] !== undefined &&
+  import.meta.url.endsWith(process.argv[1].split("/").pop());
 if (isMain) {
   const { fileURLToPath } = await import("node:url");
   const { execFileSync } = await import("node:child_process");
@@ -129,7 +175,8 @@ if (isMain) {
     console.log(report(runs, `Chromium ${version}`));
   } else {
     const runs = [];
-    for (let p = 0; p < processes; p++) runs.push(JSON.parse(execFileSync(process.execPath, [self, "--worker"], { encoding: "utf8" })));
+    for (let p = 0; p < processes; p++)
+      runs.push(JSON.parse(execFileSync(process.execPath, [self, "--worker"], { encoding: "utf8" })));
     console.log(report(runs, `Node ${process.version}`));
   }
 }

@@ -63,7 +63,9 @@ function property(path: "asyncify" | "jspi"): void {
     await fc.assert(
       fc.asyncProperty(program, async ({ answers, fibers }) => {
         const host = await createHost({ clock: "virtual", core: "debug" });
-        const { guest, setFetch } = await loadGuest(host, path === "asyncify" ? "asyncify" : "plain", { suspension: path });
+        const { guest, setFetch } = await loadGuest(host, path === "asyncify" ? "asyncify" : "plain", {
+          suspension: path,
+        });
         const answer = (x: number): Answer => answers[x % answers.length];
         setFetch((x) => {
           switch (answer(x)) {

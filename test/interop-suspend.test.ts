@@ -5,7 +5,14 @@
 // (where the engine has WebAssembly.Suspending: Chromium, not Node 20).
 import { describe, it, expect } from "vitest";
 import {
-  createHost, HResultError, TaskAbortError, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, S_OK,
+  createHost,
+  HResultError,
+  TaskAbortError,
+  E_INVALIDARG,
+  HOST_E_CLRNOTAVAILABLE,
+  HOST_E_INVALIDOPERATION,
+  HOST_E_TIMEOUT,
+  S_OK,
   type Host,
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
@@ -19,8 +26,12 @@ async function load(host: Host, path: Path): Promise<LoadedGuest> {
   return g;
 }
 
-const transitions = (c: { reverseEnterRuntime: number; leaveRuntime: number; enterRuntime: number; reverseLeaveRuntime: number }) =>
-  [c.reverseEnterRuntime, c.leaveRuntime, c.enterRuntime, c.reverseLeaveRuntime];
+const transitions = (c: {
+  reverseEnterRuntime: number;
+  leaveRuntime: number;
+  enterRuntime: number;
+  reverseLeaveRuntime: number;
+}) => [c.reverseEnterRuntime, c.leaveRuntime, c.enterRuntime, c.reverseLeaveRuntime];
 
 function suite(path: Path): void {
   describe(`f.call on the ${path} path`, () => {
@@ -130,7 +141,13 @@ function suite(path: Path): void {
       const host = await virtualHost();
       const { guest, setFetch } = await load(host, path);
       // even x: a plain answer; odd x: a promise (settled at once or after a turn)
-      setFetch((x) => (x % 2 === 0 ? x % 10 : x % 4 === 1 ? Promise.resolve(x % 10) : new Promise((r) => setTimeout(() => r(x % 10), 0))));
+      setFetch((x) =>
+        x % 2 === 0
+          ? x % 10
+          : x % 4 === 1
+            ? Promise.resolve(x % 10)
+            : new Promise((r) => setTimeout(() => r(x % 10), 0)),
+      );
       const tasks = Array.from({ length: 12 }, (_, i) =>
         host.spawn(function* (f) {
           const a = yield* f.call(guest.exports.compute, i * 10); // digits 0, 1, 2
@@ -236,7 +253,13 @@ function suite(path: Path): void {
       const host = await virtualHost();
       const { guest, setFetch } = await load(host, path);
       setFetch(() => Promise.reject(new Error("not seen")));
-      const err = (() => { try { guest.exports.fetchOnce(1); } catch (e) { return e; } })() as HResultError;
+      const err = (() => {
+        try {
+          guest.exports.fetchOnce(1);
+        } catch (e) {
+          return e;
+        }
+      })() as HResultError;
       expect(err).toBeInstanceOf(HResultError);
       expect(err.hr).toBe(HOST_E_INVALIDOPERATION);
       expect(err.message).toContain("env.host_fetch");
@@ -500,4 +523,6 @@ describe("f.call made from another fiber's context", () => {
   });
 });
 
-type FiberContextLike = { call(fn: (...a: number[]) => number, ...args: number[]): Iterable<unknown> & Iterator<unknown, number> };
+type FiberContextLike = {
+  call(fn: (...a: number[]) => number, ...args: number[]): Iterable<unknown> & Iterator<unknown, number>;
+};

@@ -4,8 +4,16 @@
 // once per import, at instantiation.
 import { describe, it, expect, vi } from "vitest";
 import {
-  createHost, HResultError, FIRST_IMPORT_TARGET,
-  COR_E_STACKOVERFLOW, E_INVALIDARG, E_NOTIMPL, HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, S_OK,
+  createHost,
+  HResultError,
+  FIRST_IMPORT_TARGET,
+  COR_E_STACKOVERFLOW,
+  E_INVALIDARG,
+  E_NOTIMPL,
+  HOST_E_CLRNOTAVAILABLE,
+  HOST_E_INVALIDOPERATION,
+  HOST_E_TIMEOUT,
+  S_OK,
   type Host,
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
@@ -98,7 +106,9 @@ describe("a hooked import", () => {
     const host = await virtualHost();
     const shared = (a: number, b: number) => a + b;
     const other = () => 0;
-    const imports = { env: { host_add: shared, host_note: shared, host_fetch: other, host_callback: () => 0, host_fail: () => {} } };
+    const imports = {
+      env: { host_add: shared, host_note: shared, host_fetch: other, host_callback: () => 0, host_fail: () => {} },
+    };
     const g1 = await host.instantiate(guestBytes("plain"), imports);
     const g2 = await host.instantiate(guestBytes("plain"), imports);
     expect(g1.targets["env.host_add"]).toBe(g1.targets["env.host_note"]);
@@ -110,16 +120,16 @@ describe("a hooked import", () => {
 describe("a guest's start function", () => {
   // (module (import "env" "f" (func)) (start 0)): the start function is the import itself.
   const startsWithImport = new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
-    0x02, 0x09, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x01, 0x66, 0x00, 0x00,
-    0x08, 0x01, 0x00,
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x02, 0x09, 0x01, 0x03, 0x65,
+    0x6e, 0x76, 0x01, 0x66, 0x00, 0x00, 0x08, 0x01, 0x00,
   ]);
 
   it("runs at instantiation between ReverseEnterRuntime and ReverseLeaveRuntime: its imports cross as any call's", async () => {
     const host = await virtualHost();
     const seen: string[][] = [];
-    const g = await host.instantiate(startsWithImport, { env: { f: () => void seen.push(frameNames(host.rootTask.frames())) } });
+    const g = await host.instantiate(startsWithImport, {
+      env: { f: () => void seen.push(frameNames(host.rootTask.frames())) },
+    });
     expect(seen).toEqual([["R", `L${g.targets["env.f"].toString(16)}`]]);
     expect(host.rootTask.frames()).toEqual([]);
     const c = counters(host);
@@ -128,7 +138,15 @@ describe("a guest's start function", () => {
 
   it("an exception from it rejects the instantiation with that error, pairs closed", async () => {
     const host = await virtualHost();
-    const err = await rejection(host.instantiate(startsWithImport, { env: { f: () => { throw new RangeError("start"); } } }));
+    const err = await rejection(
+      host.instantiate(startsWithImport, {
+        env: {
+          f: () => {
+            throw new RangeError("start");
+          },
+        },
+      }),
+    );
     expect(err).toBeInstanceOf(RangeError);
     expectBalanced(host);
     expect(host.rootTask.frames()).toEqual([]);
@@ -136,7 +154,13 @@ describe("a guest's start function", () => {
 });
 
 describe("the hook policy (createHost({ callNeedsHostHook }))", () => {
-  const named: Record<string, number> = { host_add: 0x100, host_fetch: 0x200, host_callback: 0x300, host_fail: 0x400, host_note: 0x500 };
+  const named: Record<string, number> = {
+    host_add: 0x100,
+    host_fetch: 0x200,
+    host_callback: 0x300,
+    host_fail: 0x400,
+    host_note: 0x500,
+  };
 
   it("is asked once per import, at instantiation, and never on a call", async () => {
     const policy = vi.fn((_t: number) => true);
@@ -218,7 +242,13 @@ describe("a transition that fails: HResultError, and the crossing does not happe
     const host = await virtualHost();
     const { guest, log } = await loadGuest(host, "plain");
     host.disable("test");
-    const err = (() => { try { guest.exports.callAdd(1, 2); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        guest.exports.callAdd(1, 2);
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(HResultError);
     expect((err as HResultError).hr).toBe(HOST_E_CLRNOTAVAILABLE);
     expect(log.frames).toEqual([]);
@@ -229,7 +259,13 @@ describe("a transition that fails: HResultError, and the crossing does not happe
     const { guest, log } = await loadGuest(host, "plain");
     expect(host.suspendRuntime()).toBe(S_OK);
     const before = counters(host);
-    const err = (() => { try { guest.exports.callAdd(1, 2); } catch (e) { return e; } })() as HResultError;
+    const err = (() => {
+      try {
+        guest.exports.callAdd(1, 2);
+      } catch (e) {
+        return e;
+      }
+    })() as HResultError;
     expect(err.hr).toBe(HOST_E_TIMEOUT);
     expect(err.message).toContain("ReverseEnterRuntime");
     expect(counters(host)).toEqual(before);
@@ -241,9 +277,12 @@ describe("a transition that fails: HResultError, and the crossing does not happe
   it("a full reservation: COR_E_STACKOVERFLOW where the frame does not fit, the rest unwinds balanced", async () => {
     const host = await virtualHost();
     const { guest, log } = await loadGuest(host, "plain");
-    const t = host.spawn(function* () {
-      return guest.exports.nested(100); // 200 frames; the reservation holds 16
-    }, { stackSize: 16 * 8 });
+    const t = host.spawn(
+      function* () {
+        return guest.exports.nested(100); // 200 frames; the reservation holds 16
+      },
+      { stackSize: 16 * 8 },
+    );
     host.runUntilIdle();
     const err = (await rejection(t.result)) as HResultError;
     expect(err).toBeInstanceOf(HResultError);
@@ -257,7 +296,9 @@ describe("a transition that fails: HResultError, and the crossing does not happe
 });
 
 describe("host.instantiate: bad input", () => {
-  const imports = () => ({ env: { host_add: () => 0, host_fetch: () => 0, host_callback: () => 0, host_fail: () => {}, host_note: () => {} } });
+  const imports = () => ({
+    env: { host_add: () => 0, host_fetch: () => 0, host_callback: () => 0, host_fail: () => {}, host_note: () => {} },
+  });
   const hrOf = async (p: Promise<unknown>): Promise<number> => {
     const err = await rejection(p);
     expect(err).toBeInstanceOf(HResultError);
@@ -301,13 +342,19 @@ describe("host.instantiate: bad input", () => {
       { asyncifyData: { address: 0x7ffffff0, size: 1024 } },
       { asyncifyData: 7 },
     ];
-    for (const options of bad) expect(await hrOf(host.instantiate(bytes, imports(), options as never)), JSON.stringify(options)).toBe(E_INVALIDARG);
+    for (const options of bad)
+      expect(await hrOf(host.instantiate(bytes, imports(), options as never)), JSON.stringify(options)).toBe(
+        E_INVALIDARG,
+      );
   });
 
   it("suspension 'asyncify' for a guest without the pass: E_INVALIDARG; 'jspi' where the engine has none: E_NOTIMPL", async () => {
     const host = await virtualHost();
     expect(await hrOf(host.instantiate(guestBytes("plain"), imports(), { suspension: "asyncify" }))).toBe(E_INVALIDARG);
-    if (!hasJspi) expect(await hrOf(host.instantiate(guestBytes("plain"), imports(), { suspension: "jspi", suspending: SUSPENDING }))).toBe(E_NOTIMPL);
+    if (!hasJspi)
+      expect(
+        await hrOf(host.instantiate(guestBytes("plain"), imports(), { suspension: "jspi", suspending: SUSPENDING })),
+      ).toBe(E_NOTIMPL);
   });
 
   it("a runtime not started or disabled: HOST_E_CLRNOTAVAILABLE", async () => {
@@ -323,7 +370,13 @@ describe("host.instantiate: bad input", () => {
     const i = imports() as { env: Record<string, unknown> };
     i.env.host_add = () => Promise.reject(new Error("never seen"));
     const g = await host.instantiate<{ callAdd(a: number, b: number): number }>(guestBytes("plain"), i);
-    const err = (() => { try { g.exports.callAdd(1, 2); } catch (e) { return e; } })() as HResultError;
+    const err = (() => {
+      try {
+        g.exports.callAdd(1, 2);
+      } catch (e) {
+        return e;
+      }
+    })() as HResultError;
     expect(err.hr).toBe(HOST_E_INVALIDOPERATION);
     expect(err.message).toContain("env.host_add");
     expectBalanced(host);

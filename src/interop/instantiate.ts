@@ -79,11 +79,23 @@ export class Interop {
     if (typeof imports !== "object" || imports === null) throw bad("imports must be an object");
     if (typeof options !== "object" || options === null) throw bad("options must be an object");
     const { suspending = [], suspension = "auto", asyncifyData, target } = options;
-    if (!Array.isArray(suspending) || !suspending.every((s) => typeof s === "string")) throw bad("options.suspending must be an array of 'module.name' strings");
-    if (!["auto", "asyncify", "jspi", "none"].includes(suspension as string)) throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${describeValue(suspension)}`);
+    if (!Array.isArray(suspending) || !suspending.every((s) => typeof s === "string"))
+      throw bad("options.suspending must be an array of 'module.name' strings");
+    if (!["auto", "asyncify", "jspi", "none"].includes(suspension as string))
+      throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${describeValue(suspension)}`);
     if (target !== undefined && typeof target !== "function") throw bad("options.target must be a function");
-    if (asyncifyData !== undefined && (typeof asyncifyData !== "object" || asyncifyData === null || !isDword(asyncifyData.address) || !isDword(asyncifyData.size) || asyncifyData.size < MIN_ASYNCIFY_DATA || asyncifyData.address % 4 !== 0)) {
-      throw bad(`options.asyncifyData must be { address, size } with a 4-aligned address and a size of at least ${MIN_ASYNCIFY_DATA}`);
+    if (
+      asyncifyData !== undefined &&
+      (typeof asyncifyData !== "object" ||
+        asyncifyData === null ||
+        !isDword(asyncifyData.address) ||
+        !isDword(asyncifyData.size) ||
+        asyncifyData.size < MIN_ASYNCIFY_DATA ||
+        asyncifyData.address % 4 !== 0)
+    ) {
+      throw bad(
+        `options.asyncifyData must be { address, size } with a 4-aligned address and a size of at least ${MIN_ASYNCIFY_DATA}`,
+      );
     }
 
     let module: WebAssembly.Module;
@@ -104,25 +116,41 @@ export class Interop {
     const fnImports = importDescs.filter((d) => d.kind === "function");
     const functionOf = (m: string, n: string): AnyFn => {
       const fn = (ns[m] as Record<string, unknown> | undefined)?.[n];
-      if (typeof fn !== "function") throw bad(`the guest imports the function ${m}.${n}; imports.${m}.${n} is ${fn === undefined ? "missing" : `a ${typeof fn}`}`);
+      if (typeof fn !== "function")
+        throw bad(
+          `the guest imports the function ${m}.${n}; imports.${m}.${n} is ${fn === undefined ? "missing" : `a ${typeof fn}`}`,
+        );
       return fn as AnyFn;
     };
 
     const suspendingKeys = new Set<string>();
     for (const key of suspending) {
-      if (!fnImports.some((d) => `${d.module}.${d.name}` === key)) throw bad(`options.suspending names ${key}, which the guest does not import as a function`);
+      if (!fnImports.some((d) => `${d.module}.${d.name}` === key))
+        throw bad(`options.suspending names ${key}, which the guest does not import as a function`);
       suspendingKeys.add(key);
     }
-    for (const d of fnImports) if (isAsyncFunction(functionOf(d.module, d.name))) suspendingKeys.add(`${d.module}.${d.name}`);
+    for (const d of fnImports)
+      if (isAsyncFunction(functionOf(d.module, d.name))) suspendingKeys.add(`${d.module}.${d.name}`);
 
     const asyncified = Asyncify.isAsyncified(exportDescs);
     let mode: SuspensionMode;
-    if (suspension === "auto") mode = asyncified ? "asyncify" : suspendingKeys.size > 0 && jspiAvailable() && sigs !== null ? "jspi" : "none";
+    if (suspension === "auto")
+      mode = asyncified ? "asyncify" : suspendingKeys.size > 0 && jspiAvailable() && sigs !== null ? "jspi" : "none";
     else mode = suspension;
-    if (mode === "asyncify" && !asyncified) throw bad("suspension 'asyncify' needs a guest built with Binaryen's asyncify pass (it exports asyncify_start_unwind …)");
+    if (mode === "asyncify" && !asyncified)
+      throw bad(
+        "suspension 'asyncify' needs a guest built with Binaryen's asyncify pass (it exports asyncify_start_unwind …)",
+      );
     if (mode === "jspi") {
-      if (!jspiAvailable()) throw new HResultError(E_NOTIMPL, "instantiate: this engine has no JSPI (WebAssembly.Suspending and WebAssembly.promising)");
-      if (sigs === null) throw bad("suspension 'jspi' needs the guest's bytes (not a compiled Module), in a form whose types this reader knows");
+      if (!jspiAvailable())
+        throw new HResultError(
+          E_NOTIMPL,
+          "instantiate: this engine has no JSPI (WebAssembly.Suspending and WebAssembly.promising)",
+        );
+      if (sigs === null)
+        throw bad(
+          "suspension 'jspi' needs the guest's bytes (not a compiled Module), in a form whose types this reader knows",
+        );
     }
 
     const g = new GuestState(this.env.door, mode);
@@ -169,20 +197,31 @@ export class Interop {
 
     if (mode === "asyncify") {
       const memory = raw.memory;
-      if (!(memory instanceof WebAssembly.Memory)) throw bad("suspension 'asyncify' needs the guest to export its memory as 'memory'");
+      if (!(memory instanceof WebAssembly.Memory))
+        throw bad("suspension 'asyncify' needs the guest to export its memory as 'memory'");
       let region = asyncifyData;
       if (region === undefined) {
         const addr = raw.asyncify_data_address;
         const size = raw.asyncify_data_size;
         if (typeof addr !== "function" || typeof size !== "function") {
-          throw bad("suspension 'asyncify' needs a data region: options.asyncifyData, or guest exports asyncify_data_address() and asyncify_data_size()");
+          throw bad(
+            "suspension 'asyncify' needs a data region: options.asyncifyData, or guest exports asyncify_data_address() and asyncify_data_size()",
+          );
         }
         region = { address: Number(addr()), size: Number(size()) };
-        if (!isDword(region.address) || !isDword(region.size) || region.size < MIN_ASYNCIFY_DATA || region.address % 4 !== 0) {
-          throw bad(`the guest's asyncify data region (${region.address}, ${region.size} bytes) is not a 4-aligned region of at least ${MIN_ASYNCIFY_DATA} bytes`);
+        if (
+          !isDword(region.address) ||
+          !isDword(region.size) ||
+          region.size < MIN_ASYNCIFY_DATA ||
+          region.address % 4 !== 0
+        ) {
+          throw bad(
+            `the guest's asyncify data region (${region.address}, ${region.size} bytes) is not a 4-aligned region of at least ${MIN_ASYNCIFY_DATA} bytes`,
+          );
         }
       }
-      if (region.address + region.size > memory.buffer.byteLength) throw bad("the asyncify data region lies outside the guest's memory");
+      if (region.address + region.size > memory.buffer.byteLength)
+        throw bad("the asyncify data region lies outside the guest's memory");
       g.asyncify = new Asyncify(raw, memory, region.address, region.size);
     }
 
@@ -191,7 +230,8 @@ export class Interop {
       const value = raw[d.name];
       // asyncify's own exports are machinery, not the guest's API (they stay on instance.exports).
       if (d.kind !== "function") exports[d.name] = value;
-      else if (!d.name.startsWith("asyncify_")) exports[d.name] = hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence);
+      else if (!d.name.startsWith("asyncify_"))
+        exports[d.name] = hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence);
     }
     if (jspi !== null) jspi.attach(raw, sigs!);
     return { module, instance, exports: Object.freeze(exports), suspension: mode, targets, hooked: hookedMap };
@@ -200,7 +240,8 @@ export class Interop {
   private startGuest(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance {
     const door = this.env.door;
     const hr = door.reverseEnter();
-    if (hr !== S_OK) throw new HResultError(noWait(hr), "instantiate: ReverseEnterRuntime failed before the guest's start function");
+    if (hr !== S_OK)
+      throw new HResultError(noWait(hr), "instantiate: ReverseEnterRuntime failed before the guest's start function");
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(module, imports);
@@ -209,7 +250,8 @@ export class Interop {
       throw err;
     }
     const hr2 = door.reverseLeave();
-    if (hr2 !== S_OK) throw new HResultError(hr2, "instantiate: ReverseLeaveRuntime failed after the guest's start function");
+    if (hr2 !== S_OK)
+      throw new HResultError(hr2, "instantiate: ReverseLeaveRuntime failed after the guest's start function");
     return instance;
   }
 
@@ -217,7 +259,8 @@ export class Interop {
     if (name !== undefined) {
       const t = name(m, n, fn);
       if (t !== undefined) {
-        if (!isDword(t)) throw bad(`options.target answered ${describeValue(t)} for ${m}.${n}: a target is an integer in 0 … 2^32−1`);
+        if (!isDword(t))
+          throw bad(`options.target answered ${describeValue(t)} for ${m}.${n}: a target is an integer in 0 … 2^32−1`);
         return t;
       }
     }

@@ -45,14 +45,25 @@ function u32(n: number): number[] {
 const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
 const str = (s: string): number[] => [...u32(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 const section = (id: number, body: number[]): number[] => [id, ...u32(body.length), ...body];
-const funcType = (sig: Signature): number[] => [0x60, ...vec(sig.params.map((t) => [t])), ...vec(sig.results.map((t) => [t]))];
+const funcType = (sig: Signature): number[] => [
+  0x60,
+  ...vec(sig.params.map((t) => [t])),
+  ...vec(sig.results.map((t) => [t])),
+];
 const VOID: Signature = { params: [], results: [] };
 
 /** One function `f` (of types[0]) after `funcImports` imported functions; imports as encoded entries. */
 function moduleBytes(types: Signature[], imports: number[][], funcImports: number, body: number[]): Uint8Array {
   const code = [...u32(0), ...body, 0x0b]; // no locals
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types.map(funcType))),
     ...section(2, vec(imports)),
     ...section(3, vec([u32(0)])),
@@ -78,25 +89,34 @@ function importTrampoline(sig: Signature): WebAssembly.Module {
   if (m) return m;
   const blockType = sig.results.length === 0 ? 0x40 : sig.results[0];
   const body = [
-    0x23, 0x00, // global.get permit
-    0x04, blockType,
-    ...getArgs(sig), 0x10, 0x00, // call s
-    0x10, 0x02, // call r
+    0x23,
+    0x00, // global.get permit
+    0x04,
+    blockType,
+    ...getArgs(sig),
+    0x10,
+    0x00, // call s
+    0x10,
+    0x02, // call r
     0x05,
-    ...getArgs(sig), 0x10, 0x01, // call p
+    ...getArgs(sig),
+    0x10,
+    0x01, // call p
     0x0b,
   ];
-  m = new WebAssembly.Module(moduleBytes(
-    [sig, VOID],
-    [
-      [...str("t"), ...str("s"), 0x00, 0x00],
-      [...str("t"), ...str("p"), 0x00, 0x00],
-      [...str("t"), ...str("r"), 0x00, 0x01],
-      [...str("t"), ...str("permit"), 0x03, 0x7f, 0x01],
-    ],
-    3,
-    body,
-  ) as BufferSource);
+  m = new WebAssembly.Module(
+    moduleBytes(
+      [sig, VOID],
+      [
+        [...str("t"), ...str("s"), 0x00, 0x00],
+        [...str("t"), ...str("p"), 0x00, 0x00],
+        [...str("t"), ...str("r"), 0x00, 0x01],
+        [...str("t"), ...str("permit"), 0x03, 0x7f, 0x01],
+      ],
+      3,
+      body,
+    ) as BufferSource,
+  );
   importTrampolines.set(key(sig), m);
   return m;
 }
@@ -105,15 +125,17 @@ function importTrampoline(sig: Signature): WebAssembly.Module {
 function exportTrampoline(sig: Signature): WebAssembly.Module {
   let m = exportTrampolines.get(key(sig));
   if (m) return m;
-  m = new WebAssembly.Module(moduleBytes(
-    [sig, VOID],
-    [
-      [...str("t"), ...str("f"), 0x00, 0x00],
-      [...str("t"), ...str("r"), 0x00, 0x01],
-    ],
-    2,
-    [...getArgs(sig), 0x10, 0x00, 0x10, 0x01],
-  ) as BufferSource);
+  m = new WebAssembly.Module(
+    moduleBytes(
+      [sig, VOID],
+      [
+        [...str("t"), ...str("f"), 0x00, 0x00],
+        [...str("t"), ...str("r"), 0x00, 0x01],
+      ],
+      2,
+      [...getArgs(sig), 0x10, 0x00, 0x10, 0x01],
+    ) as BufferSource,
+  );
   exportTrampolines.set(key(sig), m);
   return m;
 }
@@ -157,7 +179,8 @@ export class Jspi {
 
   /** The import the guest gets for a suspending import: its trampoline's function. */
   wrapImport(fn: AnyFn, target: number, hooked: boolean, key: string, sig: Signature): AnyFn {
-    if (sig.results.length > 1) throw new HResultError(E_NOTIMPL, `instantiate: JSPI trampolines take at most one result (import ${key})`);
+    if (sig.results.length > 1)
+      throw new HResultError(E_NOTIMPL, `instantiate: JSPI trampolines take at most one result (import ${key})`);
     const g = this.g;
     const door = g.door;
     const plain = suspendingImport(g, fn, target, hooked, key);
@@ -215,8 +238,14 @@ export class Jspi {
     let pf = this.promisingOf.get(info.name);
     if (pf === undefined) {
       const sig = this.sigs!.exports.get(info.name);
-      if (sig === undefined || sig.results.length > 1) throw new HResultError(E_NOTIMPL, `f.call: JSPI cannot wrap export ${info.name} (more than one result, or an unknown signature)`);
-      const inst = new WebAssembly.Instance(exportTrampoline(sig), { t: { f: this.raw![info.name] as AnyFn, r: this.returnedNow } });
+      if (sig === undefined || sig.results.length > 1)
+        throw new HResultError(
+          E_NOTIMPL,
+          `f.call: JSPI cannot wrap export ${info.name} (more than one result, or an unknown signature)`,
+        );
+      const inst = new WebAssembly.Instance(exportTrampoline(sig), {
+        t: { f: this.raw![info.name] as AnyFn, r: this.returnedNow },
+      });
       pf = W.promising!(inst.exports.f as AnyFn);
       this.promisingOf.set(info.name, pf);
     }

@@ -40,35 +40,60 @@ export function hookImport(g: GuestState, fn: AnyFn, target: number, key: string
       return () => {
         out();
         let r: unknown;
-        try { r = fn(); } catch (e) { threw(); throw e; }
+        try {
+          r = fn();
+        } catch (e) {
+          threw();
+          throw e;
+        }
         return back(r);
       };
     case 1:
       return (a: unknown) => {
         out();
         let r: unknown;
-        try { r = fn(a); } catch (e) { threw(); throw e; }
+        try {
+          r = fn(a);
+        } catch (e) {
+          threw();
+          throw e;
+        }
         return back(r);
       };
     case 2:
       return (a: unknown, b: unknown) => {
         out();
         let r: unknown;
-        try { r = fn(a, b); } catch (e) { threw(); throw e; }
+        try {
+          r = fn(a, b);
+        } catch (e) {
+          threw();
+          throw e;
+        }
         return back(r);
       };
     case 3:
       return (a: unknown, b: unknown, c: unknown) => {
         out();
         let r: unknown;
-        try { r = fn(a, b, c); } catch (e) { threw(); throw e; }
+        try {
+          r = fn(a, b, c);
+        } catch (e) {
+          threw();
+          throw e;
+        }
         return back(r);
       };
     default:
       return (...args: unknown[]) => {
         out();
         let r: unknown;
-        try { r = fn(...args); } catch (e) { threw(); throw e; }
+        try {
+          r = fn(...args);
+        } catch (e) {
+          threw();
+          throw e;
+        }
         return back(r);
       };
   }
@@ -78,7 +103,12 @@ export function hookImport(g: GuestState, fn: AnyFn, target: number, key: string
  * The hooked form of an export. `beforeCall`/`afterCall` (JSPI only) fence the call: a nested
  * plain call must not reach a suspending import's suspending path.
  */
-export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { save(): number; restore(v: number): void } | null): AnyFn {
+export function hookExport(
+  g: GuestState,
+  raw: AnyFn,
+  name: string,
+  fence: { save(): number; restore(v: number): void } | null,
+): AnyFn {
   const door = g.door;
   const open = (): void => {
     const hr = door.reverseEnter();
@@ -100,7 +130,13 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
       open();
       const saved = fence.save();
       let r: unknown;
-      try { r = raw(...args); } catch (e) { fence.restore(saved); threw(); throw e; }
+      try {
+        r = raw(...args);
+      } catch (e) {
+        fence.restore(saved);
+        threw();
+        throw e;
+      }
       fence.restore(saved);
       close();
       return r;
@@ -111,7 +147,12 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
         hooked = () => {
           open();
           let r: unknown;
-          try { r = raw(); } catch (e) { threw(); throw e; }
+          try {
+            r = raw();
+          } catch (e) {
+            threw();
+            throw e;
+          }
           close();
           return r;
         };
@@ -120,7 +161,12 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
         hooked = (a: unknown) => {
           open();
           let r: unknown;
-          try { r = raw(a); } catch (e) { threw(); throw e; }
+          try {
+            r = raw(a);
+          } catch (e) {
+            threw();
+            throw e;
+          }
           close();
           return r;
         };
@@ -129,7 +175,12 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
         hooked = (a: unknown, b: unknown) => {
           open();
           let r: unknown;
-          try { r = raw(a, b); } catch (e) { threw(); throw e; }
+          try {
+            r = raw(a, b);
+          } catch (e) {
+            threw();
+            throw e;
+          }
           close();
           return r;
         };
@@ -138,7 +189,12 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
         hooked = (a: unknown, b: unknown, c: unknown) => {
           open();
           let r: unknown;
-          try { r = raw(a, b, c); } catch (e) { threw(); throw e; }
+          try {
+            r = raw(a, b, c);
+          } catch (e) {
+            threw();
+            throw e;
+          }
           close();
           return r;
         };
@@ -147,7 +203,12 @@ export function hookExport(g: GuestState, raw: AnyFn, name: string, fence: { sav
         hooked = (...args: unknown[]) => {
           open();
           let r: unknown;
-          try { r = raw(...args); } catch (e) { threw(); throw e; }
+          try {
+            r = raw(...args);
+          } catch (e) {
+            threw();
+            throw e;
+          }
           close();
           return r;
         };
