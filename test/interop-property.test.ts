@@ -95,12 +95,10 @@ function property(path: "asyncify" | "jspi"): void {
                   continue;
                 }
                 try {
-                  const r =
-                    s.k === "compute" || s.k === "fetchOnce"
-                      ? yield* f.call(guest.exports[s.k], s.x)
-                      : s.k === "nested"
-                        ? yield* f.call(guest.exports.nested, s.n)
-                        : yield* f.call(guest.exports.callAdd, s.a, 1);
+                  let r: number;
+                  if (s.k === "nested") r = yield* f.call(guest.exports.nested, s.n);
+                  else if (s.k === "add") r = yield* f.call(guest.exports.callAdd, s.a, 1);
+                  else r = yield* f.call(guest.exports[s.k], s.x);
                   seen[i].push({ ok: r });
                 } catch (e) {
                   if (isTaskAbortError(e)) throw e;
