@@ -101,3 +101,6 @@ export const EV_SWITCH_OUT: i32 = 5;
 export const EV_WAIT: i32 = 6;
 export const EV_WAKE: i32 = 7;
 export const EV_EXIT: i32 = 8;
+export const EV_ABORT: i32 = 9; // ICLRTask::Abort / RudeAbort requested (argument: 1 when rude)
+export const EV_ABORT_DELIVERED: i32 = 10; // the host delivered a requested abort into the task
+export const EV_FAILED: i32 = 11; // + op (0..3) => kinds 11..14: a refused transition (argument: its HRESULT)

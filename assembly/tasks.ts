@@ -8,7 +8,7 @@ import {
   T_NEXT_FREE, T_ID_LO, T_ID_HI, T_COUNTERS, STATE_FREE, STATE_CREATED, STATE_STARTED,
   FLAG_DELAY_ABORT, FLAG_ALERTED, FLAG_YIELD_REQUESTED, FLAG_ABORT_REQUESTED, FLAG_RUDE_ABORT,
   FLAG_SELF_ABORT, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS, C_SWITCH_IN, C_SWITCH_OUT, EV_SWITCH_IN,
-  EV_SWITCH_OUT, EV_EXIT,
+  EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
 } from "./layout";
 import { HEADER, hdr, setHdr, ctl, slotAddr, chunkAt, setChunk, field, setField, count, currentIdx, resolve, enterCore } from "./state";
 import { allocate, coverFixedAreas } from "./heap";
@@ -162,6 +162,8 @@ export function exchange(outIdx: i32, outGen: i32, inIdx: i32, inGen: i32): i32 
 function retire(idx: i32, slot: usize): void {
   clearFrames(slot);
   honourYield(slot);
+  // A rude abort is delivered by ending the task (the host runs none of its handlers).
+  if (field(slot, T_FLAGS) & FLAG_RUDE_ABORT) record(EV_ABORT_DELIVERED, idx, 1);
   record(EV_EXIT, idx, 0);
   // Keep live + retired == totals: the ended task's counters move to the retired sums.
   for (let c = 0; c < COUNTER_COUNT; c++) {
@@ -215,6 +217,7 @@ export function abort(idx: i32, gen: i32, rude: bool): i32 {
   if (rude) flags |= FLAG_RUDE_ABORT;
   if (currentIdx() == idx) flags |= FLAG_SELF_ABORT;
   setField(slot, T_FLAGS, flags);
+  record(EV_ABORT, idx, rude ? 1 : 0);
   return S_OK;
 }
 
@@ -234,7 +237,9 @@ export function abortDeliverable(idx: i32, gen: i32): i32 {
 /** The host delivered the abort: it is delivered once. */
 export function abortDelivered(idx: i32, gen: i32): void {
   const slot = resolve(idx, gen);
-  if (slot != 0) setField(slot, T_FLAGS, field(slot, T_FLAGS) & ~(FLAG_ABORT_REQUESTED | FLAG_RUDE_ABORT | FLAG_SELF_ABORT));
+  if (slot == 0) return;
+  setField(slot, T_FLAGS, field(slot, T_FLAGS) & ~(FLAG_ABORT_REQUESTED | FLAG_RUDE_ABORT | FLAG_SELF_ABORT));
+  record(EV_ABORT_DELIVERED, idx, 0);
 }
 
 /** IHostTaskManager::BeginDelayAbort / EndDelayAbort, on the current task: they do not nest. */

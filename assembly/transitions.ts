@@ -4,7 +4,7 @@
 
 import {
   ACT_INVALID, ACT_PUSH_LEAVE, ACT_PUSH_REVERSE, ACT_POP, OP_ENTER, OP_REVERSE_ENTER, OP_REVERSE_LEAVE,
-  CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED, EV_TRANSITION,
+  CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED, EV_TRANSITION, EV_FAILED,
 } from "./layout";
 import { ctl, currentIdx, slotAddr, count, enterCore } from "./state";
 import { topKind, push, pop } from "./frames";
@@ -27,6 +27,12 @@ export const RULES: usize = memory.data<i32>([
   return op == OP_ENTER || op == OP_REVERSE_ENTER;
 }
 
+/** A refused transition is traced with its answer; only refusals pay for this (never the fast path). */
+function refused(op: i32, idx: i32, hr: i32): i32 {
+  record(EV_FAILED + op, idx, hr);
+  return hr;
+}
+
 /**
  * A transition on the current task. Answers S_OK, HOST_E_INVALIDOPERATION, COR_E_STACKOVERFLOW,
  * E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE, or MUST_WAIT_FOR_RESUME (not an HRESULT: see hresult.ts).
@@ -40,13 +46,13 @@ export function transition(op: i32, target: u32): i32 {
   const idx = currentIdx();
   const slot = slotAddr(idx);
   const act = load<i32>(RULES + (<usize>(op * 3 + topKind(slot)) << 2));
-  if (act == ACT_INVALID) return HOST_E_INVALIDOPERATION;
+  if (act == ACT_INVALID) return refused(op, idx, HOST_E_INVALIDOPERATION);
   if ((c & CTL_SUSPENDED) && entersManaged(op)) return MUST_WAIT_FOR_RESUME;
   if (act == ACT_POP) {
     pop(slot);
   } else {
     const hr = push(slot, act, act == ACT_PUSH_LEAVE ? target : 0);
-    if (hr != S_OK) return hr;
+    if (hr != S_OK) return refused(op, idx, hr);
   }
   count(slot, op); // the counters are in the order of the ops
   honourYield(slot); // a transition is where a yield request is honoured

@@ -14,7 +14,7 @@ export { COUNTER_NAMES } from "./core/door.js";
 export type { Out } from "./out.js";
 export type { Op } from "./scheduler/op.js";
 export { TraceRecorder } from "./trace.js";
-export type { ChromeTraceEvent } from "./trace.js";
+export type { ChromeTrace, ChromeTraceEvent } from "./trace.js";
 export { FIRST_IMPORT_TARGET } from "./interop/instantiate.js";
 export type { Guest, InstantiateOptions } from "./interop/instantiate.js";
 export type { SuspensionMode } from "./interop/guest.js";

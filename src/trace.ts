@@ -4,6 +4,7 @@
 
 import { TRANSITION_NAMES, type CoreDoor } from "./core/door.js";
 import { TraceKind, Transition } from "./core/generated/layout.js";
+import { hresultName } from "./hresult.js";
 import type { Task } from "./task.js";
 
 const DEFAULT_CAPACITY = 1 << 16;
@@ -14,13 +15,25 @@ export interface ChromeTraceEvent {
   ts: number;
   pid: number;
   tid: number;
-  s?: "t";
+  /** The scope of an instant event: its fiber's track ("t") or the whole trace ("g"). */
+  s?: "t" | "g";
   args?: Record<string, unknown>;
+}
+
+/** toChromeTrace()'s answer: the events, and what the ring lost. */
+export interface ChromeTrace {
+  traceEvents: ChromeTraceEvent[];
+  displayTimeUnit: "ns";
+  /** Chrome's slot for metadata: the events recorded since start() and those the ring overwrote. */
+  otherData: { recordedEvents: number; droppedEvents: number };
 }
 
 export class TraceRecorder {
   on = false;
   private readonly names = new Map<string, string>();
+  // What waits waited on, interned: a wait event's argument is an index here (the ring holds numbers).
+  private readonly waitTexts: string[] = [];
+  private readonly waitIds = new Map<string, number>();
 
   /** @internal */
   constructor(
@@ -38,6 +51,8 @@ export class TraceRecorder {
     if (hr !== 0) return hr;
     this.on = true;
     this.names.clear();
+    this.waitTexts.length = 0;
+    this.waitIds.clear();
     for (const t of this.liveTasks()) this.named(t);
     return hr;
   }
@@ -51,9 +66,20 @@ export class TraceRecorder {
   named(t: Task): void {
     if (this.on) this.names.set(`${t.idx}:${t.gen}`, t.name);
   }
-  /** @internal */
+  /** Events the ring overwrote since start() (it keeps the last `capacity`): 0 while nothing was lost. */
+  get dropped(): number {
+    return this.door.traceDropped();
+  }
+
+  /** @internal Called once the wait is set up (t.waitOn is what it waits on). */
   wait(t: Task): void {
-    this.door.traceRecord(TraceKind.WAIT, t, 0);
+    const text = t.waitOn ? t.waitOn.describe() : "the runtime to resume";
+    let id = this.waitIds.get(text);
+    if (id === undefined) {
+      id = this.waitTexts.push(text) - 1;
+      this.waitIds.set(text, id);
+    }
+    this.door.traceRecord(TraceKind.WAIT, t, id);
   }
   /** @internal */
   wake(t: Task): void {
@@ -61,11 +87,18 @@ export class TraceRecorder {
   }
 
   /** The recorded events as Chrome trace-event JSON (an object; JSON.stringify it to save). */
-  toChromeTrace(): { traceEvents: ChromeTraceEvent[]; displayTimeUnit: "ns" } {
+  toChromeTrace(): ChromeTrace {
     const out: ChromeTraceEvent[] = [];
+    const dropped = this.door.traceDropped();
+    const events = this.door.traceEvents();
+    if (dropped > 0) {
+      // A global instant where the kept events begin, so the loss shows on the timeline too.
+      const ts = events.length > 0 ? events[0].time * 1000 : 0;
+      out.push({ name: "events dropped", ph: "i", s: "g", ts, pid: 1, tid: 0, args: { dropped } });
+    }
     const tids = new Map<string, number>();
     const running = new Set<number>();
-    for (const e of this.door.traceEvents()) {
+    for (const e of events) {
       const key = `${e.idx}:${e.gen}`;
       let tid = tids.get(key);
       if (tid === undefined) {
@@ -82,12 +115,38 @@ export class TraceRecorder {
         if (running.delete(tid)) out.push({ name: "running", ph: "E", ts, pid: 1, tid });
         if (e.kind === TraceKind.EXIT) out.push({ name: "ExitTask", ph: "i", s: "t", ts, pid: 1, tid });
       } else {
-        const op = (e.kind - TraceKind.TRANSITION) as Transition;
-        const name = op in TRANSITION_NAMES ? TRANSITION_NAMES[op] : e.kind === TraceKind.WAIT ? "wait" : "wake";
-        const args = op === Transition.LEAVE ? { target: e.arg } : undefined;
+        const [name, args] = this.describeEvent(e.kind, e.arg);
         out.push({ name, ph: "i", s: "t", ts, pid: 1, tid, ...(args ? { args } : {}) });
       }
     }
-    return { traceEvents: out, displayTimeUnit: "ns" };
+    return {
+      traceEvents: out,
+      displayTimeUnit: "ns",
+      otherData: { recordedEvents: events.length + dropped, droppedEvents: dropped },
+    };
+  }
+
+  /** An instant event's name and arguments. */
+  private describeEvent(kind: TraceKind, arg: number): [string, Record<string, unknown> | undefined] {
+    if (kind >= TraceKind.TRANSITION && kind < TraceKind.TRANSITION + 4) {
+      const op = (kind - TraceKind.TRANSITION) as Transition;
+      return [TRANSITION_NAMES[op], op === Transition.LEAVE ? { target: arg } : undefined];
+    }
+    if (kind >= TraceKind.FAILED && kind < TraceKind.FAILED + 4) {
+      const op = (kind - TraceKind.FAILED) as Transition;
+      return [`${TRANSITION_NAMES[op]} failed`, { hr: hresultName(arg), code: arg >>> 0 }];
+    }
+    switch (kind) {
+      case TraceKind.WAIT:
+        return ["wait", { on: this.waitTexts[arg] ?? "?" }];
+      case TraceKind.WAKE:
+        return ["wake", undefined];
+      case TraceKind.ABORT:
+        return ["abort requested", { rude: arg === 1 }];
+      case TraceKind.ABORT_DELIVERED:
+        return ["abort delivered", { rude: arg === 1 }];
+      default:
+        return [`event ${kind}`, { arg }];
+    }
   }
 }

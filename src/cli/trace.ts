@@ -35,6 +35,11 @@ export interface TraceSummary {
   switches: number;
   transitions: Record<(typeof TRANSITIONS)[number], number>;
   waits: { count: number; unfinished: number; longest: { fiber: string; startMs: number; ms: number }[] };
+  /** Transitions the core refused ("LeaveRuntime failed" …), by HRESULT name. */
+  refused: Record<string, number>;
+  aborts: { requested: number; delivered: number };
+  /** Events the recorder's ring overwrote before the trace was saved (otherData.droppedEvents). */
+  dropped: number;
 }
 
 export class TraceFormatError extends Error {}
@@ -47,6 +52,8 @@ export function summarizeTrace(trace: unknown, top = 10): TraceSummary {
   const waitingSince = new Map<unknown, number>();
   const transitions = Object.fromEntries(TRANSITIONS.map((k) => [k, 0])) as TraceSummary["transitions"];
   const waits: { fiber: unknown; startMs: number; ms: number }[] = [];
+  const refused: Record<string, number> = {};
+  const aborts = { requested: 0, delivered: 0 };
   let exited = 0;
   let switches = 0;
   let first = Infinity;
@@ -73,9 +80,16 @@ export function summarizeTrace(trace: unknown, top = 10): TraceSummary {
         waitingSince.delete(e.tid);
       }
     } else if (typeof e.name === "string" && e.name in transitions) transitions[e.name as keyof typeof transitions]++;
+    else if (typeof e.name === "string" && e.name.endsWith(" failed")) {
+      const hr = String((e.args as { hr?: unknown } | undefined)?.hr ?? "?");
+      refused[hr] = (refused[hr] ?? 0) + 1;
+    } else if (e.name === "abort requested") aborts.requested++;
+    else if (e.name === "abort delivered") aborts.delivered++;
   }
   waits.sort((a, b) => b.ms - a.ms || a.startMs - b.startMs);
   const origin = Number.isFinite(first) ? first : 0;
+  const dropped =
+    Number((trace as { otherData?: { droppedEvents?: unknown } } | null)?.otherData?.droppedEvents ?? 0) || 0;
   return {
     events: events.length,
     spanMs: Number.isFinite(first) ? last - first : 0,
@@ -90,6 +104,9 @@ export function summarizeTrace(trace: unknown, top = 10): TraceSummary {
         .slice(0, top)
         .map((w) => ({ fiber: names.get(w.fiber) ?? `tid ${String(w.fiber)}`, startMs: w.startMs - origin, ms: w.ms })),
     },
+    refused,
+    aborts,
+    dropped,
   };
 }
 
@@ -102,6 +119,14 @@ export function formatTraceSummary(file: string, s: TraceSummary): string {
     `  transitions  ${TRANSITIONS.map((k) => `${k} ${n(s.transitions[k])}`).join(" · ")}`,
     `  waits        ${n(s.waits.count)} ended, ${n(s.waits.unfinished)} still waiting at the end`,
   ];
+  const refused = Object.entries(s.refused);
+  if (refused.length > 0) lines.push(`  refused      ${refused.map(([hr, k]) => `${hr} ${n(k)}`).join(" · ")}`);
+  if (s.aborts.requested + s.aborts.delivered > 0)
+    lines.push(`  aborts       ${n(s.aborts.requested)} requested, ${n(s.aborts.delivered)} delivered`);
+  if (s.dropped > 0)
+    lines.push(
+      `  dropped      ${n(s.dropped)} earlier events (the ring overflowed: start the trace with a larger capacity)`,
+    );
   if (s.waits.longest.length > 0) {
     lines.push("  longest waits:");
     for (const w of s.waits.longest) lines.push(`    ${n(w.ms).padStart(10)} ms  ${w.fiber} (from ${n(w.startMs)} ms)`);

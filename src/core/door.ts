@@ -436,6 +436,11 @@ export class CoreDoor {
   }
   traceStop(): void { this.call(this.x.traceStop); }
   traceRecord(kind: TraceKind, t: TaskRef, arg: number): void { this.call(this.x.record, kind, t.idx, arg); }
+  /** Events the ring overwrote: written since traceStart beyond its capacity. */
+  traceDropped(): number {
+    const h = this.hdr;
+    return Math.max(0, (this.i32[h + HeaderField.TRACE_COUNT] >>> 0) - this.i32[h + HeaderField.TRACE_CAPACITY]);
+  }
   /** The recorded events, oldest first. */
   traceEvents(): { time: number; kind: TraceKind; idx: number; gen: number; arg: number }[] {
     const h = this.hdr;
