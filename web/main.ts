@@ -14,6 +14,9 @@ const intParam = (name: string, fallback: number, max: number): number => {
 const population = intParam("fibers", 2000, 100_000);
 const seed = intParam("seed", 1, 0xffffffff);
 
+/** Trace events the page keeps (the last ones): "Save trace" writes them for Perfetto. */
+const TRACE_CAPACITY = 1 << 18;
+
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const fmt = (n: number): string => n.toLocaleString("en-US");
 const lastCall = $("last-call");
@@ -34,6 +37,7 @@ const scenario = await Scenario.create({
   seed,
   pace: 20,
   guest: { fetchDelayMs: (x) => 50 + (x % 250) },
+  traceCapacity: TRACE_CAPACITY,
 });
 const { host } = scenario;
 scenario.start();
@@ -99,6 +103,19 @@ $("fail").onclick = () => {
     true,
   );
   update();
+};
+$("save-trace").onclick = () => {
+  const trace = host.trace.toChromeTrace();
+  const url = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: "application/json" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = "fiberhost-trace.json";
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  show(
+    "host.trace.toChromeTrace()",
+    `${fmt(trace.traceEvents.length)} events saved as fiberhost-trace.json (open it in ui.perfetto.dev)`,
+  );
 };
 $("bench").onclick = async () => {
   const button = $<HTMLButtonElement>("bench");

@@ -9,7 +9,7 @@ import type { DemoSummary } from "./scenario/summary.js";
 import type { Io } from "./io.js";
 
 /** Trace events kept with --trace: enough for the whole default run (the ring keeps the last ones). */
-const TRACE_CAPACITY = 1 << 19;
+const TRACE_CAPACITY = 1 << 20;
 
 export const DEMO_HELP = `Usage: fiberhost demo [--fibers N] [--duration S] [--seed N] [--trace FILE] [--json]
 

@@ -2,7 +2,7 @@
 // through Playwright. Presses the controls and checks what the page shows; saves screenshots to
 // test-artifacts/ (git-ignored). Node only: it launches the browser itself.
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright";
 import { build } from "vite";
@@ -183,6 +183,28 @@ describe("the demo page", () => {
     expect(cases[3]).toMatch(/^fiber switch \(f\.yield\) [\d.]+ ns/);
     await page.waitForTimeout(1500); // a little more history in the lanes for the picture
     await page.screenshot({ path: `${ARTIFACTS}/demo-page.png` });
+  });
+
+  it("saves the page's trace as Chrome trace-event JSON, for Perfetto", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("save-trace").click()]);
+    expect(download.suggestedFilename()).toBe("fiberhost-trace.json");
+    const path = `${ARTIFACTS}/demo-page-trace.json`;
+    await download.saveAs(path);
+    const trace = JSON.parse(readFileSync(path, "utf8")) as { traceEvents: { name: string; ph: string }[] };
+    const names = new Set(trace.traceEvents.map((e) => e.name));
+    for (const name of [
+      "thread_name",
+      "running",
+      "LeaveRuntime",
+      "EnterRuntime",
+      "ReverseEnterRuntime",
+      "ReverseLeaveRuntime",
+    ]) {
+      expect(names).toContain(name);
+    }
+    expect(await page.getByTestId("last-call").textContent()).toMatch(
+      /^host\.trace\.toChromeTrace\(\) → [\d,]+ events saved/,
+    );
   });
 
   it("after a catastrophic failure every call answers HOST_E_CLRNOTAVAILABLE", async () => {
