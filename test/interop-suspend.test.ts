@@ -86,6 +86,21 @@ function suite(path: Path): void {
       expect(transitions(t.counters())).toEqual([1, 3, 3, 1]);
     });
 
+    it("a call whose guest never suspends finishes within the fiber's step (runUntilIdle, no turn of the event loop)", async () => {
+      const host = await virtualHost();
+      const { guest } = await load(host, path);
+      const t = host.spawn(function* (f) {
+        const a = yield* f.call(guest.exports.add, 2, 3);
+        const b = yield* f.call(guest.exports.nested, 2); // export → import → export → import
+        yield* f.call(guest.exports.noop);
+        return [a, b];
+      });
+      host.runUntilIdle();
+      expect(t.done).toBe(true);
+      expect(await t.result).toEqual([5, 2]);
+      expect(transitions(t.counters())).toEqual([5, 2, 2, 5]);
+    });
+
     it("other fibers run while one is parked inside the guest", async () => {
       const host = await virtualHost();
       const { guest, setFetch } = await load(host, path);

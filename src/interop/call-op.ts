@@ -203,7 +203,7 @@ export class CallOp<R> extends Op<R> implements Driver {
     g.driver = this;
     let r: unknown;
     try {
-      r = g.jspi !== null ? g.jspi.call(this.info, this.args) : callRaw(this.info.raw, this.args);
+      r = g.jspi !== null ? g.jspi.call(this, this.info, this.args) : callRaw(this.info.raw, this.args);
     } catch (err) {
       g.depth--;
       g.driver = prev;
@@ -345,6 +345,8 @@ export class CallOp<R> extends Op<R> implements Driver {
 
   /** The promising export returned its promise: the guest suspended at an import, or finished. */
   private jspiStarted(p: Promise<unknown>): IteratorResult<R, R> {
+    const jspi = this.info.guest.jspi!;
+    if (jspi.finishedAtOnce(this)) return this.close(false, jspi.takeReturned()); // p resolves to the same value
     if (this.promise !== null) {
       this.expectReturn(p);
       return this.park();

@@ -39,7 +39,10 @@ export interface AsyncifyDriver {
 
 /** What f.call uses of jspi.ts. */
 export interface JspiDriver {
-  call(info: ExportInfo, args: unknown[]): Promise<unknown>;
+  call(op: Driver, info: ExportInfo, args: unknown[]): Promise<unknown>;
+  /** The export returned within the call itself (it never suspended): true once, then takeReturned(). */
+  finishedAtOnce(op: Driver): boolean;
+  takeReturned(): unknown;
   resume(op: Driver, answer: { value: unknown; threw: boolean }): void;
   returned(op: Driver): void;
   abandon(op: Driver, err: Error): void;

@@ -52,9 +52,18 @@ const funcType = (sig: Signature): number[] => [
 ];
 const VOID: Signature = { params: [], results: [] };
 
-/** One function `f` (of types[0]) after `funcImports` imported functions; imports as encoded entries. */
-function moduleBytes(types: Signature[], imports: number[][], funcImports: number, body: number[]): Uint8Array {
-  const code = [...u32(0), ...body, 0x0b]; // no locals
+/**
+ * One function `f` (of types[0]) after `funcImports` imported functions; imports as encoded
+ * entries; `locals`: the value types of its locals.
+ */
+function moduleBytes(
+  types: Signature[],
+  imports: number[][],
+  funcImports: number,
+  body: number[],
+  locals: number[] = [],
+): Uint8Array {
+  const code = [...vec(locals.map((t) => [1, t])), ...body, 0x0b];
   return new Uint8Array([
     0x00,
     0x61,
@@ -125,15 +134,23 @@ function importTrampoline(sig: Signature): WebAssembly.Module {
 function exportTrampoline(sig: Signature): WebAssembly.Module {
   let m = exportTrampolines.get(key(sig));
   if (m) return m;
+  // r takes the export's result: an f.call whose guest never suspended has it at once, without
+  // waiting for the promising export's promise (a turn of the event loop).
+  const tmp = u32(sig.params.length);
+  const body =
+    sig.results.length === 0
+      ? [...getArgs(sig), 0x10, 0x00, 0x10, 0x01]
+      : [...getArgs(sig), 0x10, 0x00, 0x22, ...tmp, 0x10, 0x01, 0x20, ...tmp]; // local.tee, call r, local.get
   m = new WebAssembly.Module(
     moduleBytes(
-      [sig, VOID],
+      [sig, { params: sig.results, results: [] }],
       [
         [...str("t"), ...str("f"), 0x00, 0x00],
         [...str("t"), ...str("r"), 0x00, 0x01],
       ],
       2,
-      [...getArgs(sig), 0x10, 0x00, 0x10, 0x01],
+      body,
+      sig.results,
     ) as BufferSource,
   );
   exportTrampolines.set(key(sig), m);
@@ -164,9 +181,17 @@ export class Jspi {
   private raw: WebAssembly.Exports | null = null;
   private sigs: Signatures | null = null;
   private readonly resumed = (): void => this.onResumed();
-  private readonly returnedNow = (): void => {
+  /** The f.call whose promising call runs now (synchronously), and what its export returned then. */
+  private calling: CallOp<unknown> | null = null;
+  private returnedAtOnce: CallOp<unknown> | null = null;
+  private returnedValue: unknown = undefined;
+  private readonly returnedNow = (value?: unknown): void => {
     const op = this.lentTo;
     if (op !== null) this.unlend(op);
+    else if (this.calling !== null) {
+      this.returnedAtOnce = this.calling;
+      this.returnedValue = value;
+    }
   };
 
   constructor(private readonly g: GuestState) {}
@@ -234,7 +259,7 @@ export class Jspi {
   }
 
   /** f.call's guest call: through the export's promising trampoline; answers its promise. */
-  call(info: ExportInfo, args: unknown[]): Promise<unknown> {
+  call(op: CallOp<unknown>, info: ExportInfo, args: unknown[]): Promise<unknown> {
     let pf = this.promisingOf.get(info.name);
     if (pf === undefined) {
       const sig = this.sigs!.exports.get(info.name);
@@ -251,11 +276,28 @@ export class Jspi {
     }
     const saved = this.permit.value as number;
     this.permit.value = 1;
+    this.calling = op;
+    this.returnedAtOnce = null;
     try {
       return pf(...args);
     } finally {
+      this.calling = null;
       this.permit.value = saved;
     }
+  }
+
+  /** Did the export return within the call itself (it never suspended)? Its value is then in `returned`. */
+  finishedAtOnce(op: CallOp<unknown>): boolean {
+    if (this.returnedAtOnce !== op) return false;
+    this.returnedAtOnce = null;
+    return true;
+  }
+
+  /** The value an export returned at once (see finishedAtOnce); read once. */
+  takeReturned(): unknown {
+    const v = this.returnedValue;
+    this.returnedValue = undefined;
+    return v;
   }
 
   /** The fiber is back in managed code: the guest may go on (from a microtask) with the answer. */
