@@ -33,7 +33,7 @@ const LAYERS = [
   ["fiber context, sync objects", ["fiber-context.ts", "sync.ts"]],
   ["task manager, trace", ["task-manager.ts", "trace.ts"]],
   ["interop", ["interop/"]],
-  ["host", ["host.ts"]],
+  ["host", ["host.ts", "host-options.ts", "host-inspect.ts"]],
   ["cli", ["cli/"]],
   ["index", ["index.ts"]],
 ];

@@ -1,6 +1,11 @@
 // The error an abort throws into a fiber, and what an error escaping a fiber carries.
 
-import type { Frame } from "./core/door.js";
+/** One open transition frame of a task (CoreDoor.frames reads them from the core). */
+export interface Frame {
+  kind: "leave" | "reverseEnter";
+  /** The LeaveRuntime target; 0 for a reverse-enter frame. */
+  target: number;
+}
 
 /** Where an error left a fiber: attached to the error as `error.fiber`. */
 export interface FiberInfo {

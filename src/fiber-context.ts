@@ -2,9 +2,10 @@
 // Transitions and waits that can finish at once finish inside the operation; only a real switch
 // or wait reaches the scheduler. The operations themselves live in src/operations/.
 
-import type { Task } from "./task.js";
-import { bodyKindError, type Op } from "./scheduler/op.js";
+import { Task } from "./task.js";
+import { bodyKindError } from "./scheduler/op.js";
 import type { Waitable } from "./scheduler/waitable.js";
+import type { Op } from "./operations/op.js";
 import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "./hresult.js";
 import { describeValue, isDword, isWaitOption } from "./args.js";
 import type { FiberEnv } from "./operations/env.js";
@@ -17,6 +18,41 @@ export type { FiberEnv } from "./operations/env.js";
 
 /** The LeaveRuntime target an f.await uses when it leaves managed code for the wait. */
 export const AWAIT_TARGET = 0;
+
+/** The fiber body: a generator function (or a plain function) called as `start(f, param)`. */
+export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterator<unknown, R, any> | R;
+
+/**
+ * A fiber's task: a task with a body, which its first run calls with a new context. (The context
+ * is made then, not at spawn: a fiber that never runs costs no context.)
+ */
+export class FiberTask extends Task {
+  declare readonly env: FiberEnv;
+  private start_: FiberStart | null;
+  private param: unknown;
+
+  /** @internal */
+  constructor(env: FiberEnv, idx: number, id: number, start: FiberStart, param: unknown) {
+    super(env, idx, id, null);
+    this.start_ = start;
+    this.param = param;
+  }
+
+  /** @internal */
+  begin(): unknown {
+    const start = this.start_;
+    const param = this.param;
+    this.dropBody();
+    if (start === null) return super.begin();
+    return start(new FiberContext(this.env, this), param);
+  }
+
+  /** @internal */
+  dropBody(): void {
+    this.start_ = null;
+    this.param = undefined;
+  }
+}
 
 export class FiberContext {
   /** The fiber's task. */
@@ -44,7 +80,8 @@ export class FiberContext {
 
   /** Runs `body` as an unmanaged call to `target`: between LeaveRuntime(target) and EnterRuntime. */
   unmanaged<R>(target: number, body: () => Iterator<unknown, R, any> | R): Op<R> {
-    if (!isDword(target)) return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
+    if (!isDword(target))
+      return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
     const wrong = bodyKindError(body, "f.unmanaged(target, body)");
     if (wrong !== null) return this.throws(wrong);
     return new ScopeOp<R>(this.task, this.env, false, target, body as () => unknown);
@@ -68,25 +105,20 @@ export class FiberContext {
   sleep(ms: number = INFINITE, option = 0): Op<number> {
     // Sleep(0) is a yield, once its option is known good (a bad one is the wait's E_INVALIDARG).
     if (ms === 0 && isWaitOption(option)) return this.yield();
-    return new WaitOp(this.task, SleepWait.instance, ms, option);
+    return new WaitOp(this.task, this.env.sched, SleepWait.instance, ms, option);
   }
 
   /** Waits for `task` to end: S_OK however it ended, HOST_E_TIMEOUT, HOST_E_INTERRUPTED. */
   join(task: Task, ms: number = INFINITE, option = 0): Op<number> {
     if (!this.env.isOwnTask(task)) return new DoneOp(this.task, E_INVALIDARG);
     if (task === this.task) return new DoneOp(this.task, HOST_E_DEADLOCK);
-    return new WaitOp(this.task, new JoinWait(task), ms, option);
+    return new WaitOp(this.task, this.env.sched, new JoinWait(task), ms, option);
   }
 
   /** Waits on an event or a semaphore of this host (a Crst is entered with crst.enter(option)). */
-  wait(object: Waitable, ms: number = INFINITE, option = 0): Op<number> {
+  wait(object: Waitable<Task>, ms: number = INFINITE, option = 0): Op<number> {
     if (!this.env.isSyncObject(object) || object.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
-    return new WaitOp(this.task, object, ms, option);
-  }
-
-  /** @internal a wait on one of the host's sync objects, made by the object itself */
-  waitOn(object: Waitable, ms: number, option: number): Op<number> {
-    return new WaitOp(this.task, object, ms, option);
+    return new WaitOp(this.task, this.env.sched, object, ms, option);
   }
 
   /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */

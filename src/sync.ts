@@ -2,28 +2,35 @@
 // critical section), IHostAutoEvent, IHostManualEvent and IHostSemaphore. Waits are operations
 // (use them with `yield*` in a fiber); set, reset, release, leave and tryEnter are synchronous.
 
-import type { Task } from "./task.js";
-import type { Scheduler } from "./scheduler/scheduler.js";
+import type { Task, TaskScheduling } from "./task.js";
 import type { CoreDoor } from "./core/door.js";
-import { currentFiber, type Op } from "./scheduler/op.js";
+import type { SchedulerPort } from "./scheduler/port.js";
+import { currentFiber } from "./scheduler/driving.js";
 import { TaskQueue } from "./scheduler/queue.js";
 import { BLOCK, type Waitable } from "./scheduler/waitable.js";
-import { DoneOp } from "./operations/basic.js";
+import type { Op } from "./operations/op.js";
+import { DoneOp, WaitOp } from "./operations/basic.js";
 import {
-  E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, HOST_E_NOT_OWNER, INFINITE, S_FALSE, S_OK,
+  E_INVALIDARG,
+  HOST_E_ABANDONED,
+  HOST_E_INVALIDOPERATION,
+  HOST_E_NOT_OWNER,
+  INFINITE,
+  S_FALSE,
+  S_OK,
 } from "./hresult.js";
 import { isWaitOption } from "./args.js";
 import { setOut, isOut, type Out } from "./out.js";
 
 export interface SyncEnv {
-  sched: Scheduler;
+  sched: SchedulerPort & TaskScheduling;
   door: CoreDoor;
   rootTask: Task;
   /** The task switched in: the running fiber, a task switched in by hand, or the root task. */
   currentTask(): Task;
 }
 
-abstract class SyncObject implements Waitable {
+abstract class SyncObject implements Waitable<Task> {
   abstract readonly kind: "crst" | "autoEvent" | "manualEvent" | "semaphore";
   protected readonly waiters = new TaskQueue<Task>();
   protected closed = false;
@@ -43,6 +50,11 @@ abstract class SyncObject implements Waitable {
   }
   describe(): string {
     return this.kind;
+  }
+
+  /** @internal Made by the host whose sync objects share `env`? */
+  madeWith(env: SyncEnv): boolean {
+    return this.env === env;
   }
 
   /** Fibers waiting now, oldest first. */
@@ -70,9 +82,9 @@ abstract class SyncObject implements Waitable {
     // The fiber running now across hosts, not this host's: a fiber of another host, driven from
     // inside one of this host's fibers, must not have its wait attached to the fiber driving it.
     const t = currentFiber();
-    if (t === null || t.ctx === null) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
-    if (t.host.sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
-    return t.ctx.waitOn(this, ms, option);
+    if (t === null || t.done) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
+    if (t.env.sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
+    return new WaitOp(t, this.env.sched, this, ms, option);
   }
 
   /**
@@ -82,7 +94,7 @@ abstract class SyncObject implements Waitable {
    */
   protected caller(): Task | null {
     const f = currentFiber();
-    if (f !== null && f.host.sched !== this.env.sched) return null;
+    if (f !== null && f.env.sched !== this.env.sched) return null;
     return this.env.currentTask();
   }
 
@@ -229,7 +241,10 @@ export class AutoEvent extends SyncObject {
 export class ManualEvent extends SyncObject {
   readonly kind = "manualEvent";
 
-  constructor(env: SyncEnv, private signalled: boolean) {
+  constructor(
+    env: SyncEnv,
+    private signalled: boolean,
+  ) {
     super(env);
   }
 
@@ -262,7 +277,11 @@ export class ManualEvent extends SyncObject {
 export class Semaphore extends SyncObject {
   readonly kind = "semaphore";
 
-  constructor(env: SyncEnv, private count: number, readonly maximum: number) {
+  constructor(
+    env: SyncEnv,
+    private count: number,
+    readonly maximum: number,
+  ) {
     super(env);
   }
 

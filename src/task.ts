@@ -1,14 +1,14 @@
 // A task: the IHostTask surface (implemented by the host) and the ICLRTask / ICLRTask2 surface
 // (implemented by the runtime, here the core) on one object, plus what a scheduler user wants to
-// see (mode, depth, counters, result). Calls forward to the scheduler or the core's door.
+// see (mode, depth, counters, result). Calls forward to its scheduler or its core's door: a task
+// holds those two (its TaskEnv), never the host.
 
-import type { Counters, Frame, TaskRef } from "./core/door.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, S_OK } from "./hresult.js";
+import type { CoreDoor, Counters, TaskRef } from "./core/door.js";
+import type { Frame } from "./errors.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "./hresult.js";
 import { isTimeout, isWaitOption } from "./args.js";
 import { setOut, type Out } from "./out.js";
 import type { Queued, TaskQueue } from "./scheduler/queue.js";
-import type { Host } from "./host.js";
-import type { FiberContext } from "./fiber-context.js";
 import type { Waitable } from "./scheduler/waitable.js";
 
 export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
@@ -19,8 +19,33 @@ export const enum Outcome {
   Threw,
 }
 
-/** The fiber body: a generator function (or a plain function) called as `start(f, param)`. */
-export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterator<unknown, R, any> | R;
+/**
+ * What a task asks its scheduler (src/scheduler/scheduler.ts implements it, a layer above): the
+ * IHostTask / ICLRTask calls that involve scheduling.
+ */
+export interface TaskScheduling {
+  startTask(t: Task): number;
+  alert(t: Task): number;
+  setPriority(t: Task, priority: number): number;
+  manualSwitch(t: Task, on: boolean): number;
+  exitTask(t: Task): number;
+  reset(t: Task, full: boolean): number;
+  abort(t: Task, rude: boolean): number;
+  yieldTask(t: Task): number;
+  /** Closes an abort-holding region with `close`; a held-back abort is then delivered to a waiting task. */
+  endAbortRegion(t: Task, close: () => number): number;
+}
+
+/** A lock a task owns (a Crst): abandoned when the task ends owning it. */
+export interface HeldLock {
+  abandon(): void;
+}
+
+/** What a task reaches: its core's door and its scheduler. One object per host, shared by its tasks. */
+export interface TaskEnv {
+  readonly door: CoreDoor;
+  readonly sched: TaskScheduling;
+}
 
 export class Task implements TaskRef, Queued {
   /** A number unique within the host, never reused (a slot's index is). */
@@ -31,13 +56,10 @@ export class Task implements TaskRef, Queued {
   /** @internal */ readonly idx: number;
   /** @internal */ readonly gen: number;
   /** @internal */ readonly base: number;
-  /** @internal */ readonly host: Host;
+  /** @internal */ readonly env: TaskEnv;
 
   // Scheduling state, owned by the scheduler.
   /** @internal */ state: TaskState = "created";
-  /** @internal */ start_: FiberStart | null;
-  /** @internal */ param: unknown;
-  /** @internal */ ctx: FiberContext | null = null;
   /** @internal the iterator that runs now: the body, or the innermost scope's body */
   iter: Iterator<unknown> | null = null;
   /** @internal the iterators below `iter` (f.managed / f.unmanaged bodies): an explicit stack */
@@ -48,7 +70,7 @@ export class Task implements TaskRef, Queued {
   attention = false;
   /** @internal the ready-queue level (from the priority) */
   level = 3;
-  /** @internal */ waitOn: Waitable | null = null;
+  /** @internal */ waitOn: Waitable<Task> | null = null;
   /** @internal */ waitAlertable = false;
   /** @internal 1 + its timer's index in the timer heap; 0: none */ timerPos = 0;
   /** @internal what the wait answers when its timer fires (HOST_E_TIMEOUT, S_OK for a sleep), signed: a small integer */
@@ -61,51 +83,102 @@ export class Task implements TaskRef, Queued {
   /** @internal the rarely used state, made on first use: a million parked fibers stay small */
   private x: TaskExtras | null = null;
 
-  /** @internal */ get rude(): boolean { return this.x !== null && this.x.rude; }
-  /** @internal */ set rude(v: boolean) { this.extras().rude = v; }
-  /** @internal */ get exitRequested(): boolean { return this.x !== null && this.x.exitRequested; }
-  /** @internal */ set exitRequested(v: boolean) { this.extras().exitRequested = v; }
-  /** @internal */ get abortPending(): boolean { return this.x !== null && this.x.abortPending; }
-  /** @internal */ set abortPending(v: boolean) { this.extras().abortPending = v; }
+  /** @internal */ get exitRequested(): boolean {
+    return this.x !== null && this.x.exitRequested;
+  }
+  /** @internal */ set exitRequested(v: boolean) {
+    this.extras().exitRequested = v;
+  }
   /** @internal its own abort is being thrown into it (woken with it, not yet resumed) */
-  get abortInFlight(): boolean { return this.x !== null && this.x.abortInFlight; }
-  set abortInFlight(v: boolean) { this.extras().abortInFlight = v; }
-  /** @internal */ get joiners(): TaskQueue<Task> | null { return this.x === null ? null : this.x.joiners; }
-  /** @internal */ set joiners(v: TaskQueue<Task> | null) { this.extras().joiners = v; }
-  /** @internal */ get held(): Set<object> | null { return this.x === null ? null : this.x.held; }
-  /** @internal */ set held(v: Set<object> | null) { this.extras().held = v; }
-  /** @internal */ get unwinding(): unknown { return this.x === null ? undefined : this.x.unwinding; }
-  /** @internal */ set unwinding(v: unknown) { this.extras().unwinding = v; }
-  /** @internal */ get spawnSite(): string | undefined { return this.x === null ? undefined : this.x.spawnSite; }
-  /** @internal */ set spawnSite(v: string | undefined) { this.extras().spawnSite = v; }
-  /** @internal */ get errorFrames(): Frame[] | null { return this.x === null ? null : this.x.errorFrames; }
+  get abortInFlight(): boolean {
+    return this.x !== null && this.x.abortInFlight;
+  }
+  set abortInFlight(v: boolean) {
+    this.extras().abortInFlight = v;
+  }
+  /** @internal */ get joiners(): TaskQueue<Task> | null {
+    return this.x === null ? null : this.x.joiners;
+  }
+  /** @internal */ set joiners(v: TaskQueue<Task> | null) {
+    this.extras().joiners = v;
+  }
+  /** @internal the Crsts it owns, abandoned when it ends */
+  get held(): Set<HeldLock> | null {
+    return this.x === null ? null : this.x.held;
+  }
+  set held(v: Set<HeldLock> | null) {
+    this.extras().held = v;
+  }
+  /** @internal */ get unwinding(): unknown {
+    return this.x === null ? undefined : this.x.unwinding;
+  }
+  /** @internal */ set unwinding(v: unknown) {
+    this.extras().unwinding = v;
+  }
+  /** @internal */ get spawnSite(): string | undefined {
+    return this.x === null ? undefined : this.x.spawnSite;
+  }
+  /** @internal */ set spawnSite(v: string | undefined) {
+    this.extras().spawnSite = v;
+  }
+  /** @internal */ get errorFrames(): Frame[] | null {
+    return this.x === null ? null : this.x.errorFrames;
+  }
   /** @internal the error errorFrames belong to */
-  get errorOf(): unknown { return this.x === null ? undefined : this.x.errorOf; }
-  set errorOf(v: unknown) { this.extras().errorOf = v; }
-  /** @internal */ set errorFrames(v: Frame[] | null) { this.extras().errorFrames = v; }
+  get errorOf(): unknown {
+    return this.x === null ? undefined : this.x.errorOf;
+  }
+  set errorOf(v: unknown) {
+    this.extras().errorOf = v;
+  }
+  /** @internal */ set errorFrames(v: Frame[] | null) {
+    this.extras().errorFrames = v;
+  }
   /** @internal called once when the task ends (spawn's signal listener is removed there) */
-  get onEnd(): (() => void) | null { return this.x === null ? null : this.x.onEnd; }
-  set onEnd(v: (() => void) | null) { this.extras().onEnd = v; }
-  /** @internal */ get settleResult(): ((t: Task) => void) | null { return this.x === null ? null : this.x.settleResult; }
-  /** @internal */ set settleResult(v: ((t: Task) => void) | null) { this.extras().settleResult = v; }
+  get onEnd(): (() => void) | null {
+    return this.x === null ? null : this.x.onEnd;
+  }
+  set onEnd(v: (() => void) | null) {
+    this.extras().onEnd = v;
+  }
+  /** @internal */ get settleResult(): ((t: Task) => void) | null {
+    return this.x === null ? null : this.x.settleResult;
+  }
+  /** @internal */ set settleResult(v: ((t: Task) => void) | null) {
+    this.extras().settleResult = v;
+  }
   /** @internal kept when the task ends, since its slot is then reused */
-  get finalCounters(): Counters | null { return this.x === null ? null : this.x.finalCounters; }
-  /** @internal */ set finalCounters(v: Counters | null) { this.extras().finalCounters = v; }
+  get finalCounters(): Counters | null {
+    return this.x === null ? null : this.x.finalCounters;
+  }
+  /** @internal */ set finalCounters(v: Counters | null) {
+    this.extras().finalCounters = v;
+  }
   private extras(): TaskExtras {
     return (this.x ??= new TaskExtras());
   }
 
   /** @internal */
-  constructor(host: Host, idx: number, id: number, name: string | null, start: FiberStart | null, param: unknown) {
-    this.host = host;
+  constructor(env: TaskEnv, idx: number, id: number, name: string | null) {
+    this.env = env;
     this.idx = idx;
-    this.gen = host.door.generationOf(idx);
-    this.base = host.door.baseOf(idx);
+    this.gen = env.door.generationOf(idx);
+    this.base = env.door.baseOf(idx);
     this.id = id;
     this.name_ = name;
-    this.start_ = start;
-    this.param = param;
   }
+
+  /**
+   * @internal The body's first call, made once by the scheduler: what it gives (an iterator to
+   * drive, or a plain function's result). A fiber's task (FiberTask, fiber-context.ts) has a body;
+   * a bare task (the root task) has none.
+   */
+  begin(): unknown {
+    throw new HResultError(HOST_E_INVALIDOPERATION, `task ${this.name} has no body to run`);
+  }
+
+  /** @internal The task ended: what its body's first call needed is let go. */
+  dropBody(): void {}
 
   // --- what a user sees --------------------------------------------------------------------------
 
@@ -129,22 +202,22 @@ export class Task implements TaskRef, Queued {
 
   /** The mode of the top frame: a reverse-enter frame is managed; a leave frame or none, unmanaged. */
   get mode(): "managed" | "unmanaged" {
-    return this.live() && this.host.door.isManaged(this) ? "managed" : "unmanaged";
+    return this.live() && this.env.door.isManaged(this) ? "managed" : "unmanaged";
   }
 
   /** Open transition frames (0 once the task has ended). */
   get depth(): number {
-    return this.live() ? this.host.door.depth(this) : 0;
+    return this.live() ? this.env.door.depth(this) : 0;
   }
 
   /** The open frames, outermost first. */
   frames(): Frame[] {
-    return this.live() ? this.host.door.frames(this) : [];
+    return this.live() ? this.env.door.frames(this) : [];
   }
 
   /** A snapshot of this task's counters (the last values it had, once it has ended). */
   counters(): Counters {
-    return this.live() || !this.finalCounters ? this.host.door.counters(this) : { ...this.finalCounters };
+    return this.live() || !this.finalCounters ? this.env.door.counters(this) : { ...this.finalCounters };
   }
 
   /**
@@ -169,19 +242,19 @@ export class Task implements TaskRef, Queued {
 
   /** @internal */
   live(): boolean {
-    return this.host.door.isLive(this);
+    return this.env.door.isLive(this);
   }
 
   // --- IHostTask --------------------------------------------------------------------------------
 
   /** Makes a created (suspended) task runnable. */
   start(): number {
-    return this.host.sched.startTask(this);
+    return this.env.sched.startTask(this);
   }
 
   /** Wakes the task from an alertable wait (HOST_E_INTERRUPTED), or is remembered for its next one. */
   alert(): number {
-    return this.host.sched.alert(this);
+    return this.env.sched.alert(this);
   }
 
   /**
@@ -190,8 +263,8 @@ export class Task implements TaskRef, Queued {
    * a fiber, or `await task.result`).
    */
   join(ms: number, option = 0): number {
-    if (!isTimeout(ms) || !isWaitOption(option)) return this.host.door.orUnavailable(E_INVALIDARG);
-    const hr = this.host.door.available();
+    if (!isTimeout(ms) || !isWaitOption(option)) return this.env.door.orUnavailable(E_INVALIDARG);
+    const hr = this.env.door.available();
     if (hr !== S_OK) return hr;
     if (this.done) return S_OK;
     return ms === 0 ? HOST_E_TIMEOUT : HOST_E_INVALIDOPERATION;
@@ -199,59 +272,59 @@ export class Task implements TaskRef, Queued {
 
   /** THREAD_PRIORITY_* values only: higher runs first, FIFO within a level. */
   setPriority(priority: number): number {
-    return this.host.sched.setPriority(this, priority);
+    return this.env.sched.setPriority(this, priority);
   }
 
   getPriority(out: Out<number>): number {
-    const hr = this.host.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.host.door.priority(this));
+    const hr = this.env.door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this.env.door.priority(this));
   }
 
   // --- ICLRTask / ICLRTask2 ----------------------------------------------------------------------
 
   switchIn(): number {
-    return this.host.sched.manualSwitch(this, true);
+    return this.env.sched.manualSwitch(this, true);
   }
 
   switchOut(): number {
-    return this.host.sched.manualSwitch(this, false);
+    return this.env.sched.manualSwitch(this, false);
   }
 
   /** On the current task only: ends it (a fiber ends at its next yield, without running handlers). */
   exitTask(): number {
-    return this.host.sched.exitTask(this);
+    return this.env.sched.exitTask(this);
   }
 
   /** Returns a created, not started task to its first state; its frames are cleared. */
   reset(full = true): number {
-    return this.host.sched.reset(this, full);
+    return this.env.sched.reset(this, full);
   }
 
   /** Throws a TaskAbortError into the fiber at its next safe point (delay regions hold it back). */
   abort(): number {
-    return this.host.sched.abort(this, false);
+    return this.env.sched.abort(this, false);
   }
 
   /** Ends the fiber without running its handlers. */
   rudeAbort(): number {
-    return this.host.sched.abort(this, true);
+    return this.env.sched.abort(this, true);
   }
 
   /** TRUE exactly when the task is in managed mode: switched out there, it delays the collector. */
   needsPriorityScheduling(out: Out<boolean>): number {
-    const hr = this.host.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.host.door.isManaged(this));
+    const hr = this.env.door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this.env.door.isManaged(this));
   }
 
   /** Asks another task to yield at its next safe point or transition. */
   yieldTask(): number {
-    return this.host.sched.yieldTask(this);
+    return this.env.sched.yieldTask(this);
   }
 
   /** How many Crsts the task holds. */
   locksHeld(out: Out<number>): number {
-    const hr = this.host.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.host.door.locksHeld(this));
+    const hr = this.env.door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this.env.door.locksHeld(this));
   }
 
   /** A 64-bit identifier: a non-negative safe integer or a bigint below 2^64. */
@@ -259,29 +332,27 @@ export class Task implements TaskRef, Queued {
     let big: bigint;
     if (typeof id === "bigint") big = id;
     else if (typeof id === "number" && Number.isSafeInteger(id)) big = BigInt(id);
-    else return this.host.door.orUnavailable(E_INVALIDARG);
-    if (big < 0n || big >= 1n << 64n) return this.host.door.orUnavailable(E_INVALIDARG);
-    return this.host.door.setTaskIdentifier(this, Number(big & 0xffffffffn) | 0, Number(big >> 32n) | 0);
+    else return this.env.door.orUnavailable(E_INVALIDARG);
+    if (big < 0n || big >= 1n << 64n) return this.env.door.orUnavailable(E_INVALIDARG);
+    return this.env.door.setTaskIdentifier(this, Number(big & 0xffffffffn) | 0, Number(big >> 32n) | 0);
   }
 
   beginPreventAsyncAbort(): number {
-    return this.host.door.preventAsyncAbort(this, true);
+    return this.env.door.preventAsyncAbort(this, true);
   }
 
   /** Closing the last prevent-async-abort count lets a held-back abort through at the next safe point. */
   endPreventAsyncAbort(): number {
-    return this.host.sched.endAbortRegion(this, () => this.host.door.preventAsyncAbort(this, false));
+    return this.env.sched.endAbortRegion(this, () => this.env.door.preventAsyncAbort(this, false));
   }
 }
 
 /** What few tasks need: kept apart from Task so that a parked fiber costs less memory. */
 class TaskExtras {
-  rude = false;
   exitRequested = false;
-  abortPending = false;
   abortInFlight = false;
   joiners: TaskQueue<Task> | null = null;
-  held: Set<object> | null = null;
+  held: Set<HeldLock> | null = null;
   unwinding: unknown = undefined;
   spawnSite: string | undefined = undefined;
   errorFrames: Frame[] | null = null;

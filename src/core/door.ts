@@ -5,6 +5,7 @@
 
 import { E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, S_OK } from "../hresult.js";
 import { isInt32 } from "../args.js";
+import type { Frame } from "../errors.js";
 import type { CoreInstance } from "./load.js";
 import {
   Act, CORE_FUNCTIONS, CoreAnswer, Counter, Ctl, FrameKind, HeaderField, Layout, RuntimeState, SlotField, TaskFlag,
@@ -43,11 +44,7 @@ export const COUNTER_NAMES: readonly CounterName[] = Array.from(
   (_, c) => COUNTER_NAME[c as Counter],
 );
 
-export interface Frame {
-  kind: "leave" | "reverseEnter";
-  /** The LeaveRuntime target; 0 for a reverse-enter frame. */
-  target: number;
-}
+export type { Frame };
 
 /** A task as the core knows it: slot index, generation, and the slot's address in i32 units. */
 export interface TaskRef {
@@ -349,6 +346,10 @@ export class CoreDoor {
     return this.i32[t.base + SlotField.GEN] === t.gen && this.i32[t.base + SlotField.STATE] !== TaskState.FREE;
   }
   depth(t: TaskRef): number { return this.i32[t.base + SlotField.DEPTH]; }
+  /** An abort (rude or not) is requested and not yet delivered: the core holds the request. */
+  abortRequested(t: TaskRef): boolean { return this.isLive(t) && (this.i32[t.base + SlotField.FLAGS] & TaskFlag.ABORT_REQUESTED) !== 0; }
+  /** A rude abort is requested: the task ends at its next safe point without running its handlers. */
+  rudeAbortRequested(t: TaskRef): boolean { return this.isLive(t) && (this.i32[t.base + SlotField.FLAGS] & TaskFlag.RUDE_ABORT) !== 0; }
   /** FRAME_NONE, FRAME_LEAVE or FRAME_REVERSE: the task's mode is its top frame's. */
   topKind(t: TaskRef): FrameKind {
     const depth = this.i32[t.base + SlotField.DEPTH];

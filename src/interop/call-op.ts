@@ -8,9 +8,10 @@
 import type { Task } from "../task.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
-import { Cmd, Op } from "../scheduler/op.js";
+import { Cmd } from "../scheduler/op.js";
+import { Op } from "../operations/op.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import type { SchedulerPort as Scheduler } from "../scheduler/port.js";
 import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../hresult.js";
 import { describeValue } from "../args.js";
 import { safePoint, type FiberEnv } from "../operations/env.js";

@@ -1,11 +1,13 @@
 // The plain operations: a yield, a raw transition, a wait, and the ones that answer at once.
 
 import type { Task } from "../task.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import type { SchedulerPort } from "../scheduler/port.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Transition } from "../core/generated/layout.js";
-import { DRIVING, Cmd, Op, foreignOperation } from "../scheduler/op.js";
+import { Cmd } from "../scheduler/op.js";
+import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
+import { Op } from "./op.js";
 import { S_OK } from "../hresult.js";
 import { isTimeout } from "../args.js";
 import { safePoint, type FiberEnv } from "./env.js";
@@ -14,7 +16,10 @@ import { safePoint, type FiberEnv } from "./env.js";
 export class YieldOp extends Op<number> {
   private started = false;
   private readonly doneResult = { value: S_OK, done: true as const };
-  constructor(t: Task, private readonly sched: Scheduler) {
+  constructor(
+    t: Task,
+    private readonly sched: SchedulerPort,
+  ) {
     super(t);
   }
   next(): IteratorResult<number, number> {
@@ -27,7 +32,7 @@ export class YieldOp extends Op<number> {
       // here is another fiber's use refused: without one, the operation yields the fiber that
       // yields it (the Yield command moves the fiber being driven), and the switch's hot path
       // stays free of the check (it cost ~6% of a switch).
-      if (DRIVING.sched !== this.sched || this.sched.running !== this.t) throw foreignOperation(this.t);
+      if (currentFiber() !== this.t) throw foreignOperation(this.t);
       if (safePoint(this.sched, this.t) === Cmd.End) return this.command(Cmd.End);
     }
     this.started = true;
@@ -42,7 +47,12 @@ export class YieldOp extends Op<number> {
 /** A raw transition: answers the HRESULT; entering managed code waits while the runtime is suspended. */
 export class TransitionOp extends Op<number> {
   private waited = false;
-  constructor(t: Task, private readonly env: FiberEnv, private readonly op: Transition, private readonly target: number) {
+  constructor(
+    t: Task,
+    private readonly env: FiberEnv,
+    private readonly op: Transition,
+    private readonly target: number,
+  ) {
     super(t);
   }
   next(v?: unknown): IteratorResult<number, number> {
@@ -68,7 +78,8 @@ export class WaitOp extends Op<number> {
   private parked = false;
   constructor(
     t: Task,
-    private readonly w: Waitable,
+    private readonly sched: SchedulerPort,
+    private readonly w: Waitable<Task>,
     ms: number,
     private readonly option: number,
   ) {
@@ -83,7 +94,7 @@ export class WaitOp extends Op<number> {
       this.parked = false;
       return this.result(v as number);
     }
-    const sched = this.t.host.sched;
+    const sched = this.sched;
     const sp = safePoint(sched, this.t);
     if (sp) return this.command(sp);
     const hr = sched.block(this.t, this.w, Number.isNaN(this.ms) ? NaN : this.ms >>> 0, this.option);
@@ -95,7 +106,10 @@ export class WaitOp extends Op<number> {
 
 /** An operation that answers at once (bad arguments, a wait decided before it starts). */
 export class DoneOp<R> extends Op<R> {
-  constructor(t: Task, private readonly answer: R) {
+  constructor(
+    t: Task,
+    private readonly answer: R,
+  ) {
     super(t);
   }
   next(): IteratorResult<R, R> {
@@ -105,7 +119,10 @@ export class DoneOp<R> extends Op<R> {
 
 /** An operation that throws at once (the throwing operations' bad arguments). */
 export class ThrowOp extends Op<never> {
-  constructor(t: Task, private readonly err: Error) {
+  constructor(
+    t: Task,
+    private readonly err: Error,
+  ) {
     super(t);
   }
   next(): never {

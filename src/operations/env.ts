@@ -1,21 +1,22 @@
 // What the operations share: the host services they use (one way: operation → scheduler / core),
 // and the safe point every operation passes before it acts.
 
-import type { Task } from "../task.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
-import { SafePoint } from "../scheduler/scheduler.js";
-import type { CoreDoor } from "../core/door.js";
-import { Cmd, type Op } from "../scheduler/op.js";
+import type { Task, TaskEnv, TaskScheduling } from "../task.js";
+import { SafePoint, type SchedulerPort } from "../scheduler/port.js";
+import { Cmd } from "../scheduler/op.js";
 import type { Waitable } from "../scheduler/waitable.js";
+import type { Op } from "./op.js";
 
-/** What the context needs from its host (the one-way flow: context → scheduler / core). */
-export interface FiberEnv {
-  sched: Scheduler;
-  door: CoreDoor;
+/**
+ * What a fiber's context and its operations need from their host (the one-way flow: context →
+ * scheduler / core). It is also its tasks' TaskEnv.
+ */
+export interface FiberEnv extends TaskEnv {
+  readonly sched: SchedulerPort & TaskScheduling;
   /** IHostTaskManager::CallNeedsHostHook, asked once per target. */
   needsHostHook(target: number): boolean;
   isOwnTask(t: unknown): t is Task;
-  isSyncObject(o: unknown): o is Waitable & { kind: string };
+  isSyncObject(o: unknown): o is Waitable<Task> & { kind: string };
   /** f.call: an operation calling a guest's export (made by src/interop/, a layer above this one). */
   callExport(t: Task, fn: unknown, args: unknown[]): Op<any>;
 }
@@ -24,7 +25,7 @@ export interface FiberEnv {
  * Runs a safe point for an operation about to act: throws a deliverable abort into the fiber, or
  * answers the command the operation must hand the scheduler first (Yield, End), or 0.
  */
-export function safePoint(sched: Scheduler, t: Task): Cmd | 0 {
+export function safePoint(sched: SchedulerPort, t: Task): Cmd | 0 {
   if (!t.attention) return 0;
   switch (sched.checkpoint(t)) {
     case SafePoint.Abort:

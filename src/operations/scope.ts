@@ -3,7 +3,8 @@
 import type { Task } from "../task.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
-import { Cmd, Op, bodyResultError, isIterator } from "../scheduler/op.js";
+import { Cmd, bodyResultError, isIterator } from "../scheduler/op.js";
+import { Op } from "./op.js";
 import { BLOCK } from "../scheduler/waitable.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
 import { safePoint, type FiberEnv } from "./env.js";
@@ -97,7 +98,10 @@ export class ScopeOp<R> extends Op<R> {
     try {
       body = this.fn();
       // What the call gave is user code too (a Proxy, a getter): the scope closes whatever it is.
-      const wrong = bodyResultError(body, `the body of f.${this.managed ? "managed" : "unmanaged"} in fiber ${this.t.name}`);
+      const wrong = bodyResultError(
+        body,
+        `the body of f.${this.managed ? "managed" : "unmanaged"} in fiber ${this.t.name}`,
+      );
       if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
       iterates = isIterator(body);
     } catch (err) {

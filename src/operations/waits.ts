@@ -2,18 +2,23 @@
 // task's end (f.join).
 
 import type { Task } from "../task.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
-import { Cmd, Op } from "../scheduler/op.js";
+import type { SchedulerPort } from "../scheduler/port.js";
+import { Cmd } from "../scheduler/op.js";
+import { Op } from "./op.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { TaskQueue } from "../scheduler/queue.js";
 import { HResultError, INFINITE, S_OK } from "../hresult.js";
 import { safePoint } from "./env.js";
 
 /** The wait behind f.await: parks the fiber until the promise settles. */
-export class AwaitOp<T> extends Op<T> implements Waitable {
+export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
   private waiting = false;
   private parked = false;
-  constructor(t: Task, private readonly sched: Scheduler, private readonly promise: PromiseLike<T> | T) {
+  constructor(
+    t: Task,
+    private readonly sched: SchedulerPort,
+    private readonly promise: PromiseLike<T> | T,
+  ) {
     super(t);
   }
   next(v?: unknown): IteratorResult<T, T> {
@@ -56,7 +61,7 @@ export class AwaitOp<T> extends Op<T> implements Waitable {
   }
 }
 
-export class SleepWait implements Waitable {
+export class SleepWait implements Waitable<Task> {
   static readonly instance = new SleepWait();
   /** A sleep that runs its time answers S_OK. */
   readonly timeoutResult = S_OK;
@@ -74,7 +79,7 @@ export class SleepWait implements Waitable {
 }
 
 /** Waiting for another task to end (IHostTask::Join). */
-export class JoinWait implements Waitable {
+export class JoinWait implements Waitable<Task> {
   constructor(private readonly target: Task) {}
   tryAcquire(): number {
     return this.target.done ? S_OK : BLOCK;

@@ -1,10 +1,9 @@
-// An operation is what a fiber delegates to with `yield*`: an iterator that finishes at once when
-// it can (a transition, a wait that is already satisfied) and hands the scheduler a command when
-// it cannot. `yield*` passes the operation's pending result object straight through to the
-// scheduler, which reads the command from it; nothing is allocated for it.
+// The commands an operation hands the scheduler, and what a body may be. An operation (its class:
+// src/operations/op.ts) is what a fiber delegates to with `yield*`: an iterator that finishes at
+// once when it can and hands the scheduler a command when it cannot. `yield*` passes the
+// operation's pending result object straight through to the scheduler, which reads the command
+// from it; nothing is allocated for it.
 
-import type { Task } from "../task.js";
-import { E_INVALIDARG, HResultError } from "../hresult.js";
 import { describeValue } from "../args.js";
 
 export const enum Cmd {
@@ -32,81 +31,6 @@ export const PENDING: { value: unknown; readonly done: false; cmd: Cmd; body: It
   body: null,
 };
 
-export abstract class Op<R = number> implements IterableIterator<R> {
-  protected readonly t: Task;
-
-  constructor(t: Task) {
-    this.t = t;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-
-  abstract next(v?: unknown): IteratorResult<R, R>;
-
-  /** An error thrown into the fiber while the operation waits (an abort, a rejected promise). */
-  throw(err: unknown): IteratorResult<R, R> {
-    throw err;
-  }
-
-  // `R`, not `unknown`: TypeScript folds this parameter into the type `yield*` evaluates to.
-  return(value: R): IteratorResult<R, R> {
-    return { value, done: true };
-  }
-
-  /**
-   * Throws unless the fiber running now is the one whose context made this operation (see
-   * foreignOperation). Called first by every operation that acts.
-   */
-  protected own(): void {
-    if (currentFiber() !== this.t) throw foreignOperation(this.t);
-  }
-
-  /** Hands the scheduler a command through the shared pending result. */
-  protected command(cmd: Cmd, body: Iterator<unknown> | null = null): IteratorResult<R, R> {
-    PENDING.cmd = cmd;
-    PENDING.value = this;
-    PENDING.body = body;
-    return PENDING as IteratorResult<R, R>;
-  }
-
-  protected result(value: R): IteratorResult<R, R> {
-    return { value, done: true };
-  }
-}
-
-/**
- * The scheduler whose slice runs now, across every host (null: none), and through it the fiber
- * whose body runs now: its `running`. An operation acts for the task whose context made it, so it
- * checks that this is that task: an operation yielded by another fiber (or by a fiber of another
- * host driven from inside this one) would otherwise act on a task that is not running. One object
- * for every host, like PENDING, set per slice (a slice of a host driven from inside another host's
- * fiber sets it and gives it back): a store per step would cost a switch ~6 ns (a write barrier).
- */
-export const DRIVING: { sched: { readonly running: Task | null } | null } = { sched: null };
-
-/** The fiber whose body runs now, of any host; null outside every fiber. */
-export function currentFiber(): Task | null {
-  const s = DRIVING.sched;
-  return s === null ? null : s.running;
-}
-
-/**
- * An operation made from `owner`'s context (its `f`) and driven by another fiber, or outside any
- * fiber. Refused rather than run for the fiber that yields it: the operation was made for its
- * owner (its waits, scopes and safe points are the owner's), and moving it silently would hide
- * the mistake that passed it (usually a nested body that captured its parent's `f`).
- */
-export function foreignOperation(owner: Task): HResultError {
-  const by = currentFiber();
-  return new HResultError(
-    E_INVALIDARG,
-    `an operation of fiber ${owner.name}'s context (its f) was used ${by === null ? "outside any fiber" : `by fiber ${by.name}`}: ` +
-      "a fiber uses only the f its own body received",
-  );
-}
-
 /**
  * Is `v` an iterator (a generator object, or anything with next)? May run user code (a getter, a
  * Proxy trap): callers contain what it throws.
@@ -117,7 +41,11 @@ export function isIterator(v: unknown): v is Iterator<unknown> {
 
 /** Is `v` a thenable (a Promise, or anything with then)? May run user code, like isIterator. */
 export function isThenable(v: unknown): boolean {
-  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
+  return (
+    (typeof v === "object" || typeof v === "function") &&
+    v !== null &&
+    typeof (v as PromiseLike<unknown>).then === "function"
+  );
 }
 
 const AsyncFunctionPrototype = Object.getPrototypeOf(async () => {});
@@ -153,9 +81,13 @@ export function bodyKindError(fn: unknown, what: string): string | null {
 export function bodyResultError(v: unknown, what: string): string | null {
   if (typeof v !== "object" && typeof v !== "function") return null;
   if (v === null) return null;
-  if (typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function" && typeof (v as Iterator<unknown>).next === "function") {
+  if (
+    typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function" &&
+    typeof (v as Iterator<unknown>).next === "function"
+  ) {
     return `${what} gave an async iterator (an async generator?), not an iterator: write a generator function and use f.await for promises`;
   }
-  if (isThenable(v)) return `${what} gave a Promise (a thenable), not an iterator: write a generator function and use f.await`;
+  if (isThenable(v))
+    return `${what} gave a Promise (a thenable), not an iterator: write a generator function and use f.await`;
   return null;
 }

@@ -1,19 +1,18 @@
 // What a fiber can wait on: a sync object, a task (join), a timer, a promise, the runtime's resume.
+// Generic over the task type: the scheduler primitives sit below the task (src/task.ts).
 
-import type { Task } from "../task.js";
-
-export interface Waitable {
+export interface Waitable<T = unknown> {
   /**
    * Tries to satisfy the wait at once: an HRESULT (S_OK, HOST_E_ABANDONED, …), or BLOCK when the
    * task must wait. Called by the scheduler after the common checks (abort, alert, arguments).
    */
-  tryAcquire(t: Task): number;
+  tryAcquire(t: T): number;
   /** Queues a task that must wait (the scheduler sets its timer and state). */
-  enqueue(t: Task): void;
+  enqueue(t: T): void;
   /** Takes a waiting task out (timeout, alert, abort); does nothing when it is not queued. */
-  remove(t: Task): void;
+  remove(t: T): void;
   /** The task this wait waits for, for deadlock detection (a Crst's owner, a joined task). */
-  waitsFor(): Task | null;
+  waitsFor(): T | null;
   /** For dumps: what the task waits on. */
   describe(): string;
   /** What the wait answers when its time runs out (default HOST_E_TIMEOUT; a sleep: S_OK). */

@@ -9,7 +9,7 @@
 import type { FiberContext } from "../../fiber-context.js";
 import { createHost, type Host } from "../../host.js";
 import { HOST_E_CLRNOTAVAILABLE, S_OK, THREAD_PRIORITY_HIGHEST } from "../../hresult.js";
-import type { Op } from "../../scheduler/op.js";
+import type { Op } from "../../operations/op.js";
 import type { AutoEvent, Crst } from "../../sync.js";
 import type { Task } from "../../task.js";
 import { createGuest, type DemoGuest, type GuestOptions } from "./guest.js";

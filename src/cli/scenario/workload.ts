@@ -5,7 +5,7 @@
 import type { FiberContext } from "../../fiber-context.js";
 import type { Host } from "../../host.js";
 import { HResultError, S_OK, WAIT_ALERTABLE } from "../../hresult.js";
-import type { Op } from "../../scheduler/op.js";
+import type { Op } from "../../operations/op.js";
 import type { AutoEvent, Crst } from "../../sync.js";
 import type { Task } from "../../task.js";
 import type { DemoGuest } from "./guest.js";

@@ -1,0 +1,223 @@
+// createHost's and spawn's options: their defaults, and the checks that turn bad ones into
+// HResultError(E_INVALIDARG) before anything is made.
+
+import type { CoreFlavour } from "./core/load.js";
+import { RealClock, VirtualClock, type Clock, type Dispatch } from "./scheduler/clock.js";
+import { E_INVALIDARG, HResultError, INFINITE } from "./hresult.js";
+import { PRIORITY_LEVELS, describeValue, isDword, readOptions } from "./args.js";
+
+/** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
+export const DEFAULT_STACK_SIZE = 16 * 1024;
+/** The default of createHost({ maxStackSize }): 131,072 frames. */
+export const DEFAULT_MAX_STACK_SIZE = 1024 * 1024;
+const WASM_PAGE = 64 * 1024;
+const MAX_WASM_PAGES = 65536;
+/**
+ * The smallest createHost({ maxMemoryBytes }): 3 pages hold the core's fixed areas (header, chunk
+ * table, free lists: ~33 KiB) and its first chunk of 1,024 task slots (120 KiB), with room left for
+ * frame buffers and a small trace ring. Below it the core could not even make the root task.
+ */
+export const MIN_MEMORY_BYTES = 3 * WASM_PAGE;
+
+export interface HostOptions {
+  /** 'release' (default) or 'debug' (assertions on). */
+  core?: CoreFlavour;
+  /** 'real' (default: performance.now), 'virtual' (jumps to the next timer when all fibers wait), or a clock. */
+  clock?: "real" | "virtual" | { now(): number };
+  /** How run() returns to the event loop between slices (default: setImmediate, else MessageChannel). */
+  dispatch?: Dispatch;
+  /** Fiber steps per slice of run() (default 1024). */
+  budget?: number;
+  /** ms an enter into managed code waits for a suspended runtime (default INFINITE). */
+  enterTimeoutMs?: number;
+  /** The largest stack size CreateTask accepts, in bytes (default 1 MiB). */
+  maxStackSize?: number;
+  /** The most linear memory the core may use, in bytes (default and at most 4 GiB). */
+  maxMemoryBytes?: number;
+  /** Record each fiber's spawn site (a stack trace) for its errors: costs about a microsecond a spawn. */
+  spawnSites?: boolean;
+  /** IHostTaskManager::CallNeedsHostHook: asked once per target (default: every target needs the hook). */
+  callNeedsHostHook?: (target: number) => boolean;
+  /** Start the runtime at once (default true); otherwise calls answer HOST_E_CLRNOTAVAILABLE until host.startRuntime(). */
+  startRuntime?: boolean;
+}
+
+export interface SpawnOptions<P = unknown> {
+  name?: string;
+  /** A THREAD_PRIORITY value. */
+  priority?: number;
+  /** Bytes of transition stack (CreateTask's stack size; 0: the default). */
+  stackSize?: number;
+  /** Aborting the signal aborts the fiber. */
+  signal?: AbortSignal;
+  /** The second argument of the body. */
+  param?: P;
+}
+
+/** createHost's options, checked, with their defaults. */
+export interface HostSettings {
+  flavour: CoreFlavour;
+  clock: Clock;
+  dispatch: Dispatch | undefined;
+  budget: number;
+  enterTimeoutMs: number;
+  maxStackSize: number;
+  /** The core's memory limit, in wasm pages. */
+  maxPages: number;
+  spawnSites: boolean;
+  callNeedsHostHook: ((target: number) => boolean) | undefined;
+  startRuntime: boolean;
+}
+
+const HOST_OPTION_KEYS = [
+  "core",
+  "clock",
+  "dispatch",
+  "budget",
+  "enterTimeoutMs",
+  "maxStackSize",
+  "maxMemoryBytes",
+  "spawnSites",
+  "callNeedsHostHook",
+  "startRuntime",
+] as const satisfies readonly (keyof HostOptions)[];
+const SPAWN_OPTION_KEYS = [
+  "name",
+  "priority",
+  "stackSize",
+  "signal",
+  "param",
+] as const satisfies readonly (keyof SpawnOptions)[];
+
+export function fail(message: string): never {
+  throw new HResultError(E_INVALIDARG, message);
+}
+
+/** Reads and checks createHost's options: HResultError(E_INVALIDARG) naming the first bad one. */
+export function readHostOptions(given: HostOptions): HostSettings {
+  if (typeof given !== "object" || given === null) fail("createHost takes an options object");
+  const options = readOptions(given, HOST_OPTION_KEYS) ?? fail("createHost: reading the options object threw");
+  const flavour = options.core ?? "release";
+  if (flavour !== "release" && flavour !== "debug")
+    fail(`createHost: core must be 'release' or 'debug', not ${describeValue(flavour)}`);
+  const maxStackSize = options.maxStackSize ?? DEFAULT_MAX_STACK_SIZE;
+  if (!isDword(maxStackSize) || maxStackSize > 0x7fffffff)
+    fail(`createHost: maxStackSize must be a byte count, not ${describeValue(maxStackSize)}`);
+  const maxMemory = options.maxMemoryBytes ?? MAX_WASM_PAGES * WASM_PAGE;
+  if (typeof maxMemory !== "number" || !(maxMemory >= MIN_MEMORY_BYTES))
+    fail(
+      `createHost: maxMemoryBytes must be at least ${MIN_MEMORY_BYTES} (MIN_MEMORY_BYTES), not ${describeValue(maxMemory)}`,
+    );
+  const budget = options.budget ?? 1024;
+  if (!Number.isInteger(budget) || budget < 1)
+    fail(`createHost: budget must be a positive integer, not ${describeValue(budget)}`);
+  const enterTimeoutMs = options.enterTimeoutMs ?? INFINITE;
+  if (!isDword(enterTimeoutMs))
+    fail(
+      `createHost: enterTimeoutMs must be an integer in 0 … 2^32−1 (INFINITE), not ${describeValue(enterTimeoutMs)}`,
+    );
+  if (options.callNeedsHostHook !== undefined && typeof options.callNeedsHostHook !== "function")
+    fail("createHost: callNeedsHostHook must be a function");
+  if (options.dispatch !== undefined && typeof options.dispatch !== "function")
+    fail(`createHost: dispatch must be a function (run) => void, not ${describeValue(options.dispatch)}`);
+  return {
+    flavour,
+    clock: makeClock(options.clock),
+    dispatch: options.dispatch,
+    budget,
+    enterTimeoutMs,
+    maxStackSize,
+    maxPages: Math.min(MAX_WASM_PAGES, Math.floor(maxMemory / WASM_PAGE)),
+    spawnSites: options.spawnSites === true,
+    callNeedsHostHook: options.callNeedsHostHook,
+    startRuntime: options.startRuntime !== false,
+  };
+}
+
+function makeClock(clock: HostOptions["clock"]): Clock {
+  if (clock === undefined || clock === "real") return new RealClock();
+  if (clock === "virtual") return new VirtualClock();
+  if (typeof clock === "object" && clock !== null && typeof readOptions(clock, ["now"])?.now === "function") {
+    return {
+      now: () => {
+        // Checked at each read: a clock answering something else than a number would make every
+        // deadline NaN or a string. What it throws rejects the run() that read it.
+        const ms = clock.now();
+        if (typeof ms !== "number" || Number.isNaN(ms))
+          throw new HResultError(
+            E_INVALIDARG,
+            `the host's clock.now() answered ${typeof ms === "number" ? "NaN" : typeof ms}, not a number of ms`,
+          );
+        return ms;
+      },
+      virtual: false,
+    };
+  }
+  return fail(`createHost: clock must be 'real', 'virtual' or an object with now(), not ${describeValue(clock)}`);
+}
+
+/**
+ * The clock the core reads for trace timestamps: what a user clock throws or answers wrongly must
+ * not trap the core (a trap disables the runtime for good), so the last good reading stands in;
+ * the scheduler's own reads of the clock report the failure.
+ */
+export function traceClock(clock: Clock): () => number {
+  let last = 0;
+  return () => {
+    try {
+      return (last = clock.now());
+    } catch {
+      return last;
+    }
+  };
+}
+
+/** spawn's options, checked before the task exists (so a bad one leaves no task behind). */
+export function readSpawnOptions<P>(
+  options: SpawnOptions<P>,
+): SpawnOptions<P> & { stackSize: number; aborted: boolean } {
+  if (typeof options !== "object" || options === null) fail("spawn: options must be an object");
+  const {
+    name,
+    priority,
+    stackSize = 0,
+    signal,
+    param,
+  } = readOptions(options, SPAWN_OPTION_KEYS) ?? fail("spawn: reading the options object threw");
+  if (name !== undefined && typeof name !== "string") fail("spawn: name must be a string");
+  // Asked through the platform's own getter, before the task exists: an object that only
+  // inherits from AbortSignal is refused here, not half-way through spawn.
+  const aborted =
+    signal === undefined ? false : (signalAborted(signal) ?? fail("spawn: signal must be an AbortSignal"));
+  if (priority !== undefined && !PRIORITY_LEVELS.includes(priority))
+    fail(`spawn: priority must be a THREAD_PRIORITY value, not ${describeValue(priority)}`);
+  return { name, priority, stackSize, signal, param, aborted };
+}
+
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+const addListener = EventTarget.prototype.addEventListener;
+const removeListener = EventTarget.prototype.removeEventListener;
+
+/** Whether `signal` is aborted, or null when it is not a real AbortSignal. */
+function signalAborted(signal: unknown): boolean | null {
+  try {
+    return abortedGetter.call(signal) as boolean;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Calls `onAbort` once when `signal` aborts; answers how to stop listening. The signal's own
+ * methods are used (a wrapper may watch them); should they throw, the platform's: the task is
+ * started by then, and spawn must not fail half-way.
+ */
+export function listenForAbort(signal: AbortSignal, onAbort: () => void): () => void {
+  try {
+    signal.addEventListener("abort", onAbort, { once: true });
+    return () => signal.removeEventListener("abort", onAbort);
+  } catch {
+    addListener.call(signal, "abort", onAbort, { once: true });
+    return () => removeListener.call(signal, "abort", onAbort);
+  }
+}

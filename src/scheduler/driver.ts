@@ -1,0 +1,305 @@
+// The scheduler's hot path: pick the next ready fiber, switch it in, drive its explicit stack of
+// iterators until it yields, waits or ends. Everything rarer (a fiber's first run, its requests,
+// its end, a suspended runtime) is handed to the hooks, out of line.
+
+import { Outcome, type Task, type TaskState } from "../task.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
+import { PRIORITY_LEVELS, describeValue } from "../args.js";
+import type { CoreDoor } from "../core/door.js";
+import { ReadyRing } from "./ring.js";
+import { DRIVING } from "./driving.js";
+import { Cmd, PENDING, isThenable } from "./op.js";
+
+/** %GeneratorPrototype%, as the prototype of a constructor, for `instanceof`; and its next. */
+const GeneratorPrototype = Object.getPrototypeOf(function* () {}).prototype as Generator;
+function GeneratorObject(): void {}
+GeneratorObject.prototype = GeneratorPrototype;
+const generatorNext = GeneratorPrototype.next;
+
+/** What the driver hands on (the scheduler's other parts: lifecycle.ts, requests.ts, suspension.ts). */
+export interface DriverHooks {
+  /** A fiber switched out in managed mode is not resumed while the collector runs: true when held. */
+  holdForGC(t: Task): boolean;
+  /** A fiber's first run, and its pending requests (abort, exit, yield), before it resumes. */
+  beforeResume(t: Task): void;
+  /** The fiber ended: returned, or threw `value`. */
+  finish(t: Task, outcome: Outcome, value: unknown): void;
+  /** Ends a fiber without running its handlers (rude abort, ExitTask). */
+  end(t: Task): void;
+}
+
+export class Driver {
+  private readonly ready: ReadyRing<Task>[] = PRIORITY_LEVELS.map(() => new ReadyRing<Task>());
+  private readyMask = 0;
+  /** The fiber being driven, or null when the root task runs. */
+  running: Task | null = null;
+  /**
+   * The fiber the core has switched in. Within a slice it stays switched in after its step, so
+   * that the next step switches it out and the next fiber in with one call into the core (or
+   * none, when it runs again); the slice switches it out before the root task runs again.
+   */
+  private switchedIn: Task | null = null;
+  /** Started fibers that have not ended (the bound of a deadlock search). */
+  live = 0;
+
+  constructor(
+    private readonly door: CoreDoor,
+    private readonly hooks: DriverHooks,
+  ) {}
+
+  // --- ready levels ------------------------------------------------------------------------------
+
+  enqueue(t: Task): void {
+    t.state = "ready";
+    this.ready[t.level].push(t);
+    this.readyMask |= 1 << t.level;
+  }
+
+  private dequeue(): Task | null {
+    while (this.readyMask !== 0) {
+      const level = 31 - Math.clz32(this.readyMask);
+      const q = this.ready[level];
+      const t = q.shift();
+      if (q.size === 0) this.readyMask &= ~(1 << level);
+      if (t) return t;
+    }
+    return null;
+  }
+
+  /** Moves `t` to ready level `level`: a ready task goes to the back of it (a linear scan: priority changes are rare). */
+  moveToLevel(t: Task, level: number): void {
+    if (level === t.level) return;
+    if (t.state === "ready" && this.ready[t.level].remove(t)) {
+      if (this.ready[t.level].size === 0) this.readyMask &= ~(1 << t.level);
+      t.level = level;
+      this.enqueue(t);
+    } else {
+      t.level = level;
+    }
+  }
+
+  // --- a slice -----------------------------------------------------------------------------------
+
+  /** Runs up to `budget` steps; true when fibers are still ready. */
+  slice(budget: number): boolean {
+    // (On a disabled runtime nothing reaches a task's frames any more: the fibers run to unwind.)
+    if (this.switchedIn === null && this.door.currentIdx() !== 0 && this.door.isAvailable()) {
+      throw new HResultError(
+        HOST_E_INVALIDOPERATION,
+        "a task is switched in by hand (task.switchIn()); switch it out before running fibers",
+      );
+    }
+    const outer = DRIVING.sched;
+    DRIVING.sched = this;
+    try {
+      for (let n = 0; n < budget; n++) {
+        const t = this.dequeue();
+        if (!t) return false;
+        this.step(t);
+      }
+      return this.readyMask !== 0;
+    } catch (err) {
+      if (!this.fault(err)) throw err;
+      return true;
+    } finally {
+      DRIVING.sched = outer;
+      this.switchToRoot();
+    }
+  }
+
+  /** Runs one ready fiber until it yields, waits or ends. */
+  private step(t: Task): void {
+    if (t.state === "done") return; // ended by a hand-made ExitTask while it was queued
+    if (this.door.isSuspended() && this.hooks.holdForGC(t)) return;
+    const prev = this.switchedIn;
+    if (prev !== t) {
+      if (prev === null) this.door.switchIn(t);
+      else this.door.exchange(prev, t);
+      this.switchedIn = t;
+    }
+    this.running = t; // (also the fiber every host's operations see as running: see DRIVING)
+    t.state = "running";
+    if (t.attention || !t.iter) this.hooks.beforeResume(t);
+    if (t.state === "running") this.drive(t);
+    this.running = null;
+    if ((t.state as TaskState) === "done") this.switchedIn = null; // its ExitTask switched it out
+  }
+
+  /** Hands the JS thread back to the root task: the last fiber of a slice is switched out. */
+  private switchToRoot(): void {
+    if (this.switchedIn !== null) {
+      this.door.switchOut(this.switchedIn);
+      this.switchedIn = null;
+    }
+  }
+
+  /**
+   * The run loop's last fence. Every call into user code is contained where it is made (a body's
+   * next/throw/return and its results, a hook, a clock, a dispatch); should anything still escape
+   * a step, it ends the fiber being stepped (its result rejects with it), never the host: true
+   * when it did. No iterator of that fiber is called again.
+   */
+  private fault(err: unknown): boolean {
+    const t = this.running;
+    if (t === null) return false;
+    this.running = null;
+    t.iter = t.stack = null;
+    this.hooks.finish(t, Outcome.Threw, err);
+    if (this.switchedIn === t) this.switchedIn = null; // its ExitTask switched it out
+    return true;
+  }
+
+  // --- the iterator interpreter ------------------------------------------------------------------
+
+  /**
+   * Resumes the fiber's innermost iterator and follows its commands until it yields, waits or
+   * ends. Only the switch itself (a resume that yields again) stays in this loop; everything
+   * rarer is out of line, so that the engine inlines the hot path the same way every run.
+   */
+  private drive(t: Task): void {
+    for (;;) {
+      const it = t.iter!;
+      let r: IteratorResult<unknown>;
+      try {
+        if (t.resumeThrow) {
+          r = this.throwInto(t, it);
+        } else {
+          const v = t.resumeValue;
+          t.resumeValue = undefined;
+          // A generator is resumed through %GeneratorPrototype%.next itself: every generator
+          // function closure has a prototype of its own, so `it.next` would be a megamorphic
+          // load in a program that spawns closures (and the switch would cost a third more).
+          r = it instanceof GeneratorObject ? generatorNext.call(it, v) : it.next(v);
+        }
+      } catch (err) {
+        if (this.unwound(t, err)) continue;
+        return;
+      }
+      if (r === PENDING) {
+        // An operation's command: the switch itself is the one case handled in this loop.
+        if (PENDING.cmd === Cmd.Yield) {
+          this.enqueue(t);
+          return;
+        }
+        if (this.command(t, it)) continue;
+        return;
+      }
+      if (this.finished(t, r)) continue;
+      return;
+    }
+  }
+
+  /**
+   * A resume answered something else than an operation's command: the body returned, yielded a
+   * value that is not an operation, or answered what no iterator may (a non-object, a promise, a
+   * result whose getters throw). True when drive goes on with the fiber. Reading the result runs
+   * user code, so it is fenced here, out of the switch's hot path: what escapes is the broken
+   * iterator's error, handled as if its body had thrown it.
+   */
+  private finished(t: Task, r: IteratorResult<unknown>): boolean {
+    let done: boolean;
+    let value: unknown;
+    try {
+      if (typeof r !== "object" || r === null || isThenable(r)) {
+        const hint = isThenable(r)
+          ? "an async iterator? write a generator function and use f.await"
+          : "a body is a generator";
+        throw new HResultError(
+          E_INVALIDARG,
+          `an iterator of fiber ${t.name} answered next() with ${describeKind(r)}, not an iterator result: ${hint}`,
+        );
+      }
+      done = !!r.done;
+      value = r.value;
+    } catch (err) {
+      return this.unwound(t, err);
+    }
+    if (done) return this.returned(t, value);
+    this.notAnOperation(t, value);
+    return false;
+  }
+
+  private throwInto(t: Task, it: Iterator<unknown>): IteratorResult<unknown> {
+    const err = t.resumeValue;
+    t.resumeValue = undefined;
+    t.resumeThrow = false;
+    if (t.abortInFlight) t.abortInFlight = false;
+    if (typeof it.throw !== "function") throw err;
+    return it.throw(err);
+  }
+
+  /** An error left the innermost body: true when a parent body takes it (drive goes on). */
+  private unwound(t: Task, err: unknown): boolean {
+    // The frames where this error first left a body (a parent may still catch it).
+    if (t.errorOf !== err) {
+      t.errorOf = err;
+      t.errorFrames = this.door.frames(t);
+    }
+    if (t.stack !== null && t.stack.length > 0) {
+      t.iter = t.stack.pop()!;
+      t.resumeThrow = true;
+      t.resumeValue = err;
+      return true;
+    }
+    this.hooks.finish(t, Outcome.Threw, err);
+    return false;
+  }
+
+  /** The innermost body returned: true when its parent goes on with the value. */
+  private returned(t: Task, value: unknown): boolean {
+    if (t.stack !== null && t.stack.length > 0) {
+      t.iter = t.stack.pop()!;
+      t.resumeValue = value;
+      return true;
+    }
+    this.hooks.finish(t, Outcome.Returned, value);
+    return false;
+  }
+
+  /**
+   * The fiber yielded something else than an operation: that is thrown back into it at its next
+   * step, as a yield. Not at once: a body that catches it and yields again would otherwise keep
+   * the run loop from ever returning to the event loop.
+   */
+  private notAnOperation(t: Task, value: unknown): void {
+    t.resumeThrow = true;
+    t.resumeValue = new HResultError(
+      E_INVALIDARG,
+      `fiber ${t.name} yielded ${describeKind(value)}: a fiber yields only through yield* on an operation of its context` +
+        (isThenableSafe(value) ? " (for a promise: yield* f.await(promise))" : ""),
+    );
+    this.enqueue(t);
+  }
+
+  /** Every command but Yield: true when drive goes on with the fiber. */
+  private command(t: Task, it: Iterator<unknown>): boolean {
+    switch (PENDING.cmd) {
+      case Cmd.Park:
+        return false;
+      case Cmd.Push:
+        (t.stack ??= []).push(it);
+        t.iter = PENDING.body!;
+        PENDING.body = null;
+        return true;
+      case Cmd.End:
+        this.hooks.end(t);
+        return false;
+      default:
+        this.enqueue(t);
+        return false;
+    }
+  }
+}
+
+/** What kind of value `v` is, for a message: a thenable is named so; anything else as describeValue shows it. */
+function describeKind(v: unknown): string {
+  return typeof v === "object" && v !== null && isThenableSafe(v) ? "a Promise (a thenable)" : describeValue(v);
+}
+
+function isThenableSafe(v: unknown): boolean {
+  try {
+    return isThenable(v);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,105 @@
+// A fiber's life in the scheduler: started (IHostTask::Start), run for the first time, ended.
+
+import { Outcome, type Task } from "../task.js";
+import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
+import { PRIORITY_LEVELS } from "../args.js";
+import { TaskAbortError, attachFiberInfo } from "../errors.js";
+import type { CoreDoor } from "../core/door.js";
+import { bodyResultError, isIterator } from "./op.js";
+import type { Driver } from "./driver.js";
+import type { Waits } from "./waits.js";
+
+export class Lifecycle {
+  constructor(
+    private readonly door: CoreDoor,
+    private readonly driver: Driver,
+    private readonly waits: Waits,
+    /** The host forgets an ended task (its slot in the host's table). */
+    private readonly forget: (t: Task) => void,
+    private readonly kick: () => void,
+  ) {}
+
+  startTask(t: Task): number {
+    const hr = this.door.start(t);
+    if (hr !== S_OK) return hr;
+    this.driver.live++; // finish() counts it out
+    this.driver.enqueue(t);
+    this.kick();
+    return S_OK;
+  }
+
+  setPriority(t: Task, priority: number): number {
+    const hr = this.door.setPriority(t, priority);
+    if (hr !== S_OK) return hr;
+    this.driver.moveToLevel(t, PRIORITY_LEVELS.indexOf(priority));
+    return S_OK;
+  }
+
+  /** The body's first call: the fiber now has an iterator to drive, or has ended. */
+  firstRun(t: Task): void {
+    let first: unknown;
+    let iterates: boolean;
+    try {
+      first = t.begin();
+      // What the call gave is user code too (a Proxy, a getter): asked inside the fence.
+      const wrong = bodyResultError(first, `the body of fiber ${t.name}`);
+      if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
+      iterates = isIterator(first);
+    } catch (err) {
+      return this.finish(t, Outcome.Threw, err);
+    }
+    if (iterates) t.iter = first as Iterator<unknown>;
+    else this.finish(t, Outcome.Returned, first);
+  }
+
+  /** Ends a fiber without running its handlers (rude abort, ExitTask). */
+  end(t: Task): void {
+    if (this.door.rudeAbortRequested(t)) {
+      const err = new TaskAbortError(t.name, true);
+      this.finish(t, Outcome.Threw, err);
+    } else {
+      this.finish(t, Outcome.Returned, undefined);
+    }
+  }
+
+  finish(t: Task, outcome: Outcome, value: unknown): void {
+    if (t.state === "done") return;
+    const started = t.state !== "created";
+    this.waits.cancel(t);
+    // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
+    // enters and frees its slot.
+    if (this.door.isLive(t)) this.door.exitTask(t);
+    t.finalCounters = this.door.counters(t); // the freed slot still holds them until it is reused
+    if (outcome === Outcome.Threw) {
+      attachFiberInfo(value, {
+        id: t.id,
+        name: t.name,
+        spawnSite: t.spawnSite,
+        frames: (t.errorOf === value ? t.errorFrames : null) ?? [],
+      });
+    }
+    if (t.held) for (const crst of t.held) crst.abandon();
+    t.held = null;
+    t.state = "done";
+    t.outcome = outcome;
+    t.value = value;
+    t.iter = t.stack = null;
+    t.dropBody();
+    if (started) this.driver.live--;
+    if (t.joiners) {
+      for (let j = t.joiners.shift(); j; j = t.joiners.shift()) this.waits.wake(j, S_OK);
+    }
+    t.settleResult?.(t);
+    t.settleResult = null;
+    const onEnd = t.onEnd;
+    if (onEnd !== null) {
+      t.onEnd = null;
+      try {
+        onEnd();
+      } catch {
+        // (Only spawn's signal listener removal: a broken signal must not stop the host.)
+      }
+    }
+    this.forget(t);
+  }
+}

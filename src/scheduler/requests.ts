@@ -1,0 +1,144 @@
+// What other code asks of a fiber, delivered at its safe points: abort and rude abort, alert,
+// ExitTask, YieldTask, Reset, and a manual SwitchIn / SwitchOut. The one home of abort delivery:
+// the request goes to the core (which holds it, and decides when a delay region lets it through),
+// and is thrown into the fiber here, at a safe point, or into its wait.
+
+import { Outcome, type Task } from "../task.js";
+import { HOST_E_INTERRUPTED, HOST_E_INVALIDOPERATION, S_OK } from "../hresult.js";
+import { PRIORITY_LEVELS } from "../args.js";
+import { TaskAbortError } from "../errors.js";
+import type { CoreDoor } from "../core/door.js";
+import { SafePoint } from "./port.js";
+import type { Driver } from "./driver.js";
+import type { Waits } from "./waits.js";
+import type { Lifecycle } from "./lifecycle.js";
+
+export class Requests {
+  constructor(
+    private readonly door: CoreDoor,
+    private readonly driver: Driver,
+    private readonly waits: Waits,
+    private readonly life: Lifecycle,
+    private readonly kick: () => void,
+  ) {}
+
+  /**
+   * At a safe point (a yield, a wait, a transition): a pending rude abort or exit ends the fiber;
+   * a deliverable abort is thrown (the caller throws takeAbort); a yield request is honoured.
+   */
+  checkpoint(t: Task): SafePoint {
+    t.attention = false;
+    if (t.exitRequested || this.door.rudeAbortRequested(t)) return SafePoint.End;
+    if (this.door.abortRequested(t)) {
+      if (this.door.abortDeliverable(t)) return SafePoint.Abort;
+      t.attention = true; // held back by a delay region: look again at the next safe point
+    }
+    return this.door.takeYieldRequest(t) ? SafePoint.Yield : SafePoint.None;
+  }
+
+  /** The abort to throw into the fiber: delivered once. */
+  takeAbort(t: Task): TaskAbortError {
+    this.door.abortDelivered(t);
+    const err = new TaskAbortError(t.name, false);
+    t.unwinding = err;
+    return err;
+  }
+
+  /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
+  beforeResume(t: Task): void {
+    const sp = t.attention ? this.checkpoint(t) : SafePoint.None;
+    if (sp === SafePoint.End) return this.life.end(t);
+    if (sp === SafePoint.Yield) return this.driver.enqueue(t); // asked to yield: it does, before it runs
+    if (t.iter) {
+      // A resumed fiber gets its abort at its next operation, so no wake result is lost.
+      if (sp === SafePoint.Abort) t.attention = true;
+      return;
+    }
+    // Aborted before it ever ran: the body does not run.
+    if (sp === SafePoint.Abort) return this.life.finish(t, Outcome.Threw, this.takeAbort(t));
+    this.life.firstRun(t);
+  }
+
+  alert(t: Task): number {
+    const hr = this.door.check(t);
+    if (hr !== S_OK) return hr;
+    if (t.waitOn !== null && t.waitAlertable) {
+      this.waits.wake(t, HOST_E_INTERRUPTED);
+      return S_OK;
+    }
+    return this.door.alert(t);
+  }
+
+  abort(t: Task, rude: boolean): number {
+    // This fiber's own abort already on its way into it is delivered once. (Only its own: a
+    // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
+    if (!rude && t.abortInFlight) return this.door.check(t);
+    const hr = this.door.abort(t, rude); // the core holds the request (and whether it is rude)
+    if (hr !== S_OK) return hr;
+    t.attention = true;
+    if (t.state === "waiting") {
+      if (rude) this.waits.wake(t, undefined);
+      else this.deliverToWaiter(t);
+    }
+    this.kick();
+    return S_OK;
+  }
+
+  /** An abort held back by a region is delivered to a waiting fiber once the region closes. */
+  endAbortRegion(t: Task, close: () => number): number {
+    const hr = close();
+    if (hr === S_OK && t.state === "waiting" && this.door.abortRequested(t)) this.deliverToWaiter(t);
+    return hr;
+  }
+
+  private deliverToWaiter(t: Task): void {
+    if (t.waitOn === null || !this.door.abortDeliverable(t)) return; // held for the collector: later
+    this.waits.wake(t, this.takeAbort(t), true);
+    t.abortInFlight = true; // until the driver throws it in
+  }
+
+  yieldTask(t: Task): number {
+    const hr = this.door.yieldTask(t);
+    if (hr === S_OK) t.attention = true;
+    return hr;
+  }
+
+  /**
+   * ExitTask. The running fiber asking for its own exit ends at its next safe point, without
+   * running its handlers; until then it stays switched in, so its transitions stay its own. Any
+   * other task (a task switched in by hand, the root task) is the core's to decide.
+   */
+  exitTask(t: Task): number {
+    if (t !== this.driver.running) {
+      const hr = this.door.exitTask(t);
+      if (hr === S_OK) this.life.finish(t, Outcome.Returned, undefined); // a task switched in by hand
+      return hr;
+    }
+    const hr = this.door.check(t);
+    if (hr === S_OK) {
+      t.exitRequested = true;
+      t.attention = true;
+    }
+    return hr;
+  }
+
+  /**
+   * ICLRTask::SwitchIn/SwitchOut by hand, for tasks the scheduler does not drive: a created task
+   * may be switched in; a task switched in by hand may be switched out (also once started).
+   */
+  manualSwitch(t: Task, on: boolean): number {
+    const driven = on ? t.state !== "created" && !t.done : t === this.driver.running;
+    if (!driven) return on ? this.door.switchIn(t) : this.door.switchOut(t);
+    return this.door.available() || HOST_E_INVALIDOPERATION; // a rule, not an argument check: the core first
+  }
+
+  /** ICLRTask::Reset: the core resets a created task (its requests too); the host forgets its own. */
+  reset(t: Task, full: boolean): number {
+    const hr = this.door.reset(t, full);
+    if (hr === S_OK) {
+      t.exitRequested = t.attention = false;
+      if (full) t.level = PRIORITY_LEVELS.indexOf(0);
+    }
+    return hr;
+  }
+}

@@ -1,0 +1,71 @@
+// The runtime's suspension (the collector's stop-the-world): fibers switched out in managed mode
+// are held, fibers entering managed code wait, until the runtime resumes or is disabled.
+
+import type { Task } from "../task.js";
+import { HOST_E_ABANDONED, INFINITE, S_OK, WAIT_NOTINDEADLOCK } from "../hresult.js";
+import type { CoreDoor } from "../core/door.js";
+import { TaskQueue } from "./queue.js";
+import { BLOCK, type Waitable } from "./waitable.js";
+import type { Driver } from "./driver.js";
+import type { Waits } from "./waits.js";
+
+export class Suspension {
+  /** Fibers held in managed mode while the runtime is suspended. */
+  private readonly heldForGC = new TaskQueue<Task>();
+  /** Fibers waiting to enter managed code until the runtime resumes. */
+  private readonly resumeWaiters = new TaskQueue<Task>();
+  /** What an enter into managed code waits on while the runtime is suspended. */
+  readonly resumeWait: Waitable<Task>;
+
+  constructor(
+    private readonly door: CoreDoor,
+    private readonly driver: Driver,
+    private readonly waits: Waits,
+    /** ms an enter into managed code waits for a suspended runtime; INFINITE: no limit. */
+    private readonly enterTimeoutMs: number,
+    private readonly kick: () => void,
+  ) {
+    this.resumeWait = {
+      tryAcquire: () => (door.isSuspended() ? BLOCK : S_OK),
+      enqueue: (t) => this.resumeWaiters.push(t),
+      remove: (t) => this.resumeWaiters.remove(t),
+      waitsFor: () => null,
+      describe: () => "the runtime to resume",
+    };
+  }
+
+  /** A fiber switched out in managed mode is not resumed while the collector runs: true when held. */
+  holdForGC(t: Task): boolean {
+    if (this.door.rudeAbortRequested(t) || !this.door.isManaged(t)) return false;
+    t.state = "waiting";
+    this.heldForGC.push(t);
+    return true;
+  }
+
+  /** The running fiber waits until the runtime resumes (an enter into managed code). */
+  waitForResume(t: Task, unlimited: boolean): number {
+    const ms = unlimited ? INFINITE : this.enterTimeoutMs;
+    return this.waits.block(t, this.resumeWait, ms, WAIT_NOTINDEADLOCK);
+  }
+
+  suspend(): number {
+    return this.door.suspend(true);
+  }
+
+  resume(): number {
+    const hr = this.door.suspend(false);
+    if (hr === S_OK) this.release(S_OK);
+    return hr;
+  }
+
+  /** The runtime was disabled: fibers waiting to enter it are abandoned. */
+  runtimeDisabled(): void {
+    this.release(HOST_E_ABANDONED);
+  }
+
+  private release(hr: number): void {
+    for (let t = this.resumeWaiters.shift(); t; t = this.resumeWaiters.shift()) this.waits.wake(t, hr);
+    for (let t = this.heldForGC.shift(); t; t = this.heldForGC.shift()) this.driver.enqueue(t);
+    this.kick();
+  }
+}
