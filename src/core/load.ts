@@ -1,8 +1,11 @@
 // Compiles the inlined core once per process (per build flavour) and instantiates it per host.
-// The same path serves Node and browsers: the bytes are in the bundle, nothing is fetched.
+// The same path serves Node and browsers: the bytes are in the bundle, nothing is fetched. The debug
+// core is a module of its own, imported the first time a host asks for it: a bundler then puts it in
+// a chunk of its own, which an app that only makes release hosts never loads.
 
 import { instantiate } from "@assemblyscript/loader";
-import { releaseCore, debugCore } from "./generated/core-wasm.js";
+import { releaseCore } from "./generated/core-wasm.js";
+import { explainCompileRefusal } from "./csp.js";
 
 export type CoreFlavour = "release" | "debug";
 
@@ -19,7 +22,17 @@ function decodeBase64(text: string): Uint8Array {
 export function compileCore(flavour: CoreFlavour): Promise<WebAssembly.Module> {
   let module = compiled.get(flavour);
   if (!module) {
-    module = WebAssembly.compile(decodeBase64(flavour === "debug" ? debugCore : releaseCore) as BufferSource);
+    const bytes =
+      flavour === "debug"
+        ? import("./generated/core-wasm-debug.js").then((m) => decodeBase64(m.debugCore))
+        : Promise.resolve(decodeBase64(releaseCore));
+    module = bytes
+      .then((b) => WebAssembly.compile(b as BufferSource))
+      .catch((err: unknown) => {
+        // Not cached: a page that changes (a chunk that failed to load) may succeed next time.
+        compiled.delete(flavour);
+        throw explainCompileRefusal(err);
+      });
     compiled.set(flavour, module);
   }
   return module;
@@ -34,7 +47,11 @@ export interface CoreInstance {
  * A fresh instance with its own memory. `maxPages` bounds the memory (64 KiB pages), so a host can
  * be given a budget: allocations beyond it answer E_OUTOFMEMORY.
  */
-export async function instantiateCore(flavour: CoreFlavour, maxPages: number, now: () => number): Promise<CoreInstance> {
+export async function instantiateCore(
+  flavour: CoreFlavour,
+  maxPages: number,
+  now: () => number,
+): Promise<CoreInstance> {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages });
   // The loader supplies `abort` (it decodes the debug core's assertion messages).
   const imports = { env: { memory, now } } as Record<string, Record<string, unknown>>;
