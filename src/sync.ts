@@ -23,7 +23,9 @@ import { isWaitOption } from "./args.js";
 import { setOut, isOut, type Out } from "./out.js";
 
 export interface SyncEnv {
+  /** @internal */
   sched: SchedulerPort & TaskScheduling;
+  /** @internal */
   door: CoreDoor;
   rootTask: Task;
   /** The task switched in: the running fiber, a task switched in by hand, or the root task. */
@@ -32,6 +34,7 @@ export interface SyncEnv {
 
 abstract class SyncObject implements Waitable<Task> {
   abstract readonly kind: "crst" | "autoEvent" | "manualEvent" | "semaphore";
+  /** @internal */
   protected readonly waiters = new TaskQueue<Task>();
   protected closed = false;
 

@@ -11,7 +11,9 @@ import { isOut, setOut, type Out } from "./out.js";
 
 /** What the task manager needs from its host. */
 export interface TaskManagerEnv {
+  /** @internal */
   door: CoreDoor;
+  /** @internal */
   sched: TaskScheduling;
   currentTask(): Task;
   newTask(stackSize: number, start: FiberStart, param: unknown): Task | number;

@@ -3,7 +3,7 @@
 // see (mode, depth, counters, result). Calls forward to its scheduler or its core's door: a task
 // holds those two (its TaskEnv), never the host.
 
-import type { CoreDoor, Counters, TaskRef } from "./core/door.js";
+import type { CoreDoor, Counters } from "./core/door.js";
 import type { Frame } from "./errors.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "./hresult.js";
 import { isTimeout, isWaitOption } from "./args.js";
@@ -23,6 +23,7 @@ export const enum Outcome {
  * What a task asks its scheduler (src/scheduler/scheduler.ts implements it, a layer above): the
  * IHostTask / ICLRTask calls that involve scheduling.
  */
+/** @internal */
 export interface TaskScheduling {
   startTask(t: Task): number;
   alert(t: Task): number;
@@ -43,11 +44,16 @@ export interface HeldLock {
 
 /** What a task reaches: its core's door and its scheduler. One object per host, shared by its tasks. */
 export interface TaskEnv {
+  /** @internal */
   readonly door: CoreDoor;
+  /** @internal */
   readonly sched: TaskScheduling;
 }
 
-export class Task implements TaskRef, Queued {
+// A TaskRef and a Queued by its fields (the door and the queues take it as one), with no
+// `implements` clause: those fields are internal, absent from the published types (stripInternal),
+// where the clause would then be false.
+export class Task {
   /** A number unique within the host, never reused (a slot's index is). */
   readonly id: number;
   private name_: string | null;

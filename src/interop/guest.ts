@@ -58,7 +58,9 @@ export class GuestState {
   asyncify: AsyncifyDriver | null = null;
   jspi: JspiDriver | null = null;
 
+  /** @internal */
   constructor(
+    /** @internal */
     readonly door: CoreDoor,
     readonly mode: SuspensionMode,
   ) {}

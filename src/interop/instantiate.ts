@@ -45,7 +45,9 @@ export interface Guest<E = Record<string, any>> {
 
 /** What instantiate needs from its host. */
 export interface InteropEnv {
+  /** @internal */
   door: CoreDoor;
+  /** @internal */
   sched: Scheduler;
   needsHostHook(target: number): boolean;
 }

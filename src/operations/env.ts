@@ -12,6 +12,7 @@ import type { Op } from "./op.js";
  * scheduler / core). It is also its tasks' TaskEnv.
  */
 export interface FiberEnv extends TaskEnv {
+  /** @internal */
   readonly sched: SchedulerPort & TaskScheduling;
   /** IHostTaskManager::CallNeedsHostHook, asked once per target. */
   needsHostHook(target: number): boolean;
@@ -25,6 +26,7 @@ export interface FiberEnv extends TaskEnv {
  * Runs a safe point for an operation about to act: throws a deliverable abort into the fiber, or
  * answers the command the operation must hand the scheduler first (Yield, End), or 0.
  */
+/** @internal */
 export function safePoint(sched: SchedulerPort, t: Task): Cmd | 0 {
   if (!t.attention) return 0;
   switch (sched.checkpoint(t)) {
