@@ -1,0 +1,89 @@
+// The core's exports and the views of its memory, and the one way to call into it: a trap (or a
+// failed assertion in the debug core) answers E_FAIL once and disables the runtime. The door
+// (door.ts, over transitions.ts) is built on it; nothing else holds the exports or the views.
+
+import { E_FAIL } from "../hresult.js";
+import type { CoreInstance } from "./load.js";
+import { CORE_FUNCTIONS, Ctl, HeaderField, type CoreExports } from "./generated/layout.js";
+import type { TaskRef } from "./names.js";
+
+type Fn = (...args: number[]) => number | void;
+
+export class CoreMemory {
+  protected readonly x: CoreExports;
+  protected readonly memory: WebAssembly.Memory;
+  protected i32!: Int32Array;
+  protected f64!: Float64Array;
+
+  // The layout comes from the generated module (its const enums are inlined by tsc); what depends
+  // on where the core placed its header is computed here once.
+  protected readonly hdr: number;
+  protected readonly ctlAt: number;
+  protected readonly currentAt: number;
+
+  constructor(core: CoreInstance) {
+    this.memory = core.memory;
+    const x = core.exports as unknown as CoreExports;
+    for (const name of CORE_FUNCTIONS) {
+      if (typeof x[name] !== "function")
+        throw new Error(`the core exports no function ${name}: rebuild it (npm run build:core)`);
+    }
+    this.x = x;
+    this.refresh();
+    this.hdr = x.headerAddr() >> 2;
+    this.ctlAt = this.hdr + HeaderField.CTL;
+    this.currentAt = this.hdr + HeaderField.CURRENT;
+  }
+
+  /** The core's memory grew: the old views are detached. Every slow call checks and refreshes here. */
+  protected refresh(): void {
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.f64 = new Float64Array(this.memory.buffer);
+  }
+
+  /**
+   * Calls into the core. A trap (or a failed assertion in the debug core) answers E_FAIL, once:
+   * the runtime is then disabled and the core answers HOST_E_CLRNOTAVAILABLE to everything.
+   */
+  protected call(fn: () => number | void): number;
+  protected call(fn: (a: number) => number | void, a: number): number;
+  protected call(fn: (a: number, b: number) => number | void, a: number, b: number): number;
+  protected call(fn: (a: number, b: number, c: number) => number | void, a: number, b: number, c: number): number;
+  protected call(
+    fn: (a: number, b: number, c: number, d: number) => number | void,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+  ): number;
+  protected call(fn: Fn, a = 0, b = 0, c = 0, d = 0): number {
+    let r: number;
+    try {
+      r = fn(a, b, c, d) as number;
+    } catch (err) {
+      this.fault(err);
+      return E_FAIL;
+    }
+    if (this.i32.length === 0) this.refresh();
+    return r;
+  }
+
+  private fault(err: unknown): void {
+    if (this.i32.length === 0) this.refresh();
+    this.lastFault = err;
+    // The core may have stopped half-way; only the control word is written, never read back.
+    // As the core's disable() does: a disabled runtime is not suspended any more.
+    this.i32[this.ctlAt] = (this.i32[this.ctlAt] | Ctl.DISABLED) & ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED);
+    this.onFault?.(err);
+  }
+
+  /** The error behind the last E_FAIL, for diagnostics. */
+  lastFault: unknown = undefined;
+  /** Told when a trap disabled the runtime. */
+  onFault: ((err: unknown) => void) | null = null;
+
+  /** A call on a task's handle, answering an unsigned HRESULT. */
+  protected task(fn: (idx: number, gen: number, arg: number) => number | void, t: TaskRef, arg = 0): number {
+    return this.call(fn, t.idx, t.gen, arg) >>> 0;
+  }
+}

@@ -1,0 +1,178 @@
+// The door's hot paths: the four transitions and the switch between two fibers, over the views of
+// the core's memory, in the common case; every other case goes to the core, which decides.
+
+import { Act, Counter, SlotField, Transition, type CoreExports } from "./generated/layout.js";
+import type { CoreInstance } from "./load.js";
+import { CoreMemory } from "./memory.js";
+import type { TaskRef } from "./names.js";
+
+export class TransitionDoor extends CoreMemory {
+  /** i32 index of the current task's slot: where the fast path writes. */
+  private cur = 0;
+  private rootBase = 0;
+  private readonly rules: number;
+  // The exports the hot paths call, in fixed-shape properties: a load from the exports object (a
+  // dictionary of ~100 names) costs more than the transition itself.
+  private readonly fnTransition: CoreExports["transition"];
+  private readonly fnSwitchIn: CoreExports["switchIn"];
+  private readonly fnSwitchOut: CoreExports["switchOut"];
+  private readonly fnExchange: CoreExports["exchange"];
+
+  constructor(core: CoreInstance) {
+    super(core);
+    const x = this.x;
+    this.rules = (x.RULES.value as number) >> 2;
+    this.fnTransition = x.transition;
+    this.fnSwitchIn = x.switchIn;
+    this.fnSwitchOut = x.switchOut;
+    this.fnExchange = x.exchange;
+    this.readRules();
+  }
+  // --- the transitions: the hot path -------------------------------------------------------
+  //
+  // Each transition either pushes a frame or pops one. Which frame kind it pushes, and on which
+  // top frames it may push or pop, is read from the core's RULES table when the door opens
+  // (readRules), so the fast paths below follow the table instead of restating the rules. They run
+  // only while the control word is clear (the runtime started, not suspended, not tracing) and
+  // the frame fits the buffer; everything else goes to the core, which decides.
+
+  /** LeaveRuntime(target): answers an unsigned HRESULT. Neither throws nor allocates. */
+  leave(target: number): number {
+    return this.push(Transition.LEAVE, this.pushKind0, this.pushTops0, target);
+  }
+  /** EnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
+  enter(): number {
+    return this.pop(Transition.ENTER, this.popTop1);
+  }
+  /** ReverseEnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
+  reverseEnter(): number {
+    return this.push(Transition.REVERSE_ENTER, this.pushKind2, this.pushTops2, 0);
+  }
+  reverseLeave(): number {
+    return this.pop(Transition.REVERSE_LEAVE, this.popTop3);
+  }
+  /** Any transition by its number. */
+  transition(op: Transition, target: number): number {
+    return op === Transition.LEAVE
+      ? this.leave(target)
+      : op === Transition.ENTER
+        ? this.enter()
+        : op === Transition.REVERSE_ENTER
+          ? this.reverseEnter()
+          : this.reverseLeave();
+  }
+
+  private push(op: number, kind: number, tops: number, target: number): number {
+    const i32 = this.i32;
+    const b = this.cur;
+    const depth = i32[b + SlotField.DEPTH];
+    if (i32[this.ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
+      const frames = i32[b + SlotField.FRAMES] >> 2;
+      // tops: a bitmask of the top-frame kinds this push is allowed on (7: any, no need to look).
+      if (tops === 7 || ((tops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0) {
+        const at = frames + (depth << 1);
+        i32[at] = kind;
+        i32[at + 1] = target;
+        i32[b + SlotField.DEPTH] = depth + 1;
+        this.f64[(b >> 1) + (SlotField.COUNTERS >> 3) + op]++;
+        return 0;
+      }
+    }
+    return this.call(this.fnTransition, op, target) >>> 0;
+  }
+
+  private pop(op: number, top: number): number {
+    const i32 = this.i32;
+    const b = this.cur;
+    const depth = i32[b + SlotField.DEPTH];
+    if (i32[this.ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === top) {
+      i32[b + SlotField.DEPTH] = depth - 1;
+      this.f64[(b >> 1) + (SlotField.COUNTERS >> 3) + op]++;
+      return 0;
+    }
+    return this.call(this.fnTransition, op, 0) >>> 0;
+  }
+
+  /** Reads RULES (op × top-frame kind → action) into the fast paths' parameters. */
+  private readRules(): void {
+    const pushKind = [0, 0, 0, 0];
+    const pushTops = [0, 0, 0, 0];
+    const popTop = [-1, -1, -1, -1];
+    for (let op = 0; op < 4; op++) {
+      for (let top = 0; top < 3; top++) {
+        const act = this.i32[this.rules + op * 3 + top];
+        if (act === Act.POP) popTop[op] = top;
+        else if (act !== Act.INVALID) {
+          pushKind[op] = act; // a push action is the kind of the frame it pushes
+          pushTops[op] |= 1 << top;
+        }
+      }
+      // The fast paths assume each transition either pushes one kind or pops from one kind.
+      if ((pushTops[op] !== 0) === (popTop[op] !== -1) || (op % 2 === 0) !== (pushTops[op] !== 0)) {
+        throw new Error(`the core's RULES table changed shape (transition ${op}): update CoreDoor's fast paths`);
+      }
+    }
+    this.pushKind0 = pushKind[0];
+    this.pushTops0 = pushTops[0];
+    this.pushKind2 = pushKind[2];
+    this.pushTops2 = pushTops[2];
+    this.popTop1 = popTop[1];
+    this.popTop3 = popTop[3];
+  }
+  private pushKind0 = 0;
+  private pushTops0 = 0;
+  private pushKind2 = 0;
+  private pushTops2 = 0;
+  private popTop1 = 0;
+  private popTop3 = 0;
+
+  /** SwitchIn / SwitchOut / ExitTask also move the fast path's notion of the current task. */
+  switchIn(t: TaskRef): number {
+    const hr = this.call(this.fnSwitchIn, t.idx, t.gen) >>> 0;
+    if (hr === 0) this.cur = t.base;
+    return hr;
+  }
+  switchOut(t: TaskRef): number {
+    const hr = this.call(this.fnSwitchOut, t.idx, t.gen) >>> 0;
+    if (hr === 0) this.cur = this.rootBase;
+    return hr;
+  }
+  /**
+   * SwitchOut of `from`, then SwitchIn of `to`: the scheduler's switch between two fibers. Its
+   * common case (the control word clear, `from` the task switched in, both handles live: the
+   * case the core's exchange accepts) is done here over the views; anything else asks the core.
+   */
+  exchange(from: TaskRef, to: TaskRef): number {
+    const i32 = this.i32;
+    if (
+      i32[this.ctlAt] === 0 &&
+      i32[this.currentAt] === from.idx &&
+      i32[from.base + SlotField.GEN] === from.gen &&
+      i32[to.base + SlotField.GEN] === to.gen // a freed slot's generation moves on, so a match is live
+    ) {
+      i32[this.currentAt] = to.idx;
+      const f64 = this.f64;
+      f64[(from.base >> 1) + (SlotField.COUNTERS >> 3) + Counter.SWITCH_OUT]++;
+      f64[(to.base >> 1) + (SlotField.COUNTERS >> 3) + Counter.SWITCH_IN]++;
+      this.cur = to.base;
+      return 0;
+    }
+    const hr = this.call(this.fnExchange, from.idx, from.gen, to.idx, to.gen) >>> 0;
+    if (hr === 0) this.cur = to.base;
+    return hr;
+  }
+  exitTask(t: TaskRef): number {
+    const hr = this.task(this.x.exitTask, t);
+    if (hr === 0) this.cur = this.rootBase;
+    return hr;
+  }
+  setRoot(root: TaskRef): void {
+    this.rootBase = root.base;
+    this.cur = root.base;
+  }
+
+  /** The slot index of the task switched in (0: the root task). */
+  currentIdx(): number {
+    return this.i32[this.currentAt];
+  }
+}
