@@ -8,8 +8,9 @@ import type { Io } from "./io.js";
 export const TRACE_HELP = `Usage: fiberhost trace FILE [--top N] [--json]
 
 Summarises a Chrome trace-event file written by \`fiberhost demo --trace FILE\` (or by
-host.trace.toChromeTrace()): the fibers in it, the transitions by kind, switches, and the longest
-waits (from a fiber's wait to its wake).
+host.trace.toChromeTrace()): the fibers in it, the transitions by kind, switches, the longest
+waits (from a fiber's wait to its wake), refused transitions by HRESULT, aborts requested and
+delivered, and the events the recorder's ring dropped when it overflowed.
 
 Options:
   --top N      how many of the longest waits to list (default 10)
