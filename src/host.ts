@@ -144,14 +144,14 @@ export class Host {
     if (typeof t === "number")
       throw new HResultError(t, `spawn: CreateTask failed (stack size ${describeValue(stackSize)})`);
     if (name !== undefined) t.name = name;
-    if (this.spawnSites) t.spawnSite = new Error().stack?.split("\n").slice(2).join("\n");
+    if (this.spawnSites) t.extras().spawnSite = new Error().stack?.split("\n").slice(2).join("\n");
     if (priority !== undefined) check(this.sched.setPriority(t, priority), "spawn: setPriority failed");
     this.trace.named(t);
     check(t.start(), `spawn: could not start fiber ${t.name}`);
     if (signal) {
       if (aborted) t.abort();
       // A long-lived signal shared by many short fibers must not keep the ended ones alive.
-      else t.onEnd = listenForAbort(signal, () => void t.abort());
+      else t.extras().onEnd = listenForAbort(signal, () => void t.abort());
     }
     return t;
   }

@@ -9,6 +9,9 @@ import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_
 import { isTimeout, isWaitOption } from "./args.js";
 import { setOut, type Out } from "./out.js";
 import type { Queued, TaskQueue } from "./scheduler/queue.js";
+import { TaskExtras } from "./task-extras.js";
+
+export type { HeldLock } from "./task-extras.js";
 import type { Waitable } from "./scheduler/waitable.js";
 
 export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
@@ -35,11 +38,6 @@ export interface TaskScheduling {
   yieldTask(t: Task): number;
   /** Closes an abort-holding region with `close`; a held-back abort is then delivered to a waiting task. */
   endAbortRegion(t: Task, close: () => number): number;
-}
-
-/** A lock a task owns (a Crst): abandoned when the task ends owning it. */
-export interface HeldLock {
-  abandon(): void;
 }
 
 /** What a task reaches: its core's door and its scheduler. One object per host, shared by its tasks. */
@@ -87,81 +85,20 @@ export class Task {
   /** @internal */ outcome = Outcome.Pending;
   /** @internal */ value: unknown = undefined;
   /** @internal the rarely used state, made on first use: a million parked fibers stay small */
-  private x: TaskExtras | null = null;
+  /**
+   * @internal The rarely used state (src/task-extras.ts), made on first use by extras(): a million
+   * parked fibers stay small. Read it as `t.x !== null && t.x.field`.
+   */
+  x: TaskExtras<Task> | null = null;
 
-  /** @internal */ get exitRequested(): boolean {
-    return this.x !== null && this.x.exitRequested;
+  /** @internal */
+  extras(): TaskExtras<Task> {
+    return (this.x ??= new TaskExtras<Task>());
   }
-  /** @internal */ set exitRequested(v: boolean) {
-    this.extras().exitRequested = v;
-  }
-  /** @internal its own abort is being thrown into it (woken with it, not yet resumed) */
-  get abortInFlight(): boolean {
-    return this.x !== null && this.x.abortInFlight;
-  }
-  set abortInFlight(v: boolean) {
-    this.extras().abortInFlight = v;
-  }
-  /** @internal */ get joiners(): TaskQueue<Task> | null {
-    return this.x === null ? null : this.x.joiners;
-  }
-  /** @internal */ set joiners(v: TaskQueue<Task> | null) {
-    this.extras().joiners = v;
-  }
-  /** @internal the Crsts it owns, abandoned when it ends */
-  get held(): Set<HeldLock> | null {
-    return this.x === null ? null : this.x.held;
-  }
-  set held(v: Set<HeldLock> | null) {
-    this.extras().held = v;
-  }
-  /** @internal */ get unwinding(): unknown {
+
+  /** @internal the abort being thrown into it (an f.managed scope closes without a time limit for it) */
+  get unwinding(): unknown {
     return this.x === null ? undefined : this.x.unwinding;
-  }
-  /** @internal */ set unwinding(v: unknown) {
-    this.extras().unwinding = v;
-  }
-  /** @internal */ get spawnSite(): string | undefined {
-    return this.x === null ? undefined : this.x.spawnSite;
-  }
-  /** @internal */ set spawnSite(v: string | undefined) {
-    this.extras().spawnSite = v;
-  }
-  /** @internal */ get errorFrames(): Frame[] | null {
-    return this.x === null ? null : this.x.errorFrames;
-  }
-  /** @internal the error errorFrames belong to */
-  get errorOf(): unknown {
-    return this.x === null ? undefined : this.x.errorOf;
-  }
-  set errorOf(v: unknown) {
-    this.extras().errorOf = v;
-  }
-  /** @internal */ set errorFrames(v: Frame[] | null) {
-    this.extras().errorFrames = v;
-  }
-  /** @internal called once when the task ends (spawn's signal listener is removed there) */
-  get onEnd(): (() => void) | null {
-    return this.x === null ? null : this.x.onEnd;
-  }
-  set onEnd(v: (() => void) | null) {
-    this.extras().onEnd = v;
-  }
-  /** @internal */ get settleResult(): ((t: Task) => void) | null {
-    return this.x === null ? null : this.x.settleResult;
-  }
-  /** @internal */ set settleResult(v: ((t: Task) => void) | null) {
-    this.extras().settleResult = v;
-  }
-  /** @internal kept when the task ends, since its slot is then reused */
-  get finalCounters(): Counters | null {
-    return this.x === null ? null : this.x.finalCounters;
-  }
-  /** @internal */ set finalCounters(v: Counters | null) {
-    this.extras().finalCounters = v;
-  }
-  private extras(): TaskExtras {
-    return (this.x ??= new TaskExtras());
   }
 
   /** @internal */
@@ -223,7 +160,8 @@ export class Task {
 
   /** A snapshot of this task's counters (the last values it had, once it has ended). */
   counters(): Counters {
-    return this.live() || !this.finalCounters ? this.env.door.counters(this) : { ...this.finalCounters };
+    const final = this.x === null ? null : this.x.finalCounters;
+    return this.live() || final === null ? this.env.door.counters(this) : { ...final };
   }
 
   /**
@@ -239,7 +177,7 @@ export class Task {
           : this.outcome === Outcome.Threw
             ? Promise.reject(this.value)
             : new Promise((resolve, reject) => {
-                this.settleResult = (t) => (t.outcome === Outcome.Returned ? resolve(t.value) : reject(t.value));
+                x.settleResult = (t) => (t.outcome === Outcome.Returned ? resolve(t.value) : reject(t.value));
               });
       x.resultPromise.catch(() => {});
     }
@@ -351,20 +289,4 @@ export class Task {
   endPreventAsyncAbort(): number {
     return this.env.sched.endAbortRegion(this, () => this.env.door.preventAsyncAbort(this, false));
   }
-}
-
-/** What few tasks need: kept apart from Task so that a parked fiber costs less memory. */
-class TaskExtras {
-  exitRequested = false;
-  abortInFlight = false;
-  joiners: TaskQueue<Task> | null = null;
-  held: Set<HeldLock> | null = null;
-  unwinding: unknown = undefined;
-  spawnSite: string | undefined = undefined;
-  errorFrames: Frame[] | null = null;
-  errorOf: unknown = undefined;
-  resultPromise: Promise<unknown> | null = null;
-  settleResult: ((t: Task) => void) | null = null;
-  finalCounters: Counters | null = null;
-  onEnd: (() => void) | null = null;
 }

@@ -85,10 +85,10 @@ export class JoinWait implements Waitable<Task> {
     return this.target.done ? S_OK : BLOCK;
   }
   enqueue(t: Task): void {
-    (this.target.joiners ??= new TaskQueue<Task>()).push(t);
+    (this.target.extras().joiners ??= new TaskQueue<Task>()).push(t);
   }
   remove(t: Task): void {
-    this.target.joiners?.remove(t);
+    this.target.x?.joiners?.remove(t);
   }
   waitsFor(): Task {
     return this.target;

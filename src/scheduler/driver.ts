@@ -223,7 +223,7 @@ export class Driver {
     const err = t.resumeValue;
     t.resumeValue = undefined;
     t.resumeThrow = false;
-    if (t.abortInFlight) t.abortInFlight = false;
+    if (t.x !== null) t.x.abortInFlight = false;
     if (typeof it.throw !== "function") throw err;
     return it.throw(err);
   }
@@ -231,9 +231,10 @@ export class Driver {
   /** An error left the innermost body: true when a parent body takes it (drive goes on). */
   private unwound(t: Task, err: unknown): boolean {
     // The frames where this error first left a body (a parent may still catch it).
-    if (t.errorOf !== err) {
-      t.errorOf = err;
-      t.errorFrames = this.door.frames(t);
+    const x = t.extras();
+    if (x.errorOf !== err) {
+      x.errorOf = err;
+      x.errorFrames = this.door.frames(t);
     }
     if (t.stack !== null && t.stack.length > 0) {
       t.iter = t.stack.pop()!;

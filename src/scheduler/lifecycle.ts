@@ -69,31 +69,32 @@ export class Lifecycle {
     // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
     // enters and frees its slot.
     if (this.door.isLive(t)) this.door.exitTask(t);
-    t.finalCounters = this.door.counters(t); // the freed slot still holds them until it is reused
+    const x = t.extras();
+    x.finalCounters = this.door.counters(t); // the freed slot still holds them until it is reused
     if (outcome === Outcome.Threw) {
       attachFiberInfo(value, {
         id: t.id,
         name: t.name,
-        spawnSite: t.spawnSite,
-        frames: (t.errorOf === value ? t.errorFrames : null) ?? [],
+        spawnSite: x.spawnSite,
+        frames: (x.errorOf === value ? x.errorFrames : null) ?? [],
       });
     }
-    if (t.held) for (const crst of t.held) crst.abandon();
-    t.held = null;
+    if (x.held) for (const crst of x.held) crst.abandon();
+    x.held = null;
     t.state = "done";
     t.outcome = outcome;
     t.value = value;
     t.iter = t.stack = null;
     t.dropBody();
     if (started) this.driver.live--;
-    if (t.joiners) {
-      for (let j = t.joiners.shift(); j; j = t.joiners.shift()) this.waits.wake(j, S_OK);
+    if (x.joiners) {
+      for (let j = x.joiners.shift(); j; j = x.joiners.shift()) this.waits.wake(j, S_OK);
     }
-    t.settleResult?.(t);
-    t.settleResult = null;
-    const onEnd = t.onEnd;
+    x.settleResult?.(t);
+    x.settleResult = null;
+    const onEnd = x.onEnd;
     if (onEnd !== null) {
-      t.onEnd = null;
+      x.onEnd = null;
       try {
         onEnd();
       } catch {

@@ -28,7 +28,7 @@ export class Requests {
    */
   checkpoint(t: Task): SafePoint {
     t.attention = false;
-    if (t.exitRequested || this.door.rudeAbortRequested(t)) return SafePoint.End;
+    if ((t.x !== null && t.x.exitRequested) || this.door.rudeAbortRequested(t)) return SafePoint.End;
     if (this.door.abortRequested(t)) {
       if (this.door.abortDeliverable(t)) return SafePoint.Abort;
       t.attention = true; // held back by a delay region: look again at the next safe point
@@ -40,7 +40,7 @@ export class Requests {
   takeAbort(t: Task): TaskAbortError {
     this.door.abortDelivered(t);
     const err = new TaskAbortError(t.name, false);
-    t.unwinding = err;
+    t.extras().unwinding = err;
     return err;
   }
 
@@ -72,7 +72,7 @@ export class Requests {
   abort(t: Task, rude: boolean): number {
     // This fiber's own abort already on its way into it is delivered once. (Only its own: a
     // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
-    if (!rude && t.abortInFlight) return this.door.check(t);
+    if (!rude && t.x !== null && t.x.abortInFlight) return this.door.check(t);
     const hr = this.door.abort(t, rude); // the core holds the request (and whether it is rude)
     if (hr !== S_OK) return hr;
     t.attention = true;
@@ -94,7 +94,7 @@ export class Requests {
   private deliverToWaiter(t: Task): void {
     if (t.waitOn === null || !this.door.abortDeliverable(t)) return; // held for the collector: later
     this.waits.wake(t, this.takeAbort(t), true);
-    t.abortInFlight = true; // until the driver throws it in
+    t.extras().abortInFlight = true; // until the driver throws it in
   }
 
   yieldTask(t: Task): number {
@@ -116,7 +116,7 @@ export class Requests {
     }
     const hr = this.door.check(t);
     if (hr === S_OK) {
-      t.exitRequested = true;
+      t.extras().exitRequested = true;
       t.attention = true;
     }
     return hr;
@@ -136,7 +136,8 @@ export class Requests {
   reset(t: Task, full: boolean): number {
     const hr = this.door.reset(t, full);
     if (hr === S_OK) {
-      t.exitRequested = t.attention = false;
+      if (t.x !== null) t.x.exitRequested = false;
+      t.attention = false;
       if (full) t.level = PRIORITY_LEVELS.indexOf(0);
     }
     return hr;

@@ -1,0 +1,102 @@
+// What the host's synchronisation objects share (src/sync.ts): their waiters, closing, and how a
+// wait or a call finds the task that makes it.
+
+import type { Task, TaskScheduling } from "./task.js";
+import type { CoreDoor } from "./core/door.js";
+import type { SchedulerPort } from "./scheduler/port.js";
+import { currentFiber } from "./scheduler/driving.js";
+import { TaskQueue } from "./scheduler/queue.js";
+import type { Waitable } from "./scheduler/waitable.js";
+import type { Op } from "./operations/op.js";
+import { DoneOp, WaitOp } from "./operations/basic.js";
+import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, S_FALSE, S_OK } from "./hresult.js";
+
+export interface SyncEnv {
+  /** @internal */
+  sched: SchedulerPort & TaskScheduling;
+  /** @internal */
+  door: CoreDoor;
+  rootTask: Task;
+  /** The task switched in: the running fiber, a task switched in by hand, or the root task. */
+  currentTask(): Task;
+}
+
+export abstract class SyncObject implements Waitable<Task> {
+  abstract readonly kind: "crst" | "autoEvent" | "manualEvent" | "semaphore";
+  /** @internal */
+  protected readonly waiters = new TaskQueue<Task>();
+  protected closed = false;
+
+  constructor(protected readonly env: SyncEnv) {}
+
+  abstract tryAcquire(t: Task): number;
+
+  enqueue(t: Task): void {
+    this.waiters.push(t);
+  }
+  remove(t: Task): void {
+    this.waiters.remove(t);
+  }
+  waitsFor(): Task | null {
+    return null;
+  }
+  describe(): string {
+    return this.kind;
+  }
+
+  /** @internal Made by the host whose sync objects share `env`? */
+  madeWith(env: SyncEnv): boolean {
+    return this.env === env;
+  }
+
+  /** Fibers waiting now, oldest first. */
+  waiting(): Task[] {
+    return this.waiters.toArray();
+  }
+
+  /** Closes the object: fibers waiting on it get HOST_E_ABANDONED, and so do later waits. */
+  close(): number {
+    if (this.closed) return S_FALSE;
+    this.closed = true;
+    this.wakeAll(HOST_E_ABANDONED);
+    return S_OK;
+  }
+
+  protected wakeAll(hr: number): void {
+    for (let t = this.waiters.shift(); t; t = this.waiters.shift()) this.env.sched.wake(t, hr);
+  }
+
+  /**
+   * A wait by the fiber running now; outside a fiber it answers HOST_E_INVALIDOPERATION (it would
+   * block), and in a fiber of another host E_INVALIDARG.
+   */
+  protected waitOp(ms: number, option: number): Op<number> {
+    // The fiber running now across hosts, not this host's: a fiber of another host, driven from
+    // inside one of this host's fibers, must not have its wait attached to the fiber driving it.
+    const t = currentFiber();
+    if (t === null || t.done) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
+    if (t.env.sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
+    return new WaitOp(t, this.env.sched, this, ms, option);
+  }
+
+  /**
+   * The task that calls, or null when it is a fiber of another host: calls that act for their
+   * caller (TryEnter, Leave, the waits) answer E_INVALIDARG then. Set, Reset, ReleaseSemaphore and
+   * close name no caller and stay usable from anywhere.
+   */
+  protected caller(): Task | null {
+    const f = currentFiber();
+    if (f !== null && f.env.sched !== this.env.sched) return null;
+    return this.env.currentTask();
+  }
+
+  /**
+   * The checks before a Set, Reset or ReleaseSemaphore: the runtime's state first
+   * (HOST_E_CLRNOTAVAILABLE; E_FAIL once on an armed trap), then HOST_E_INVALIDOPERATION once closed.
+   */
+  protected usable(): number {
+    const hr = this.env.door.available();
+    if (hr !== S_OK) return hr;
+    return this.closed ? HOST_E_INVALIDOPERATION : S_OK;
+  }
+}

@@ -1,0 +1,35 @@
+// What few tasks need: kept apart from Task (src/task.ts) so that a parked fiber costs less
+// memory. Generic over the task type, so that this module needs nothing of task.ts.
+
+import type { Counters } from "./core/door.js";
+import type { Frame } from "./errors.js";
+import type { Queued, TaskQueue } from "./scheduler/queue.js";
+
+/** A lock a task owns (a Crst): abandoned when the task ends owning it. */
+export interface HeldLock {
+  abandon(): void;
+}
+
+export class TaskExtras<T extends Queued> {
+  /** ExitTask asked by the running fiber itself: it ends at its next safe point. */
+  exitRequested = false;
+  /** Its own abort is being thrown into it (woken with it, not yet resumed). */
+  abortInFlight = false;
+  /** Fibers joining it (IHostTask::Join). */
+  joiners: TaskQueue<T> | null = null;
+  /** The Crsts it owns, abandoned when it ends. */
+  held: Set<HeldLock> | null = null;
+  /** The abort thrown into it, while it unwinds. */
+  unwinding: unknown = undefined;
+  /** The stack at spawn, when the host records spawn sites. */
+  spawnSite: string | undefined = undefined;
+  /** The frames where errorOf first left a body. */
+  errorFrames: Frame[] | null = null;
+  errorOf: unknown = undefined;
+  resultPromise: Promise<unknown> | null = null;
+  settleResult: ((t: T) => void) | null = null;
+  /** Its counters when it ended (its slot is then reused). */
+  finalCounters: Counters | null = null;
+  /** Called once when the task ends (spawn's signal listener is removed there). */
+  onEnd: (() => void) | null = null;
+}
