@@ -4,11 +4,11 @@
 
 import { Outcome, type Task, type TaskState } from "../task.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
-import { PRIORITY_LEVELS, describeValue } from "../args.js";
+import { PRIORITY_LEVELS } from "../args.js";
 import type { CoreDoor } from "../core/door.js";
 import { ReadyRing } from "./ring.js";
 import { DRIVING } from "./driving.js";
-import { Cmd, PENDING, isThenable } from "./op.js";
+import { Cmd, PENDING, describeKind, isThenable, isThenableSafe } from "./op.js";
 
 /** %GeneratorPrototype%, as the prototype of a constructor, for `instanceof`; and its next. */
 const GeneratorPrototype = Object.getPrototypeOf(function* () {}).prototype as Generator;
@@ -289,18 +289,5 @@ export class Driver {
         this.enqueue(t);
         return false;
     }
-  }
-}
-
-/** What kind of value `v` is, for a message: a thenable is named so; anything else as describeValue shows it. */
-function describeKind(v: unknown): string {
-  return typeof v === "object" && v !== null && isThenableSafe(v) ? "a Promise (a thenable)" : describeValue(v);
-}
-
-function isThenableSafe(v: unknown): boolean {
-  try {
-    return isThenable(v);
-  } catch {
-    return false;
   }
 }

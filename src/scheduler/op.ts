@@ -91,3 +91,17 @@ export function bodyResultError(v: unknown, what: string): string | null {
     return `${what} gave a Promise (a thenable), not an iterator: write a generator function and use f.await`;
   return null;
 }
+
+/** What kind of value `v` is, for a message: a thenable is named so; anything else as describeValue shows it. */
+export function describeKind(v: unknown): string {
+  return typeof v === "object" && v !== null && isThenableSafe(v) ? "a Promise (a thenable)" : describeValue(v);
+}
+
+/** isThenable, answering false where asking runs user code that throws. */
+export function isThenableSafe(v: unknown): boolean {
+  try {
+    return isThenable(v);
+  } catch {
+    return false;
+  }
+}
