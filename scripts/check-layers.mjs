@@ -33,7 +33,7 @@ const LAYERS = [
   ["fiber context, sync objects", ["fiber-context.ts", "sync.ts", "sync-object.ts"]],
   ["task manager, trace", ["task-manager.ts", "trace.ts"]],
   ["interop", ["interop/"]],
-  ["host", ["host.ts", "host-options.ts", "host-inspect.ts"]],
+  ["host", ["host.ts", "host-options.ts", "host-inspect.ts", "host-spawn.ts"]],
   ["cli", ["cli/"]],
   ["index", ["index.ts"]],
 ];

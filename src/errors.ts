@@ -24,10 +24,14 @@ export interface FiberInfo {
 export class TaskAbortError extends Error {
   readonly rude: boolean;
   fiber?: FiberInfo;
-  constructor(name: string, rude: boolean) {
+  constructor(name: string, rude: boolean, cause?: unknown) {
     super(`fiber ${name} was ${rude ? "rudely " : ""}aborted`);
     this.name = "TaskAbortError";
     this.rude = rude;
+    // Why (error.cause): the value given to task.abort(reason), the spawn signal's reason, or the
+    // error of a child whose failure ended this fiber.
+    if (cause !== undefined)
+      Object.defineProperty(this, "cause", { value: cause, enumerable: false, configurable: true, writable: true });
   }
 }
 

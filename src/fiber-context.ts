@@ -12,7 +12,13 @@ import type { FiberEnv } from "./operations/env.js";
 import { Transition } from "./core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
 import { ScopeOp } from "./operations/scope.js";
-import { AwaitOp, JoinWait, SleepWait } from "./operations/waits.js";
+import { AwaitOp, JoinWait, SleepWait, type Awaitable } from "./operations/waits.js";
+import { MAXIMUM_WAIT_OBJECTS, WaitAnyOp, type WaitAnyResult } from "./operations/wait-any.js";
+
+export type { WaitAnyResult } from "./operations/wait-any.js";
+export { MAXIMUM_WAIT_OBJECTS } from "./operations/wait-any.js";
+
+const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 export type { FiberEnv } from "./operations/env.js";
 
@@ -44,7 +50,9 @@ export class FiberTask extends Task {
     const param = this.param;
     this.dropBody();
     if (start === null) return super.begin();
-    return start(new FiberContext(this.env, this), param);
+    // A debug host's fibers get a context that reports operations made and never yielded; a
+    // release host's pay nothing for it.
+    return start(this.env.debug ? new DebugFiberContext(this.env, this) : new FiberContext(this.env, this), param);
   }
 
   /** @internal */
@@ -57,7 +65,8 @@ export class FiberTask extends Task {
 export class FiberContext {
   /** The fiber's task. */
   readonly task: Task;
-  private readonly env: FiberEnv;
+  /** @internal */
+  readonly env: FiberEnv;
   private yieldOp: YieldOp | null = null;
 
   /** @internal */
@@ -121,6 +130,60 @@ export class FiberContext {
     return new WaitOp(this.task, this.env.sched, object, ms, option);
   }
 
+  /**
+   * WaitForMultipleObjects: waits until one of `objects` (events and semaphores of this host, its
+   * tasks) can be acquired, and acquires that one only. Answers { hr, index }: S_OK and the index of
+   * the object acquired (the first in order when several can be at once), HOST_E_ABANDONED and the
+   * index of a closed object, HOST_E_TIMEOUT / HOST_E_INTERRUPTED and −1, E_INVALIDARG and −1 for
+   * bad input (not an array, empty, more than 64, a Crst, a duplicate, another host's object).
+   */
+  waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
+    const members = this.waitAnyMembers(objects);
+    if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
+    return new WaitAnyOp(this.task, this.env.sched, members, ms, option);
+  }
+
+  private waitAnyMembers(objects: unknown): Waitable<Task>[] | null {
+    if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAXIMUM_WAIT_OBJECTS) return null;
+    const members: Waitable<Task>[] = [];
+    const seen = new Set<unknown>();
+    for (const o of objects as unknown[]) {
+      if (seen.has(o)) return null;
+      seen.add(o);
+      if (this.env.isOwnTask(o) && o.id !== 0) members.push(new JoinWait(o));
+      else if (this.env.isSyncObject(o) && o.kind !== "crst") members.push(o);
+      else return null;
+    }
+    return members;
+  }
+
+  /**
+   * Starts a child fiber that belongs to this one: when this fiber ends (returns, throws, is
+   * aborted), its children still running are aborted and its end waits until they have unwound; a
+   * child's failure that nothing observed (its result, a join) fails this fiber. Options as
+   * host.spawn's. Throws HResultError on bad input (use host.spawn for a detached fiber).
+   */
+  spawn<R, P = undefined>(
+    body: FiberStart<P, R>,
+    options: { name?: string; priority?: number; stackSize?: number; signal?: AbortSignal; param?: P } = {},
+  ): Task<R> {
+    return this.env.spawnChild(this.task, body, options) as Task<R>;
+  }
+
+  /** One line: `FiberContext of Task #3 "worker" running managed depth 0`. */
+  toString(): string {
+    return `FiberContext of ${this.task}`;
+  }
+
+  toJSON(): { task: ReturnType<Task["toJSON"]> } {
+    return { task: this.task.toJSON() };
+  }
+
+  /** @internal */
+  [INSPECT](): string {
+    return this.toString();
+  }
+
   /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */
   private throws(message: string): Op<never> {
     return new ThrowOp(this.task, new HResultError(E_INVALIDARG, message));
@@ -136,13 +199,100 @@ export class FiberContext {
   }
 
   /**
-   * Parks the fiber until `promise` settles, then answers its value or throws its error. A fiber in
-   * managed mode leaves the runtime for the wait (LeaveRuntime(AWAIT_TARGET) … EnterRuntime), so
-   * it does not hold up a suspension.
+   * Parks the fiber until `promise` settles, then answers its value or throws its error. Given a
+   * function, calls it with an AbortSignal and awaits what it gives (`f.await(signal => fetch(url,
+   * { signal }))`): the signal aborts when the fiber is aborted during the wait, so the work stops
+   * too. A fiber in managed mode leaves the runtime for the wait (LeaveRuntime(AWAIT_TARGET) …
+   * EnterRuntime), so it does not hold up a suspension.
    */
-  await<T>(promise: PromiseLike<T> | T): Op<T> {
-    const park = new AwaitOp<T>(this.task, this.env.sched, promise);
+  await<T>(promise: PromiseLike<T> | T | ((signal: AbortSignal) => PromiseLike<T> | T)): Op<T> {
+    const start = typeof promise === "function" ? (promise as (signal: AbortSignal) => PromiseLike<T> | T) : null;
+    const park = new AwaitOp<T>(this.task, this.env.sched, promise as Awaitable<T>, start);
     if (!this.env.door.isManaged(this.task)) return park;
     return new ScopeOp<T>(this.task, this.env, false, AWAIT_TARGET, () => park);
   }
+}
+
+/** The operations a DebugFiberContext watches: every method of f that makes one. */
+const OPERATIONS = [
+  "yield",
+  "managed",
+  "unmanaged",
+  "leaveRuntime",
+  "enterRuntime",
+  "reverseEnterRuntime",
+  "reverseLeaveRuntime",
+  "sleep",
+  "join",
+  "wait",
+  "waitAny",
+  "call",
+  "await",
+] as const;
+
+/**
+ * The context of a debug host's fiber: an operation made and never run (`f.sleep(10)` without
+ * `yield*`) is reported (console.warn) when the fiber next runs an operation made after it, or
+ * ends. Each operation gets a `next` of its own that tells the context it ran.
+ */
+class DebugFiberContext extends FiberContext {
+  private made = 0;
+  private readonly unrun = new Map<object, { seq: number; what: string }>();
+
+  constructor(env: FiberEnv, task: Task) {
+    super(env, task);
+    const x = task.extras();
+    const before = x.onEnd;
+    x.onEnd = () => {
+      before?.();
+      this.report(Infinity);
+    };
+  }
+
+  /** @internal */
+  track(op: object, what: string): void {
+    this.unrun.set(op, { seq: ++this.made, what });
+    if (Object.hasOwn(op, "next")) return; // (f.yield's operation is reused: watched once)
+    const next = (op as Iterator<unknown>).next;
+    const ctx = this;
+    Object.defineProperty(op, "next", {
+      value(this: Iterator<unknown>, v?: unknown) {
+        ctx.ran(op);
+        return next.call(this, v);
+      },
+      configurable: true,
+      writable: true,
+    });
+  }
+
+  private ran(op: object): void {
+    const e = this.unrun.get(op);
+    if (e === undefined) return;
+    this.unrun.delete(op);
+    this.report(e.seq);
+  }
+
+  /** Reports the operations made before the `seq`th that never ran. */
+  private report(seq: number): void {
+    for (const [op, e] of this.unrun) {
+      if (e.seq >= seq) continue;
+      this.unrun.delete(op);
+      console.warn(
+        `fiberhost (debug): fiber ${this.task.name} made f.${e.what}(…) and never ran it: an operation runs only with yield* (yield* f.${e.what}(…))`,
+      );
+    }
+  }
+}
+
+for (const name of OPERATIONS) {
+  const make = FiberContext.prototype[name] as (...args: unknown[]) => object;
+  Object.defineProperty(DebugFiberContext.prototype, name, {
+    value(this: DebugFiberContext, ...args: unknown[]) {
+      const op = make.apply(this, args);
+      this.track(op, name);
+      return op;
+    },
+    configurable: true,
+    writable: true,
+  });
 }

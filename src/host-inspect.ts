@@ -1,4 +1,5 @@
-// What a host shows of itself: its fibers (host.dump()) and its runtime's state.
+// What a host shows of itself: its fibers (host.dump()), its runtime's state, and its default
+// reports of a failure nothing observed and of a run that ended in a deadlock.
 
 import type { Counters } from "./core/door.js";
 import { RuntimeState as CoreRuntimeState } from "./core/generated/layout.js";
@@ -44,4 +45,51 @@ export function dumpTasks(tasks: Iterable<Task>): FiberDump[] {
     });
   }
   return out;
+}
+
+/** What run() resolves to: fibers that ended during the run, by how, and those left blocked. */
+export interface RunReport {
+  /** Fibers that returned. */
+  finished: number;
+  /** Fibers that threw (aborted ones included). */
+  failed: number;
+  /** Fibers still waiting at the end, with nothing pending that could wake them. */
+  blocked: number;
+}
+
+/** run()'s report; fibers left blocked go to onDeadlock (what it throws is logged, not thrown). */
+export function runReport(
+  before: { returned: number; threw: number },
+  after: { returned: number; threw: number },
+  dump: FiberDump[],
+  onDeadlock: (blocked: FiberDump[]) => void,
+): RunReport {
+  const blocked = dump.filter((d) => d.id !== 0 && d.state === "waiting");
+  if (blocked.length > 0) {
+    try {
+      onDeadlock(blocked);
+    } catch (err) {
+      console.error("fiberhost: the host's onDeadlock threw", err);
+    }
+  }
+  return { finished: after.returned - before.returned, failed: after.threw - before.threw, blocked: blocked.length };
+}
+
+export function defaultOnError(err: unknown, task: Task): void {
+  const frames = (err as { fiber?: { frames?: unknown[] } } | null)?.fiber?.frames;
+  console.error(
+    `fiberhost: ${task} failed and nothing observed its error (no task.result, join or parent;` +
+      ` createHost({ onError }) replaces this report)` +
+      (frames && frames.length > 0 ? `; its frames: ${JSON.stringify(frames)}` : ""),
+    err,
+  );
+}
+
+export function defaultOnDeadlock(blocked: FiberDump[]): void {
+  const lines = blocked.map(
+    (d) => `  Task #${d.id} ${JSON.stringify(d.name)} waits on ${d.waitingOn ?? "nothing known"}`,
+  );
+  console.warn(
+    `fiberhost: run() ended with ${blocked.length} fiber${blocked.length === 1 ? "" : "s"} blocked, nothing pending could wake ${blocked.length === 1 ? "it" : "them"} (createHost({ onDeadlock }) replaces this report):\n${lines.join("\n")}`,
+  );
 }

@@ -5,6 +5,8 @@ import type { CoreFlavour } from "./core/load.js";
 import { RealClock, VirtualClock, type Clock, type Dispatch } from "./scheduler/clock.js";
 import { E_INVALIDARG, HResultError, INFINITE } from "./hresult.js";
 import { PRIORITY_LEVELS, describeValue, isDword, readOptions } from "./args.js";
+import type { Task } from "./task.js";
+import { defaultOnDeadlock, defaultOnError, type FiberDump } from "./host-inspect.js";
 
 /** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
 export const DEFAULT_STACK_SIZE = 16 * 1024;
@@ -40,18 +42,17 @@ export interface HostOptions {
   callNeedsHostHook?: (target: number) => boolean;
   /** Start the runtime at once (default true); otherwise calls answer HOST_E_CLRNOTAVAILABLE until host.startRuntime(). */
   startRuntime?: boolean;
-}
-
-export interface SpawnOptions<P = unknown> {
-  name?: string;
-  /** A THREAD_PRIORITY value. */
-  priority?: number;
-  /** Bytes of transition stack (CreateTask's stack size; 0: the default). */
-  stackSize?: number;
-  /** Aborting the signal aborts the fiber. */
-  signal?: AbortSignal;
-  /** The second argument of the body. */
-  param?: P;
+  /**
+   * A fiber ended with an error nothing observed (its result was not asked for, no fiber joined
+   * it, it has no parent to fail): called after the current job, as an unhandled rejection is
+   * reported. Default: console.error with the fiber's name, the error and its frames.
+   */
+  onError?: (err: unknown, task: Task) => void;
+  /**
+   * run() ended with fibers blocked, nothing pending that could wake them: each one, as dump()
+   * shows it. Default: console.warn naming each fiber and what it waits on.
+   */
+  onDeadlock?: (blocked: FiberDump[]) => void;
 }
 
 /** createHost's options, checked, with their defaults. */
@@ -67,6 +68,8 @@ export interface HostSettings {
   spawnSites: boolean;
   callNeedsHostHook: ((target: number) => boolean) | undefined;
   startRuntime: boolean;
+  onError: (err: unknown, task: Task) => void;
+  onDeadlock: (blocked: FiberDump[]) => void;
 }
 
 const HOST_OPTION_KEYS = [
@@ -80,22 +83,68 @@ const HOST_OPTION_KEYS = [
   "spawnSites",
   "callNeedsHostHook",
   "startRuntime",
+  "onError",
+  "onDeadlock",
 ] as const satisfies readonly (keyof HostOptions)[];
-const SPAWN_OPTION_KEYS = [
-  "name",
-  "priority",
-  "stackSize",
-  "signal",
-  "param",
-] as const satisfies readonly (keyof SpawnOptions)[];
-
 export function fail(message: string): never {
   throw new HResultError(E_INVALIDARG, message);
+}
+
+/**
+ * Refuses an options object with a name it does not know (`budgt` for `budget`): E_INVALIDARG
+ * listing the known ones. A Proxy whose ownKeys throws is refused too.
+ */
+export function refuseUnknownOptions(options: object, known: readonly string[], what: string): void {
+  let keys: string[];
+  try {
+    keys = Object.keys(options);
+  } catch {
+    return fail(`${what}: reading the options object threw`);
+  }
+  for (const k of keys) {
+    if (!known.includes(k)) fail(`${what}: unknown option ${JSON.stringify(k)}; the options are ${known.join(", ")}`);
+  }
+}
+
+/** createManualEvent's argument: a boolean initial state, or `{ initialState, name }`. */
+export function readManualEventOptions(given: unknown): { state: boolean; name: string | null } {
+  if (typeof given === "boolean") return { state: given, name: null };
+  if (typeof given !== "object" || given === null)
+    fail(`createManualEvent takes a boolean initial state or { initialState, name }, not ${describeValue(given)}`);
+  refuseUnknownOptions(given, ["initialState", "name"], "createManualEvent");
+  const o = readOptions(given as { initialState?: boolean; name?: string }, ["initialState", "name"]);
+  if (o === null) fail("createManualEvent: reading the options object threw");
+  const state = o.initialState ?? false;
+  if (typeof state !== "boolean")
+    fail(`createManualEvent: initialState must be a boolean, not ${describeValue(state)}`);
+  return { state, name: readNameOption(o.name === undefined ? undefined : { name: o.name }, "createManualEvent") };
+}
+
+/** createSemaphore's counts. */
+export function readSemaphoreArgs(initial: number, maximum: number): void {
+  if (!Number.isInteger(maximum) || maximum < 1 || maximum > 0x7fffffff)
+    fail(`createSemaphore: maximum must be a positive integer, not ${describeValue(maximum)}`);
+  if (!Number.isInteger(initial) || initial < 0 || initial > maximum)
+    fail(`createSemaphore: initial must be an integer in 0 … ${maximum}, not ${describeValue(initial)}`);
+}
+
+/** `{ name }`, the options of createCrst, createAutoEvent, createSemaphore: the name, or null. */
+export function readNameOption(options: unknown, what: string): string | null {
+  if (options === undefined) return null;
+  if (typeof options !== "object" || options === null)
+    fail(`${what}: options must be an object, not ${describeValue(options)}`);
+  refuseUnknownOptions(options, ["name"], what);
+  const { name } =
+    readOptions(options as { name?: string }, ["name"]) ?? fail(`${what}: reading the options object threw`);
+  if (name !== undefined && typeof name !== "string")
+    fail(`${what}: name must be a string, not ${describeValue(name)}`);
+  return name ?? null;
 }
 
 /** Reads and checks createHost's options: HResultError(E_INVALIDARG) naming the first bad one. */
 export function readHostOptions(given: HostOptions): HostSettings {
   if (typeof given !== "object" || given === null) fail("createHost takes an options object");
+  refuseUnknownOptions(given, HOST_OPTION_KEYS, "createHost");
   const options = readOptions(given, HOST_OPTION_KEYS) ?? fail("createHost: reading the options object threw");
   const flavour = options.core ?? "release";
   if (flavour !== "release" && flavour !== "debug")
@@ -118,6 +167,10 @@ export function readHostOptions(given: HostOptions): HostSettings {
     );
   if (options.callNeedsHostHook !== undefined && typeof options.callNeedsHostHook !== "function")
     fail("createHost: callNeedsHostHook must be a function");
+  for (const hook of ["onError", "onDeadlock"] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== "function")
+      fail(`createHost: ${hook} must be a function, not ${describeValue(options[hook])}`);
+  }
   if (options.dispatch !== undefined && typeof options.dispatch !== "function")
     fail(`createHost: dispatch must be a function (run) => void, not ${describeValue(options.dispatch)}`);
   return {
@@ -131,6 +184,8 @@ export function readHostOptions(given: HostOptions): HostSettings {
     spawnSites: options.spawnSites === true,
     callNeedsHostHook: options.callNeedsHostHook,
     startRuntime: options.startRuntime !== false,
+    onError: options.onError ?? defaultOnError,
+    onDeadlock: options.onDeadlock ?? defaultOnDeadlock,
   };
 }
 
@@ -170,54 +225,4 @@ export function traceClock(clock: Clock): () => number {
       return last;
     }
   };
-}
-
-/** spawn's options, checked before the task exists (so a bad one leaves no task behind). */
-export function readSpawnOptions<P>(
-  options: SpawnOptions<P>,
-): SpawnOptions<P> & { stackSize: number; aborted: boolean } {
-  if (typeof options !== "object" || options === null) fail("spawn: options must be an object");
-  const {
-    name,
-    priority,
-    stackSize = 0,
-    signal,
-    param,
-  } = readOptions(options, SPAWN_OPTION_KEYS) ?? fail("spawn: reading the options object threw");
-  if (name !== undefined && typeof name !== "string") fail("spawn: name must be a string");
-  // Asked through the platform's own getter, before the task exists: an object that only
-  // inherits from AbortSignal is refused here, not half-way through spawn.
-  const aborted =
-    signal === undefined ? false : (signalAborted(signal) ?? fail("spawn: signal must be an AbortSignal"));
-  if (priority !== undefined && !PRIORITY_LEVELS.includes(priority))
-    fail(`spawn: priority must be a THREAD_PRIORITY value, not ${describeValue(priority)}`);
-  return { name, priority, stackSize, signal, param, aborted };
-}
-
-const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
-const addListener = EventTarget.prototype.addEventListener;
-const removeListener = EventTarget.prototype.removeEventListener;
-
-/** Whether `signal` is aborted, or null when it is not a real AbortSignal. */
-function signalAborted(signal: unknown): boolean | null {
-  try {
-    return abortedGetter.call(signal) as boolean;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Calls `onAbort` once when `signal` aborts; answers how to stop listening. The signal's own
- * methods are used (a wrapper may watch them); should they throw, the platform's: the task is
- * started by then, and spawn must not fail half-way.
- */
-export function listenForAbort(signal: AbortSignal, onAbort: () => void): () => void {
-  try {
-    signal.addEventListener("abort", onAbort, { once: true });
-    return () => signal.removeEventListener("abort", onAbort);
-  } catch {
-    addListener.call(signal, "abort", onAbort, { once: true });
-    return () => removeListener.call(signal, "abort", onAbort);
-  }
 }

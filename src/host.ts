@@ -11,26 +11,37 @@ import { defaultDispatch } from "./scheduler/clock.js";
 import { FiberTask, type FiberEnv, type FiberStart } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
 import { TraceRecorder } from "./trace.js";
-import { E_INVALIDARG, HResultError, check } from "./hresult.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, check } from "./hresult.js";
 import { describeValue } from "./args.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
 import { callExport } from "./interop/call-op.js";
 import {
   DEFAULT_STACK_SIZE,
   fail,
-  listenForAbort,
   readHostOptions,
-  readSpawnOptions,
+  readNameOption,
+  readManualEventOptions,
+  readSemaphoreArgs,
   traceClock,
   type HostOptions,
   type HostSettings,
-  type SpawnOptions,
 } from "./host-options.js";
-import { RUNTIME_STATES, dumpTasks, type FiberDump, type RuntimeState } from "./host-inspect.js";
+import { joinValue, listenForAbort, readSpawnOptions, signalReason, type SpawnOptions } from "./host-spawn.js";
+import {
+  RUNTIME_STATES,
+  dumpTasks,
+  runReport,
+  type FiberDump,
+  type RunReport,
+  type RuntimeState,
+} from "./host-inspect.js";
 
 export { DEFAULT_MAX_STACK_SIZE, DEFAULT_STACK_SIZE, MIN_MEMORY_BYTES } from "./host-options.js";
-export type { HostOptions, SpawnOptions } from "./host-options.js";
-export type { FiberDump, RuntimeState } from "./host-inspect.js";
+export type { HostOptions } from "./host-options.js";
+export type { SpawnOptions } from "./host-spawn.js";
+export type { FiberDump, RunReport, RuntimeState } from "./host-inspect.js";
+
+const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 /** Creates a host with its own core instance. The core is compiled once per process and cached. */
 export async function createHost(given: HostOptions = {}): Promise<Host> {
@@ -60,6 +71,9 @@ export class Host {
   private readonly syncEnv: SyncEnv;
   /** Why the runtime was disabled, when it was. */
   disabledReason: unknown = undefined;
+  private readonly onDeadlock: (blocked: FiberDump[]) => void;
+  /** The run() under way: the scheduler's promise, and the report made of it. */
+  private runs: { inner: Promise<void>; outer: Promise<RunReport> } | null = null;
 
   /** @internal use createHost() */
   constructor(door: CoreDoor, settings: HostSettings) {
@@ -79,7 +93,9 @@ export class Host {
         }
       },
       trace: this.trace,
+      onError: settings.onError,
     });
+    this.onDeadlock = settings.onDeadlock;
     door.onFault = (err) => {
       this.disabledReason = err;
       this.sched.runtimeDisabled();
@@ -91,6 +107,9 @@ export class Host {
       isOwnTask: (t): t is Task => t instanceof Task && t.env === this.fiberEnv,
       isSyncObject: (o): o is SyncObject => o instanceof SyncObject && o.madeWith(this.syncEnv),
       callExport: (t, fn, args) => callExport(t, this.fiberEnv, fn, args),
+      spawnChild: (parent, body, options) => this.spawnTask(body as FiberStart, options as SpawnOptions, parent),
+      joinValue: (target) => joinValue(target, this.sched, (t) => t.env === this.fiberEnv, this.rootTask),
+      debug: settings.flavour === "debug",
     };
     this.rootTask = new Task(this.fiberEnv, 0, 0, "root");
     this.rootTask.state = "running";
@@ -136,29 +155,58 @@ export class Host {
    * Creates and starts a fiber (CreateTask + Start). `body` is a generator function called as
    * `body(f, param)`. Throws HResultError on bad options or when the core is out of memory.
    */
-  spawn<R, P = undefined>(body: FiberStart<P, R>, options: SpawnOptions<P> = {}): Task {
-    const wrongBody = bodyKindError(body, "spawn(body)");
+  spawn<R, P = undefined>(body: FiberStart<P, R>, options: SpawnOptions<P> = {}): Task<R> {
+    return this.spawnTask(body, options, null) as Task<R>;
+  }
+
+  private spawnTask(body: FiberStart, options: SpawnOptions, parent: Task | null): Task {
+    const what = parent === null ? "spawn" : "f.spawn";
+    const wrongBody = bodyKindError(body, `${what}(body)`);
     if (wrongBody !== null) fail(wrongBody);
-    const { name, priority, stackSize, signal, param, aborted } = readSpawnOptions(options);
+    if (parent !== null && (parent.done || parent.x?.ending != null))
+      throw new HResultError(
+        HOST_E_INVALIDOPERATION,
+        `f.spawn: fiber ${parent.name} has ended; it can have no children`,
+      );
+    const { name, priority, stackSize, signal, param, aborted } = readSpawnOptions(options, what);
     const t = this.newTask(stackSize, body, param);
     if (typeof t === "number")
       throw new HResultError(t, `spawn: CreateTask failed (stack size ${describeValue(stackSize)})`);
     if (name !== undefined) t.name = name;
-    if (this.spawnSites) t.extras().spawnSite = new Error().stack?.split("\n").slice(2).join("\n");
+    // (Below the message: this frame and spawn's, or f.spawn's two and the context's.)
+    if (this.spawnSites)
+      t.extras().spawnSite = new Error().stack
+        ?.split("\n")
+        .slice(parent === null ? 3 : 4)
+        .join("\n");
     if (priority !== undefined) check(this.sched.setPriority(t, priority), "spawn: setPriority failed");
     this.trace.named(t);
-    check(t.start(), `spawn: could not start fiber ${t.name}`);
+    if (parent !== null) this.sched.adopt(parent, t);
+    check(t.start(), `${what}: could not start fiber ${t.name}`);
     if (signal) {
-      if (aborted) t.abort();
+      if (aborted) t.abort(signalReason(signal));
       // A long-lived signal shared by many short fibers must not keep the ended ones alive.
-      else t.extras().onEnd = listenForAbort(signal, () => void t.abort());
+      else t.extras().onEnd = listenForAbort(signal, () => void t.abort(signalReason(signal)));
     }
     return t;
   }
 
-  /** Settles when no fiber can make progress any more (some may stay blocked: see dump()). */
-  run(): Promise<void> {
-    return this.sched.run();
+  /**
+   * Settles when no fiber can make progress any more, with a report: fibers that returned and that
+   * threw during the run, and those left blocked (reported to onDeadlock: see dump()).
+   */
+  run(): Promise<RunReport> {
+    const inner = this.sched.run();
+    if (this.runs !== null && this.runs.inner === inner) return this.runs.outer;
+    const before = this.sched.ended;
+    const outer = inner.then(() => this.runEnded(before));
+    this.runs = { inner, outer };
+    return outer;
+  }
+
+  private runEnded(before: { returned: number; threw: number }): RunReport {
+    this.runs = null;
+    return runReport(before, this.sched.ended, this.dump(), this.onDeadlock);
   }
 
   /** Runs synchronously until idle, advancing a virtual clock; never waits for real time or promises. */
@@ -250,25 +298,38 @@ export class Host {
     return this.sched.clock.now();
   }
 
-  createCrst(): Crst {
-    return new Crst(this.syncEnv);
+  /** A Crst; `{ name }` shows in dump(), the trace and messages. */
+  createCrst(options?: { name?: string }): Crst {
+    return new Crst(this.syncEnv, readNameOption(options, "createCrst"));
   }
 
-  createAutoEvent(): AutoEvent {
-    return new AutoEvent(this.syncEnv);
+  createAutoEvent(options?: { name?: string }): AutoEvent {
+    return new AutoEvent(this.syncEnv, readNameOption(options, "createAutoEvent"));
   }
 
-  createManualEvent(initialState = false): ManualEvent {
-    if (typeof initialState !== "boolean") fail("createManualEvent takes a boolean initial state");
-    return new ManualEvent(this.syncEnv, initialState);
+  /** `createManualEvent(true)`, or `createManualEvent({ initialState, name })`. */
+  createManualEvent(initialState: boolean | { initialState?: boolean; name?: string } = false): ManualEvent {
+    const { state, name } = readManualEventOptions(initialState);
+    return new ManualEvent(this.syncEnv, state, name);
   }
 
-  createSemaphore(initial: number, maximum: number): Semaphore {
-    if (!Number.isInteger(maximum) || maximum < 1 || maximum > 0x7fffffff)
-      fail(`createSemaphore: maximum must be a positive integer, not ${describeValue(maximum)}`);
-    if (!Number.isInteger(initial) || initial < 0 || initial > maximum)
-      fail(`createSemaphore: initial must be an integer in 0 … ${maximum}, not ${describeValue(initial)}`);
-    return new Semaphore(this.syncEnv, initial, maximum);
+  createSemaphore(initial: number, maximum: number, options?: { name?: string }): Semaphore {
+    readSemaphoreArgs(initial, maximum);
+    return new Semaphore(this.syncEnv, initial, maximum, readNameOption(options, "createSemaphore"));
+  }
+
+  /** One line: `Host: 3 live tasks, runtime started, core release`. */
+  toString(): string {
+    return `Host: ${this.live} live task${this.live === 1 ? "" : "s"}, runtime ${this.runtimeState}`;
+  }
+
+  toJSON(): { liveTasks: number; runtimeState: RuntimeState; tasks: FiberDump[] } {
+    return { liveTasks: this.live, runtimeState: this.runtimeState, tasks: this.dump() };
+  }
+
+  /** @internal */
+  [INSPECT](): string {
+    return this.toString();
   }
 
   /** Every live task: id, name, state, mode, depth, frames, counters and what it waits on. */

@@ -1,12 +1,12 @@
 // fiberhost: a cooperative fiber scheduler implementing the CLR hosting task-management contract.
 export * from "./hresult.js";
 export { createHost, Host, DEFAULT_STACK_SIZE, DEFAULT_MAX_STACK_SIZE, MIN_MEMORY_BYTES } from "./host.js";
-export type { HostOptions, SpawnOptions, FiberDump, RuntimeState } from "./host.js";
+export type { HostOptions, SpawnOptions, FiberDump, RunReport, RuntimeState } from "./host.js";
 export { Task } from "./task.js";
 export type { TaskState } from "./task.js";
 export { TaskManager } from "./task-manager.js";
-export { FiberContext, AWAIT_TARGET } from "./fiber-context.js";
-export type { FiberStart } from "./fiber-context.js";
+export { FiberContext, AWAIT_TARGET, MAXIMUM_WAIT_OBJECTS } from "./fiber-context.js";
+export type { FiberStart, WaitAnyResult } from "./fiber-context.js";
 export { Crst, AutoEvent, ManualEvent, Semaphore } from "./sync.js";
 export { TaskAbortError, isTaskAbortError } from "./errors.js";
 export type { FiberInfo } from "./errors.js";

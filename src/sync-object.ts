@@ -6,10 +6,12 @@ import type { CoreDoor } from "./core/door.js";
 import type { SchedulerPort } from "./scheduler/port.js";
 import { currentFiber } from "./scheduler/driving.js";
 import { TaskQueue } from "./scheduler/queue.js";
-import type { Waitable } from "./scheduler/waitable.js";
+import type { Waitable, Watcher } from "./scheduler/waitable.js";
 import type { Op } from "./operations/op.js";
 import { DoneOp, WaitOp } from "./operations/basic.js";
 import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, S_FALSE, S_OK } from "./hresult.js";
+
+const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 export interface SyncEnv {
   /** @internal */
@@ -26,8 +28,17 @@ export abstract class SyncObject implements Waitable<Task> {
   /** @internal */
   protected readonly waiters = new TaskQueue<Task>();
   protected closed = false;
+  /** f.waitAny waits that include it (rare: null until one does). */
+  private watchers: Set<Watcher> | null = null;
+  /** The name given at creation (shown by dump(), the trace and messages), or null. */
+  readonly name: string | null;
 
-  constructor(protected readonly env: SyncEnv) {}
+  constructor(
+    protected readonly env: SyncEnv,
+    name: string | null = null,
+  ) {
+    this.name = name;
+  }
 
   abstract tryAcquire(t: Task): number;
 
@@ -41,7 +52,38 @@ export abstract class SyncObject implements Waitable<Task> {
     return null;
   }
   describe(): string {
-    return this.kind;
+    return this.label();
+  }
+
+  /** Its kind, and its name when it has one: `autoEvent "jobs"`. */
+  protected label(): string {
+    return this.name === null ? this.kind : `${this.kind} ${JSON.stringify(this.name)}`;
+  }
+
+  /** One line, for messages and logs. */
+  toString(): string {
+    return `${this.label()}${this.closed ? " closed" : ""} (${this.waiters.size} waiting)`;
+  }
+
+  toJSON(): { kind: string; name: string | null; closed: boolean; waiting: number } {
+    return { kind: this.kind, name: this.name, closed: this.closed, waiting: this.waiters.size };
+  }
+
+  /** @internal Node's util.inspect (console.log): toString's one line. */
+  [INSPECT](): string {
+    return this.toString();
+  }
+
+  /** @internal */
+  watch(w: Watcher, on: boolean): void {
+    if (on) (this.watchers ??= new Set()).add(w);
+    else this.watchers?.delete(w);
+  }
+
+  /** It may be acquirable now (set, released, closed): f.waitAny waits on it are told, after its own waiters. */
+  protected notify(): void {
+    if (this.watchers === null || this.watchers.size === 0) return;
+    for (const w of [...this.watchers]) w.fire();
   }
 
   /** @internal Made by the host whose sync objects share `env`? */
@@ -59,6 +101,7 @@ export abstract class SyncObject implements Waitable<Task> {
     if (this.closed) return S_FALSE;
     this.closed = true;
     this.wakeAll(HOST_E_ABANDONED);
+    this.notify();
     return S_OK;
   }
 

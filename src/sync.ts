@@ -33,7 +33,7 @@ export class Crst extends SyncObject {
   }
 
   describe(): string {
-    return this.owner ? `crst owned by task ${this.owner.id} (${this.owner.name})` : "crst";
+    return this.owner ? `${this.label()} owned by task ${this.owner.id} (${this.owner.name})` : this.label();
   }
 
   /** IHostCrst::Enter(option): waits without a time limit; HOST_E_DEADLOCK when it closes a cycle. */
@@ -135,7 +135,10 @@ export class AutoEvent extends SyncObject {
     if (hr !== S_OK) return hr;
     const t = this.waiters.shift();
     if (t) this.env.sched.wake(t, S_OK);
-    else this.signalled = true;
+    else {
+      this.signalled = true;
+      this.notify();
+    }
     return S_OK;
   }
 }
@@ -147,8 +150,9 @@ export class ManualEvent extends SyncObject {
   constructor(
     env: SyncEnv,
     private signalled: boolean,
+    name: string | null = null,
   ) {
-    super(env);
+    super(env, name);
   }
 
   tryAcquire(): number {
@@ -165,6 +169,7 @@ export class ManualEvent extends SyncObject {
     if (hr !== S_OK) return hr;
     this.signalled = true;
     this.wakeAll(S_OK);
+    this.notify();
     return S_OK;
   }
 
@@ -184,8 +189,9 @@ export class Semaphore extends SyncObject {
     env: SyncEnv,
     private count: number,
     readonly maximum: number,
+    name: string | null = null,
   ) {
-    super(env);
+    super(env, name);
   }
 
   tryAcquire(): number {
@@ -211,6 +217,7 @@ export class Semaphore extends SyncObject {
       this.count--;
       this.env.sched.wake(t, S_OK);
     }
+    if (this.count > 0) this.notify();
     if (out) out.value = before;
     return S_OK;
   }

@@ -32,4 +32,18 @@ export class TaskExtras<T extends Queued> {
   finalCounters: Counters | null = null;
   /** Called once when the task ends (spawn's signal listener is removed there). */
   onEnd: (() => void) | null = null;
+  /** The reason given to its first abort (task.abort(reason), a signal's reason): the TaskAbortError's cause. */
+  abortReason: unknown = undefined;
+  /** Its end is looked at: its result was asked for, or a fiber joined it. An unobserved failure is reported. */
+  observed = false;
+  /** The fiber that spawned it with f.spawn (it ends before its parent does). */
+  parent: T | null = null;
+  /** Its f.spawn children that have not ended. */
+  children: Set<T> | null = null;
+  /** How it ended while its children still unwind: its end waits for them. */
+  ending: { threw: boolean; value: unknown } | null = null;
+  /** The error of a child whose unobserved failure aborts it: its own failure then. */
+  childFailure: unknown = undefined;
+  /** f.waitAny waits that include it: told when it ends. */
+  endWatchers: Set<{ fire(): void }> | null = null;
 }

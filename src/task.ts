@@ -34,7 +34,7 @@ export interface TaskScheduling {
   manualSwitch(t: Task, on: boolean): number;
   exitTask(t: Task): number;
   reset(t: Task, full: boolean): number;
-  abort(t: Task, rude: boolean): number;
+  abort(t: Task, rude: boolean, reason?: unknown): number;
   yieldTask(t: Task): number;
   /** Closes an abort-holding region with `close`; a held-back abort is then delivered to a waiting task. */
   endAbortRegion(t: Task, close: () => number): number;
@@ -46,12 +46,16 @@ export interface TaskEnv {
   readonly door: CoreDoor;
   /** @internal */
   readonly sched: TaskScheduling;
+  /** @internal `yield* task`: an operation of the fiber running now that joins `t`, then answers its value or throws its error. */
+  joinValue(t: Task<any>): Iterator<unknown, unknown, unknown>;
 }
+
+const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 // A TaskRef and a Queued by its fields (the door and the queues take it as one), with no
 // `implements` clause: those fields are internal, absent from the published types (stripInternal),
 // where the clause would then be false.
-export class Task {
+export class Task<R = unknown> {
   /** A number unique within the host, never reused (a slot's index is). */
   readonly id: number;
   private name_: string | null;
@@ -168,8 +172,9 @@ export class Task {
    * Settles with the fiber's return value, or rejects with its error (a TaskAbortError when it was
    * aborted and did not catch the abort). Never reported as an unhandled rejection.
    */
-  get result(): Promise<unknown> {
+  get result(): Promise<R> {
     const x = this.extras();
+    x.observed = true;
     if (!x.resultPromise) {
       x.resultPromise =
         this.outcome === Outcome.Returned
@@ -181,7 +186,32 @@ export class Task {
               });
       x.resultPromise.catch(() => {});
     }
-    return x.resultPromise;
+    return x.resultPromise as Promise<R>;
+  }
+
+  /**
+   * `const v = yield* task` in a fiber: waits for the task to end, then answers its return value or
+   * throws its error (`f.join` answers the HRESULT instead).
+   */
+  [Symbol.iterator](): Iterator<unknown, R, any> {
+    return this.env.joinValue(this) as Iterator<unknown, R, any>;
+  }
+
+  /** One line: `Task #3 "worker" waiting managed depth 2`. */
+  toString(): string {
+    const live = this.state !== "done";
+    const where = live ? ` ${this.mode} depth ${this.depth}` : this.outcome === Outcome.Threw ? " threw" : " returned";
+    return `Task #${this.id} ${JSON.stringify(this.name)} ${this.state}${where}`;
+  }
+
+  /** What JSON.stringify shows: id, name, state, mode, depth. */
+  toJSON(): { id: number; name: string; state: TaskState; mode: "managed" | "unmanaged"; depth: number } {
+    return { id: this.id, name: this.name, state: this.state, mode: this.mode, depth: this.depth };
+  }
+
+  /** @internal Node's util.inspect (console.log): the one line of toString, not the internals. */
+  [INSPECT](): string {
+    return this.toString();
   }
 
   /** @internal */
@@ -244,14 +274,17 @@ export class Task {
     return this.env.sched.reset(this, full);
   }
 
-  /** Throws a TaskAbortError into the fiber at its next safe point (delay regions hold it back). */
-  abort(): number {
-    return this.env.sched.abort(this, false);
+  /**
+   * Throws a TaskAbortError into the fiber at its next safe point (delay regions hold it back);
+   * `reason` becomes its `cause`, and the reason of the signal an `f.await(signal => …)` gave.
+   */
+  abort(reason?: unknown): number {
+    return this.env.sched.abort(this, false, reason);
   }
 
   /** Ends the fiber without running its handlers. */
-  rudeAbort(): number {
-    return this.env.sched.abort(this, true);
+  rudeAbort(reason?: unknown): number {
+    return this.env.sched.abort(this, true, reason);
   }
 
   /** TRUE exactly when the task is in managed mode: switched out there, it delays the collector. */

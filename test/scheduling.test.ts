@@ -335,7 +335,7 @@ describe("host.run()", () => {
   it("fibers spawned after run() settled wait for the next run()", async () => {
     const pending: (() => void)[] = [];
     const host = await createHost({ clock: "virtual", dispatch: (fn) => pending.push(fn) });
-    const drain = async (p: Promise<void>) => {
+    const drain = async (p: Promise<unknown>) => {
       while (pending.length) pending.shift()!();
       await p;
     };

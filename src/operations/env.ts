@@ -20,6 +20,10 @@ export interface FiberEnv extends TaskEnv {
   isSyncObject(o: unknown): o is Waitable<Task> & { kind: string };
   /** f.call: an operation calling a guest's export (made by src/interop/, a layer above this one). */
   callExport(t: Task, fn: unknown, args: unknown[]): Op<any>;
+  /** f.spawn: a fiber started as a child of `parent` (made by the host, a layer above). Throws HResultError. */
+  spawnChild(parent: Task, body: unknown, options: unknown): Task;
+  /** The host's debug core: operations made and never yielded are reported. */
+  readonly debug: boolean;
 }
 
 /**

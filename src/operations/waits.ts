@@ -1,31 +1,47 @@
 // What a fiber waits on besides the sync objects: a promise (f.await), a timer (f.sleep), another
 // task's end (f.join).
 
-import type { Task } from "../task.js";
+import { Outcome, type Task } from "../task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { Cmd } from "../scheduler/op.js";
 import { Op } from "./op.js";
-import { BLOCK, type Waitable } from "../scheduler/waitable.js";
+import { BLOCK, type Waitable, type Watcher } from "../scheduler/waitable.js";
 import { TaskQueue } from "../scheduler/queue.js";
 import { HResultError, INFINITE, S_OK } from "../hresult.js";
 import { safePoint } from "./env.js";
 
-/** The wait behind f.await: parks the fiber until the promise settles. */
+/** What f.await takes: a promise (or value), or a function of an AbortSignal that gives one. */
+export type Awaitable<T> = PromiseLike<T> | T | ((signal: AbortSignal) => PromiseLike<T> | T);
+
+/**
+ * The wait behind f.await: parks the fiber until the promise settles. Given a function, it calls it
+ * with a signal that aborts when the wait is cut short (the fiber aborted), so the work stops too.
+ */
 export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
   private waiting = false;
   private parked = false;
+  private settled = false;
+  private controller: AbortController | null = null;
+  private promise: PromiseLike<T> | T;
   constructor(
     t: Task,
     private readonly sched: SchedulerPort,
-    private readonly promise: PromiseLike<T> | T,
+    given: Awaitable<T>,
+    private readonly start: ((signal: AbortSignal) => PromiseLike<T> | T) | null,
   ) {
     super(t);
+    this.promise = given as PromiseLike<T> | T;
   }
   next(v?: unknown): IteratorResult<T, T> {
     this.own();
     if (this.parked) return this.result(v as T);
     const sp = safePoint(this.sched, this.t);
     if (sp) return this.command(sp);
+    if (this.start !== null) {
+      // Called here, at the fiber's step: what it throws is thrown into the fiber.
+      this.controller = new AbortController();
+      this.promise = this.start(this.controller.signal);
+    }
     const hr = this.sched.block(this.t, this, INFINITE, 0);
     if (hr !== BLOCK) throw new HResultError(hr, `f.await in fiber ${this.t.name} could not wait`);
     this.parked = true;
@@ -38,7 +54,9 @@ export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
     this.waiting = true;
     this.sched.awaiting(+1);
     const settle = (value: unknown, isThrow: boolean) => {
-      if (this.waiting) this.sched.wake(t, value, isThrow);
+      if (!this.waiting) return;
+      this.settled = true; // (its work is done: the signal stays as it is)
+      this.sched.wake(t, value, isThrow);
     };
     // Adopted by a promise of our own: the user's value (a thenable whose then throws or never
     // calls back, a promise with a then or constructor of its own) is only ever called from a
@@ -48,10 +66,19 @@ export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
       (err) => settle(err, true),
     );
   }
-  remove(): void {
+  remove(t?: Task): void {
     if (!this.waiting) return;
     this.waiting = false;
     this.sched.awaiting(-1);
+    if (this.controller !== null && !this.settled) {
+      // Cut short (aborted): the awaited work is told, with the fiber's abort as the reason.
+      const reason = t?.x?.unwinding ?? t?.x?.abortReason;
+      try {
+        this.controller.abort(reason);
+      } catch {
+        // (A listener of the user's threw: the fiber's abort goes on.)
+      }
+    }
   }
   waitsFor(): null {
     return null;
@@ -85,15 +112,56 @@ export class JoinWait implements Waitable<Task> {
     return this.target.done ? S_OK : BLOCK;
   }
   enqueue(t: Task): void {
-    (this.target.extras().joiners ??= new TaskQueue<Task>()).push(t);
+    const x = this.target.extras();
+    x.observed = true;
+    (x.joiners ??= new TaskQueue<Task>()).push(t);
   }
   remove(t: Task): void {
     this.target.x?.joiners?.remove(t);
+  }
+  watch(w: Watcher, on: boolean): void {
+    const x = this.target.extras();
+    x.observed = true;
+    if (on) (x.endWatchers ??= new Set()).add(w);
+    else x.endWatchers?.delete(w);
   }
   waitsFor(): Task {
     return this.target;
   }
   describe(): string {
     return `task ${this.target.id} (${this.target.name}) to end`;
+  }
+}
+
+/** `yield* task`: joins the task, then answers its return value or throws its error. */
+export class JoinValueOp<R> extends Op<R> {
+  private parked = false;
+  constructor(
+    t: Task,
+    private readonly sched: SchedulerPort,
+    private readonly target: Task,
+  ) {
+    super(t);
+  }
+  next(v?: unknown): IteratorResult<R, R> {
+    this.own();
+    let hr = v as number;
+    if (this.parked) {
+      this.parked = false;
+    } else {
+      const sp = safePoint(this.sched, this.t);
+      if (sp) return this.command(sp);
+      this.target.extras().observed = true;
+      hr = this.sched.block(this.t, new JoinWait(this.target), INFINITE, 0);
+      if (hr === BLOCK) {
+        this.parked = true;
+        return this.command(Cmd.Park);
+      }
+    }
+    if (hr !== S_OK) {
+      throw new HResultError(hr, `yield* task ${this.target.id} (${this.target.name}) in fiber ${this.t.name} failed`);
+    }
+    if (this.target.outcome === Outcome.Threw) throw this.target.value;
+    return this.result(this.target.value as R);
   }
 }

@@ -8,6 +8,10 @@ import type { CoreDoor } from "../core/door.js";
 import { bodyResultError, isIterator } from "./op.js";
 import type { Driver } from "./driver.js";
 import type { Waits } from "./waits.js";
+import { type Family, unobservedFailure } from "./family.js";
+
+/** A fiber's failure that nothing observed (the host's onError, by default a console error). */
+export type FailureReport = (err: unknown, t: Task) => void;
 
 export class Lifecycle {
   constructor(
@@ -17,7 +21,19 @@ export class Lifecycle {
     /** The host forgets an ended task (its slot in the host's table). */
     private readonly forget: (t: Task) => void,
     private readonly kick: () => void,
+    private readonly family: Family,
+    private readonly report: FailureReport,
   ) {}
+
+  /** Fibers that ended: returned, or threw (aborted ones included). run()'s report reads them. */
+  returned = 0;
+  threw = 0;
+
+  /** A parent whose children have all unwound ends now, as its body did. */
+  endAfterChildren(t: Task): void {
+    const { outcome, value } = this.family.takeEnding(t);
+    this.finish(t, outcome, value);
+  }
 
   startTask(t: Task): number {
     const hr = this.door.start(t);
@@ -55,7 +71,7 @@ export class Lifecycle {
   /** Ends a fiber without running its handlers (rude abort, ExitTask). */
   end(t: Task): void {
     if (this.door.rudeAbortRequested(t)) {
-      const err = new TaskAbortError(t.name, true);
+      const err = new TaskAbortError(t.name, true, t.x?.abortReason);
       this.finish(t, Outcome.Threw, err);
     } else {
       this.finish(t, Outcome.Returned, undefined);
@@ -64,6 +80,9 @@ export class Lifecycle {
 
   finish(t: Task, outcome: Outcome, value: unknown): void {
     if (t.state === "done") return;
+    if (t.x !== null && t.x.children !== null && t.x.children.size > 0) {
+      return this.family.waitForChildren(t, outcome, value);
+    }
     const started = t.state !== "created";
     this.waits.cancel(t);
     // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
@@ -72,6 +91,7 @@ export class Lifecycle {
     const x = t.extras();
     x.finalCounters = this.door.counters(t); // the freed slot still holds them until it is reused
     if (outcome === Outcome.Threw) {
+      value = this.family.parentError(t, value);
       attachFiberInfo(value, {
         id: t.id,
         name: t.name,
@@ -87,7 +107,10 @@ export class Lifecycle {
     t.iter = t.stack = null;
     t.dropBody();
     if (started) this.driver.live--;
+    if (outcome === Outcome.Threw) this.threw++;
+    else this.returned++;
     if (x.joiners) {
+      if (x.joiners.size > 0) x.observed = true;
       for (let j = x.joiners.shift(); j; j = x.joiners.shift()) this.waits.wake(j, S_OK);
     }
     x.settleResult?.(t);
@@ -101,6 +124,21 @@ export class Lifecycle {
         // (Only spawn's signal listener removal: a broken signal must not stop the host.)
       }
     }
+    if (x.endWatchers !== null) for (const w of [...x.endWatchers]) w.fire();
     this.forget(t);
+    const handled = x.parent !== null ? this.family.childEnded(t, outcome, value) : false;
+    if (!handled && unobservedFailure(t, outcome, value)) this.reportLater(t, value);
+  }
+
+  /** Reported after the current job, as an unhandled rejection is: `task.result` may be asked for until then. */
+  private reportLater(t: Task, err: unknown): void {
+    queueMicrotask(() => {
+      if (t.x !== null && t.x.observed) return;
+      try {
+        this.report(err, t);
+      } catch (e) {
+        console.error("fiberhost: the host's onError threw", e);
+      }
+    });
   }
 }

@@ -39,13 +39,15 @@ export class Requests {
   /** The abort to throw into the fiber: delivered once. */
   takeAbort(t: Task): TaskAbortError {
     this.door.abortDelivered(t);
-    const err = new TaskAbortError(t.name, false);
-    t.extras().unwinding = err;
+    const x = t.extras();
+    const err = new TaskAbortError(t.name, false, x.abortReason);
+    x.unwinding = err;
     return err;
   }
 
   /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
   beforeResume(t: Task): void {
+    if (t.x !== null && t.x.ending !== null) return this.life.endAfterChildren(t);
     const sp = t.attention ? this.checkpoint(t) : SafePoint.None;
     if (sp === SafePoint.End) return this.life.end(t);
     if (sp === SafePoint.Yield) return this.driver.enqueue(t); // asked to yield: it does, before it runs
@@ -69,12 +71,14 @@ export class Requests {
     return this.door.alert(t);
   }
 
-  abort(t: Task, rude: boolean): number {
+  abort(t: Task, rude: boolean, reason?: unknown): number {
     // This fiber's own abort already on its way into it is delivered once. (Only its own: a
     // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
-    if (!rude && t.x !== null && t.x.abortInFlight) return this.door.check(t);
+    // A fiber whose body has ended and waits for its children to unwind has nothing left to abort.
+    if (t.x !== null && ((!rude && t.x.abortInFlight) || t.x.ending !== null)) return this.door.check(t);
     const hr = this.door.abort(t, rude); // the core holds the request (and whether it is rude)
     if (hr !== S_OK) return hr;
+    if (reason !== undefined && t.x?.abortReason === undefined) t.extras().abortReason = reason;
     t.attention = true;
     if (t.state === "waiting") {
       if (rude) this.waits.wake(t, undefined);

@@ -12,7 +12,8 @@ import type { Waitable } from "./waitable.js";
 import type { SafePoint, SchedulerPort } from "./port.js";
 import { Driver, type DriverHooks } from "./driver.js";
 import { Waits, type WaitTrace } from "./waits.js";
-import { Lifecycle } from "./lifecycle.js";
+import { Lifecycle, type FailureReport } from "./lifecycle.js";
+import { Family } from "./family.js";
 import { Suspension } from "./suspension.js";
 import { Requests } from "./requests.js";
 import { RunLoop } from "./run-loop.js";
@@ -29,6 +30,8 @@ export interface SchedulerOptions {
   /** The host forgets an ended task (one way: the scheduler never imports the host). */
   forget: (t: Task) => void;
   trace: WaitTrace;
+  /** A fiber's failure nothing observed. */
+  onError: FailureReport;
 }
 
 export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
@@ -39,13 +42,20 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
   private readonly suspension: Suspension;
   private readonly requests: Requests;
   private readonly loop: RunLoop;
+  private readonly family: Family;
 
   constructor(door: CoreDoor, opts: SchedulerOptions) {
     this.clock = opts.clock;
     const kick = (): void => this.loop.kick();
     this.driver = new Driver(door, this);
     this.waits = new Waits(door, opts.clock, this.driver, opts.trace, kick);
-    this.life = new Lifecycle(door, this.driver, this.waits, opts.forget, kick);
+    this.family = new Family({
+      abort: (t, rude, reason) => this.requests.abort(t, rude, reason),
+      wake: (t) => this.waits.wake(t, undefined),
+      cancel: (t) => this.waits.cancel(t),
+      rudeAbortRequested: (t) => door.rudeAbortRequested(t),
+    });
+    this.life = new Lifecycle(door, this.driver, this.waits, opts.forget, kick, this.family, opts.onError);
     this.suspension = new Suspension(door, this.driver, this.waits, opts.enterTimeoutMs, kick);
     this.requests = new Requests(door, this.driver, this.waits, this.life, kick);
     this.loop = new RunLoop(opts.clock, opts.dispatch, opts.budget, this.driver, this.waits);
@@ -54,6 +64,16 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
   /** The fiber being driven, or null when the root task runs. */
   get running(): Task | null {
     return this.driver.running;
+  }
+
+  /** `child` belongs to `parent` (f.spawn): it ends before its parent does. */
+  adopt(parent: Task, child: Task): void {
+    this.family.adopt(parent, child);
+  }
+
+  /** Fibers that ended so far, by how: run()'s report is the difference over a run. */
+  get ended(): { returned: number; threw: number } {
+    return { returned: this.life.returned, threw: this.life.threw };
   }
 
   /** @internal Entries in the timer heap: the live timed waits (tests check it stays so). */
@@ -108,8 +128,8 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
   alert(t: Task): number {
     return this.requests.alert(t);
   }
-  abort(t: Task, rude: boolean): number {
-    return this.requests.abort(t, rude);
+  abort(t: Task, rude: boolean, reason?: unknown): number {
+    return this.requests.abort(t, rude, reason);
   }
   endAbortRegion(t: Task, close: () => number): number {
     return this.requests.endAbortRegion(t, close);

@@ -17,6 +17,13 @@ export interface Waitable<T = unknown> {
   describe(): string;
   /** What the wait answers when its time runs out (default HOST_E_TIMEOUT; a sleep: S_OK). */
   readonly timeoutResult?: number;
+  /** f.waitAny: tells `w` (on) or stops telling it (off) when the object may have become acquirable. */
+  watch?(w: Watcher, on: boolean): void;
+}
+
+/** An f.waitAny's registration on one of its objects. */
+export interface Watcher {
+  fire(): void;
 }
 
 /** Not an HRESULT: tryAcquire's "the task must wait". */

@@ -1,0 +1,114 @@
+// spawn's options and signal, checked before the task exists (so a bad one leaves no task behind),
+// and `yield* task`'s join: what host.spawn and f.spawn share.
+
+import { PRIORITY_LEVELS, describeValue, readOptions } from "./args.js";
+import { E_INVALIDARG, HResultError } from "./hresult.js";
+import type { Task } from "./task.js";
+import { currentFiber } from "./scheduler/driving.js";
+import type { SchedulerPort } from "./scheduler/port.js";
+import { JoinValueOp } from "./operations/waits.js";
+import { ThrowOp } from "./operations/basic.js";
+import { fail, refuseUnknownOptions } from "./host-options.js";
+
+export interface SpawnOptions<P = unknown> {
+  name?: string;
+  /** A THREAD_PRIORITY value. */
+  priority?: number;
+  /** Bytes of transition stack (CreateTask's stack size; 0: the default). */
+  stackSize?: number;
+  /** Aborting the signal aborts the fiber. */
+  signal?: AbortSignal;
+  /** The second argument of the body. */
+  param?: P;
+}
+
+const SPAWN_OPTION_KEYS = [
+  "name",
+  "priority",
+  "stackSize",
+  "signal",
+  "param",
+] as const satisfies readonly (keyof SpawnOptions)[];
+
+/** spawn's options, checked before the task exists (so a bad one leaves no task behind). */
+export function readSpawnOptions<P>(
+  options: SpawnOptions<P>,
+  what = "spawn",
+): SpawnOptions<P> & { stackSize: number; aborted: boolean } {
+  if (typeof options !== "object" || options === null) fail(`${what}: options must be an object`);
+  refuseUnknownOptions(options, SPAWN_OPTION_KEYS, what);
+  const {
+    name,
+    priority,
+    stackSize = 0,
+    signal,
+    param,
+  } = readOptions(options, SPAWN_OPTION_KEYS) ?? fail(`${what}: reading the options object threw`);
+  if (name !== undefined && typeof name !== "string") fail(`${what}: name must be a string`);
+  // Asked through the platform's own getter, before the task exists: an object that only
+  // inherits from AbortSignal is refused here, not half-way through spawn.
+  const aborted =
+    signal === undefined ? false : (signalAborted(signal) ?? fail(`${what}: signal must be an AbortSignal`));
+  if (priority !== undefined && !PRIORITY_LEVELS.includes(priority))
+    fail(`${what}: priority must be a THREAD_PRIORITY value, not ${describeValue(priority)}`);
+  return { name, priority, stackSize, signal, param, aborted };
+}
+
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+const addListener = EventTarget.prototype.addEventListener;
+const removeListener = EventTarget.prototype.removeEventListener;
+
+/** Whether `signal` is aborted, or null when it is not a real AbortSignal. */
+function signalAborted(signal: unknown): boolean | null {
+  try {
+    return abortedGetter.call(signal) as boolean;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Calls `onAbort` once when `signal` aborts; answers how to stop listening. The signal's own
+ * methods are used (a wrapper may watch them); should they throw, the platform's: the task is
+ * started by then, and spawn must not fail half-way.
+ */
+const reasonGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "reason")!.get!;
+
+/** The reason of a real AbortSignal (read through the platform's getter). */
+export function signalReason(signal: AbortSignal): unknown {
+  try {
+    return reasonGetter.call(signal);
+  } catch {
+    return undefined;
+  }
+}
+
+export function listenForAbort(signal: AbortSignal, onAbort: () => void): () => void {
+  try {
+    signal.addEventListener("abort", onAbort, { once: true });
+    return () => signal.removeEventListener("abort", onAbort);
+  } catch {
+    addListener.call(signal, "abort", onAbort, { once: true });
+    return () => removeListener.call(signal, "abort", onAbort);
+  }
+}
+
+const EMPTY: readonly never[] = [];
+
+/** `yield* target` in the fiber running now: a JoinValueOp, or an operation that throws why it cannot be. */
+export function joinValue(
+  target: Task,
+  sched: SchedulerPort,
+  isOwn: (t: Task) => boolean,
+  rootTask: Task,
+): Iterator<unknown, unknown, unknown> {
+  const t = currentFiber();
+  const refuse = (why: string) =>
+    new ThrowOp(rootTask, new HResultError(E_INVALIDARG, `yield* task ${target.id} (${target.name}): ${why}`));
+  // Outside any fiber a task iterates as an empty collection: generic code that walks iterables
+  // (a test matcher's equality, a spread) must not throw. `yield*` happens only in a fiber.
+  if (t === null) return EMPTY[Symbol.iterator]();
+  if (!isOwn(t)) return refuse("used in a fiber of another host (use f.await(task.result))");
+  if (target === rootTask) return refuse("the root task never ends");
+  return new JoinValueOp(t, sched, target);
+}

@@ -1,0 +1,102 @@
+// f.waitAny: WaitForMultipleObjects for events, semaphores and tasks. The fiber waits on none of
+// their queues (a task sits in one queue at a time); each object tells the wait when it may have
+// become acquirable (its watchers), after its own waiters were served, and the wait then acquires
+// that one object, at most one.
+
+import type { Task } from "../task.js";
+import type { SchedulerPort } from "../scheduler/port.js";
+import { Cmd } from "../scheduler/op.js";
+import { BLOCK, type Waitable, type Watcher } from "../scheduler/waitable.js";
+import { Op } from "./op.js";
+import { isTimeout } from "../args.js";
+import { safePoint } from "./env.js";
+
+/** What f.waitAny answers: the HRESULT, and the index of the object acquired (−1: none). */
+export interface WaitAnyResult {
+  hr: number;
+  index: number;
+}
+
+/** The most objects one f.waitAny takes (MAXIMUM_WAIT_OBJECTS). */
+export const MAXIMUM_WAIT_OBJECTS = 64;
+
+class AnyWait implements Waitable<Task> {
+  index = -1;
+  private task: Task | null = null;
+  private readonly watchers: Watcher[];
+  constructor(
+    private readonly members: Waitable<Task>[],
+    private readonly sched: SchedulerPort,
+  ) {
+    this.watchers = members.map((_, i) => ({ fire: () => this.fired(i) }));
+  }
+  tryAcquire(t: Task): number {
+    for (let i = 0; i < this.members.length; i++) {
+      const hr = this.members[i].tryAcquire(t);
+      if (hr !== BLOCK) {
+        this.index = i;
+        return hr;
+      }
+    }
+    return BLOCK;
+  }
+  enqueue(t: Task): void {
+    this.task = t;
+    for (let i = 0; i < this.members.length; i++) this.members[i].watch!(this.watchers[i], true);
+  }
+  remove(): void {
+    if (this.task === null) return;
+    this.task = null;
+    for (let i = 0; i < this.members.length; i++) this.members[i].watch!(this.watchers[i], false);
+  }
+  private fired(i: number): void {
+    const t = this.task;
+    if (t === null) return;
+    const hr = this.members[i].tryAcquire(t);
+    if (hr === BLOCK) return;
+    this.index = i;
+    this.sched.wake(t, hr); // (takes the wait off every object)
+  }
+  waitsFor(): null {
+    return null;
+  }
+  describe(): string {
+    return `any of: ${this.members.map((m) => m.describe()).join(", ")}`;
+  }
+}
+
+export class WaitAnyOp extends Op<WaitAnyResult> {
+  private parked = false;
+  private readonly any: AnyWait;
+  private readonly ms: number;
+  constructor(
+    t: Task,
+    private readonly sched: SchedulerPort,
+    members: Waitable<Task>[],
+    ms: number,
+    private readonly option: number,
+  ) {
+    super(t);
+    this.any = new AnyWait(members, sched);
+    this.ms = isTimeout(ms) ? ms : NaN; // NaN: block() answers E_INVALIDARG
+  }
+  next(v?: unknown): IteratorResult<WaitAnyResult, WaitAnyResult> {
+    this.own();
+    let hr = v as number;
+    if (this.parked) {
+      this.parked = false;
+    } else {
+      const sp = safePoint(this.sched, this.t);
+      if (sp) return this.command(sp);
+      this.any.index = -1;
+      hr = this.sched.block(this.t, this.any, this.ms, this.option);
+      if (hr === BLOCK) {
+        this.parked = true;
+        return this.command(Cmd.Park);
+      }
+    }
+    const index = this.any.index;
+    this.any.index = -1;
+    return this.result({ hr: hr >>> 0, index: hr === BLOCK ? -1 : index });
+  }
+}

@@ -1,0 +1,106 @@
+// Structured concurrency: a fiber's f.spawn children belong to it. When its body ends (returns,
+// throws, is aborted) its children still running are aborted, and its end waits until they have
+// unwound; a child's unobserved failure aborts the parent, whose failure it then is. Fibers started
+// with host.spawn have no parent: all of this costs them one field check when they end.
+
+import { Outcome, type Task } from "../task.js";
+import { TaskAbortError } from "../errors.js";
+import { BLOCK, type Waitable } from "./waitable.js";
+
+/** What a parent waits on while its children unwind. */
+class ChildrenWait implements Waitable<Task> {
+  constructor(private readonly parent: Task) {}
+  tryAcquire(): number {
+    return BLOCK;
+  }
+  enqueue(): void {}
+  remove(): void {}
+  waitsFor(): null {
+    return null;
+  }
+  describe(): string {
+    const n = this.parent.x?.children?.size ?? 0;
+    return `its ${n} child fiber${n === 1 ? "" : "s"} to unwind`;
+  }
+}
+
+/** What the family needs of the rest of the scheduler. */
+export interface FamilyEnv {
+  abort(t: Task, rude: boolean, reason?: unknown): number;
+  /** The parent's children have all ended: it is stepped again to finish. */
+  wake(t: Task): void;
+  /** Takes `t` out of whatever it waits on. */
+  cancel(t: Task): void;
+  rudeAbortRequested(t: Task): boolean;
+}
+
+/** A failure nobody looked at: not an abort (whoever aborted knows), not a result asked for or joined. */
+export function unobservedFailure(t: Task, outcome: Outcome, value: unknown): boolean {
+  return outcome === Outcome.Threw && !(value instanceof TaskAbortError) && !(t.x !== null && t.x.observed);
+}
+
+export class Family {
+  constructor(private readonly env: FamilyEnv) {}
+
+  adopt(parent: Task, child: Task): void {
+    (parent.extras().children ??= new Set()).add(child);
+    child.extras().parent = parent;
+  }
+
+  /** True when `t` has children still running (its end must wait for them). */
+  hasChildren(t: Task): boolean {
+    return t.x !== null && t.x.children !== null && t.x.children.size > 0;
+  }
+
+  /** `t`'s body ended with its children still running: they are aborted, and `t` waits for them. */
+  waitForChildren(t: Task, outcome: Outcome, value: unknown): void {
+    const x = t.x!;
+    x.ending = { threw: outcome === Outcome.Threw, value };
+    this.env.cancel(t);
+    t.iter = t.stack = null;
+    t.waitOn = new ChildrenWait(t);
+    t.state = "waiting";
+    const rude = this.env.rudeAbortRequested(t);
+    for (const c of [...x.children!]) this.env.abort(c, rude);
+  }
+
+  /** How `t` ends once its children have: the outcome its body had (or a child's failure since). */
+  takeEnding(t: Task): { outcome: Outcome; value: unknown } {
+    const x = t.x!;
+    const e = x.ending!;
+    x.ending = null;
+    t.waitOn = null;
+    return { outcome: e.threw ? Outcome.Threw : Outcome.Returned, value: e.value };
+  }
+
+  /**
+   * The error a parent ends with: a child's failure that aborted it, rather than the abort itself.
+   */
+  parentError(t: Task, value: unknown): unknown {
+    const failure = t.x === null ? undefined : t.x.childFailure;
+    if (failure !== undefined && value instanceof TaskAbortError && value.cause === failure) return failure;
+    return value;
+  }
+
+  /**
+   * A child ended: its parent forgets it, and fails with its error when nobody observed it. True
+   * when the failure, if any, went to the parent (it is then not reported).
+   */
+  childEnded(child: Task, outcome: Outcome, value: unknown): boolean {
+    const parent = child.x!.parent!;
+    child.x!.parent = null;
+    const px = parent.extras();
+    px.children?.delete(child);
+    const failed = unobservedFailure(child, outcome, value);
+    if (px.ending !== null) {
+      if (failed && !px.ending.threw) px.ending = { threw: true, value };
+      if (px.children!.size === 0) this.env.wake(parent);
+      return failed ? px.ending.value === value : true;
+    }
+    if (!failed) return true;
+    if (px.childFailure !== undefined || parent.done) return false;
+    px.childFailure = value;
+    this.env.abort(parent, false, value);
+    return true;
+  }
+}
