@@ -13,10 +13,10 @@ import { Transition } from "./core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
 import { ScopeOp } from "./operations/scope.js";
 import { AwaitOp, JoinWait, SleepWait, type Awaitable } from "./operations/waits.js";
-import { MAXIMUM_WAIT_OBJECTS, WaitAnyOp, type WaitAnyResult } from "./operations/wait-any.js";
+import { WaitAnyOp } from "./operations/wait-any.js";
+import { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "./scheduler/waitable.js";
 
-export type { WaitAnyResult } from "./operations/wait-any.js";
-export { MAXIMUM_WAIT_OBJECTS } from "./operations/wait-any.js";
+export { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "./scheduler/waitable.js";
 
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 

@@ -57,6 +57,30 @@ export interface RunReport {
   blocked: number;
 }
 
+/**
+ * host.run(): the scheduler's run, and its report. Concurrent calls share one run and one report.
+ */
+export class RunReporter {
+  private runs: { inner: Promise<void>; outer: Promise<RunReport> } | null = null;
+  constructor(
+    private readonly sched: { run(): Promise<void>; readonly ended: { returned: number; threw: number } },
+    private readonly dump: () => FiberDump[],
+    private readonly onDeadlock: (blocked: FiberDump[]) => void,
+  ) {}
+
+  run(): Promise<RunReport> {
+    const inner = this.sched.run();
+    if (this.runs !== null && this.runs.inner === inner) return this.runs.outer;
+    const before = this.sched.ended;
+    const outer = inner.then(() => {
+      this.runs = null;
+      return runReport(before, this.sched.ended, this.dump(), this.onDeadlock);
+    });
+    this.runs = { inner, outer };
+    return outer;
+  }
+}
+
 /** run()'s report; fibers left blocked go to onDeadlock (what it throws is logged, not thrown). */
 export function runReport(
   before: { returned: number; threw: number },

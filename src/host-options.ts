@@ -4,7 +4,7 @@
 import type { CoreFlavour } from "./core/load.js";
 import { RealClock, VirtualClock, type Clock, type Dispatch } from "./scheduler/clock.js";
 import { E_INVALIDARG, HResultError, INFINITE } from "./hresult.js";
-import { PRIORITY_LEVELS, describeValue, isDword, readOptions } from "./args.js";
+import { describeValue, isDword, readOptions } from "./args.js";
 import type { Task } from "./task.js";
 import { defaultOnDeadlock, defaultOnError, type FiberDump } from "./host-inspect.js";
 
@@ -103,6 +103,17 @@ export function refuseUnknownOptions(options: object, known: readonly string[], 
   }
   for (const k of keys) {
     if (!known.includes(k)) fail(`${what}: unknown option ${JSON.stringify(k)}; the options are ${known.join(", ")}`);
+  }
+}
+
+/** The error refuseUnknownOptions would throw for an options object (null: none; not an object: the caller's). */
+export function unknownOptionError(options: unknown, known: readonly string[], what: string): unknown {
+  if (typeof options !== "object" || options === null) return null;
+  try {
+    refuseUnknownOptions(options, known, what);
+    return null;
+  } catch (err) {
+    return err;
   }
 }
 

@@ -2,8 +2,11 @@
 // and `yield* task`'s join: what host.spawn and f.spawn share.
 
 import { PRIORITY_LEVELS, describeValue, readOptions } from "./args.js";
-import { E_INVALIDARG, HResultError } from "./hresult.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, check } from "./hresult.js";
 import type { Task } from "./task.js";
+import type { FiberStart } from "./fiber-context.js";
+import type { TraceRecorder } from "./trace.js";
+import { bodyKindError } from "./scheduler/op.js";
 import { currentFiber } from "./scheduler/driving.js";
 import type { SchedulerPort } from "./scheduler/port.js";
 import { JoinValueOp } from "./operations/waits.js";
@@ -95,7 +98,7 @@ export function listenForAbort(signal: AbortSignal, onAbort: () => void): () => 
 
 const EMPTY: readonly never[] = [];
 
-/** `yield* target` in the fiber running now: a JoinValueOp, or an operation that throws why it cannot be. */
+/** @internal `yield* target` in the fiber running now: a JoinValueOp, or an operation that throws why it cannot be. */
 export function joinValue(
   target: Task,
   sched: SchedulerPort,
@@ -111,4 +114,43 @@ export function joinValue(
   if (!isOwn(t)) return refuse("used in a fiber of another host (use f.await(task.result))");
   if (target === rootTask) return refuse("the root task never ends");
   return new JoinValueOp(t, sched, target);
+}
+
+/** @internal What spawn needs of its host. */
+export interface Spawner {
+  /** CreateTask: the task, or the HRESULT that refused it. */
+  newTask(stackSize: number, start: FiberStart, param: unknown): Task | number;
+  sched: { setPriority(t: Task, priority: number): number; adopt(parent: Task, child: Task): void };
+  trace: TraceRecorder;
+  spawnSites: boolean;
+}
+
+/** @internal host.spawn (parent null: detached) and f.spawn (a child of `parent`): CreateTask, then Start. */
+export function spawnFiber(host: Spawner, body: FiberStart, options: SpawnOptions, parent: Task | null): Task {
+  const what = parent === null ? "spawn" : "f.spawn";
+  const wrongBody = bodyKindError(body, `${what}(body)`);
+  if (wrongBody !== null) fail(wrongBody);
+  if (parent !== null && (parent.done || parent.x?.ending != null))
+    throw new HResultError(HOST_E_INVALIDOPERATION, `f.spawn: fiber ${parent.name} has ended; it can have no children`);
+  const { name, priority, stackSize, signal, param, aborted } = readSpawnOptions(options, what);
+  const t = host.newTask(stackSize, body, param);
+  if (typeof t === "number")
+    throw new HResultError(t, `${what}: CreateTask failed (stack size ${describeValue(stackSize)})`);
+  if (name !== undefined) t.name = name;
+  // (Below the message: this frame and host.spawn's, or this one, f.spawn's and its env's.)
+  if (host.spawnSites)
+    t.extras().spawnSite = new Error().stack
+      ?.split("\n")
+      .slice(parent === null ? 3 : 4)
+      .join("\n");
+  if (priority !== undefined) check(host.sched.setPriority(t, priority), `${what}: setPriority failed`);
+  host.trace.named(t);
+  if (parent !== null) host.sched.adopt(parent, t);
+  check(t.start(), `${what}: could not start fiber ${t.name}`);
+  if (signal) {
+    if (aborted) t.abort(signalReason(signal));
+    // A long-lived signal shared by many short fibers must not keep the ended ones alive.
+    else t.extras().onEnd = listenForAbort(signal, () => void t.abort(signalReason(signal)));
+  }
+  return t;
 }

@@ -11,26 +11,25 @@ import { defaultDispatch } from "./scheduler/clock.js";
 import { FiberTask, type FiberEnv, type FiberStart } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
 import { TraceRecorder } from "./trace.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, check } from "./hresult.js";
-import { describeValue } from "./args.js";
+import { E_INVALIDARG, check } from "./hresult.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
 import { callExport } from "./interop/call-op.js";
 import {
   DEFAULT_STACK_SIZE,
-  fail,
   readHostOptions,
   readNameOption,
+  unknownOptionError,
   readManualEventOptions,
   readSemaphoreArgs,
   traceClock,
   type HostOptions,
   type HostSettings,
 } from "./host-options.js";
-import { joinValue, listenForAbort, readSpawnOptions, signalReason, type SpawnOptions } from "./host-spawn.js";
+import { joinValue, spawnFiber, type SpawnOptions, type Spawner } from "./host-spawn.js";
 import {
   RUNTIME_STATES,
+  RunReporter,
   dumpTasks,
-  runReport,
   type FiberDump,
   type RunReport,
   type RuntimeState,
@@ -41,6 +40,12 @@ export type { HostOptions } from "./host-options.js";
 export type { SpawnOptions } from "./host-spawn.js";
 export type { FiberDump, RunReport, RuntimeState } from "./host-inspect.js";
 
+const INSTANTIATE_OPTION_KEYS = [
+  "suspending",
+  "suspension",
+  "asyncifyData",
+  "target",
+] as const satisfies readonly (keyof InstantiateOptions)[];
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 /** Creates a host with its own core instance. The core is compiled once per process and cached. */
@@ -64,21 +69,18 @@ export class Host {
   /** @internal */ readonly sched: Scheduler;
   private readonly tasks: (Task | undefined)[] = [];
   private nextId = 1;
-  private readonly spawnSites: boolean;
   private readonly hook: (target: number) => boolean;
   private readonly hookAnswers = new Map<number, boolean>();
   private readonly fiberEnv: FiberEnv;
+  private readonly spawner: Spawner;
   private readonly syncEnv: SyncEnv;
   /** Why the runtime was disabled, when it was. */
   disabledReason: unknown = undefined;
-  private readonly onDeadlock: (blocked: FiberDump[]) => void;
-  /** The run() under way: the scheduler's promise, and the report made of it. */
-  private runs: { inner: Promise<void>; outer: Promise<RunReport> } | null = null;
+  private readonly runs: RunReporter;
 
   /** @internal use createHost() */
   constructor(door: CoreDoor, settings: HostSettings) {
     this.door = door;
-    this.spawnSites = settings.spawnSites;
     this.hook = settings.callNeedsHostHook ?? (() => true);
     this.trace = new TraceRecorder(door, () => this.liveTasks());
     this.sched = new Scheduler(door, {
@@ -95,7 +97,7 @@ export class Host {
       trace: this.trace,
       onError: settings.onError,
     });
-    this.onDeadlock = settings.onDeadlock;
+    this.runs = new RunReporter(this.sched, () => this.dump(), settings.onDeadlock);
     door.onFault = (err) => {
       this.disabledReason = err;
       this.sched.runtimeDisabled();
@@ -107,9 +109,16 @@ export class Host {
       isOwnTask: (t): t is Task => t instanceof Task && t.env === this.fiberEnv,
       isSyncObject: (o): o is SyncObject => o instanceof SyncObject && o.madeWith(this.syncEnv),
       callExport: (t, fn, args) => callExport(t, this.fiberEnv, fn, args),
-      spawnChild: (parent, body, options) => this.spawnTask(body as FiberStart, options as SpawnOptions, parent),
+      spawnChild: (parent, body, options) =>
+        spawnFiber(this.spawner, body as FiberStart, options as SpawnOptions, parent),
       joinValue: (target) => joinValue(target, this.sched, (t) => t.env === this.fiberEnv, this.rootTask),
       debug: settings.flavour === "debug",
+    };
+    this.spawner = {
+      newTask: (stackSize, start, param) => this.newTask(stackSize, start, param),
+      sched: this.sched,
+      trace: this.trace,
+      spawnSites: settings.spawnSites,
     };
     this.rootTask = new Task(this.fiberEnv, 0, 0, "root");
     this.rootTask.state = "running";
@@ -156,39 +165,7 @@ export class Host {
    * `body(f, param)`. Throws HResultError on bad options or when the core is out of memory.
    */
   spawn<R, P = undefined>(body: FiberStart<P, R>, options: SpawnOptions<P> = {}): Task<R> {
-    return this.spawnTask(body, options, null) as Task<R>;
-  }
-
-  private spawnTask(body: FiberStart, options: SpawnOptions, parent: Task | null): Task {
-    const what = parent === null ? "spawn" : "f.spawn";
-    const wrongBody = bodyKindError(body, `${what}(body)`);
-    if (wrongBody !== null) fail(wrongBody);
-    if (parent !== null && (parent.done || parent.x?.ending != null))
-      throw new HResultError(
-        HOST_E_INVALIDOPERATION,
-        `f.spawn: fiber ${parent.name} has ended; it can have no children`,
-      );
-    const { name, priority, stackSize, signal, param, aborted } = readSpawnOptions(options, what);
-    const t = this.newTask(stackSize, body, param);
-    if (typeof t === "number")
-      throw new HResultError(t, `spawn: CreateTask failed (stack size ${describeValue(stackSize)})`);
-    if (name !== undefined) t.name = name;
-    // (Below the message: this frame and spawn's, or f.spawn's two and the context's.)
-    if (this.spawnSites)
-      t.extras().spawnSite = new Error().stack
-        ?.split("\n")
-        .slice(parent === null ? 3 : 4)
-        .join("\n");
-    if (priority !== undefined) check(this.sched.setPriority(t, priority), "spawn: setPriority failed");
-    this.trace.named(t);
-    if (parent !== null) this.sched.adopt(parent, t);
-    check(t.start(), `${what}: could not start fiber ${t.name}`);
-    if (signal) {
-      if (aborted) t.abort(signalReason(signal));
-      // A long-lived signal shared by many short fibers must not keep the ended ones alive.
-      else t.extras().onEnd = listenForAbort(signal, () => void t.abort(signalReason(signal)));
-    }
-    return t;
+    return spawnFiber(this.spawner, body, options, null) as Task<R>;
   }
 
   /**
@@ -196,17 +173,7 @@ export class Host {
    * threw during the run, and those left blocked (reported to onDeadlock: see dump()).
    */
   run(): Promise<RunReport> {
-    const inner = this.sched.run();
-    if (this.runs !== null && this.runs.inner === inner) return this.runs.outer;
-    const before = this.sched.ended;
-    const outer = inner.then(() => this.runEnded(before));
-    this.runs = { inner, outer };
-    return outer;
-  }
-
-  private runEnded(before: { returned: number; threw: number }): RunReport {
-    this.runs = null;
-    return runReport(before, this.sched.ended, this.dump(), this.onDeadlock);
+    return this.runs.run();
   }
 
   /** Runs synchronously until idle, advancing a virtual clock; never waits for real time or promises. */
@@ -286,6 +253,8 @@ export class Host {
     imports?: object,
     options?: InstantiateOptions,
   ): Promise<Guest<E>> {
+    const wrong = unknownOptionError(options, INSTANTIATE_OPTION_KEYS, "instantiate");
+    if (wrong !== null) return Promise.reject(wrong);
     this.interop ??= new Interop({
       door: this.door,
       sched: this.sched,

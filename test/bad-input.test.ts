@@ -173,6 +173,31 @@ const ROWS: Record<string, Row[]> = {
     ["spawn(body, { name: 5 })", (w) => w.host.spawn(function* () {}, { name: 5 as never }), { throws: E_INVALIDARG }],
     ["spawn(body, { signal: {} })", (w) => w.host.spawn(function* () {}, { signal: {} as never }), { throws: E_INVALIDARG }],
     ["spawn(body, null options)", (w) => w.host.spawn(function* () {}, null as never), { throws: E_INVALIDARG }],
+    ['spawn(body, { nme: "x" }) (an unknown option)', (w) => w.host.spawn(function* () {}, { nme: "x" } as never), { throws: E_INVALIDARG }],
+    ['createCrst({ nam: "x" }) (an unknown option)', (w) => w.host.createCrst({ nam: "x" } as never), { throws: E_INVALIDARG }],
+    ["createCrst({ name: 5 })", (w) => w.host.createCrst({ name: 5 as never }), { throws: E_INVALIDARG }],
+    ["createAutoEvent(5)", (w) => w.host.createAutoEvent(5 as never), { throws: E_INVALIDARG }],
+    ['createManualEvent({ initialState: "yes" })', (w) => w.host.createManualEvent({ initialState: "yes" as never }), { throws: E_INVALIDARG }],
+    ["createSemaphore(0, 1, { name: 5 })", (w) => w.host.createSemaphore(0, 1, { name: 5 as never }), { throws: E_INVALIDARG }],
+  ],
+  "issue 11: f.spawn, yield* task, f.waitAny": [
+    ["f.spawn(not a function)", (w) => rethrow(inFiber(w.host, (f) => (f.spawn(5 as never), f.yield()))), { throws: E_INVALIDARG }],
+    ["f.spawn(async function)", (w) => rethrow(inFiber(w.host, (f) => (f.spawn((async () => {}) as never), f.yield()))), { throws: E_INVALIDARG }],
+    ['f.spawn(body, { nme: "x" })', (w) => rethrow(inFiber(w.host, (f) => (f.spawn(function* () {}, { nme: "x" } as never), f.yield()))), { throws: E_INVALIDARG }],
+    ["f.spawn on the context of a fiber that has ended", (w) => endedContext(w.host).spawn(function* () {}), { throws: HOST_E_INVALIDOPERATION }],
+    ["yield* task of another host", (w) => rethrow(inFiber(w.host, () => joinOp(w.foreign))), { throws: E_INVALIDARG }],
+    ["yield* host.rootTask", (w) => rethrow(inFiber(w.host, () => joinOp(w.host.rootTask))), { throws: E_INVALIDARG }],
+    ["f.waitAny(not an array)", (w) => anyAnswer(w, () => 5), E_INVALIDARG],
+    ["f.waitAny([])", (w) => anyAnswer(w, () => []), E_INVALIDARG],
+    ["f.waitAny(65 events)", (w) => anyAnswer(w, () => Array.from({ length: 65 }, () => w.host.createAutoEvent())), E_INVALIDARG],
+    ["f.waitAny([a Crst])", (w) => anyAnswer(w, () => [w.host.createCrst()]), E_INVALIDARG],
+    ["f.waitAny([event, the same event])", (w) => anyAnswer(w, () => { const e = w.host.createAutoEvent(); return [e, e]; }), E_INVALIDARG],
+    ["f.waitAny([another host's event])", (w) => anyAnswer(w, () => [w.other.createAutoEvent()]), E_INVALIDARG],
+    ["f.waitAny([another host's task])", (w) => anyAnswer(w, () => [w.foreign]), E_INVALIDARG],
+    ["f.waitAny([the root task])", (w) => anyAnswer(w, () => [w.host.rootTask]), E_INVALIDARG],
+    ["f.waitAny([5])", (w) => anyAnswer(w, () => [5]), E_INVALIDARG],
+    ["f.waitAny([event], -1)", (w) => anyAnswer(w, () => [w.host.createAutoEvent()], -1), E_INVALIDARG],
+    ["f.waitAny([event], 0, option 8)", (w) => anyAnswer(w, () => [w.host.createAutoEvent()], 0, 8), E_INVALIDARG],
     ["spawn(body, { priority: Object.create(null) })", (w) => w.host.spawn(function* () {}, { priority: Object.create(null) }), { throws: E_INVALIDARG }],
     ["spawn(body, { stackSize: an object whose toString throws })", (w) => w.host.spawn(function* () {}, { stackSize: { toString: throwing } as never }), { throws: E_INVALIDARG }],
     ["spawn(body, options whose getter throws)", (w) => w.host.spawn(function* () {}, Object.defineProperty({}, "priority", { get: throwing })), { throws: E_INVALIDARG }],
@@ -258,6 +283,29 @@ function callOp(fn: () => void): Op<number> {
   } as unknown as Op<number>;
 }
 
+/** What f.waitAny(objects(), ms, option) answers in a fiber of w.host: its HRESULT (its index is then −1). */
+function anyAnswer(w: World, objects: () => unknown, ms?: number, option?: number): number {
+  const seen = inFiber(w.host, (f) => f.waitAny(objects() as never, ms, option));
+  if ("thrown" in seen) throw seen.thrown;
+  expect(seen.value!.index).toBe(-1);
+  return seen.value!.hr;
+}
+
+/** `yield* task`'s operation, as inFiber runs it. */
+function joinOp(t: Task): Op<unknown> {
+  return t[Symbol.iterator]() as Op<unknown>;
+}
+
+/** The context of a fiber that has ended. */
+function endedContext(host: Host): FiberContext {
+  let kept!: FiberContext;
+  host.spawn(function* (f) {
+    kept = f;
+  });
+  host.runUntilIdle();
+  return kept;
+}
+
 function rethrow(seen: { value?: unknown; thrown?: unknown }): unknown {
   if ("thrown" in seen) throw seen.thrown;
   return seen.value;
@@ -282,6 +330,9 @@ const CREATE_HOST_ROWS: [string, unknown][] = [
   ["clock: a revoked Proxy", { clock: revokedProxy() }],
   ["callNeedsHostHook: 5", { callNeedsHostHook: 5 }],
   ["dispatch: 42", { dispatch: 42 }],
+  ['budgt: 3 (an unknown option, listed with the known ones)', { budgt: 3 }],
+  ["onError: 5", { onError: 5 }],
+  ["onDeadlock: 5", { onDeadlock: 5 }],
 ];
 
 describe("bad input", () => {

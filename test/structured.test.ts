@@ -492,6 +492,12 @@ describe("readable objects", () => {
     const { host } = await quietHost();
     expect(() => host.spawn(function* () {}, { nme: "x" } as object)).toThrow(/spawn: unknown option "nme".*name/);
     expect(() => host.createCrst({ nam: "x" } as object)).toThrow(/createCrst: unknown option "nam"/);
+    const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]); // an empty module
+    await expect(host.instantiate(empty, {}, { suspendng: [] } as object)).rejects.toMatchObject({
+      hr: E_INVALIDARG,
+      message: expect.stringMatching(/instantiate: unknown option "suspendng".*suspending/),
+    });
+    expect((await host.instantiate(empty, {}, { suspension: "none" })).exports).toEqual({});
   });
 });
 

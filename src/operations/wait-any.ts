@@ -6,19 +6,10 @@
 import type { Task } from "../task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { Cmd } from "../scheduler/op.js";
-import { BLOCK, type Waitable, type Watcher } from "../scheduler/waitable.js";
+import { BLOCK, type WaitAnyResult, type Waitable, type Watcher } from "../scheduler/waitable.js";
 import { Op } from "./op.js";
 import { isTimeout } from "../args.js";
 import { safePoint } from "./env.js";
-
-/** What f.waitAny answers: the HRESULT, and the index of the object acquired (−1: none). */
-export interface WaitAnyResult {
-  hr: number;
-  index: number;
-}
-
-/** The most objects one f.waitAny takes (MAXIMUM_WAIT_OBJECTS). */
-export const MAXIMUM_WAIT_OBJECTS = 64;
 
 class AnyWait implements Waitable<Task> {
   index = -1;

@@ -28,3 +28,12 @@ export interface Watcher {
 
 /** Not an HRESULT: tryAcquire's "the task must wait". */
 export const BLOCK = -1;
+
+/** What f.waitAny answers: the HRESULT, and the index of the object acquired (−1: none). */
+export interface WaitAnyResult {
+  hr: number;
+  index: number;
+}
+
+/** The most objects one f.waitAny takes (MAXIMUM_WAIT_OBJECTS). */
+export const MAXIMUM_WAIT_OBJECTS = 64;
