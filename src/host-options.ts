@@ -95,15 +95,19 @@ export function fail(message: string): never {
  * listing the known ones. A Proxy whose ownKeys throws is refused too.
  */
 export function refuseUnknownOptions(options: object, known: readonly string[], what: string): void {
-  let keys: string[];
+  let unknown: string | null = null;
   try {
-    keys = Object.keys(options);
+    // for…in, not Object.keys: spawn's common `{}` and `{ name }` make no array.
+    for (const k in options) {
+      if (!known.includes(k) && Object.hasOwn(options, k)) {
+        unknown = k;
+        break;
+      }
+    }
   } catch {
     return fail(`${what}: reading the options object threw`);
   }
-  for (const k of keys) {
-    if (!known.includes(k)) fail(`${what}: unknown option ${JSON.stringify(k)}; the options are ${known.join(", ")}`);
-  }
+  if (unknown !== null) fail(`${what}: unknown option ${JSON.stringify(unknown)}; the options are ${known.join(", ")}`);
 }
 
 /** The error refuseUnknownOptions would throw for an options object (null: none; not an object: the caller's). */

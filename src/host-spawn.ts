@@ -128,9 +128,9 @@ export interface Spawner {
 /** @internal host.spawn (parent null: detached) and f.spawn (a child of `parent`): CreateTask, then Start. */
 export function spawnFiber(host: Spawner, body: FiberStart, options: SpawnOptions, parent: Task | null): Task {
   const what = parent === null ? "spawn" : "f.spawn";
-  const wrongBody = bodyKindError(body, `${what}(body)`);
+  const wrongBody = bodyKindError(body, parent === null ? "spawn(body)" : "f.spawn(body)");
   if (wrongBody !== null) fail(wrongBody);
-  if (parent !== null && (parent.done || parent.x?.ending != null))
+  if (parent !== null && (parent.done || parent.x?.family?.ending != null))
     throw new HResultError(HOST_E_INVALIDOPERATION, `f.spawn: fiber ${parent.name} has ended; it can have no children`);
   const { name, priority, stackSize, signal, param, aborted } = readSpawnOptions(options, what);
   const t = host.newTask(stackSize, body, param);

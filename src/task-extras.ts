@@ -36,6 +36,14 @@ export class TaskExtras<T extends Queued> {
   abortReason: unknown = undefined;
   /** Its end is looked at: its result was asked for, or a fiber joined it. An unobserved failure is reported. */
   observed = false;
+  /** Its place among f.spawn's parents and children (only such fibers have one). */
+  family: FamilyLinks<T> | null = null;
+  /** f.waitAny waits that include it: told when it ends. */
+  endWatchers: Set<{ fire(): void }> | null = null;
+}
+
+/** A fiber's parent and children (f.spawn): apart, so that a host.spawn fiber's extras stay small. */
+export class FamilyLinks<T> {
   /** The fiber that spawned it with f.spawn (it ends before its parent does). */
   parent: T | null = null;
   /** Its f.spawn children that have not ended. */
@@ -44,6 +52,4 @@ export class TaskExtras<T extends Queued> {
   ending: { threw: boolean; value: unknown } | null = null;
   /** The error of a child whose unobserved failure aborts it: its own failure then. */
   childFailure: unknown = undefined;
-  /** f.waitAny waits that include it: told when it ends. */
-  endWatchers: Set<{ fire(): void }> | null = null;
 }

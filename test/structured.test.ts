@@ -454,6 +454,7 @@ describe("readable objects", () => {
   it("a task, a context, a host and a sync object print as one line and serialise", async () => {
     const { host } = await quietHost();
     const ev = host.createAutoEvent({ name: "jobs" });
+    expect(host.trace.start(1024)).toBe(S_OK);
     let line = "";
     const t = host.spawn(
       function* (f) {
@@ -475,6 +476,8 @@ describe("readable objects", () => {
       depth: 1,
     });
     expect(String(ev)).toBe('autoEvent "jobs" (1 waiting)');
+    expect(host.dump()[1].waitingOn).toBe('autoEvent "jobs"');
+    expect(JSON.stringify(host.trace.toChromeTrace())).toContain(JSON.stringify('autoEvent "jobs"').slice(1, -1));
     expect(JSON.stringify(ev)).toBe('{"kind":"autoEvent","name":"jobs","closed":false,"waiting":1}');
     expect(String(host)).toBe("Host: 2 live tasks, runtime started");
     expect(JSON.parse(JSON.stringify(host)).tasks).toHaveLength(2);

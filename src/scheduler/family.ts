@@ -6,6 +6,7 @@
 import { Outcome, type Task } from "../task.js";
 import { TaskAbortError } from "../errors.js";
 import { BLOCK, type Waitable } from "./waitable.js";
+import { FamilyLinks } from "../task-extras.js";
 
 /** What a parent waits on while its children unwind. */
 class ChildrenWait implements Waitable<Task> {
@@ -19,7 +20,7 @@ class ChildrenWait implements Waitable<Task> {
     return null;
   }
   describe(): string {
-    const n = this.parent.x?.children?.size ?? 0;
+    const n = this.parent.x?.family?.children?.size ?? 0;
     return `its ${n} child fiber${n === 1 ? "" : "s"} to unwind`;
   }
 }
@@ -43,18 +44,18 @@ export class Family {
   constructor(private readonly env: FamilyEnv) {}
 
   adopt(parent: Task, child: Task): void {
-    (parent.extras().children ??= new Set()).add(child);
-    child.extras().parent = parent;
+    (links(parent).children ??= new Set()).add(child);
+    links(child).parent = parent;
   }
 
-  /** True when `t` has children still running (its end must wait for them). */
-  hasChildren(t: Task): boolean {
-    return t.x !== null && t.x.children !== null && t.x.children.size > 0;
+  /** True when a fiber has children still running (its end must wait for them). */
+  hasChildren(f: FamilyLinks<Task>): boolean {
+    return f.children !== null && f.children.size > 0;
   }
 
   /** `t`'s body ended with its children still running: they are aborted, and `t` waits for them. */
   waitForChildren(t: Task, outcome: Outcome, value: unknown): void {
-    const x = t.x!;
+    const x = links(t);
     x.ending = { threw: outcome === Outcome.Threw, value };
     this.env.cancel(t);
     t.iter = t.stack = null;
@@ -66,7 +67,7 @@ export class Family {
 
   /** How `t` ends once its children have: the outcome its body had (or a child's failure since). */
   takeEnding(t: Task): { outcome: Outcome; value: unknown } {
-    const x = t.x!;
+    const x = links(t);
     const e = x.ending!;
     x.ending = null;
     t.waitOn = null;
@@ -77,7 +78,7 @@ export class Family {
    * The error a parent ends with: a child's failure that aborted it, rather than the abort itself.
    */
   parentError(t: Task, value: unknown): unknown {
-    const failure = t.x === null ? undefined : t.x.childFailure;
+    const failure = t.x?.family?.childFailure;
     if (failure !== undefined && value instanceof TaskAbortError && value.cause === failure) return failure;
     return value;
   }
@@ -87,9 +88,9 @@ export class Family {
    * when the failure, if any, went to the parent (it is then not reported).
    */
   childEnded(child: Task, outcome: Outcome, value: unknown): boolean {
-    const parent = child.x!.parent!;
-    child.x!.parent = null;
-    const px = parent.extras();
+    const parent = links(child).parent!;
+    links(child).parent = null;
+    const px = links(parent);
     px.children?.delete(child);
     const failed = unobservedFailure(child, outcome, value);
     if (px.ending !== null) {
@@ -103,4 +104,10 @@ export class Family {
     this.env.abort(parent, false, value);
     return true;
   }
+}
+
+/** A fiber's family links, made on first use. */
+function links(t: Task): FamilyLinks<Task> {
+  const x = t.extras();
+  return (x.family ??= new FamilyLinks<Task>());
 }

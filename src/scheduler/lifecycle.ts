@@ -80,7 +80,7 @@ export class Lifecycle {
 
   finish(t: Task, outcome: Outcome, value: unknown): void {
     if (t.state === "done") return;
-    if (t.x !== null && t.x.children !== null && t.x.children.size > 0) {
+    if (t.x !== null && t.x.family !== null && this.family.hasChildren(t.x.family)) {
       return this.family.waitForChildren(t, outcome, value);
     }
     const started = t.state !== "created";
@@ -126,7 +126,7 @@ export class Lifecycle {
     }
     if (x.endWatchers !== null) for (const w of [...x.endWatchers]) w.fire();
     this.forget(t);
-    const handled = x.parent !== null ? this.family.childEnded(t, outcome, value) : false;
+    const handled = x.family !== null && x.family.parent !== null ? this.family.childEnded(t, outcome, value) : false;
     if (!handled && unobservedFailure(t, outcome, value)) this.reportLater(t, value);
   }
 

@@ -47,7 +47,7 @@ export class Requests {
 
   /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
   beforeResume(t: Task): void {
-    if (t.x !== null && t.x.ending !== null) return this.life.endAfterChildren(t);
+    if (t.x !== null && t.x.family !== null && t.x.family.ending !== null) return this.life.endAfterChildren(t);
     const sp = t.attention ? this.checkpoint(t) : SafePoint.None;
     if (sp === SafePoint.End) return this.life.end(t);
     if (sp === SafePoint.Yield) return this.driver.enqueue(t); // asked to yield: it does, before it runs
@@ -75,7 +75,7 @@ export class Requests {
     // This fiber's own abort already on its way into it is delivered once. (Only its own: a
     // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
     // A fiber whose body has ended and waits for its children to unwind has nothing left to abort.
-    if (t.x !== null && ((!rude && t.x.abortInFlight) || t.x.ending !== null)) return this.door.check(t);
+    if (t.x !== null && ((!rude && t.x.abortInFlight) || t.x.family?.ending != null)) return this.door.check(t);
     const hr = this.door.abort(t, rude); // the core holds the request (and whether it is rude)
     if (hr !== S_OK) return hr;
     if (reason !== undefined && t.x?.abortReason === undefined) t.extras().abortReason = reason;
