@@ -1,6 +1,8 @@
 // The core's own allocator. Nothing in the core is garbage collected: task slots come in chunks
 // that never move, and frame buffers come in power-of-two size classes with a free list per class.
-// Owning the allocator lets a failed memory.grow answer E_OUTOFMEMORY instead of trapping.
+// Owning the allocator lets an allocation past the memory answer E_OUTOFMEMORY instead of trapping.
+// The host reserves the whole memory at creation (initial = maximum) and the core never grows it:
+// a growth detaches the buffer the host's views are on (see src/core/load.ts).
 
 import { FRAME_SIZE, HEADER_SIZE, MAX_CHUNKS } from "./layout";
 
@@ -23,19 +25,19 @@ export function coverFixedAreas(): bool {
   return ok;
 }
 
-/** Bump-allocates `bytes` (8-aligned). Returns 0 when memory cannot grow. */
+/** Bump-allocates `bytes` (8-aligned). Returns 0 when the memory is full. */
 export function allocate(bytes: usize): usize {
   // In 64-bit arithmetic: at 65,536 pages the memory's size in bytes does not fit a u32.
   const start = (<u64>heapTop + 7) & ~7; // f64 counters need 8-byte alignment
   const end = (start + <u64>bytes + 7) & ~7;
-  const have = (<u64>memory.size()) << 16;
-  if (end > have) {
-    if (end > (<u64>1 << 32)) return 0;
-    const pages = <i32>((end - have + 0xffff) >> 16);
-    if (memory.grow(pages) < 0) return 0;
-  }
+  if (end > (<u64>memory.size()) << 16) return 0;
   heapTop = <usize>end;
   return <usize>start;
+}
+
+/** Bytes of memory the core has taken, in whole 64 KiB pages (the pages it may have touched). */
+export function heapBytes(): u64 {
+  return ((<u64>heapTop + 0xffff) >> 16) << 16;
 }
 
 /** The size class that holds at least `frames` frames. */

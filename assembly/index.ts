@@ -14,6 +14,12 @@ export {
 } from "./runtime";
 export { traceStart, traceStop, record } from "./trace";
 import { HEADER, slotAddr } from "./state";
+import { heapBytes } from "./heap";
+
+/** Bytes the core has taken (whole pages): the memory is reserved whole, but only these are used. */
+export function usedBytes(): f64 {
+  return <f64>heapBytes();
+}
 
 export function headerAddr(): usize {
   return HEADER;

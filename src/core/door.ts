@@ -144,8 +144,9 @@ export class CoreDoor extends TransitionDoor {
     const depth = this.depth(t);
     const at = this.i32[t.base + SlotField.FRAMES] >> 2;
     for (let i = 0; i < depth; i++) {
-      const kind = this.i32[at + i * 2] === FrameKind.REVERSE ? "reverseEnter" : "leave";
-      out.push({ kind, target: this.i32[at + i * 2 + 1] >>> 0 });
+      // A reverse enter's target word is not written (transitions.ts): it reads 0.
+      const reverse = this.i32[at + i * 2] === FrameKind.REVERSE;
+      out.push({ kind: reverse ? "reverseEnter" : "leave", target: reverse ? 0 : this.i32[at + i * 2 + 1] >>> 0 });
     }
     return out;
   }
@@ -229,7 +230,8 @@ export class CoreDoor extends TransitionDoor {
   }
   /** Bytes of linear memory the core holds now. */
   memoryBytes(): number {
-    return this.memory.buffer.byteLength;
+    // Not the buffer's length: the memory is reserved whole at creation (src/core/load.ts).
+    return this.x.usedBytes();
   }
 
   // --- the trace ring -----------------------------------------------------------------------------

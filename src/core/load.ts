@@ -44,15 +44,20 @@ export interface CoreInstance {
 }
 
 /**
- * A fresh instance with its own memory. `maxPages` bounds the memory (64 KiB pages), so a host can
- * be given a budget: allocations beyond it answer E_OUTOFMEMORY.
+ * A fresh instance with its own memory of `maxPages` (64 KiB pages), so a host can be given a
+ * budget: allocations beyond it answer E_OUTOFMEMORY.
  */
 export async function instantiateCore(
   flavour: CoreFlavour,
   maxPages: number,
   now: () => number,
 ): Promise<CoreInstance> {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages });
+  // Reserved whole at creation (initial = maximum): the memory never grows, so its buffer is never
+  // detached. One detached ArrayBuffer anywhere in the process turns off V8's "no buffer was ever
+  // detached" protector for good, and every typed-array access then pays a detach check; and the
+  // door's views stay valid for the host's life. Untouched pages cost no RSS (they are mapped on
+  // first write), and maxPages still bounds what the core may allocate (E_OUTOFMEMORY beyond it).
+  const memory = new WebAssembly.Memory({ initial: maxPages, maximum: maxPages });
   // The loader supplies `abort` (it decodes the debug core's assertion messages).
   const imports = { env: { memory, now } } as Record<string, Record<string, unknown>>;
   const { instance } = await instantiate(await compileCore(flavour), imports);

@@ -12,8 +12,9 @@ type Fn = (...args: number[]) => number | void;
 export class CoreMemory {
   protected readonly x: CoreExports;
   protected readonly memory: WebAssembly.Memory;
-  protected i32!: Int32Array;
-  protected f64!: Float64Array;
+  // The memory never grows (load.ts reserves it whole), so these views hold for the door's life.
+  protected readonly i32: Int32Array;
+  protected readonly f64: Float64Array;
 
   // The layout comes from the generated module (its const enums are inlined by tsc); what depends
   // on where the core placed its header is computed here once.
@@ -29,16 +30,11 @@ export class CoreMemory {
         throw new Error(`the core exports no function ${name}: rebuild it (npm run build:core)`);
     }
     this.x = x;
-    this.refresh();
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.f64 = new Float64Array(this.memory.buffer);
     this.hdr = x.headerAddr() >> 2;
     this.ctlAt = this.hdr + HeaderField.CTL;
     this.currentAt = this.hdr + HeaderField.CURRENT;
-  }
-
-  /** The core's memory grew: the old views are detached. Every slow call checks and refreshes here. */
-  protected refresh(): void {
-    this.i32 = new Int32Array(this.memory.buffer);
-    this.f64 = new Float64Array(this.memory.buffer);
   }
 
   /**
@@ -64,12 +60,10 @@ export class CoreMemory {
       this.fault(err);
       return E_FAIL;
     }
-    if (this.i32.length === 0) this.refresh();
     return r;
   }
 
   private fault(err: unknown): void {
-    if (this.i32.length === 0) this.refresh();
     this.lastFault = err;
     // The core may have stopped half-way; only the control word is written, never read back.
     // As the core's disable() does: a disabled runtime is not suspended any more.

@@ -27,6 +27,7 @@ export class TransitionDoor extends CoreMemory {
     this.fnSwitchOut = x.switchOut;
     this.fnExchange = x.exchange;
     this.readRules();
+    this.makeTransitions();
   }
   // --- the transitions: the hot path -------------------------------------------------------
   //
@@ -36,20 +37,95 @@ export class TransitionDoor extends CoreMemory {
   // only while the control word is clear (the runtime started, not suspended, not tracing) and
   // the frame fits the buffer; everything else goes to the core, which decides.
 
+  // The four transitions are closures made once, here, over the views as constants: the core's
+  // memory never grows (src/core/load.ts), so its views never change, and while one door is in
+  // the process a call site sees one closure, which the optimiser inlines with its captured
+  // views folded in. A view in a field (or a `let`) would be loaded and checked on every call.
+  // Two doors calling through the same call site make it polymorphic and lose this (the README's
+  // Performance section has the number).
+
   /** LeaveRuntime(target): answers an unsigned HRESULT. Neither throws nor allocates. */
-  leave(target: number): number {
-    return this.push(Transition.LEAVE, this.pushKind0, this.pushTops0, target);
-  }
+  readonly leave!: (target: number) => number;
   /** EnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
-  enter(): number {
-    return this.pop(Transition.ENTER, this.popTop1);
-  }
+  readonly enter!: () => number;
   /** ReverseEnterRuntime: an HRESULT, or MUST_WAIT_FOR_RESUME while the runtime is suspended. */
-  reverseEnter(): number {
-    return this.push(Transition.REVERSE_ENTER, this.pushKind2, this.pushTops2, 0);
-  }
-  reverseLeave(): number {
-    return this.pop(Transition.REVERSE_LEAVE, this.popTop3);
+  readonly reverseEnter!: () => number;
+  readonly reverseLeave!: () => number;
+
+  /** Builds the four fast paths (called once, from the constructor, after readRules). */
+  private makeTransitions(): void {
+    const i32 = this.i32;
+    const f64 = this.f64;
+    const ctlAt = this.ctlAt;
+    const door = this;
+    const fn = this.fnTransition;
+    const counters = SlotField.COUNTERS >> 3;
+    const slow = (op: number, target: number): number => door.call(fn, op, target) >>> 0;
+    // A push: the control word clear, room below the limit, a top frame the RULES allow (tops: a
+    // bitmask of allowed top-frame kinds; 7: any, no need to look).
+    const pushLeave = this.pushKind0;
+    const pushLeaveTops = this.pushTops0;
+    const pushReverse = this.pushKind2;
+    const pushReverseTops = this.pushTops2;
+    const popEnter = this.popTop1;
+    const popReverse = this.popTop3;
+    (this as { leave: (target: number) => number }).leave = (target: number): number => {
+      const b = door.cur;
+      const depth = i32[b + SlotField.DEPTH];
+      if (i32[ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
+        const frames = i32[b + SlotField.FRAMES] >> 2;
+        if (
+          pushLeaveTops === 7 ||
+          ((pushLeaveTops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0
+        ) {
+          const at = frames + (depth << 1);
+          i32[at] = pushLeave;
+          i32[at + 1] = target;
+          i32[b + SlotField.DEPTH] = depth + 1;
+          f64[(b >> 1) + counters + Transition.LEAVE]++;
+          return 0;
+        }
+      }
+      return slow(Transition.LEAVE, target);
+    };
+    // A reverse enter's frame has no target: its target word is left as it is (frames() reads 0).
+    (this as { reverseEnter: () => number }).reverseEnter = (): number => {
+      const b = door.cur;
+      const depth = i32[b + SlotField.DEPTH];
+      if (i32[ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
+        const frames = i32[b + SlotField.FRAMES] >> 2;
+        if (
+          pushReverseTops === 7 ||
+          ((pushReverseTops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0
+        ) {
+          i32[frames + (depth << 1)] = pushReverse;
+          i32[b + SlotField.DEPTH] = depth + 1;
+          f64[(b >> 1) + counters + Transition.REVERSE_ENTER]++;
+          return 0;
+        }
+      }
+      return slow(Transition.REVERSE_ENTER, 0);
+    };
+    (this as { enter: () => number }).enter = (): number => {
+      const b = door.cur;
+      const depth = i32[b + SlotField.DEPTH];
+      if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popEnter) {
+        i32[b + SlotField.DEPTH] = depth - 1;
+        f64[(b >> 1) + counters + Transition.ENTER]++;
+        return 0;
+      }
+      return slow(Transition.ENTER, 0);
+    };
+    (this as { reverseLeave: () => number }).reverseLeave = (): number => {
+      const b = door.cur;
+      const depth = i32[b + SlotField.DEPTH];
+      if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popReverse) {
+        i32[b + SlotField.DEPTH] = depth - 1;
+        f64[(b >> 1) + counters + Transition.REVERSE_LEAVE]++;
+        return 0;
+      }
+      return slow(Transition.REVERSE_LEAVE, 0);
+    };
   }
   /** Any transition by its number. */
   transition(op: Transition, target: number): number {
@@ -60,37 +136,6 @@ export class TransitionDoor extends CoreMemory {
         : op === Transition.REVERSE_ENTER
           ? this.reverseEnter()
           : this.reverseLeave();
-  }
-
-  private push(op: number, kind: number, tops: number, target: number): number {
-    const i32 = this.i32;
-    const b = this.cur;
-    const depth = i32[b + SlotField.DEPTH];
-    if (i32[this.ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
-      const frames = i32[b + SlotField.FRAMES] >> 2;
-      // tops: a bitmask of the top-frame kinds this push is allowed on (7: any, no need to look).
-      if (tops === 7 || ((tops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0) {
-        const at = frames + (depth << 1);
-        i32[at] = kind;
-        i32[at + 1] = target;
-        i32[b + SlotField.DEPTH] = depth + 1;
-        this.f64[(b >> 1) + (SlotField.COUNTERS >> 3) + op]++;
-        return 0;
-      }
-    }
-    return this.call(this.fnTransition, op, target) >>> 0;
-  }
-
-  private pop(op: number, top: number): number {
-    const i32 = this.i32;
-    const b = this.cur;
-    const depth = i32[b + SlotField.DEPTH];
-    if (i32[this.ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === top) {
-      i32[b + SlotField.DEPTH] = depth - 1;
-      this.f64[(b >> 1) + (SlotField.COUNTERS >> 3) + op]++;
-      return 0;
-    }
-    return this.call(this.fnTransition, op, 0) >>> 0;
   }
 
   /** Reads RULES (op × top-frame kind → action) into the fast paths' parameters. */
