@@ -10,14 +10,19 @@
 // The cases live by group in bench/cases/ (and the floor in bench/floor.js); this is the list the
 // suites (bench/suites.js) name them from, in the order the tables show them.
 
-import { TRANSITION_CASES } from "./cases/transitions.js";
+import { TRANSITION_CASES, TWO_HOST_CASES } from "./cases/transitions.js";
 import { FLOOR_CASES } from "./floor.js";
 import { SWITCH_CASES } from "./cases/switches.js";
 import { SCALE_CASES } from "./cases/scale.js";
 import { BULK_CASES } from "./cases/bulk.js";
+import { INTEROP_CASES } from "./interop-cases.js";
 
 /**
  * name, group (for the tables), what one operation is (`op`), opsPerIter, and setup(env), which
  * answers { run(n), verify(iterations, sink) } (or `measure(env)` for one-shot cases).
  */
-export const CASES = [...TRANSITION_CASES, ...FLOOR_CASES, ...SWITCH_CASES, ...SCALE_CASES, ...BULK_CASES];
+export const CASES = [
+  ...TRANSITION_CASES,
+  ...TWO_HOST_CASES, ...FLOOR_CASES, ...SWITCH_CASES, ...SCALE_CASES, ...BULK_CASES,
+  ...INTEROP_CASES,
+];

@@ -242,3 +242,42 @@ export const INTEROP_CASES = [
   roundTrips("f.await(resolved promise), 1 fiber", 1, () => (f) => f.await(Promise.resolve(1))),
   roundTrips("f.await(resolved promise), 100 fibers", 100, () => (f) => f.await(Promise.resolve(1))),
 ];
+
+/** The interop ratios (numerator, denominator), each taken within one process. */
+export const INTEROP_RATIOS = [
+  [
+    "hooked / unhooked export call",
+    "guest export call, hooked (guest.exports.add)",
+    "guest export call, unhooked (instance.exports.add)",
+  ],
+  [
+    "hooked / unhooked import call",
+    "guest import call, hooked, from a loop in the guest",
+    "guest import call, unhooked (policy false), from a loop in the guest",
+  ],
+  [
+    "asyncify / plain, code that never suspends",
+    "sumMaybeFetch(64, no fetch), asyncify guest",
+    "sumMaybeFetch(64, no fetch), plain guest",
+  ],
+  [
+    "asyncify round trip / f.await, 1 fiber",
+    "suspension round trip, asyncify, 1 fiber",
+    "f.await(resolved promise), 1 fiber",
+  ],
+  [
+    "asyncify round trip / f.await, 100 fibers",
+    "suspension round trip, asyncify, 100 fibers",
+    "f.await(resolved promise), 100 fibers",
+  ],
+  [
+    "JSPI / asyncify round trip, 1 fiber",
+    "suspension round trip, JSPI, 1 fiber",
+    "suspension round trip, asyncify, 1 fiber",
+  ],
+  [
+    "JSPI / asyncify round trip, 100 fibers",
+    "suspension round trip, JSPI, 100 fibers",
+    "suspension round trip, asyncify, 100 fibers",
+  ],
+];

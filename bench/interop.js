@@ -3,7 +3,7 @@
 // operation over processes, and the ratios taken within each process. The cases measure dist/,
 // the built package. Usage: npm run build && node bench/interop.js [processes] [--browser]
 
-import { INTEROP_CASES } from "./interop-cases.js";
+import { INTEROP_CASES, INTEROP_RATIOS as RATIOS } from "./interop-cases.js";
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,43 +37,6 @@ export async function measureAll(now = () => performance.now()) {
   return out;
 }
 
-const RATIOS = [
-  [
-    "hooked / unhooked export call",
-    "guest export call, hooked (guest.exports.add)",
-    "guest export call, unhooked (instance.exports.add)",
-  ],
-  [
-    "hooked / unhooked import call",
-    "guest import call, hooked, from a loop in the guest",
-    "guest import call, unhooked (policy false), from a loop in the guest",
-  ],
-  [
-    "asyncify / plain, code that never suspends",
-    "sumMaybeFetch(64, no fetch), asyncify guest",
-    "sumMaybeFetch(64, no fetch), plain guest",
-  ],
-  [
-    "asyncify round trip / f.await, 1 fiber",
-    "suspension round trip, asyncify, 1 fiber",
-    "f.await(resolved promise), 1 fiber",
-  ],
-  [
-    "asyncify round trip / f.await, 100 fibers",
-    "suspension round trip, asyncify, 100 fibers",
-    "f.await(resolved promise), 100 fibers",
-  ],
-  [
-    "JSPI / asyncify round trip, 1 fiber",
-    "suspension round trip, JSPI, 1 fiber",
-    "suspension round trip, asyncify, 1 fiber",
-  ],
-  [
-    "JSPI / asyncify round trip, 100 fibers",
-    "suspension round trip, JSPI, 100 fibers",
-    "suspension round trip, asyncify, 100 fibers",
-  ],
-];
 
 /** The table: medians over processes, and each ratio's median over its per-process values. */
 export function report(runs, label) {

@@ -7,12 +7,14 @@
 import { cpSync, rmSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
-/** Copies <root>/dist and <root>/bench (without .tmp and results) into bench/.tmp/snapshot; answers its path. */
+/** Copies <root>/dist, examples/guest/generated and <root>/bench (without .tmp and results) into bench/.tmp/snapshot; answers its path. */
 export function snapshot(root) {
   const dir = join(root, "bench", ".tmp", "snapshot");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(root, "dist"), join(dir, "dist"), { recursive: true });
+  // The interop cases' guest (built by npm run build:core).
+  cpSync(join(root, "examples", "guest", "generated"), join(dir, "examples", "guest", "generated"), { recursive: true });
   for (const entry of readdirSync(join(root, "bench"))) {
     if (entry === ".tmp" || entry === "results") continue;
     cpSync(join(root, "bench", entry), join(dir, "bench", entry), { recursive: true });

@@ -132,3 +132,45 @@ export const TRANSITION_CASES = [
     { leaveRuntime: 1, enterRuntime: 1 },
   ),
 ];
+
+/**
+ * Two hosts in one process whose transitions go through one call site (alternate runs use one and
+ * the other host): the call site sees two doors' closures, so the optimiser can no longer fold
+ * either door's views in. Alone in its suite (transitions-two-hosts): a second host in the
+ * transitions suite's process would change what every case there measures.
+ */
+let twoHosts = null;
+export const TWO_HOST_CASES = [
+  {
+    name: "ReverseEnter + ReverseLeave pair, two hosts through one call site",
+    group: "transitions",
+    op: "pair",
+    async setup() {
+      if (!twoHosts) twoHosts = [await createHost(), await createHost()];
+      const tms = twoHosts.map((h) => h.taskManager);
+      let turn = 0;
+      function pairs(tm, n) {
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          s += tm.reverseEnterRuntime();
+          s += tm.reverseLeaveRuntime();
+        }
+        return s;
+      }
+      // Both hosts through the loop from the start, so its feedback sees two doors.
+      pairs(tms[0], 1000);
+      pairs(tms[1], 1000);
+      return {
+        run(n) {
+          turn ^= 1;
+          return pairs(tms[turn], n);
+        },
+        verify(iterations, sink) {
+          if (sink !== 0) fail(`two hosts: a transition failed (sum of HRESULTs ${sink})`);
+          const total = twoHosts.reduce((a, h) => a + h.rootTask.counters().reverseEnterRuntime, 0);
+          if (total !== iterations + 2000) fail(`two hosts: ${total} reverse enters, expected ${iterations + 2000}`);
+        },
+      };
+    },
+  },
+];
