@@ -250,6 +250,7 @@ export const DISPATCH_ERROR = new Error("hostile dispatch");
 
 export async function makeWorld(): Promise<World> {
   const dispatch = { calls: 0, failAt: null as number | null, failed: 0 };
+  const reports = { errors: 0, deadlocks: 0 };
   const host = await createHost({
     clock: "virtual",
     core: "debug",
@@ -266,6 +267,9 @@ export async function makeWorld(): Promise<World> {
       if (target === HOOK_THROWS) throw new Error("hostile hook");
       return true;
     },
+    // Hostile fibers fail on purpose: their reports are counted, not printed.
+    onError: () => void reports.errors++,
+    onDeadlock: () => void reports.deadlocks++,
   });
   const host2 = await createHost({ clock: "virtual", core: "debug" });
   return {
