@@ -23,6 +23,10 @@ import { INTEROP_CASES } from "./interop-cases.js";
  */
 export const CASES = [
   ...TRANSITION_CASES,
-  ...TWO_HOST_CASES, ...FLOOR_CASES, ...SWITCH_CASES, ...SCALE_CASES, ...BULK_CASES,
+  ...TWO_HOST_CASES,
+  ...FLOOR_CASES,
+  ...SWITCH_CASES,
+  ...SCALE_CASES,
+  ...BULK_CASES,
   ...INTEROP_CASES,
 ];

@@ -37,7 +37,6 @@ export async function measureAll(now = () => performance.now()) {
   return out;
 }
 
-
 /** The table: medians over processes, and each ratio's median over its per-process values. */
 export function report(runs, label) {
   const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(1)} ns`);

@@ -26,6 +26,7 @@ const CASES = [
   "ReverseEnter + ReverseLeave pair",
   "LeaveRuntime + EnterRuntime pair",
   "six-step nested sequence",
+  "ReverseEnter + ReverseLeave pair, two hosts through one call site",
   "empty wasm function, 2 calls",
   "plain-TS reference: ReverseEnter + ReverseLeave pair",
   "fiberhost switch (f.yield ping-pong)",
@@ -36,14 +37,16 @@ const CASES = [
   "suspend + resume, 10,000 fibers held in managed mode",
   "countManaged() in the core, 100,000 fibers",
   "tasks.filter(mode === 'managed') in JS, 100,000 fibers",
+  "guest export call, hooked (guest.exports.add)",
+  "guest export call, unhooked (instance.exports.add)",
 ];
 
 export function writeReadmePerformance() {
-const node = load("node");
-const chromium = load("chromium");
+  const node = load("node");
+  const chromium = load("chromium");
 
-const engineLine = (r) => (r ? `${r.engineVersion ?? r.engine}, ${r.cpu}, ${r.date.slice(0, 10)}` : "not run");
-let out = `## Performance
+  const engineLine = (r) => (r ? `${r.engineVersion ?? r.engine}, ${r.cpu}, ${r.date.slice(0, 10)}` : "not run");
+  let out = `## Performance
 
 Measured by \`npm run bench\` (Node) and \`npm run bench:browser\` (headless Chromium) on the built
 package, each case in 7 fresh processes (page loads) with warm-up; medians over processes, ratios
@@ -56,32 +59,32 @@ taken within a process. Full tables, p95s and method: [bench/results/node.md](be
 | target (set for Node 20) | limit | Node | Chromium |
 |---|---|---|---|
 `;
-for (const t of node?.targets ?? []) {
-  const c = targetOf(chromium, t.name);
-  const show = (x) => (x ? `${num(x.value)} ${x.pass ? "pass" : "**miss**"}` : "—");
-  out += `| ${t.name} | ${t.op === "<=" ? "≤" : "≥"} ${num(t.limit)} | ${show(t)} | ${show(c)} |\n`;
-}
-out += `\n| case | Node | Chromium |\n|---|---|---|\n`;
-for (const name of CASES) {
-  const a = caseOf(node, name);
-  const b = caseOf(chromium, name);
-  out += `| ${name} | ${a ? ns(a.medianNs) : "—"} | ${b ? ns(b.medianNs) : "—"} |\n`;
-}
-out += `
+  for (const t of node?.targets ?? []) {
+    const c = targetOf(chromium, t.name);
+    const show = (x) => (x ? `${num(x.value)} ${x.pass ? "pass" : "**miss**"}` : "—");
+    out += `| ${t.name} | ${t.op === "<=" ? "≤" : "≥"} ${num(t.limit)} | ${show(t)} | ${show(c)} |\n`;
+  }
+  out += `\n| case | Node | Chromium |\n|---|---|---|\n`;
+  for (const name of CASES) {
+    const a = caseOf(node, name);
+    const b = caseOf(chromium, name);
+    out += `| ${name} | ${a ? ns(a.medianNs) : "—"} | ${b ? ns(b.medianNs) : "—"} |\n`;
+  }
+  out += `
 ![Node medians, log scale](bench/results/node.svg)
 
 ![Chromium medians, log scale](bench/results/chromium.svg)
 `;
 
-const readme = new URL("README.md", root);
-const text = readFileSync(readme, "utf8");
-const start = "<!-- performance:start -->";
-const end = "<!-- performance:end -->";
-const i = text.indexOf(start);
-const j = text.indexOf(end);
-if (i < 0 || j < 0) throw new Error(`README.md has no ${start} … ${end} markers`);
-writeFileSync(readme, text.slice(0, i + start.length) + "\n" + out + text.slice(j));
-console.log("README.md: Performance section written from bench/results/");
+  const readme = new URL("README.md", root);
+  const text = readFileSync(readme, "utf8");
+  const start = "<!-- performance:start -->";
+  const end = "<!-- performance:end -->";
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < 0) throw new Error(`README.md has no ${start} … ${end} markers`);
+  writeFileSync(readme, text.slice(0, i + start.length) + "\n" + out + text.slice(j));
+  console.log("README.md: Performance section written from bench/results/");
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) writeReadmePerformance();

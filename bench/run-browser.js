@@ -25,20 +25,30 @@ const outDir = quick || only ? join(here, ".tmp", "results-quick") : join(here, 
 
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 if (!existsSync(executablePath)) {
-  console.error(`bench:browser needs Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH); Playwright's own browsers are not downloaded.`);
+  console.error(
+    `bench:browser needs Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH); Playwright's own browsers are not downloaded.`,
+  );
   process.exit(1);
 }
 
 // Taken now, right after the build: the sources (and dist/) may move on while the benchmark runs.
 const source = provenance(root);
-const server = await serve(snapshot(root), root);
+const server = await serve(snapshot(root, "chromium"), root);
 const browser = await chromium.launch({
   executablePath,
   args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     // For the parked-fibers case: exact performance.memory values, and gc() to settle the heap first.
-    "--enable-precise-memory-info", "--js-flags=--expose-gc",
+    "--enable-precise-memory-info",
+    "--js-flags=--expose-gc",
   ],
 });
 
@@ -85,8 +95,11 @@ try {
     for (let attempt = 0; ; attempt++) {
       const quiet = await waitForQuiet(QUIET, Math.min(30_000, waitBudget));
       waitBudget -= quiet.waitedMs;
-      if (quiet.waitedMs > 1000) console.log(`  waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be quiet`);
-      console.log(`[${i + 1}/${order.length}] chromium, suite ${suite}, page load ${round + 1}${attempt ? ` (again: ${attempt})` : ""}`);
+      if (quiet.waitedMs > 1000)
+        console.log(`  waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be quiet`);
+      console.log(
+        `[${i + 1}/${order.length}] chromium, suite ${suite}, page load ${round + 1}${attempt ? ` (again: ${attempt})` : ""}`,
+      );
       const before = cpuTimes();
       const result = await runPage(suite);
       const after = cpuTimes();
@@ -118,8 +131,12 @@ try {
       quick,
       extra: { source, userAgent, crossOriginIsolated: isolated },
     });
-    console.log(`\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`);
-    console.log(`\nwrote ${join(dir, "chromium.{json,md,svg}")}${complete ? "" : ` (partial: ${runs.length} of ${order.length} page loads)`} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`,
+    );
+    console.log(
+      `\nwrote ${join(dir, "chromium.{json,md,svg}")}${complete ? "" : ` (partial: ${runs.length} of ${order.length} page loads)`} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
     if (complete && !quick && !only) writeReadmePerformance();
   }
 }

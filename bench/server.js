@@ -18,7 +18,13 @@ const TYPES = {
 };
 
 /** Only these trees are served. */
-const ALLOWED = ["bench/", "dist/", "examples/guest/generated/", "node_modules/@assemblyscript/loader/", "node_modules/effect/"];
+const ALLOWED = [
+  "bench/",
+  "dist/",
+  "examples/guest/generated/",
+  "node_modules/@assemblyscript/loader/",
+  "node_modules/effect/",
+];
 
 async function isFile(path) {
   try {

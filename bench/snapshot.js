@@ -8,13 +8,16 @@ import { cpSync, rmSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 /** Copies <root>/dist, examples/guest/generated and <root>/bench (without .tmp and results) into bench/.tmp/snapshot; answers its path. */
-export function snapshot(root) {
-  const dir = join(root, "bench", ".tmp", "snapshot");
+export function snapshot(root, engine = "node") {
+  // One copy per engine: a Node run and a browser run may overlap without sharing it.
+  const dir = join(root, "bench", ".tmp", engine === "node" ? "snapshot" : `snapshot-${engine}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(root, "dist"), join(dir, "dist"), { recursive: true });
   // The interop cases' guest (built by npm run build:core).
-  cpSync(join(root, "examples", "guest", "generated"), join(dir, "examples", "guest", "generated"), { recursive: true });
+  cpSync(join(root, "examples", "guest", "generated"), join(dir, "examples", "guest", "generated"), {
+    recursive: true,
+  });
   for (const entry of readdirSync(join(root, "bench"))) {
     if (entry === ".tmp" || entry === "results") continue;
     cpSync(join(root, "bench", entry), join(dir, "bench", entry), { recursive: true });

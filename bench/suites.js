@@ -17,7 +17,10 @@ export const SUITES = {
     "plain-TS reference: six-step nested sequence",
   ],
   // A second host in the transitions suite's process would change what it measures: its own process.
-  "transitions-two-hosts": ["ReverseEnter + ReverseLeave pair, two hosts through one call site", "empty wasm function, 2 calls"],
+  "transitions-two-hosts": [
+    "ReverseEnter + ReverseLeave pair, two hosts through one call site",
+    "empty wasm function, 2 calls",
+  ],
   switches: [
     "fiberhost switch (f.yield ping-pong)",
     "raw generator yield round trip",

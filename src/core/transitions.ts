@@ -57,10 +57,9 @@ export class TransitionDoor extends CoreMemory {
     const i32 = this.i32;
     const f64 = this.f64;
     const ctlAt = this.ctlAt;
-    const door = this;
     const fn = this.fnTransition;
     const counters = SlotField.COUNTERS >> 3;
-    const slow = (op: number, target: number): number => door.call(fn, op, target) >>> 0;
+    const slow = (op: number, target: number): number => this.call(fn, op, target) >>> 0;
     // A push: the control word clear, room below the limit, a top frame the RULES allow (tops: a
     // bitmask of allowed top-frame kinds; 7: any, no need to look).
     const pushLeave = this.pushKind0;
@@ -70,7 +69,7 @@ export class TransitionDoor extends CoreMemory {
     const popEnter = this.popTop1;
     const popReverse = this.popTop3;
     (this as { leave: (target: number) => number }).leave = (target: number): number => {
-      const b = door.cur;
+      const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
         const frames = i32[b + SlotField.FRAMES] >> 2;
@@ -90,7 +89,7 @@ export class TransitionDoor extends CoreMemory {
     };
     // A reverse enter's frame has no target: its target word is left as it is (frames() reads 0).
     (this as { reverseEnter: () => number }).reverseEnter = (): number => {
-      const b = door.cur;
+      const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
         const frames = i32[b + SlotField.FRAMES] >> 2;
@@ -107,7 +106,7 @@ export class TransitionDoor extends CoreMemory {
       return slow(Transition.REVERSE_ENTER, 0);
     };
     (this as { enter: () => number }).enter = (): number => {
-      const b = door.cur;
+      const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popEnter) {
         i32[b + SlotField.DEPTH] = depth - 1;
@@ -117,7 +116,7 @@ export class TransitionDoor extends CoreMemory {
       return slow(Transition.ENTER, 0);
     };
     (this as { reverseLeave: () => number }).reverseLeave = (): number => {
-      const b = door.cur;
+      const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popReverse) {
         i32[b + SlotField.DEPTH] = depth - 1;
