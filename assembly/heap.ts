@@ -1,8 +1,8 @@
 // The core's own allocator. Nothing in the core is garbage collected: task slots come in chunks
 // that never move, and frame buffers come in power-of-two size classes with a free list per class.
 // Owning the allocator lets an allocation past the memory answer E_OUTOFMEMORY instead of trapping.
-// The host reserves the whole memory at creation (initial = maximum) and the core never grows it:
-// a growth detaches the buffer the host's views are on (see src/core/load.ts).
+// The host reserves up to 64 MiB at creation, so the core grows its memory only past that: a
+// growth detaches the buffer the host's views are on (see src/core/load.ts).
 
 import { FRAME_SIZE, HEADER_SIZE, MAX_CHUNKS } from "./layout";
 
@@ -25,12 +25,18 @@ export function coverFixedAreas(): bool {
   return ok;
 }
 
-/** Bump-allocates `bytes` (8-aligned). Returns 0 when the memory is full. */
+/** Bump-allocates `bytes` (8-aligned). Returns 0 when memory cannot grow. */
 export function allocate(bytes: usize): usize {
   // In 64-bit arithmetic: at 65,536 pages the memory's size in bytes does not fit a u32.
   const start = (<u64>heapTop + 7) & ~7; // f64 counters need 8-byte alignment
   const end = (start + <u64>bytes + 7) & ~7;
-  if (end > (<u64>memory.size()) << 16) return 0;
+  const have = (<u64>memory.size()) << 16;
+  if (end > have) {
+    // Past the host's reservation (src/core/load.ts): grow, and the host makes its views again.
+    if (end > (<u64>1 << 32)) return 0;
+    const pages = <i32>((end - have + 0xffff) >> 16);
+    if (memory.grow(pages) < 0) return 0;
+  }
   heapTop = <usize>end;
   return <usize>start;
 }

@@ -7,6 +7,9 @@ import { instantiate } from "@assemblyscript/loader";
 import { releaseCore } from "./generated/core-wasm.js";
 import { explainCompileRefusal } from "./csp.js";
 
+/** 64 MiB: about half a million tasks' slots and frames before the memory has to grow. */
+const RESERVED_PAGES = 1024;
+
 export type CoreFlavour = "release" | "debug";
 
 const compiled = new Map<CoreFlavour, Promise<WebAssembly.Module>>();
@@ -52,12 +55,13 @@ export async function instantiateCore(
   maxPages: number,
   now: () => number,
 ): Promise<CoreInstance> {
-  // Reserved whole at creation (initial = maximum): the memory never grows, so its buffer is never
-  // detached. One detached ArrayBuffer anywhere in the process turns off V8's "no buffer was ever
-  // detached" protector for good, and every typed-array access then pays a detach check; and the
-  // door's views stay valid for the host's life. Untouched pages cost no RSS (they are mapped on
-  // first write), and maxPages still bounds what the core may allocate (E_OUTOFMEMORY beyond it).
-  const memory = new WebAssembly.Memory({ initial: maxPages, maximum: maxPages });
+  // Reserved at creation, up to RESERVED_PAGES (initial = maximum when the budget is smaller): the
+  // memory grows only past that, so in practice its buffer is never detached. One detached
+  // ArrayBuffer anywhere in the process turns off V8's "no buffer was ever detached" protector for
+  // good, and every typed-array access then pays a detach check; and the door's views stay valid
+  // (after a growth it makes them again). Untouched pages cost no RSS. Not the whole maximum: a
+  // Chromium page crashed with many hosts of 4 GiB initial memory alive at once.
+  const memory = new WebAssembly.Memory({ initial: Math.min(maxPages, RESERVED_PAGES), maximum: maxPages });
   // The loader supplies `abort` (it decodes the debug core's assertion messages).
   const imports = { env: { memory, now } } as Record<string, Record<string, unknown>>;
   const { instance } = await instantiate(await compileCore(flavour), imports);

@@ -12,9 +12,9 @@ type Fn = (...args: number[]) => number | void;
 export class CoreMemory {
   protected readonly x: CoreExports;
   protected readonly memory: WebAssembly.Memory;
-  // The memory never grows (load.ts reserves it whole), so these views hold for the door's life.
-  protected readonly i32: Int32Array;
-  protected readonly f64: Float64Array;
+  // The memory grows only past its reservation (load.ts); then refresh() makes these again.
+  protected i32: Int32Array;
+  protected f64: Float64Array;
 
   // The layout comes from the generated module (its const enums are inlined by tsc); what depends
   // on where the core placed its header is computed here once.
@@ -60,10 +60,18 @@ export class CoreMemory {
       this.fault(err);
       return E_FAIL;
     }
+    if (this.i32.length === 0) this.refresh();
     return r;
   }
 
+  /** The core's memory grew past its reservation: the old views are detached. */
+  protected refresh(): void {
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.f64 = new Float64Array(this.memory.buffer);
+  }
+
   private fault(err: unknown): void {
+    if (this.i32.length === 0) this.refresh();
     this.lastFault = err;
     // The core may have stopped half-way; only the control word is written, never read back.
     // As the core's disable() does: a disabled runtime is not suspended any more.

@@ -52,7 +52,13 @@ export class TransitionDoor extends CoreMemory {
   readonly reverseEnter!: () => number;
   readonly reverseLeave!: () => number;
 
-  /** Builds the four fast paths (called once, from the constructor, after readRules). */
+  /** After a growth past the reservation: new views, so new closures over them (rare: 64 MiB). */
+  protected override refresh(): void {
+    super.refresh();
+    this.makeTransitions();
+  }
+
+  /** Builds the four fast paths (from the constructor, after readRules, and after a growth). */
   private makeTransitions(): void {
     const i32 = this.i32;
     const f64 = this.f64;
