@@ -67,7 +67,6 @@ export class FiberContext {
   readonly task: Task;
   /** @internal */
   readonly env: FiberEnv;
-  private yieldOp: YieldOp | null = null;
 
   /** @internal */
   constructor(env: FiberEnv, task: Task) {
@@ -77,7 +76,7 @@ export class FiberContext {
 
   /** SwitchToTask: lets the other ready fibers run. Answers S_OK. */
   yield(): Op<number> {
-    return (this.yieldOp ??= new YieldOp(this.task, this.env.sched));
+    return (this.task.yieldToken ??= new YieldOp(this.task, this.env.sched)) as YieldOp;
   }
 
   /** Runs `body` in managed code: between ReverseEnterRuntime and ReverseLeaveRuntime. */

@@ -86,6 +86,11 @@ export class Task<R = unknown> {
   /** @internal */ qNext: Queued | null = null;
   /** @internal */ qPrev: Queued | null = null;
   /** @internal */ queue: TaskQueue<any> | null = null;
+  /**
+   * @internal The fiber's f.yield() operation, once made: a plain `yield` of it is the switch's
+   * fast path (the driver recognises it without delegating to it).
+   */
+  yieldToken: object | null = null;
   /** @internal */ outcome = Outcome.Pending;
   /** @internal */ value: unknown = undefined;
   /** @internal the rarely used state, made on first use: a million parked fibers stay small */

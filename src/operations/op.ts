@@ -2,13 +2,14 @@
 // result: src/scheduler/op.ts).
 
 import type { Task } from "../task.js";
-import { Cmd, PENDING } from "../scheduler/op.js";
+import { Cmd, Operation, PENDING } from "../scheduler/op.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 
-export abstract class Op<R = number> implements IterableIterator<R> {
+export abstract class Op<R = number> extends Operation implements IterableIterator<R> {
   protected readonly t: Task;
 
   constructor(t: Task) {
+    super();
     this.t = t;
   }
 

@@ -3,18 +3,21 @@
 // its end, a suspended runtime) is handed to the hooks, out of line.
 
 import { Outcome, type Task, type TaskState } from "../task.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
+import { HOST_E_INVALIDOPERATION, HResultError, S_OK } from "../hresult.js";
 import { PRIORITY_LEVELS } from "../args.js";
 import type { CoreDoor } from "../core/door.js";
 import { ReadyRing } from "./ring.js";
 import { DRIVING } from "./driving.js";
-import { Cmd, PENDING, describeKind, isThenable, isThenableSafe } from "./op.js";
+import { Cmd, PENDING, isOperation, isThenable, notAResult, notAnOperation } from "./op.js";
 
 /** %GeneratorPrototype%, as the prototype of a constructor, for `instanceof`; and its next. */
 const GeneratorPrototype = Object.getPrototypeOf(function* () {}).prototype as Generator;
 function GeneratorObject(): void {}
 GeneratorObject.prototype = GeneratorPrototype;
 const generatorNext = GeneratorPrototype.next;
+
+/** The ready level of the default priority (0). */
+const DEFAULT_LEVEL = PRIORITY_LEVELS.indexOf(0);
 
 /** What the driver hands on (the scheduler's other parts: lifecycle.ts, requests.ts, suspension.ts). */
 export interface DriverHooks {
@@ -30,6 +33,9 @@ export interface DriverHooks {
 
 export class Driver {
   private readonly ready: ReadyRing<Task>[] = PRIORITY_LEVELS.map(() => new ReadyRing<Task>());
+  /** The default priority's ring (ready[DEFAULT_LEVEL]), its bit never set in readyMask. */
+  private readonly ready3 = this.ready[DEFAULT_LEVEL];
+  /** The levels other than the default one that hold ready fibers. */
   private readyMask = 0;
   /** The fiber being driven, or null when the root task runs. */
   running: Task | null = null;
@@ -51,19 +57,37 @@ export class Driver {
 
   enqueue(t: Task): void {
     t.state = "ready";
+    // The default priority's ring is read without the mask: the other levels are behind one test.
+    if (t.level === DEFAULT_LEVEL) this.ready3.push(t);
+    else this.enqueueLevel(t);
+  }
+
+  private enqueueLevel(t: Task): void {
     this.ready[t.level].push(t);
     this.readyMask |= 1 << t.level;
   }
 
   private dequeue(): Task | null {
+    if (this.readyMask === 0) return this.ready3.shift() ?? null;
+    return this.dequeueLevels();
+  }
+
+  /** Some level other than the default one holds fibers: the highest non-empty level first. */
+  private dequeueLevels(): Task | null {
     while (this.readyMask !== 0) {
       const level = 31 - Math.clz32(this.readyMask);
+      if (level < DEFAULT_LEVEL && this.ready3.size !== 0) break;
       const q = this.ready[level];
       const t = q.shift();
       if (q.size === 0) this.readyMask &= ~(1 << level);
       if (t) return t;
     }
-    return null;
+    return this.ready3.shift() ?? null;
+  }
+
+  /** True when some fiber is ready. */
+  private anyReady(): boolean {
+    return this.readyMask !== 0 || this.ready3.size !== 0;
   }
 
   /** Moves `t` to ready level `level`: a ready task goes to the back of it (a linear scan: priority changes are rare). */
@@ -97,7 +121,7 @@ export class Driver {
         if (!t) return false;
         this.step(t);
       }
-      return this.readyMask !== 0;
+      return this.anyReady();
     } catch (err) {
       if (!this.fault(err)) throw err;
       return true;
@@ -159,6 +183,7 @@ export class Driver {
   private drive(t: Task): void {
     for (;;) {
       const it = t.iter!;
+      const gen = it instanceof GeneratorObject;
       let r: IteratorResult<unknown>;
       try {
         if (t.resumeThrow) {
@@ -169,7 +194,7 @@ export class Driver {
           // A generator is resumed through %GeneratorPrototype%.next itself: every generator
           // function closure has a prototype of its own, so `it.next` would be a megamorphic
           // load in a program that spawns closures (and the switch would cost a third more).
-          r = it instanceof GeneratorObject ? generatorNext.call(it, v) : it.next(v);
+          r = gen ? generatorNext.call(it, v) : it.next(v);
         }
       } catch (err) {
         if (this.unwound(t, err)) continue;
@@ -182,6 +207,14 @@ export class Driver {
           return;
         }
         if (this.command(t, it)) continue;
+        return;
+      }
+      // A plain `yield f.yield()`: a generator's result is plain data, read without a fence. (A
+      // pending safe point takes the long way: the token is run as an operation.)
+      const tok = t.yieldToken;
+      if (gen && r.value === tok && tok !== null && !r.done && !t.attention) {
+        t.resumeValue = S_OK;
+        this.enqueue(t);
         return;
       }
       if (this.finished(t, r)) continue;
@@ -200,22 +233,20 @@ export class Driver {
     let done: boolean;
     let value: unknown;
     try {
-      if (typeof r !== "object" || r === null || isThenable(r)) {
-        const hint = isThenable(r)
-          ? "an async iterator? write a generator function and use f.await"
-          : "a body is a generator";
-        throw new HResultError(
-          E_INVALIDARG,
-          `an iterator of fiber ${t.name} answered next() with ${describeKind(r)}, not an iterator result: ${hint}`,
-        );
-      }
+      if (typeof r !== "object" || r === null || isThenable(r)) throw notAResult(t.name, r);
       done = !!r.done;
       value = r.value;
     } catch (err) {
       return this.unwound(t, err);
     }
     if (done) return this.returned(t, value);
-    this.notAnOperation(t, value);
+    if (isOperation(value)) {
+      // A plain `yield op`: run as `yield* op` would, its answer the value of the yield.
+      (t.stack ??= []).push(t.iter!);
+      t.iter = value as unknown as Iterator<unknown>;
+      return true;
+    }
+    this.yieldedNonOperation(t, value);
     return false;
   }
 
@@ -262,13 +293,9 @@ export class Driver {
    * step, as a yield. Not at once: a body that catches it and yields again would otherwise keep
    * the run loop from ever returning to the event loop.
    */
-  private notAnOperation(t: Task, value: unknown): void {
+  private yieldedNonOperation(t: Task, value: unknown): void {
     t.resumeThrow = true;
-    t.resumeValue = new HResultError(
-      E_INVALIDARG,
-      `fiber ${t.name} yielded ${describeKind(value)}: a fiber yields only through yield* on an operation of its context` +
-        (isThenableSafe(value) ? " (for a promise: yield* f.await(promise))" : ""),
-    );
+    t.resumeValue = notAnOperation(t.name, value);
     this.enqueue(t);
   }
 

@@ -5,6 +5,7 @@
 // from it; nothing is allocated for it.
 
 import { describeValue } from "../args.js";
+import { E_INVALIDARG, HResultError } from "../hresult.js";
 
 export const enum Cmd {
   /** Put the fiber at the back of its ready queue. */
@@ -30,6 +31,39 @@ export const PENDING: { value: unknown; readonly done: false; cmd: Cmd; body: It
   cmd: Cmd.Yield,
   body: null,
 };
+
+/**
+ * What every operation is (src/operations/op.ts): a fiber may also hand one to the scheduler with a
+ * plain `yield`, which then runs it as `yield*` would (the fiber's f.yield() token, without it).
+ */
+export abstract class Operation {}
+
+/** Is `v` an operation? False where asking runs user code that throws (a revoked Proxy). */
+export function isOperation(v: unknown): boolean {
+  try {
+    return v instanceof Operation;
+  } catch {
+    return false;
+  }
+}
+
+/** What a fiber that yielded `value`, not an operation, has thrown into it. */
+export function notAnOperation(fiber: string, value: unknown): HResultError {
+  return new HResultError(
+    E_INVALIDARG,
+    `fiber ${fiber} yielded ${describeKind(value)}: a fiber yields only operations of its context (yield* op, or yield op)` +
+      (isThenableSafe(value) ? " (for a promise: yield* f.await(promise))" : ""),
+  );
+}
+
+/** An iterator answered next() with `r`, not an iterator result. */
+export function notAResult(fiber: string, r: unknown): HResultError {
+  const hint = isThenable(r) ? "an async iterator? write a generator function and use f.await" : "a body is a generator";
+  return new HResultError(
+    E_INVALIDARG,
+    `an iterator of fiber ${fiber} answered next() with ${describeKind(r)}, not an iterator result: ${hint}`,
+  );
+}
 
 /**
  * Is `v` an iterator (a generator object, or anything with next)? May run user code (a getter, a
