@@ -1,15 +1,15 @@
-import { playwright } from '@vitest/browser-playwright'
-import { defineConfig } from 'vitest/config'
-import { chromiumArgs, chromiumPath } from './test/support/chromium'
+import { playwright } from "@vitest/browser-playwright";
+import { defineConfig } from "vitest/config";
+import { chromiumArgs, chromiumPath } from "./test/support/chromium";
 
 // Some tests (scheduler stress, wasm compile) take ~30 s.
-const TEST_TIMEOUT = 60_000
+const TEST_TIMEOUT = 60_000;
 
 export default defineConfig({
   // Pre-bundle the loader up front: a mid-run re-optimisation reloads the browser page.
-  optimizeDeps: { include: ['@assemblyscript/loader'] },
+  optimizeDeps: { include: ["@assemblyscript/loader"] },
   test: {
-    reporters: ['default', './test/support/summary-reporter.ts'],
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     testTimeout: TEST_TIMEOUT,
     hookTimeout: TEST_TIMEOUT,
     teardownTimeout: 20_000,
@@ -17,18 +17,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: { label: 'node', color: 'green' },
-          environment: 'node',
+          name: { label: "node", color: "green" },
+          environment: "node",
           // includes the node-only *.node.test.ts files
-          include: ['test/**/*.test.ts'],
+          include: ["test/**/*.test.ts"],
         },
       },
       {
         extends: true,
         test: {
-          name: { label: 'browser', color: 'magenta' },
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.node.test.ts', '**/node_modules/**'],
+          name: { label: "browser", color: "magenta" },
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/**/*.node.test.ts", "**/node_modules/**"],
           browser: {
             enabled: true,
             headless: true,
@@ -38,7 +38,7 @@ export default defineConfig({
                 args: chromiumArgs,
               },
             }),
-            instances: [{ browser: 'chromium' }],
+            instances: [{ browser: "chromium" }],
             // A blank page is all there is to see (no DOM under test); don't
             // litter test/**/__screenshots__/ with failure screenshots.
             screenshotFailures: false,
@@ -47,4 +47,4 @@ export default defineConfig({
       },
     ],
   },
-})
+});

@@ -15,7 +15,12 @@ const gc = globalThis.gc;
 const env = {
   quick,
   now: () => performance.now(),
-  gc: gc ? () => { gc(); gc(); } : undefined,
+  gc: gc
+    ? () => {
+        gc();
+        gc();
+      }
+    : undefined,
   memory: () => {
     const m = process.memoryUsage();
     return { rss: m.rss, heap: m.heapUsed };

@@ -29,7 +29,7 @@ function processes() {
 /** The processes descended from this one (itself excluded). */
 function descendants(all) {
   const mine = [];
-  for (const [pid, p] of all) {
+  for (const p of all.values()) {
     for (let q = p.ppid, hops = 0; q > 0 && hops < 64; q = all.get(q)?.ppid ?? 0, hops++) {
       if (q === process.pid) {
         mine.push(p);

@@ -120,12 +120,16 @@ export function toMarkdown(r) {
   L.push(`- date: ${r.date}`);
   if (r.source) {
     const dirty = r.source.uncommittedSourceChanges.length;
-    L.push(`- built from: commit ${r.source.commit.slice(0, 10)}${dirty ? ` plus ${dirty} uncommitted change(s) in src/ or assembly/` : ""} (\`npm run build\`, then dist/ measured)`);
+    L.push(
+      `- built from: commit ${r.source.commit.slice(0, 10)}${dirty ? ` plus ${dirty} uncommitted change(s) in src/ or assembly/` : ""} (\`npm run build\`, then dist/ measured)`,
+    );
   }
-  L.push(`- method: ${r.method.processes} fresh ${r.engine === "node" ? "processes" : "page loads (a new browser context each)"} per suite, run one at a time; ` +
-    `in each, a case is calibrated to ~${r.method.plan.sampleMs} ms samples, warmed up for ${r.method.plan.warmupMs} ms, then sampled ${r.method.plan.samples} times ` +
-    `(the 1,000,000-fiber cases: one warm-up, then ${r.method.plan.fixedSamples} sample(s) per process; the parked fibers: one per process). ` +
-    `Median: ${r.method.medianNs}; p95: ${r.method.p95Ns}; ratios: ${r.method.ratios}. Every case's results are sunk and checked.`);
+  L.push(
+    `- method: ${r.method.processes} fresh ${r.engine === "node" ? "processes" : "page loads (a new browser context each)"} per suite, run one at a time; ` +
+      `in each, a case is calibrated to ~${r.method.plan.sampleMs} ms samples, warmed up for ${r.method.plan.warmupMs} ms, then sampled ${r.method.plan.samples} times ` +
+      `(the 1,000,000-fiber cases: one warm-up, then ${r.method.plan.fixedSamples} sample(s) per process; the parked fibers: one per process). ` +
+      `Median: ${r.method.medianNs}; p95: ${r.method.p95Ns}; ratios: ${r.method.ratios}. Every case's results are sunk and checked.`,
+  );
   L.push("");
   L.push("## Targets");
   L.push("");
@@ -177,9 +181,11 @@ export function toMarkdown(r) {
     const unit = r.engine === "node" ? "process" : "page load";
     const units = `${unit}${again === 1 ? "" : unit.endsWith("s") ? "es" : "s"}`;
     L.push("");
-    L.push(`Interference check: each ${unit} waited for the machine to be quiet, and was run again (up to twice) when something else used ` +
-      `more than 0.3 cores meanwhile (the machine's busy time in /proc/stat minus that of the runner, its benchmark processes and the browser). ` +
-      `${again} ${units} ${again === 1 ? "was" : "were"} run again; in those kept, the most CPU used by anything else during one was ${worst.toFixed(2)} cores on average.`);
+    L.push(
+      `Interference check: each ${unit} waited for the machine to be quiet, and was run again (up to twice) when something else used ` +
+        `more than 0.3 cores meanwhile (the machine's busy time in /proc/stat minus that of the runner, its benchmark processes and the browser). ` +
+        `${again} ${units} ${again === 1 ? "was" : "were"} run again; in those kept, the most CPU used by anything else during one was ${worst.toFixed(2)} cores on average.`,
+    );
   }
   L.push("");
   L.push(`Chart: [${r.engine}.svg](${r.engine}.svg) (medians, log scale).`);
@@ -226,22 +232,36 @@ export function toSvg(r) {
   const hi = Math.ceil(Math.log10(Math.max(...values)));
   const x = (v) => labelW + ((Math.log10(v) - lo) / Math.max(1, hi - lo)) * chartW;
   const S = [];
-  S.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  S.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   S.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  S.push(`<text x="10" y="20" font-size="15" font-weight="bold">fiberhost benchmarks: ${esc(r.engine)} (${esc(r.engineVersion)})</text>`);
-  S.push(`<text x="10" y="38" fill="#555">median time per operation, log scale; ${esc(r.cpu)}; ${esc(r.date.slice(0, 10))}${r.quick ? "; quick run" : ""}</text>`);
+  S.push(
+    `<text x="10" y="20" font-size="15" font-weight="bold">fiberhost benchmarks: ${esc(r.engine)} (${esc(r.engineVersion)})</text>`,
+  );
+  S.push(
+    `<text x="10" y="38" fill="#555">median time per operation, log scale; ${esc(r.cpu)}; ${esc(r.date.slice(0, 10))}${r.quick ? "; quick run" : ""}</text>`,
+  );
   for (let e = lo; e <= hi; e++) {
     const gx = x(10 ** e);
-    S.push(`<line x1="${gx.toFixed(1)}" y1="${top - 4}" x2="${gx.toFixed(1)}" y2="${top + rows.length * rowH}" stroke="#ddd"/>`);
-    S.push(`<text x="${gx.toFixed(1)}" y="${top + rows.length * rowH + 16}" text-anchor="middle" fill="#555">${esc(decade(e))}</text>`);
+    S.push(
+      `<line x1="${gx.toFixed(1)}" y1="${top - 4}" x2="${gx.toFixed(1)}" y2="${top + rows.length * rowH}" stroke="#ddd"/>`,
+    );
+    S.push(
+      `<text x="${gx.toFixed(1)}" y="${top + rows.length * rowH + 16}" text-anchor="middle" fill="#555">${esc(decade(e))}</text>`,
+    );
   }
   rows.forEach((c, i) => {
     const y = top + i * rowH;
     const colour = GROUP_COLOURS[c.group] ?? "#444";
     const w = Math.max(1, x(c.medianNs) - labelW);
     S.push(`<text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${esc(c.name)}</text>`);
-    S.push(`<rect x="${labelW}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${colour}"><title>${esc(`${c.name}: ${fmtNs(c.medianNs)} per ${c.op} (p95 ${fmtNs(c.p95Ns)})`)}</title></rect>`);
-    S.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 15}" fill="#222">${esc(`${fmtNs(c.medianNs)}/${c.op}`)}</text>`);
+    S.push(
+      `<rect x="${labelW}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${colour}"><title>${esc(`${c.name}: ${fmtNs(c.medianNs)} per ${c.op} (p95 ${fmtNs(c.p95Ns)})`)}</title></rect>`,
+    );
+    S.push(
+      `<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 15}" fill="#222">${esc(`${fmtNs(c.medianNs)}/${c.op}`)}</text>`,
+    );
   });
   let lx = 10;
   const ly = height - 10;

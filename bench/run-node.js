@@ -24,11 +24,17 @@ mkdirSync(tmp, { recursive: true });
 
 function runWorker(suite, out) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", join(snap, "bench", "node-worker.js"), suite, out, ...(quick ? ["--quick"] : [])], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", join(snap, "bench", "node-worker.js"), suite, out, ...(quick ? ["--quick"] : [])],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     child.on("error", reject);
-    child.on("exit", (code, signal) => (code === 0 ? resolve() : reject(new Error(`bench: suite ${suite} exited with ${code ?? signal}`))));
+    child.on("exit", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`bench: suite ${suite} exited with ${code ?? signal}`)),
+    );
   });
 }
 
@@ -50,8 +56,11 @@ for (const [i, { round, suite }] of order.entries()) {
   for (let attempt = 0; ; attempt++) {
     const quiet = await waitForQuiet(QUIET, Math.min(30_000, waitBudget));
     waitBudget -= quiet.waitedMs;
-    if (quiet.waitedMs > 1000) console.log(`  waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be quiet`);
-    console.log(`[${i + 1}/${order.length}] node, suite ${suite}, process ${round + 1}${attempt ? ` (again: ${attempt})` : ""}`);
+    if (quiet.waitedMs > 1000)
+      console.log(`  waited ${(quiet.waitedMs / 1000).toFixed(0)} s for the machine to be quiet`);
+    console.log(
+      `[${i + 1}/${order.length}] node, suite ${suite}, process ${round + 1}${attempt ? ` (again: ${attempt})` : ""}`,
+    );
     const out = join(tmp, `${suite}-${round}.json`);
     const before = cpuTimes();
     await runWorker(suite, out);
@@ -76,6 +85,8 @@ const r = writeResults(outDir, runs, {
   quick,
   extra: { source },
 });
-console.log(`\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`);
+console.log(
+  `\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`,
+);
 console.log(`\nwrote ${join(outDir, "node.{json,md,svg}")} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 if (!quick && !only) writeReadmePerformance();

@@ -2,8 +2,14 @@
 // BeginPreventAsyncAbort / EndPreventAsyncAbort) and spawn({ signal }).
 import { describe, it, expect } from "vitest";
 import {
-  createHost, TaskAbortError, isTaskAbortError, type FiberContext, type Host,
-  S_OK, E_UNEXPECTED, HOST_E_TIMEOUT, HOST_E_INVALIDOPERATION, INFINITE,
+  TaskAbortError,
+  isTaskAbortError,
+  type FiberContext,
+  S_OK,
+  E_UNEXPECTED,
+  HOST_E_TIMEOUT,
+  HOST_E_INVALIDOPERATION,
+  INFINITE,
 } from "../src/index.js";
 import { virtualHost, rejection, expectBalanced } from "./support/fibers.js";
 
@@ -12,17 +18,20 @@ describe("ICLRTask::Abort", () => {
     const host = await virtualHost();
     let caught: unknown;
     let steps = 0;
-    const victim = host.spawn(function* (f) {
-      try {
-        for (;;) {
-          steps++;
-          yield* f.yield();
+    const victim = host.spawn(
+      function* (f) {
+        try {
+          for (;;) {
+            steps++;
+            yield* f.yield();
+          }
+        } catch (e) {
+          caught = e;
+          throw e;
         }
-      } catch (e) {
-        caught = e;
-        throw e;
-      }
-    }, { name: "victim" });
+      },
+      { name: "victim" },
+    );
     let stepsAtAbort = 0;
     host.spawn(function* (f) {
       yield* f.yield();
@@ -466,16 +475,19 @@ describe("ICLRTask::RudeAbort", () => {
     const host = await virtualHost();
     const ev = host.createAutoEvent();
     const log: string[] = [];
-    const victim = host.spawn(function* () {
-      try {
-        yield* ev.wait();
-        log.push("woke");
-      } catch {
-        log.push("catch");
-      } finally {
-        log.push("finally");
-      }
-    }, { name: "victim" });
+    const victim = host.spawn(
+      function* () {
+        try {
+          yield* ev.wait();
+          log.push("woke");
+        } catch {
+          log.push("catch");
+        } finally {
+          log.push("finally");
+        }
+      },
+      { name: "victim" },
+    );
     host.spawn(function* () {
       expect(victim.rudeAbort()).toBe(S_OK);
     });
@@ -563,14 +575,17 @@ describe("spawn({ signal })", () => {
     const host = await virtualHost();
     const controller = new AbortController();
     let caught: unknown;
-    const t = host.spawn(function* (f) {
-      try {
-        yield* f.sleep(INFINITE);
-      } catch (e) {
-        caught = e;
-        throw e;
-      }
-    }, { signal: controller.signal });
+    const t = host.spawn(
+      function* (f) {
+        try {
+          yield* f.sleep(INFINITE);
+        } catch (e) {
+          caught = e;
+          throw e;
+        }
+      },
+      { signal: controller.signal },
+    );
     host.spawn(function* (f) {
       yield* f.sleep(7);
       controller.abort();
@@ -584,9 +599,12 @@ describe("spawn({ signal })", () => {
   it("an already-aborted signal aborts the fiber before its body runs", async () => {
     const host = await virtualHost();
     let ran = false;
-    const t = host.spawn(function* () {
-      ran = true;
-    }, { signal: AbortSignal.abort() });
+    const t = host.spawn(
+      function* () {
+        ran = true;
+      },
+      { signal: AbortSignal.abort() },
+    );
     host.runUntilIdle();
     expect(ran).toBe(false);
     const err = await rejection(t.result);
@@ -601,18 +619,29 @@ describe("spawn({ signal })", () => {
     const listeners = new Set<unknown>();
     const add = signal.addEventListener.bind(signal);
     const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((type: string, fn: EventListenerOrEventListenerObject, opts?: AddEventListenerOptions | boolean) => {
+    signal.addEventListener = ((
+      type: string,
+      fn: EventListenerOrEventListenerObject,
+      opts?: AddEventListenerOptions | boolean,
+    ) => {
       if (type === "abort") listeners.add(fn);
       add(type, fn, opts);
     }) as typeof signal.addEventListener;
-    signal.removeEventListener = ((type: string, fn: EventListenerOrEventListenerObject, opts?: EventListenerOptions | boolean) => {
+    signal.removeEventListener = ((
+      type: string,
+      fn: EventListenerOrEventListenerObject,
+      opts?: EventListenerOptions | boolean,
+    ) => {
       if (type === "abort") listeners.delete(fn);
       remove(type, fn, opts);
     }) as typeof signal.removeEventListener;
     for (let i = 0; i < 10; i++) {
-      host.spawn(function* (f) {
-        yield* f.yield();
-      }, { signal });
+      host.spawn(
+        function* (f) {
+          yield* f.yield();
+        },
+        { signal },
+      );
     }
     expect(listeners.size).toBe(10);
     host.runUntilIdle();
@@ -623,9 +652,12 @@ describe("spawn({ signal })", () => {
   it("aborting the signal after the fiber ended changes nothing, also for the slot's next tenant", async () => {
     const host = await virtualHost();
     const controller = new AbortController();
-    const first = host.spawn(function* () {
-      return 1;
-    }, { signal: controller.signal });
+    const first = host.spawn(
+      function* () {
+        return 1;
+      },
+      { signal: controller.signal },
+    );
     host.runUntilIdle();
     const gate = host.createAutoEvent();
     const second = host.spawn(function* () {

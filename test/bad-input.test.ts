@@ -3,9 +3,21 @@
 // invariants hold and a bystander fiber, parked in managed mode, is exactly as it was.
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  createHost, HResultError, hresultName, type FiberContext, type Host, type Task, type Op,
-  E_INVALIDARG, E_POINTER, E_NOTIMPL, HOST_E_INVALIDOPERATION, HOST_E_NOT_OWNER, HOST_E_DEADLOCK,
-  HOST_E_CLRNOTAVAILABLE, S_OK,
+  createHost,
+  HResultError,
+  hresultName,
+  type FiberContext,
+  type Host,
+  type Task,
+  type Op,
+  E_INVALIDARG,
+  E_POINTER,
+  E_NOTIMPL,
+  HOST_E_INVALIDOPERATION,
+  HOST_E_NOT_OWNER,
+  HOST_E_DEADLOCK,
+  HOST_E_CLRNOTAVAILABLE,
+  S_OK,
 } from "../src/index.js";
 
 interface World {
@@ -88,28 +100,50 @@ const taskCalls: [string, (t: Task) => unknown][] = [
 ];
 
 const ROWS: Record<string, Row[]> = {
-  "IHostTaskManager": [
+  IHostTaskManager: [
     ["getCurrentTask(missing out)", (w) => w.host.taskManager.getCurrentTask(undefined as never), E_POINTER],
-    ["createTask(missing out)", (w) => w.host.taskManager.createTask(0, function* () {}, 0, undefined as never), E_POINTER],
+    [
+      "createTask(missing out)",
+      (w) => w.host.taskManager.createTask(0, function* () {}, 0, undefined as never),
+      E_POINTER,
+    ],
     ["createTask(start not a function)", (w) => w.host.taskManager.createTask(0, 42 as never, 0, {}), E_INVALIDARG],
     ["createTask(stackSize -8)", (w) => w.host.taskManager.createTask(-8, function* () {}, 0, {}), E_INVALIDARG],
     ["createTask(stackSize 8.5)", (w) => w.host.taskManager.createTask(8.5, function* () {}, 0, {}), E_INVALIDARG],
     ["createTask(stackSize NaN)", (w) => w.host.taskManager.createTask(NaN, function* () {}, 0, {}), E_INVALIDARG],
-    ['createTask(stackSize "8")', (w) => w.host.taskManager.createTask("8" as never, function* () {}, 0, {}), E_INVALIDARG],
-    ["createTask(stackSize above maxStackSize)", (w) => w.host.taskManager.createTask(2 ** 21, function* () {}, 0, {}), E_INVALIDARG],
+    [
+      'createTask(stackSize "8")',
+      (w) => w.host.taskManager.createTask("8" as never, function* () {}, 0, {}),
+      E_INVALIDARG,
+    ],
+    [
+      "createTask(stackSize above maxStackSize)",
+      (w) => w.host.taskManager.createTask(2 ** 21, function* () {}, 0, {}),
+      E_INVALIDARG,
+    ],
     ...dwordRows("sleep(ms)", (w, v) => w.host.taskManager.sleep(v), E_INVALIDARG),
     ["sleep(10, option 8)", (w) => w.host.taskManager.sleep(10, 8), E_INVALIDARG],
-    ["sleep(10) outside a fiber (valid, but it would block)", (w) => w.host.taskManager.sleep(10), HOST_E_INVALIDOPERATION],
+    [
+      "sleep(10) outside a fiber (valid, but it would block)",
+      (w) => w.host.taskManager.sleep(10),
+      HOST_E_INVALIDOPERATION,
+    ],
     ["switchToTask(option 8)", (w) => w.host.taskManager.switchToTask(8), E_INVALIDARG],
     ...dwordRows("setLocale(lcid)", (w, v) => w.host.taskManager.setLocale(v), E_INVALIDARG),
     ...dwordRows("setUILocale(lcid)", (w, v) => w.host.taskManager.setUILocale(v), E_INVALIDARG),
     ...dwordRows("callNeedsHostHook(target)", (w, v) => w.host.taskManager.callNeedsHostHook(v, {}), E_INVALIDARG),
-    ["callNeedsHostHook(1, missing out)", (w) => w.host.taskManager.callNeedsHostHook(1, undefined as never), E_POINTER],
+    [
+      "callNeedsHostHook(1, missing out)",
+      (w) => w.host.taskManager.callNeedsHostHook(1, undefined as never),
+      E_POINTER,
+    ],
     ...dwordRows("leaveRuntime(target)", (w, v) => w.host.taskManager.leaveRuntime(v), E_INVALIDARG),
     ["setStackGuarantee(n) (reserved)", (w) => w.host.taskManager.setStackGuarantee(4096), E_NOTIMPL],
     ["getStackGuarantee(missing out)", (w) => w.host.taskManager.getStackGuarantee(undefined as never), E_POINTER],
   ],
-  "IHostTask / ICLRTask on a stale handle (ended, slot reused)": taskCalls.map(([n, c]) => [n, (w) => c(w.stale), E_INVALIDARG] as Row),
+  "IHostTask / ICLRTask on a stale handle (ended, slot reused)": taskCalls.map(
+    ([n, c]) => [n, (w) => c(w.stale), E_INVALIDARG] as Row,
+  ),
   "IHostTask / ICLRTask: arguments": [
     ...dwordRows("join(ms)", (w, v) => w.created.join(v), E_INVALIDARG),
     ["join(0, option 8)", (w) => w.created.join(0, 8), E_INVALIDARG],
@@ -131,22 +165,50 @@ const ROWS: Record<string, Row[]> = {
   ],
   "fiber operations (inside a fiber)": [
     ...dwordRows("f.leaveRuntime(target)", (w, v) => inFiber(w.host, (f) => f.leaveRuntime(v)).value, E_INVALIDARG),
-    ["f.unmanaged(-1, body)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(-1, () => 1))), { throws: E_INVALIDARG }],
-    ["f.unmanaged(1, not a function)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(1, 5 as never))), { throws: E_INVALIDARG }],
-    ["f.managed(not a function)", (w) => rethrow(inFiber(w.host, (f) => f.managed(5 as never))), { throws: E_INVALIDARG }],
-    ...dwordRows("f.sleep(ms)", (w, v) => (v === undefined ? E_INVALIDARG : inFiber(w.host, (f) => f.sleep(v)).value), E_INVALIDARG),
+    [
+      "f.unmanaged(-1, body)",
+      (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(-1, () => 1))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.unmanaged(1, not a function)",
+      (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(1, 5 as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.managed(not a function)",
+      (w) => rethrow(inFiber(w.host, (f) => f.managed(5 as never))),
+      { throws: E_INVALIDARG },
+    ],
+    ...dwordRows(
+      "f.sleep(ms)",
+      (w, v) => (v === undefined ? E_INVALIDARG : inFiber(w.host, (f) => f.sleep(v)).value),
+      E_INVALIDARG,
+    ),
     ["f.sleep(10, option 8)", (w) => inFiber(w.host, (f) => f.sleep(10, 8)).value, E_INVALIDARG],
-    ["f.sleep(0, option 8) (checked before Sleep(0)'s yield)", (w) => inFiber(w.host, (f) => f.sleep(0, 8)).value, E_INVALIDARG],
+    [
+      "f.sleep(0, option 8) (checked before Sleep(0)'s yield)",
+      (w) => inFiber(w.host, (f) => f.sleep(0, 8)).value,
+      E_INVALIDARG,
+    ],
     ["f.sleep(0, a Symbol)", (w) => inFiber(w.host, (f) => f.sleep(0, Symbol() as never)).value, E_INVALIDARG],
     ["f.join(not a task)", (w) => inFiber(w.host, (f) => f.join({} as never)).value, E_INVALIDARG],
     ["f.join(a task of another host)", (w) => inFiber(w.host, (f) => f.join(w.foreign)).value, E_INVALIDARG],
     ["f.join(its own task)", (w) => inFiber(w.host, (f) => f.join(f.task)).value, HOST_E_DEADLOCK],
     ["f.join(task, -1)", (w) => inFiber(w.host, (f) => f.join(w.created, -1)).value, E_INVALIDARG],
     ["f.wait(a Crst)", (w) => inFiber(w.host, (f) => f.wait(w.host.createCrst() as never)).value, E_INVALIDARG],
-    ["f.wait(an event of another host)", (w) => inFiber(w.host, (f) => f.wait(w.other.createAutoEvent())).value, E_INVALIDARG],
+    [
+      "f.wait(an event of another host)",
+      (w) => inFiber(w.host, (f) => f.wait(w.other.createAutoEvent())).value,
+      E_INVALIDARG,
+    ],
     ["f.wait(not a sync object)", (w) => inFiber(w.host, (f) => f.wait({} as never)).value, E_INVALIDARG],
     ["f.wait(event, 1.5)", (w) => inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 1.5)).value, E_INVALIDARG],
-    ["f.wait(event, 10, option 8)", (w) => inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 10, 8)).value, E_INVALIDARG],
+    [
+      "f.wait(event, 10, option 8)",
+      (w) => inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 10, 8)).value,
+      E_INVALIDARG,
+    ],
     ["crst.enter(option 8)", (w) => inFiber(w.host, () => w.host.createCrst().enter(8)).value, E_INVALIDARG],
   ],
   "sync objects": [
@@ -158,8 +220,16 @@ const ROWS: Record<string, Row[]> = {
     ["semaphore.release(1.5)", (w) => w.host.createSemaphore(0, 4).release(1.5), E_INVALIDARG],
     ["semaphore.release(n) past the maximum", (w) => w.host.createSemaphore(3, 4).release(2), E_INVALIDARG],
     ["semaphore.release(1, out not an object)", (w) => w.host.createSemaphore(0, 4).release(1, 5 as never), E_POINTER],
-    ["event.wait() outside a fiber (it would block)", (w) => opAnswer(w.host.createAutoEvent().wait()), HOST_E_INVALIDOPERATION],
-    ["crst.enter() outside a fiber (it could block)", (w) => opAnswer(w.host.createCrst().enter()), HOST_E_INVALIDOPERATION],
+    [
+      "event.wait() outside a fiber (it would block)",
+      (w) => opAnswer(w.host.createAutoEvent().wait()),
+      HOST_E_INVALIDOPERATION,
+    ],
+    [
+      "crst.enter() outside a fiber (it could block)",
+      (w) => opAnswer(w.host.createCrst().enter()),
+      HOST_E_INVALIDOPERATION,
+    ],
     ["createSemaphore(-1, 4)", (w) => w.host.createSemaphore(-1, 4), { throws: E_INVALIDARG }],
     ["createSemaphore(5, 4) (initial above maximum)", (w) => w.host.createSemaphore(5, 4), { throws: E_INVALIDARG }],
     ["createSemaphore(0, 0)", (w) => w.host.createSemaphore(0, 0), { throws: E_INVALIDARG }],
@@ -169,43 +239,123 @@ const ROWS: Record<string, Row[]> = {
   "the host (throwing APIs)": [
     ["spawn(not a function)", (w) => w.host.spawn(5 as never), { throws: E_INVALIDARG }],
     ["spawn(body, { priority: 3 })", (w) => w.host.spawn(function* () {}, { priority: 3 }), { throws: E_INVALIDARG }],
-    ["spawn(body, { stackSize: -1 })", (w) => w.host.spawn(function* () {}, { stackSize: -1 }), { throws: E_INVALIDARG }],
+    [
+      "spawn(body, { stackSize: -1 })",
+      (w) => w.host.spawn(function* () {}, { stackSize: -1 }),
+      { throws: E_INVALIDARG },
+    ],
     ["spawn(body, { name: 5 })", (w) => w.host.spawn(function* () {}, { name: 5 as never }), { throws: E_INVALIDARG }],
-    ["spawn(body, { signal: {} })", (w) => w.host.spawn(function* () {}, { signal: {} as never }), { throws: E_INVALIDARG }],
+    [
+      "spawn(body, { signal: {} })",
+      (w) => w.host.spawn(function* () {}, { signal: {} as never }),
+      { throws: E_INVALIDARG },
+    ],
     ["spawn(body, null options)", (w) => w.host.spawn(function* () {}, null as never), { throws: E_INVALIDARG }],
-    ['spawn(body, { nme: "x" }) (an unknown option)', (w) => w.host.spawn(function* () {}, { nme: "x" } as never), { throws: E_INVALIDARG }],
-    ['createCrst({ nam: "x" }) (an unknown option)', (w) => w.host.createCrst({ nam: "x" } as never), { throws: E_INVALIDARG }],
+    [
+      'spawn(body, { nme: "x" }) (an unknown option)',
+      (w) => w.host.spawn(function* () {}, { nme: "x" } as never),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      'createCrst({ nam: "x" }) (an unknown option)',
+      (w) => w.host.createCrst({ nam: "x" } as never),
+      { throws: E_INVALIDARG },
+    ],
     ["createCrst({ name: 5 })", (w) => w.host.createCrst({ name: 5 as never }), { throws: E_INVALIDARG }],
     ["createAutoEvent(5)", (w) => w.host.createAutoEvent(5 as never), { throws: E_INVALIDARG }],
-    ['createManualEvent({ initialState: "yes" })', (w) => w.host.createManualEvent({ initialState: "yes" as never }), { throws: E_INVALIDARG }],
-    ["createSemaphore(0, 1, { name: 5 })", (w) => w.host.createSemaphore(0, 1, { name: 5 as never }), { throws: E_INVALIDARG }],
+    [
+      'createManualEvent({ initialState: "yes" })',
+      (w) => w.host.createManualEvent({ initialState: "yes" as never }),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "createSemaphore(0, 1, { name: 5 })",
+      (w) => w.host.createSemaphore(0, 1, { name: 5 as never }),
+      { throws: E_INVALIDARG },
+    ],
   ],
   "issue 11: f.spawn, yield* task, f.waitAny": [
-    ["f.spawn(not a function)", (w) => rethrow(inFiber(w.host, (f) => (f.spawn(5 as never), f.yield()))), { throws: E_INVALIDARG }],
-    ["f.spawn(async function)", (w) => rethrow(inFiber(w.host, (f) => (f.spawn((async () => {}) as never), f.yield()))), { throws: E_INVALIDARG }],
-    ['f.spawn(body, { nme: "x" })', (w) => rethrow(inFiber(w.host, (f) => (f.spawn(function* () {}, { nme: "x" } as never), f.yield()))), { throws: E_INVALIDARG }],
-    ["f.spawn on the context of a fiber that has ended", (w) => endedContext(w.host).spawn(function* () {}), { throws: HOST_E_INVALIDOPERATION }],
+    [
+      "f.spawn(not a function)",
+      (w) => rethrow(inFiber(w.host, (f) => (f.spawn(5 as never), f.yield()))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.spawn(async function)",
+      (w) => rethrow(inFiber(w.host, (f) => (f.spawn((async () => {}) as never), f.yield()))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      'f.spawn(body, { nme: "x" })',
+      (w) => rethrow(inFiber(w.host, (f) => (f.spawn(function* () {}, { nme: "x" } as never), f.yield()))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.spawn on the context of a fiber that has ended",
+      (w) => endedContext(w.host).spawn(function* () {}),
+      { throws: HOST_E_INVALIDOPERATION },
+    ],
     ["yield* task of another host", (w) => rethrow(inFiber(w.host, () => joinOp(w.foreign))), { throws: E_INVALIDARG }],
     ["yield* host.rootTask", (w) => rethrow(inFiber(w.host, () => joinOp(w.host.rootTask))), { throws: E_INVALIDARG }],
     ["f.waitAny(not an array)", (w) => anyAnswer(w, () => 5), E_INVALIDARG],
     ["f.waitAny([])", (w) => anyAnswer(w, () => []), E_INVALIDARG],
-    ["f.waitAny(65 events)", (w) => anyAnswer(w, () => Array.from({ length: 65 }, () => w.host.createAutoEvent())), E_INVALIDARG],
+    [
+      "f.waitAny(65 events)",
+      (w) => anyAnswer(w, () => Array.from({ length: 65 }, () => w.host.createAutoEvent())),
+      E_INVALIDARG,
+    ],
     ["f.waitAny([a Crst])", (w) => anyAnswer(w, () => [w.host.createCrst()]), E_INVALIDARG],
-    ["f.waitAny([event, the same event])", (w) => anyAnswer(w, () => { const e = w.host.createAutoEvent(); return [e, e]; }), E_INVALIDARG],
+    [
+      "f.waitAny([event, the same event])",
+      (w) =>
+        anyAnswer(w, () => {
+          const e = w.host.createAutoEvent();
+          return [e, e];
+        }),
+      E_INVALIDARG,
+    ],
     ["f.waitAny([another host's event])", (w) => anyAnswer(w, () => [w.other.createAutoEvent()]), E_INVALIDARG],
     ["f.waitAny([another host's task])", (w) => anyAnswer(w, () => [w.foreign]), E_INVALIDARG],
     ["f.waitAny([the root task])", (w) => anyAnswer(w, () => [w.host.rootTask]), E_INVALIDARG],
     ["f.waitAny([5])", (w) => anyAnswer(w, () => [5]), E_INVALIDARG],
     ["f.waitAny([event], -1)", (w) => anyAnswer(w, () => [w.host.createAutoEvent()], -1), E_INVALIDARG],
     ["f.waitAny([event], 0, option 8)", (w) => anyAnswer(w, () => [w.host.createAutoEvent()], 0, 8), E_INVALIDARG],
-    ["spawn(body, { priority: Object.create(null) })", (w) => w.host.spawn(function* () {}, { priority: Object.create(null) }), { throws: E_INVALIDARG }],
-    ["spawn(body, { stackSize: an object whose toString throws })", (w) => w.host.spawn(function* () {}, { stackSize: { toString: throwing } as never }), { throws: E_INVALIDARG }],
-    ["spawn(body, options whose getter throws)", (w) => w.host.spawn(function* () {}, Object.defineProperty({}, "priority", { get: throwing })), { throws: E_INVALIDARG }],
-    ["createSemaphore(a revoked Proxy, 4)", (w) => w.host.createSemaphore(revokedProxy() as never, 4), { throws: E_INVALIDARG }],
+    [
+      "spawn(body, { priority: Object.create(null) })",
+      (w) => w.host.spawn(function* () {}, { priority: Object.create(null) }),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "spawn(body, { stackSize: an object whose toString throws })",
+      (w) => w.host.spawn(function* () {}, { stackSize: { toString: throwing } as never }),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "spawn(body, options whose getter throws)",
+      (w) => w.host.spawn(function* () {}, Object.defineProperty({}, "priority", { get: throwing })),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "createSemaphore(a revoked Proxy, 4)",
+      (w) => w.host.createSemaphore(revokedProxy() as never, 4),
+      { throws: E_INVALIDARG },
+    ],
     ["createSemaphore(0, a Symbol)", (w) => w.host.createSemaphore(0, Symbol() as never), { throws: E_INVALIDARG }],
-    ["f.unmanaged(Object.create(null), body)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(Object.create(null), () => 1))), { throws: E_INVALIDARG }],
-    ["runUntilIdle() inside a fiber", (w) => rethrow(inFiber(w.host, () => callOp(() => w.host.runUntilIdle()))), { throws: HOST_E_INVALIDOPERATION }],
-    ["run() inside a fiber", (w) => rethrow(inFiber(w.host, () => callOp(() => void w.host.run()))), { throws: HOST_E_INVALIDOPERATION }],
+    [
+      "f.unmanaged(Object.create(null), body)",
+      (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(Object.create(null), () => 1))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "runUntilIdle() inside a fiber",
+      (w) => rethrow(inFiber(w.host, () => callOp(() => w.host.runUntilIdle()))),
+      { throws: HOST_E_INVALIDOPERATION },
+    ],
+    [
+      "run() inside a fiber",
+      (w) => rethrow(inFiber(w.host, () => callOp(() => void w.host.run()))),
+      { throws: HOST_E_INVALIDOPERATION },
+    ],
     ["trace.start(0)", (w) => w.host.trace.start(0), E_INVALIDARG],
     ["trace.start(2^25)", (w) => w.host.trace.start(2 ** 25), E_INVALIDARG],
     ["trace.start(2^32 + 5) (not wrapped to 5)", (w) => w.host.trace.start(2 ** 32 + 5), E_INVALIDARG],
@@ -214,21 +364,65 @@ const ROWS: Record<string, Row[]> = {
     ["trace.start(a null-prototype object)", (w) => w.host.trace.start(Object.create(null)), E_INVALIDARG],
   ],
   "fiber bodies, other fibers' contexts, other hosts' objects": [
-    ["spawn(an async generator function)", (w) => w.host.spawn(async function* () {} as never), { throws: E_INVALIDARG }],
+    [
+      "spawn(an async generator function)",
+      (w) => w.host.spawn(async function* () {} as never),
+      { throws: E_INVALIDARG },
+    ],
     ["spawn(an async function)", (w) => w.host.spawn((async () => {}) as never), { throws: E_INVALIDARG }],
-    ["createTask(0, an async generator function)", (w) => w.host.taskManager.createTask(0, async function* () {} as never, 0, {}), E_INVALIDARG],
-    ["f.managed(an async generator function)", (w) => rethrow(inFiber(w.host, (f) => f.managed(async function* () {} as never))), { throws: E_INVALIDARG }],
-    ["f.unmanaged(1, an async function)", (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(1, (async () => 1) as never))), { throws: E_INVALIDARG }],
-    ["f.managed(a body that gives a promise)", (w) => rethrow(inFiber(w.host, (f) => f.managed(() => Promise.resolve(1) as never))), { throws: E_INVALIDARG }],
-    ["an operation of another fiber's context (its f)", (w) => {
-      const another = contextOfAnother(w.host);
-      return rethrow(inFiber(w.host, () => another.sleep(5)));
-    }, { throws: E_INVALIDARG }],
-    ["crst.enter() of another host's Crst, in a fiber", (w) => inFiber(w.host, () => w.other.createCrst().enter()).value, E_INVALIDARG],
-    ["event.wait() of another host's event, in a fiber", (w) => inFiber(w.host, () => w.other.createAutoEvent().wait(0)).value, E_INVALIDARG],
-    ["crst.tryEnter(0, out) of another host's Crst, in a fiber", (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().tryEnter(0, {}))).value, E_INVALIDARG],
-    ["spawn(body, { signal: an object inheriting from AbortSignal })", (w) => w.host.spawn(function* () {}, { signal: Object.create(AbortSignal.prototype) }), { throws: E_INVALIDARG }],
-    ["crst.leave() of another host's Crst, in a fiber", (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().leave())).value, E_INVALIDARG],
+    [
+      "createTask(0, an async generator function)",
+      (w) => w.host.taskManager.createTask(0, async function* () {} as never, 0, {}),
+      E_INVALIDARG,
+    ],
+    [
+      "f.managed(an async generator function)",
+      (w) => rethrow(inFiber(w.host, (f) => f.managed(async function* () {} as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.unmanaged(1, an async function)",
+      (w) => rethrow(inFiber(w.host, (f) => f.unmanaged(1, (async () => 1) as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.managed(a body that gives a promise)",
+      (w) => rethrow(inFiber(w.host, (f) => f.managed(() => Promise.resolve(1) as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "an operation of another fiber's context (its f)",
+      (w) => {
+        const another = contextOfAnother(w.host);
+        return rethrow(inFiber(w.host, () => another.sleep(5)));
+      },
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "crst.enter() of another host's Crst, in a fiber",
+      (w) => inFiber(w.host, () => w.other.createCrst().enter()).value,
+      E_INVALIDARG,
+    ],
+    [
+      "event.wait() of another host's event, in a fiber",
+      (w) => inFiber(w.host, () => w.other.createAutoEvent().wait(0)).value,
+      E_INVALIDARG,
+    ],
+    [
+      "crst.tryEnter(0, out) of another host's Crst, in a fiber",
+      (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().tryEnter(0, {}))).value,
+      E_INVALIDARG,
+    ],
+    [
+      "spawn(body, { signal: an object inheriting from AbortSignal })",
+      (w) => w.host.spawn(function* () {}, { signal: Object.create(AbortSignal.prototype) }),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "crst.leave() of another host's Crst, in a fiber",
+      (w) => inFiber(w.host, () => answerOp(() => w.other.createCrst().leave())).value,
+      E_INVALIDARG,
+    ],
   ],
 };
 
@@ -326,11 +520,18 @@ const CREATE_HOST_ROWS: [string, unknown][] = [
   ["maxMemoryBytes: 1000", { maxMemoryBytes: 1000 }],
   ["maxMemoryBytes: 128 KiB (below MIN_MEMORY_BYTES)", { maxMemoryBytes: 128 * 1024 }],
   ["budget: Object.create(null)", { budget: Object.create(null) }],
-  ["an options object whose getter throws", Object.defineProperty({}, "core", { get: () => { throw new Error("getter"); } })],
+  [
+    "an options object whose getter throws",
+    Object.defineProperty({}, "core", {
+      get: () => {
+        throw new Error("getter");
+      },
+    }),
+  ],
   ["clock: a revoked Proxy", { clock: revokedProxy() }],
   ["callNeedsHostHook: 5", { callNeedsHostHook: 5 }],
   ["dispatch: 42", { dispatch: 42 }],
-  ['budgt: 3 (an unknown option, listed with the known ones)', { budgt: 3 }],
+  ["budgt: 3 (an unknown option, listed with the known ones)", { budgt: 3 }],
   ["onError: 5", { onError: 5 }],
   ["onDeadlock: 5", { onDeadlock: 5 }],
 ];
@@ -369,18 +570,22 @@ describe("bad input", () => {
   }
 
   describe("createHost (throws)", () => {
-    it.each(CREATE_HOST_ROWS)("createHost(%s) throws HResultError(E_INVALIDARG) naming the option", async (_, options) => {
-      await expect(createHost(options as never)).rejects.toSatisfy(
-        (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && /createHost/.test(e.message),
-      );
-    });
+    it.each(CREATE_HOST_ROWS)(
+      "createHost(%s) throws HResultError(E_INVALIDARG) naming the option",
+      async (_, options) => {
+        await expect(createHost(options as never)).rejects.toSatisfy(
+          (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && /createHost/.test(e.message),
+        );
+      },
+    );
   });
 
   describe("after the runtime is disabled", () => {
     it("every row of the table answers HOST_E_CLRNOTAVAILABLE instead, except the throwing host APIs' argument checks", () => {
       w.host.disable("test");
       const answered = ROWS["IHostTaskManager"].map(([name, call]) => [name, hresultName(call(w) as number)]);
-      for (const [name, hr] of answered) expect(`${name} → ${hr}`).toBe(`${name} → ${hresultName(HOST_E_CLRNOTAVAILABLE)}`);
+      for (const [name, hr] of answered)
+        expect(`${name} → ${hr}`).toBe(`${name} → ${hresultName(HOST_E_CLRNOTAVAILABLE)}`);
       for (const [name, call] of ROWS["IHostTask / ICLRTask: arguments"]) {
         expect(`${name} → ${hresultName(call(w) as number)}`).toBe(`${name} → ${hresultName(HOST_E_CLRNOTAVAILABLE)}`);
       }

@@ -4,8 +4,16 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  E_INVALIDARG, E_OUTOFMEMORY, HResultError, S_OK,
-  type FiberContext, type Frame, type Host, type Out, type Task, type TaskManager,
+  E_INVALIDARG,
+  E_OUTOFMEMORY,
+  HResultError,
+  S_OK,
+  type FiberContext,
+  type Frame,
+  type Host,
+  type Out,
+  type Task,
+  type TaskManager,
 } from "../src/index.js";
 import { CORES, H, LEAVE, REVERSE, createTask, moved, newHost, snapshot, switchedIn } from "./support/core.js";
 
@@ -142,7 +150,11 @@ describe.each(CORES)("%s core", (core) => {
         { stackSize: 1024 * 1024 },
       );
       host.runUntilIdle();
-      const r = (await fiber.result) as { hr: number; depth: number; counters: { reverseEnterRuntime: number; reverseLeaveRuntime: number } };
+      const r = (await fiber.result) as {
+        hr: number;
+        depth: number;
+        counters: { reverseEnterRuntime: number; reverseLeaveRuntime: number };
+      };
       expect(H(r.hr)).toBe(H(E_OUTOFMEMORY));
       expect(deepest).toBeGreaterThan(100);
       expect(r.depth).toBe(0);
@@ -159,7 +171,9 @@ describe.each(CORES)("%s core", (core) => {
       const expectModel = (when: string) => {
         expect(t.frames(), when).toEqual(model);
         expect(t.depth, when).toBe(model.length);
-        expect(t.mode, when).toBe(model.length > 0 && model[model.length - 1].kind === "reverseEnter" ? "managed" : "unmanaged");
+        expect(t.mode, when).toBe(
+          model.length > 0 && model[model.length - 1].kind === "reverseEnter" ? "managed" : "unmanaged",
+        );
       };
       // Warm the fast path: the first push allocates the buffer, the next ones run over the views.
       expect(H(tm.reverseEnterRuntime())).toBe(H(S_OK));
@@ -225,7 +239,12 @@ describe.each(CORES)("%s core", (core) => {
       const counters = await fiber.result;
       expect(seen.map((s) => s.leave)).toEqual([2, 4, 6]);
       expect(seen[2].frames).toEqual([REVERSE, REVERSE, REVERSE, REVERSE, LEAVE(2)]);
-      expect(counters).toMatchObject({ leaveRuntime: 6, enterRuntime: 6, reverseEnterRuntime: 4, reverseLeaveRuntime: 0 });
+      expect(counters).toMatchObject({
+        leaveRuntime: 6,
+        enterRuntime: 6,
+        reverseEnterRuntime: 4,
+        reverseLeaveRuntime: 0,
+      });
       expect(host.checkInvariants()).toBe(true);
     });
   });

@@ -5,8 +5,17 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  COR_E_STACKOVERFLOW, DEFAULT_STACK_SIZE, E_INVALIDARG, HOST_E_INVALIDOPERATION, S_OK,
-  type Counters, type FiberContext, type Frame, type Host, type Task, type TaskManager,
+  COR_E_STACKOVERFLOW,
+  DEFAULT_STACK_SIZE,
+  E_INVALIDARG,
+  HOST_E_INVALIDOPERATION,
+  S_OK,
+  type Counters,
+  type FiberContext,
+  type Frame,
+  type Host,
+  type Task,
+  type TaskManager,
 } from "../src/index.js";
 import { CORES, H, LEAVE, REVERSE, moved, newHost, snapshot, switchedIn, createTask } from "./support/core.js";
 
@@ -184,7 +193,12 @@ describe.each(CORES)("%s core", (core) => {
     const A = 0xa000;
     const B = 0xb000;
     const MODES = ["unmanaged", "managed", "unmanaged", "managed", "unmanaged", "managed"];
-    const MOVED: Partial<Counters> = { leaveRuntime: 2, enterRuntime: 2, reverseEnterRuntime: 1, reverseLeaveRuntime: 1 };
+    const MOVED: Partial<Counters> = {
+      leaveRuntime: 2,
+      enterRuntime: 2,
+      reverseEnterRuntime: 1,
+      reverseLeaveRuntime: 1,
+    };
 
     function runSequence(t: Task): void {
       expect(H(tm.reverseEnterRuntime())).toBe(H(S_OK)); // born unmanaged: now in managed code
@@ -464,7 +478,7 @@ describe.each(CORES)("%s core", (core) => {
 
     it("a slot reused after a deep task gives its next tenant an empty, working stack", () => {
       const deep = switchedIn(host);
-      for (let i = 0; i < 300; i++) (i % 2 === 0 ? tm.reverseEnterRuntime() : tm.leaveRuntime(i));
+      for (let i = 0; i < 300; i++) i % 2 === 0 ? tm.reverseEnterRuntime() : tm.leaveRuntime(i);
       expect(deep.depth).toBe(300);
       expect(H(deep.exitTask())).toBe(H(S_OK));
       const next = switchedIn(host, 3 * FRAME_SIZE);

@@ -2,8 +2,18 @@
 // its slot, f.await, and nesting of f.managed / f.unmanaged.
 import { describe, it, expect } from "vitest";
 import {
-  createHost, HResultError, TaskAbortError, AWAIT_TARGET, type FiberContext, type FiberInfo, type Host,
-  S_OK, E_INVALIDARG, HOST_E_TIMEOUT, INFINITE, WAIT_ALERTABLE, THREAD_PRIORITY_HIGHEST,
+  createHost,
+  HResultError,
+  TaskAbortError,
+  AWAIT_TARGET,
+  type FiberContext,
+  type FiberInfo,
+  S_OK,
+  E_INVALIDARG,
+  HOST_E_TIMEOUT,
+  INFINITE,
+  WAIT_ALERTABLE,
+  THREAD_PRIORITY_HIGHEST,
 } from "../src/index.js";
 import { virtualHost, rejection, expectBalanced } from "./support/fibers.js";
 
@@ -15,10 +25,13 @@ function later<T>(value: T, fail = false): Promise<T> {
 describe("task.result", () => {
   it("resolves with the body's return value, also for a plain (non-generator) function", async () => {
     const host = await virtualHost();
-    const gen = host.spawn(function* (f, param: number) {
-      yield* f.yield();
-      return param * 2;
-    }, { param: 21 });
+    const gen = host.spawn(
+      function* (f, param: number) {
+        yield* f.yield();
+        return param * 2;
+      },
+      { param: 21 },
+    );
     const plain = host.spawn(() => "plain");
     host.runUntilIdle();
     expect(await gen.result).toBe(42);
@@ -42,10 +55,13 @@ describe("an exception escaping a fiber", () => {
     const host = await virtualHost();
     const ev = host.createManualEvent(false);
     const log: string[] = [];
-    const bad = host.spawn(function* (f) {
-      yield* f.yield();
-      throw new Error("boom");
-    }, { name: "bad" });
+    const bad = host.spawn(
+      function* (f) {
+        yield* f.yield();
+        throw new Error("boom");
+      },
+      { name: "bad" },
+    );
     const good = [1, 2, 3].map((i) =>
       host.spawn(function* (f) {
         for (let k = 0; k < 3; k++) yield* f.yield();
@@ -68,10 +84,13 @@ describe("an exception escaping a fiber", () => {
   it("rejects task.result with that very error, carrying err.fiber with the fiber's id and name", async () => {
     const host = await virtualHost();
     const thrown = new TypeError("bad thing");
-    const t = host.spawn(function* (f) {
-      yield* f.sleep(3);
-      throw thrown;
-    }, { name: "worker-7" });
+    const t = host.spawn(
+      function* (f) {
+        yield* f.sleep(3);
+        throw thrown;
+      },
+      { name: "worker-7" },
+    );
     host.runUntilIdle();
     const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
     expect(err).toBe(thrown);
@@ -121,9 +140,12 @@ describe("an exception escaping a fiber", () => {
 
   it("carries the spawn site with createHost({ spawnSites: true })", async () => {
     const host = await createHost({ clock: "virtual", spawnSites: true });
-    const t = host.spawn(function* () {
-      throw new Error("where was I made?");
-    }, { name: "traced" });
+    const t = host.spawn(
+      function* () {
+        throw new Error("where was I made?");
+      },
+      { name: "traced" },
+    );
     host.runUntilIdle();
     const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
     expect(typeof err.fiber.spawnSite).toBe("string");
@@ -133,9 +155,12 @@ describe("an exception escaping a fiber", () => {
 
   it("thrown synchronously by a plain function body ends the fiber the same way", async () => {
     const host = await virtualHost();
-    const t = host.spawn(() => {
-      throw new RangeError("at once");
-    }, { name: "sync" });
+    const t = host.spawn(
+      () => {
+        throw new RangeError("at once");
+      },
+      { name: "sync" },
+    );
     host.runUntilIdle();
     const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
     expect(err).toBeInstanceOf(RangeError);
@@ -276,16 +301,19 @@ describe("slot reuse", () => {
     expect(await old.result).toBe("old");
     const ev = host.createAutoEvent();
     const log: string[] = [];
-    const tenant = host.spawn(function* (f) {
-      try {
-        log.push(`sleep ${yield* f.sleep(10, WAIT_ALERTABLE)}`);
-        log.push(`wait ${yield* ev.wait(5)}`);
-        log.push(`yield ${yield* f.yield()}`);
-      } catch (e) {
-        log.push(`caught ${(e as Error).name}`);
-      }
-      return "tenant";
-    }, { name: "tenant" });
+    const tenant = host.spawn(
+      function* (f) {
+        try {
+          log.push(`sleep ${yield* f.sleep(10, WAIT_ALERTABLE)}`);
+          log.push(`wait ${yield* ev.wait(5)}`);
+          log.push(`yield ${yield* f.yield()}`);
+        } catch (e) {
+          log.push(`caught ${(e as Error).name}`);
+        }
+        return "tenant";
+      },
+      { name: "tenant" },
+    );
     expect(tenant.idx).toBe(old.idx);
     expect(tenant.id).not.toBe(old.id);
 
@@ -413,7 +441,10 @@ describe("f.await", () => {
     expect(await t.result).toBe(5);
     expect(seen).toEqual({
       modeWhileWaiting: "unmanaged",
-      framesWhileWaiting: [{ kind: "reverseEnter", target: 0 }, { kind: "leave", target: AWAIT_TARGET }],
+      framesWhileWaiting: [
+        { kind: "reverseEnter", target: 0 },
+        { kind: "leave", target: AWAIT_TARGET },
+      ],
       leaves: 1,
       enters: 1,
       modeAfter: "managed",

@@ -49,8 +49,36 @@ async function newCore(flavour: "release" | "debug"): Promise<Core> {
 
 // --- reading the core's state through its layout ---------------------------------------------------
 
-const SLOT_FIELDS = ["T_GEN", "T_STATE", "T_DEPTH", "T_LIMIT", "T_CAPACITY", "T_FRAMES", "T_RESERVE", "T_AFFINITY", "T_PREVENT_ABORT", "T_LOCKS", "T_FLAGS", "T_PRIORITY", "T_NEXT_FREE", "T_ID_LO", "T_ID_HI"];
-const HEADER_FIELDS = ["H_CTL", "H_CURRENT", "H_LIVE", "H_FREE_HEAD", "H_SLOTS", "H_DEFAULT_RESERVE", "H_MAX_STACK", "H_TRACE_BASE", "H_TRACE_CAPACITY", "H_TRACE_COUNT", "H_YIELD_REQUESTS"];
+const SLOT_FIELDS = [
+  "T_GEN",
+  "T_STATE",
+  "T_DEPTH",
+  "T_LIMIT",
+  "T_CAPACITY",
+  "T_FRAMES",
+  "T_RESERVE",
+  "T_AFFINITY",
+  "T_PREVENT_ABORT",
+  "T_LOCKS",
+  "T_FLAGS",
+  "T_PRIORITY",
+  "T_NEXT_FREE",
+  "T_ID_LO",
+  "T_ID_HI",
+];
+const HEADER_FIELDS = [
+  "H_CTL",
+  "H_CURRENT",
+  "H_LIVE",
+  "H_FREE_HEAD",
+  "H_SLOTS",
+  "H_DEFAULT_RESERVE",
+  "H_MAX_STACK",
+  "H_TRACE_BASE",
+  "H_TRACE_CAPACITY",
+  "H_TRACE_COUNT",
+  "H_YIELD_REQUESTS",
+];
 
 interface SlotState {
   fields: Record<string, number>;
@@ -86,12 +114,6 @@ function snapshot(c: Core): State {
   return { header, retired, slots };
 }
 
-/** The slot named by an (idx, gen) handle when it is live, else -1. */
-function live(c: Core, s: State, idx: number, gen: number): number {
-  const slot = s.slots[idx];
-  return slot && slot.fields.T_GEN === gen && slot.fields.T_STATE !== c.g.STATE_FREE ? idx : -1;
-}
-
 // --- the calls ---------------------------------------------------------------------------------------
 
 /** A handle: live, stale, or never issued; resolved against the state when the call is made. */
@@ -108,16 +130,55 @@ const handle: fc.Arbitrary<HandleArb> = fc.oneof(
     }),
   },
 );
-const anyInt = fc.oneof(fc.integer({ min: -3, max: 40 }), fc.constantFrom(-1, 2 ** 31 - 1, -(2 ** 31), 0x7fffffff), fc.integer());
+const anyInt = fc.oneof(
+  fc.integer({ min: -3, max: 40 }),
+  fc.constantFrom(-1, 2 ** 31 - 1, -(2 ** 31), 0x7fffffff),
+  fc.integer(),
+);
 const anyF64 = fc.oneof(
-  fc.constantFrom(0, -0, 8, 16, 64, 1024, 16 * 1024, 1024 * 1024, 1024 * 1024 + 8, 7, 0.5, -8, NaN, Infinity, -Infinity, 1e300, 2 ** 31, -(2 ** 31) - 1, 2, -15, 15, 3),
+  fc.constantFrom(
+    0,
+    -0,
+    8,
+    16,
+    64,
+    1024,
+    16 * 1024,
+    1024 * 1024,
+    1024 * 1024 + 8,
+    7,
+    0.5,
+    -8,
+    NaN,
+    Infinity,
+    -Infinity,
+    1e300,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2,
+    -15,
+    15,
+    3,
+  ),
   fc.double(),
 );
 const bool = fc.constantFrom(0, 1, 2, -1);
 
 type Call =
   | { f: "createTask"; size: number }
-  | { f: "start" | "switchIn" | "switchOut" | "exitTask" | "yieldTask" | "alert" | "check" | "abortDeliverable" | "abortDelivered"; h: HandleArb }
+  | {
+      f:
+        | "start"
+        | "switchIn"
+        | "switchOut"
+        | "exitTask"
+        | "yieldTask"
+        | "alert"
+        | "check"
+        | "abortDeliverable"
+        | "abortDelivered";
+      h: HandleArb;
+    }
   | { f: "reset" | "abort" | "preventAsyncAbort"; h: HandleArb; b: number }
   | { f: "locksHeldAdd"; h: HandleArb; n: number }
   | { f: "setPriority"; h: HandleArb; p: number }
@@ -132,13 +193,36 @@ type Call =
 const call: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ f: fc.constant("createTask" as const), size: anyF64 }),
   fc.record({ f: fc.constant("createTask" as const), size: fc.constantFrom(0, 16, 24, 64) }),
-  fc.record({ f: fc.constantFrom("start" as const, "switchIn" as const, "switchOut" as const, "exitTask" as const), h: handle }),
-  fc.record({ f: fc.constantFrom("start" as const, "switchIn" as const, "switchOut" as const, "exitTask" as const), h: handle }),
-  fc.record({ f: fc.constantFrom("yieldTask" as const, "alert" as const, "check" as const, "abortDeliverable" as const, "abortDelivered" as const), h: handle }),
-  fc.record({ f: fc.constantFrom("reset" as const, "abort" as const, "preventAsyncAbort" as const), h: handle, b: bool }),
+  fc.record({
+    f: fc.constantFrom("start" as const, "switchIn" as const, "switchOut" as const, "exitTask" as const),
+    h: handle,
+  }),
+  fc.record({
+    f: fc.constantFrom("start" as const, "switchIn" as const, "switchOut" as const, "exitTask" as const),
+    h: handle,
+  }),
+  fc.record({
+    f: fc.constantFrom(
+      "yieldTask" as const,
+      "alert" as const,
+      "check" as const,
+      "abortDeliverable" as const,
+      "abortDelivered" as const,
+    ),
+    h: handle,
+  }),
+  fc.record({
+    f: fc.constantFrom("reset" as const, "abort" as const, "preventAsyncAbort" as const),
+    h: handle,
+    b: bool,
+  }),
   fc.record({ f: fc.constant("locksHeldAdd" as const), h: handle, n: anyInt }),
   fc.record({ f: fc.constant("setPriority" as const), h: handle, p: anyF64 }),
-  fc.record({ f: fc.constant("takeFlag" as const), h: handle, flag: fc.constantFrom("FLAG_ALERTED" as const, "FLAG_YIELD_REQUESTED" as const) }),
+  fc.record({
+    f: fc.constant("takeFlag" as const),
+    h: handle,
+    flag: fc.constantFrom("FLAG_ALERTED" as const, "FLAG_YIELD_REQUESTED" as const),
+  }),
   fc.record({ f: fc.constant("setTaskIdentifier" as const), h: handle, lo: fc.integer(), hi: fc.integer() }),
   fc.record({ f: fc.constant("exchange" as const), from: handle, to: handle }),
   // The door calls transition with op 0..3 only: those first, the rest of the i32 range rarely.
@@ -146,8 +230,19 @@ const call: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ f: fc.constant("transition" as const), op: fc.nat(3), target: fc.oneof(fc.nat(), fc.integer()) }),
   fc.record({ f: fc.constant("transition" as const), op: fc.nat(3), target: fc.oneof(fc.nat(), fc.integer()) }),
   fc.record({ f: fc.constantFrom("delayAbort" as const, "threadAffinity" as const, "suspend" as const), b: bool }),
-  fc.record({ f: fc.constant("traceStart" as const), n: fc.oneof(fc.integer({ min: -2, max: 64 }), fc.constantFrom(1 << 24, (1 << 24) + 1, -(2 ** 31))) }),
-  fc.record({ f: fc.constantFrom("traceStop" as const, "startRuntime" as const, "available" as const, "countManaged" as const, "sumTotals" as const) }),
+  fc.record({
+    f: fc.constant("traceStart" as const),
+    n: fc.oneof(fc.integer({ min: -2, max: 64 }), fc.constantFrom(1 << 24, (1 << 24) + 1, -(2 ** 31))),
+  }),
+  fc.record({
+    f: fc.constantFrom(
+      "traceStop" as const,
+      "startRuntime" as const,
+      "available" as const,
+      "countManaged" as const,
+      "sumTotals" as const,
+    ),
+  }),
 );
 
 /** A transition with any op at all: the door never passes one outside 0..3 (a separate property). */
@@ -161,14 +256,39 @@ const wildTransition: fc.Arbitrary<Call> = fc.record({
 function resolveHandle(c: Core, s: State, h: HandleArb): [number, number] {
   if (h.kind === "raw") return [h.idx, h.gen];
   const slots = s.slots.map((x, idx) => ({ x, idx }));
-  const pool = h.kind === "live" ? slots.filter(({ x }) => x.fields.T_STATE !== c.g.STATE_FREE) : slots.filter(({ x }) => x.fields.T_GEN > 0);
+  const pool =
+    h.kind === "live"
+      ? slots.filter(({ x }) => x.fields.T_STATE !== c.g.STATE_FREE)
+      : slots.filter(({ x }) => x.fields.T_GEN > 0);
   if (pool.length === 0) return [0, h.kind === "live" ? s.slots[0].fields.T_GEN : -1];
   const { x, idx } = pool[h.n % pool.length];
   return [idx, h.kind === "live" ? x.fields.T_GEN : x.fields.T_GEN - 1 - (h.n % Math.max(1, x.fields.T_GEN))];
 }
 
 /** What kind of answer an export gives. */
-const ANSWERS_HRESULT = new Set(["start", "switchIn", "switchOut", "exitTask", "reset", "abort", "preventAsyncAbort", "locksHeldAdd", "setPriority", "yieldTask", "alert", "setTaskIdentifier", "check", "exchange", "transition", "delayAbort", "threadAffinity", "suspend", "traceStart", "startRuntime", "available"]);
+const ANSWERS_HRESULT = new Set([
+  "start",
+  "switchIn",
+  "switchOut",
+  "exitTask",
+  "reset",
+  "abort",
+  "preventAsyncAbort",
+  "locksHeldAdd",
+  "setPriority",
+  "yieldTask",
+  "alert",
+  "setTaskIdentifier",
+  "check",
+  "exchange",
+  "transition",
+  "delayAbort",
+  "threadAffinity",
+  "suspend",
+  "traceStart",
+  "startRuntime",
+  "available",
+]);
 
 interface Made {
   args: number[];
@@ -179,36 +299,66 @@ interface Made {
 function makeArgs(c: Core, s: State, k: Call): Made {
   const cur = s.header.H_CURRENT;
   switch (k.f) {
-    case "createTask": return { args: [k.size], named: [] };
-    case "start": case "switchIn": case "switchOut": case "exitTask": case "yieldTask": case "alert": case "check":
-    case "abortDeliverable": case "abortDelivered": {
+    case "createTask":
+      return { args: [k.size], named: [] };
+    case "start":
+    case "switchIn":
+    case "switchOut":
+    case "exitTask":
+    case "yieldTask":
+    case "alert":
+    case "check":
+    case "abortDeliverable":
+    case "abortDelivered": {
       const [idx, gen] = resolveHandle(c, s, k.h);
       return { args: [idx, gen], named: [idx] };
     }
-    case "reset": case "abort": case "preventAsyncAbort": {
+    case "reset":
+    case "abort":
+    case "preventAsyncAbort": {
       const [idx, gen] = resolveHandle(c, s, k.h);
       return { args: [idx, gen, k.b], named: [idx] };
     }
-    case "locksHeldAdd": { const [idx, gen] = resolveHandle(c, s, k.h); return { args: [idx, gen, k.n], named: [idx] }; }
-    case "setPriority": { const [idx, gen] = resolveHandle(c, s, k.h); return { args: [idx, gen, k.p], named: [idx] }; }
-    case "takeFlag": { const [idx, gen] = resolveHandle(c, s, k.h); return { args: [idx, gen, c.g[k.flag]], named: [idx] }; }
-    case "setTaskIdentifier": { const [idx, gen] = resolveHandle(c, s, k.h); return { args: [idx, gen, k.lo, k.hi], named: [idx] }; }
+    case "locksHeldAdd": {
+      const [idx, gen] = resolveHandle(c, s, k.h);
+      return { args: [idx, gen, k.n], named: [idx] };
+    }
+    case "setPriority": {
+      const [idx, gen] = resolveHandle(c, s, k.h);
+      return { args: [idx, gen, k.p], named: [idx] };
+    }
+    case "takeFlag": {
+      const [idx, gen] = resolveHandle(c, s, k.h);
+      return { args: [idx, gen, c.g[k.flag]], named: [idx] };
+    }
+    case "setTaskIdentifier": {
+      const [idx, gen] = resolveHandle(c, s, k.h);
+      return { args: [idx, gen, k.lo, k.hi], named: [idx] };
+    }
     case "exchange": {
       const [a, ag] = resolveHandle(c, s, k.from);
       const [b, bg] = resolveHandle(c, s, k.to);
       return { args: [a, ag, b, bg], named: [a, b] };
     }
-    case "transition": return { args: [k.op, k.target], named: [cur] };
-    case "delayAbort": case "threadAffinity": return { args: [k.b], named: [cur] };
-    case "suspend": return { args: [k.b], named: [] };
-    case "traceStart": return { args: [k.n], named: [] };
-    default: return { args: [], named: [] };
+    case "transition":
+      return { args: [k.op, k.target], named: [cur] };
+    case "delayAbort":
+    case "threadAffinity":
+      return { args: [k.b], named: [cur] };
+    case "suspend":
+      return { args: [k.b], named: [] };
+    case "traceStart":
+      return { args: [k.n], named: [] };
+    default:
+      return { args: [], named: [] };
   }
 }
 
 /** The header's yield-request count matches the flags, and the control bit follows it. */
 function yieldBookkeeping(c: Core, s: State): { counted: number; flagged: number; bit: boolean } {
-  const flagged = s.slots.filter((x) => x.fields.T_STATE !== c.g.STATE_FREE && (x.fields.T_FLAGS & c.g.FLAG_YIELD_REQUESTED) !== 0).length;
+  const flagged = s.slots.filter(
+    (x) => x.fields.T_STATE !== c.g.STATE_FREE && (x.fields.T_FLAGS & c.g.FLAG_YIELD_REQUESTED) !== 0,
+  ).length;
   return { counted: s.header.H_YIELD_REQUESTS, flagged, bit: (s.header.H_CTL & c.g.CTL_YIELD_PENDING) !== 0 };
 }
 
@@ -246,7 +396,9 @@ async function fuzz(flavour: "release" | "debug", calls: Call[]): Promise<void> 
         if (m.named.includes(idx) || idx === fresh) continue;
         expect(after.slots[idx], `${where}: task slot ${idx}, not named by the call`).toEqual(before.slots[idx]);
       }
-      expect(after.retired, `${where}: the ended tasks' counters`).toEqual(k.f === "exitTask" ? after.retired : before.retired);
+      expect(after.retired, `${where}: the ended tasks' counters`).toEqual(
+        k.f === "exitTask" ? after.retired : before.retired,
+      );
     }
     let ok: number;
     try {
@@ -256,7 +408,11 @@ async function fuzz(flavour: "release" | "debug", calls: Call[]): Promise<void> 
     }
     expect(ok, `${where}: the core's invariants`).toBe(1);
     const y = yieldBookkeeping(c, after);
-    expect(y, `${where}: the yield-request count`).toEqual({ counted: y.flagged, flagged: y.flagged, bit: y.flagged > 0 });
+    expect(y, `${where}: the yield-request count`).toEqual({
+      counted: y.flagged,
+      flagged: y.flagged,
+      bit: y.flagged > 0,
+    });
   }
 }
 
@@ -264,23 +420,31 @@ async function fuzz(flavour: "release" | "debug", calls: Call[]): Promise<void> 
 const RUNS = runs(200);
 
 describe.each(["release", "debug"] as const)("fuzzing the %s core's exports", (flavour) => {
-  it("no trap; a call that does not answer S_OK changes nothing; one that does changes only the tasks it names", () =>
-    fc.assert(
-      fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 60, size: "max" }), (calls) => fuzz(flavour, calls)),
-      { numRuns: RUNS, ...seedOptions() },
-    ), timeLimit());
-
-  it("a transition with an op outside 0..3 is refused and changes nothing", () =>
-    fc.assert(
-      fc.asyncProperty(
-        fc.array(call, { maxLength: 20 }),
-        wildTransition.filter((k) => (k as { op: number }).op >>> 0 > 3),
-        async (prefix, wild) => {
-          await fuzz(flavour, [...prefix, wild]);
-        },
+  it(
+    "no trap; a call that does not answer S_OK changes nothing; one that does changes only the tasks it names",
+    () =>
+      fc.assert(
+        fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 60, size: "max" }), (calls) => fuzz(flavour, calls)),
+        { numRuns: RUNS, ...seedOptions() },
       ),
-      { numRuns: Math.ceil(RUNS / 3), ...seedOptions() },
-    ), timeLimit());
+    timeLimit(),
+  );
+
+  it(
+    "a transition with an op outside 0..3 is refused and changes nothing",
+    () =>
+      fc.assert(
+        fc.asyncProperty(
+          fc.array(call, { maxLength: 20 }),
+          wildTransition.filter((k) => (k as { op: number }).op >>> 0 > 3),
+          async (prefix, wild) => {
+            await fuzz(flavour, [...prefix, wild]);
+          },
+        ),
+        { numRuns: Math.ceil(RUNS / 3), ...seedOptions() },
+      ),
+    timeLimit(),
+  );
 });
 
 // --- through the host: a trap is E_FAIL once, then HOST_E_CLRNOTAVAILABLE for good ------------------------
@@ -339,14 +503,21 @@ type HostCall = { name: string; t: number };
 /** What may happen between the E_FAIL and the later calls. */
 const between = fc.constantFrom("nothing", "injectCoreFault again", "disable", "runUntilIdle");
 
-async function trapThroughHost(core: "release" | "debug", before: HostCall[], trapped: HostCall, after: (HostCall | string)[]): Promise<void> {
+async function trapThroughHost(
+  core: "release" | "debug",
+  before: HostCall[],
+  trapped: HostCall,
+  after: (HostCall | string)[],
+): Promise<void> {
   const host = await createHost({ core, clock: "virtual" });
   const w: HostWorld = { host, tasks: [host.rootTask] };
   const taskOf = (c: HostCall) => w.tasks[c.t % w.tasks.length];
   for (const c of before) HOST_CALLS[c.name](w, taskOf(c));
   if (host.runtimeState !== "started") return; // nothing before may disable it; checked elsewhere
   host.injectCoreFault();
-  expect(hrName(HOST_CALLS[trapped.name](w, taskOf(trapped))), `${trapped.name} with a trap armed`).toBe(hrName(E_FAIL));
+  expect(hrName(HOST_CALLS[trapped.name](w, taskOf(trapped))), `${trapped.name} with a trap armed`).toBe(
+    hrName(E_FAIL),
+  );
   expect(host.runtimeState).toBe("disabled");
   for (const c of after) {
     if (typeof c === "string") {
@@ -355,19 +526,26 @@ async function trapThroughHost(core: "release" | "debug", before: HostCall[], tr
       else if (c === "runUntilIdle") host.runUntilIdle();
       continue;
     }
-    expect(hrName(HOST_CALLS[c.name](w, taskOf(c))), `${c.name} after the E_FAIL (after ${JSON.stringify(after)})`).toBe(hrName(HOST_E_CLRNOTAVAILABLE));
+    expect(
+      hrName(HOST_CALLS[c.name](w, taskOf(c))),
+      `${c.name} after the E_FAIL (after ${JSON.stringify(after)})`,
+    ).toBe(hrName(HOST_E_CLRNOTAVAILABLE));
   }
 }
 
 describe.each(["release", "debug"] as const)("a trap in the %s core, through the host", (core) => {
-  it("answers E_FAIL once, then HOST_E_CLRNOTAVAILABLE to every call, for good", () =>
-    fc.assert(
-      fc.asyncProperty(
-        fc.array(hostCall, { maxLength: 12 }),
-        hostCall,
-        fc.array(fc.oneof(hostCall, hostCall, between), { minLength: 1, maxLength: 12 }),
-        (before, trapped, after) => trapThroughHost(core, before, trapped, after),
+  it(
+    "answers E_FAIL once, then HOST_E_CLRNOTAVAILABLE to every call, for good",
+    () =>
+      fc.assert(
+        fc.asyncProperty(
+          fc.array(hostCall, { maxLength: 12 }),
+          hostCall,
+          fc.array(fc.oneof(hostCall, hostCall, between), { minLength: 1, maxLength: 12 }),
+          (before, trapped, after) => trapThroughHost(core, before, trapped, after),
+        ),
+        { numRuns: RUNS, ...seedOptions() },
       ),
-      { numRuns: RUNS, ...seedOptions() },
-    ), timeLimit());
+    timeLimit(),
+  );
 });

@@ -18,21 +18,24 @@ describe("a large run", () => {
     const tasks = [];
     for (let i = 0; i < FIBERS; i++) {
       tasks.push(
-        host.spawn(function* (f, n: number) {
-          for (let k = 0; k < 3; k++) yield* f.yield();
-          answers.push(yield* f.sleep((n % 37) + 1));
-          const pair = pairs[n >> 1];
-          if (n % 2 === 0) {
-            answers.push(yield* pair.wait()); // woken by its odd partner
-          } else {
-            yield* f.yield();
-            pair.set();
-          }
-          sem.release(1);
-          answers.push(yield* gate.wait());
-          finished++;
-          return n;
-        }, { param: i }),
+        host.spawn(
+          function* (f, n: number) {
+            for (let k = 0; k < 3; k++) yield* f.yield();
+            answers.push(yield* f.sleep((n % 37) + 1));
+            const pair = pairs[n >> 1];
+            if (n % 2 === 0) {
+              answers.push(yield* pair.wait()); // woken by its odd partner
+            } else {
+              yield* f.yield();
+              pair.set();
+            }
+            sem.release(1);
+            answers.push(yield* gate.wait());
+            finished++;
+            return n;
+          },
+          { param: i },
+        ),
       );
     }
     // The controller opens the gate once every fiber has passed its pair wait.

@@ -2,7 +2,13 @@
 // released by one event at once.
 import { describe, expect, it } from "vitest";
 import {
-  createHost, hresultName, type Task, COR_E_STACKOVERFLOW, S_OK, DEFAULT_STACK_SIZE, DEFAULT_MAX_STACK_SIZE,
+  createHost,
+  hresultName,
+  type Task,
+  COR_E_STACKOVERFLOW,
+  S_OK,
+  DEFAULT_STACK_SIZE,
+  DEFAULT_MAX_STACK_SIZE,
 } from "../src/index.js";
 
 const FRAME_SIZE = 8; // bytes a frame takes of a task's stack size (assembly/layout.ts)

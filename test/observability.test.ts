@@ -1,28 +1,31 @@
 // What a host shows of its fibers: host.dump(), task counters, and the trace recorder's Chrome
 // trace-event JSON.
 import { describe, it, expect } from "vitest";
-import {
-  createHost, type ChromeTraceEvent, type Host,
-  S_OK, E_INVALIDARG,
-} from "../src/index.js";
+import { type ChromeTraceEvent, type Host, S_OK, E_INVALIDARG } from "../src/index.js";
 import { virtualHost } from "./support/fibers.js";
 
 /** Spawns two fibers that make transitions, switches and waits; runs them to their end. */
 function workload(host: Host) {
   const ev = host.createAutoEvent();
-  const alpha = host.spawn(function* (f) {
-    yield* f.managed(function* () {
-      yield* f.unmanaged(12, function* () {
-        yield* f.yield();
+  const alpha = host.spawn(
+    function* (f) {
+      yield* f.managed(function* () {
+        yield* f.unmanaged(12, function* () {
+          yield* f.yield();
+        });
+        yield* ev.wait();
       });
-      yield* ev.wait();
-    });
-  }, { name: "alpha" });
-  const beta = host.spawn(function* (f) {
-    yield* f.sleep(5);
-    ev.set();
-    yield* f.yield();
-  }, { name: "beta" });
+    },
+    { name: "alpha" },
+  );
+  const beta = host.spawn(
+    function* (f) {
+      yield* f.sleep(5);
+      ev.set();
+      yield* f.yield();
+    },
+    { name: "beta" },
+  );
   host.runUntilIdle();
   return { alpha, beta };
 }
@@ -120,7 +123,9 @@ describe("host.trace: toChromeTrace()", () => {
     workload(host);
     const { traceEvents } = host.trace.toChromeTrace();
     const instants = (name: string) =>
-      byTid(traceEvents).get(tidOf(traceEvents, name))!.filter((e) => e.ph === "i");
+      byTid(traceEvents)
+        .get(tidOf(traceEvents, name))!
+        .filter((e) => e.ph === "i");
     for (const e of [...instants("alpha"), ...instants("beta")]) expect(e.s).toBe("t");
     expect(instants("alpha").map((e) => e.name)).toEqual([
       "ReverseEnterRuntime",
@@ -140,21 +145,33 @@ describe("host.trace: toChromeTrace()", () => {
 
   it("records nothing before start() or after stop()", async () => {
     const host = await virtualHost();
-    host.spawn(function* (f) {
-      yield* f.managed(() => 1);
-    }, { name: "before" });
+    host.spawn(
+      function* (f) {
+        yield* f.managed(() => 1);
+      },
+      { name: "before" },
+    );
     host.runUntilIdle();
     host.trace.start();
-    host.spawn(function* (f) {
-      yield* f.managed(() => 1);
-    }, { name: "during" });
+    host.spawn(
+      function* (f) {
+        yield* f.managed(() => 1);
+      },
+      { name: "during" },
+    );
     host.runUntilIdle();
     host.trace.stop();
-    host.spawn(function* (f) {
-      yield* f.managed(() => 1);
-    }, { name: "after" });
+    host.spawn(
+      function* (f) {
+        yield* f.managed(() => 1);
+      },
+      { name: "after" },
+    );
     host.runUntilIdle();
-    const names = host.trace.toChromeTrace().traceEvents.filter((e) => e.ph === "M").map((e) => e.args!.name);
+    const names = host.trace
+      .toChromeTrace()
+      .traceEvents.filter((e) => e.ph === "M")
+      .map((e) => e.args!.name);
     expect(names).toEqual(["during"]);
   });
 
@@ -162,15 +179,21 @@ describe("host.trace: toChromeTrace()", () => {
     const host = await virtualHost();
     expect(host.trace.start(16)).toBe(S_OK);
     for (let i = 0; i < 5; i++) {
-      host.spawn(function* (f) {
-        for (let k = 0; k < 5; k++) yield* f.managed(() => k);
-      }, { name: `f${i}` });
+      host.spawn(
+        function* (f) {
+          for (let k = 0; k < 5; k++) yield* f.managed(() => k);
+        },
+        { name: `f${i}` },
+      );
     }
     host.runUntilIdle();
     const { traceEvents } = host.trace.toChromeTrace();
     // One ring event each, except that a fiber's exit gives both an E and an ExitTask instant.
     const ringEvents = traceEvents.filter(
-      (e, i) => e.ph !== "M" && e.name !== "events dropped" && !(e.ph === "E" && traceEvents[i + 1]?.name === "ExitTask" && traceEvents[i + 1].tid === e.tid),
+      (e, i) =>
+        e.ph !== "M" &&
+        e.name !== "events dropped" &&
+        !(e.ph === "E" && traceEvents[i + 1]?.name === "ExitTask" && traceEvents[i + 1].tid === e.tid),
     );
     expect(ringEvents.length).toBeLessThanOrEqual(16);
     expect(ringEvents.length).toBeGreaterThanOrEqual(12);
@@ -193,18 +216,25 @@ describe("host.dump()", () => {
   it("describes each live task: id, name, state, mode, depth, frames, counters, what it waits on", async () => {
     const host = await virtualHost();
     const ev = host.createManualEvent(false);
-    const waiter = host.spawn(function* (f) {
-      yield* f.managed(function* () {
-        yield* f.unmanaged(3, function* () {
-          yield* f.managed(function* () {
-            yield* ev.wait();
+    const waiter = host.spawn(
+      function* (f) {
+        yield* f.managed(function* () {
+          yield* f.unmanaged(3, function* () {
+            yield* f.managed(function* () {
+              yield* ev.wait();
+            });
           });
         });
-      });
-    }, { name: "waiter" });
+      },
+      { name: "waiter" },
+    );
     const ready = host.spawn(function* () {}, { name: "ready" });
     const before = host.dump();
-    expect(before.map((d) => [d.name, d.state])).toEqual([["root", "running"], ["waiter", "ready"], ["ready", "ready"]]);
+    expect(before.map((d) => [d.name, d.state])).toEqual([
+      ["root", "running"],
+      ["waiter", "ready"],
+      ["ready", "ready"],
+    ]);
     host.runUntilIdle();
     const dump = host.dump();
     expect(dump.map((d) => d.name)).toEqual(["root", "waiter"]);
@@ -222,7 +252,13 @@ describe("host.dump()", () => {
       ],
       waitingOn: "manualEvent",
     });
-    expect(w.counters).toMatchObject({ reverseEnterRuntime: 2, leaveRuntime: 1, enterRuntime: 0, switchIn: 1, switchOut: 1 });
+    expect(w.counters).toMatchObject({
+      reverseEnterRuntime: 2,
+      leaveRuntime: 1,
+      enterRuntime: 0,
+      switchIn: 1,
+      switchOut: 1,
+    });
     expect(ready.done).toBe(true);
     ev.set();
     host.runUntilIdle();

@@ -4,8 +4,15 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  E_FAIL, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, HResultError, S_FALSE, S_OK,
-  type FiberContext, type Host, type Out, type Task,
+  E_FAIL,
+  HOST_E_CLRNOTAVAILABLE,
+  HResultError,
+  S_FALSE,
+  S_OK,
+  type FiberContext,
+  type Host,
+  type Out,
+  type Task,
 } from "../src/index.js";
 import { CORES, H, createTask, newHost } from "./support/core.js";
 
@@ -71,15 +78,18 @@ async function world(core: (typeof CORES)[number]): Promise<World> {
 
 describe.each(CORES)("%s core", (core) => {
   describe("a trap inside the core (host.injectCoreFault())", () => {
-    it.each(CALLS)("%s answers E_FAIL once, then the runtime is disabled and it answers HOST_E_CLRNOTAVAILABLE", async (_, call) => {
-      const w = await world(core);
-      w.host.injectCoreFault();
-      expect(H(call(w))).toBe(H(E_FAIL));
-      expect(w.host.runtimeState).toBe("disabled");
-      expect(w.host.disabledReason).toBeDefined();
-      expect(H(call(w))).toBe(H(HOST_E_CLRNOTAVAILABLE));
-      expect(H(w.host.taskManager.reverseEnterRuntime())).toBe(H(HOST_E_CLRNOTAVAILABLE));
-    });
+    it.each(CALLS)(
+      "%s answers E_FAIL once, then the runtime is disabled and it answers HOST_E_CLRNOTAVAILABLE",
+      async (_, call) => {
+        const w = await world(core);
+        w.host.injectCoreFault();
+        expect(H(call(w))).toBe(H(E_FAIL));
+        expect(w.host.runtimeState).toBe("disabled");
+        expect(w.host.disabledReason).toBeDefined();
+        expect(H(call(w))).toBe(H(HOST_E_CLRNOTAVAILABLE));
+        expect(H(w.host.taskManager.reverseEnterRuntime())).toBe(H(HOST_E_CLRNOTAVAILABLE));
+      },
+    );
 
     it("answers E_FAIL to the first call only: the next call of another kind answers HOST_E_CLRNOTAVAILABLE", async () => {
       const w = await world(core);

@@ -2,16 +2,35 @@
 // waits of IHostTask::Join and IHostTask::Alert.
 import { describe, it, expect } from "vitest";
 import {
-  createHost, HResultError, Task, type FiberContext,
-  S_OK, E_INVALIDARG, HOST_E_TIMEOUT, HOST_E_INTERRUPTED, HOST_E_DEADLOCK, HOST_E_INVALIDOPERATION,
-  INFINITE, WAIT_ALERTABLE, WAIT_NOTINDEADLOCK,
-  THREAD_PRIORITY_IDLE, THREAD_PRIORITY_LOWEST, THREAD_PRIORITY_BELOW_NORMAL, THREAD_PRIORITY_NORMAL,
-  THREAD_PRIORITY_ABOVE_NORMAL, THREAD_PRIORITY_HIGHEST, THREAD_PRIORITY_TIME_CRITICAL,
+  createHost,
+  HResultError,
+  type Task,
+  type FiberContext,
+  S_OK,
+  E_INVALIDARG,
+  HOST_E_TIMEOUT,
+  HOST_E_INTERRUPTED,
+  HOST_E_DEADLOCK,
+  HOST_E_INVALIDOPERATION,
+  INFINITE,
+  WAIT_ALERTABLE,
+  WAIT_NOTINDEADLOCK,
+  THREAD_PRIORITY_IDLE,
+  THREAD_PRIORITY_LOWEST,
+  THREAD_PRIORITY_BELOW_NORMAL,
+  THREAD_PRIORITY_NORMAL,
+  THREAD_PRIORITY_ABOVE_NORMAL,
+  THREAD_PRIORITY_HIGHEST,
+  THREAD_PRIORITY_TIME_CRITICAL,
 } from "../src/index.js";
 import { virtualHost } from "./support/fibers.js";
 
 /** The settled value of a promise, or the error it rejected with. */
-const settled = (p: Promise<unknown>) => p.then((v) => v, (e: unknown) => e);
+const settled = (p: Promise<unknown>) =>
+  p.then(
+    (v) => v,
+    (e: unknown) => e,
+  );
 
 describe("priorities: higher THREAD_PRIORITY runs first", () => {
   it("runs ready fibers from TIME_CRITICAL down to IDLE whatever the spawn order", async () => {
@@ -27,9 +46,12 @@ describe("priorities: higher THREAD_PRIORITY runs first", () => {
       ["aboveNormal", THREAD_PRIORITY_ABOVE_NORMAL],
     ];
     for (const [name, priority] of levels) {
-      host.spawn(function* () {
-        order.push(name);
-      }, { name, priority });
+      host.spawn(
+        function* () {
+          order.push(name);
+        },
+        { name, priority },
+      );
     }
     host.runUntilIdle();
     expect(order).toEqual(["timeCritical", "highest", "aboveNormal", "normal", "belowNormal", "lowest", "idle"]);
@@ -38,18 +60,24 @@ describe("priorities: higher THREAD_PRIORITY runs first", () => {
   it("a lower-priority fiber runs only when no higher-priority fiber is ready", async () => {
     const host = await virtualHost();
     const order: string[] = [];
-    host.spawn(function* (f) {
-      for (let i = 0; i < 3; i++) {
-        order.push(`low${i}`);
-        yield* f.yield();
-      }
-    }, { priority: THREAD_PRIORITY_LOWEST });
-    host.spawn(function* (f) {
-      for (let i = 0; i < 3; i++) {
-        order.push(`high${i}`);
-        yield* f.yield();
-      }
-    }, { priority: THREAD_PRIORITY_HIGHEST });
+    host.spawn(
+      function* (f) {
+        for (let i = 0; i < 3; i++) {
+          order.push(`low${i}`);
+          yield* f.yield();
+        }
+      },
+      { priority: THREAD_PRIORITY_LOWEST },
+    );
+    host.spawn(
+      function* (f) {
+        for (let i = 0; i < 3; i++) {
+          order.push(`high${i}`);
+          yield* f.yield();
+        }
+      },
+      { priority: THREAD_PRIORITY_HIGHEST },
+    );
     host.runUntilIdle();
     expect(order).toEqual(["high0", "high1", "high2", "low0", "low1", "low2"]);
   });
@@ -58,11 +86,14 @@ describe("priorities: higher THREAD_PRIORITY runs first", () => {
     const host = await virtualHost();
     const ev = host.createAutoEvent();
     const order: string[] = [];
-    host.spawn(function* () {
-      order.push("high waits");
-      expect(yield* ev.wait()).toBe(S_OK);
-      order.push("high woke");
-    }, { priority: THREAD_PRIORITY_ABOVE_NORMAL });
+    host.spawn(
+      function* () {
+        order.push("high waits");
+        expect(yield* ev.wait()).toBe(S_OK);
+        order.push("high woke");
+      },
+      { priority: THREAD_PRIORITY_ABOVE_NORMAL },
+    );
     host.spawn(function* (f) {
       order.push("low sets");
       ev.set();
@@ -79,12 +110,15 @@ describe("priorities: FIFO within a level", () => {
     const host = await virtualHost();
     const order: string[] = [];
     for (const name of ["a", "b", "c"]) {
-      host.spawn(function* (f) {
-        for (let i = 1; i <= 3; i++) {
-          order.push(`${name}${i}`);
-          yield* f.yield();
-        }
-      }, { name });
+      host.spawn(
+        function* (f) {
+          for (let i = 1; i <= 3; i++) {
+            order.push(`${name}${i}`);
+            yield* f.yield();
+          }
+        },
+        { name },
+      );
     }
     host.runUntilIdle();
     expect(order).toEqual(["a1", "b1", "c1", "a2", "b2", "c2", "a3", "b3", "c3"]);
@@ -205,14 +239,24 @@ describe("IHostTaskManager::Sleep (f.sleep) on the virtual clock", () => {
   it("sleepers wake in deadline order, each at exactly its deadline", async () => {
     const host = await virtualHost();
     const woke: [string, number][] = [];
-    for (const [name, ms] of [["s30", 30], ["s10", 10], ["s20", 20], ["s10b", 10]] as const) {
+    for (const [name, ms] of [
+      ["s30", 30],
+      ["s10", 10],
+      ["s20", 20],
+      ["s10b", 10],
+    ] as const) {
       host.spawn(function* (f) {
         expect(yield* f.sleep(ms)).toBe(S_OK);
         woke.push([name, host.now()]);
       });
     }
     host.runUntilIdle();
-    expect(woke).toEqual([["s10", 10], ["s10b", 10], ["s20", 20], ["s30", 30]]);
+    expect(woke).toEqual([
+      ["s10", 10],
+      ["s10b", 10],
+      ["s20", 20],
+      ["s30", 30],
+    ]);
     expect(host.now()).toBe(30);
   });
 
@@ -303,22 +347,37 @@ describe("host.run()", () => {
     const host = await virtualHost();
     const ev = host.createAutoEvent();
     const crst = host.createCrst();
-    const a = host.spawn(function* () {
-      yield* crst.enter();
-      yield* ev.wait();
-    }, { name: "A" });
-    const b = host.spawn(function* () {
-      yield* crst.enter();
-    }, { name: "B" });
-    const c = host.spawn(function* (f) {
-      yield* f.sleep(INFINITE);
-    }, { name: "C" });
-    const d = host.spawn(function* (f) {
-      yield* f.join(a);
-    }, { name: "D" });
-    const e = host.spawn(function* (f) {
-      yield* f.sleep(10);
-    }, { name: "E" });
+    const a = host.spawn(
+      function* () {
+        yield* crst.enter();
+        yield* ev.wait();
+      },
+      { name: "A" },
+    );
+    const b = host.spawn(
+      function* () {
+        yield* crst.enter();
+      },
+      { name: "B" },
+    );
+    const c = host.spawn(
+      function* (f) {
+        yield* f.sleep(INFINITE);
+      },
+      { name: "C" },
+    );
+    const d = host.spawn(
+      function* (f) {
+        yield* f.join(a);
+      },
+      { name: "D" },
+    );
+    const e = host.spawn(
+      function* (f) {
+        yield* f.sleep(10);
+      },
+      { name: "E" },
+    );
     await host.run();
     expect(e.done).toBe(true);
     const byName = new Map(host.dump().map((x) => [x.name, x]));
@@ -420,13 +479,21 @@ describe("IHostTask::Join (f.join)", () => {
     });
     const results: [string, number, number][] = [];
     host.spawn(function* (f) {
-      for (const [name, t] of [["returns", returns], ["throws", throws], ["aborted", aborted]] as const) {
+      for (const [name, t] of [
+        ["returns", returns],
+        ["throws", throws],
+        ["aborted", aborted],
+      ] as const) {
         if (t === aborted) t.abort();
         results.push([name, yield* f.join(t), host.now()]);
       }
     });
     host.runUntilIdle();
-    expect(results).toEqual([["returns", S_OK, 5], ["throws", S_OK, 10], ["aborted", S_OK, 10]]);
+    expect(results).toEqual([
+      ["returns", S_OK, 5],
+      ["throws", S_OK, 10],
+      ["aborted", S_OK, 10],
+    ]);
     expect(await settled(throws.result)).toBeInstanceOf(Error);
     expect(await settled(aborted.result)).toMatchObject({ name: "TaskAbortError" });
   });
@@ -468,7 +535,11 @@ describe("IHostTask::Join (f.join)", () => {
       seen.push([yield* f.join(slow, 200), host.now()]);
     });
     host.runUntilIdle();
-    expect(seen).toEqual([[HOST_E_TIMEOUT, 0], [HOST_E_TIMEOUT, 10], [S_OK, 100]]);
+    expect(seen).toEqual([
+      [HOST_E_TIMEOUT, 0],
+      [HOST_E_TIMEOUT, 10],
+      [S_OK, 100],
+    ]);
   });
 
   it("an alert ends an alertable join with HOST_E_INTERRUPTED", async () => {
@@ -567,7 +638,10 @@ describe("IHostTask::Alert", () => {
     });
     expect(t.alert()).toBe(S_OK);
     host.runUntilIdle();
-    expect(answers).toEqual([[HOST_E_INTERRUPTED, 0], [S_OK, 10]]);
+    expect(answers).toEqual([
+      [HOST_E_INTERRUPTED, 0],
+      [S_OK, 10],
+    ]);
   });
 
   it("non-alertable waits ignore an alert, which waits for the next alertable wait", async () => {

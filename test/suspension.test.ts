@@ -2,8 +2,16 @@
 // a task switched out in managed mode, or entering managed mode, waits until the runtime resumes.
 import { describe, it, expect } from "vitest";
 import {
-  createHost, HResultError, TaskAbortError,
-  S_OK, S_FALSE, HOST_E_TIMEOUT, HOST_E_ABANDONED, HOST_E_INTERRUPTED, INFINITE, WAIT_ALERTABLE,
+  createHost,
+  HResultError,
+  TaskAbortError,
+  S_OK,
+  S_FALSE,
+  HOST_E_TIMEOUT,
+  HOST_E_ABANDONED,
+  HOST_E_INTERRUPTED,
+  INFINITE,
+  WAIT_ALERTABLE,
 } from "../src/index.js";
 import { virtualHost } from "./support/fibers.js";
 
@@ -59,7 +67,10 @@ describe("fibers in unmanaged mode during a suspension", () => {
     host.runUntilIdle();
     expect(log).toEqual(["unmanaged step 0", "unmanaged step 1", "unmanaged step 2"]);
     expect(t.getState()).toBe("waiting");
-    expect(t.frames()).toEqual([{ kind: "reverseEnter", target: 0 }, { kind: "leave", target: 42 }]);
+    expect(t.frames()).toEqual([
+      { kind: "reverseEnter", target: 0 },
+      { kind: "leave", target: 42 },
+    ]);
     expect(host.dump().find((d) => d.id === t.id)!.waitingOn).toBe("the runtime to resume");
     expect(host.resumeRuntime()).toBe(S_OK);
     host.runUntilIdle();
@@ -75,13 +86,16 @@ describe("fibers in managed mode during a suspension", () => {
   it("a fiber switched out in managed mode is not resumed until resumeRuntime", async () => {
     const host = await virtualHost();
     const log: string[] = [];
-    const managed = host.spawn(function* (f) {
-      yield* f.managed(function* () {
-        log.push("managed before yield");
-        yield* f.yield();
-        log.push("managed after yield");
-      });
-    }, { name: "managed" });
+    const managed = host.spawn(
+      function* (f) {
+        yield* f.managed(function* () {
+          log.push("managed before yield");
+          yield* f.yield();
+          log.push("managed after yield");
+        });
+      },
+      { name: "managed" },
+    );
     const other = host.spawn(function* (f) {
       expect(host.suspendRuntime()).toBe(S_OK);
       for (let i = 0; i < 5; i++) yield* f.yield();
@@ -201,7 +215,10 @@ describe("an abort during a suspension", () => {
       t.abort();
       yield* f.sleep(100); // well past enterTimeoutMs
       expect(t.getState()).toBe("waiting");
-      expect(t.frames()).toEqual([{ kind: "reverseEnter", target: 0 }, { kind: "leave", target: 8 }]);
+      expect(t.frames()).toEqual([
+        { kind: "reverseEnter", target: 0 },
+        { kind: "leave", target: 8 },
+      ]);
       host.resumeRuntime();
     });
     host.runUntilIdle();
@@ -268,7 +285,10 @@ describe("entering managed mode during a suspension", () => {
     });
     host.runUntilIdle();
     expect(log).toEqual([]);
-    expect(t.frames()).toEqual([{ kind: "reverseEnter", target: 0 }, { kind: "leave", target: 7 }]);
+    expect(t.frames()).toEqual([
+      { kind: "reverseEnter", target: 0 },
+      { kind: "leave", target: 7 },
+    ]);
     host.resumeRuntime();
     host.runUntilIdle();
     expect(log).toEqual([`enter ${S_OK}`]);

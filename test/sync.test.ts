@@ -2,9 +2,21 @@
 // IHostManualEvent, IHostSemaphore, and f.wait on them.
 import { describe, it, expect } from "vitest";
 import {
-  createHost, type Crst, type Task,
-  S_OK, S_FALSE, E_INVALIDARG, E_POINTER, HOST_E_TIMEOUT, HOST_E_DEADLOCK, HOST_E_NOT_OWNER,
-  HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, INFINITE, WAIT_NOTINDEADLOCK, WAIT_ALERTABLE, WAIT_MSGPUMP,
+  type Crst,
+  type Task,
+  S_OK,
+  S_FALSE,
+  E_INVALIDARG,
+  E_POINTER,
+  HOST_E_TIMEOUT,
+  HOST_E_DEADLOCK,
+  HOST_E_NOT_OWNER,
+  HOST_E_ABANDONED,
+  HOST_E_INVALIDOPERATION,
+  INFINITE,
+  WAIT_NOTINDEADLOCK,
+  WAIT_ALERTABLE,
+  WAIT_MSGPUMP,
 } from "../src/index.js";
 import { virtualHost } from "./support/fibers.js";
 
@@ -19,17 +31,20 @@ describe("IHostCrst::Enter / Leave", () => {
     const host = await virtualHost();
     const crst = host.createCrst();
     const log: string[] = [];
-    const owner = host.spawn(function* (f) {
-      log.push(`enter ${yield* crst.enter()}`);
-      log.push(`enter ${yield* crst.enter()}`);
-      log.push(`enter ${yield* crst.enter()}`);
-      log.push(`leave ${crst.leave()}`);
-      log.push(`leave ${crst.leave()}`);
-      yield* f.yield(); // still owned: the contender must not get it
-      expect(crst.getOwner()).toBe(f.task);
-      log.push(`leave ${crst.leave()}`);
-      log.push(`leave ${crst.leave()}`);
-    }, { name: "owner" });
+    const owner = host.spawn(
+      function* (f) {
+        log.push(`enter ${yield* crst.enter()}`);
+        log.push(`enter ${yield* crst.enter()}`);
+        log.push(`enter ${yield* crst.enter()}`);
+        log.push(`leave ${crst.leave()}`);
+        log.push(`leave ${crst.leave()}`);
+        yield* f.yield(); // still owned: the contender must not get it
+        expect(crst.getOwner()).toBe(f.task);
+        log.push(`leave ${crst.leave()}`);
+        log.push(`leave ${crst.leave()}`);
+      },
+      { name: "owner" },
+    );
     host.spawn(function* () {
       log.push("contender waits");
       log.push(`contender ${yield* crst.enter()}`);
@@ -38,9 +53,14 @@ describe("IHostCrst::Enter / Leave", () => {
     host.runUntilIdle();
     expect(owner.done).toBe(true);
     expect(log).toEqual([
-      "enter 0", "enter 0", "enter 0", "leave 0", "leave 0",
+      "enter 0",
+      "enter 0",
+      "enter 0",
+      "leave 0",
+      "leave 0",
       "contender waits",
-      "leave 0", `leave ${HOST_E_NOT_OWNER}`,
+      "leave 0",
+      `leave ${HOST_E_NOT_OWNER}`,
       "contender 0",
     ]);
   });
@@ -120,21 +140,27 @@ describe("IHostCrst::Enter / Leave", () => {
     const c1 = host.createCrst();
     const c2 = host.createCrst();
     const log: string[] = [];
-    host.spawn(function* (f) {
-      yield* c1.enter();
-      yield* f.yield();
-      log.push(`A enters c2: ${yield* c2.enter()}`);
-      c2.leave();
-      c1.leave();
-    }, { name: "A" });
-    host.spawn(function* (f) {
-      yield* c2.enter();
-      yield* f.yield();
-      const hr = yield* c1.enter();
-      log.push(`B enters c1: ${hr}`);
-      expect(c1.getOwner()?.name).toBe("A");
-      c2.leave(); // back off
-    }, { name: "B" });
+    host.spawn(
+      function* (f) {
+        yield* c1.enter();
+        yield* f.yield();
+        log.push(`A enters c2: ${yield* c2.enter()}`);
+        c2.leave();
+        c1.leave();
+      },
+      { name: "A" },
+    );
+    host.spawn(
+      function* (f) {
+        yield* c2.enter();
+        yield* f.yield();
+        const hr = yield* c1.enter();
+        log.push(`B enters c1: ${hr}`);
+        expect(c1.getOwner()?.name).toBe("A");
+        c2.leave(); // back off
+      },
+      { name: "B" },
+    );
     host.runUntilIdle();
     expect(log).toEqual([`B enters c1: ${HOST_E_DEADLOCK}`, `A enters c2: ${S_OK}`]);
   });
@@ -143,16 +169,22 @@ describe("IHostCrst::Enter / Leave", () => {
     const host = await virtualHost();
     const c1 = host.createCrst();
     const c2 = host.createCrst();
-    const a = host.spawn(function* (f) {
-      yield* c1.enter();
-      yield* f.yield();
-      yield* c2.enter(WAIT_NOTINDEADLOCK);
-    }, { name: "A" });
-    const b = host.spawn(function* (f) {
-      yield* c2.enter();
-      yield* f.yield();
-      yield* c1.enter(WAIT_NOTINDEADLOCK);
-    }, { name: "B" });
+    const a = host.spawn(
+      function* (f) {
+        yield* c1.enter();
+        yield* f.yield();
+        yield* c2.enter(WAIT_NOTINDEADLOCK);
+      },
+      { name: "A" },
+    );
+    const b = host.spawn(
+      function* (f) {
+        yield* c2.enter();
+        yield* f.yield();
+        yield* c1.enter(WAIT_NOTINDEADLOCK);
+      },
+      { name: "B" },
+    );
     await host.run();
     const dump = new Map(host.dump().map((d) => [d.name, d]));
     expect(dump.get("A")).toMatchObject({ state: "waiting", waitingOn: `crst owned by task ${b.id} (B)` });
@@ -251,7 +283,11 @@ describe("IHostCrst::TryEnter", () => {
       expect(host.now()).toBe(0);
     });
     host.runUntilIdle();
-    expect(seen).toEqual([["free", S_OK, true], ["again", S_OK, true], ["owned by another", S_OK, false]]);
+    expect(seen).toEqual([
+      ["free", S_OK, true],
+      ["again", S_OK, true],
+      ["owned by another", S_OK, false],
+    ]);
     expect(crst.getOwner()).toBeNull();
   });
 
@@ -376,7 +412,10 @@ describe("IHostAutoEvent", () => {
       answers.push([yield* ev.wait(20), host.now()]);
     });
     host.runUntilIdle();
-    expect(answers).toEqual([[S_OK, 0], [HOST_E_TIMEOUT, 20]]);
+    expect(answers).toEqual([
+      [S_OK, 0],
+      [HOST_E_TIMEOUT, 20],
+    ]);
   });
 });
 
@@ -477,7 +516,10 @@ describe("IHostSemaphore", () => {
       answers.push([yield* sem.wait(15), host.now()]);
     });
     host.runUntilIdle();
-    expect(answers).toEqual([[HOST_E_TIMEOUT, 0], [HOST_E_TIMEOUT, 15]]);
+    expect(answers).toEqual([
+      [HOST_E_TIMEOUT, 0],
+      [HOST_E_TIMEOUT, 15],
+    ]);
     expect(sem.release(1)).toBe(S_OK);
     expect(sem.currentCount).toBe(1);
   });

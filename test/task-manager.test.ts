@@ -4,9 +4,22 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  COR_E_STACKOVERFLOW, COUNTER_NAMES, E_INVALIDARG, E_NOTIMPL, E_POINTER, HOST_E_INVALIDOPERATION,
-  INFINITE, S_OK, Task, WAIT_ALERTABLE, WAIT_MSGPUMP, WAIT_NOTINDEADLOCK,
-  type FiberContext, type Host, type Out, type TaskManager,
+  COR_E_STACKOVERFLOW,
+  COUNTER_NAMES,
+  E_INVALIDARG,
+  E_NOTIMPL,
+  E_POINTER,
+  HOST_E_INVALIDOPERATION,
+  INFINITE,
+  S_OK,
+  Task,
+  WAIT_ALERTABLE,
+  WAIT_MSGPUMP,
+  WAIT_NOTINDEADLOCK,
+  type FiberContext,
+  type Host,
+  type Out,
+  type TaskManager,
 } from "../src/index.js";
 import { CORES, H, REVERSE, LEAVE, createTask, moved, newHost, snapshot, switchedIn } from "./support/core.js";
 
@@ -133,7 +146,10 @@ describe.each(CORES)("%s core", (core) => {
       ["Sleep(INFINITE, WAIT_ALERTABLE)", () => tm.sleep(INFINITE, WAIT_ALERTABLE)],
       ["SwitchToTask(0)", () => tm.switchToTask(0)],
       ["SwitchToTask()", () => tm.switchToTask()],
-      ["SwitchToTask(WAIT_MSGPUMP | WAIT_ALERTABLE | WAIT_NOTINDEADLOCK)", () => tm.switchToTask(WAIT_MSGPUMP | WAIT_ALERTABLE | WAIT_NOTINDEADLOCK)],
+      [
+        "SwitchToTask(WAIT_MSGPUMP | WAIT_ALERTABLE | WAIT_NOTINDEADLOCK)",
+        () => tm.switchToTask(WAIT_MSGPUMP | WAIT_ALERTABLE | WAIT_NOTINDEADLOCK),
+      ],
     ])("%s answers HOST_E_INVALIDOPERATION (the JS thread cannot block or switch away)", (_, call) => {
       expect(H(call())).toBe(H(HOST_E_INVALIDOPERATION));
     });
@@ -368,7 +384,12 @@ describe.each(CORES)("%s core", (core) => {
         leaveRuntime: 1,
         enterRuntime: 1,
       });
-      expect(fiber.counters()).toMatchObject({ reverseEnterRuntime: 1, reverseLeaveRuntime: 1, leaveRuntime: 1, enterRuntime: 1 });
+      expect(fiber.counters()).toMatchObject({
+        reverseEnterRuntime: 1,
+        reverseLeaveRuntime: 1,
+        leaveRuntime: 1,
+        enterRuntime: 1,
+      });
     });
   });
 });

@@ -4,16 +4,35 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  E_INVALIDARG, E_UNEXPECTED, HOST_E_INVALIDOPERATION, HResultError, S_FALSE, S_OK,
-  THREAD_PRIORITY_ABOVE_NORMAL, THREAD_PRIORITY_BELOW_NORMAL, THREAD_PRIORITY_HIGHEST, THREAD_PRIORITY_IDLE,
-  THREAD_PRIORITY_LOWEST, THREAD_PRIORITY_NORMAL, THREAD_PRIORITY_TIME_CRITICAL,
-  type FiberContext, type Host, type Out, type Task, type TaskManager,
+  E_INVALIDARG,
+  E_UNEXPECTED,
+  HOST_E_INVALIDOPERATION,
+  HResultError,
+  S_FALSE,
+  S_OK,
+  THREAD_PRIORITY_ABOVE_NORMAL,
+  THREAD_PRIORITY_BELOW_NORMAL,
+  THREAD_PRIORITY_HIGHEST,
+  THREAD_PRIORITY_IDLE,
+  THREAD_PRIORITY_LOWEST,
+  THREAD_PRIORITY_NORMAL,
+  THREAD_PRIORITY_TIME_CRITICAL,
+  type FiberContext,
+  type Host,
+  type Out,
+  type Task,
+  type TaskManager,
 } from "../src/index.js";
 import { CORES, H, LEAVE, REVERSE, createTask, newHost, snapshot, switchedIn } from "./support/core.js";
 
 const PRIORITIES = [
-  THREAD_PRIORITY_IDLE, THREAD_PRIORITY_LOWEST, THREAD_PRIORITY_BELOW_NORMAL, THREAD_PRIORITY_NORMAL,
-  THREAD_PRIORITY_ABOVE_NORMAL, THREAD_PRIORITY_HIGHEST, THREAD_PRIORITY_TIME_CRITICAL,
+  THREAD_PRIORITY_IDLE,
+  THREAD_PRIORITY_LOWEST,
+  THREAD_PRIORITY_BELOW_NORMAL,
+  THREAD_PRIORITY_NORMAL,
+  THREAD_PRIORITY_ABOVE_NORMAL,
+  THREAD_PRIORITY_HIGHEST,
+  THREAD_PRIORITY_TIME_CRITICAL,
 ];
 
 function current(host: Host): Task | undefined {
@@ -71,7 +90,18 @@ describe.each(CORES)("%s core", (core) => {
     it("returns a created (suspended) task: its body does not run until Start", () => {
       let ran = 0;
       const out: Out<Task> = {};
-      expect(H(tm.createTask(0, function* () { ran++; }, undefined, out))).toBe(H(S_OK));
+      expect(
+        H(
+          tm.createTask(
+            0,
+            function* () {
+              ran++;
+            },
+            undefined,
+            out,
+          ),
+        ),
+      ).toBe(H(S_OK));
       const t = out.value!;
       expect(t.getState()).toBe("created");
       host.runUntilIdle();
@@ -87,7 +117,14 @@ describe.each(CORES)("%s core", (core) => {
     it("a second Start answers HOST_E_INVALIDOPERATION and the body runs once", () => {
       let ran = 0;
       const out: Out<Task> = {};
-      tm.createTask(0, function* () { ran++; }, undefined, out);
+      tm.createTask(
+        0,
+        function* () {
+          ran++;
+        },
+        undefined,
+        out,
+      );
       const t = out.value!;
       expect(H(t.start())).toBe(H(S_OK));
       expect(H(t.start())).toBe(H(HOST_E_INVALIDOPERATION));
@@ -374,7 +411,12 @@ describe.each(CORES)("%s core", (core) => {
       tm.enterRuntime();
       expect(H(t.exitTask())).toBe(H(S_OK));
       const last = t.counters();
-      expect(last).toMatchObject({ reverseEnterRuntime: 1, leaveRuntime: 1, enterRuntime: 1, unmatchedReverseEnter: 1 });
+      expect(last).toMatchObject({
+        reverseEnterRuntime: 1,
+        leaveRuntime: 1,
+        enterRuntime: 1,
+        unmatchedReverseEnter: 1,
+      });
       const next = switchedIn(host);
       expect(next.idx).toBe(t.idx);
       tm.reverseEnterRuntime();

@@ -13,7 +13,13 @@ const env = {
   quick,
   now: () => performance.now(),
   // With --js-flags=--expose-gc (the runner passes it), gc() settles the heap before a memory reading.
-  gc: typeof globalThis.gc === "function" ? () => { globalThis.gc(); globalThis.gc(); } : undefined,
+  gc:
+    typeof globalThis.gc === "function"
+      ? () => {
+          globalThis.gc();
+          globalThis.gc();
+        }
+      : undefined,
   // Chromium's performance.memory (precise with --enable-precise-memory-info): the JS heap only;
   // and, from the runner, the RSS of the browser's processes (this page's renderer among them).
   memory: async () => ({

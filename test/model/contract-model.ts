@@ -18,9 +18,21 @@
 //   3. A failing call changes nothing.
 
 import {
-  COR_E_STACKOVERFLOW, DEFAULT_STACK_BYTES, E_FAIL, E_INVALIDARG, E_NOTIMPL, E_UNEXPECTED, FRAME_BYTES,
-  HOST_E_CLRNOTAVAILABLE, HOST_E_INVALIDOPERATION, HOST_E_NOT_OWNER, HOST_E_TIMEOUT, PRIORITIES,
-  S_FALSE, S_OK, isDword,
+  COR_E_STACKOVERFLOW,
+  DEFAULT_STACK_BYTES,
+  E_FAIL,
+  E_INVALIDARG,
+  E_NOTIMPL,
+  E_UNEXPECTED,
+  FRAME_BYTES,
+  HOST_E_CLRNOTAVAILABLE,
+  HOST_E_INVALIDOPERATION,
+  HOST_E_NOT_OWNER,
+  HOST_E_TIMEOUT,
+  PRIORITIES,
+  S_FALSE,
+  S_OK,
+  isDword,
 } from "./hresults.js";
 
 export type FrameKind = "leave" | "reverseEnter";
@@ -307,7 +319,13 @@ export class ContractModel {
         const t = this.current;
         const top = t.frames.length === 0 ? "none" : t.frames[t.frames.length - 1].kind;
         const valid =
-          op === "leave" ? top === "reverseEnter" : op === "enter" ? top === "leave" : op === "reverseLeave" ? top === "reverseEnter" : true;
+          op === "leave"
+            ? top === "reverseEnter"
+            : op === "enter"
+              ? top === "leave"
+              : op === "reverseLeave"
+                ? top === "reverseEnter"
+                : true;
         if (!valid) return HOST_E_INVALIDOPERATION;
         if (this.suspended && (op === "enter" || op === "reverseEnter")) return HOST_E_TIMEOUT;
         if (op === "leave" || op === "reverseEnter") {
@@ -526,8 +544,7 @@ export class ContractModel {
   setTaskIdentifier(t: MTask, id: number | bigint): number {
     return this.call(
       () => {
-        const ok =
-          typeof id === "bigint" ? id >= 0n && id < 1n << 64n : Number.isSafeInteger(id) && id >= 0;
+        const ok = typeof id === "bigint" ? id >= 0n && id < 1n << 64n : Number.isSafeInteger(id) && id >= 0;
         if (!ok) throw new Answer(E_INVALIDARG);
       },
       () => {

@@ -106,20 +106,40 @@ export function predict(program: FiberProgram, needsHostHook: (target: number) =
 
   function fresh(name: string): FiberState {
     return {
-      name, frames: [], counters: zeroCounters(), log: [], exitRequested: false, result: null,
-      blockedOn: null, abortRequested: false, inRegion: false, gen: null,
+      name,
+      frames: [],
+      counters: zeroCounters(),
+      log: [],
+      exitRequested: false,
+      result: null,
+      blockedOn: null,
+      abortRequested: false,
+      inRegion: false,
+      gen: null,
     };
   }
 
   /** RULES (README): the HRESULT of a transition, and its push or pop when it succeeds. */
   function transition(f: FiberState, op: TransitionOp, target: number): number {
     const top = f.frames.length === 0 ? "none" : f.frames[f.frames.length - 1].kind;
-    const ok = op === "leave" ? top === "reverseEnter" : op === "enter" ? top === "leave" : op === "reverseLeave" ? top === "reverseEnter" : true;
+    const ok =
+      op === "leave"
+        ? top === "reverseEnter"
+        : op === "enter"
+          ? top === "leave"
+          : op === "reverseLeave"
+            ? top === "reverseEnter"
+            : true;
     if (!ok) return HOST_E_INVALIDOPERATION;
     if (op === "leave") f.frames.push({ kind: "leave", target });
     else if (op === "reverseEnter") f.frames.push({ kind: "reverseEnter", target: 0 });
     else f.frames.pop();
-    const counter = { leave: "leaveRuntime", enter: "enterRuntime", reverseEnter: "reverseEnterRuntime", reverseLeave: "reverseLeaveRuntime" } as const;
+    const counter = {
+      leave: "leaveRuntime",
+      enter: "enterRuntime",
+      reverseEnter: "reverseEnterRuntime",
+      reverseLeave: "reverseLeaveRuntime",
+    } as const;
     f.counters[counter[op]]++;
     return S_OK;
   }
@@ -130,7 +150,12 @@ export function predict(program: FiberProgram, needsHostHook: (target: number) =
   }
 
   /** f.managed / f.unmanaged: balanced even when the body throws; a failing transition throws. */
-  function* scope(f: FiberState, managed: boolean, target: number, body: () => Generator<Block, void, number>): Generator<Block, void, number> {
+  function* scope(
+    f: FiberState,
+    managed: boolean,
+    target: number,
+    body: () => Generator<Block, void, number>,
+  ): Generator<Block, void, number> {
     safePoint(f);
     const hooked = managed || needsHostHook(target);
     if (hooked) {
@@ -236,7 +261,14 @@ export function predict(program: FiberProgram, needsHostHook: (target: number) =
     try {
       r = resume();
     } catch (e) {
-      finish(f, e instanceof Abort ? { outcome: "aborted" } : e instanceof End ? { outcome: "returned", value: undefined } : { outcome: "error", hr: (e as HrError).hr });
+      finish(
+        f,
+        e instanceof Abort
+          ? { outcome: "aborted" }
+          : e instanceof End
+            ? { outcome: "returned", value: undefined }
+            : { outcome: "error", hr: (e as HrError).hr },
+      );
       return;
     }
     if (r.done) finish(f, { outcome: "returned", value: r.value });

@@ -11,7 +11,14 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
-  createHost, INFINITE, S_OK, type Crst, type FiberContext, type Host, type ManualEvent, type Task,
+  createHost,
+  INFINITE,
+  S_OK,
+  type Crst,
+  type FiberContext,
+  type Host,
+  type ManualEvent,
+  type Task,
 } from "../../src/index.js";
 import { predict, type FiberProgram, type Instr, type Victim } from "../model/fiber-model.js";
 import type { TransitionOp } from "../model/contract-model.js";
@@ -145,10 +152,13 @@ function* interpret(env: Env, f: FiberContext, list: Instr[], log: number[]): Ge
         break;
       case "raw": {
         const op =
-          ins.op === "leave" ? f.leaveRuntime(ins.target)
-          : ins.op === "enter" ? f.enterRuntime()
-          : ins.op === "reverseEnter" ? f.reverseEnterRuntime()
-          : f.reverseLeaveRuntime();
+          ins.op === "leave"
+            ? f.leaveRuntime(ins.target)
+            : ins.op === "enter"
+              ? f.enterRuntime()
+              : ins.op === "reverseEnter"
+                ? f.reverseEnterRuntime()
+                : f.reverseLeaveRuntime();
         log.push(yield* op);
         break;
       }
@@ -191,7 +201,8 @@ function* victimBody(env: Env, f: FiberContext, v: Victim, depth: number): Gener
     if (hr !== S_OK) throw new Error(`${what} answered ${hrName(hr)}`);
   };
   if (v.region === "delay" || v.region === "closedDelay") expectOk(tm.beginDelayAbort(), "BeginDelayAbort");
-  if (v.region === "prevent" || v.region === "closedPrevent") expectOk(f.task.beginPreventAsyncAbort(), "BeginPreventAsyncAbort");
+  if (v.region === "prevent" || v.region === "closedPrevent")
+    expectOk(f.task.beginPreventAsyncAbort(), "BeginPreventAsyncAbort");
   if (v.region === "closedDelay") expectOk(tm.endDelayAbort(), "EndDelayAbort");
   if (v.region === "closedPrevent") expectOk(f.task.endPreventAsyncAbort(), "EndPreventAsyncAbort");
   yield* v.forever === "event" ? f.wait(env.never) : f.sleep(INFINITE);
@@ -219,10 +230,13 @@ async function check(core: "release" | "debug", program: FiberProgram, suspendFi
     const log: number[] = [];
     logs.push(log);
     env.workers.push(
-      host.spawn(function* (f) {
-        yield* interpret(env, f, w, log);
-        return i;
-      }, { name: `worker-${i}` }),
+      host.spawn(
+        function* (f) {
+          yield* interpret(env, f, w, log);
+          return i;
+        },
+        { name: `worker-${i}` },
+      ),
     );
   });
 
@@ -246,9 +260,14 @@ async function check(core: "release" | "debug", program: FiberProgram, suspendFi
     } else {
       const s = await settle(t.result);
       result =
-        s.outcome === "returned" ? { outcome: "returned", value: s.value }
-        : s.outcome === "aborted" ? { outcome: "aborted" }
-        : { outcome: "error", hr: hrName((s.error as { hr?: number }).hr ?? `not an HResultError: ${String(s.error)}`) };
+        s.outcome === "returned"
+          ? { outcome: "returned", value: s.value }
+          : s.outcome === "aborted"
+            ? { outcome: "aborted" }
+            : {
+                outcome: "error",
+                hr: hrName((s.error as { hr?: number }).hr ?? `not an HResultError: ${String(s.error)}`),
+              };
     }
     const { switchIn, switchOut, ...counters } = t.counters();
     real.push({
@@ -258,15 +277,21 @@ async function check(core: "release" | "debug", program: FiberProgram, suspendFi
       counters,
       frames: t.frames(),
       // README: switched in whenever it runs, switched out whenever it stops without ending.
-      switches: t.done ? switchIn - switchOut : switchIn - switchOut === 0 && switchIn >= 1 ? 0 : `in ${switchIn}, out ${switchOut}`,
+      switches: t.done
+        ? switchIn - switchOut
+        : switchIn - switchOut === 0 && switchIn >= 1
+          ? 0
+          : `in ${switchIn}, out ${switchOut}`,
     });
   }
   const expected = predicted.map((p) => ({
     name: p.name,
     result:
-      p.result.outcome === "blocked" ? { outcome: "blocked", state: "waiting" }
-      : p.result.outcome === "error" ? { outcome: "error", hr: hrName(p.result.hr) }
-      : p.result,
+      p.result.outcome === "blocked"
+        ? { outcome: "blocked", state: "waiting" }
+        : p.result.outcome === "error"
+          ? { outcome: "error", hr: hrName(p.result.hr) }
+          : p.result,
     log: p.log.map(hrName),
     counters: p.counters,
     frames: p.frames,
@@ -276,8 +301,10 @@ async function check(core: "release" | "debug", program: FiberProgram, suspendFi
 
   // The host's view agrees with the fibers'.
   const totals = host.counters();
-  const sum = (name: keyof typeof totals) => tasks.reduce((n, t) => n + t.counters()[name], 0) + host.rootTask.counters()[name];
-  for (const name of Object.keys(totals) as (keyof typeof totals)[]) expect(totals[name], `total ${name}`).toBe(sum(name));
+  const sum = (name: keyof typeof totals) =>
+    tasks.reduce((n, t) => n + t.counters()[name], 0) + host.rootTask.counters()[name];
+  for (const name of Object.keys(totals) as (keyof typeof totals)[])
+    expect(totals[name], `total ${name}`).toBe(sum(name));
   const blocked = predicted.filter((p) => p.result.outcome === "blocked");
   expect(host.liveTaskCount, "live tasks: the root task and the blocked fibers").toBe(1 + blocked.length);
   expect(host.countManaged(), "blocked fibers in managed mode").toBe(
@@ -292,15 +319,23 @@ async function check(core: "release" | "debug", program: FiberProgram, suspendFi
 const RUNS = runs(500);
 
 describe.each(["release", "debug"] as const)("fibers on a virtual clock agree with the model (%s core)", (core) => {
-  it("outcomes, HRESULTs, counters and frames; every fiber ends unless the model says it is blocked", () =>
-    fc.assert(
-      fc.asyncProperty(programs, (program) => check(core, program)),
-      { numRuns: RUNS, ...seedOptions() },
-    ), timeLimit());
+  it(
+    "outcomes, HRESULTs, counters and frames; every fiber ends unless the model says it is blocked",
+    () =>
+      fc.assert(
+        fc.asyncProperty(programs, (program) => check(core, program)),
+        { numRuns: RUNS, ...seedOptions() },
+      ),
+    timeLimit(),
+  );
 
-  it("the same end when the programs start with the runtime suspended and it resumes once they are idle", () =>
-    fc.assert(
-      fc.asyncProperty(suspendedPrograms, (program) => check(core, program, true)),
-      { numRuns: Math.ceil(RUNS / 2), ...seedOptions() },
-    ), timeLimit());
+  it(
+    "the same end when the programs start with the runtime suspended and it resumes once they are idle",
+    () =>
+      fc.assert(
+        fc.asyncProperty(suspendedPrograms, (program) => check(core, program, true)),
+        { numRuns: Math.ceil(RUNS / 2), ...seedOptions() },
+      ),
+    timeLimit(),
+  );
 });

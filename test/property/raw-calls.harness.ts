@@ -23,7 +23,19 @@ import { settle } from "./support.js";
 
 export type Step =
   | { k: "createTask"; size: number | "max" | "max+8" }
-  | { k: "start" | "switchIn" | "switchOut" | "exitTask" | "yieldTask" | "getPriority" | "needsPriorityScheduling" | "locksHeld" | "alert"; t: number }
+  | {
+      k:
+        | "start"
+        | "switchIn"
+        | "switchOut"
+        | "exitTask"
+        | "yieldTask"
+        | "getPriority"
+        | "needsPriorityScheduling"
+        | "locksHeld"
+        | "alert";
+      t: number;
+    }
   | { k: "reset"; t: number; full: boolean }
   | { k: "abort"; t: number; rude: boolean }
   | { k: "setPriority"; t: number; p: number }
@@ -34,7 +46,10 @@ export type Step =
   | { k: "fill"; n: number }
   | { k: "delayAbort" | "threadAffinity"; begin: boolean }
   | { k: "suspend" | "resume" | "disable" | "injectCoreFault" | "run" | "getCurrentTask" }
-  | { k: "hostOnly"; call: "sleep" | "switchToTask" | "setLocale" | "callNeedsHostHook" | "getStackGuarantee" | "setStackGuarantee" }
+  | {
+      k: "hostOnly";
+      call: "sleep" | "switchToTask" | "setLocale" | "callNeedsHostHook" | "getStackGuarantee" | "setStackGuarantee";
+    }
   | { k: "crstTryEnter" | "crstLeave"; c: number };
 
 /** A task by recency: 0 is the root task, 1 the task made last, 2 the one before, ... (see pick). */
@@ -47,8 +62,31 @@ const target = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(0, 1, 0x1000, 0xcafe, 0xffffffff) },
   { weight: 1, arbitrary: fc.constantFrom(-1, 2 ** 32, 1.5, NaN) },
 );
-const transition = fc.record({ k: fc.constant("transition" as const), op: fc.constantFrom<TransitionOp>("leave", "enter", "reverseEnter", "reverseLeave"), target });
-const stackSize = fc.constantFrom<number | "max" | "max+8">(0, 0, 8, 16, 24, 40, 7, 1, 64, 256, 1 << 20, "max", "max+8", -8, 0.5, NaN, Infinity, -0);
+const transition = fc.record({
+  k: fc.constant("transition" as const),
+  op: fc.constantFrom<TransitionOp>("leave", "enter", "reverseEnter", "reverseLeave"),
+  target,
+});
+const stackSize = fc.constantFrom<number | "max" | "max+8">(
+  0,
+  0,
+  8,
+  16,
+  24,
+  40,
+  7,
+  1,
+  64,
+  256,
+  1 << 20,
+  "max",
+  "max+8",
+  -8,
+  0.5,
+  NaN,
+  Infinity,
+  -0,
+);
 const priority = fc.constantFrom(-15, -2, -1, 0, 1, 2, 15, 3, -3, 0.5, NaN, 1e10, -0, Infinity);
 const identifier = fc.constantFrom<number | bigint>(0, 1, 2 ** 53 - 1, -1, 1.5, 2n ** 64n - 1n, 2n ** 64n, -1n);
 const onTask = <K extends string>(...ks: K[]) => fc.record({ k: fc.constantFrom(...ks), t: task });
@@ -95,7 +133,14 @@ export const faultSteps: fc.Arbitrary<Step>[] = [
   fc.record({ k: fc.constant("disable" as const) }),
   fc.record({
     k: fc.constant("hostOnly" as const),
-    call: fc.constantFrom("sleep" as const, "switchToTask" as const, "setLocale" as const, "callNeedsHostHook" as const, "getStackGuarantee" as const, "setStackGuarantee" as const),
+    call: fc.constantFrom(
+      "sleep" as const,
+      "switchToTask" as const,
+      "setLocale" as const,
+      "callNeedsHostHook" as const,
+      "getStackGuarantee" as const,
+      "setStackGuarantee" as const,
+    ),
   }),
 ];
 
@@ -138,45 +183,75 @@ function realStep(w: World, s: Step): Answer {
       if (hr === S_OK && o.value) w.tasks.push(o.value);
       return { hr, value: hr === S_OK ? w.tasks.length - 1 : undefined };
     }
-    case "start": return { hr: t!.start() };
-    case "switchIn": return { hr: t!.switchIn() };
-    case "switchOut": return { hr: t!.switchOut() };
-    case "exitTask": return { hr: t!.exitTask() };
-    case "reset": return { hr: t!.reset(s.full) };
-    case "abort": return { hr: s.rude ? t!.rudeAbort() : t!.abort() };
-    case "yieldTask": return { hr: t!.yieldTask() };
-    case "alert": return { hr: t!.alert() };
-    case "setPriority": return { hr: t!.setPriority(s.p) };
-    case "getPriority": return withOut(t!.getPriority(out as Out<number>));
-    case "needsPriorityScheduling": return withOut(t!.needsPriorityScheduling(out as Out<boolean>));
-    case "locksHeld": return withOut(t!.locksHeld(out as Out<number>));
-    case "setTaskIdentifier": return { hr: t!.setTaskIdentifier(s.id) };
-    case "preventAsyncAbort": return { hr: s.begin ? t!.beginPreventAsyncAbort() : t!.endPreventAsyncAbort() };
-    case "join": return { hr: t!.join(s.ms) };
-    case "transition": return { hr: OP_CALL[s.op](w, s.target) };
+    case "start":
+      return { hr: t!.start() };
+    case "switchIn":
+      return { hr: t!.switchIn() };
+    case "switchOut":
+      return { hr: t!.switchOut() };
+    case "exitTask":
+      return { hr: t!.exitTask() };
+    case "reset":
+      return { hr: t!.reset(s.full) };
+    case "abort":
+      return { hr: s.rude ? t!.rudeAbort() : t!.abort() };
+    case "yieldTask":
+      return { hr: t!.yieldTask() };
+    case "alert":
+      return { hr: t!.alert() };
+    case "setPriority":
+      return { hr: t!.setPriority(s.p) };
+    case "getPriority":
+      return withOut(t!.getPriority(out as Out<number>));
+    case "needsPriorityScheduling":
+      return withOut(t!.needsPriorityScheduling(out as Out<boolean>));
+    case "locksHeld":
+      return withOut(t!.locksHeld(out as Out<number>));
+    case "setTaskIdentifier":
+      return { hr: t!.setTaskIdentifier(s.id) };
+    case "preventAsyncAbort":
+      return { hr: s.begin ? t!.beginPreventAsyncAbort() : t!.endPreventAsyncAbort() };
+    case "join":
+      return { hr: t!.join(s.ms) };
+    case "transition":
+      return { hr: OP_CALL[s.op](w, s.target) };
     case "fill": {
       const hrs: number[] = [];
       for (let i = 0; i < s.n; i++) hrs.push(i % 2 === 0 ? tm.reverseEnterRuntime() : tm.leaveRuntime(i));
       return { hrs };
     }
-    case "delayAbort": return { hr: s.begin ? tm.beginDelayAbort() : tm.endDelayAbort() };
-    case "threadAffinity": return { hr: s.begin ? tm.beginThreadAffinity() : tm.endThreadAffinity() };
-    case "suspend": return { hr: host.suspendRuntime() };
-    case "resume": return { hr: host.resumeRuntime() };
-    case "disable": host.disable("test"); return { hr: S_OK };
-    case "injectCoreFault": host.injectCoreFault(); return { hr: S_OK };
+    case "delayAbort":
+      return { hr: s.begin ? tm.beginDelayAbort() : tm.endDelayAbort() };
+    case "threadAffinity":
+      return { hr: s.begin ? tm.beginThreadAffinity() : tm.endThreadAffinity() };
+    case "suspend":
+      return { hr: host.suspendRuntime() };
+    case "resume":
+      return { hr: host.resumeRuntime() };
+    case "disable":
+      host.disable("test");
+      return { hr: S_OK };
+    case "injectCoreFault":
+      host.injectCoreFault();
+      return { hr: S_OK };
     case "getCurrentTask": {
       const hr = tm.getCurrentTask(out as Out<Task>);
       return { hr, value: hr === S_OK ? w.tasks.indexOf(out.value as Task) : undefined };
     }
     case "hostOnly":
       switch (s.call) {
-        case "sleep": return { hr: tm.sleep(10) };
-        case "switchToTask": return { hr: tm.switchToTask(0) };
-        case "setLocale": return { hr: tm.setLocale(1033) };
-        case "callNeedsHostHook": return withOut(tm.callNeedsHostHook(5, out as Out<boolean>));
-        case "getStackGuarantee": return withOut(tm.getStackGuarantee(out as Out<number>));
-        case "setStackGuarantee": return { hr: tm.setStackGuarantee(4096) };
+        case "sleep":
+          return { hr: tm.sleep(10) };
+        case "switchToTask":
+          return { hr: tm.switchToTask(0) };
+        case "setLocale":
+          return { hr: tm.setLocale(1033) };
+        case "callNeedsHostHook":
+          return withOut(tm.callNeedsHostHook(5, out as Out<boolean>));
+        case "getStackGuarantee":
+          return withOut(tm.getStackGuarantee(out as Out<number>));
+        case "setStackGuarantee":
+          return { hr: tm.setStackGuarantee(4096) };
       }
       break;
     case "run":
@@ -186,8 +261,10 @@ function realStep(w: World, s: Step): Answer {
       } catch (e) {
         return { hr: (e as { hr?: number }).hr ?? `threw ${String(e)}` };
       }
-    case "crstTryEnter": return withOut(w.crsts[s.c].tryEnter(0, out as Out<boolean>));
-    case "crstLeave": return { hr: w.crsts[s.c].leave() };
+    case "crstTryEnter":
+      return withOut(w.crsts[s.c].tryEnter(0, out as Out<boolean>));
+    case "crstLeave":
+      return { hr: w.crsts[s.c].leave() };
   }
   throw new Error(`unknown step ${JSON.stringify(s)}`);
 }
@@ -202,53 +279,91 @@ function modelStep(w: World, s: Step): Answer {
       const r = m.createTask(size);
       return { hr: r.hr, value: r.value?.n };
     }
-    case "start": return { hr: m.start(t!) };
-    case "switchIn": return { hr: m.switchIn(t!) };
-    case "switchOut": return { hr: m.switchOut(t!) };
-    case "exitTask": return { hr: m.exitTask(t!) };
-    case "reset": return { hr: m.reset(t!, s.full) };
-    case "abort": return { hr: m.abort(t!, s.rude) };
-    case "yieldTask": return { hr: m.yieldTask(t!) };
-    case "alert": return { hr: m.alert(t!) };
-    case "setPriority": return { hr: m.setPriority(t!, s.p) };
-    case "getPriority": return out(m.getPriority(t!));
-    case "needsPriorityScheduling": return out(m.needsPriorityScheduling(t!));
-    case "locksHeld": return out(m.locksHeld(t!));
-    case "setTaskIdentifier": return { hr: m.setTaskIdentifier(t!, s.id) };
-    case "preventAsyncAbort": return { hr: m.preventAsyncAbort(t!, s.begin) };
-    case "join": return { hr: m.join(t!, s.ms) };
-    case "transition": return { hr: m.transition(s.op, s.target) };
+    case "start":
+      return { hr: m.start(t!) };
+    case "switchIn":
+      return { hr: m.switchIn(t!) };
+    case "switchOut":
+      return { hr: m.switchOut(t!) };
+    case "exitTask":
+      return { hr: m.exitTask(t!) };
+    case "reset":
+      return { hr: m.reset(t!, s.full) };
+    case "abort":
+      return { hr: m.abort(t!, s.rude) };
+    case "yieldTask":
+      return { hr: m.yieldTask(t!) };
+    case "alert":
+      return { hr: m.alert(t!) };
+    case "setPriority":
+      return { hr: m.setPriority(t!, s.p) };
+    case "getPriority":
+      return out(m.getPriority(t!));
+    case "needsPriorityScheduling":
+      return out(m.needsPriorityScheduling(t!));
+    case "locksHeld":
+      return out(m.locksHeld(t!));
+    case "setTaskIdentifier":
+      return { hr: m.setTaskIdentifier(t!, s.id) };
+    case "preventAsyncAbort":
+      return { hr: m.preventAsyncAbort(t!, s.begin) };
+    case "join":
+      return { hr: m.join(t!, s.ms) };
+    case "transition":
+      return { hr: m.transition(s.op, s.target) };
     case "fill": {
       const hrs: number[] = [];
       for (let i = 0; i < s.n; i++) hrs.push(i % 2 === 0 ? m.transition("reverseEnter") : m.transition("leave", i));
       return { hrs };
     }
-    case "delayAbort": return { hr: m.delayAbort(s.begin) };
-    case "threadAffinity": return { hr: m.threadAffinity(s.begin) };
-    case "suspend": return { hr: m.suspendRuntime() };
-    case "resume": return { hr: m.resumeRuntime() };
-    case "disable": m.disable(); return { hr: S_OK };
-    case "injectCoreFault": m.injectCoreFault(); return { hr: S_OK };
-    case "getCurrentTask": { const r = m.getCurrentTask(); return { hr: r.hr, value: r.value?.n }; }
+    case "delayAbort":
+      return { hr: m.delayAbort(s.begin) };
+    case "threadAffinity":
+      return { hr: m.threadAffinity(s.begin) };
+    case "suspend":
+      return { hr: m.suspendRuntime() };
+    case "resume":
+      return { hr: m.resumeRuntime() };
+    case "disable":
+      m.disable();
+      return { hr: S_OK };
+    case "injectCoreFault":
+      m.injectCoreFault();
+      return { hr: S_OK };
+    case "getCurrentTask": {
+      const r = m.getCurrentTask();
+      return { hr: r.hr, value: r.value?.n };
+    }
     case "hostOnly":
       switch (s.call) {
-        case "sleep": return { hr: m.sleep() };
-        case "switchToTask": return { hr: m.switchToTask() };
-        case "setLocale": return { hr: m.setLocale() };
-        case "callNeedsHostHook": return out(m.callNeedsHostHook());
-        case "getStackGuarantee": return out(m.getStackGuarantee());
-        case "setStackGuarantee": return { hr: m.setStackGuarantee() };
+        case "sleep":
+          return { hr: m.sleep() };
+        case "switchToTask":
+          return { hr: m.switchToTask() };
+        case "setLocale":
+          return { hr: m.setLocale() };
+        case "callNeedsHostHook":
+          return out(m.callNeedsHostHook());
+        case "getStackGuarantee":
+          return out(m.getStackGuarantee());
+        case "setStackGuarantee":
+          return { hr: m.setStackGuarantee() };
       }
       break;
-    case "run": return { hr: m.run() };
-    case "crstTryEnter": return out(m.crstTryEnter(m.crsts[s.c]));
-    case "crstLeave": return { hr: m.crstLeave(m.crsts[s.c]) };
+    case "run":
+      return { hr: m.run() };
+    case "crstTryEnter":
+      return out(m.crstTryEnter(m.crsts[s.c]));
+    case "crstLeave":
+      return { hr: m.crstLeave(m.crsts[s.c]) };
   }
   throw new Error(`unknown step ${JSON.stringify(s)}`);
 }
 
 const named = (a: Answer): unknown =>
-  "hrs" in a ? a.hrs.map((h) => (typeof h === "number" ? hrName(h) : h)) : { hr: typeof a.hr === "number" ? hrName(a.hr) : a.hr, value: a.value };
+  "hrs" in a
+    ? a.hrs.map((h) => (typeof h === "number" ? hrName(h) : h))
+    : { hr: typeof a.hr === "number" ? hrName(a.hr) : a.hr, value: a.value };
 
 // --- what is compared after every step ---------------------------------------------------------
 
@@ -263,7 +378,16 @@ async function observeReal(w: World) {
     const t = w.tasks[n];
     // A fiber that ended has settled its result; one that has not is never awaited.
     const outcome = t.done ? (await settle(t.result)).outcome : "pending";
-    tasks.push({ n, state: t.getState(), done: t.done, outcome, mode: t.mode, depth: t.depth, frames: t.frames(), counters: t.counters() });
+    tasks.push({
+      n,
+      state: t.getState(),
+      done: t.done,
+      outcome,
+      mode: t.mode,
+      depth: t.depth,
+      frames: t.frames(),
+      counters: t.counters(),
+    });
   }
   return {
     runtimeState: host.runtimeState,
@@ -315,4 +439,3 @@ export async function check(core: "release" | "debug", maxStackSize: number | un
     if (!w.model.disabled) expect(host.checkInvariants(), `${where}: the core's invariants`).toBe(true);
   }
 }
-

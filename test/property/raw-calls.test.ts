@@ -18,6 +18,10 @@ describe.each(["release", "debug"] as const)("raw calls from the root task agree
     );
 
   it("transitions, regions, requests and reads on tasks switched in by hand", () => prop(handSteps, 40), timeLimit());
-  it("the life cycle: Start and run, ExitTask, Reset, aborts, Join, Crsts, stale handles", () => prop(lifeSteps, 40), timeLimit());
+  it(
+    "the life cycle: Start and run, ExitTask, Reset, aborts, Join, Crsts, stale handles",
+    () => prop(lifeSteps, 40),
+    timeLimit(),
+  );
   it("faults injected into the core and the runtime disabled", () => prop(faultSteps, 40), timeLimit());
 });

@@ -3,8 +3,15 @@
 
 import { expect } from "vitest";
 import {
-  createHost, hresultName, S_OK,
-  type Counters, type Frame, type Host, type HostOptions, type Out, type Task,
+  createHost,
+  hresultName,
+  S_OK,
+  type Counters,
+  type Frame,
+  type Host,
+  type HostOptions,
+  type Out,
+  type Task,
 } from "../../src/index.js";
 
 /** Every rule runs against both builds of the core. */

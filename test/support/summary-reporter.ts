@@ -1,4 +1,4 @@
-import type { Reporter, SerializedError, TestModule, Vitest } from 'vitest/node'
+import type { Reporter, SerializedError, TestModule, Vitest } from "vitest/node";
 
 /**
  * Prints one plain line after everything else at the end of a run:
@@ -17,38 +17,35 @@ import type { Reporter, SerializedError, TestModule, Vitest } from 'vitest/node'
  * Must be listed after 'default' in `reporters` so it prints last.
  */
 export default class SummaryReporter implements Reporter {
-  private vitest: Vitest | undefined
+  private vitest: Vitest | undefined;
 
   onInit(vitest: Vitest): void {
-    this.vitest = vitest
+    this.vitest = vitest;
   }
 
-  onTestRunEnd(
-    testModules: ReadonlyArray<TestModule>,
-    unhandledErrors: ReadonlyArray<SerializedError>,
-  ): void {
-    let passed = 0
-    let failed = 0
-    let skipped = 0
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
     for (const mod of testModules) {
-      let moduleFailures = 0
+      let moduleFailures = 0;
       for (const test of mod.children.allTests()) {
-        const state = test.result().state
-        if (state === 'passed') passed++
-        else if (state === 'failed') {
-          failed++
-          moduleFailures++
-        } else if (state === 'skipped') skipped++
+        const state = test.result().state;
+        if (state === "passed") passed++;
+        else if (state === "failed") {
+          failed++;
+          moduleFailures++;
+        } else if (state === "skipped") skipped++;
         // 'pending' = never finished (run interrupted): not counted
       }
-      if (moduleFailures === 0 && mod.state() === 'failed') failed++
+      if (moduleFailures === 0 && mod.state() === "failed") failed++;
     }
-    failed += unhandledErrors.length
+    failed += unhandledErrors.length;
 
-    let line = `${passed} passed, ${failed} failed`
-    if (skipped > 0) line += `, ${skipped} skipped`
+    let line = `${passed} passed, ${failed} failed`;
+    if (skipped > 0) line += `, ${skipped} skipped`;
     // plain text, no colours: CI greps this line
-    if (this.vitest) this.vitest.logger.log(line)
-    else console.log(line)
+    if (this.vitest) this.vitest.logger.log(line);
+    else console.log(line);
   }
 }
