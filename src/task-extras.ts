@@ -11,6 +11,8 @@ export interface HeldLock {
 }
 
 export class TaskExtras<T extends Queued> {
+  /** The name given at spawn (or set later); null: `fiber-<id>`. */
+  name: string | null = null;
   /** ExitTask asked by the running fiber itself: it ends at its next safe point. */
   exitRequested = false;
   /** Its own abort is being thrown into it (woken with it, not yet resumed). */

@@ -58,7 +58,6 @@ const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never
 export class Task<R = unknown> {
   /** A number unique within the host, never reused (a slot's index is). */
   readonly id: number;
-  private name_: string | null;
 
   // The core's handle.
   /** @internal */ readonly idx: number;
@@ -81,16 +80,23 @@ export class Task<R = unknown> {
   /** @internal */ waitOn: Waitable<Task> | null = null;
   /** @internal */ waitAlertable = false;
   /** @internal 1 + its timer's index in the timer heap; 0: none */ timerPos = 0;
-  /** @internal what the wait answers when its timer fires (HOST_E_TIMEOUT, S_OK for a sleep), signed: a small integer */
-  waitTimeoutResult = 0;
   /** @internal */ qNext: Queued | null = null;
   /** @internal */ qPrev: Queued | null = null;
   /** @internal */ queue: TaskQueue<any> | null = null;
   /**
-   * @internal The fiber's f.yield() operation, once made: a plain `yield` of it is the switch's
-   * fast path (the driver recognises it without delegating to it).
+   * The fiber's f.yield() operation, once made: a plain `yield` of it is the switch's fast path
+   * (the driver recognises it without delegating to it). A private field: an operation reachable
+   * through a task's own properties would be iterated (run) by a deep equality of tasks.
    */
-  yieldToken: object | null = null;
+  #yieldToken: object | null = null;
+  /** @internal */
+  get yieldToken(): object | null {
+    return this.#yieldToken;
+  }
+  /** @internal */
+  set yieldToken(op: object | null) {
+    this.#yieldToken = op;
+  }
   /** @internal */ outcome = Outcome.Pending;
   /** @internal */ value: unknown = undefined;
   /** @internal the rarely used state, made on first use: a million parked fibers stay small */
@@ -117,7 +123,7 @@ export class Task<R = unknown> {
     this.gen = env.door.generationOf(idx);
     this.base = env.door.baseOf(idx);
     this.id = id;
-    this.name_ = name;
+    if (name !== null) this.extras().name = name;
   }
 
   /**
@@ -136,10 +142,11 @@ export class Task<R = unknown> {
 
   /** The name given at spawn, or `fiber-<id>`. */
   get name(): string {
-    return this.name_ ?? `fiber-${this.id}`;
+    const x = this.x;
+    return x !== null && x.name !== null ? x.name : `fiber-${this.id}`;
   }
   set name(name: string) {
-    this.name_ = name;
+    this.extras().name = name;
   }
 
   /** 'created', 'ready', 'running', 'waiting' or 'done'. */

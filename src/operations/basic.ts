@@ -78,12 +78,13 @@ export class WaitOp extends Op<number> {
   private parked = false;
   constructor(
     t: Task,
-    private readonly sched: SchedulerPort,
+    sched: SchedulerPort,
     private readonly w: Waitable<Task>,
     ms: number,
     private readonly option: number,
   ) {
     super(t);
+    void sched; // the task's own (t.env.sched): not kept, a parked fiber holds this operation
     // Kept signed: INFINITE (2^32 − 1) would be a boxed double in every parked fiber's operation.
     this.ms = isTimeout(ms) ? ms | 0 : NaN; // NaN: not a timeout, block() answers E_INVALIDARG
   }
@@ -94,7 +95,7 @@ export class WaitOp extends Op<number> {
       this.parked = false;
       return this.result(v as number);
     }
-    const sched = this.sched;
+    const sched = (this.t.env as FiberEnv).sched;
     const sp = safePoint(sched, this.t);
     if (sp) return this.command(sp);
     const hr = sched.block(this.t, this.w, Number.isNaN(this.ms) ? NaN : this.ms >>> 0, this.option);

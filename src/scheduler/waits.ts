@@ -59,7 +59,6 @@ export class Waits {
     w.enqueue(t);
     t.waitOn = w;
     t.waitAlertable = alertable;
-    t.waitTimeoutResult = timeoutResult | 0;
     t.state = "waiting";
     if (ms !== INFINITE) this.timers.add(t, deadline);
     if (this.trace.on) this.trace.wait(t);
@@ -102,7 +101,9 @@ export class Waits {
     const now = this.clock.now();
     let any = false;
     for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) {
-      this.wake(t, t.waitTimeoutResult >>> 0);
+      // (What its wait object answers when it times out: read here rather than kept per task.)
+      const w = t.waitOn;
+      this.wake(t, w === null || w.timeoutResult === undefined ? HOST_E_TIMEOUT : w.timeoutResult);
       any = true;
     }
     return any;
