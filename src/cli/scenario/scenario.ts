@@ -4,14 +4,15 @@
 // streams and no real time decides an order (the guest's blocking fetches answer promises that are
 // already resolved, settled in program order), so the same seed gives the same summary (but for
 // the real-time fields). The CLI (`fiberhost demo`) and the demo page (web/) both run it; the
-// workload fibers are in workload.ts, the counting in tally.ts.
+// workload fibers are in workload.ts, the background fibers in background.ts, the counting in tally.ts.
 
 import type { FiberContext } from "../../fiber-context.js";
 import { createHost, type Host } from "../../host.js";
-import { HOST_E_CLRNOTAVAILABLE, S_OK, THREAD_PRIORITY_HIGHEST } from "../../hresult.js";
+import { S_OK, THREAD_PRIORITY_HIGHEST } from "../../hresult.js";
 import type { Op } from "../../operations/op.js";
 import type { AutoEvent, Crst } from "../../sync.js";
 import type { Task } from "../../task.js";
+import { collector, spawner, supervisor, ticker, type Stage } from "./background.js";
 import { createGuest, type DemoGuest, type GuestOptions } from "./guest.js";
 import { fiberSeed, random, type Random } from "./random.js";
 import type { DemoSummary, FiberKind } from "./summary.js";
@@ -40,19 +41,14 @@ export interface ScenarioOptions {
 /** What a lane of the page shows for a fiber. */
 export type FiberStatus = "managed" | "unmanaged" | "waiting" | "held" | "done";
 
-const SPAWN_STEP_MS = 10;
-const COLLECT_EVERY_MS = 4;
-const COLLECT_PAUSE_MS: [number, number] = [1, 3];
-const SUPERVISE_EVERY_MS = 7;
-const TICK_EVERY_MS = 1;
 const LOCKS = 16;
 
-export class Scenario implements Workload {
+export class Scenario implements Workload, Stage {
   readonly host: Host;
   readonly guest: DemoGuest;
   readonly seed: number;
   readonly total: number;
-  private readonly durationMs: number;
+  readonly durationMs: number;
   private readonly continuous: boolean;
   private readonly clock: "virtual" | "real";
   private readonly pace: number;
@@ -72,7 +68,8 @@ export class Scenario implements Workload {
   suspended = false;
   /** Suspended by hand (the page): the collector neither suspends nor resumes meanwhile. */
   userHold = false;
-  private stopped = false;
+  /** stop() was called. */
+  stopped = false;
   private startedAt = 0;
   private wallStart = 0;
   private wallMs = 0;
@@ -106,25 +103,25 @@ export class Scenario implements Workload {
     const s = this;
     this.host.spawn(
       function* (f) {
-        yield* s.spawner(f);
+        yield* spawner(s, f);
       },
       { name: "spawner" },
     );
     this.host.spawn(
       function* (f) {
-        yield* s.collector(f);
+        yield* collector(s, f);
       },
       { name: "collector", priority: THREAD_PRIORITY_HIGHEST },
     );
     this.host.spawn(
       function* (f) {
-        yield* s.supervisor(f);
+        yield* supervisor(s, f);
       },
       { name: "supervisor" },
     );
     this.host.spawn(
       function* (f) {
-        yield* s.ticker(f);
+        yield* ticker(s, f);
       },
       { name: "ticker" },
     );
@@ -211,56 +208,6 @@ export class Scenario implements Workload {
       this.liveAt.delete(t);
     }
     this.ended++;
-  }
-
-  // --- the background fibers -----------------------------------------------------------------------
-
-  private *spawner(f: FiberContext): Generator<unknown, void, unknown> {
-    const steps = Math.max(1, Math.round(this.durationMs / SPAWN_STEP_MS));
-    for (let k = 1; this.spawned < this.total && !this.stopped; k++) {
-      const due = Math.min(this.total, Math.ceil((this.total * k) / steps));
-      while (this.spawned < due) this.spawnOne();
-      if (this.spawned < this.total && (yield* f.sleep(SPAWN_STEP_MS)) !== S_OK) return;
-    }
-  }
-
-  /** Stops the world every few ms: managed fibers are held, entering ones wait for the resume. */
-  private *collector(f: FiberContext): Generator<unknown, void, unknown> {
-    const rng = random(fiberSeed(this.seed, -2));
-    while (!this.over) {
-      if ((yield* f.sleep(COLLECT_EVERY_MS)) !== S_OK) return;
-      if (this.userHold || this.over) continue;
-      if (this.host.suspendRuntime() !== S_OK) continue;
-      this.suspended = true;
-      this.tally.suspensions++;
-      const hr = yield* f.sleep(rng.int(...COLLECT_PAUSE_MS));
-      if (!this.userHold) {
-        this.suspended = false;
-        this.host.resumeRuntime();
-      }
-      if (hr !== S_OK) return;
-    }
-  }
-
-  /** Aborts some workload fibers and alerts others. */
-  private *supervisor(f: FiberContext): Generator<unknown, void, unknown> {
-    const rng = random(fiberSeed(this.seed, -1));
-    while (!this.over) {
-      if ((yield* f.sleep(SUPERVISE_EVERY_MS)) !== S_OK) return;
-      if (this.live.length === 0) continue;
-      const t = this.live[rng.int(0, this.live.length - 1)]!;
-      if (rng.chance(0.3)) {
-        if (t.abort() === S_OK) this.tally.abortsRequested++;
-      } else if (t.alert() === S_OK) this.tally.alertsSent++;
-    }
-  }
-
-  /** Sets the workers' event every millisecond (it lets one waiter through). */
-  private *ticker(f: FiberContext): Generator<unknown, void, unknown> {
-    while (!this.over) {
-      if ((yield* f.sleep(TICK_EVERY_MS)) !== S_OK) return;
-      if (this.tick.set() === HOST_E_CLRNOTAVAILABLE) return;
-    }
   }
 
   // --- what the page does by hand ----------------------------------------------------------------
