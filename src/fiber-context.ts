@@ -194,7 +194,7 @@ export class FiberContext {
   /**
    * Calls a guest's export (`guest.exports.name` from host.instantiate) on this fiber's task. A
    * suspending import that answers a promise parks the fiber inside the guest (in unmanaged mode)
-   * until it settles; the guest then goes on where it stopped (src/interop/call-op.ts).
+   * until it settles; the guest then goes on where it stopped (src/interop/call-core.ts).
    */
   call<R = any>(fn: (...args: any[]) => R, ...args: unknown[]): Op<R> {
     return this.env.callExport(this.task, fn, args) as Op<R>;

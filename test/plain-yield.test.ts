@@ -2,7 +2,13 @@
 // fiber's own f.yield() token is the switch's fast path. And the ready levels around the default one.
 import { describe, it, expect } from "vitest";
 import {
-  HResultError, TaskAbortError, S_OK, E_INVALIDARG, HOST_E_TIMEOUT, THREAD_PRIORITY_HIGHEST, THREAD_PRIORITY_LOWEST,
+  HResultError,
+  TaskAbortError,
+  S_OK,
+  E_INVALIDARG,
+  HOST_E_TIMEOUT,
+  THREAD_PRIORITY_HIGHEST,
+  THREAD_PRIORITY_LOWEST,
   type FiberContext,
 } from "../src/index.js";
 import { virtualHost, expectBalanced } from "./support/fibers.js";
@@ -34,10 +40,12 @@ describe("a plain yield of an operation", () => {
       const t0 = host.now();
       got.push(yield f.sleep(10), host.now() - t0);
       got.push(yield f.wait(ev, 5));
-      got.push(yield f.managed(function* () {
-        yield f.yield();
-        return "inside";
-      }));
+      got.push(
+        yield f.managed(function* () {
+          yield f.yield();
+          return "inside";
+        }),
+      );
       try {
         yield f.managed(() => {
           throw new Error("boom");
@@ -47,7 +55,7 @@ describe("a plain yield of an operation", () => {
       }
       return "end";
     });
-    const joiner = host.spawn(function* (f) {
+    const joiner = host.spawn(function* (f): Generator<unknown, unknown, number> {
       return yield f.join(t);
     });
     await host.run();
@@ -82,10 +90,13 @@ describe("a plain yield of an operation", () => {
     const host = await virtualHost();
     let ownerF!: FiberContext;
     const ev = host.createManualEvent(false);
-    host.spawn(function* (f) {
-      ownerF = f;
-      yield f.wait(ev);
-    }, { name: "owner" });
+    host.spawn(
+      function* (f) {
+        ownerF = f;
+        yield f.wait(ev);
+      },
+      { name: "owner" },
+    );
     host.runUntilIdle();
     const log: unknown[] = [];
     const other = host.spawn(function* () {

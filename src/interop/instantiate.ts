@@ -3,7 +3,7 @@
 // its target): an import the host's policy answers false for is handed to the guest as it is (no
 // hook, no cost); the others, and every export, are wrapped (wrappers.ts). A suspending import
 // may answer a promise: an f.call on an export then parks its fiber inside the guest, through
-// asyncify (asyncify.ts, call-op.ts) or JSPI (jspi.ts).
+// asyncify (asyncify.ts, call-op.ts) or JSPI (jspi.ts, call-jspi.ts); call-core.ts holds what both share.
 
 import type { CoreDoor } from "../core/door.js";
 import type { Scheduler } from "../scheduler/scheduler.js";

@@ -58,7 +58,9 @@ export function notAnOperation(fiber: string, value: unknown): HResultError {
 
 /** An iterator answered next() with `r`, not an iterator result. */
 export function notAResult(fiber: string, r: unknown): HResultError {
-  const hint = isThenable(r) ? "an async iterator? write a generator function and use f.await" : "a body is a generator";
+  const hint = isThenable(r)
+    ? "an async iterator? write a generator function and use f.await"
+    : "a body is a generator";
   return new HResultError(
     E_INVALIDARG,
     `an iterator of fiber ${fiber} answered next() with ${describeKind(r)}, not an iterator result: ${hint}`,
