@@ -1,6 +1,6 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
-import { chromiumArgs, chromiumPath } from "./test/support/chromium";
+import { chromiumArgs, chromiumPath } from "./scripts/chromium.mjs";
 
 // Some tests (scheduler stress, wasm compile) take ~30 s.
 const TEST_TIMEOUT = 60_000;

@@ -58,6 +58,7 @@ async function browserRuns(count) {
   const { createServer } = await import("node:http");
   const { readFile } = await import("node:fs/promises");
   const { chromium } = await import("playwright");
+  const { chromiumArgs, chromiumPath } = await import("../scripts/chromium.mjs");
   const root = new URL("../", import.meta.url);
   const allowed = ["bench/interop", "dist/", "examples/guest/generated/", "node_modules/@assemblyscript/loader/"];
   const server = createServer(async (req, res) => {
@@ -85,19 +86,7 @@ async function browserRuns(count) {
   await new Promise((r) => server.listen(0, "127.0.0.1", () => r(undefined)));
   const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   const url = `http://127.0.0.1:${port}/interop.html`;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   const runs = [];
   try {
     for (let i = 0; i < count; i++) {

@@ -10,6 +10,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright";
+import { chromiumArgs, chromiumPath } from "../scripts/chromium.mjs";
 import { serve } from "./server.js";
 import { snapshot } from "./snapshot.js";
 import { schedule, writeResults, provenance } from "./report.js";
@@ -23,7 +24,7 @@ const suiteArg = args.indexOf("--suite");
 const only = suiteArg >= 0 ? args[suiteArg + 1].split(",") : null;
 const outDir = quick || only ? join(here, ".tmp", "results-quick") : join(here, "results");
 
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const executablePath = chromiumPath;
 if (!existsSync(executablePath)) {
   console.error(
     `bench:browser needs Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH); Playwright's own browsers are not downloaded.`,
@@ -38,14 +39,7 @@ const browser = await chromium.launch({
   executablePath,
   args: [
     "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    ...chromiumArgs,
     // For the parked-fibers case: exact performance.memory values, and gc() to settle the heap first.
     "--enable-precise-memory-info",
     "--js-flags=--expose-gc",

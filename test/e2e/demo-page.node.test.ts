@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumArgs, chromiumPath } from "../support/chromium.js";
+import { chromiumArgs, chromiumPath } from "../../scripts/chromium.mjs";
 import { serveStatic, type StaticServer } from "./static-server.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -1,7 +1,7 @@
-// The system Chromium (Debian package `chromium`) and the flags it runs with, for the browser
-// test project (vitest.config.ts) and the end-to-end test (test/e2e/). Playwright never downloads
-// a browser. Override the binary with CHROMIUM_PATH; `scripts/ensure-chromium.mjs` (run by
-// `npm test`) installs it when missing.
+// The system Chromium (Debian package `chromium`) and the flags it runs with: one list for the
+// browser test project (vitest.config.ts), the end-to-end test (test/e2e/) and the browser
+// benchmarks (bench/). Playwright never downloads a browser. Override the binary with
+// CHROMIUM_PATH; `scripts/ensure-chromium.mjs` (run by `npm test`) installs it when missing.
 import { existsSync } from "node:fs";
 
 export const chromiumPath =
