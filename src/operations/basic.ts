@@ -8,6 +8,7 @@ import { Cmd } from "../scheduler/op.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { Op } from "./op.js";
+import { BlockingOp } from "./blocking.js";
 import { S_OK } from "../hresult.js";
 import { isTimeout } from "../args.js";
 import { safePoint, type FiberEnv } from "./env.js";
@@ -74,8 +75,7 @@ export class TransitionOp extends Op<number> {
 }
 
 /** A wait on a Waitable: finishes at once when it can, otherwise parks until woken. */
-export class WaitOp extends Op<number> {
-  private parked = false;
+export class WaitOp extends BlockingOp<number> {
   constructor(
     t: Task,
     sched: SchedulerPort,
@@ -89,19 +89,11 @@ export class WaitOp extends Op<number> {
     this.ms = isTimeout(ms) ? ms | 0 : NaN; // NaN: not a timeout, block() answers E_INVALIDARG
   }
   private readonly ms: number;
-  next(v?: unknown): IteratorResult<number, number> {
-    this.own();
-    if (this.parked) {
-      this.parked = false;
-      return this.result(v as number);
-    }
-    const sched = (this.t.env as FiberEnv).sched;
-    const sp = safePoint(sched, this.t);
-    if (sp) return this.command(sp);
-    const hr = sched.block(this.t, this.w, Number.isNaN(this.ms) ? NaN : this.ms >>> 0, this.option);
-    if (hr !== BLOCK) return this.result(hr);
-    this.parked = true;
-    return this.command(Cmd.Park);
+  protected block(sched: SchedulerPort): number {
+    return sched.block(this.t, this.w, Number.isNaN(this.ms) ? NaN : this.ms >>> 0, this.option);
+  }
+  protected answer(hr: number): IteratorResult<number, number> {
+    return this.result(hr);
   }
 }
 

@@ -5,11 +5,9 @@
 
 import type { Task } from "../task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { Cmd } from "../scheduler/op.js";
 import { BLOCK, type WaitAnyResult, type Waitable, type Watcher } from "../scheduler/waitable.js";
-import { Op } from "./op.js";
+import { BlockingOp } from "./blocking.js";
 import { isTimeout } from "../args.js";
-import { safePoint } from "./env.js";
 
 class AnyWait implements Waitable<Task> {
   index = -1;
@@ -56,13 +54,12 @@ class AnyWait implements Waitable<Task> {
   }
 }
 
-export class WaitAnyOp extends Op<WaitAnyResult> {
-  private parked = false;
+export class WaitAnyOp extends BlockingOp<WaitAnyResult> {
   private readonly any: AnyWait;
   private readonly ms: number;
   constructor(
     t: Task,
-    private readonly sched: SchedulerPort,
+    sched: SchedulerPort,
     members: Waitable<Task>[],
     ms: number,
     private readonly option: number,
@@ -71,23 +68,13 @@ export class WaitAnyOp extends Op<WaitAnyResult> {
     this.any = new AnyWait(members, sched);
     this.ms = isTimeout(ms) ? ms : NaN; // NaN: block() answers E_INVALIDARG
   }
-  next(v?: unknown): IteratorResult<WaitAnyResult, WaitAnyResult> {
-    this.own();
-    let hr = v as number;
-    if (this.parked) {
-      this.parked = false;
-    } else {
-      const sp = safePoint(this.sched, this.t);
-      if (sp) return this.command(sp);
-      this.any.index = -1;
-      hr = this.sched.block(this.t, this.any, this.ms, this.option);
-      if (hr === BLOCK) {
-        this.parked = true;
-        return this.command(Cmd.Park);
-      }
-    }
+  protected block(sched: SchedulerPort): number {
+    this.any.index = -1;
+    return sched.block(this.t, this.any, this.ms, this.option);
+  }
+  protected answer(hr: number): IteratorResult<WaitAnyResult, WaitAnyResult> {
     const index = this.any.index;
     this.any.index = -1;
-    return this.result({ hr: hr >>> 0, index: hr === BLOCK ? -1 : index });
+    return this.result({ hr: hr >>> 0, index });
   }
 }

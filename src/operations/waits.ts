@@ -5,6 +5,7 @@ import { Outcome, type Task } from "../task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { Cmd } from "../scheduler/op.js";
 import { Op } from "./op.js";
+import { BlockingOp } from "./blocking.js";
 import { BLOCK, type Waitable, type Watcher } from "../scheduler/waitable.js";
 import { TaskQueue } from "../scheduler/queue.js";
 import { HResultError, INFINITE, S_OK } from "../hresult.js";
@@ -134,30 +135,20 @@ export class JoinWait implements Waitable<Task> {
 }
 
 /** `yield* task`: joins the task, then answers its return value or throws its error. */
-export class JoinValueOp<R> extends Op<R> {
-  private parked = false;
+export class JoinValueOp<R> extends BlockingOp<R> {
   constructor(
     t: Task,
-    private readonly sched: SchedulerPort,
+    sched: SchedulerPort,
     private readonly target: Task,
   ) {
     super(t);
+    void sched; // the task's own (t.env.sched): read by BlockingOp when it waits
   }
-  next(v?: unknown): IteratorResult<R, R> {
-    this.own();
-    let hr = v as number;
-    if (this.parked) {
-      this.parked = false;
-    } else {
-      const sp = safePoint(this.sched, this.t);
-      if (sp) return this.command(sp);
-      this.target.extras().observed = true;
-      hr = this.sched.block(this.t, new JoinWait(this.target), INFINITE, 0);
-      if (hr === BLOCK) {
-        this.parked = true;
-        return this.command(Cmd.Park);
-      }
-    }
+  protected block(sched: SchedulerPort): number {
+    this.target.extras().observed = true;
+    return sched.block(this.t, new JoinWait(this.target), INFINITE, 0);
+  }
+  protected answer(hr: number): IteratorResult<R, R> {
     if (hr !== S_OK) {
       throw new HResultError(hr, `yield* task ${this.target.id} (${this.target.name}) in fiber ${this.t.name} failed`);
     }

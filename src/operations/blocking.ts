@@ -1,0 +1,34 @@
+// The shape every parking wait shares: a safe point first, then the wait itself (an answer at
+// once, or BLOCK: the fiber parks), then, once woken, the answer to the HRESULT it was woken with.
+
+import type { SchedulerPort } from "../scheduler/port.js";
+import { Cmd } from "../scheduler/op.js";
+import { BLOCK } from "../scheduler/waitable.js";
+import { Op } from "./op.js";
+import { safePoint, type FiberEnv } from "./env.js";
+
+export abstract class BlockingOp<R> extends Op<R> {
+  private parked = false;
+
+  /** Starts the wait: its HRESULT when it is decided at once, or BLOCK when the fiber now waits. */
+  protected abstract block(sched: SchedulerPort): number;
+
+  /** What the operation answers for the wait's HRESULT (decided at once, or the one it woke with). */
+  protected abstract answer(hr: number): IteratorResult<R, R>;
+
+  next(v?: unknown): IteratorResult<R, R> {
+    this.own();
+    if (this.parked) {
+      this.parked = false;
+      return this.answer(v as number);
+    }
+    // The task's own scheduler, not a field: a parked fiber holds this operation.
+    const sched = (this.t.env as FiberEnv).sched;
+    const sp = safePoint(sched, this.t);
+    if (sp) return this.command(sp);
+    const hr = this.block(sched);
+    if (hr !== BLOCK) return this.answer(hr);
+    this.parked = true;
+    return this.command(Cmd.Park);
+  }
+}
