@@ -4,7 +4,7 @@
 import type { Counters } from "./core/door.js";
 import { RuntimeState as CoreRuntimeState } from "./core/generated/layout.js";
 import type { Frame } from "./errors.js";
-import type { Task, TaskState } from "./task.js";
+import { RunState, type Task, type TaskState } from "./task.js";
 
 export interface FiberDump {
   id: number;
@@ -32,14 +32,14 @@ export function dumpTasks(tasks: Iterable<Task>): FiberDump[] {
     out.push({
       id: t.id,
       name: t.name,
-      state: t.state,
+      state: t.getState(),
       mode: t.mode,
       depth: t.depth,
       frames: t.frames(),
       counters: t.counters(),
       waitingOn: t.waitOn
         ? t.waitOn.describe()
-        : t.state === "waiting"
+        : t.state === RunState.Waiting
           ? "the runtime to resume (held in managed mode)"
           : null,
     });

@@ -3,7 +3,7 @@
 
 import { instantiateCore } from "./core/load.js";
 import { CoreDoor, type Counters } from "./core/door.js";
-import { Task } from "./task.js";
+import { RunState, Task } from "./task.js";
 import { TaskManager } from "./task-manager.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { bodyKindError } from "./scheduler/op.js";
@@ -121,7 +121,7 @@ export class Host {
       spawnSites: settings.spawnSites,
     };
     this.rootTask = new Task(this.fiberEnv, 0, 0, "root");
-    this.rootTask.state = "running";
+    this.rootTask.state = RunState.Running;
     this.tasks[0] = this.rootTask;
     door.setRoot(this.rootTask);
     const currentTask = (): Task => this.tasks[door.currentIdx()] ?? this.rootTask;

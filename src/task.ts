@@ -16,6 +16,20 @@ import type { Waitable } from "./scheduler/waitable.js";
 
 export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
 
+/**
+ * @internal A task's TaskState as the scheduler keeps it: a small integer (a store of one needs no
+ * write barrier, a test is one compare), named by TASK_STATES for what a user sees.
+ */
+export const enum RunState {
+  Created,
+  Ready,
+  Running,
+  Waiting,
+  Done,
+}
+
+const TASK_STATES: readonly TaskState[] = ["created", "ready", "running", "waiting", "done"];
+
 export const enum Outcome {
   Pending,
   Returned,
@@ -66,7 +80,7 @@ export class Task<R = unknown> {
   /** @internal */ readonly env: TaskEnv;
 
   // Scheduling state, owned by the scheduler.
-  /** @internal */ state: TaskState = "created";
+  /** @internal */ state: RunState = RunState.Created;
   /** @internal the iterator that runs now: the body, or the innermost scope's body */
   iter: Iterator<unknown> | null = null;
   /** @internal the iterators below `iter` (f.managed / f.unmanaged bodies): an explicit stack */
@@ -151,12 +165,12 @@ export class Task<R = unknown> {
 
   /** 'created', 'ready', 'running', 'waiting' or 'done'. */
   getState(): TaskState {
-    return this.state;
+    return TASK_STATES[this.state];
   }
 
   /** True once the task has ended, however it ended. */
   get done(): boolean {
-    return this.state === "done";
+    return this.state === RunState.Done;
   }
 
   /** The mode of the top frame: a reverse-enter frame is managed; a leave frame or none, unmanaged. */
@@ -211,14 +225,14 @@ export class Task<R = unknown> {
 
   /** One line: `Task #3 "worker" waiting managed depth 2`. */
   toString(): string {
-    const live = this.state !== "done";
+    const live = this.state !== RunState.Done;
     const where = live ? ` ${this.mode} depth ${this.depth}` : this.outcome === Outcome.Threw ? " threw" : " returned";
-    return `Task #${this.id} ${JSON.stringify(this.name)} ${this.state}${where}`;
+    return `Task #${this.id} ${JSON.stringify(this.name)} ${this.getState()}${where}`;
   }
 
   /** What JSON.stringify shows: id, name, state, mode, depth. */
   toJSON(): { id: number; name: string; state: TaskState; mode: "managed" | "unmanaged"; depth: number } {
-    return { id: this.id, name: this.name, state: this.state, mode: this.mode, depth: this.depth };
+    return { id: this.id, name: this.name, state: this.getState(), mode: this.mode, depth: this.depth };
   }
 
   /** @internal Node's util.inspect (console.log): the one line of toString, not the internals. */

@@ -237,7 +237,7 @@ describe.each(CORES)("%s core", (core) => {
       const seen: { hr: string; mode: string }[] = [];
       let start: Counters | undefined;
       let end: Counters | undefined;
-      let depths: number[] = [];
+      const depths: number[] = [];
       const fiber = host.spawn(function* (f: FiberContext) {
         expect(H(yield* f.reverseEnterRuntime())).toBe(H(S_OK));
         start = f.task.counters();

@@ -139,7 +139,7 @@ function suite(path: Path): void {
       );
       const run = host.run();
       for (let round = 0; round < 3; round++) {
-        await until(() => pending.length === N && tasks.every((t) => t.state === "waiting"));
+        await until(() => pending.length === N && tasks.every((t) => t.getState() === "waiting"));
         expect(pending.length).toBe(N); // every fiber is parked inside the guest
         expect(tasks.every((t) => t.frames().length === 2)).toBe(true);
         // release in reverse order, so resumptions interleave differently from suspensions
@@ -225,7 +225,7 @@ function suite(path: Path): void {
         }
       });
       const run = host.run();
-      await until(() => t.frames().length === 2 && t.state === "waiting");
+      await until(() => t.frames().length === 2 && t.getState() === "waiting");
       expect(t.abort()).toBe(S_OK);
       await run;
       expect(await rejection(t.result)).toBeInstanceOf(TaskAbortError);
@@ -249,7 +249,7 @@ function suite(path: Path): void {
         return yield* f.call(guest.exports.fetchOnce, 1);
       });
       const run = host.run();
-      await until(() => t.frames().length === 2 && t.state === "waiting");
+      await until(() => t.frames().length === 2 && t.getState() === "waiting");
       expect(host.suspendRuntime()).toBe(S_OK);
       expect(host.countManaged()).toBe(0); // parked in unmanaged mode
       gate.resolve(77);
@@ -324,7 +324,7 @@ function suite(path: Path): void {
         }
       });
       const run = host.run();
-      await until(() => t.state === "waiting");
+      await until(() => t.getState() === "waiting");
       expect(t.rudeAbort()).toBe(S_OK);
       await run;
       expect(await rejection(t.result)).toBeInstanceOf(TaskAbortError);
@@ -377,7 +377,7 @@ function suite(path: Path): void {
         return yield* f.call(guest.exports.fetchOnce, 1);
       });
       const run = host.run();
-      await until(() => t.state === "waiting");
+      await until(() => t.getState() === "waiting");
       expect(host.suspendRuntime()).toBe(S_OK);
       gate.resolve(1);
       await run;
@@ -407,7 +407,7 @@ function suite(path: Path): void {
         return yield* f.call(guest.exports.fetchOnce, 1);
       });
       const run = host.run();
-      await until(() => t.state === "waiting");
+      await until(() => t.getState() === "waiting");
       expect(frameNames(t.frames())).toEqual(["R"]);
       gate.resolve(8);
       await run;
@@ -425,7 +425,7 @@ function suite(path: Path): void {
       });
       let settled = false;
       const run = host.run().then(() => (settled = true));
-      await until(() => t.state === "waiting");
+      await until(() => t.getState() === "waiting");
       for (let i = 0; i < 5; i++) await tick();
       expect(settled).toBe(false);
       gate.resolve(5);
@@ -476,10 +476,10 @@ describe("asyncify and a guest memory that grows", () => {
       return yield* f.call(guest.exports.compute, 5);
     });
     const run = host.run();
-    await until(() => n === 1 && t.state === "waiting");
+    await until(() => n === 1 && t.getState() === "waiting");
     guest.exports.memory.grow(1); // detaches the buffer every view was made over
     gates[0].resolve(4);
-    await until(() => n === 2 && t.state === "waiting");
+    await until(() => n === 2 && t.getState() === "waiting");
     guest.exports.memory.grow(2);
     gates[1].resolve(5);
     await until(() => n === 3);

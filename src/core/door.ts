@@ -17,7 +17,7 @@ import {
   SlotField,
   TaskFlag,
   TaskState,
-  TraceKind,
+  type TraceKind,
 } from "./generated/layout.js";
 import { COUNTER_NAMES, type CounterName, type Counters, type TaskRef } from "./names.js";
 import { TransitionDoor } from "./transitions.js";

@@ -2,7 +2,7 @@
 // result: src/scheduler/op.ts).
 
 import type { Task } from "../task.js";
-import { Cmd, Operation, PENDING } from "../scheduler/op.js";
+import { type Cmd, Operation, PENDING } from "../scheduler/op.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 
 export abstract class Op<R = number> extends Operation implements IterableIterator<R> {

@@ -2,7 +2,7 @@
 // iterators until it yields, waits or ends. Everything rarer (a fiber's first run, its requests,
 // its end, a suspended runtime) is handed to the hooks, out of line.
 
-import { Outcome, type Task, type TaskState } from "../task.js";
+import { Outcome, RunState, type Task } from "../task.js";
 import { HOST_E_INVALIDOPERATION, HResultError, S_OK } from "../hresult.js";
 import { PRIORITY_LEVELS } from "../args.js";
 import type { CoreDoor } from "../core/door.js";
@@ -56,7 +56,7 @@ export class Driver {
   // --- ready levels ------------------------------------------------------------------------------
 
   enqueue(t: Task): void {
-    t.state = "ready";
+    t.state = RunState.Ready;
     // The default priority's ring is read without the mask: the other levels are behind one test.
     if (t.level === DEFAULT_LEVEL) this.ready3.push(t);
     else this.enqueueLevel(t);
@@ -93,7 +93,7 @@ export class Driver {
   /** Moves `t` to ready level `level`: a ready task goes to the back of it (a linear scan: priority changes are rare). */
   moveToLevel(t: Task, level: number): void {
     if (level === t.level) return;
-    if (t.state === "ready" && this.ready[t.level].remove(t)) {
+    if (t.state === RunState.Ready && this.ready[t.level].remove(t)) {
       if (this.ready[t.level].size === 0) this.readyMask &= ~(1 << t.level);
       t.level = level;
       this.enqueue(t);
@@ -133,7 +133,7 @@ export class Driver {
 
   /** Runs one ready fiber until it yields, waits or ends. */
   private step(t: Task): void {
-    if (t.state === "done") return; // ended by a hand-made ExitTask while it was queued
+    if (t.state === RunState.Done) return; // ended by a hand-made ExitTask while it was queued
     if (this.door.isSuspended() && this.hooks.holdForGC(t)) return;
     const prev = this.switchedIn;
     if (prev !== t) {
@@ -142,11 +142,11 @@ export class Driver {
       this.switchedIn = t;
     }
     this.running = t; // (also the fiber every host's operations see as running: see DRIVING)
-    t.state = "running";
+    t.state = RunState.Running;
     if (t.attention || !t.iter) this.hooks.beforeResume(t);
-    if (t.state === "running") this.drive(t);
+    if (t.state === RunState.Running) this.drive(t);
     this.running = null;
-    if ((t.state as TaskState) === "done") this.switchedIn = null; // its ExitTask switched it out
+    if ((t.state as RunState) === RunState.Done) this.switchedIn = null; // its ExitTask switched it out
   }
 
   /** Hands the JS thread back to the root task: the last fiber of a slice is switched out. */

@@ -3,7 +3,7 @@
 // unwound; a child's unobserved failure aborts the parent, whose failure it then is. Fibers started
 // with host.spawn have no parent: all of this costs them one field check when they end.
 
-import { Outcome, type Task } from "../task.js";
+import { Outcome, RunState, type Task } from "../task.js";
 import { TaskAbortError } from "../errors.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 import { FamilyLinks } from "../task-extras.js";
@@ -60,7 +60,7 @@ export class Family {
     this.env.cancel(t);
     t.iter = t.stack = null;
     t.waitOn = new ChildrenWait(t);
-    t.state = "waiting";
+    t.state = RunState.Waiting;
     const rude = this.env.rudeAbortRequested(t);
     for (const c of [...x.children!]) this.env.abort(c, rude);
   }

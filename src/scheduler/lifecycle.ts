@@ -1,6 +1,6 @@
 // A fiber's life in the scheduler: started (IHostTask::Start), run for the first time, ended.
 
-import { Outcome, type Task } from "../task.js";
+import { Outcome, RunState, type Task } from "../task.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
 import { PRIORITY_LEVELS } from "../args.js";
 import { TaskAbortError, attachFiberInfo } from "../errors.js";
@@ -79,11 +79,11 @@ export class Lifecycle {
   }
 
   finish(t: Task, outcome: Outcome, value: unknown): void {
-    if (t.state === "done") return;
+    if (t.state === RunState.Done) return;
     if (t.x !== null && t.x.family !== null && this.family.hasChildren(t.x.family)) {
       return this.family.waitForChildren(t, outcome, value);
     }
-    const started = t.state !== "created";
+    const started = t.state !== RunState.Created;
     this.waits.cancel(t);
     // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
     // enters and frees its slot.
@@ -101,7 +101,7 @@ export class Lifecycle {
     }
     if (x.held) for (const crst of x.held) crst.abandon();
     x.held = null;
-    t.state = "done";
+    t.state = RunState.Done;
     t.outcome = outcome;
     t.value = value;
     t.iter = t.stack = null;

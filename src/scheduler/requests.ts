@@ -3,7 +3,7 @@
 // the request goes to the core (which holds it, and decides when a delay region lets it through),
 // and is thrown into the fiber here, at a safe point, or into its wait.
 
-import { Outcome, type Task } from "../task.js";
+import { Outcome, RunState, type Task } from "../task.js";
 import { HOST_E_INTERRUPTED, HOST_E_INVALIDOPERATION, S_OK } from "../hresult.js";
 import { PRIORITY_LEVELS } from "../args.js";
 import { TaskAbortError } from "../errors.js";
@@ -80,7 +80,7 @@ export class Requests {
     if (hr !== S_OK) return hr;
     if (reason !== undefined && t.x?.abortReason === undefined) t.extras().abortReason = reason;
     t.attention = true;
-    if (t.state === "waiting") {
+    if (t.state === RunState.Waiting) {
       if (rude) this.waits.wake(t, undefined);
       else this.deliverToWaiter(t);
     }
@@ -91,7 +91,7 @@ export class Requests {
   /** An abort held back by a region is delivered to a waiting fiber once the region closes. */
   endAbortRegion(t: Task, close: () => number): number {
     const hr = close();
-    if (hr === S_OK && t.state === "waiting" && this.door.abortRequested(t)) this.deliverToWaiter(t);
+    if (hr === S_OK && t.state === RunState.Waiting && this.door.abortRequested(t)) this.deliverToWaiter(t);
     return hr;
   }
 
@@ -131,7 +131,7 @@ export class Requests {
    * may be switched in; a task switched in by hand may be switched out (also once started).
    */
   manualSwitch(t: Task, on: boolean): number {
-    const driven = on ? t.state !== "created" && !t.done : t === this.driver.running;
+    const driven = on ? t.state !== RunState.Created && !t.done : t === this.driver.running;
     if (!driven) return on ? this.door.switchIn(t) : this.door.switchOut(t);
     return this.door.available() || HOST_E_INVALIDOPERATION; // a rule, not an argument check: the core first
   }

@@ -1,7 +1,7 @@
 // The runtime's suspension (the collector's stop-the-world): fibers switched out in managed mode
 // are held, fibers entering managed code wait, until the runtime resumes or is disabled.
 
-import type { Task } from "../task.js";
+import { RunState, type Task } from "../task.js";
 import { HOST_E_ABANDONED, INFINITE, S_OK, WAIT_NOTINDEADLOCK } from "../hresult.js";
 import type { CoreDoor } from "../core/door.js";
 import { TaskQueue } from "./queue.js";
@@ -37,7 +37,7 @@ export class Suspension {
   /** A fiber switched out in managed mode is not resumed while the collector runs: true when held. */
   holdForGC(t: Task): boolean {
     if (this.door.rudeAbortRequested(t) || !this.door.isManaged(t)) return false;
-    t.state = "waiting";
+    t.state = RunState.Waiting;
     this.heldForGC.push(t);
     return true;
   }

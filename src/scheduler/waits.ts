@@ -1,7 +1,7 @@
 // Waits: a fiber blocking on a Waitable, with its timeout on the timer heap, deadlock detection
 // over the chain of waits, and its wake-up.
 
-import type { Task } from "../task.js";
+import { RunState, type Task } from "../task.js";
 import {
   E_INVALIDARG,
   HOST_E_DEADLOCK,
@@ -59,7 +59,7 @@ export class Waits {
     w.enqueue(t);
     t.waitOn = w;
     t.waitAlertable = alertable;
-    t.state = "waiting";
+    t.state = RunState.Waiting;
     if (ms !== INFINITE) this.timers.add(t, deadline);
     if (this.trace.on) this.trace.wait(t);
     return BLOCK;
