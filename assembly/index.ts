@@ -5,7 +5,7 @@ export * from "./layout";
 export { RULES } from "./transitions";
 export { transition } from "./transitions";
 export {
-  init, createTask, generationOf, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
+  init, createTask, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
   abortDelivered, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
   takeFlag, alert, setTaskIdentifier, check, exchange, available,
 } from "./tasks";
@@ -14,7 +14,7 @@ export {
 } from "./runtime";
 export { traceStart, traceStop, record } from "./trace";
 import { HEADER, slotAddr } from "./state";
-import { heapBytes } from "./heap";
+import { CHUNKS, heapBytes } from "./heap";
 
 /** Bytes the core has taken (whole pages): the memory is reserved whole, but only these are used. */
 export function usedBytes(): f64 {
@@ -23,6 +23,10 @@ export function usedBytes(): f64 {
 
 export function headerAddr(): usize {
   return HEADER;
+}
+/** The chunk table: one u32 address per chunk of CHUNK_SLOTS slots (the host computes a slot's address from it). */
+export function chunksAddr(): usize {
+  return CHUNKS;
 }
 export function slotAddress(idx: i32): usize {
   return slotAddr(idx);

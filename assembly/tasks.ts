@@ -100,11 +100,6 @@ export function createTask(stackSize: f64): i32 {
   return idx;
 }
 
-/** The slot's generation, for the host to build the handle of a task it just created. */
-export function generationOf(idx: i32): i32 {
-  return field(slotAddr(idx), T_GEN);
-}
-
 /** Resolves a handle for a call that takes a task: 0 and an HRESULT in `lastError` when it can't. */
 let lastError: i32 = S_OK;
 function task(idx: i32, gen: i32): usize {

@@ -1,7 +1,7 @@
 // spawn's options and signal, checked before the task exists (so a bad one leaves no task behind),
 // and `yield* task`'s join: what host.spawn and f.spawn share.
 
-import { PRIORITY_LEVELS, describeValue, readOptions } from "./args.js";
+import { PRIORITY_LEVELS, describeValue } from "./args.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, check } from "./hresult.js";
 import type { Task } from "./task.js";
 import type { FiberStart } from "./fiber-context.js";
@@ -33,28 +33,54 @@ const SPAWN_OPTION_KEYS = [
   "param",
 ] as const satisfies readonly (keyof SpawnOptions)[];
 
+/** spawn's options as read: the defaults, or what an options object gave. */
+export type ReadSpawnOptions<P = unknown> = SpawnOptions<P> & { stackSize: number; aborted: boolean };
+
+/** What no options (`undefined`) mean: one shared object, so a spawn without options reads none. */
+const NO_OPTIONS: ReadSpawnOptions<never> = Object.freeze({
+  name: undefined,
+  priority: undefined,
+  stackSize: 0,
+  signal: undefined,
+  param: undefined,
+  aborted: false,
+});
+
 /** spawn's options, checked before the task exists (so a bad one leaves no task behind). */
-export function readSpawnOptions<P>(
-  options: SpawnOptions<P>,
-  what = "spawn",
-): SpawnOptions<P> & { stackSize: number; aborted: boolean } {
+export function readSpawnOptions<P>(options: SpawnOptions<P> | undefined, what = "spawn"): ReadSpawnOptions<P> {
+  if (options === undefined) return NO_OPTIONS;
   if (typeof options !== "object" || options === null) fail(`${what}: options must be an object`);
   refuseUnknownOptions(options, SPAWN_OPTION_KEYS, what);
-  const {
-    name,
-    priority,
-    stackSize = 0,
-    signal,
-    param,
-  } = readOptions(options, SPAWN_OPTION_KEYS) ?? fail(`${what}: reading the options object threw`);
+  // Each option read once, in the order of SPAWN_OPTION_KEYS (a getter may count its reads).
+  let name: unknown;
+  let priority: unknown;
+  let stackSize: unknown;
+  let signal: unknown;
+  let param: unknown;
+  try {
+    name = options.name;
+    priority = options.priority;
+    stackSize = options.stackSize;
+    signal = options.signal;
+    param = options.param;
+  } catch {
+    fail(`${what}: reading the options object threw`);
+  }
   if (name !== undefined && typeof name !== "string") fail(`${what}: name must be a string`);
   // Asked through the platform's own getter, before the task exists: an object that only
   // inherits from AbortSignal is refused here, not half-way through spawn.
   const aborted =
     signal === undefined ? false : (signalAborted(signal) ?? fail(`${what}: signal must be an AbortSignal`));
-  if (priority !== undefined && !PRIORITY_LEVELS.includes(priority))
+  if (priority !== undefined && !PRIORITY_LEVELS.includes(priority as number))
     fail(`${what}: priority must be a THREAD_PRIORITY value, not ${describeValue(priority)}`);
-  return { name, priority, stackSize, signal, param, aborted };
+  return {
+    name: name as string | undefined,
+    priority: priority as number | undefined,
+    stackSize: stackSize === undefined ? 0 : (stackSize as number),
+    signal: signal as AbortSignal | undefined,
+    param: param as P,
+    aborted,
+  };
 }
 
 const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
@@ -118,22 +144,27 @@ export function joinValue(
 
 /** @internal What spawn needs of its host. */
 export interface Spawner {
-  /** CreateTask: the task, or the HRESULT that refused it. */
-  newTask(stackSize: number, start: FiberStart, param: unknown): Task | number;
+  /** CreateTask of a body already checked (bodyKindError): the task, or the HRESULT that refused it. */
+  newFiber(stackSize: number, start: FiberStart, param: unknown): Task | number;
   sched: { setPriority(t: Task, priority: number): number; adopt(parent: Task, child: Task): void };
   trace: TraceRecorder;
   spawnSites: boolean;
 }
 
 /** @internal host.spawn (parent null: detached) and f.spawn (a child of `parent`): CreateTask, then Start. */
-export function spawnFiber(host: Spawner, body: FiberStart, options: SpawnOptions, parent: Task | null): Task {
+export function spawnFiber(
+  host: Spawner,
+  body: FiberStart,
+  options: SpawnOptions | undefined,
+  parent: Task | null,
+): Task {
   const what = parent === null ? "spawn" : "f.spawn";
   const wrongBody = bodyKindError(body, parent === null ? "spawn(body)" : "f.spawn(body)");
   if (wrongBody !== null) fail(wrongBody);
   if (parent !== null && (parent.done || parent.x?.family?.ending != null))
     throw new HResultError(HOST_E_INVALIDOPERATION, `f.spawn: fiber ${parent.name} has ended; it can have no children`);
   const { name, priority, stackSize, signal, param, aborted } = readSpawnOptions(options, what);
-  const t = host.newTask(stackSize, body, param);
+  const t = host.newFiber(stackSize, body, param);
   if (typeof t === "number")
     throw new HResultError(t, `${what}: CreateTask failed (stack size ${describeValue(stackSize)})`);
   if (name !== undefined) t.name = name;

@@ -115,7 +115,7 @@ export class Host {
       debug: settings.flavour === "debug",
     };
     this.spawner = {
-      newTask: (stackSize, start, param) => this.newTask(stackSize, start, param),
+      newFiber: (stackSize, start, param) => this.newFiber(stackSize, start, param),
       sched: this.sched,
       trace: this.trace,
       spawnSites: settings.spawnSites,
@@ -138,6 +138,11 @@ export class Host {
 
   private newTask(stackSize: number, start: FiberStart, param: unknown): Task | number {
     if (bodyKindError(start, "createTask") !== null) return this.door.orUnavailable(E_INVALIDARG);
+    return this.newFiber(stackSize, start, param);
+  }
+
+  /** CreateTask of a body already checked. */
+  private newFiber(stackSize: number, start: FiberStart, param: unknown): Task | number {
     const idx = this.door.createTask(stackSize);
     if (idx < 0) return idx >>> 0;
     const id = this.nextId++;
@@ -164,7 +169,7 @@ export class Host {
    * Creates and starts a fiber (CreateTask + Start). `body` is a generator function called as
    * `body(f, param)`. Throws HResultError on bad options or when the core is out of memory.
    */
-  spawn<R, P = undefined>(body: FiberStart<P, R>, options: SpawnOptions<P> = {}): Task<R> {
+  spawn<R, P = undefined>(body: FiberStart<P, R>, options?: SpawnOptions<P>): Task<R> {
     return spawnFiber(this.spawner, body, options, null) as Task<R>;
   }
 

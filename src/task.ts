@@ -134,8 +134,9 @@ export class Task<R = unknown> {
   constructor(env: TaskEnv, idx: number, id: number, name: string | null) {
     this.env = env;
     this.idx = idx;
-    this.gen = env.door.generationOf(idx);
-    this.base = env.door.baseOf(idx);
+    const base = env.door.baseOf(idx); // (over the core's views: no call into it)
+    this.base = base;
+    this.gen = env.door.generationAt(base);
     this.id = id;
     if (name !== null) this.extras().name = name;
   }

@@ -31,7 +31,7 @@ export class CoreDoor extends TransitionDoor {
   // --- tasks --------------------------------------------------------------------------------
 
   /**
-   * CreateTask: the new task's slot index (>= 0; see generationOf and baseOf), or a failure
+   * CreateTask: the new task's slot index (>= 0; see baseOf and generationAt), or a failure
    * HRESULT in its signed form (< 0: every failure code has its top bit set).
    */
   createTask(stackSize: number): number {
@@ -39,18 +39,21 @@ export class CoreDoor extends TransitionDoor {
     return this.call(this.x.createTask, stackSize) | 0;
   }
 
-  /** A live slot's generation: with the index, the task's handle. */
-  generationOf(idx: number): number {
-    return this.i32[this.slotBase(idx) + SlotField.GEN];
+  /** The generation of the slot at `base` (see baseOf): with the index, a live task's handle. */
+  generationAt(base: number): number {
+    return this.i32[base + SlotField.GEN];
   }
 
-  /** A slot's address in i32 units (slots never move). */
+  /**
+   * A slot's address in i32 units (slots never move), read from the core's chunk table over the
+   * views: a spawn makes no call into the core for it.
+   */
   baseOf(idx: number): number {
-    return this.slotBase(idx);
+    const chunk = this.i32[this.chunksAt + (idx >>> Layout.CHUNK_SHIFT)] >>> 2;
+    return chunk + (idx & (Layout.CHUNK_SLOTS - 1)) * (Layout.SLOT_SIZE >> 2);
   }
-  private slotBase(idx: number): number {
-    return this.x.slotAddress(idx) >> 2;
-  }
+  /** The chunk table's address in i32 units: one u32 address per chunk of slots. */
+  private readonly chunksAt = this.x.chunksAddr() >>> 2;
 
   start(t: TaskRef): number {
     return this.task(this.x.start, t);
