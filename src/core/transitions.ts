@@ -131,6 +131,22 @@ export class TransitionDoor extends CoreMemory {
       }
       return slow(Transition.REVERSE_LEAVE, 0);
     };
+    const currentAt = this.currentAt;
+    (this as { tryExchange: (from: TaskRef, to: TaskRef) => boolean }).tryExchange = (from, to): boolean => {
+      if (
+        i32[ctlAt] === 0 &&
+        i32[currentAt] === from.idx &&
+        i32[from.base + SlotField.GEN] === from.gen &&
+        i32[to.base + SlotField.GEN] === to.gen // a freed slot's generation moves on, so a match is live
+      ) {
+        i32[currentAt] = to.idx;
+        f64[(from.base >> 1) + counters + Counter.SWITCH_OUT]++;
+        f64[(to.base >> 1) + counters + Counter.SWITCH_IN]++;
+        this.cur = to.base;
+        return true;
+      }
+      return false;
+    };
   }
   /** Any transition by its number. */
   transition(op: Transition, target: number): number {
@@ -188,29 +204,23 @@ export class TransitionDoor extends CoreMemory {
     return hr;
   }
   /**
-   * SwitchOut of `from`, then SwitchIn of `to`: the scheduler's switch between two fibers. Its
-   * common case (the control word clear, `from` the task switched in, both handles live: the
-   * case the core's exchange accepts) is done here over the views; anything else asks the core.
+   * SwitchOut of `from`, then SwitchIn of `to`: the scheduler's switch between two fibers, done
+   * here when tryExchange can, otherwise by the core. Answers an unsigned HRESULT.
    */
   exchange(from: TaskRef, to: TaskRef): number {
-    const i32 = this.i32;
-    if (
-      i32[this.ctlAt] === 0 &&
-      i32[this.currentAt] === from.idx &&
-      i32[from.base + SlotField.GEN] === from.gen &&
-      i32[to.base + SlotField.GEN] === to.gen // a freed slot's generation moves on, so a match is live
-    ) {
-      i32[this.currentAt] = to.idx;
-      const f64 = this.f64;
-      f64[(from.base >> 1) + (SlotField.COUNTERS >> 3) + Counter.SWITCH_OUT]++;
-      f64[(to.base >> 1) + (SlotField.COUNTERS >> 3) + Counter.SWITCH_IN]++;
-      this.cur = to.base;
-      return 0;
-    }
+    if (this.tryExchange(from, to)) return 0;
     const hr = this.call(this.fnExchange, from.idx, from.gen, to.idx, to.gen) >>> 0;
     if (hr === 0) this.cur = to.base;
     return hr;
   }
+
+  /**
+   * The switch's common case, over the views (a closure like the transitions): the control word
+   * clear (so the runtime is not suspended and nothing is traced), `from` the task switched in,
+   * both handles live. True when it switched; false when it changed nothing (ask exchange).
+   */
+  readonly tryExchange!: (from: TaskRef, to: TaskRef) => boolean;
+
   exitTask(t: TaskRef): number {
     const hr = this.task(this.x.exitTask, t);
     if (hr === 0) this.cur = this.rootBase;

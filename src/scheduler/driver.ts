@@ -67,13 +67,8 @@ export class Driver {
     this.readyMask |= 1 << t.level;
   }
 
-  private dequeue(): Task | null {
-    if (this.readyMask === 0) return this.ready3.shift() ?? null;
-    return this.dequeueLevels();
-  }
-
   /** Some level other than the default one holds fibers: the highest non-empty level first. */
-  private dequeueLevels(): Task | null {
+  private dequeueLevels(): Task | undefined {
     while (this.readyMask !== 0) {
       const level = 31 - Math.clz32(this.readyMask);
       if (level < DEFAULT_LEVEL && this.ready3.size !== 0) break;
@@ -82,7 +77,7 @@ export class Driver {
       if (q.size === 0) this.readyMask &= ~(1 << level);
       if (t) return t;
     }
-    return this.ready3.shift() ?? null;
+    return this.ready3.shift();
   }
 
   /** True when some fiber is ready. */
@@ -116,12 +111,7 @@ export class Driver {
     const outer = DRIVING.sched;
     DRIVING.sched = this;
     try {
-      for (let n = 0; n < budget; n++) {
-        const t = this.dequeue();
-        if (!t) return false;
-        this.step(t);
-      }
-      return this.anyReady();
+      return this.steps(budget);
     } catch (err) {
       if (!this.fault(err)) throw err;
       return true;
@@ -131,7 +121,69 @@ export class Driver {
     }
   }
 
-  /** Runs one ready fiber until it yields, waits or ends. */
+  /**
+   * The switch: up to `budget` steps. The common step (the next fiber of the default ring, asked
+   * nothing, switched in from the previous one by the door's fast path, resumed with a value, and
+   * yielding f.yield() again) is done here, in one function, so that the engine compiles it the
+   * same way every run; any other step, or the rest of one, goes out of line.
+   */
+  private steps(budget: number): boolean {
+    const ring = this.ready3;
+    const tryExchange = this.door.tryExchange;
+    for (let n = 0; n < budget; n++) {
+      const t = this.readyMask === 0 ? ring.shift() : this.dequeueLevels();
+      if (t === undefined) return false;
+      const prev = this.switchedIn;
+      const it = t.iter;
+      if (
+        prev === null ||
+        prev === t ||
+        it === null ||
+        t.attention ||
+        t.resumeThrow ||
+        !(it instanceof GeneratorObject) ||
+        !tryExchange(prev, t) // (a clear control word: the runtime is not suspended)
+      ) {
+        this.step(t);
+        continue;
+      }
+      this.switchedIn = t;
+      this.running = t; // (also the fiber every host's operations see as running: see DRIVING)
+      t.state = RunState.Running;
+      const v = t.resumeValue;
+      t.resumeValue = undefined;
+      let r: IteratorResult<unknown>;
+      try {
+        // A generator is resumed through %GeneratorPrototype%.next itself: every generator
+        // function closure has a prototype of its own, so `it.next` would be a megamorphic
+        // load in a program that spawns closures (and the switch would cost a third more).
+        r = generatorNext.call(it, v);
+      } catch (err) {
+        if (this.unwound(t, err)) this.drive(t);
+        this.stepped(t);
+        continue;
+      }
+      // A plain `yield f.yield()`, or `yield* f.yield()` (its command): back to the ready ring. A
+      // generator's result is plain data, read without a fence. (A pending safe point takes the
+      // long way: the token is then run as an operation.)
+      const tok = t.yieldToken;
+      if (
+        (r.value === tok && tok !== null && !r.done && !t.attention) ||
+        (r === PENDING && PENDING.cmd === Cmd.Yield)
+      ) {
+        if (r !== PENDING) t.resumeValue = S_OK;
+        t.state = RunState.Ready;
+        if (t.level === DEFAULT_LEVEL) ring.push(t);
+        else this.enqueueLevel(t);
+      } else if (this.handle(t, it, r)) {
+        this.drive(t);
+      }
+      this.stepped(t);
+    }
+    return this.anyReady();
+  }
+
+  /** Runs one ready fiber until it yields, waits or ends: the general case of a step. */
   private step(t: Task): void {
     if (t.state === RunState.Done) return; // ended by a hand-made ExitTask while it was queued
     if (this.door.isSuspended() && this.hooks.holdForGC(t)) return;
@@ -145,8 +197,13 @@ export class Driver {
     t.state = RunState.Running;
     if (t.attention || !t.iter) this.hooks.beforeResume(t);
     if (t.state === RunState.Running) this.drive(t);
+    this.stepped(t);
+  }
+
+  /** After a step: no fiber runs; one that ended was switched out by its ExitTask. */
+  private stepped(t: Task): void {
     this.running = null;
-    if ((t.state as RunState) === RunState.Done) this.switchedIn = null; // its ExitTask switched it out
+    if (t.state === RunState.Done) this.switchedIn = null;
   }
 
   /** Hands the JS thread back to the root task: the last fiber of a slice is switched out. */
@@ -191,35 +248,37 @@ export class Driver {
         } else {
           const v = t.resumeValue;
           t.resumeValue = undefined;
-          // A generator is resumed through %GeneratorPrototype%.next itself: every generator
-          // function closure has a prototype of its own, so `it.next` would be a megamorphic
-          // load in a program that spawns closures (and the switch would cost a third more).
-          r = gen ? generatorNext.call(it, v) : it.next(v);
+          r = gen ? generatorNext.call(it, v) : it.next(v); // (generatorNext: see steps)
         }
       } catch (err) {
         if (this.unwound(t, err)) continue;
         return;
       }
-      if (r === PENDING) {
-        // An operation's command: the switch itself is the one case handled in this loop.
-        if (PENDING.cmd === Cmd.Yield) {
-          this.enqueue(t);
-          return;
-        }
-        if (this.command(t, it)) continue;
-        return;
-      }
-      // A plain `yield f.yield()`: a generator's result is plain data, read without a fence. (A
-      // pending safe point takes the long way: the token is run as an operation.)
+      // A plain `yield f.yield()`: see steps.
       const tok = t.yieldToken;
       if (gen && r.value === tok && tok !== null && !r.done && !t.attention) {
         t.resumeValue = S_OK;
         this.enqueue(t);
         return;
       }
-      if (this.finished(t, r)) continue;
-      return;
+      if (!this.handle(t, it, r)) return;
     }
+  }
+
+  /**
+   * What `it`'s resume answered, other than a plain yield of f.yield(): an operation's command, a
+   * return, a plain `yield op`, or something no iterator may answer. True when the fiber goes on
+   * (drive resumes its innermost iterator again).
+   */
+  private handle(t: Task, it: Iterator<unknown>, r: IteratorResult<unknown>): boolean {
+    if (r === PENDING) {
+      if (PENDING.cmd === Cmd.Yield) {
+        this.enqueue(t);
+        return false;
+      }
+      return this.command(t, it);
+    }
+    return this.finished(t, r);
   }
 
   /**
