@@ -26,9 +26,10 @@ export const enum RunState {
   Running,
   Waiting,
   Done,
+  Resumable,
 }
 
-const TASK_STATES: readonly TaskState[] = ["created", "ready", "running", "waiting", "done"];
+const TASK_STATES: readonly TaskState[] = ["created", "ready", "running", "waiting", "done", "ready"];
 
 export const enum Outcome {
   Pending,

@@ -37,8 +37,8 @@ export class Driver {
   private readonly ready3 = this.ready[DEFAULT_LEVEL];
   /** The levels other than the default one that hold ready fibers. */
   private readyMask = 0;
-  /** The fiber being driven, or null when the root task runs. */
-  running: Task | null = null;
+  /** True while a fiber is driven: the one switched in. */
+  private stepping = false;
   /**
    * The fiber the core has switched in. Within a slice it stays switched in after its step, so
    * that the next step switches it out and the next fiber in with one call into the core (or
@@ -47,6 +47,15 @@ export class Driver {
   private switchedIn: Task | null = null;
   /** Started fibers that have not ended (the bound of a deadlock search). */
   live = 0;
+
+  /**
+   * The fiber being driven, or null when the root task runs (also the fiber every host's
+   * operations see as running: see DRIVING). Kept as a flag beside `switchedIn`, which holds it
+   * then: one pointer store a switch fewer (each is a write barrier while the fiber is young).
+   */
+  get running(): Task | null {
+    return this.stepping ? this.switchedIn : null;
+  }
 
   constructor(
     private readonly door: CoreDoor,
@@ -58,6 +67,13 @@ export class Driver {
   enqueue(t: Task): void {
     t.state = RunState.Ready;
     // The default priority's ring is read without the mask: the other levels are behind one test.
+    if (t.level === DEFAULT_LEVEL) this.ready3.push(t);
+    else this.enqueueLevel(t);
+  }
+
+  /** A fiber that yielded from a generator, nothing to throw into it: the fast path may resume it. */
+  private enqueueResumable(t: Task): void {
+    t.state = RunState.Resumable;
     if (t.level === DEFAULT_LEVEL) this.ready3.push(t);
     else this.enqueueLevel(t);
   }
@@ -88,7 +104,7 @@ export class Driver {
   /** Moves `t` to ready level `level`: a ready task goes to the back of it (a linear scan: priority changes are rare). */
   moveToLevel(t: Task, level: number): void {
     if (level === t.level) return;
-    if (t.state === RunState.Ready && this.ready[t.level].remove(t)) {
+    if ((t.state === RunState.Ready || t.state === RunState.Resumable) && this.ready[t.level].remove(t)) {
       if (this.ready[t.level].size === 0) this.readyMask &= ~(1 << t.level);
       t.level = level;
       this.enqueue(t);
@@ -122,10 +138,10 @@ export class Driver {
   }
 
   /**
-   * The switch: up to `budget` steps. The common step (the next fiber of the default ring, asked
-   * nothing, switched in from the previous one by the door's fast path, resumed with a value, and
-   * yielding f.yield() again) is done here, in one function, so that the engine compiles it the
-   * same way every run; any other step, or the rest of one, goes out of line.
+   * The switch: up to `budget` steps. The common step (the next fiber of the default ring,
+   * Resumable and asked nothing, switched in from the previous one by the door's fast path,
+   * resumed, and yielding f.yield() again) is done here, in one function, so that the engine
+   * compiles it the same way every run; any other step, or the rest of one, goes out of line.
    */
   private steps(budget: number): boolean {
     const ring = this.ready3;
@@ -134,22 +150,20 @@ export class Driver {
       const t = this.readyMask === 0 ? ring.shift() : this.dequeueLevels();
       if (t === undefined) return false;
       const prev = this.switchedIn;
-      const it = t.iter;
       if (
+        t.state !== RunState.Resumable ||
+        t.attention ||
         prev === null ||
         prev === t ||
-        it === null ||
-        t.attention ||
-        t.resumeThrow ||
-        !(it instanceof GeneratorObject) ||
         !tryExchange(prev, t) // (a clear control word: the runtime is not suspended)
       ) {
         this.step(t);
         continue;
       }
       this.switchedIn = t;
-      this.running = t; // (also the fiber every host's operations see as running: see DRIVING)
+      this.stepping = true;
       t.state = RunState.Running;
+      const it = t.iter as Generator;
       const v = t.resumeValue;
       t.resumeValue = undefined;
       let r: IteratorResult<unknown>;
@@ -163,16 +177,21 @@ export class Driver {
         this.stepped(t);
         continue;
       }
-      // A plain `yield f.yield()`, or `yield* f.yield()` (its command): back to the ready ring. A
+      // `yield* f.yield()` (its command), or a plain `yield f.yield()`: back to the ready ring. A
       // generator's result is plain data, read without a fence. (A pending safe point takes the
       // long way: the token is then run as an operation.)
-      const tok = t.yieldToken;
-      if (
-        (r.value === tok && tok !== null && !r.done && !t.attention) ||
-        (r === PENDING && PENDING.cmd === Cmd.Yield)
-      ) {
-        if (r !== PENDING) t.resumeValue = S_OK;
-        t.state = RunState.Ready;
+      let yielded = false;
+      if (r === PENDING) {
+        yielded = PENDING.cmd === Cmd.Yield;
+      } else {
+        const tok = t.yieldToken;
+        if (r.value === tok && tok !== null && !r.done && !t.attention) {
+          t.resumeValue = S_OK;
+          yielded = true;
+        }
+      }
+      if (yielded) {
+        t.state = RunState.Resumable;
         if (t.level === DEFAULT_LEVEL) ring.push(t);
         else this.enqueueLevel(t);
       } else if (this.handle(t, it, r)) {
@@ -193,7 +212,7 @@ export class Driver {
       else this.door.exchange(prev, t);
       this.switchedIn = t;
     }
-    this.running = t; // (also the fiber every host's operations see as running: see DRIVING)
+    this.stepping = true;
     t.state = RunState.Running;
     if (t.attention || !t.iter) this.hooks.beforeResume(t);
     if (t.state === RunState.Running) this.drive(t);
@@ -202,7 +221,7 @@ export class Driver {
 
   /** After a step: no fiber runs; one that ended was switched out by its ExitTask. */
   private stepped(t: Task): void {
-    this.running = null;
+    this.stepping = false;
     if (t.state === RunState.Done) this.switchedIn = null;
   }
 
@@ -223,7 +242,7 @@ export class Driver {
   private fault(err: unknown): boolean {
     const t = this.running;
     if (t === null) return false;
-    this.running = null;
+    this.stepping = false;
     t.iter = t.stack = null;
     this.hooks.finish(t, Outcome.Threw, err);
     if (this.switchedIn === t) this.switchedIn = null; // its ExitTask switched it out
@@ -255,11 +274,13 @@ export class Driver {
         return;
       }
       // A plain `yield f.yield()`: see steps.
-      const tok = t.yieldToken;
-      if (gen && r.value === tok && tok !== null && !r.done && !t.attention) {
-        t.resumeValue = S_OK;
-        this.enqueue(t);
-        return;
+      if (r !== PENDING && gen) {
+        const tok = t.yieldToken;
+        if (r.value === tok && tok !== null && !r.done && !t.attention) {
+          t.resumeValue = S_OK;
+          this.enqueueResumable(t);
+          return;
+        }
       }
       if (!this.handle(t, it, r)) return;
     }
@@ -273,7 +294,8 @@ export class Driver {
   private handle(t: Task, it: Iterator<unknown>, r: IteratorResult<unknown>): boolean {
     if (r === PENDING) {
       if (PENDING.cmd === Cmd.Yield) {
-        this.enqueue(t);
+        if (it instanceof GeneratorObject) this.enqueueResumable(t);
+        else this.enqueue(t);
         return false;
       }
       return this.command(t, it);
