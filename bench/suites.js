@@ -22,7 +22,8 @@ export const SUITES = {
     "empty wasm function, 2 calls",
   ],
   switches: [
-    "fiberhost switch (f.yield ping-pong)",
+    "fiberhost switch (yield f.yield() ping-pong)",
+    "fiberhost switch (yield* f.yield() ping-pong)",
     "raw generator yield round trip",
     "async/await ping-pong (resolved promises)",
     "async/await hand-off (each resolves the other's promise)",
@@ -86,23 +87,33 @@ export const RATIOS = [
   ],
   [
     "fiberhost switch / raw generator round trip",
-    "fiberhost switch (f.yield ping-pong)",
+    "fiberhost switch (yield f.yield() ping-pong)",
+    "raw generator yield round trip",
+  ],
+  [
+    "fiberhost yield* switch / raw generator round trip",
+    "fiberhost switch (yield* f.yield() ping-pong)",
     "raw generator yield round trip",
   ],
   [
     "Effect switch (default scheduler) / fiberhost switch",
     "Effect switch (yieldNow, default scheduler)",
-    "fiberhost switch (f.yield ping-pong)",
+    "fiberhost switch (yield f.yield() ping-pong)",
   ],
   [
     "Effect switch (sync scheduler) / fiberhost switch",
     "Effect switch (yieldNow, sync scheduler)",
-    "fiberhost switch (f.yield ping-pong)",
+    "fiberhost switch (yield f.yield() ping-pong)",
   ],
   [
     "async/await switch / fiberhost switch",
     "async/await ping-pong (resolved promises)",
-    "fiberhost switch (f.yield ping-pong)",
+    "fiberhost switch (yield f.yield() ping-pong)",
+  ],
+  [
+    "async/await switch / fiberhost yield* switch",
+    "async/await ping-pong (resolved promises)",
+    "fiberhost switch (yield* f.yield() ping-pong)",
   ],
   [
     "JS filter / core countManaged()",
@@ -138,7 +149,7 @@ export const TARGETS = [
     limit: 1.0,
   },
   {
-    name: "f.yield() switch / raw generator round trip",
+    name: "yield f.yield() switch / raw generator round trip",
     ratio: "fiberhost switch / raw generator round trip",
     op: "<=",
     limit: 2.5,

@@ -4,27 +4,25 @@
 import { createHost } from "../../dist/index.js";
 import { fail } from "./support.js";
 
-export const SWITCH_CASES = [
-  {
-    name: "fiberhost switch (f.yield ping-pong)",
+/**
+ * A two-fiber ping-pong on one host: each player counts and switches `k` times. `player(f, k)` is
+ * written out per case (its loop is the thing measured).
+ */
+function pingPong(name, player) {
+  return {
+    name,
     group: "switches",
     op: "switch",
     opsPerIter: 2,
     async setup() {
       const host = await createHost({ clock: "virtual" });
       const box = { count: 0 };
-      function* player(f, k) {
-        for (let i = 0; i < k; i++) {
-          box.count++;
-          yield* f.yield();
-        }
-      }
       const switchesBefore = host.counters().switchIn;
       return {
         run(k) {
           const before = box.count;
-          host.spawn(player, { param: k });
-          host.spawn(player, { param: k });
+          host.spawn(player, { param: { k, box } });
+          host.spawn(player, { param: { k, box } });
           host.runUntilIdle();
           return box.count - before;
         },
@@ -35,7 +33,24 @@ export const SWITCH_CASES = [
         },
       };
     },
-  },
+  };
+}
+
+export const SWITCH_CASES = [
+  // The switch's fast path (README: a plain `yield` of the fiber's f.yield() token): the targets' case.
+  pingPong("fiberhost switch (yield f.yield() ping-pong)", function* player(f, { k, box }) {
+    for (let i = 0; i < k; i++) {
+      box.count++;
+      yield f.yield();
+    }
+  }),
+  // The typed form: `yield*` delegates into the operation (two calls of its next a switch).
+  pingPong("fiberhost switch (yield* f.yield() ping-pong)", function* player(f, { k, box }) {
+    for (let i = 0; i < k; i++) {
+      box.count++;
+      yield* f.yield();
+    }
+  }),
   {
     name: "raw generator yield round trip",
     group: "switches",
