@@ -2,7 +2,7 @@
 // and `yield* task`'s join: what host.spawn and f.spawn share.
 
 import { PRIORITY_LEVELS, describeValue } from "./args.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, check } from "./hresult.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, S_OK, check } from "./hresult.js";
 import type { Task } from "./task.js";
 import type { FiberStart } from "./fiber-context.js";
 import type { TraceRecorder } from "./trace.js";
@@ -177,7 +177,9 @@ export function spawnFiber(
   if (priority !== undefined) check(host.sched.setPriority(t, priority), `${what}: setPriority failed`);
   host.trace.named(t);
   if (parent !== null) host.sched.adopt(parent, t);
-  check(t.start(), `${what}: could not start fiber ${t.name}`);
+  const started = t.start();
+  // (Its message made only when it fails: a name and a string per spawn cost more than the check.)
+  if (started !== S_OK) check(started, `${what}: could not start fiber ${t.name}`);
   if (signal) {
     if (aborted) t.abort(signalReason(signal));
     // A long-lived signal shared by many short fibers must not keep the ended ones alive.

@@ -114,6 +114,11 @@ export class Task<R = unknown> {
   }
   /** @internal */ outcome = Outcome.Pending;
   /** @internal */ value: unknown = undefined;
+  /**
+   * @internal Its counters when it ended, packed by CoreDoor.packCounters (its slot is then
+   * reused); -1: not packed (too large), kept in its extras' finalCounters.
+   */
+  finalCounts = -1;
   /** @internal the rarely used state, made on first use: a million parked fibers stay small */
   /**
    * @internal The rarely used state (src/task-extras.ts), made on first use by extras(): a million
@@ -192,8 +197,10 @@ export class Task<R = unknown> {
 
   /** A snapshot of this task's counters (the last values it had, once it has ended). */
   counters(): Counters {
+    if (this.live()) return this.env.door.counters(this);
+    if (this.finalCounts >= 0) return this.env.door.unpackCounters(this.finalCounts);
     const final = this.x === null ? null : this.x.finalCounters;
-    return this.live() || final === null ? this.env.door.counters(this) : { ...final };
+    return final === null ? this.env.door.counters(this) : { ...final };
   }
 
   /**

@@ -10,6 +10,9 @@ import type { Driver } from "./driver.js";
 import type { Waits } from "./waits.js";
 import { type Family, unobservedFailure } from "./family.js";
 
+/** How bodyResultError names a fiber's body (its message begins with it). */
+const BODY = "the body";
+
 /** A fiber's failure that nothing observed (the host's onError, by default a console error). */
 export type FailureReport = (err: unknown, t: Task) => void;
 
@@ -57,9 +60,10 @@ export class Lifecycle {
     let iterates: boolean;
     try {
       first = t.begin();
-      // What the call gave is user code too (a Proxy, a getter): asked inside the fence.
-      const wrong = bodyResultError(first, `the body of fiber ${t.name}`);
-      if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
+      // What the call gave is user code too (a Proxy, a getter): asked inside the fence. (The
+      // fiber's name goes into the message only when there is one: no string per fiber.)
+      const wrong = bodyResultError(first, BODY);
+      if (wrong !== null) throw new HResultError(E_INVALIDARG, `${BODY} of fiber ${t.name}${wrong.slice(BODY.length)}`);
       iterates = isIterator(first);
     } catch (err) {
       return this.finish(t, Outcome.Threw, err);
@@ -80,16 +84,34 @@ export class Lifecycle {
 
   finish(t: Task, outcome: Outcome, value: unknown): void {
     if (t.state === RunState.Done) return;
-    if (t.x !== null && t.x.family !== null && this.family.hasChildren(t.x.family)) {
+    const x = t.x;
+    if (x !== null && x.family !== null && this.family.hasChildren(x.family)) {
       return this.family.waitForChildren(t, outcome, value);
     }
     const started = t.state !== RunState.Created;
     this.waits.cancel(t);
     // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
-    // enters and frees its slot.
+    // enters and frees its slot, which still holds the counters until it is reused.
     if (this.door.isLive(t)) this.door.exitTask(t);
+    const packed = this.door.packCounters(t);
+    t.finalCounts = packed;
+    // A fiber without extras (most: nothing asked for its result, named it, joined it, aborted it
+    // or gave it children) ends without allocating: its counters fit the packed form or go there.
+    if (packed < 0 || x !== null || outcome === Outcome.Threw) return this.finishWithExtras(t, outcome, value, started);
+    t.state = RunState.Done;
+    t.outcome = outcome;
+    t.value = value;
+    t.iter = t.stack = null;
+    t.dropBody();
+    if (started) this.driver.live--;
+    this.returned++;
+    this.forget(t);
+  }
+
+  /** finish() for a fiber whose end has more to do: its extras (joiners, result, locks, family…) or an error. */
+  private finishWithExtras(t: Task, outcome: Outcome, value: unknown, started: boolean): void {
     const x = t.extras();
-    x.finalCounters = this.door.counters(t); // the freed slot still holds them until it is reused
+    if (t.finalCounts < 0) x.finalCounters = this.door.counters(t);
     if (outcome === Outcome.Threw) {
       value = this.family.parentError(t, value);
       attachFiberInfo(value, {
