@@ -20,6 +20,13 @@ const MAX_WASM_PAGES = 65536;
  * frame buffers and a small trace ring. Below it the core could not even make the root task.
  */
 export const MIN_MEMORY_BYTES = 3 * WASM_PAGE;
+/**
+ * The default of createHost({ initialMemoryBytes }): 1 MiB, about 6,000 fibers parked in managed
+ * code at once (a task's slot is 120 bytes, its smallest frame buffer 32) before the core's
+ * memory has to grow. Small because V8 counts a memory's whole initial size as external memory
+ * (src/core/load.ts): 64 MiB made every createHost start a full GC.
+ */
+export const DEFAULT_INITIAL_MEMORY_BYTES = 16 * WASM_PAGE;
 
 export interface HostOptions {
   /** 'release' (default) or 'debug' (assertions on). */
@@ -36,6 +43,14 @@ export interface HostOptions {
   maxStackSize?: number;
   /** The most linear memory the core may use, in bytes (default and at most 4 GiB). */
   maxMemoryBytes?: number;
+  /**
+   * Bytes of linear memory reserved for the core at creation (default 1 MiB, about 6,000 parked
+   * fibers; at least MIN_MEMORY_BYTES, at most maxMemoryBytes; rounded up to 64 KiB pages). The
+   * core grows its memory only past it, and a growth slows every typed-array access in the
+   * process (the transitions' fast path among them) for good; each byte of it counts towards V8's
+   * external memory, and every 64 MB of that starts a garbage collection.
+   */
+  initialMemoryBytes?: number;
   /** Record each fiber's spawn site (a stack trace) for its errors: costs about a microsecond a spawn. */
   spawnSites?: boolean;
   /** IHostTaskManager::CallNeedsHostHook: asked once per target (default: every target needs the hook). */
@@ -65,6 +80,8 @@ export interface HostSettings {
   maxStackSize: number;
   /** The core's memory limit, in wasm pages. */
   maxPages: number;
+  /** The core's memory reserved at creation, in wasm pages (at most maxPages). */
+  initialPages: number;
   spawnSites: boolean;
   callNeedsHostHook: ((target: number) => boolean) | undefined;
   startRuntime: boolean;
@@ -80,6 +97,7 @@ const HOST_OPTION_KEYS = [
   "enterTimeoutMs",
   "maxStackSize",
   "maxMemoryBytes",
+  "initialMemoryBytes",
   "spawnSites",
   "callNeedsHostHook",
   "startRuntime",
@@ -172,6 +190,8 @@ export function readHostOptions(given: HostOptions): HostSettings {
     fail(
       `createHost: maxMemoryBytes must be at least ${MIN_MEMORY_BYTES} (MIN_MEMORY_BYTES), not ${describeValue(maxMemory)}`,
     );
+  const maxPages = Math.min(MAX_WASM_PAGES, Math.floor(maxMemory / WASM_PAGE));
+  const initialPages = readInitialPages(options.initialMemoryBytes, maxMemory, maxPages);
   const budget = options.budget ?? 1024;
   if (!Number.isInteger(budget) || budget < 1)
     fail(`createHost: budget must be a positive integer, not ${describeValue(budget)}`);
@@ -195,13 +215,24 @@ export function readHostOptions(given: HostOptions): HostSettings {
     budget,
     enterTimeoutMs,
     maxStackSize,
-    maxPages: Math.min(MAX_WASM_PAGES, Math.floor(maxMemory / WASM_PAGE)),
+    maxPages,
+    initialPages,
     spawnSites: options.spawnSites === true,
     callNeedsHostHook: options.callNeedsHostHook,
     startRuntime: options.startRuntime !== false,
     onError: options.onError ?? defaultOnError,
     onDeadlock: options.onDeadlock ?? defaultOnDeadlock,
   };
+}
+
+/** createHost({ initialMemoryBytes }) in pages: the default is capped by the budget, a given value is not. */
+function readInitialPages(given: unknown, maxMemory: number, maxPages: number): number {
+  if (given === undefined) return Math.min(maxPages, DEFAULT_INITIAL_MEMORY_BYTES / WASM_PAGE);
+  if (typeof given !== "number" || !Number.isFinite(given) || given < MIN_MEMORY_BYTES || given > maxMemory)
+    fail(
+      `createHost: initialMemoryBytes must be at least ${MIN_MEMORY_BYTES} (MIN_MEMORY_BYTES) and at most maxMemoryBytes (${maxMemory}), not ${describeValue(given)}`,
+    );
+  return Math.min(maxPages, Math.ceil(given / WASM_PAGE));
 }
 
 function makeClock(clock: HostOptions["clock"]): Clock {

@@ -51,7 +51,9 @@ const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never
 /** Creates a host with its own core instance. The core is compiled once per process and cached. */
 export async function createHost(given: HostOptions = {}): Promise<Host> {
   const settings = readHostOptions(given);
-  const door = new CoreDoor(await instantiateCore(settings.flavour, settings.maxPages, traceClock(settings.clock)));
+  const door = new CoreDoor(
+    await instantiateCore(settings.flavour, settings.maxPages, traceClock(settings.clock), settings.initialPages),
+  );
   check(
     door.init(Math.min(DEFAULT_STACK_SIZE, settings.maxStackSize), settings.maxStackSize),
     "the core could not be initialised",

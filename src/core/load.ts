@@ -7,9 +7,6 @@ import { instantiate } from "@assemblyscript/loader";
 import { releaseCore } from "./generated/core-wasm.js";
 import { explainCompileRefusal } from "./csp.js";
 
-/** 64 MiB: about half a million tasks' slots and frames before the memory has to grow. */
-const RESERVED_PAGES = 1024;
-
 export type CoreFlavour = "release" | "debug";
 
 const compiled = new Map<CoreFlavour, Promise<WebAssembly.Module>>();
@@ -48,20 +45,24 @@ export interface CoreInstance {
 
 /**
  * A fresh instance with its own memory of `maxPages` (64 KiB pages), so a host can be given a
- * budget: allocations beyond it answer E_OUTOFMEMORY.
+ * budget: allocations beyond it answer E_OUTOFMEMORY. `initialPages` (default: all of `maxPages`)
+ * are reserved at creation: the core grows its memory only past them.
  */
 export async function instantiateCore(
   flavour: CoreFlavour,
   maxPages: number,
   now: () => number,
+  initialPages = maxPages,
 ): Promise<CoreInstance> {
-  // Reserved at creation, up to RESERVED_PAGES (initial = maximum when the budget is smaller): the
-  // memory grows only past that, so in practice its buffer is never detached. One detached
-  // ArrayBuffer anywhere in the process turns off V8's "no buffer was ever detached" protector for
-  // good, and every typed-array access then pays a detach check; and the door's views stay valid
-  // (after a growth it makes them again). Untouched pages cost no RSS. Not the whole maximum: a
-  // Chromium page crashed with many hosts of 4 GiB initial memory alive at once.
-  const memory = new WebAssembly.Memory({ initial: Math.min(maxPages, RESERVED_PAGES), maximum: maxPages });
+  // Reserved at creation so that in practice the memory never grows: a growth detaches its
+  // buffer, and one detached ArrayBuffer anywhere in the process turns off V8's "no buffer was
+  // ever detached" protector for good (every typed-array access then pays a detach check); the
+  // door then makes its views and fast paths again. Untouched pages cost no RSS, but V8 counts
+  // the whole initial size as external memory, and each 64 MB of it starts a full GC: a 64 MiB
+  // reservation made createHost cost one mark-compact of the whole heap (6-9 ms in a small
+  // process, 100+ ms beside a 100 MB heap). So the default is small (host-options.ts) and a host
+  // that will hold many tasks asks for more (createHost({ initialMemoryBytes })).
+  const memory = new WebAssembly.Memory({ initial: Math.min(initialPages, maxPages), maximum: maxPages });
   // The loader supplies `abort` (it decodes the debug core's assertion messages).
   const imports = { env: { memory, now } } as Record<string, Record<string, unknown>>;
   const { instance } = await instantiate(await compileCore(flavour), imports);

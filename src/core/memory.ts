@@ -64,6 +64,11 @@ export class CoreMemory {
     return r;
   }
 
+  /** Bytes of the memory's buffer: its reservation, and every growth past it. */
+  bufferBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   /** The core's memory grew past its reservation: the old views are detached. */
   protected refresh(): void {
     this.i32 = new Int32Array(this.memory.buffer);
