@@ -5,7 +5,7 @@ export * from "./layout";
 export { RULES } from "./transitions";
 export { transition } from "./transitions";
 export {
-  init, createTask, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
+  init, createTask, createStarted, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
   abortDelivered, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
   takeFlag, alert, setTaskIdentifier, check, exchange, available,
 } from "./tasks";

@@ -100,6 +100,16 @@ export function createTask(stackSize: f64): i32 {
   return idx;
 }
 
+/**
+ * CreateTask then Start, in one call (a spawn's: the host asks for nothing in between): the new,
+ * started task's slot index (>= 0), or an HRESULT (< 0) as createTask answers.
+ */
+export function createStarted(stackSize: f64): i32 {
+  const idx = createTask(stackSize);
+  if (idx >= 0) setField(slotAddr(idx), T_STATE, STATE_STARTED);
+  return idx;
+}
+
 /** Resolves a handle for a call that takes a task: 0 and an HRESULT in `lastError` when it can't. */
 let lastError: i32 = S_OK;
 function task(idx: i32, gen: i32): usize {

@@ -144,7 +144,10 @@ export function joinValue(
 
 /** @internal What spawn needs of its host. */
 export interface Spawner {
-  /** CreateTask of a body already checked (bodyKindError): the task, or the HRESULT that refused it. */
+  /**
+   * CreateTask of a body already checked (bodyKindError), started in the core in the same call
+   * (task.start() then does the scheduler's half): the task, or the HRESULT that refused it.
+   */
   newFiber(stackSize: number, start: FiberStart, param: unknown): Task | number;
   sched: { setPriority(t: Task, priority: number): number; adopt(parent: Task, child: Task): void };
   trace: TraceRecorder;

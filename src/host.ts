@@ -117,7 +117,7 @@ export class Host {
       debug: settings.flavour === "debug",
     };
     this.spawner = {
-      newFiber: (stackSize, start, param) => this.newFiber(stackSize, start, param),
+      newFiber: (stackSize, start, param) => this.newFiber(stackSize, start, param, true),
       sched: this.sched,
       trace: this.trace,
       spawnSites: settings.spawnSites,
@@ -140,12 +140,15 @@ export class Host {
 
   private newTask(stackSize: number, start: FiberStart, param: unknown): Task | number {
     if (bodyKindError(start, "createTask") !== null) return this.door.orUnavailable(E_INVALIDARG);
-    return this.newFiber(stackSize, start, param);
+    return this.newFiber(stackSize, start, param, false);
   }
 
-  /** CreateTask of a body already checked. */
-  private newFiber(stackSize: number, start: FiberStart, param: unknown): Task | number {
-    const idx = this.door.createTask(stackSize);
+  /**
+   * CreateTask of a body already checked; `started`: and Start in the same call into the core (a
+   * spawn's: the scheduler's half of Start is then left to task.start()).
+   */
+  private newFiber(stackSize: number, start: FiberStart, param: unknown, started: boolean): Task | number {
+    const idx = started ? this.door.createStarted(stackSize) : this.door.createTask(stackSize);
     if (idx < 0) return idx >>> 0;
     const id = this.nextId++;
     const t = new FiberTask(this.fiberEnv, idx, id, start, param);

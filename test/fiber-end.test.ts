@@ -3,7 +3,16 @@
 // its last counters exactly, also after its slot has been reused many times over.
 
 import { describe, it, expect } from "vitest";
-import { E_INVALIDARG, HResultError, type FiberContext, type Task } from "../src/index.js";
+import {
+  E_FAIL,
+  E_INVALIDARG,
+  HOST_E_CLRNOTAVAILABLE,
+  HOST_E_INVALIDOPERATION,
+  HResultError,
+  S_OK,
+  type FiberContext,
+  type Task,
+} from "../src/index.js";
 import { virtualHost } from "./support/fibers.js";
 
 type Counts = ReturnType<Task["counters"]>;
@@ -166,5 +175,80 @@ describe("spawn's options", () => {
     const err = await t.result.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HResultError);
     expect((err as Error).message).toMatch(/the body of fiber promiser gave a Promise/);
+  });
+});
+
+describe("spawn: CreateTask and Start in one call into the core", () => {
+  it("a spawned fiber is started once: start() on it answers HOST_E_INVALIDOPERATION, before and after it ran", async () => {
+    const host = await virtualHost();
+    let runs = 0;
+    const t = host.spawn(function* (f) {
+      runs++;
+      expect(f.task.start()).toBe(HOST_E_INVALIDOPERATION);
+    });
+    expect(t.getState()).toBe("ready");
+    expect(t.start()).toBe(HOST_E_INVALIDOPERATION);
+    host.runUntilIdle();
+    expect(runs).toBe(1);
+    expect(t.start()).toBe(E_INVALIDARG); // ended: a stale handle
+  });
+
+  it("a task made by CreateTask is still created, not started, until its Start", async () => {
+    const host = await virtualHost();
+    const out: { value?: Task } = {};
+    let ran = false;
+    expect(
+      host.taskManager.createTask(
+        0,
+        function* () {
+          ran = true;
+        },
+        null,
+        out,
+      ),
+    ).toBe(S_OK);
+    host.runUntilIdle();
+    expect(ran).toBe(false);
+    expect(out.value!.getState()).toBe("created");
+    expect(out.value!.start()).toBe(S_OK);
+    expect(out.value!.start()).toBe(HOST_E_INVALIDOPERATION);
+    host.runUntilIdle();
+    expect(ran).toBe(true);
+  });
+
+  it("a trap in that call fails the spawn with E_FAIL and leaves no task; the next spawns answer HOST_E_CLRNOTAVAILABLE", async () => {
+    const host = await virtualHost();
+    host.injectCoreFault();
+    const hrOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e instanceof HResultError ? e.hr : e;
+      }
+      return "no error";
+    };
+    expect(hrOf(() => host.spawn(function* () {}))).toBe(E_FAIL);
+    expect(hrOf(() => host.spawn(function* () {}, { priority: 1 }))).toBe(HOST_E_CLRNOTAVAILABLE);
+    expect(host.liveTaskCount).toBe(1);
+    expect(host.dump()).toHaveLength(1);
+  });
+
+  it("with a priority: the fiber is queued at its level, ahead of the default ones spawned before it", async () => {
+    const host = await virtualHost();
+    const order: string[] = [];
+    host.spawn(function* () {
+      order.push("default");
+    });
+    const hi = host.spawn(
+      function* () {
+        order.push("highest");
+      },
+      { priority: 2 },
+    );
+    const out: { value?: number } = {};
+    expect(hi.getPriority(out)).toBe(S_OK);
+    expect(out.value).toBe(2);
+    host.runUntilIdle();
+    expect(order).toEqual(["highest", "default"]);
   });
 });

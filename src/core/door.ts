@@ -40,6 +40,25 @@ export class CoreDoor extends TransitionDoor {
     return this.call(this.x.createTask, stackSize) | 0;
   }
 
+  /** CreateTask and Start in one call (a spawn's): the slot index, or a failure as createTask answers. */
+  createStarted(stackSize: number): number {
+    if (typeof stackSize !== "number") return this.orUnavailable(E_INVALIDARG) | 0;
+    return this.call(this.x.createStarted, stackSize) | 0;
+  }
+
+  /**
+   * True when the core has started `t` (createStarted) and the runtime is available, read over the
+   * views: Start then has nothing left to do in the core. (An armed trap goes to the core.)
+   */
+  startedInCore(t: TaskRef): boolean {
+    const i32 = this.i32;
+    return (
+      (i32[this.ctlAt] & (Ctl.NOT_STARTED | Ctl.DISABLED | Ctl.TRAP_ARMED)) === 0 &&
+      i32[t.base + SlotField.GEN] === t.gen &&
+      i32[t.base + SlotField.STATE] === TaskState.STARTED
+    );
+  }
+
   /** The generation of the slot at `base` (see baseOf): with the index, a live task's handle. */
   generationAt(base: number): number {
     return this.i32[base + SlotField.GEN];

@@ -39,7 +39,8 @@ export class Lifecycle {
   }
 
   startTask(t: Task): number {
-    const hr = this.door.start(t);
+    // A spawn's fiber comes started from the core (CreateTask and Start were one call there).
+    const hr = t.state === RunState.Created && this.door.startedInCore(t) ? S_OK : this.door.start(t);
     if (hr !== S_OK) return hr;
     this.driver.live++; // finish() counts it out
     this.driver.enqueue(t);
