@@ -2,7 +2,7 @@
 // Transitions and waits that can finish at once finish inside the operation; only a real switch
 // or wait reaches the scheduler. The operations themselves live in src/operations/.
 
-import { Task } from "./task.js";
+import { RunState, Task } from "./task.js";
 import { bodyKindError } from "./scheduler/op.js";
 import type { Waitable } from "./scheduler/waitable.js";
 import type { Op } from "./operations/op.js";
@@ -14,6 +14,7 @@ import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/bas
 import { ScopeOp } from "./operations/scope.js";
 import { AwaitOp, JoinWait, SleepWait, type Awaitable } from "./operations/waits.js";
 import { WaitAnyOp } from "./operations/wait-any.js";
+import { faceNext, faceReturn, faceThrow, taskAsResult } from "./operations/wait-face.js";
 import { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "./scheduler/waitable.js";
 
 export { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "./scheduler/waitable.js";
@@ -34,32 +35,56 @@ export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterat
  */
 export class FiberTask extends Task {
   declare readonly env: FiberEnv;
-  private start_: FiberStart | null;
-  private param: unknown;
 
   /** @internal */
   constructor(env: FiberEnv, idx: number, id: number, start: FiberStart, param: unknown) {
     super(env, idx, id, null);
-    this.start_ = start;
-    this.param = param;
+    // Kept in `pending` until the first run (no field of its own: a parked fiber would pay for it);
+    // a param, which few spawns give, in a pair made for it.
+    this.pending = param === undefined ? start : new BodyWithParam(start, param);
   }
 
   /** @internal */
   begin(): unknown {
-    const start = this.start_;
-    const param = this.param;
+    const body = this.pending;
     this.dropBody();
-    if (start === null) return super.begin();
+    let start: FiberStart;
+    let param: unknown;
+    if (typeof body === "function") start = body as FiberStart;
+    else if (body instanceof BodyWithParam) ({ start, param } = body);
+    else return super.begin();
     // A debug host's fibers get a context that reports operations made and never yielded; a
     // release host's pay nothing for it.
-    return start(this.env.debug ? new DebugFiberContext(this.env, this) : new FiberContext(this.env, this), param);
+    const ctx = this.env.debug ? new DebugFiberContext(this.env, this) : new FiberContext(this.env, this);
+    return taskAsResult(start(ctx, param));
   }
 
   /** @internal */
   dropBody(): void {
-    this.start_ = null;
-    this.param = undefined;
+    // (Once the task has ended, `pending` holds its result.)
+    if (this.state !== RunState.Done) this.pending = null;
   }
+
+  /** @internal The wait face (src/operations/wait-face.ts): a `yield*` of a wait delegates to the task itself. */
+  next(v?: unknown): IteratorResult<number, number> {
+    return faceNext(this, v);
+  }
+  /** @internal */
+  throw(err: unknown): never {
+    return faceThrow(this, err);
+  }
+  /** @internal */
+  return(value: number): IteratorResult<number, number> {
+    return faceReturn(this, value);
+  }
+}
+
+/** A body and the param given for it, until the first run. */
+class BodyWithParam {
+  constructor(
+    readonly start: FiberStart,
+    readonly param: unknown,
+  ) {}
 }
 
 export class FiberContext {

@@ -37,6 +37,20 @@ export const enum Outcome {
   Threw,
 }
 
+/** @internal The bits of Task.bits (the Face ones while the task lives, Outcome once it has ended). */
+export const enum TaskBits {
+  /** Once it has ended: its Outcome. */
+  Outcome = 3,
+  /** Its wait may be ended by an alert (WAIT_ALERTABLE). */
+  Alertable = 4,
+  /** Its wait face was handed to a `yield*` (the operation in `pending`) and has not started the wait. */
+  FaceHanded = 8,
+  /** Its wait face started the wait: the next resume answers it. */
+  FaceParked = 16,
+  /** The wait face's phase (neither bit: free). */
+  Face = FaceHanded | FaceParked,
+}
+
 /**
  * What a task asks its scheduler (src/scheduler/scheduler.ts implements it, a layer above): the
  * IHostTask / ICLRTask calls that involve scheduling.
@@ -93,7 +107,6 @@ export class Task<R = unknown> {
   /** @internal the ready-queue level (from the priority) */
   level = 3;
   /** @internal */ waitOn: Waitable<Task> | null = null;
-  /** @internal */ waitAlertable = false;
   /** @internal 1 + its timer's index in the timer heap; 0: none */ timerPos = 0;
   /** @internal */ qNext: Queued | null = null;
   /** @internal */ qPrev: Queued | null = null;
@@ -112,8 +125,19 @@ export class Task<R = unknown> {
   set yieldToken(op: object | null) {
     this.#yieldToken = op;
   }
-  /** @internal */ outcome = Outcome.Pending;
-  /** @internal */ value: unknown = undefined;
+  /**
+   * @internal Small state packed in one integer (TaskBits), so that a parked fiber pays one field
+   * for all of it: while it lives, its wait's alertability and its wait face's phase; once it has
+   * ended, its outcome.
+   */
+  bits = 0;
+  /**
+   * @internal What the task keeps for one phase of its life, in one field rather than one per
+   * phase: a fiber's body until its first run (FiberTask); while it runs, the wait operation its
+   * wait face is starting (src/operations/wait-face.ts); once it has ended, what its body returned
+   * or threw.
+   */
+  pending: unknown = null;
   /**
    * @internal Its counters when it ended, packed by CoreDoor.packCounters (its slot is then
    * reused); -1: not packed (too large), kept in its extras' finalCounters.
@@ -129,6 +153,30 @@ export class Task<R = unknown> {
   /** @internal */
   extras(): TaskExtras<Task> {
     return (this.x ??= new TaskExtras<Task>());
+  }
+
+  /** @internal Whether its wait may be ended by an alert (WAIT_ALERTABLE). */
+  get waitAlertable(): boolean {
+    return (this.bits & TaskBits.Alertable) !== 0;
+  }
+  set waitAlertable(on: boolean) {
+    this.bits = on ? this.bits | TaskBits.Alertable : this.bits & ~TaskBits.Alertable;
+  }
+
+  /** @internal How it ended (Pending until then). */
+  get outcome(): Outcome {
+    return this.state === RunState.Done ? ((this.bits & TaskBits.Outcome) as Outcome) : Outcome.Pending;
+  }
+  set outcome(outcome: Outcome) {
+    this.bits = (this.bits & ~TaskBits.Outcome) | outcome;
+  }
+
+  /** @internal What its body returned or threw, once it has ended (undefined until then). */
+  get value(): unknown {
+    return this.state === RunState.Done ? this.pending : undefined;
+  }
+  set value(value: unknown) {
+    this.pending = value;
   }
 
   /** @internal the abort being thrown into it (an f.managed scope closes without a time limit for it) */

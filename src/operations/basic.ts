@@ -9,6 +9,7 @@ import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { Op } from "./op.js";
 import { BlockingOp } from "./blocking.js";
+import { type FaceWait, takeFace } from "./wait-face.js";
 import { S_OK } from "../hresult.js";
 import { isTimeout } from "../args.js";
 import { safePoint, type FiberEnv } from "./env.js";
@@ -78,8 +79,12 @@ export class TransitionOp extends Op<number> {
   }
 }
 
-/** A wait on a Waitable: finishes at once when it can, otherwise parks until woken. */
-export class WaitOp extends BlockingOp<number> {
+/**
+ * A wait on a Waitable: finishes at once when it can, otherwise parks until woken. A `yield*` of it
+ * delegates to the fiber's task (its wait face, src/operations/wait-face.ts) when it can, so that
+ * the operation is not held while the fiber waits.
+ */
+export class WaitOp extends BlockingOp<number> implements FaceWait {
   constructor(
     t: Task,
     sched: SchedulerPort,
@@ -93,7 +98,11 @@ export class WaitOp extends BlockingOp<number> {
     this.ms = isTimeout(ms) ? ms | 0 : NaN; // NaN: not a timeout, block() answers E_INVALIDARG
   }
   private readonly ms: number;
-  protected block(sched: SchedulerPort): number {
+  // (The face's iterator is not this operation: typed as one, as `yield*` needs no more.)
+  [Symbol.iterator](): this {
+    return (takeFace(this.t, this) ?? this) as this;
+  }
+  block(sched: SchedulerPort): number {
     return sched.block(this.t, this.w, Number.isNaN(this.ms) ? NaN : this.ms >>> 0, this.option);
   }
   protected answer(hr: number): IteratorResult<number, number> {

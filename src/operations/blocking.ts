@@ -16,6 +16,12 @@ export abstract class BlockingOp<R> extends Op<R> {
   /** What the operation answers for the wait's HRESULT (decided at once, or the one it woke with). */
   protected abstract answer(hr: number): IteratorResult<R, R>;
 
+  /** An error thrown into the fiber while it waits (an abort) ended the wait: a later run waits again. */
+  throw(err: unknown): IteratorResult<R, R> {
+    this.parked = false;
+    throw err;
+  }
+
   next(v?: unknown): IteratorResult<R, R> {
     this.own();
     if (this.parked) {

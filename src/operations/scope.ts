@@ -1,6 +1,6 @@
 // f.managed / f.unmanaged: a body run between an opening and a closing transition.
 
-import type { Task } from "../task.js";
+import { Task } from "../task.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
 import { Cmd, bodyResultError, isIterator } from "../scheduler/op.js";
@@ -103,7 +103,8 @@ export class ScopeOp<R> extends Op<R> {
         `the body of f.${this.managed ? "managed" : "unmanaged"} in fiber ${this.t.name}`,
       );
       if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
-      iterates = isIterator(body);
+      // (A task is a value: a fiber's task has next, its wait face, and is no body to drive.)
+      iterates = !(body instanceof Task) && isIterator(body);
     } catch (err) {
       return this.close(true, err);
     }

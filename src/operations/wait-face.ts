@@ -1,0 +1,109 @@
+// The wait face: a `yield*` of a wait (f.wait, f.sleep, f.join, ev.wait, sem.wait, crst.enter)
+// delegates to the fiber's own task rather than to the wait operation. The generator then holds the
+// task, which it holds anyway, and the operation is garbage once the wait has started: a million
+// fibers parked on an event hold a million tasks and generators, and no operation (64 bytes each).
+//
+// The operation's `[Symbol.iterator]` hands the face out (takeFace); the face keeps the operation
+// in `t.pending` until its first step starts the wait, and its phase in `t.bits` (TaskBits.Face).
+// One face per task: when it is in use (an iterator taken by hand and not run), on a debug host
+// (which watches each operation's own next), or for another fiber's operation, the operation is
+// its own iterator, as every operation is.
+
+import { Task, TaskBits } from "../task.js";
+import type { SchedulerPort } from "../scheduler/port.js";
+import { Cmd, PENDING } from "../scheduler/op.js";
+import { currentFiber, foreignOperation } from "../scheduler/driving.js";
+import { BLOCK } from "../scheduler/waitable.js";
+import { HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
+import { safePoint, type FiberEnv } from "./env.js";
+
+/** A wait the face can start: what WaitOp does when it is first stepped, past its safe point. */
+export interface FaceWait {
+  /** Starts the wait: its HRESULT when it is decided at once, or BLOCK when the fiber now waits. */
+  block(sched: SchedulerPort): number;
+}
+
+/**
+ * The task's face for a `yield*` of `op`, made by the fiber `t` that runs now; null when the face
+ * is in use or cannot be used (the operation is then its own iterator).
+ */
+export function takeFace(t: Task, op: FaceWait): Iterator<number, number> | null {
+  if ((t.bits & TaskBits.Face) !== 0 || currentFiber() !== t || (t.env as FiberEnv).debug) return null;
+  t.bits |= TaskBits.FaceHanded;
+  t.pending = op;
+  return t as unknown as Iterator<number, number>;
+}
+
+/** The face's next(v): starts the wait (past a safe point), or answers the HRESULT it woke with. */
+export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
+  if (currentFiber() !== t) throw foreignOperation(t);
+  const bits = t.bits;
+  if ((bits & TaskBits.FaceParked) !== 0) {
+    t.bits = bits & ~TaskBits.Face;
+    return { value: v as number, done: true };
+  }
+  if ((bits & TaskBits.FaceHanded) === 0) {
+    throw new HResultError(HOST_E_INVALIDOPERATION, `fiber ${t.name}: this wait has ended; run its operation again`);
+  }
+  const op = t.pending as FaceWait;
+  const sched = (t.env as FiberEnv).sched;
+  let hr: number;
+  try {
+    const sp = safePoint(sched, t);
+    // Still handed: the step after the yield starts the wait (after an End, nothing does).
+    if (sp) return command(sp, op);
+    hr = op.block(sched);
+  } catch (err) {
+    release(t);
+    throw err;
+  }
+  t.pending = null;
+  if (hr !== BLOCK) {
+    t.bits &= ~TaskBits.Face;
+    return { value: hr, done: true };
+  }
+  t.bits = (t.bits & ~TaskBits.Face) | TaskBits.FaceParked;
+  return command(Cmd.Park, op);
+}
+
+/** The face's throw(err): an error thrown into the fiber while it waits (an abort) ends the wait. */
+export function faceThrow(t: Task, err: unknown): never {
+  if (currentFiber() !== t) throw foreignOperation(t);
+  release(t);
+  throw err;
+}
+
+/** The face's return(value): the generator delegating to it is closed. */
+export function faceReturn(t: Task, value: number): IteratorResult<number, number> {
+  if (currentFiber() !== t) throw foreignOperation(t);
+  release(t);
+  return { value, done: true };
+}
+
+function release(t: Task): void {
+  if ((t.bits & TaskBits.FaceHanded) !== 0) t.pending = null;
+  t.bits &= ~TaskBits.Face;
+}
+
+/** Hands the scheduler a command, as Op.command does (the operation is the pending result's value). */
+function command(cmd: Cmd, op: FaceWait): IteratorResult<number, number> {
+  PENDING.cmd = cmd;
+  PENDING.value = op;
+  PENDING.body = null;
+  return PENDING as IteratorResult<number, number>;
+}
+
+/**
+ * What a plain function body (a fiber's) gave, when it is a task: that task is its result, never
+ * an iterator to drive (a fiber's task has next: its wait face). An iterator that answers it at once.
+ */
+export function taskAsResult(v: unknown): unknown {
+  return v instanceof Task ? new Answer(v) : v;
+}
+
+class Answer implements Iterator<unknown> {
+  constructor(private readonly value: unknown) {}
+  next(): IteratorResult<unknown> {
+    return { value: this.value, done: true };
+  }
+}
