@@ -41,8 +41,21 @@ export function traceStop(): void {
   setHdr(H_CTL, ctl() & ~CTL_TRACING);
 }
 
+/** Records an event (the host's export: its own events, a fiber's name on a wait…). */
 export function record(kind: i32, idx: i32, arg: i32): void {
-  if ((ctl() & CTL_TRACING) == 0) return;
+  traceEvent(kind, idx, arg);
+}
+
+/**
+ * Records an event while the trace is on. The core's own calls inline the check: with the trace
+ * off, a switch or an exit pays one load for it, not a call.
+ */
+// @ts-ignore: decorator
+@inline export function traceEvent(kind: i32, idx: i32, arg: i32): void {
+  if (ctl() & CTL_TRACING) writeEvent(kind, idx, arg);
+}
+
+function writeEvent(kind: i32, idx: i32, arg: i32): void {
   const n = hdr(H_TRACE_COUNT);
   const at = <usize>hdr(H_TRACE_BASE) + <usize>(<u32>n % <u32>hdr(H_TRACE_CAPACITY)) * TRACE_EVENT_SIZE;
   store<f64>(at, hostNow());

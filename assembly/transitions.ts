@@ -8,7 +8,7 @@ import {
 } from "./layout";
 import { ctl, currentIdx, slotAddr, count, enterCore } from "./state";
 import { topKind, push, pop } from "./frames";
-import { record } from "./trace";
+import { traceEvent } from "./trace";
 import { honourYield } from "./tasks";
 import { S_OK, E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME } from "./hresult";
 
@@ -29,7 +29,7 @@ export const RULES: usize = memory.data<i32>([
 
 /** A refused transition is traced with its answer; only refusals pay for this (never the fast path). */
 function refused(op: i32, idx: i32, hr: i32): i32 {
-  record(EV_FAILED + op, idx, hr);
+  traceEvent(EV_FAILED + op, idx, hr);
   return hr;
 }
 
@@ -56,6 +56,6 @@ export function transition(op: i32, target: u32): i32 {
   }
   count(slot, op); // the counters are in the order of the ops
   honourYield(slot); // a transition is where a yield request is honoured
-  record(EV_TRANSITION + op, idx, <i32>target);
+  traceEvent(EV_TRANSITION + op, idx, <i32>target);
   return S_OK;
 }
