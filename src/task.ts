@@ -8,7 +8,7 @@ import type { Frame } from "./errors.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "./hresult.js";
 import { isTimeout, isWaitOption } from "./args.js";
 import { setOut, type Out } from "./out.js";
-import type { Queued, TaskQueue } from "./scheduler/queue.js";
+import type { Queued } from "./scheduler/queue.js";
 import { TaskExtras } from "./task-extras.js";
 
 export type { HeldLock } from "./task-extras.js";
@@ -37,7 +37,7 @@ export const enum Outcome {
   Threw,
 }
 
-/** @internal The bits of Task.bits (the Face ones while the task lives, Outcome once it has ended). */
+/** @internal The bits of Task.bits (Outcome once the task has ended, the others while it lives). */
 export const enum TaskBits {
   /** Once it has ended: its Outcome. */
   Outcome = 3,
@@ -49,6 +49,13 @@ export const enum TaskBits {
   FaceParked = 16,
   /** The wait face's phase (neither bit: free). */
   Face = FaceHanded | FaceParked,
+  /** Held for the collector (in the suspension's queue of held fibers). */
+  Held = 32,
+  /**
+   * While it lives, the bits from here up: 1 + its timer's index in the timer heap (0: none). At
+   * most 2^23 tasks live at once (Layout.MAX_CHUNKS × CHUNK_SLOTS), so it stays a small integer.
+   */
+  TimerShift = 6,
 }
 
 /**
@@ -107,10 +114,8 @@ export class Task<R = unknown> {
   /** @internal the ready-queue level (from the priority) */
   level = 3;
   /** @internal */ waitOn: Waitable<Task> | null = null;
-  /** @internal 1 + its timer's index in the timer heap; 0: none */ timerPos = 0;
   /** @internal */ qNext: Queued | null = null;
   /** @internal */ qPrev: Queued | null = null;
-  /** @internal */ queue: TaskQueue<any> | null = null;
   /**
    * The fiber's f.yield() operation, once made: a plain `yield` of it is the switch's fast path
    * (the driver recognises it without delegating to it). A private field: an operation reachable
@@ -127,8 +132,8 @@ export class Task<R = unknown> {
   }
   /**
    * @internal Small state packed in one integer (TaskBits), so that a parked fiber pays one field
-   * for all of it: while it lives, its wait's alertability and its wait face's phase; once it has
-   * ended, its outcome.
+   * for all of it: while it lives, its wait's alertability, its wait face's phase, whether it is
+   * held for the collector and its timer's place; once it has ended, its outcome.
    */
   bits = 0;
   /**
@@ -153,6 +158,14 @@ export class Task<R = unknown> {
   /** @internal */
   extras(): TaskExtras<Task> {
     return (this.x ??= new TaskExtras<Task>());
+  }
+
+  /** @internal 1 + its timer's index in the timer heap; 0: none (TimerHeap's Timed). */
+  get timerPos(): number {
+    return this.bits >>> TaskBits.TimerShift;
+  }
+  set timerPos(pos: number) {
+    this.bits = (this.bits & ((1 << TaskBits.TimerShift) - 1)) | (pos << TaskBits.TimerShift);
   }
 
   /** @internal Whether its wait may be ended by an alert (WAIT_ALERTABLE). */

@@ -1,11 +1,12 @@
 // An intrusive FIFO of tasks: the links live on the task, so queueing allocates nothing and a
 // task leaves any queue in O(1) (a timed-out or aborted waiter leaves the middle of a queue).
-// A task is in at most one queue at a time: a ready queue or one wait queue.
+// A task is in at most one of these queues at a time (the queue of what it waits on, or the
+// fibers held for the collector), and is taken out only by that queue: so the task needs no field
+// naming its queue (a million parked fibers would pay for it), only its two links.
 
 export interface Queued {
   qNext: Queued | null;
   qPrev: Queued | null;
-  queue: TaskQueue<any> | null;
 }
 
 export class TaskQueue<T extends Queued> {
@@ -14,7 +15,6 @@ export class TaskQueue<T extends Queued> {
   size = 0;
 
   push(t: T): void {
-    t.queue = this;
     t.qNext = null;
     t.qPrev = this.tail;
     if (this.tail) this.tail.qNext = t;
@@ -29,9 +29,12 @@ export class TaskQueue<T extends Queued> {
     return t;
   }
 
-  /** Takes `t` out of this queue; does nothing when it is not in it. */
+  /**
+   * Takes `t` out of this queue; does nothing when it is in no queue. (Asked only of the queue it
+   * is in, if any: a task in another queue would look queued here.)
+   */
   remove(t: T): void {
-    if (t.queue !== this) return;
+    if (t.qPrev === null && this.head !== t) return;
     const prev = t.qPrev as T | null;
     const next = t.qNext as T | null;
     if (prev) prev.qNext = next;
@@ -39,7 +42,6 @@ export class TaskQueue<T extends Queued> {
     if (next) next.qPrev = prev;
     else this.tail = prev;
     t.qNext = t.qPrev = null;
-    t.queue = null;
     this.size--;
   }
 

@@ -10,8 +10,6 @@ import type { Driver } from "./driver.js";
 import type { Waits } from "./waits.js";
 
 export class Suspension {
-  /** Fibers held in managed mode while the runtime is suspended. */
-  private readonly heldForGC = new TaskQueue<Task>();
   /** Fibers waiting to enter managed code until the runtime resumes. */
   private readonly resumeWaiters = new TaskQueue<Task>();
   /** What an enter into managed code waits on while the runtime is suspended. */
@@ -38,7 +36,7 @@ export class Suspension {
   holdForGC(t: Task): boolean {
     if (this.door.rudeAbortRequested(t) || !this.door.isManaged(t)) return false;
     t.state = RunState.Waiting;
-    this.heldForGC.push(t);
+    this.waits.hold(t);
     return true;
   }
 
@@ -65,7 +63,7 @@ export class Suspension {
 
   private release(hr: number): void {
     for (let t = this.resumeWaiters.shift(); t; t = this.resumeWaiters.shift()) this.waits.wake(t, hr);
-    for (let t = this.heldForGC.shift(); t; t = this.heldForGC.shift()) this.driver.enqueue(t);
+    for (let t = this.waits.takeHeld(); t; t = this.waits.takeHeld()) this.driver.enqueue(t);
     this.kick();
   }
 }

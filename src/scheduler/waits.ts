@@ -1,7 +1,8 @@
 // Waits: a fiber blocking on a Waitable, with its timeout on the timer heap, deadlock detection
 // over the chain of waits, and its wake-up.
 
-import { RunState, type Task } from "../task.js";
+import { RunState, type Task, TaskBits } from "../task.js";
+import { TaskQueue } from "./queue.js";
 import {
   E_INVALIDARG,
   HOST_E_DEADLOCK,
@@ -28,6 +29,11 @@ export interface WaitTrace {
 
 export class Waits {
   private readonly timers = new TimerHeap<Task>();
+  /**
+   * Fibers switched out in managed mode, held while the runtime is suspended (Suspension fills
+   * and empties it): here, so that a held fiber's wait can be cancelled like any other.
+   */
+  readonly held = new TaskQueue<Task>();
 
   constructor(
     private readonly door: CoreDoor,
@@ -92,8 +98,26 @@ export class Waits {
       t.waitOn = null;
     }
     t.waitAlertable = false;
-    if (t.queue) t.queue.remove(t);
+    if ((t.bits & TaskBits.Held) !== 0) this.unhold(t);
     if (t.timerPos) this.timers.cancel(t);
+  }
+
+  /** Holds `t` for the collector (Suspension). */
+  hold(t: Task): void {
+    t.bits |= TaskBits.Held;
+    this.held.push(t);
+  }
+
+  /** The held fiber that was held first, out of the held queue (null: none). */
+  takeHeld(): Task | null {
+    const t = this.held.shift();
+    if (t !== null) t.bits &= ~TaskBits.Held;
+    return t;
+  }
+
+  private unhold(t: Task): void {
+    t.bits &= ~TaskBits.Held;
+    this.held.remove(t);
   }
 
   /** Wakes every fiber whose timer is due; true when one was. */
