@@ -51,7 +51,7 @@ export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
   try {
     const sp = safePoint(sched, t);
     // Still handed: the step after the yield starts the wait (after an End, nothing does).
-    if (sp) return command(sp, op);
+    if (sp) return command(sp);
     hr = op.block(sched);
   } catch (err) {
     release(t);
@@ -63,7 +63,7 @@ export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
     return { value: hr, done: true };
   }
   t.bits = (t.bits & ~TaskBits.Face) | TaskBits.FaceParked;
-  return command(Cmd.Park, op);
+  return command(Cmd.Park);
 }
 
 /** The face's throw(err): an error thrown into the fiber while it waits (an abort) ends the wait. */
@@ -85,10 +85,13 @@ function release(t: Task): void {
   t.bits &= ~TaskBits.Face;
 }
 
-/** Hands the scheduler a command, as Op.command does (the operation is the pending result's value). */
-function command(cmd: Cmd, op: FaceWait): IteratorResult<number, number> {
+/**
+ * Hands the scheduler a command, as Op.command does, without the operation as the pending result's
+ * value (the driver never reads it): the operation would be held there after the fiber parks.
+ */
+function command(cmd: Cmd): IteratorResult<number, number> {
   PENDING.cmd = cmd;
-  PENDING.value = op;
+  PENDING.value = undefined;
   PENDING.body = null;
   return PENDING as IteratorResult<number, number>;
 }
