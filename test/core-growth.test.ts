@@ -27,10 +27,29 @@ import { CORES, H, LEAVE, REVERSE, type Core, newHost } from "./support/core.js"
 const PAGE = 64 * 1024;
 /** The least reservation: the core's fixed areas and its first chunk of task slots, nothing more. */
 const TIGHT: HostOptions = { initialMemoryBytes: MIN_MEMORY_BYTES };
-/** Slots past the first chunk's 1,024: the core takes a new chunk (120 KiB), so a tight memory grows. */
-const NEW_CHUNK = 1100;
 
 const bufferBytes = (host: Host): number => host.door.bufferBytes();
+
+/**
+ * Calls `make` (which takes a task slot) until the core's memory grows: a growth doubles the
+ * memory ahead of need (src/core/memory.ts), so each one takes about as many tasks as all before.
+ * Answers how many it made; `count`, when given, makes exactly that many instead.
+ */
+function untilGrown(host: Host, make: () => void, count?: number): number {
+  const size = bufferBytes(host);
+  if (count !== undefined) {
+    for (let i = 0; i < count; i++) make();
+    return count;
+  }
+  for (let n = 1; n <= 200_000; n++) {
+    make();
+    if (bufferBytes(host) > size) return n;
+  }
+  throw new Error("the core's memory never grew");
+}
+const createOne = (host: Host) => () => {
+  expect(H(host.taskManager.createTask(0, function* () {}, undefined, {}))).toBe(H(S_OK));
+};
 
 /** A host whose transitions and switches all go to the core: tracing sets the door's control word. */
 async function coreHost(core: Core): Promise<Host> {
@@ -124,6 +143,50 @@ describe.each(CORES)("%s core", (core) => {
     });
   });
 
+  describe("growing past the reservation", () => {
+    /** Creates tasks until CreateTask fails: how many it made, and the answer. */
+    function exhaust(host: Host): { made: number; hr: number } {
+      for (let made = 0; made < 1_000_000; made++) {
+        const hr = host.taskManager.createTask(0, function* () {}, undefined, {});
+        if (hr !== S_OK) return { made, hr };
+      }
+      throw new Error("CreateTask never failed");
+    }
+
+    it("grows ahead of need (doubling, within maxMemoryBytes): 50,000 tasks take a few growths, not hundreds", async () => {
+      const host = await newHost(core, TIGHT);
+      let growths = 0;
+      let size = bufferBytes(host);
+      for (let i = 0; i < 50_000; i++) {
+        createOne(host)();
+        if (bufferBytes(host) !== size) {
+          growths++;
+          size = bufferBytes(host);
+        }
+      }
+      // 50,000 slots are 6 MB, 49 chunks: growing by what each chunk needs, that was 46 growths;
+      // doubling from 192 KiB, 4 (to 640 KiB, 1.5, 3.25 and 6.75 MiB).
+      expect(growths).toBeGreaterThanOrEqual(3);
+      expect(growths).toBeLessThanOrEqual(5);
+      expect(host.coreMemoryBytes).toBeLessThan(bufferBytes(host)); // the pages ahead, not yet used
+      expect(host.checkInvariants()).toBe(true);
+    });
+
+    it("the budget is unchanged: E_OUTOFMEMORY after as many tasks as with all of it reserved at once", async () => {
+      const maxMemoryBytes = 40 * PAGE; // not a power of two times the reservation
+      const growing = await newHost(core, { ...TIGHT, maxMemoryBytes });
+      const reserved = await newHost(core, { initialMemoryBytes: maxMemoryBytes, maxMemoryBytes });
+      const a = exhaust(growing);
+      const b = exhaust(reserved);
+      expect(H(a.hr)).toBe(H(b.hr));
+      expect(a.made).toBe(b.made);
+      expect(a.made).toBeGreaterThan(8 * 1024);
+      expect(bufferBytes(growing)).toBe(maxMemoryBytes);
+      expect(growing.coreMemoryBytes).toBe(reserved.coreMemoryBytes);
+      expect(growing.checkInvariants()).toBe(true);
+    });
+  });
+
   describe("transitions by hand after the memory grew", () => {
     it("on the root task: fresh fast paths over the new views, answering as before the growth", async () => {
       const host = await newHost(core, TIGHT);
@@ -136,9 +199,7 @@ describe.each(CORES)("%s core", (core) => {
       const reserved = bufferBytes(host);
       const before = host.rootTask.counters();
       for (let round = 0; round < 3; round++) {
-        const size = bufferBytes(host);
-        for (let i = 0; i < NEW_CHUNK; i++) tm.createTask(0, function* () {}, undefined, {});
-        expect(bufferBytes(host), `round ${round}: the buffer grew`).toBeGreaterThan(size);
+        untilGrown(host, createOne(host));
         const callsBefore = calls.calls;
         // All four, on the fast path (no call into the core), over the frames of the old views.
         expect(H(tm.enterRuntime())).toBe(H(S_OK));
@@ -173,8 +234,7 @@ describe.each(CORES)("%s core", (core) => {
       const host = await newHost(core, TIGHT);
       const door = host.door;
       const { reverseEnter, reverseLeave, leave, enter, tryExchange } = door;
-      for (let i = 0; i < NEW_CHUNK; i++) host.taskManager.createTask(0, function* () {}, undefined, {});
-      expect(bufferBytes(host)).toBeGreaterThan(MIN_MEMORY_BYTES);
+      untilGrown(host, createOne(host));
       expect(door.reverseEnter).not.toBe(reverseEnter); // made again over the new views
       const start = host.rootTask.counters();
       expect(H(reverseEnter())).toBe(H(S_OK));
@@ -199,7 +259,9 @@ describe.each(CORES)("%s core", (core) => {
 
     it("a random walk over tasks, switches, deep stacks and growths answers step for step what the core answers", async () => {
       const steps = 3000;
-      const run = (host: Host, seed: number) => {
+      /** `grows`: how many tasks each "grow" step makes (from the grown host's run), or none. */
+      const run = (host: Host, seed: number, grows: number[] = []) => {
+        const counts: number[] = [];
         const next = random(seed);
         const tm = host.taskManager;
         const tasks: Task[] = [];
@@ -247,13 +309,21 @@ describe.each(CORES)("%s core", (core) => {
             what = "exitTask";
             hr = t === host.rootTask ? S_OK : t.exitTask();
           } else if (r < 92) {
-            what = "new chunk";
+            // Tasks until the memory grows (up to 4 MiB: each growth doubles it), as many on
+            // the reference host.
+            what = "grow";
             hr = S_OK;
-            for (let k = 0; k < NEW_CHUNK; k++) {
-              const out: Out<Task> = {};
-              hr |= tm.createTask(0, function* () {}, undefined, out);
-              if (k % 100 === 0 && out.value) tasks.push(out.value);
-            }
+            const made = grows.length > 0 ? grows.shift() : bufferBytes(host) < 4 << 20 ? undefined : 100;
+            const n = untilGrown(
+              host,
+              () => {
+                const out: Out<Task> = {};
+                hr |= tm.createTask(0, function* () {}, undefined, out);
+                if (out.value && next() % 64 === 0) tasks.push(out.value);
+              },
+              made,
+            );
+            counts.push(n);
           } else if (r < 94) {
             // A deep stack: the frame buffer doubles past the reservation (or the task's own
             // reservation answers COR_E_STACKOVERFLOW first).
@@ -272,13 +342,22 @@ describe.each(CORES)("%s core", (core) => {
           log.push({ i, what, hr: H(hr >>> 0), current: now.idx, ...state(now), of: t.idx, was: state(t) });
           if (bufferBytes(host) !== size) sizes.push((size = bufferBytes(host)));
         }
-        return { log, sizes, fast, totals: host.counters(), live: host.liveTaskCount, ok: host.checkInvariants() };
+        return {
+          log,
+          sizes,
+          counts,
+          fast,
+          totals: host.counters(),
+          live: host.liveTaskCount,
+          ok: host.checkInvariants(),
+        };
       };
       for (const seed of [1, 0x9e3779b9]) {
         const grown = run(await newHost(core, TIGHT), seed);
-        const reference = run(await coreHost(core), seed);
+        const reference = run(await coreHost(core), seed, [...grown.counts]);
         // The tight host really grew, several times, and its fast paths ran after the growths.
-        expect(grown.sizes.length, `seed ${seed}: growths`).toBeGreaterThanOrEqual(3);
+        expect(grown.sizes.length, `seed ${seed}: growths`).toBeGreaterThanOrEqual(4);
+        expect(reference.counts).toEqual(grown.counts);
         expect(grown.fast.fast, `seed ${seed}: fast-path answers after a growth`).toBeGreaterThan(grown.fast.ok / 2);
         expect(reference.fast.fast).toBe(0); // the reference's transitions all went to the core
         for (let i = 0; i < steps; i++) expect(grown.log[i], `seed ${seed}, step ${i}`).toEqual(reference.log[i]);
@@ -313,13 +392,15 @@ describe.each(CORES)("%s core", (core) => {
     /**
      * Two fibers switching back and forth (the driver's fast switch, through a tryExchange taken
      * once per slice), each doing all four transitions around its switches, while P makes the
-     * memory grow: a new chunk of slots (fibers that end later), 20,000 more frames on its stack,
-     * two more chunks. Answers the log of what each fiber saw.
+     * memory grow: fibers that wait (their slots stay taken) until it grows, 20,000 more frames on
+     * its stack, fibers until it grows again. `counts`: how many fibers to make instead (the
+     * grown host's counts, for the reference). Answers the log of what each fiber saw.
      */
-    function program(host: Host): unknown[] {
+    function program(host: Host, counts?: number[]): { log: unknown[]; counts: number[] } {
       const tm = host.taskManager;
       const log: unknown[] = [];
       const DEEP = 20_000;
+      const made: number[] = [];
       // The fibers P makes wait here, so that their slots stay taken and each batch needs new chunks.
       const gate = host.createManualEvent(false);
       const parked = function* (f: FiberContext) {
@@ -329,10 +410,10 @@ describe.each(CORES)("%s core", (core) => {
         function* (f: FiberContext) {
           for (let round = 0; round < 8; round++) {
             const hrs = [tm.reverseEnterRuntime(), tm.leaveRuntime(round)];
-            if (name === "P" && round === 1) for (let i = 0; i < NEW_CHUNK; i++) host.spawn(parked);
+            if (name === "P" && (round === 1 || round === 5))
+              made.push(untilGrown(host, () => host.spawn(parked), counts?.[made.length]));
             if (name === "P" && round === 3)
               for (let k = 0; k < DEEP; k++) hrs.push(k % 2 ? tm.leaveRuntime(k) : tm.reverseEnterRuntime());
-            if (name === "P" && round === 5) for (let i = 0; i < 2 * NEW_CHUNK; i++) host.spawn(parked);
             log.push({ name, round, at: "before", hrs: hrs.map(H), ...state(f.task) });
             yield f.yield(); // the fast switch
             const after: number[] = [];
@@ -352,18 +433,26 @@ describe.each(CORES)("%s core", (core) => {
       gate.set();
       host.runUntilIdle();
       log.push({ p: p.counters(), q: q.counters(), totals: host.counters(), live: host.liveTaskCount });
-      return log;
+      return { log, counts: made };
     }
 
     it("every transition and switch answers as on a host whose core decides them all", async () => {
       const host = await newHost(core, TIGHT);
       const calls = countCoreTransitions(host);
-      const grown = program(host);
-      const reference = program(await coreHost(core));
-      expect(bufferBytes(host)).toBeGreaterThan(MIN_MEMORY_BYTES + 20_000 * 8 + 3 * NEW_CHUNK * 120);
+      const sizes: number[] = [];
+      const refresh = host.door as unknown as { refresh(): void };
+      const inner = refresh.refresh;
+      refresh.refresh = function (this: unknown) {
+        inner.call(this);
+        sizes.push(bufferBytes(host));
+      };
+      const run = program(host);
+      const grown = run.log;
+      const reference = program(await coreHost(core), run.counts).log;
+      expect(sizes.length).toBeGreaterThanOrEqual(2);
       expect(grown).toEqual(reference);
       // What the core says, spelled out: every transition of a round answered S_OK.
-      expect(grown[grown.length - 2]).toEqual({ parked: 1 + 3 * NEW_CHUNK });
+      expect(grown[grown.length - 2]).toEqual({ parked: 1 + run.counts[0] + run.counts[1] });
       for (const entry of grown.slice(0, -2) as {
         name: string;
         round: number;
@@ -399,12 +488,11 @@ describe.each(CORES)("%s core", (core) => {
       const gate = host.createManualEvent(false);
       const grows = host.spawn(function* (f: FiberContext) {
         for (let round = 0; round < 3; round++) {
-          const size = bufferBytes(host);
-          for (let i = 0; i < NEW_CHUNK; i++)
+          untilGrown(host, () =>
             host.spawn(function* (g: FiberContext) {
-              yield* g.wait(gate); // keeps its slot: the next batch needs a new chunk
-            });
-          expect(bufferBytes(host)).toBeGreaterThan(size);
+              yield* g.wait(gate); // keeps its slot: the next batch needs new chunks
+            }),
+          );
           yield f.yield();
         }
       });

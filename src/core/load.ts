@@ -41,6 +41,8 @@ export function compileCore(flavour: CoreFlavour): Promise<WebAssembly.Module> {
 export interface CoreInstance {
   exports: WebAssembly.Exports;
   memory: WebAssembly.Memory;
+  /** The memory's maximum, in 64 KiB pages (the JS API does not tell it). */
+  maxPages: number;
 }
 
 /**
@@ -66,5 +68,5 @@ export async function instantiateCore(
   // The loader supplies `abort` (it decodes the debug core's assertion messages).
   const imports = { env: { memory, now } } as Record<string, Record<string, unknown>>;
   const { instance } = await instantiate(await compileCore(flavour), imports);
-  return { exports: instance.exports, memory };
+  return { exports: instance.exports, memory, maxPages };
 }

@@ -9,9 +9,14 @@ import type { TaskRef } from "./names.js";
 
 type Fn = (...args: number[]) => number | void;
 
+const PAGE = 64 * 1024;
+/** The most a growth adds ahead of need, in pages (64 MiB): past that, growths are rare anyway. */
+const MAX_GROW_AHEAD = 1024;
+
 export class CoreMemory {
   protected readonly x: CoreExports;
   protected readonly memory: WebAssembly.Memory;
+  private readonly maxPages: number;
   // The memory grows only past its reservation (load.ts); then refresh() makes these again.
   protected i32: Int32Array;
   protected f64: Float64Array;
@@ -24,6 +29,7 @@ export class CoreMemory {
 
   constructor(core: CoreInstance) {
     this.memory = core.memory;
+    this.maxPages = core.maxPages;
     const x = core.exports as unknown as CoreExports;
     for (const name of CORE_FUNCTIONS) {
       if (typeof x[name] !== "function")
@@ -69,8 +75,25 @@ export class CoreMemory {
     return this.memory.buffer.byteLength;
   }
 
-  /** The core's memory grew past its reservation: the old views are detached. */
+  /**
+   * The core's memory grew past its reservation: the old views are detached. The memory is grown
+   * ahead here (doubled, by at most 64 MiB, within its maximum), so that the core's next
+   * allocations fit: the core grows it by the pages it needs, and each growth makes the views and
+   * the fast paths again and throws away the optimised code that had the old ones folded in
+   * (page by page, a million parked fibers took ~1,000 growths and twice the time). Its buffer
+   * was just detached, so growing it again costs the process nothing more; the pages ahead cost
+   * no RSS until the core uses them.
+   */
   protected refresh(): void {
+    const pages = this.memory.buffer.byteLength / PAGE;
+    const ahead = Math.min(pages, MAX_GROW_AHEAD, this.maxPages - pages);
+    if (ahead > 0) {
+      try {
+        this.memory.grow(ahead);
+      } catch {
+        // The engine could not map more now: the core grows by what it needs, as before.
+      }
+    }
     this.i32 = new Int32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
   }
