@@ -38,9 +38,10 @@ export class TransitionDoor extends CoreMemory {
   // the frame fits the buffer; everything else goes to the core, which decides.
 
   // The four transitions are closures made once, here, over the views as constants: the core's
-  // memory never grows (src/core/load.ts), so its views never change, and while one door is in
-  // the process a call site sees one closure, which the optimiser inlines with its captured
-  // views folded in. A view in a field (or a `let`) would be loaded and checked on every call.
+  // memory grows only past its reservation (src/core/load.ts), so its views do not change, and
+  // while one door is in the process a call site sees one closure, which the optimiser inlines
+  // with its captured views folded in. A view in a field (or a `let`) would be loaded and checked
+  // on every call.
   // Two doors calling through the same call site make it polymorphic and lose this (the README's
   // Performance section has the number).
 
@@ -52,7 +53,11 @@ export class TransitionDoor extends CoreMemory {
   readonly reverseEnter!: () => number;
   readonly reverseLeave!: () => number;
 
-  /** After a growth past the reservation: new views, so new closures over them (rare: 64 MiB). */
+  /**
+   * After a growth past the reservation: new views, so new closures over them (a closure taken
+   * before, such as the driver's tryExchange for its slice, reads the detached views as
+   * undefined, so it declines and its caller asks the core: right, only slower).
+   */
   protected override refresh(): void {
     super.refresh();
     this.makeTransitions();
