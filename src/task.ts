@@ -26,6 +26,10 @@ export const enum RunState {
   Running,
   Waiting,
   Done,
+  /**
+   * Ready, and known to the driver's fast path: its innermost iterator is a generator object and
+   * nothing is to be thrown into it (set only by the driver, when it requeues a fiber it drove).
+   */
   Resumable,
 }
 
