@@ -50,7 +50,7 @@ const NO_OPTIONS: ReadSpawnOptions<never> = Object.freeze({
 export function readSpawnOptions<P>(options: SpawnOptions<P> | undefined, what = "spawn"): ReadSpawnOptions<P> {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== "object" || options === null) fail(`${what}: options must be an object`);
-  refuseUnknownOptions(options, SPAWN_OPTION_KEYS, what);
+  if (!onlySpawnOptions(options)) refuseUnknownOptions(options, SPAWN_OPTION_KEYS, what);
   // Each option read once, in the order of SPAWN_OPTION_KEYS (a getter may count its reads).
   let name: unknown;
   let priority: unknown;
@@ -81,6 +81,31 @@ export function readSpawnOptions<P>(options: SpawnOptions<P> | undefined, what =
     param: param as P,
     aborted,
   };
+}
+
+/**
+ * True when every enumerable key of `options` is a spawn option (`{ param }`, `{ name }`…): the
+ * common case, checked without a search of SPAWN_OPTION_KEYS per key. False sends the object to
+ * refuseUnknownOptions, which names the unknown key (or that enumerating it threw).
+ */
+function onlySpawnOptions(options: object): boolean {
+  try {
+    for (const k in options) {
+      switch (k) {
+        case "name":
+        case "priority":
+        case "stackSize":
+        case "signal":
+        case "param":
+          continue;
+        default:
+          return false;
+      }
+    }
+  } catch {
+    return false;
+  }
+  return true;
 }
 
 const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;

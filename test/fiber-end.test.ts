@@ -168,6 +168,27 @@ describe("spawn's options", () => {
     expect(host.liveTaskCount).toBe(1);
   });
 
+  it("an unknown own key is refused by name; an inherited one is not looked at; enumeration that throws is refused", async () => {
+    const host = await virtualHost();
+    expect(() => host.spawn(function* () {}, { param: 1, extra: 2 } as never)).toThrow(/unknown option "extra"/);
+    const inherits = Object.assign(Object.create({ extra: 2 }), { param: 7 });
+    const t = host.spawn(function* (_f, p: number) {
+      return p;
+    }, inherits);
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error("ownKeys");
+        },
+      },
+    );
+    expect(() => host.spawn(function* () {}, hostile)).toThrow(/reading the options object threw/);
+    host.runUntilIdle();
+    expect(await t.result).toBe(7);
+    expect(host.liveTaskCount).toBe(1);
+  });
+
   it("a body that gives a promise: its message still names the fiber", async () => {
     const host = await virtualHost();
     const t = host.spawn((() => Promise.resolve(1)) as never, { name: "promiser" });
