@@ -180,7 +180,7 @@ describe("the demo page", () => {
     expect(cases[0]).toMatch(/^floor: two empty wasm calls [\d.]+ ns$/);
     expect(cases[1]).toMatch(/^ReverseEnter \+ ReverseLeave [\d.]+ ns \([\d.]+×\)$/);
     expect(cases[2]).toMatch(/^LeaveRuntime \+ EnterRuntime [\d.]+ ns \([\d.]+×\)$/);
-    expect(cases[3]).toMatch(/^fiber switch \(f\.yield\) [\d.]+ ns/);
+    expect(cases[3]).toMatch(/^fiber switch \(yield f\.yield\(\)\) [\d.]+ ns/);
     await page.waitForTimeout(1500); // a little more history in the lanes for the picture
     await page.screenshot({ path: `${ARTIFACTS}/demo-page.png` });
   });
