@@ -15,6 +15,7 @@ import { FLOOR_CASES } from "./floor.js";
 import { SWITCH_CASES } from "./cases/switches.js";
 import { SCALE_CASES } from "./cases/scale.js";
 import { BULK_CASES } from "./cases/bulk.js";
+import { HOST_CASES } from "./cases/hosts.js";
 import { INTEROP_CASES } from "./interop-cases.js";
 
 /**
@@ -28,5 +29,6 @@ export const CASES = [
   ...SWITCH_CASES,
   ...SCALE_CASES,
   ...BULK_CASES,
+  ...HOST_CASES,
   ...INTEROP_CASES,
 ];

@@ -39,6 +39,8 @@ export const SUITES = {
     "tasks.filter(mode === 'managed') in JS, 100,000 fibers",
     "for loop over tasks (t.mode) in JS, 100,000 fibers",
   ],
+  // Its own process: the hosts' external memory starts garbage collections that would blur others.
+  hosts: ["createHost() with default options"],
   // bench/interop-cases.js (JSPI's cases only where the engine has JSPI).
   interop: INTEROP_CASES.map((c) => c.name),
 };
