@@ -1,8 +1,9 @@
 // The core's own allocator. Nothing in the core is garbage collected: task slots come in chunks
 // that never move, and frame buffers come in power-of-two size classes with a free list per class.
 // Owning the allocator lets an allocation past the memory answer E_OUTOFMEMORY instead of trapping.
-// The host reserves up to 64 MiB at creation, so the core grows its memory only past that: a
-// growth detaches the buffer the host's views are on (see src/core/load.ts).
+// The host reserves createHost({ initialMemoryBytes }) at creation (1 MiB by default), so the core
+// grows its memory only past that: a growth detaches the buffer the host's views are on (see
+// src/core/load.ts and src/core/memory.ts).
 
 import { FRAME_SIZE, HEADER_SIZE, MAX_CHUNKS } from "./layout";
 
