@@ -64,6 +64,14 @@ class Measured {
       n *= 4;
     }
   }
+  /** Re-sizes n from hot calls until one takes between half and twice plan.sampleMs (a few rounds at most). */
+  async settle(plan) {
+    for (let round = 0; round < 6; round++) {
+      const ms = await this.call(this.n);
+      if (ms >= plan.sampleMs / 2 && ms <= plan.sampleMs * 2) return;
+      this.resizeFrom([ms / this.n], plan);
+    }
+  }
   /**
    * Sizes n to plan.sampleMs from measured ms per iteration: their median, so that one reading
    * below the timer's resolution (a page's clock is coarse) cannot blow n up; and by at most 16
@@ -99,6 +107,11 @@ async function measureTogether(cases, env, plan) {
   // The JIT has sped the loops up during the warm-up: size the samples again, from the second
   // half of the warm-up calls (the first may still have been cold).
   for (let i = 0; i < ms.length; i++) ms[i].resizeFrom(perIter[i].slice(perIter[i].length >> 1), plan);
+  // A case whose first calls were cold (a compile, a first host) was sized far too small, and the
+  // warm-up's resize moves it by at most 16 times: size it again, from hot calls, until a call
+  // takes about a sample's time (a ping-pong sized at 13 iterations measured its spawns, 5× the
+  // switch).
+  for (const m of ms) await m.settle(plan);
   for (let round = 0; round < plan.samples; round++) {
     for (const m of ms) m.samplesNs.push(await m.sample(m.n));
   }
