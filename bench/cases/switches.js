@@ -5,8 +5,14 @@ import { createHost } from "../../dist/index.js";
 import { fail } from "./support.js";
 
 /**
- * A two-fiber ping-pong on one host: each player counts and switches `k` times. `player(f, k)` is
- * written out per case (its loop is the thing measured).
+ * The ping-pongs' host: one per process, as an application has one (a second host's door gives the
+ * driver's switch two closures to call, as the transitions-two-hosts suite shows for transitions).
+ */
+let switchHost = null;
+
+/**
+ * A two-fiber ping-pong: each player counts and switches `k` times. `player(f, k)` is written out
+ * per case (its loop is the thing measured).
  */
 function pingPong(name, player) {
   return {
@@ -15,7 +21,8 @@ function pingPong(name, player) {
     op: "switch",
     opsPerIter: 2,
     async setup() {
-      const host = await createHost({ clock: "virtual" });
+      switchHost ??= createHost({ clock: "virtual" });
+      const host = await switchHost;
       const box = { count: 0 };
       const switchesBefore = host.counters().switchIn;
       return {
