@@ -92,6 +92,7 @@ function pingPong(n) {
   run();
 }
 
+/** @returns {Generator<number, never>} */
 function* counter() {
   let i = 0;
   for (;;) yield i++;
