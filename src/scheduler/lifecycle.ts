@@ -99,14 +99,19 @@ export class Lifecycle {
     // A fiber without extras (most: nothing asked for its result, named it, joined it, aborted it
     // or gave it children) ends without allocating: its counters fit the packed form or go there.
     if (packed < 0 || x !== null || outcome === Outcome.Threw) return this.finishWithExtras(t, outcome, value, started);
+    this.markDone(t, outcome, value, started);
+    this.returned++;
+    this.forget(t);
+  }
+
+  /** The task is done: its outcome kept, its body and iterators let go, no longer a live fiber. */
+  private markDone(t: Task, outcome: Outcome, value: unknown, started: boolean): void {
     t.state = RunState.Done;
     t.outcome = outcome;
     t.value = value;
     t.iter = t.stack = null;
     t.dropBody();
     if (started) this.driver.live--;
-    this.returned++;
-    this.forget(t);
   }
 
   /** finish() for a fiber whose end has more to do: its extras (joiners, result, locks, family…) or an error. */
@@ -124,12 +129,7 @@ export class Lifecycle {
     }
     if (x.held) for (const crst of x.held) crst.abandon();
     x.held = null;
-    t.state = RunState.Done;
-    t.outcome = outcome;
-    t.value = value;
-    t.iter = t.stack = null;
-    t.dropBody();
-    if (started) this.driver.live--;
+    this.markDone(t, outcome, value, started);
     if (outcome === Outcome.Threw) this.threw++;
     else this.returned++;
     if (x.joiners) {
