@@ -43,11 +43,16 @@ export class Driver {
   /** True while a fiber is driven: the one switched in. */
   private stepping = false;
   /**
-   * The fiber the core has switched in. Within a slice it stays switched in after its step, so
-   * that the next step switches it out and the next fiber in with one call into the core (or
-   * none, when it runs again); the slice switches it out before the root task runs again.
+   * The slot index of the fiber the core has switched in, or −1 (switchedIn answers the fiber).
+   * Within a slice it stays switched in after its step, so that the next step switches it out
+   * and the next fiber in with one call into the core (or none, when it runs again); the slice
+   * switches it out before the root task runs again. An index, not the fiber: a small integer is
+   * stored without a write barrier, and a fiber just spawned is young, so storing it in this old
+   * object took the barrier's slow path at every switch.
    */
-  private switchedIn: Task | null = null;
+  private switchedIdx = -1;
+  /** The fibers this driver has switched in, by slot index (an entry is the fiber while it lives). */
+  private readonly bySlot: (Task | undefined)[] = [];
   /** Started fibers that have not ended (the bound of a deadlock search). */
   live = 0;
 
@@ -58,6 +63,19 @@ export class Driver {
    */
   get running(): Task | null {
     return this.stepping ? this.switchedIn : null;
+  }
+
+  private get switchedIn(): Task | null {
+    return this.switchedIdx < 0 ? null : this.bySlot[this.switchedIdx]!;
+  }
+
+  private set switchedIn(t: Task | null) {
+    if (t === null) {
+      this.switchedIdx = -1;
+      return;
+    }
+    if (this.bySlot[t.idx] !== t) this.bySlot[t.idx] = t;
+    this.switchedIdx = t.idx;
   }
 
   constructor(
@@ -158,21 +176,24 @@ export class Driver {
     // A small integer: runUntilIdle's budget is Infinity, a double to compare against every step
     // (the caller asks again while fibers are ready).
     const steps = Math.min(budget, MAX_STEPS);
+    const bySlot = this.bySlot;
     for (let n = 0; n < steps; n++) {
       const t = this.readyMask === 0 ? ring.shift() : this.dequeueLevels();
       if (t === undefined) return false;
-      const prev = this.switchedIn;
+      const prevIdx = this.switchedIdx;
+      const idx = t.idx;
       if (
         t.state !== RunState.Resumable ||
         t.attention ||
-        prev === null ||
-        prev === t ||
-        !tryExchange(prev, t) // (a clear control word: the runtime is not suspended)
+        prevIdx < 0 ||
+        prevIdx === idx ||
+        bySlot[idx] !== t || // (it is, once the fiber has been stepped: a Resumable fiber has)
+        !tryExchange(bySlot[prevIdx]!, t) // (a clear control word: the runtime is not suspended)
       ) {
         this.step(t);
         continue;
       }
-      this.switchedIn = t;
+      this.switchedIdx = idx;
       this.stepping = true;
       t.state = RunState.Running;
       const it = t.iter as Generator;
@@ -234,7 +255,10 @@ export class Driver {
   /** After a step: no fiber runs; one that ended was switched out by its ExitTask. */
   private stepped(t: Task): void {
     this.stepping = false;
-    if (t.state === RunState.Done) this.switchedIn = null;
+    if (t.state === RunState.Done) {
+      this.switchedIn = null;
+      if (this.bySlot[t.idx] === t) this.bySlot[t.idx] = undefined; // (its slot is free)
+    }
   }
 
   /** Hands the JS thread back to the root task: the last fiber of a slice is switched out. */
@@ -258,6 +282,7 @@ export class Driver {
     t.iter = t.stack = null;
     this.hooks.finish(t, Outcome.Threw, err);
     if (this.switchedIn === t) this.switchedIn = null; // its ExitTask switched it out
+    if (t.state === RunState.Done && this.bySlot[t.idx] === t) this.bySlot[t.idx] = undefined;
     return true;
   }
 
