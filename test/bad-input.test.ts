@@ -519,6 +519,10 @@ const CREATE_HOST_ROWS: [string, unknown][] = [
   ["enterTimeoutMs: -1", { enterTimeoutMs: -1 }],
   ["maxMemoryBytes: 1000", { maxMemoryBytes: 1000 }],
   ["maxMemoryBytes: 128 KiB (below MIN_MEMORY_BYTES)", { maxMemoryBytes: 128 * 1024 }],
+  ["initialMemoryBytes: 128 KiB (below MIN_MEMORY_BYTES)", { initialMemoryBytes: 128 * 1024 }],
+  ["initialMemoryBytes: NaN", { initialMemoryBytes: Number.NaN }],
+  ['initialMemoryBytes: "1MB"', { initialMemoryBytes: "1MB" }],
+  ["initialMemoryBytes above maxMemoryBytes", { maxMemoryBytes: 4 * 1024 * 1024, initialMemoryBytes: 8 * 1024 * 1024 }],
   ["budget: Object.create(null)", { budget: Object.create(null) }],
   [
     "an options object whose getter throws",
