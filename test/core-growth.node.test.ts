@@ -4,13 +4,10 @@
 // of that, so a 64 MiB default made nearly every createHost a full GC (src/core/load.ts).
 
 import { afterEach, describe, expect, it } from "vitest";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { PerformanceObserver, constants } from "node:perf_hooks";
 import { createHost, type Host } from "../src/index.js";
+import { gc } from "./support/gc.node.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
 const MiB = 1024 * 1024;
 
 function external(): number {

@@ -1,17 +1,7 @@
 // Node only: heap checks need the garbage collector on demand (v8 flags).
 import { describe, expect, it } from "vitest";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { createHost, S_OK } from "../src/index.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function heapUsed(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+import { heapUsed } from "./support/gc.node.js";
 
 describe("timers (JS heap)", () => {
   it("100,000 fibers whose timed waits were satisfied are not kept alive by their timers", async () => {

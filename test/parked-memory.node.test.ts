@@ -3,18 +3,8 @@
 // checks keep what it found from coming back: a wait operation held while the fiber waits, or a
 // task that grows a field for every phase of its life.
 import { describe, expect, it } from "vitest";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { createHost, type FiberContext, S_OK } from "../src/index.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function heapUsed(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+import { gc, heapUsed } from "./support/gc.node.js";
 
 /** Lets the current job end: a WeakRef keeps its target alive until then. */
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

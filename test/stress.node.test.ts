@@ -1,13 +1,9 @@
 // Node only: these need the garbage collector on demand (v8 flags) and a process of their own
 // size; the browser project runs the same code paths at smaller scale elsewhere.
 import { describe, expect, it } from "vitest";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import * as fiberhost from "../src/index.js";
 import { runScenario } from "../examples/scenario.mjs";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
+import { gc } from "./support/gc.node.js";
 
 describe("a million spawn/exit cycles", () => {
   it("leave the core's memory and the JS heap flat", async () => {

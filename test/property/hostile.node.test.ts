@@ -3,19 +3,9 @@
 // warm-up, hundreds more programs on the same hosts leave the heap where it was.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { makeWorld, programs, runProgram } from "./hostile.harness.js";
 import { runs, timeLimit } from "./support.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function heapUsed(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+import { heapUsed } from "../support/gc.node.js";
 
 describe("hostile fiber programs (JS heap)", () => {
   it(
