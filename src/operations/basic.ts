@@ -4,7 +4,7 @@ import type { Task } from "../task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Transition } from "../core/generated/layout.js";
-import { Cmd, PENDING } from "../scheduler/op.js";
+import { Cmd } from "../scheduler/op.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { Op } from "./op.js";
@@ -38,11 +38,7 @@ export class YieldOp extends Op<number> {
       if (safePoint(this.sched, this.t) === Cmd.End) return this.command(Cmd.End);
     }
     this.started = true;
-    // The command alone: the driver reads PENDING.cmd, never PENDING.value, and storing this
-    // operation there is a write barrier a switch (a slow one while the fiber is young).
-    PENDING.cmd = Cmd.Yield;
-    PENDING.body = null;
-    return PENDING as IteratorResult<number, number>;
+    return this.command(Cmd.Yield);
   }
   throw(err: unknown): never {
     this.started = false;

@@ -2,7 +2,7 @@
 // result: src/scheduler/op.ts).
 
 import type { Task } from "../task.js";
-import { type Cmd, Operation, PENDING } from "../scheduler/op.js";
+import { type Cmd, Operation, handOver } from "../scheduler/op.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 
 export abstract class Op<R = number> extends Operation implements IterableIterator<R> {
@@ -39,10 +39,7 @@ export abstract class Op<R = number> extends Operation implements IterableIterat
 
   /** Hands the scheduler a command through the shared pending result. */
   protected command(cmd: Cmd, body: Iterator<unknown> | null = null): IteratorResult<R, R> {
-    PENDING.cmd = cmd;
-    PENDING.value = this;
-    PENDING.body = body;
-    return PENDING as IteratorResult<R, R>;
+    return handOver<R>(cmd, body);
   }
 
   protected result(value: R): IteratorResult<R, R> {

@@ -11,7 +11,7 @@
 
 import { Task, TaskBits } from "../task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { Cmd, PENDING } from "../scheduler/op.js";
+import { Cmd, handOver } from "../scheduler/op.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK } from "../scheduler/waitable.js";
 import { HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
@@ -51,7 +51,7 @@ export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
   try {
     const sp = safePoint(sched, t);
     // Still handed: the step after the yield starts the wait (after an End, nothing does).
-    if (sp) return command(sp);
+    if (sp) return handOver<number>(sp);
     hr = op.block(sched);
   } catch (err) {
     release(t);
@@ -63,7 +63,7 @@ export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
     return { value: hr, done: true };
   }
   t.bits = (t.bits & ~TaskBits.Face) | TaskBits.FaceParked;
-  return command(Cmd.Park);
+  return handOver<number>(Cmd.Park);
 }
 
 /** The face's throw(err): an error thrown into the fiber while it waits (an abort) ends the wait. */
@@ -83,17 +83,6 @@ export function faceReturn(t: Task, value: number): IteratorResult<number, numbe
 function release(t: Task): void {
   if ((t.bits & TaskBits.FaceHanded) !== 0) t.pending = null;
   t.bits &= ~TaskBits.Face;
-}
-
-/**
- * Hands the scheduler a command, as Op.command does, without the operation as the pending result's
- * value (the driver never reads it): the operation would be held there after the fiber parks.
- */
-function command(cmd: Cmd): IteratorResult<number, number> {
-  PENDING.cmd = cmd;
-  PENDING.value = undefined;
-  PENDING.body = null;
-  return PENDING as IteratorResult<number, number>;
 }
 
 /**

@@ -19,18 +19,27 @@ export const enum Cmd {
 }
 
 /**
- * The pending result every operation hands the scheduler: `{ value: op, done: false }` plus the
- * command (and, for Cmd.Push, the body). One object for every operation of every host: the
+ * The pending result every operation hands the scheduler: `{ value: undefined, done: false }` plus
+ * the command (and, for Cmd.Push, the body). One object for every operation of every host: the
  * scheduler reads it before any other code runs, and its reads of one shape stay fast however
  * many kinds of operations a program uses (a result per operation class made them megamorphic:
- * a switch cost twice as much once a program had used a few kinds).
+ * a switch cost twice as much once a program had used a few kinds). Its value stays undefined:
+ * the driver never reads it, and an operation stored there would be a write barrier a command and
+ * would outlive its wait.
  */
-export const PENDING: { value: unknown; readonly done: false; cmd: Cmd; body: Iterator<unknown> | null } = {
+export const PENDING: { readonly value: undefined; readonly done: false; cmd: Cmd; body: Iterator<unknown> | null } = {
   value: undefined,
   done: false,
   cmd: Cmd.Yield,
   body: null,
 };
+
+/** Hands the scheduler command `cmd` (and, for Cmd.Push, the body to run) through PENDING. */
+export function handOver<R>(cmd: Cmd, body: Iterator<unknown> | null = null): IteratorResult<R, R> {
+  PENDING.cmd = cmd;
+  PENDING.body = body;
+  return PENDING as unknown as IteratorResult<R, R>;
+}
 
 /**
  * What every operation is (src/operations/op.ts): a fiber may also hand one to the scheduler with a
