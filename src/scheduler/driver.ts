@@ -85,16 +85,13 @@ export class Driver {
 
   // --- ready levels ------------------------------------------------------------------------------
 
-  enqueue(t: Task): void {
-    t.state = RunState.Ready;
+  /**
+   * Puts `t` at the back of its ready level, as Ready, or as Resumable (it yielded from a generator
+   * and nothing is to be thrown into it: the fast path may resume it).
+   */
+  enqueue(t: Task, state: RunState.Ready | RunState.Resumable = RunState.Ready): void {
+    t.state = state;
     // The default priority's ring is read without the mask: the other levels are behind one test.
-    if (t.level === DEFAULT_LEVEL) this.ready3.push(t);
-    else this.enqueueLevel(t);
-  }
-
-  /** A fiber that yielded from a generator, nothing to throw into it: the fast path may resume it. */
-  private enqueueResumable(t: Task): void {
-    t.state = RunState.Resumable;
     if (t.level === DEFAULT_LEVEL) this.ready3.push(t);
     else this.enqueueLevel(t);
   }
@@ -315,7 +312,7 @@ export class Driver {
         const tok = t.yieldToken;
         if (r.value === tok && tok !== null && !r.done && !t.attention) {
           t.resumeValue = S_OK;
-          this.enqueueResumable(t);
+          this.enqueue(t, RunState.Resumable);
           return;
         }
       }
@@ -331,7 +328,7 @@ export class Driver {
   private handle(t: Task, it: Iterator<unknown>, r: IteratorResult<unknown>): boolean {
     if (r === PENDING) {
       if (PENDING.cmd === Cmd.Yield) {
-        if (it instanceof GeneratorObject) this.enqueueResumable(t);
+        if (it instanceof GeneratorObject) this.enqueue(t, RunState.Resumable);
         else this.enqueue(t);
         return false;
       }
