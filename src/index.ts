@@ -17,5 +17,5 @@ export type { Op } from "./operations/op.js";
 export { TraceRecorder } from "./trace.js";
 export type { ChromeTrace, ChromeTraceEvent } from "./trace.js";
 export { FIRST_IMPORT_TARGET } from "./interop/instantiate.js";
-export type { Guest, InstantiateOptions } from "./interop/instantiate.js";
+export type { FunctionImportInfo, Guest, InstantiateOptions } from "./interop/instantiate.js";
 export type { SuspensionMode } from "./interop/guest.js";

@@ -10,9 +10,19 @@ export interface Signature {
   results: number[];
 }
 
+/** A function import: its (module, name) pair, never joined into one string ("env.x" + "f" and "env" + "x.f" differ). */
+export interface FunctionImport {
+  module: string;
+  name: string;
+  sig: Signature;
+}
+
 export interface Signatures {
-  /** "module.name" of every function import → its signature. */
-  imports: Map<string, Signature>;
+  /**
+   * Every function import, in the module's order (WebAssembly.Module.imports' order, function
+   * imports only). One (module, name) may be imported several times, with different signatures.
+   */
+  imports: FunctionImport[];
   /** export name of every function export → its signature. */
   exports: Map<string, Signature>;
   /** The module has a start function (guest code that runs at instantiation). */
@@ -70,7 +80,7 @@ function read(bytes: Uint8Array): Signatures {
   r.at = 8; // magic and version
   const types: Signature[] = [];
   const funcTypes: number[] = []; // function index space: imports first
-  const imports = new Map<string, Signature>();
+  const imports: FunctionImport[] = [];
   const exports = new Map<string, Signature>();
   let hasStart = false;
   while (r.at < bytes.length) {
@@ -88,12 +98,14 @@ function read(bytes: Uint8Array): Signatures {
       }
     } else if (id === 2) {
       for (let n = r.u32(); n > 0; n--) {
-        const key = `${r.name()}.${r.name()}`;
+        const module = r.name();
+        const name = r.name();
         const kind = r.byte();
         if (kind === 0) {
           const type = r.u32();
+          if (type >= types.length) throw new RangeError("type index");
           funcTypes.push(type);
-          imports.set(key, types[type]);
+          imports.push({ module, name, sig: types[type] });
         } else if (kind === 1) {
           r.valType();
           r.limits();

@@ -57,6 +57,18 @@ export class GuestState {
   driver: Driver | null = null;
   asyncify: AsyncifyDriver | null = null;
   jspi: JspiDriver | null = null;
+  /**
+   * Frames an exception could not close where it passed them: the JS stack was exhausted (a
+   * RangeError from runaway export → import → export recursion) and the cleanup call itself
+   * overflowed. They are the task's top frames, closed by the next catch up the stack (closeOwed).
+   */
+  owed = 0;
+  /**
+   * Set while an asynchronous instantiation may run the guest's start function (a module the
+   * engine will not instantiate synchronously): the first hooked import it calls opens the
+   * start's ReverseEnterRuntime, which the instantiation closes when it settles.
+   */
+  starting: { opened: boolean } | null = null;
 
   /** @internal */
   constructor(
@@ -77,8 +89,19 @@ export function noWait(hr: number): number {
   return hr === MUST_WAIT_FOR_RESUME ? HOST_E_TIMEOUT : hr;
 }
 
+/**
+ * A promise, or anything Promise.resolve would adopt. Never throws: an object whose `then` cannot
+ * be read (a throwing getter, a revoked Proxy) counts as a thenable, as Promise.resolve treats it:
+ * adopting it answers a rejection with what the read threw, so the answer takes the promise path,
+ * whose every step keeps the frames balanced.
+ */
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
+  if (typeof v !== "object" || v === null) return false;
+  try {
+    return typeof (v as PromiseLike<unknown>).then === "function";
+  } catch {
+    return true;
+  }
 }
 
 /** A promise the guest cannot wait for: its rejection must not be reported as unhandled. */

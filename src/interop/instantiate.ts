@@ -7,11 +7,21 @@
 
 import type { CoreDoor } from "../core/door.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
-import { E_INVALIDARG, E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
-import { describeValue, isDword } from "../args.js";
+import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
+import { describeValue } from "../args.js";
 import { GuestState, noWait, type SuspensionMode } from "./guest.js";
-import { Asyncify, MIN_ASYNCIFY_DATA } from "./asyncify.js";
-import { readSignatures, type Signatures } from "./binary.js";
+import { ASYNCIFY_EXPORTS, Asyncify } from "./asyncify.js";
+import { readSignatures, type Signature, type Signatures } from "./binary.js";
+import {
+  askTarget,
+  bad,
+  ImportsSnapshot,
+  put,
+  readInstantiateOptions,
+  readRegion,
+  record,
+  type OptionsSnapshot,
+} from "./user-input.js";
 import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
 
@@ -33,14 +43,27 @@ export interface Guest<E = Record<string, any>> {
   module: WebAssembly.Module;
   /** The underlying instance (its exports are not hooked). */
   instance: WebAssembly.Instance;
-  /** The hooked exports: what users call (functions hooked, memories and globals as they are). */
+  /**
+   * The hooked exports: what users call (functions hooked, memories and globals as they are). A
+   * frozen null-prototype record, like instance.exports: an export named "__proto__" is a key.
+   */
   exports: E;
   /** The suspension in use. */
   suspension: SuspensionMode;
-  /** Each function import ("module.name") → its LeaveRuntime target. */
+  /** Each function import ("module.name") → its LeaveRuntime target (see functionImports where joined names collide). */
   targets: Record<string, number>;
   /** Each function import ("module.name") → whether it is hooked (the policy's answer). */
   hooked: Record<string, boolean>;
+  /** Each function import, in the module's order: its (module, name) pair, target, and whether it is hooked and suspending. */
+  functionImports: FunctionImportInfo[];
+}
+
+export interface FunctionImportInfo {
+  readonly module: string;
+  readonly name: string;
+  readonly target: number;
+  readonly hooked: boolean;
+  readonly suspending: boolean;
 }
 
 /** What instantiate needs from its host. */
@@ -54,11 +77,18 @@ export interface InteropEnv {
 
 type AnyFn = (...args: any[]) => any;
 
-function bad(message: string, cause?: unknown): HResultError {
-  const err = new HResultError(E_INVALIDARG, `instantiate: ${message}`);
-  if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
-  return err;
-}
+/**
+ * Chromium refuses `new WebAssembly.Instance` on the main thread for a module over 8 MB
+ * ("WebAssembly.Instance is disallowed on the main thread, if the buffer size is larger than
+ * 8MB"): such a guest is instantiated asynchronously.
+ */
+export const SYNC_INSTANCE_LIMIT = 8 * 1024 * 1024;
+
+const sameSignature = (a: Signature, b: Signature): boolean =>
+  a.params.length === b.params.length &&
+  a.results.length === b.results.length &&
+  a.params.every((t, i) => t === b.params[i]) &&
+  a.results.every((t, i) => t === b.results[i]);
 
 const isAsyncFunction = (fn: AnyFn): boolean => Object.prototype.toString.call(fn) === "[object AsyncFunction]";
 
@@ -68,6 +98,32 @@ function bytesOf(source: unknown): Uint8Array | null {
   return null;
 }
 
+/**
+ * Whose are a guest's asyncify exports? "ours": a guest built with the pass for fiberhost to drive
+ * (the five asyncify_* exports, its memory exported as `memory` and not imported, and a data
+ * region: exports asyncify_data_address/size, or options.asyncifyData). "theirs": asyncify
+ * control exports that another runtime drives (Emscripten's Asyncify: memory imported or not
+ * exported as `memory`, no data-region exports, a partial set). null: none of the five.
+ */
+export function asyncifyOwner(
+  imports: readonly WebAssembly.ModuleImportDescriptor[],
+  exports: readonly WebAssembly.ModuleExportDescriptor[],
+  regionGiven: boolean,
+): "ours" | "theirs" | null {
+  const names = new Set<string>();
+  let any = false;
+  let exportsMemory = false;
+  for (const d of exports) {
+    if (d.kind === "function") names.add(d.name);
+    if ((ASYNCIFY_EXPORTS as readonly string[]).includes(d.name)) any = true;
+    if (d.kind === "memory" && d.name === "memory") exportsMemory = true;
+  }
+  if (!any) return null;
+  const importsMemory = imports.some((d) => d.kind === "memory");
+  const region = regionGiven || (names.has("asyncify_data_address") && names.has("asyncify_data_size"));
+  return ASYNCIFY_EXPORTS.every((n) => names.has(n)) && exportsMemory && !importsMemory && region ? "ours" : "theirs";
+}
+
 export class Interop {
   /** The same function imported twice (by any guest of this host) is the same target. */
   private readonly targetOf = new WeakMap<AnyFn, number>();
@@ -75,30 +131,12 @@ export class Interop {
 
   constructor(private readonly env: InteropEnv) {}
 
-  async instantiate(source: unknown, imports: unknown = {}, options: InstantiateOptions = {}): Promise<Guest> {
+  async instantiate(source: unknown, imports: unknown = {}, options: unknown = {}): Promise<Guest> {
     const hr = this.env.door.available();
     if (hr !== S_OK) throw new HResultError(hr, "instantiate: the runtime is not available");
-    if (typeof imports !== "object" || imports === null) throw bad("imports must be an object");
-    if (typeof options !== "object" || options === null) throw bad("options must be an object");
-    const { suspending = [], suspension = "auto", asyncifyData, target } = options;
-    if (!Array.isArray(suspending) || !suspending.every((s) => typeof s === "string"))
-      throw bad("options.suspending must be an array of 'module.name' strings");
-    if (!["auto", "asyncify", "jspi", "none"].includes(suspension as string))
-      throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${describeValue(suspension)}`);
-    if (target !== undefined && typeof target !== "function") throw bad("options.target must be a function");
-    if (
-      asyncifyData !== undefined &&
-      (typeof asyncifyData !== "object" ||
-        asyncifyData === null ||
-        !isDword(asyncifyData.address) ||
-        !isDword(asyncifyData.size) ||
-        asyncifyData.size < MIN_ASYNCIFY_DATA ||
-        asyncifyData.address % 4 !== 0)
-    ) {
-      throw bad(
-        `options.asyncifyData must be { address, size } with a 4-aligned address and a size of at least ${MIN_ASYNCIFY_DATA}`,
-      );
-    }
+    if (!((typeof imports === "object" && imports !== null) || typeof imports === "function"))
+      throw bad(`imports must be an object, not ${describeValue(imports)}`);
+    const opts = readInstantiateOptions(options);
 
     let module: WebAssembly.Module;
     const bytes = bytesOf(source);
@@ -110,36 +148,47 @@ export class Interop {
         throw bad(`the bytes are not a valid WebAssembly module (${(err as Error).message})`, err);
       }
     } else throw bad("source must be a WebAssembly.Module, an ArrayBuffer or a typed array of its bytes");
-    const sigs: Signatures | null = bytes !== null ? readSignatures(bytes) : null;
-
     const importDescs = WebAssembly.Module.imports(module);
     const exportDescs = WebAssembly.Module.exports(module);
-    const ns = imports as Record<string, Record<string, unknown> | undefined>;
-    const fnImports = importDescs.filter((d) => d.kind === "function");
-    const functionOf = (m: string, n: string): AnyFn => {
-      const fn = (ns[m] as Record<string, unknown> | undefined)?.[n];
-      if (typeof fn !== "function")
-        throw bad(
-          `the guest imports the function ${m}.${n}; imports.${m}.${n} is ${fn === undefined ? "missing" : `a ${typeof fn}`}`,
-        );
-      return fn as AnyFn;
-    };
+    const fnDescs = importDescs.filter((d) => d.kind === "function");
+    let sigs: Signatures | null = bytes !== null ? readSignatures(bytes) : null;
+    // The reader and the engine must agree on the function imports, one for one.
+    if (
+      sigs !== null &&
+      (sigs.imports.length !== fnDescs.length ||
+        sigs.imports.some((s, i) => s.module !== fnDescs[i].module || s.name !== fnDescs[i].name))
+    )
+      sigs = null;
 
-    const suspendingKeys = new Set<string>();
-    for (const key of suspending) {
-      if (!fnImports.some((d) => `${d.module}.${d.name}` === key))
+    // The user's imports, read once: every (module, name) the guest imports, and nothing else.
+    const given = new ImportsSnapshot(imports, importDescs);
+    const fns = fnDescs.map((d) => given.fn(d.module, d.name));
+
+    // options.suspending names imports as "module.name": one lookup each (a joined name that two
+    // imports share, "env.x" + "f" and "env" + "x.f", names both).
+    const joined = fnDescs.map((d) => `${d.module}.${d.name}`);
+    const imported = new Set(joined);
+    const listed = new Set<string>();
+    for (const key of opts.suspending) {
+      if (!imported.has(key))
         throw bad(`options.suspending names ${key}, which the guest does not import as a function`);
-      suspendingKeys.add(key);
+      listed.add(key);
     }
-    for (const d of fnImports)
-      if (isAsyncFunction(functionOf(d.module, d.name))) suspendingKeys.add(`${d.module}.${d.name}`);
+    const suspendingAt = fnDescs.map((_, i) => listed.has(joined[i]) || isAsyncFunction(fns[i]));
+    const anySuspending = suspendingAt.includes(true);
 
-    const asyncified = Asyncify.isAsyncified(exportDescs);
+    const owner = asyncifyOwner(importDescs, exportDescs, opts.asyncifyData !== undefined);
     let mode: SuspensionMode;
-    if (suspension === "auto")
-      mode = asyncified ? "asyncify" : suspendingKeys.size > 0 && jspiAvailable() && sigs !== null ? "jspi" : "none";
-    else mode = suspension;
-    if (mode === "asyncify" && !asyncified)
+    if (opts.suspension === "auto")
+      // A guest whose asyncify exports another runtime drives (Emscripten's) is not ours to suspend.
+      mode =
+        owner === "ours"
+          ? "asyncify"
+          : owner === null && anySuspending && jspiAvailable() && sigs !== null
+            ? "jspi"
+            : "none";
+    else mode = opts.suspension;
+    if (mode === "asyncify" && !Asyncify.isAsyncified(exportDescs))
       throw bad(
         "suspension 'asyncify' needs a guest built with Binaryen's asyncify pass (it exports asyncify_start_unwind …)",
       );
@@ -159,49 +208,70 @@ export class Interop {
     const jspi = mode === "jspi" ? new Jspi(g) : null;
     g.jspi = jspi;
 
-    // The import object: every namespace copied, function imports wrapped by the policy.
-    const wrapped: Record<string, Record<string, unknown>> = {};
-    for (const [m, fields] of Object.entries(ns)) {
-      if (typeof fields === "object" && fields !== null) wrapped[m] = { ...fields };
+    // One wrapper per (module, name): the import object holds one value for it, whatever the
+    // number of imports that name it, so its arity is theirs when they agree, else rest parameters.
+    const targets = record<number>();
+    const hookedMap = record<boolean>();
+    const functionImports: FunctionImportInfo[] = [];
+    // The signature of each (module, name): null where its imports disagree, or are unknown.
+    const sigOf = new Map<string, Map<string, Signature | null>>();
+    for (let i = 0; i < fnDescs.length; i++) {
+      const { module: m, name: n } = fnDescs[i];
+      const sig = sigs === null ? null : sigs.imports[i].sig;
+      let names = sigOf.get(m);
+      if (names === undefined) sigOf.set(m, (names = new Map()));
+      const seen = names.get(n);
+      if (seen === undefined) names.set(n, sig);
+      else if (seen !== null && (sig === null || !sameSignature(seen, sig))) names.set(n, null);
     }
-    const targets: Record<string, number> = {};
-    const hookedMap: Record<string, boolean> = {};
-    for (const d of fnImports) {
-      const key = `${d.module}.${d.name}`;
-      const fn = functionOf(d.module, d.name);
-      const t = this.targetFor(fn, d.module, d.name, target);
+    const wrappers = new Map<string, Map<string, AnyFn>>();
+    for (let i = 0; i < fnDescs.length; i++) {
+      const { module: m, name: n } = fnDescs[i];
+      const fn = fns[i];
+      const t = this.targetFor(fn, m, n, opts.target);
       const hooked = this.env.needsHostHook(t);
-      targets[key] = t;
-      hookedMap[key] = hooked;
-      const arity = sigs?.imports.get(key)?.params.length ?? -1;
+      const suspending = suspendingAt[i];
+      functionImports.push(Object.freeze({ module: m, name: n, target: t, hooked, suspending }));
+      const key = joined[i];
+      if (!(key in targets)) {
+        put(targets, key, t);
+        put(hookedMap, key, hooked);
+      }
+      let made = wrappers.get(m);
+      if (made === undefined) wrappers.set(m, (made = new Map()));
+      if (made.has(n)) continue;
+      const sig = sigOf.get(m)!.get(n)!;
       let w: AnyFn;
-      if (!suspendingKeys.has(key)) w = hooked ? hookImport(g, fn, t, key, arity) : fn;
-      else if (jspi !== null) w = jspi.wrapImport(fn, t, hooked, key, sigs!.imports.get(key)!);
-      else w = suspendingImport(g, fn, t, hooked, key);
-      wrapped[d.module][d.name] = w;
+      if (!suspending) w = hooked ? hookImport(g, fn, t, key, sig === null ? -1 : sig.params.length) : fn;
+      else if (jspi !== null) {
+        if (sig === null)
+          throw new HResultError(
+            E_NOTIMPL,
+            `instantiate: JSPI makes one trampoline per signature; the guest imports ${key} with several`,
+          );
+        w = jspi.wrapImport(fn, t, hooked, key, sig);
+      } else w = suspendingImport(g, fn, t, hooked, key);
+      made.set(n, w);
     }
 
-    let instance: WebAssembly.Instance;
-    try {
-      // A start function is guest code that the host calls: it runs between ReverseEnterRuntime
-      // and ReverseLeaveRuntime on the current task, so its imports cross as any call's do (the
-      // module is compiled already: instantiating it synchronously keeps the pair around it alone).
-      instance =
-        sigs === null || sigs.hasStart
-          ? this.startGuest(module, wrapped as WebAssembly.Imports)
-          : await WebAssembly.instantiate(module, wrapped as WebAssembly.Imports);
-    } catch (err) {
-      // What the start function threw (or a trap in it) reaches the caller as it is.
-      if (!(err instanceof WebAssembly.LinkError)) throw err;
-      throw bad(`the guest could not be instantiated (${(err as Error).message})`, err);
+    // The import object handed to the engine: null-prototype records holding what the guest
+    // imports (the wrappers, and memories, tables and globals as given), written with defineProperty.
+    const wrapped = record<Record<string, unknown>>();
+    for (const d of importDescs) {
+      let ns = wrapped[d.module];
+      if (ns === undefined) put(wrapped, d.module, (ns = record<unknown>()));
+      if (d.name in ns) continue;
+      put(ns, d.name, d.kind === "function" ? wrappers.get(d.module)!.get(d.name)! : given.get(d.module, d.name));
     }
+
+    const instance = await this.instantiateModule(g, module, wrapped as WebAssembly.Imports, bytes, sigs);
     const raw = instance.exports;
 
     if (mode === "asyncify") {
       const memory = raw.memory;
       if (!(memory instanceof WebAssembly.Memory))
         throw bad("suspension 'asyncify' needs the guest to export its memory as 'memory'");
-      let region = asyncifyData;
+      let region = opts.asyncifyData;
       if (region === undefined) {
         const addr = raw.asyncify_data_address;
         const size = raw.asyncify_data_size;
@@ -210,33 +280,75 @@ export class Interop {
             "suspension 'asyncify' needs a data region: options.asyncifyData, or guest exports asyncify_data_address() and asyncify_data_size()",
           );
         }
-        region = { address: Number(addr()), size: Number(size()) };
-        if (
-          !isDword(region.address) ||
-          !isDword(region.size) ||
-          region.size < MIN_ASYNCIFY_DATA ||
-          region.address % 4 !== 0
-        ) {
-          throw bad(
-            `the guest's asyncify data region (${region.address}, ${region.size} bytes) is not a 4-aligned region of at least ${MIN_ASYNCIFY_DATA} bytes`,
-          );
-        }
+        region = readRegion({ address: Number(addr()), size: Number(size()) }, "the guest's asyncify data region");
       }
       if (region.address + region.size > memory.buffer.byteLength)
         throw bad("the asyncify data region lies outside the guest's memory");
       g.asyncify = new Asyncify(raw, memory, region.address, region.size);
     }
 
-    const exports: Record<string, unknown> = {};
+    const exports = record<unknown>();
     for (const d of exportDescs) {
       const value = raw[d.name];
-      // asyncify's own exports are machinery, not the guest's API (they stay on instance.exports).
-      if (d.kind !== "function") exports[d.name] = value;
-      else if (!d.name.startsWith("asyncify_"))
-        exports[d.name] = hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence);
+      if (d.kind !== "function") put(exports, d.name, value);
+      // asyncify's own exports are machinery when fiberhost drives them (they stay on
+      // instance.exports); otherwise they belong to whoever does (Emscripten's runtime calls
+      // them from its imports): kept, unhooked.
+      else if (d.name.startsWith("asyncify_")) {
+        if (mode !== "asyncify") put(exports, d.name, value);
+      } else put(exports, d.name, hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence));
     }
     if (jspi !== null) jspi.attach(raw, sigs!);
-    return { module, instance, exports: Object.freeze(exports), suspension: mode, targets, hooked: hookedMap };
+    return {
+      module,
+      instance,
+      exports: Object.freeze(exports),
+      suspension: mode,
+      targets,
+      hooked: hookedMap,
+      functionImports,
+    };
+  }
+
+  /**
+   * Instantiates the module. A start function is guest code that the host calls: it runs between
+   * ReverseEnterRuntime and ReverseLeaveRuntime on the current task, so its imports cross as any
+   * call's. A module known to have none is instantiated asynchronously; one with a start function,
+   * synchronously (the pair around it alone), unless the engine may refuse that (a compiled
+   * Module, whose size and start we cannot see, or bytes over SYNC_INSTANCE_LIMIT): then
+   * asynchronously, the pair opened by the start's first hooked import and closed when the
+   * instantiation settles.
+   */
+  private async instantiateModule(
+    g: GuestState,
+    module: WebAssembly.Module,
+    imports: WebAssembly.Imports,
+    bytes: Uint8Array | null,
+    sigs: Signatures | null,
+  ): Promise<WebAssembly.Instance> {
+    try {
+      if (sigs !== null && !sigs.hasStart) return await WebAssembly.instantiate(module, imports);
+      if (bytes !== null && bytes.length <= SYNC_INSTANCE_LIMIT) return this.startGuest(module, imports);
+      const starting = { opened: false };
+      g.starting = starting;
+      let instance: WebAssembly.Instance;
+      try {
+        instance = await WebAssembly.instantiate(module, imports);
+      } finally {
+        g.starting = null;
+        if (starting.opened) {
+          const hr = this.env.door.reverseLeave();
+          if (hr !== S_OK)
+            // biome-ignore lint/correctness/noUnsafeFinally: a failed close is the answer
+            throw new HResultError(hr, "instantiate: ReverseLeaveRuntime failed after the guest's start function");
+        }
+      }
+      return instance;
+    } catch (err) {
+      // What the start function threw (or a trap in it) reaches the caller as it is.
+      if (!(err instanceof WebAssembly.LinkError)) throw err;
+      throw bad(`the guest could not be instantiated (${(err as Error).message})`, err);
+    }
   }
 
   private startGuest(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance {
@@ -257,14 +369,10 @@ export class Interop {
     return instance;
   }
 
-  private targetFor(fn: AnyFn, m: string, n: string, name: InstantiateOptions["target"]): number {
+  private targetFor(fn: AnyFn, m: string, n: string, name: OptionsSnapshot["target"]): number {
     if (name !== undefined) {
-      const t = name(m, n, fn);
-      if (t !== undefined) {
-        if (!isDword(t))
-          throw bad(`options.target answered ${describeValue(t)} for ${m}.${n}: a target is an integer in 0 … 2^32−1`);
-        return t;
-      }
+      const t = askTarget(name, m, n, fn);
+      if (t !== undefined) return t;
     }
     let t = this.targetOf.get(fn);
     if (t === undefined) {

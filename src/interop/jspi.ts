@@ -13,6 +13,7 @@
 //   fibers to lend wait in a FIFO. The trampoline modules are built in jspi-trampolines.ts.
 
 import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
+import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Signature, Signatures } from "./binary.js";
 import { cannotSuspend, suspendingImport } from "./wrappers.js";
 import { crossingError, dropPromise, isThenable, noWait, type ExportInfo, type GuestState } from "./guest.js";
@@ -102,21 +103,27 @@ export class Jspi {
       }
       const op = this.lentTo ?? (g.driverNow() as CallOp<unknown> | null);
       if (!isThenable(r)) {
-        back();
-        // The engine suspends even for a plain answer (the guest resumes from a microtask), so
-        // the fiber is lent to it then, like after a promise.
-        if (op !== null) {
-          this.due.push(op);
-          if (op.lent) this.unlend(op);
+        const hr = hooked ? door.enter() : 0;
+        // An import that suspended the runtime: in an f.call, the guest waits for the resume as
+        // for a settled promise (the f.call's EnterRuntime waits); elsewhere it is refused.
+        if (hr === MUST_WAIT_FOR_RESUME && op !== null) r = Promise.resolve(r);
+        else {
+          if (hr !== 0) throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
+          // The engine suspends even for a plain answer (the guest resumes from a microtask), so
+          // the fiber is lent to it then, like after a promise.
+          if (op !== null) {
+            this.due.push(op);
+            if (op.lent) this.unlend(op);
+          }
+          return r;
         }
-        return r;
       }
       if (op === null) {
-        dropPromise(r);
+        dropPromise(r as PromiseLike<unknown>);
         back();
         throw cannotSuspend(g, key);
       }
-      op.suspend(r, hooked, key);
+      op.suspend(r as PromiseLike<unknown>, hooked, key);
       // Kept on the operation: a fiber ended while its guest waits (a rude abort) takes the
       // suspended guest with it to the collector.
       const q = new Promise((resolve, reject) => (op.resolvers = { resolve, reject }));

@@ -5,6 +5,7 @@
 // HResultError and the crossing does not happen; an exception passing through closes the pair.
 
 import { HOST_E_INVALIDOPERATION } from "../hresult.js";
+import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { EXPORT, crossingError, dropPromise, isThenable, noWait, type ExportInfo, type GuestState } from "./guest.js";
 
 type AnyFn = (...args: any[]) => any;
@@ -20,88 +21,154 @@ function notSuspending(p: PromiseLike<unknown>, key: string): Error {
   );
 }
 
-/** The hooked form of a synchronous import. `arity`: its parameter count, when known. */
+/**
+ * Closes the frames an exception left open (GuestState.owed), top first. Called in a catch with
+ * the exception's own frame counted in: a call that overflows the JS stack again leaves the rest
+ * to the next catch up the stack, where there is more room. Each transition either happens whole
+ * or not at all (a RangeError comes at a call's entry), so nothing is closed twice.
+ */
+export function closeOwed(g: GuestState): void {
+  const door = g.door;
+  while (g.owed > 0) {
+    // The owed frames are the task's top frames: a LeaveRuntime frame closes with EnterRuntime,
+    // a ReverseEnterRuntime frame with ReverseLeaveRuntime (the other answers INVALIDOPERATION).
+    let hr = door.enter();
+    if (hr !== 0) hr = door.reverseLeave();
+    if (hr !== 0) {
+      // Refused, not short of stack (EnterRuntime must wait for a suspended runtime): unwinding
+      // further cannot close them; they stay open, as the core has them.
+      g.owed = 0;
+      return;
+    }
+    g.owed--;
+  }
+}
+
+/**
+ * Opens the start function's ReverseEnterRuntime on an asynchronous instantiation (see
+ * GuestState.starting): the start's first hooked import is the first moment we see it run.
+ */
+function startCalling(g: GuestState): void {
+  const s = g.starting!;
+  if (s.opened) return;
+  const hr = g.door.reverseEnter();
+  if (hr !== 0) throw crossingError(noWait(hr), "ReverseEnterRuntime failed before the guest's start function");
+  s.opened = true;
+}
+
+/**
+ * The hooked form of a synchronous import. `arity`: its parameter count, when every import of it
+ * has the same (-1: rest parameters). Every transition after the LeaveRuntime sits inside the
+ * try, so a frame is closed, or counted as owed, whatever throws, even a JS stack overflow.
+ */
 export function hookImport(g: GuestState, fn: AnyFn, target: number, key: string, arity: number): AnyFn {
   const door = g.door;
   const out = (): void => {
+    if (g.starting !== null) startCalling(g);
     const hr = door.leave(target);
     if (hr !== 0) throw crossingError(hr, `LeaveRuntime(${hex(target)}) failed calling import ${key}`);
   };
-  const back = (r: unknown): unknown => {
-    const hr = door.enter();
-    if (hr !== 0) throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
+  const back = (hr: number, r: unknown): unknown => {
+    if (hr !== 0) {
+      g.owed++; // the LeaveRuntime frame is still open: the exception's catches close it
+      throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
+    }
     if (isThenable(r)) throw notSuspending(r, key);
     return r;
   };
-  // The exception wins: if the enter fails too, the core has said why in its counters.
-  const threw = (): void => void door.enter();
   switch (arity) {
     case 0:
       return () => {
         out();
         let r: unknown;
+        let hr: number;
         try {
           r = fn();
+          hr = door.enter();
         } catch (e) {
-          threw();
+          g.owed++;
+          try {
+            closeOwed(g);
+          } catch {}
           throw e;
         }
-        return back(r);
+        return back(hr, r);
       };
     case 1:
       return (a: unknown) => {
         out();
         let r: unknown;
+        let hr: number;
         try {
           r = fn(a);
+          hr = door.enter();
         } catch (e) {
-          threw();
+          g.owed++;
+          try {
+            closeOwed(g);
+          } catch {}
           throw e;
         }
-        return back(r);
+        return back(hr, r);
       };
     case 2:
       return (a: unknown, b: unknown) => {
         out();
         let r: unknown;
+        let hr: number;
         try {
           r = fn(a, b);
+          hr = door.enter();
         } catch (e) {
-          threw();
+          g.owed++;
+          try {
+            closeOwed(g);
+          } catch {}
           throw e;
         }
-        return back(r);
+        return back(hr, r);
       };
     case 3:
       return (a: unknown, b: unknown, c: unknown) => {
         out();
         let r: unknown;
+        let hr: number;
         try {
           r = fn(a, b, c);
+          hr = door.enter();
         } catch (e) {
-          threw();
+          g.owed++;
+          try {
+            closeOwed(g);
+          } catch {}
           throw e;
         }
-        return back(r);
+        return back(hr, r);
       };
     default:
       return (...args: unknown[]) => {
         out();
         let r: unknown;
+        let hr: number;
         try {
           r = fn(...args);
+          hr = door.enter();
         } catch (e) {
-          threw();
+          g.owed++;
+          try {
+            closeOwed(g);
+          } catch {}
           throw e;
         }
-        return back(r);
+        return back(hr, r);
       };
   }
 }
 
 /**
- * The hooked form of an export. `beforeCall`/`afterCall` (JSPI only) fence the call: a nested
- * plain call must not reach a suspending import's suspending path.
+ * The hooked form of an export. `fence` (JSPI only) fences the call: a nested plain call must not
+ * reach a suspending import's suspending path. As in hookImport, the ReverseLeaveRuntime sits
+ * inside the try: an exception, a stack overflow included, closes the frame or leaves it owed.
  */
 export function hookExport(
   g: GuestState,
@@ -115,14 +182,8 @@ export function hookExport(
     if (hr !== 0) throw crossingError(noWait(hr), `ReverseEnterRuntime failed calling export ${name}`);
     g.depth++;
   };
-  const close = (): void => {
-    g.depth--;
-    const hr = door.reverseLeave();
+  const closed = (hr: number): void => {
     if (hr !== 0) throw crossingError(hr, `ReverseLeaveRuntime failed returning from export ${name}`);
-  };
-  const threw = (): void => {
-    g.depth--;
-    door.reverseLeave();
   };
   let hooked: AnyFn;
   if (fence !== null) {
@@ -130,15 +191,22 @@ export function hookExport(
       open();
       const saved = fence.save();
       let r: unknown;
+      let hr: number;
       try {
         r = raw(...args);
+        hr = door.reverseLeave();
       } catch (e) {
         fence.restore(saved);
-        threw();
+        g.depth--;
+        g.owed++;
+        try {
+          closeOwed(g);
+        } catch {}
         throw e;
       }
       fence.restore(saved);
-      close();
+      g.depth--;
+      closed(hr);
       return r;
     };
   } else {
@@ -147,13 +215,20 @@ export function hookExport(
         hooked = () => {
           open();
           let r: unknown;
+          let hr: number;
           try {
             r = raw();
+            hr = door.reverseLeave();
           } catch (e) {
-            threw();
+            g.depth--;
+            g.owed++;
+            try {
+              closeOwed(g);
+            } catch {}
             throw e;
           }
-          close();
+          g.depth--;
+          closed(hr);
           return r;
         };
         break;
@@ -161,13 +236,20 @@ export function hookExport(
         hooked = (a: unknown) => {
           open();
           let r: unknown;
+          let hr: number;
           try {
             r = raw(a);
+            hr = door.reverseLeave();
           } catch (e) {
-            threw();
+            g.depth--;
+            g.owed++;
+            try {
+              closeOwed(g);
+            } catch {}
             throw e;
           }
-          close();
+          g.depth--;
+          closed(hr);
           return r;
         };
         break;
@@ -175,13 +257,20 @@ export function hookExport(
         hooked = (a: unknown, b: unknown) => {
           open();
           let r: unknown;
+          let hr: number;
           try {
             r = raw(a, b);
+            hr = door.reverseLeave();
           } catch (e) {
-            threw();
+            g.depth--;
+            g.owed++;
+            try {
+              closeOwed(g);
+            } catch {}
             throw e;
           }
-          close();
+          g.depth--;
+          closed(hr);
           return r;
         };
         break;
@@ -189,13 +278,20 @@ export function hookExport(
         hooked = (a: unknown, b: unknown, c: unknown) => {
           open();
           let r: unknown;
+          let hr: number;
           try {
             r = raw(a, b, c);
+            hr = door.reverseLeave();
           } catch (e) {
-            threw();
+            g.depth--;
+            g.owed++;
+            try {
+              closeOwed(g);
+            } catch {}
             throw e;
           }
-          close();
+          g.depth--;
+          closed(hr);
           return r;
         };
         break;
@@ -203,13 +299,20 @@ export function hookExport(
         hooked = (...args: unknown[]) => {
           open();
           let r: unknown;
+          let hr: number;
           try {
             r = raw(...args);
+            hr = door.reverseLeave();
           } catch (e) {
-            threw();
+            g.depth--;
+            g.owed++;
+            try {
+              closeOwed(g);
+            } catch {}
             throw e;
           }
-          close();
+          g.depth--;
+          closed(hr);
           return r;
         };
     }
@@ -235,13 +338,15 @@ export function cannotSuspend(g: GuestState, key: string): Error {
  * A promise answered inside an f.call's own guest call starts the unwind, and the import's
  * LeaveRuntime frame stays open while the fiber waits; the f.call closes it (EnterRuntime) before
  * it rewinds, and the rewind reaches this import again, which then answers the promise's outcome.
+ * An import that suspends the runtime (a collector called from the guest) is waited for the same
+ * way: in an f.call's own guest call, the EnterRuntime that the suspension refuses becomes the
+ * f.call's, which waits for the resume; anywhere else it is refused (HOST_E_TIMEOUT).
  */
 export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooked: boolean, key: string): AnyFn {
   const door = g.door;
-  const back = (): void => {
-    if (!hooked) return;
-    const hr = door.enter();
-    if (hr !== 0) throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
+  const refused = (hr: number): Error => {
+    g.owed++; // the LeaveRuntime frame is still open: the exception's catches close it if they can
+    return crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
   };
   return (...args: unknown[]) => {
     const a = g.asyncify;
@@ -250,27 +355,50 @@ export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooke
       return g.driver!.answer();
     }
     if (hooked) {
+      if (g.starting !== null) startCalling(g);
       const hr = door.leave(target);
       if (hr !== 0) throw crossingError(hr, `LeaveRuntime(${hex(target)}) failed calling import ${key}`);
     }
     let r: unknown;
+    let hr = 0;
+    let thenable = false;
     try {
       r = fn(...args);
+      thenable = isThenable(r);
+      // A plain answer returns at once; a promise keeps the LeaveRuntime frame open meanwhile.
+      if (hooked && !thenable) hr = door.enter();
     } catch (e) {
-      if (hooked) door.enter();
+      if (hooked) {
+        g.owed++;
+        try {
+          closeOwed(g);
+        } catch {}
+      }
       throw e;
     }
-    if (!isThenable(r)) {
-      back();
-      return r;
-    }
     const d = a !== null ? g.driverNow() : null;
-    if (d === null) {
-      dropPromise(r);
-      back();
+    if (!thenable) {
+      if (hr === 0) return r;
+      if (hr !== MUST_WAIT_FOR_RESUME || d === null) throw refused(hr);
+      // The import suspended the runtime: the guest waits for the resume as for a settled promise.
+      r = Promise.resolve(r);
+    } else if (d === null) {
+      dropPromise(r as PromiseLike<unknown>);
+      if (hooked) {
+        try {
+          hr = door.enter();
+        } catch (e) {
+          g.owed++;
+          try {
+            closeOwed(g);
+          } catch {}
+          throw e;
+        }
+        if (hr !== 0) throw refused(hr);
+      }
       throw cannotSuspend(g, key);
     }
-    d.suspend(r, hooked, key);
+    d!.suspend(r as PromiseLike<unknown>, hooked, key);
     a!.startUnwind();
     return 0; // not read: the guest unwinds
   };
