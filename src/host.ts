@@ -11,7 +11,7 @@ import { defaultDispatch } from "./scheduler/clock.js";
 import { FiberTask, type FiberEnv, type FiberStart } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
 import { TraceRecorder } from "./trace.js";
-import { E_INVALIDARG, check } from "./hresult.js";
+import { E_INVALIDARG, S_OK, check } from "./hresult.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
 import { callExport } from "./interop/call-op.js";
 import {
@@ -197,7 +197,9 @@ export class Host {
   }
 
   resumeRuntime(): number {
-    return this.sched.resumeRuntime();
+    const hr = this.sched.resumeRuntime();
+    if (hr === S_OK) this.interop?.runtimeResumed();
+    return hr;
   }
 
   /** Starts a runtime made with createHost({ startRuntime: false }). */

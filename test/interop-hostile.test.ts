@@ -391,23 +391,36 @@ describe("an import that suspends the runtime (a collector called from the guest
     });
   }
 
-  it("on the root task the return is refused with HOST_E_TIMEOUT (synchronous code cannot wait)", async () => {
-    const host = await virtualHost();
-    const { guest, setFetch } = await loadGuest(host, "asyncify");
-    setFetch((x) => {
-      host.suspendRuntime();
-      return x;
+  for (const kind of ["a suspending import", "a synchronous import"] as const) {
+    it(`${kind} on the root task: the return is refused with HOST_E_TIMEOUT (synchronous code cannot wait), its frames closed when the runtime resumes`, async () => {
+      const host = await virtualHost();
+      const collect = (x: number) => {
+        host.suspendRuntime();
+        return x;
+      };
+      const { guest, setFetch } = await loadGuest(host, "asyncify");
+      const plain = await host.instantiate<{ callAdd(a: number, b: number): number }>(guestBytes("plain"), {
+        env: { ...guestImports(), host_add: collect },
+      });
+      setFetch(collect);
+      let err: unknown;
+      try {
+        if (kind === "a suspending import") guest.exports.fetchOnce(1);
+        else plain.exports.callAdd(1, 2);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as HResultError).hr).toBe(HOST_E_TIMEOUT);
+      expect((err as Error).message).toContain("EnterRuntime");
+      expect(host.resumeRuntime()).toBe(S_OK);
+      expect(host.rootTask.frames()).toEqual([]);
+      expectBalanced(host);
+      setFetch((x) => x * 2);
+      expect(guest.exports.fetchOnce(5)).toBe(10);
+      expect(host.rootTask.frames()).toEqual([]);
+      expectBalanced(host);
     });
-    let err: unknown;
-    try {
-      guest.exports.fetchOnce(1);
-    } catch (e) {
-      err = e;
-    }
-    expect((err as HResultError).hr).toBe(HOST_E_TIMEOUT);
-    expect((err as Error).message).toContain("EnterRuntime");
-    host.resumeRuntime();
-  });
+  }
 });
 
 describe("a JS stack overflow inside a guest call", () => {

@@ -64,6 +64,12 @@ export class GuestState {
    */
   owed = 0;
   /**
+   * Frames of the root task that an exception could not close because the runtime is suspended
+   * (an import suspended it: synchronous code cannot wait for the resume); shared by the host's
+   * guests, closed when the runtime resumes (Interop.runtimeResumed).
+   */
+  rootOwed: { frames: number } = { frames: 0 };
+  /**
    * Set while an asynchronous instantiation may run the guest's start function (a module the
    * engine will not instantiate synchronously): the first hooked import it calls opens the
    * start's ReverseEnterRuntime, which the instantiation closes when it settles.

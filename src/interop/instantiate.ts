@@ -129,7 +129,27 @@ export class Interop {
   private readonly targetOf = new WeakMap<AnyFn, number>();
   private nextTarget = FIRST_IMPORT_TARGET;
 
+  /** The root task's frames left open by a runtime suspension (see GuestState.rootOwed). */
+  private readonly rootOwed = { frames: 0 };
+
   constructor(private readonly env: InteropEnv) {}
+
+  /**
+   * The runtime resumed: the root task's frames that an exception could not close while it was
+   * suspended are closed now, when the root task is current (a resume made inside a fiber leaves
+   * them as they are: the root task may have crossed on top of them by the next chance).
+   */
+  runtimeResumed(): void {
+    const owed = this.rootOwed;
+    if (owed.frames === 0) return;
+    const door = this.env.door;
+    if (door.currentIdx() === 0)
+      for (; owed.frames > 0; owed.frames--) {
+        // Top first: a LeaveRuntime frame closes with EnterRuntime, a ReverseEnterRuntime frame with ReverseLeaveRuntime.
+        if (door.enter() !== S_OK && door.reverseLeave() !== S_OK) break;
+      }
+    owed.frames = 0;
+  }
 
   async instantiate(source: unknown, imports: unknown = {}, options: unknown = {}): Promise<Guest> {
     const hr = this.env.door.available();
@@ -205,6 +225,7 @@ export class Interop {
     }
 
     const g = new GuestState(this.env.door, mode);
+    g.rootOwed = this.rootOwed;
     const jspi = mode === "jspi" ? new Jspi(g) : null;
     g.jspi = jspi;
 

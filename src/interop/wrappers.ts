@@ -21,6 +21,9 @@ function notSuspending(p: PromiseLike<unknown>, key: string): Error {
   );
 }
 
+/** The root task's slot. */
+const ROOT_IDX = 0;
+
 /**
  * Closes the frames an exception left open (GuestState.owed), top first. Called in a catch with
  * the exception's own frame counted in: a call that overflows the JS stack again leaves the rest
@@ -32,11 +35,13 @@ export function closeOwed(g: GuestState): void {
   while (g.owed > 0) {
     // The owed frames are the task's top frames: a LeaveRuntime frame closes with EnterRuntime,
     // a ReverseEnterRuntime frame with ReverseLeaveRuntime (the other answers INVALIDOPERATION).
-    let hr = door.enter();
-    if (hr !== 0) hr = door.reverseLeave();
+    const entered = door.enter();
+    const hr = entered === 0 ? 0 : door.reverseLeave();
     if (hr !== 0) {
-      // Refused, not short of stack (EnterRuntime must wait for a suspended runtime): unwinding
-      // further cannot close them; they stay open, as the core has them.
+      // Refused, not short of stack: unwinding further cannot close them. On the root task,
+      // refused because the runtime is suspended (an import suspended it), they are closed when
+      // it resumes; otherwise they stay open, as the core has them (a fiber's end clears them).
+      if (entered === MUST_WAIT_FOR_RESUME && door.currentIdx() === ROOT_IDX) g.rootOwed.frames += g.owed;
       g.owed = 0;
       return;
     }
@@ -70,7 +75,8 @@ export function hookImport(g: GuestState, fn: AnyFn, target: number, key: string
   };
   const back = (hr: number, r: unknown): unknown => {
     if (hr !== 0) {
-      g.owed++; // the LeaveRuntime frame is still open: the exception's catches close it
+      g.owed++; // the LeaveRuntime frame is still open
+      closeOwed(g);
       throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
     }
     if (isThenable(r)) throw notSuspending(r, key);
@@ -345,7 +351,8 @@ export function cannotSuspend(g: GuestState, key: string): Error {
 export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooked: boolean, key: string): AnyFn {
   const door = g.door;
   const refused = (hr: number): Error => {
-    g.owed++; // the LeaveRuntime frame is still open: the exception's catches close it if they can
+    g.owed++; // the LeaveRuntime frame is still open
+    closeOwed(g);
     return crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
   };
   return (...args: unknown[]) => {
