@@ -19,6 +19,7 @@ import {
   HOST_E_CLRNOTAVAILABLE,
   S_OK,
 } from "../src/index.js";
+import { I32, op, wasmModule } from "./support/wasm-writer.js";
 
 interface World {
   host: Host;
@@ -540,6 +541,77 @@ const CREATE_HOST_ROWS: [string, unknown][] = [
   ["onDeadlock: 5", { onDeadlock: 5 }],
 ];
 
+/** A guest importing the function module.name (i32) -> i32 and exporting `call`, written by hand. */
+function guestImporting(module: string, name: string): Uint8Array<ArrayBuffer> {
+  return wasmModule({
+    imports: [{ module, name, type: { params: [I32], results: [I32] } }],
+    funcs: [{ type: { params: [I32], results: [I32] }, body: [...op.localGet(0), ...op.call(0)] }],
+    exports: [{ name: "call", kind: "func", index: 1 }],
+  });
+}
+const throwingGetter = (key: string, value: object = {}): object =>
+  Object.defineProperty(value, key, {
+    enumerable: true,
+    get() {
+      throw new Error("getter");
+    },
+  });
+
+/** host.instantiate rows: [what, (source, imports, options), what the message names]. */
+const INSTANTIATE_ROWS: [string, () => [Uint8Array, unknown, unknown], string][] = [
+  [
+    "a guest importing __proto__.toString, imports {}",
+    () => [guestImporting("__proto__", "toString"), {}, {}],
+    "imports.__proto__",
+  ],
+  [
+    "a guest importing constructor.keys, imports {}",
+    () => [guestImporting("constructor", "keys"), {}, {}],
+    "imports.constructor",
+  ],
+  ["imports.env a throwing getter", () => [guestImporting("env", "f"), throwingGetter("env"), {}], "imports.env"],
+  [
+    "imports.env.f a throwing getter",
+    () => [guestImporting("env", "f"), { env: throwingGetter("f") }, {}],
+    "imports.env.f",
+  ],
+  ["imports a revoked Proxy", () => [guestImporting("env", "f"), revokedProxy(), {}], "imports.env"],
+  ["imports.env a revoked Proxy", () => [guestImporting("env", "f"), { env: revokedProxy() }, {}], "imports.env.f"],
+  ["imports.env a number", () => [guestImporting("env", "f"), { env: 5 }, {}], "imports.env"],
+  [
+    "options.suspending a throwing getter",
+    () => [guestImporting("env", "f"), { env: { f: () => 0 } }, throwingGetter("suspending")],
+    "options.suspending",
+  ],
+  [
+    "options.asyncifyData a revoked Proxy",
+    () => [guestImporting("env", "f"), { env: { f: () => 0 } }, { asyncifyData: revokedProxy() }],
+    "options.asyncifyData.address",
+  ],
+  [
+    "options.asyncifyData.size a throwing getter",
+    () => [
+      guestImporting("env", "f"),
+      { env: { f: () => 0 } },
+      { asyncifyData: throwingGetter("size", { address: 1024 }) },
+    ],
+    "options.asyncifyData.size",
+  ],
+  [
+    "options.target that throws",
+    () => [
+      guestImporting("env", "f"),
+      { env: { f: () => 0 } },
+      {
+        target: () => {
+          throw new Error("target");
+        },
+      },
+    ],
+    "options.target",
+  ],
+];
+
 describe("bad input", () => {
   let w: World;
   beforeEach(async () => {
@@ -580,6 +652,31 @@ describe("bad input", () => {
         await expect(createHost(options as never)).rejects.toSatisfy(
           (e: unknown) => e instanceof HResultError && e.hr === E_INVALIDARG && /createHost/.test(e.message),
         );
+      },
+    );
+  });
+
+  describe("host.instantiate (rejects)", () => {
+    it.each(INSTANTIATE_ROWS)(
+      "host.instantiate with %s rejects with HResultError(E_INVALIDARG) naming it; nothing else changes",
+      async (_, given, path) => {
+        const before = snapshot(w.bystander);
+        const root = snapshot(w.host.rootTask);
+        const [source, imports, options] = given();
+        const protoToString = Object.prototype.toString;
+        let thrown: unknown;
+        try {
+          await w.host.instantiate(source, imports as object, options as never);
+        } catch (e) {
+          thrown = e;
+        }
+        expect(thrown).toBeInstanceOf(HResultError);
+        expect(hresultName((thrown as HResultError).hr)).toBe(hresultName(E_INVALIDARG));
+        expect((thrown as Error).message).toContain(path);
+        expect(Object.prototype.toString).toBe(protoToString);
+        expect(w.host.checkInvariants()).toBe(true);
+        expect(snapshot(w.bystander)).toEqual(before);
+        expect(snapshot(w.host.rootTask)).toEqual(root);
       },
     );
   });

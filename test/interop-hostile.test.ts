@@ -7,6 +7,7 @@ import {
   createHost,
   HResultError,
   E_INVALIDARG,
+  E_NOTIMPL,
   HOST_E_INVALIDOPERATION,
   HOST_E_TIMEOUT,
   S_OK,
@@ -680,5 +681,21 @@ describe("suspension 'auto' and asyncify exports another runtime drives (Emscrip
     const auto = await loadGuest(host, "asyncify");
     expect(auto.guest.suspension).toBe("asyncify");
     expect("asyncify_start_unwind" in auto.guest.exports).toBe(false);
+  });
+});
+
+describe.runIf(hasJspi)("JSPI and one name imported with two signatures", () => {
+  it("a suspending import imported with two signatures is refused with E_NOTIMPL (one trampoline per signature)", async () => {
+    const host = await virtualHost();
+    const bytes = wasmModule({
+      imports: [
+        { module: "env", name: "f", type: fnType(1) },
+        { module: "env", name: "f", type: fnType(3) },
+      ],
+      funcs: [],
+    });
+    const err = await hrOf(host.instantiate(bytes, { env: { f: async () => 0 } }, { suspension: "jspi" }));
+    expect(err.hr).toBe(E_NOTIMPL);
+    expect(err.message).toContain("env.f with several");
   });
 });
