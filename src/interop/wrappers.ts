@@ -194,8 +194,13 @@ export function hookExport(
   let hooked: AnyFn;
   if (fence !== null) {
     hooked = (...args: unknown[]) => {
-      open();
-      const saved = fence.save();
+      const saved = fence.save(); // before the frame: a stack overflow here leaves nothing open
+      try {
+        open();
+      } catch (e) {
+        fence.restore(saved);
+        throw e;
+      }
       let r: unknown;
       let hr: number;
       try {
@@ -366,6 +371,9 @@ export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooke
       const hr = door.leave(target);
       if (hr !== 0) throw crossingError(hr, `LeaveRuntime(${hex(target)}) failed calling import ${key}`);
     }
+    // Asked before the import runs (which may nest calls, but leaves depth and driver as they
+    // were): nothing between the import's answer and its frame's close can overflow the stack.
+    const d = a !== null ? g.driverNow() : null;
     let r: unknown;
     let hr = 0;
     let thenable = false;
@@ -383,26 +391,29 @@ export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooke
       }
       throw e;
     }
-    const d = a !== null ? g.driverNow() : null;
     if (!thenable) {
       if (hr === 0) return r;
       if (hr !== MUST_WAIT_FOR_RESUME || d === null) throw refused(hr);
       // The import suspended the runtime: the guest waits for the resume as for a settled promise.
       r = Promise.resolve(r);
     } else if (d === null) {
-      dropPromise(r as PromiseLike<unknown>);
-      if (hooked) {
-        try {
+      let open = hooked; // the LeaveRuntime frame
+      try {
+        if (hooked) {
           hr = door.enter();
-        } catch (e) {
+          open = hr !== 0;
+        }
+        dropPromise(r as PromiseLike<unknown>);
+      } catch (e) {
+        if (open) {
           g.owed++;
           try {
             closeOwed(g);
           } catch {}
-          throw e;
         }
-        if (hr !== 0) throw refused(hr);
+        throw e;
       }
+      if (hr !== 0) throw refused(hr);
       throw cannotSuspend(g, key);
     }
     d!.suspend(r as PromiseLike<unknown>, hooked, key);
