@@ -4,6 +4,9 @@
 // hook, no cost); the others, and every export, are wrapped (wrappers.ts). A suspending import
 // may answer a promise: an f.call on an export then parks its fiber inside the guest, through
 // asyncify (asyncify.ts, call-op.ts) or JSPI (jspi.ts, call-jspi.ts); call-core.ts holds what both share.
+// What the user hands in (imports, options) is read once, in user-input.ts; from there on only
+// our own records are read, and the wrappers are made per import (module, name), never per
+// joined "module.name" string.
 
 import type { CoreDoor } from "../core/door.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
