@@ -12,6 +12,7 @@ import { FiberTask, type FiberEnv, type FiberStart } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
 import { TraceRecorder } from "./trace.js";
 import { E_INVALIDARG, check } from "./hresult.js";
+import { isInstance } from "./errors.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
 import { callExport } from "./interop/call-op.js";
 import {
@@ -108,8 +109,9 @@ export class Host {
       sched: this.sched,
       door,
       needsHostHook: (target) => this.needsHostHook(target),
-      isOwnTask: (t): t is Task => t instanceof Task && t.env === this.fiberEnv,
-      isSyncObject: (o): o is SyncObject => o instanceof SyncObject && o.madeWith(this.syncEnv),
+      // (Guarded: what a fiber passes may be a revoked Proxy, which throws on instanceof.)
+      isOwnTask: (t): t is Task => isInstance(t, Task) && (t as Task).env === this.fiberEnv,
+      isSyncObject: (o): o is SyncObject => isInstance(o, SyncObject) && (o as SyncObject).madeWith(this.syncEnv),
       callExport: (t, fn, args) => callExport(t, this.fiberEnv, fn, args),
       spawnChild: (parent, body, options) =>
         spawnFiber(this.spawner, body as FiberStart, options as SpawnOptions, parent),
