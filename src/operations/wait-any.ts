@@ -49,6 +49,10 @@ class AnyWait implements Waitable<Task> {
   waitsFor(): null {
     return null;
   }
+  /** Blocked on a cycle only when every object is: a joined task's, or a Crst's owner (never an event's). */
+  waitsForMany(): { any: boolean; tasks: (Task | null)[] } {
+    return { any: true, tasks: this.members.map((m) => m.waitsFor()) };
+  }
   describe(): string {
     return `any of: ${this.members.map((m) => m.describe()).join(", ")}`;
   }

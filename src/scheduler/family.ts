@@ -19,6 +19,10 @@ class ChildrenWait implements Waitable<Task> {
   waitsFor(): null {
     return null;
   }
+  /** The parent waits for every child: it is on a cycle when one of them is. */
+  waitsForMany(): { any: boolean; tasks: Task[] } {
+    return { any: false, tasks: [...(this.parent.x?.family?.children ?? [])] };
+  }
   describe(): string {
     const n = this.parent.x?.family?.children?.size ?? 0;
     return `its ${n} child fiber${n === 1 ? "" : "s"} to unwind`;

@@ -13,6 +13,12 @@ export interface Waitable<T = unknown> {
   remove(t: T): void;
   /** The task this wait waits for, for deadlock detection (a Crst's owner, a joined task). */
   waitsFor(): T | null;
+  /**
+   * For deadlock detection, a wait on several tasks (when waitsFor answers null): `any`, it ends
+   * when one of them can go (f.waitAny; a null entry is an object no task holds up, an event);
+   * otherwise it waits for every one of them (a parent's children).
+   */
+  waitsForMany?(): { any: boolean; tasks: (T | null)[] } | null;
   /** For dumps: what the task waits on. */
   describe(): string;
   /** What the wait answers when its time runs out (default HOST_E_TIMEOUT; a sleep: S_OK). */
