@@ -103,7 +103,7 @@ export class Host {
     this.runs = new RunReporter(this.sched, () => this.dump(), settings.onDeadlock);
     door.onFault = (err) => {
       this.disabledReason = err;
-      this.sched.runtimeDisabled();
+      this.sched.runtimeDisabled(this.liveTasks());
     };
     this.fiberEnv = {
       sched: this.sched,
@@ -211,7 +211,7 @@ export class Host {
   disable(reason?: unknown): void {
     this.disabledReason = reason;
     this.door.disable();
-    this.sched.runtimeDisabled();
+    this.sched.runtimeDisabled(this.liveTasks());
   }
 
   /** Test hook: the next call into the core traps (it answers E_FAIL; the runtime is then disabled). */

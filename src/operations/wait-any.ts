@@ -11,6 +11,8 @@ import { isTimeout } from "../args.js";
 
 class AnyWait implements Waitable<Task> {
   index = -1;
+  /** Its objects are the runtime's: HOST_E_ABANDONED (index −1) when it is disabled. */
+  readonly abandonedOnDisable = true;
   private task: Task | null = null;
   private readonly watchers: Watcher[];
   constructor(

@@ -21,6 +21,12 @@ export interface Waitable<T = unknown> {
   waitsForMany?(): { any: boolean; tasks: (T | null)[] } | null;
   /** For dumps: what the task waits on. */
   describe(): string;
+  /**
+   * A wait only the runtime could end (a sync object, a join, f.waitAny): when the runtime is
+   * disabled it answers HOST_E_ABANDONED (nothing can signal it any more). A sleep, a promise and a
+   * parent's wait for its children end as they would.
+   */
+  readonly abandonedOnDisable?: boolean;
   /** What the wait answers when its time runs out (default HOST_E_TIMEOUT; a sleep: S_OK). */
   readonly timeoutResult?: number;
   /** f.waitAny: tells `w` (on) or stops telling it (off) when the object may have become acquirable. */
