@@ -82,4 +82,22 @@ describe("task.name", () => {
     const err = await t.result.catch((e: unknown) => e);
     expect((err as Error).message).toBe(`fiber ${name} was aborted`);
   });
+
+  it.each(NOT_STRINGS)(
+    "task.abort(reason) with %s as the reason answers S_OK; the abort carries it as its cause",
+    async (_, make) => {
+      const host = await createHost({ clock: "virtual" });
+      const reason = make();
+      const t = host.spawn(function* (f) {
+        yield* f.sleep();
+      });
+      host.runUntilIdle();
+      expect(t.abort(reason)).toBe(S_OK);
+      await host.run();
+      const err = await t.result.catch((e: unknown) => e);
+      expect(isTaskAbortError(err)).toBe(true);
+      expect((err as Error).cause === reason).toBe(true);
+      expect(String(t)).toBe(`Task #${t.id} "fiber-${t.id}" done threw`);
+    },
+  );
 });
