@@ -452,7 +452,12 @@ const ROWS: Record<string, Row[]> = {
     ["f.waitAny([a revoked Proxy])", (w) => anyAnswer(w, () => [revokedProxy()]), E_INVALIDARG],
     [
       "f.waitAny([a hole])",
-      (w) => anyAnswer(w, () => [w.host.createAutoEvent(), , w.host.createAutoEvent()]),
+      (w) =>
+        anyAnswer(w, () => {
+          const objects = [w.host.createAutoEvent()];
+          objects[2] = w.host.createAutoEvent(); // (index 1 is a hole)
+          return objects;
+        }),
       E_INVALIDARG,
     ],
     [

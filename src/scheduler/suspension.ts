@@ -64,7 +64,8 @@ export class Suspension {
   runtimeDisabled(live: Iterable<Task>): void {
     for (const t of [...live]) {
       const w = t.waitOn;
-      if (w !== null && w.abandonedOnDisable === true && t.state === RunState.Waiting) this.waits.wake(t, HOST_E_ABANDONED);
+      if (w !== null && w.abandonedOnDisable === true && t.state === RunState.Waiting)
+        this.waits.wake(t, HOST_E_ABANDONED);
     }
     this.release(HOST_E_ABANDONED);
   }
