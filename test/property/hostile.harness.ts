@@ -359,7 +359,7 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
   const children: Task[] = [];
   const kidsOf = new Map<Task, Task[]>();
   const parentOf = new Map<Task, Task>();
-  /** Hostile fibers another fiber waited on (their failure is then observed, not reported). */
+  /** Fibers another fiber waited on (their failure is then observed, not reported). */
   const watched = new Set<Task>();
   w.reported.length = 0;
   // A context of a fiber that has ended: its operations are refused too.
@@ -554,6 +554,7 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
             case "parent": {
               const parent = parentOf.get(f.task);
               if (parent === undefined) continue;
+              watched.add(parent); // (a wait on a task marks it observed, even one that times out)
               objects = [parent];
               break;
             }
