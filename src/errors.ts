@@ -1,4 +1,7 @@
-// The error an abort throws into a fiber, and what an error escaping a fiber carries.
+// The error an abort throws into a fiber, what an error escaping a fiber carries, and the one
+// question the host asks of any value a fiber produced.
+
+import { HResultError } from "./hresult.js";
 
 /** One open transition frame of a task (CoreDoor.frames reads them from the core). */
 export interface Frame {
@@ -35,8 +38,49 @@ export class TaskAbortError extends Error {
   }
 }
 
+/** True for a TaskAbortError (false, never a throw, for a value that throws on being asked: a revoked Proxy). */
 export function isTaskAbortError(err: unknown): err is TaskAbortError {
-  return err instanceof TaskAbortError;
+  return classifyThrown(err) === "abort";
+}
+
+/** What a value a fiber produced is, as far as the host decides anything by it. */
+export type ThrownKind = "abort" | "hresult" | "other";
+
+/**
+ * The one classifier of values a fiber produced (threw, returned, yielded, a promise's reason):
+ * a TaskAbortError, an HResultError, or anything else. `instanceof` asks the value its prototype,
+ * which runs user code (a Proxy's getPrototypeOf trap; a revoked Proxy throws on it), so nothing
+ * in the host asks it directly: a value that throws on being asked is "other". Ask it once per
+ * decision (a Proxy may answer differently each time).
+ */
+export function classifyThrown(v: unknown): ThrownKind {
+  if (typeof v !== "object" || v === null) return "other";
+  if (isInstance(v, TaskAbortError)) return "abort";
+  return isInstance(v, HResultError) ? "hresult" : "other";
+}
+
+/**
+ * `v instanceof ctor`, false where asking throws (a revoked Proxy, a throwing getPrototypeOf trap):
+ * the guarded form every check of a fiber-produced value's class uses.
+ */
+// biome-ignore lint/complexity/noBannedTypes: any constructor, as instanceof takes it
+export function isInstance(v: unknown, ctor: Function): boolean {
+  if ((typeof v !== "object" && typeof v !== "function") || v === null) return false;
+  try {
+    return v instanceof ctor;
+  } catch {
+    return false;
+  }
+}
+
+/** A property of a value a fiber produced (an error's `cause`), undefined where reading it throws. */
+export function readSafely(v: unknown, key: string): unknown {
+  if (typeof v !== "object" || v === null) return undefined;
+  try {
+    return (v as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -162,26 +162,43 @@ export class FiberContext {
    * tasks) can be acquired, and acquires that one only. Answers { hr, index }: S_OK and the index of
    * the object acquired (the first in order when several can be at once), HOST_E_ABANDONED and the
    * index of a closed object, HOST_E_TIMEOUT / HOST_E_INTERRUPTED and −1, E_INVALIDARG and −1 for
-   * bad input (not an array, empty, more than 64, a Crst, a duplicate, another host's object).
+   * bad input (not an array, empty, more than 64, a Crst, a duplicate, another host's object, an
+   * array whose reads throw). HOST_E_DEADLOCK and −1 when every object waits, through joins, Crst
+   * owners, other waitAnys or a parent's children, on this fiber (its own task alone, as f.join).
+   * The array is read once, by index (never through its iterator), when the call is made.
    */
   waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
     const members = this.waitAnyMembers(objects);
     if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
+    if (members.length === 1 && members[0].waitsFor() === this.task)
+      return new DoneOp(this.task, { hr: HOST_E_DEADLOCK, index: -1 });
     return new WaitAnyOp(this.task, this.env.sched, members, ms, option);
   }
 
+  /**
+   * The objects, as a snapshot: `length` read once and checked before any element is, then each
+   * element by index (an array's iterator, or a subclass's, is user code that could answer other
+   * objects, or more than 64). Null for bad input, or when a read throws (a Proxy, a getter).
+   */
   private waitAnyMembers(objects: unknown): Waitable<Task>[] | null {
-    if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAXIMUM_WAIT_OBJECTS) return null;
-    const members: Waitable<Task>[] = [];
-    const seen = new Set<unknown>();
-    for (const o of objects as unknown[]) {
-      if (seen.has(o)) return null;
-      seen.add(o);
-      if (this.env.isOwnTask(o) && o.id !== 0) members.push(new JoinWait(o));
-      else if (this.env.isSyncObject(o) && o.kind !== "crst") members.push(o);
-      else return null;
+    try {
+      if (!Array.isArray(objects)) return null; // (a revoked Proxy throws here)
+      const n = (objects as unknown[]).length;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAXIMUM_WAIT_OBJECTS) return null;
+      const members: Waitable<Task>[] = [];
+      const seen = new Set<unknown>();
+      for (let i = 0; i < n; i++) {
+        const o = (objects as unknown[])[i];
+        if (seen.has(o)) return null;
+        seen.add(o);
+        if (this.env.isOwnTask(o) && o.id !== 0) members.push(new JoinWait(o));
+        else if (this.env.isSyncObject(o) && o.kind !== "crst") members.push(o);
+        else return null;
+      }
+      return members;
+    } catch {
+      return null;
     }
-    return members;
   }
 
   /**

@@ -3,7 +3,8 @@
 
 import type { Counters } from "./core/door.js";
 import { RuntimeState as CoreRuntimeState } from "./core/generated/layout.js";
-import type { Frame } from "./errors.js";
+import { type Frame, readSafely } from "./errors.js";
+import { describeValue } from "./describe.js";
 import { RunState, type Task, type TaskState } from "./task.js";
 
 export interface FiberDump {
@@ -100,13 +101,23 @@ export function runReport(
 }
 
 export function defaultOnError(err: unknown, task: Task): void {
-  const frames = (err as { fiber?: { frames?: unknown[] } } | null)?.fiber?.frames;
-  console.error(
+  // What the fiber threw is read guarded (a revoked Proxy throws on any read), and printed as it
+  // is; should the console's own formatting of it throw, as describeValue shows it.
+  const frames = readSafely(readSafely(err, "fiber"), "frames");
+  let shown = "";
+  try {
+    if (Array.isArray(frames) && frames.length > 0) shown = `; its frames: ${JSON.stringify(frames)}`;
+  } catch {
+    // (a `fiber` property of the user's own, whose frames do not stringify)
+  }
+  const line =
     `fiberhost: ${task} failed and nothing observed its error (no task.result, join or parent;` +
-      ` createHost({ onError }) replaces this report)` +
-      (frames && frames.length > 0 ? `; its frames: ${JSON.stringify(frames)}` : ""),
-    err,
-  );
+    ` createHost({ onError }) replaces this report)${shown}`;
+  try {
+    console.error(line, err);
+  } catch {
+    console.error(line, describeValue(err));
+  }
 }
 
 export function defaultOnDeadlock(blocked: FiberDump[]): void {

@@ -12,6 +12,7 @@ import { FiberTask, type FiberEnv, type FiberStart } from "./fiber-context.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
 import { TraceRecorder } from "./trace.js";
 import { E_INVALIDARG, S_OK, check } from "./hresult.js";
+import { isInstance } from "./errors.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
 import { callExport } from "./interop/call-op.js";
 import {
@@ -102,14 +103,15 @@ export class Host {
     this.runs = new RunReporter(this.sched, () => this.dump(), settings.onDeadlock);
     door.onFault = (err) => {
       this.disabledReason = err;
-      this.sched.runtimeDisabled();
+      this.sched.runtimeDisabled(this.liveTasks());
     };
     this.fiberEnv = {
       sched: this.sched,
       door,
       needsHostHook: (target) => this.needsHostHook(target),
-      isOwnTask: (t): t is Task => t instanceof Task && t.env === this.fiberEnv,
-      isSyncObject: (o): o is SyncObject => o instanceof SyncObject && o.madeWith(this.syncEnv),
+      // (Guarded: what a fiber passes may be a revoked Proxy, which throws on instanceof.)
+      isOwnTask: (t): t is Task => isInstance(t, Task) && (t as Task).env === this.fiberEnv,
+      isSyncObject: (o): o is SyncObject => isInstance(o, SyncObject) && (o as SyncObject).madeWith(this.syncEnv),
       callExport: (t, fn, args) => callExport(t, this.fiberEnv, fn, args),
       spawnChild: (parent, body, options) =>
         spawnFiber(this.spawner, body as FiberStart, options as SpawnOptions, parent),
@@ -211,7 +213,7 @@ export class Host {
   disable(reason?: unknown): void {
     this.disabledReason = reason;
     this.door.disable();
-    this.sched.runtimeDisabled();
+    this.sched.runtimeDisabled(this.liveTasks());
   }
 
   /** Test hook: the next call into the core traps (it answers E_FAIL; the runtime is then disabled). */

@@ -32,6 +32,10 @@ export abstract class SyncObject implements Waitable<Task> {
   private watchers: Set<Watcher> | null = null;
   /** The name given at creation (shown by dump(), the trace and messages), or null. */
   readonly name: string | null;
+  /** @internal Its waiters get HOST_E_ABANDONED when the runtime is disabled. */
+  get abandonedOnDisable(): boolean {
+    return true;
+  }
 
   constructor(
     protected readonly env: SyncEnv,

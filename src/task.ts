@@ -6,7 +6,7 @@
 import type { CoreDoor, Counters } from "./core/door.js";
 import type { Frame } from "./errors.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "./hresult.js";
-import { isTimeout, isWaitOption } from "./args.js";
+import { describeValue, isTimeout, isWaitOption } from "./args.js";
 import { setOut, type Out } from "./out.js";
 import type { Queued } from "./scheduler/queue.js";
 import { TaskExtras } from "./task-extras.js";
@@ -223,7 +223,10 @@ export class Task<R = unknown> {
     const x = this.x;
     return x !== null && x.name !== null ? x.name : `fiber-${this.id}`;
   }
+  /** A string; anything else is refused (HResultError E_INVALIDARG): every message and dump shows it. */
   set name(name: string) {
+    if (typeof name !== "string")
+      throw new HResultError(E_INVALIDARG, `task.name takes a string, not ${describeValue(name)}`);
     this.extras().name = name;
   }
 

@@ -425,6 +425,54 @@ const ROWS: Record<string, Row[]> = {
       E_INVALIDARG,
     ],
   ],
+  "issue 18: task.name, f.waitAny's array, a revoked Proxy as an object": [
+    ["task.name = Symbol()", (w) => ((w.created.name as unknown) = Symbol("n")), { throws: E_INVALIDARG }],
+    ["task.name = 5", (w) => ((w.created.name as unknown) = 5), { throws: E_INVALIDARG }],
+    [
+      "task.name = an object whose toString throws",
+      (w) => ((w.created.name as unknown) = { toString: throwing }),
+      { throws: E_INVALIDARG },
+    ],
+    ["task.name = a revoked Proxy", (w) => ((w.created.name as unknown) = revokedProxy()), { throws: E_INVALIDARG }],
+    ["f.waitAny(a revoked Proxy)", (w) => anyAnswer(w, () => revokedProxy()), E_INVALIDARG],
+    [
+      "f.waitAny(an array whose element getter throws)",
+      (w) => anyAnswer(w, () => Object.defineProperty([w.host.createAutoEvent(), 0], 1, { get: throwing })),
+      E_INVALIDARG,
+    ],
+    [
+      "f.waitAny(a Proxy of an array whose length trap throws)",
+      (w) =>
+        anyAnswer(
+          w,
+          () =>
+            new Proxy([w.host.createAutoEvent()], { get: (t, k) => (k === "length" ? throwing() : Reflect.get(t, k)) }),
+        ),
+      E_INVALIDARG,
+    ],
+    ["f.waitAny([a revoked Proxy])", (w) => anyAnswer(w, () => [revokedProxy()]), E_INVALIDARG],
+    [
+      "f.waitAny([a hole])",
+      (w) =>
+        anyAnswer(w, () => {
+          const objects = [w.host.createAutoEvent()];
+          objects[2] = w.host.createAutoEvent(); // (index 1 is a hole)
+          return objects;
+        }),
+      E_INVALIDARG,
+    ],
+    [
+      "f.waitAny([its own task])",
+      (w) => {
+        const seen = inFiber(w.host, (f) => f.waitAny([f.task], 100));
+        expect(seen.value!.index).toBe(-1);
+        return seen.value!.hr;
+      },
+      HOST_E_DEADLOCK,
+    ],
+    ["f.join(a revoked Proxy)", (w) => inFiber(w.host, (f) => f.join(revokedProxy() as never)).value, E_INVALIDARG],
+    ["f.wait(a revoked Proxy)", (w) => inFiber(w.host, (f) => f.wait(revokedProxy() as never)).value, E_INVALIDARG],
+  ],
 };
 
 /** The context `f` of another fiber of `host`, which has ended. */

@@ -1,6 +1,7 @@
 // f.managed / f.unmanaged: a body run between an opening and a closing transition.
 
 import { Task } from "../task.js";
+import { isInstance } from "../errors.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
 import { Cmd, bodyResultError, isIterator } from "../scheduler/op.js";
@@ -104,7 +105,7 @@ export class ScopeOp<R> extends Op<R> {
       );
       if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
       // (A task is a value: a fiber's task has next, its wait face, and is no body to drive.)
-      iterates = !(body instanceof Task) && isIterator(body);
+      iterates = !isInstance(body, Task) && isIterator(body);
     } catch (err) {
       return this.close(true, err);
     }

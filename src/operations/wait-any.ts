@@ -11,6 +11,8 @@ import { isTimeout } from "../args.js";
 
 class AnyWait implements Waitable<Task> {
   index = -1;
+  /** Its objects are the runtime's: HOST_E_ABANDONED (index −1) when it is disabled. */
+  readonly abandonedOnDisable = true;
   private task: Task | null = null;
   private readonly watchers: Watcher[];
   constructor(
@@ -48,6 +50,10 @@ class AnyWait implements Waitable<Task> {
   }
   waitsFor(): null {
     return null;
+  }
+  /** Blocked on a cycle only when every object is: a joined task's, or a Crst's owner (never an event's). */
+  waitsForMany(): { any: boolean; tasks: (Task | null)[] } {
+    return { any: true, tasks: this.members.map((m) => m.waitsFor()) };
   }
   describe(): string {
     return `any of: ${this.members.map((m) => m.describe()).join(", ")}`;

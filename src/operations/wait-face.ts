@@ -15,6 +15,7 @@ import { Cmd, handOver } from "../scheduler/op.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK } from "../scheduler/waitable.js";
 import { HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
+import { isInstance } from "../errors.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 /** A wait the face can start: what WaitOp does when it is first stepped, past its safe point. */
@@ -90,7 +91,7 @@ function release(t: Task): void {
  * an iterator to drive (a fiber's task has next: its wait face). An iterator that answers it at once.
  */
 export function taskAsResult(v: unknown): unknown {
-  return v instanceof Task ? new Answer(v) : v;
+  return isInstance(v, Task) ? new Answer(v) : v;
 }
 
 class Answer implements Iterator<unknown> {

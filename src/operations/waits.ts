@@ -109,6 +109,10 @@ export class SleepWait implements Waitable<Task> {
 /** Waiting for another task to end (IHostTask::Join). */
 export class JoinWait implements Waitable<Task> {
   constructor(private readonly target: Task) {}
+  /** A join is the runtime's: HOST_E_ABANDONED when it is disabled. */
+  get abandonedOnDisable(): boolean {
+    return true;
+  }
   tryAcquire(): number {
     return this.target.done ? S_OK : BLOCK;
   }

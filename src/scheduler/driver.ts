@@ -9,8 +9,9 @@ import type { CoreDoor } from "../core/door.js";
 import { ReadyRing } from "./ring.js";
 import { DRIVING } from "./driving.js";
 import { Cmd, PENDING, isOperation, isThenable, notAResult, notAnOperation } from "./op.js";
+import { isInstance } from "../errors.js";
 
-/** %GeneratorPrototype%, as the prototype of a constructor, for `instanceof`; and its next. */
+/** %GeneratorPrototype%, as the prototype of a constructor, for isInstance; and its next. */
 const GeneratorPrototype = Object.getPrototypeOf(function* () {}).prototype as Generator;
 function GeneratorObject(): void {}
 GeneratorObject.prototype = GeneratorPrototype;
@@ -293,7 +294,8 @@ export class Driver {
   private drive(t: Task): void {
     for (;;) {
       const it = t.iter!;
-      const gen = it instanceof GeneratorObject;
+      // (Guarded: the iterator is the body's, and a Proxy's getPrototypeOf trap may throw.)
+      const gen = isInstance(it, GeneratorObject);
       let r: IteratorResult<unknown>;
       try {
         if (t.resumeThrow) {
@@ -328,7 +330,7 @@ export class Driver {
   private handle(t: Task, it: Iterator<unknown>, r: IteratorResult<unknown>): boolean {
     if (r === PENDING) {
       if (PENDING.cmd === Cmd.Yield) {
-        if (it instanceof GeneratorObject) this.enqueue(t, RunState.Resumable);
+        if (isInstance(it, GeneratorObject)) this.enqueue(t, RunState.Resumable);
         else this.enqueue(t);
         return false;
       }

@@ -4,7 +4,7 @@
 // with host.spawn have no parent: all of this costs them one field check when they end.
 
 import { Outcome, RunState, type Task } from "../task.js";
-import { TaskAbortError } from "../errors.js";
+import { readSafely } from "../errors.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 import { FamilyLinks } from "../task-extras.js";
 
@@ -18,6 +18,10 @@ class ChildrenWait implements Waitable<Task> {
   remove(): void {}
   waitsFor(): null {
     return null;
+  }
+  /** The parent waits for every child: it is on a cycle when one of them is. */
+  waitsForMany(): { any: boolean; tasks: Task[] } {
+    return { any: false, tasks: [...(this.parent.x?.family?.children ?? [])] };
   }
   describe(): string {
     const n = this.parent.x?.family?.children?.size ?? 0;
@@ -35,9 +39,12 @@ export interface FamilyEnv {
   rudeAbortRequested(t: Task): boolean;
 }
 
-/** A failure nobody looked at: not an abort (whoever aborted knows), not a result asked for or joined. */
-export function unobservedFailure(t: Task, outcome: Outcome, value: unknown): boolean {
-  return outcome === Outcome.Threw && !(value instanceof TaskAbortError) && !(t.x !== null && t.x.observed);
+/**
+ * A failure nobody looked at: `failed` (it threw, and not an abort: whoever aborted knows, as
+ * classifyThrown answered when it ended), and no result asked for or join.
+ */
+export function unobservedFailure(t: Task, failed: boolean): boolean {
+  return failed && !(t.x !== null && t.x.observed);
 }
 
 export class Family {
@@ -75,24 +82,27 @@ export class Family {
   }
 
   /**
-   * The error a parent ends with: a child's failure that aborted it, rather than the abort itself.
+   * The error a parent ends with, given the abort it threw: a child's failure that aborted it,
+   * rather than the abort itself (`abort` itself otherwise). Its cause is read guarded: a fiber
+   * may rethrow a Proxy of its abort.
    */
-  parentError(t: Task, value: unknown): unknown {
+  parentError(t: Task, abort: unknown): unknown {
     const failure = t.x?.family?.childFailure;
-    if (failure !== undefined && value instanceof TaskAbortError && value.cause === failure) return failure;
-    return value;
+    if (failure !== undefined && readSafely(abort, "cause") === failure) return failure;
+    return abort;
   }
 
   /**
-   * A child ended: its parent forgets it, and fails with its error when nobody observed it. True
-   * when the failure, if any, went to the parent (it is then not reported).
+   * A child ended (`threw`: with an error that is not an abort): its parent forgets it, and fails
+   * with its error when nobody observed it. True when the failure, if any, went to the parent (it
+   * is then not reported).
    */
-  childEnded(child: Task, outcome: Outcome, value: unknown): boolean {
+  childEnded(child: Task, threw: boolean, value: unknown): boolean {
     const parent = links(child).parent!;
     links(child).parent = null;
     const px = links(parent);
     px.children?.delete(child);
-    const failed = unobservedFailure(child, outcome, value);
+    const failed = unobservedFailure(child, threw);
     if (px.ending !== null) {
       if (failed && !px.ending.threw) px.ending = { threw: true, value };
       if (px.children!.size === 0) this.env.wake(parent);

@@ -3,7 +3,7 @@
 import { Outcome, RunState, type Task } from "../task.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
 import { PRIORITY_LEVELS } from "../args.js";
-import { TaskAbortError, attachFiberInfo } from "../errors.js";
+import { TaskAbortError, attachFiberInfo, classifyThrown } from "../errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { bodyResultError, isIterator } from "./op.js";
 import type { Driver } from "./driver.js";
@@ -118,8 +118,16 @@ export class Lifecycle {
   private finishWithExtras(t: Task, outcome: Outcome, value: unknown, started: boolean): void {
     const x = t.extras();
     if (t.finalCounts < 0) x.finalCounters = this.door.counters(t);
+    // A failure: it threw, and not an abort (classifyThrown asked once: whatever the fiber threw,
+    // a revoked Proxy too, its end goes on from here and the answer does not change on the way).
+    let failed = false;
     if (outcome === Outcome.Threw) {
-      value = this.family.parentError(t, value);
+      if (classifyThrown(value) !== "abort") failed = true;
+      else {
+        const failure = this.family.parentError(t, value);
+        failed = failure !== value;
+        value = failure;
+      }
       attachFiberInfo(value, {
         id: t.id,
         name: t.name,
@@ -149,8 +157,8 @@ export class Lifecycle {
     }
     if (x.endWatchers !== null) for (const w of [...x.endWatchers]) w.fire();
     this.forget(t);
-    const handled = x.family !== null && x.family.parent !== null ? this.family.childEnded(t, outcome, value) : false;
-    if (!handled && unobservedFailure(t, outcome, value)) this.reportLater(t, value);
+    const handled = x.family !== null && x.family.parent !== null ? this.family.childEnded(t, failed, value) : false;
+    if (!handled && unobservedFailure(t, failed)) this.reportLater(t, value);
   }
 
   /** Reported after the current job, as an unhandled rejection is: `task.result` may be asked for until then. */

@@ -6,6 +6,7 @@
 
 import { describeValue } from "../args.js";
 import { E_INVALIDARG, HResultError } from "../hresult.js";
+import { isInstance } from "../errors.js";
 
 export const enum Cmd {
   /** Put the fiber at the back of its ready queue. */
@@ -49,11 +50,7 @@ export abstract class Operation {}
 
 /** Is `v` an operation? False where asking runs user code that throws (a revoked Proxy). */
 export function isOperation(v: unknown): boolean {
-  try {
-    return v instanceof Operation;
-  } catch {
-    return false;
-  }
+  return isInstance(v, Operation);
 }
 
 /** What a fiber that yielded `value`, not an operation, has thrown into it. */

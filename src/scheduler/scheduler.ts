@@ -155,9 +155,9 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
   resumeRuntime(): number {
     return this.suspension.resume();
   }
-  /** The runtime was disabled: fibers waiting to enter it are abandoned. */
-  runtimeDisabled(): void {
-    this.suspension.runtimeDisabled();
+  /** The runtime was disabled: fibers waiting to enter it, or on its objects and joins, are abandoned. */
+  runtimeDisabled(live: Iterable<Task>): void {
+    this.suspension.runtimeDisabled(live);
   }
   /** Settles when no fiber can make progress. */
   run(): Promise<void> {

@@ -56,8 +56,17 @@ export class Suspension {
     return hr;
   }
 
-  /** The runtime was disabled: fibers waiting to enter it are abandoned. */
-  runtimeDisabled(): void {
+  /**
+   * The runtime was disabled: fibers waiting to enter it, and fibers waiting on what only the
+   * runtime could signal (sync objects, joins, f.waitAny: abandonedOnDisable), are abandoned
+   * (HOST_E_ABANDONED); nothing can end those waits any more (contract §4).
+   */
+  runtimeDisabled(live: Iterable<Task>): void {
+    for (const t of [...live]) {
+      const w = t.waitOn;
+      if (w !== null && w.abandonedOnDisable === true && t.state === RunState.Waiting)
+        this.waits.wake(t, HOST_E_ABANDONED);
+    }
     this.release(HOST_E_ABANDONED);
   }
 

@@ -13,8 +13,20 @@ export interface Waitable<T = unknown> {
   remove(t: T): void;
   /** The task this wait waits for, for deadlock detection (a Crst's owner, a joined task). */
   waitsFor(): T | null;
+  /**
+   * For deadlock detection, a wait on several tasks (when waitsFor answers null): `any`, it ends
+   * when one of them can go (f.waitAny; a null entry is an object no task holds up, an event);
+   * otherwise it waits for every one of them (a parent's children).
+   */
+  waitsForMany?(): { any: boolean; tasks: (T | null)[] } | null;
   /** For dumps: what the task waits on. */
   describe(): string;
+  /**
+   * A wait only the runtime could end (a sync object, a join, f.waitAny): when the runtime is
+   * disabled it answers HOST_E_ABANDONED (nothing can signal it any more). A sleep, a promise and a
+   * parent's wait for its children end as they would.
+   */
+  readonly abandonedOnDisable?: boolean;
   /** What the wait answers when its time runs out (default HOST_E_TIMEOUT; a sleep: S_OK). */
   readonly timeoutResult?: number;
   /** f.waitAny: tells `w` (on) or stops telling it (off) when the object may have become acquirable. */

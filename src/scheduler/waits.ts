@@ -27,6 +27,9 @@ export interface WaitTrace {
   wake(t: Task): void;
 }
 
+/** The most tasks a deadlock search through f.waitAny and a parent's children looks at. */
+const MAX_SEARCH = 10_000;
+
 export class Waits {
   private readonly timers = new TimerHeap<Task>();
   /**
@@ -71,14 +74,72 @@ export class Waits {
     return BLOCK;
   }
 
-  /** Would `t` waiting on `w` close a cycle of waits (Crst owners, joined tasks)? */
+  /**
+   * Would `t` waiting on `w` close a cycle of waits (Crst owners, joined tasks, f.waitAny objects,
+   * a parent's children)? A chain of single waits is followed without allocating; a wait on
+   * several tasks (waitsForMany) is searched: an f.waitAny is on the cycle only when every one of
+   * its objects leads back to `t`, a parent waiting for its children when one of them does.
+   */
   private waitsOnItself(t: Task, w: Waitable<Task>): boolean {
-    let x = w.waitsFor();
-    for (let hops = 0; x !== null && hops <= this.driver.live; hops++) {
+    let wait: Waitable<Task> | null = w;
+    for (let hops = 0; wait !== null && hops <= this.driver.live; hops++) {
+      const x = wait.waitsFor();
+      if (x === null) return wait.waitsForMany !== undefined && this.closesCycle(t, wait);
       if (x === t) return true;
-      x = x.waitOn ? x.waitOn.waitsFor() : null;
+      wait = x.waitOn;
     }
     return false;
+  }
+
+  /**
+   * The search of waitsOnItself once a wait on several tasks is met. The tasks reachable from `w`
+   * through waits are collected; each is taken to be blocked for good (`t` is, if it waits on
+   * `w`), then any whose wait could still end is let go, until nothing changes: what stays
+   * blocked is blocked by waits on each other alone. `t` deadlocks when `w` stays blocked and
+   * leads back to `t`: a cycle of others that `t` only waits on is reported by run() instead
+   * (onDeadlock), as a chain of single waits is. At most MAX_SEARCH tasks are looked at (beyond
+   * that: no deadlock found here).
+   */
+  private closesCycle(t: Task, w: Waitable<Task>): boolean {
+    const blocked = new Map<Task, boolean>([[t, true]]);
+    const order: Task[] = [];
+    let reached = false;
+    const visit = (x: Task | null): void => {
+      if (x === t) reached = true;
+      if (x === null || blocked.has(x)) return;
+      blocked.set(x, x.waitOn !== null);
+      if (x.waitOn !== null) order.push(x);
+    };
+    const targets = (v: Waitable<Task>): (Task | null)[] => {
+      const one = v.waitsFor();
+      if (one !== null) return [one];
+      return v.waitsForMany?.()?.tasks ?? [];
+    };
+    for (const x of targets(w)) visit(x);
+    for (let i = 0; i < order.length; i++) {
+      if (order.length > MAX_SEARCH) return false;
+      for (const x of targets(order[i].waitOn!)) visit(x);
+    }
+    if (!reached) return false; // nothing leads back to t
+    const stays = (v: Waitable<Task>): boolean => {
+      const one = v.waitsFor();
+      if (one !== null) return blocked.get(one) === true;
+      const many = v.waitsForMany?.();
+      if (!many || many.tasks.length === 0) return false;
+      return many.any
+        ? many.tasks.every((x) => x !== null && blocked.get(x) === true)
+        : many.tasks.some((x) => x !== null && blocked.get(x) === true);
+    };
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const x of order) {
+        if (blocked.get(x) === true && !stays(x.waitOn!)) {
+          blocked.set(x, false);
+          changed = true;
+        }
+      }
+    }
+    return stays(w);
   }
 
   /** Ends `t`'s wait: it resumes with `value` (an HRESULT, or a promise's value), or has it thrown. */

@@ -3,21 +3,30 @@
 // primitives, Symbols, objects whose getters throw, promises, async iterators, thenables that
 // throw) at random points, give scopes bodies of the wrong kind, await hostile thenables, use other
 // fibers' contexts and another host's objects (also from a fiber of that host driven from inside
-// one of ours), call a hook that throws, and abort one another; beside them, bystanders with
-// known results. Run on ONE pair of hosts for every program (so whatever a program leaves behind
+// one of ours), call a hook that throws, and abort one another; they spawn children (f.spawn)
+// that do all of this too, join them (`yield* child`, f.join, f.waitAny) or leave them to their
+// parent, abort them, and wait on themselves, their children, their parent and one another with
+// f.waitAny (issue 18); beside them, bystanders with known results. Run on ONE pair of hosts for every program (so whatever a program leaves behind
 // meets the next one), with a dispatch that throws on a chosen call.
 //
 // After each program: run() settled (again after a rejected run), every fiber of both hosts ended,
 // the core's invariants hold on both, every transition is paired, the bystanders returned what
-// they always return, every refusal the fibers checked was E_INVALIDARG, and the core's memory is
-// back at its baseline. Shared by hostile.test.ts (both projects) and hostile.node.test.ts (the
+// they always return, every refusal the fibers checked was E_INVALIDARG, every child ended too,
+// each hostile fiber that failed (not aborted) and nobody watched reached onError exactly once
+// (and no other did), and the core's memory is back at its baseline. Shared by hostile.test.ts (both projects) and hostile.node.test.ts (the
 // JS heap, Node only).
 
 import fc from "fast-check";
 import {
   createHost,
   E_INVALIDARG,
+  HOST_E_DEADLOCK,
+  HOST_E_TIMEOUT,
+  HOST_E_ABANDONED,
+  INFINITE,
+  S_OK,
   HResultError,
+  TaskAbortError,
   hresultName,
   isTaskAbortError,
   type Crst,
@@ -28,6 +37,7 @@ import {
 
 export type Exotic =
   | "revoked"
+  | "protoThrows"
   | "primitive"
   | "null"
   | "undefined"
@@ -62,7 +72,13 @@ export type Action =
   | { k: "foreignObj"; call: "enter" | "tryEnter" | "leave" | "wait" }
   | { k: "nested"; useOurF: boolean }
   | { k: "hook"; caught: boolean }
-  | { k: "abort"; v: number };
+  | { k: "abort"; v: number }
+  | { k: "spawn"; body: Action[]; join: "none" | "yieldStar" | "join"; caught: boolean }
+  | { k: "abortChild" }
+  | { k: "waitAny"; on: "self" | "child" | "parent" | "hostile" | WaitAnyBad; v: number; ms: number };
+
+/** Arrays f.waitAny must refuse with E_INVALIDARG (read once, by index). */
+export type WaitAnyBad = "revokedArray" | "getterThrows" | "lengthThrows" | "tooLong";
 
 export interface Program {
   hostile: Action[][];
@@ -74,6 +90,7 @@ export interface Program {
 
 const exotic = fc.constantFrom<Exotic>(
   "revoked",
+  "protoThrows",
   "primitive",
   "null",
   "undefined",
@@ -120,6 +137,22 @@ function actions(depth: number): fc.Arbitrary<Action[]> {
     fc.record({ k: fc.constant("nested" as const), useOurF: fc.boolean() }),
     fc.record({ k: fc.constant("hook" as const), caught: fc.boolean() }),
     fc.record({ k: fc.constant("abort" as const), v: fc.nat(3) }),
+    fc.constant<Action>({ k: "abortChild" }),
+    fc.record({
+      k: fc.constant("waitAny" as const),
+      on: fc.constantFrom(
+        "self" as const,
+        "child" as const,
+        "parent" as const,
+        "hostile" as const,
+        "revokedArray" as const,
+        "getterThrows" as const,
+        "lengthThrows" as const,
+        "tooLong" as const,
+      ),
+      v: fc.nat(3),
+      ms: fc.constantFrom(1, 3, INFINITE),
+    }),
   ];
   if (depth === 0) return fc.array(fc.oneof(...leaves), { maxLength: 5 });
   const inner = actions(depth - 1);
@@ -129,6 +162,12 @@ function actions(depth: number): fc.Arbitrary<Action[]> {
       fc.record({ k: fc.constant("scope" as const), managed: fc.boolean(), body: inner }),
       fc.record({ k: fc.constant("try" as const), body: inner }),
       fc.record({ k: fc.constant("lock" as const), body: inner }),
+      fc.record({
+        k: fc.constant("spawn" as const),
+        body: inner,
+        join: fc.constantFrom("none" as const, "yieldStar" as const, "join" as const),
+        caught: fc.boolean(),
+      }),
     ),
     { maxLength: 5 },
   );
@@ -147,6 +186,27 @@ function revoked(): object {
   return proxy;
 }
 
+/** A Proxy whose getPrototypeOf trap throws: `instanceof` on it throws. */
+function protoThrows(): object {
+  return new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        throw new Error("hostile getPrototypeOf");
+      },
+    },
+  );
+}
+
+/** An abort, asked without letting a hostile value's trap escape (what the classifier must do too). */
+function isAbort(e: unknown): boolean {
+  try {
+    return e instanceof TaskAbortError;
+  } catch {
+    return false;
+  }
+}
+
 function thrower(): never {
   throw new Error("hostile getter");
 }
@@ -155,6 +215,8 @@ function makeExotic(v: Exotic): unknown {
   switch (v) {
     case "revoked":
       return revoked();
+    case "protoThrows":
+      return protoThrows();
     case "primitive":
       return 42;
     case "null":
@@ -244,13 +306,15 @@ export interface World {
   event2: ReturnType<Host["createAutoEvent"]>;
   /** What the core's memory is once warmed up. */
   baseline: number;
+  /** The tasks onError was called with, in this program. */
+  reported: Task[];
 }
 
 export const DISPATCH_ERROR = new Error("hostile dispatch");
 
 export async function makeWorld(): Promise<World> {
   const dispatch = { calls: 0, failAt: null as number | null, failed: 0 };
-  const reports = { errors: 0, deadlocks: 0 };
+  const reported: Task[] = [];
   const host = await createHost({
     clock: "virtual",
     core: "debug",
@@ -267,9 +331,9 @@ export async function makeWorld(): Promise<World> {
       if (target === HOOK_THROWS) throw new Error("hostile hook");
       return true;
     },
-    // Hostile fibers fail on purpose: their reports are counted, not printed.
-    onError: () => void reports.errors++,
-    onDeadlock: () => void reports.deadlocks++,
+    // Hostile fibers fail on purpose: their reports are kept (and checked), not printed.
+    onError: (_, t) => void reported.push(t),
+    onDeadlock: () => {},
   });
   const host2 = await createHost({ clock: "virtual", core: "debug" });
   return {
@@ -280,6 +344,7 @@ export async function makeWorld(): Promise<World> {
     crst2: host2.createCrst(),
     event2: host2.createAutoEvent(),
     baseline: 0,
+    reported,
   };
 }
 
@@ -290,6 +355,13 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
   const violation = (what: string) => problems.push(what);
   const contexts: FiberContext[] = [];
   const hostile: Task[] = [];
+  /** Every f.spawn child of the program, and each fiber's children and parent. */
+  const children: Task[] = [];
+  const kidsOf = new Map<Task, Task[]>();
+  const parentOf = new Map<Task, Task>();
+  /** Fibers another fiber waited on (their failure is then observed, not reported). */
+  const watched = new Set<Task>();
+  w.reported.length = 0;
   // A context of a fiber that has ended: its operations are refused too.
   let ended: FiberContext | null = null;
   host.spawn(function* (f) {
@@ -436,6 +508,75 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
           if (t !== f.task) t.abort();
           break;
         }
+        case "spawn": {
+          const child = f.spawn(
+            function* (g) {
+              return yield* interpret(g, -1, a.body);
+            },
+            { name: `child-of-${f.task.name}` },
+          );
+          children.push(child);
+          parentOf.set(child, f.task);
+          let kids = kidsOf.get(f.task);
+          if (kids === undefined) kidsOf.set(f.task, (kids = []));
+          kids.push(child);
+          if (a.join === "yieldStar") {
+            try {
+              yield* child;
+            } catch (e) {
+              if (!a.caught) throw e;
+            }
+          } else if (a.join === "join") {
+            const hr = yield* f.join(child);
+            if (hr !== S_OK && hr !== HOST_E_DEADLOCK) violation(`f.join of a child answered ${hresultName(hr)}`);
+          }
+          break;
+        }
+        case "abortChild": {
+          const kids = kidsOf.get(f.task);
+          if (kids !== undefined && kids.length > 0) kids[kids.length - 1].abort();
+          break;
+        }
+        case "waitAny": {
+          let objects: unknown;
+          let expect: readonly number[] = [S_OK, HOST_E_TIMEOUT, HOST_E_DEADLOCK];
+          switch (a.on) {
+            case "self":
+              objects = [f.task];
+              expect = [HOST_E_DEADLOCK];
+              break;
+            case "child": {
+              const kids = kidsOf.get(f.task);
+              if (kids === undefined || kids.length === 0) continue;
+              objects = [kids[a.v % kids.length]];
+              break;
+            }
+            case "parent": {
+              const parent = parentOf.get(f.task);
+              if (parent === undefined) continue;
+              watched.add(parent); // (a wait on a task marks it observed, even one that times out)
+              objects = [parent];
+              break;
+            }
+            case "hostile": {
+              const t = hostile[a.v % hostile.length];
+              if (t === f.task) continue;
+              watched.add(t);
+              objects = [t];
+              break;
+            }
+            default:
+              objects = badWaitAnyArray(a.on, w.host);
+              expect = [E_INVALIDARG];
+          }
+          // (Waits on other hostile fibers have a time limit: they may wait on each other through
+          // promises and sleeps too, which no deadlock detection sees.)
+          const ms = a.on === "hostile" ? Math.min(a.ms, 5) : a.ms;
+          const r = yield* f.waitAny(objects as Task[], ms);
+          if (!expect.includes(r.hr) && r.hr !== HOST_E_ABANDONED)
+            violation(`f.waitAny on ${a.on} answered ${hresultName(r.hr)}`);
+          break;
+        }
       }
     }
     return undefined;
@@ -504,7 +645,26 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
   }
   host2.runUntilIdle();
 
-  for (const t of [...hostile, b1, b2, b3]) if (!t.done) violation(`${t.name} did not end (${t.getState()})`);
+  for (const t of [...hostile, ...children, b1, b2, b3])
+    if (!t.done) violation(`${t.name} did not end (${t.getState()})`);
+  // A hostile fiber that failed (not an abort) with nobody watching reached onError, once; no other did.
+  // (Whether it threw is read from the task: a fiber that returned a revoked Proxy has a result
+  // promise that rejects, since resolving a promise with it reads its `then`.)
+  const failed = await Promise.all(
+    hostile.map((t) =>
+      t.result.then(
+        () => false,
+        (e: unknown) => String(t).endsWith(" threw") && !isAbort(e),
+      ),
+    ),
+  );
+  for (let i = 0; i < hostile.length; i++) {
+    const times = w.reported.filter((t) => t === hostile[i]).length;
+    if (times > 1) violation(`${hostile[i].name} was reported ${times} times`);
+    else if (failed[i] && !watched.has(hostile[i]) && times === 0)
+      violation(`${hostile[i].name} failed and did not reach onError`);
+    else if (!failed[i] && times > 0) violation(`${hostile[i].name} did not fail but reached onError`);
+  }
   if ((await settled(b1.result)).value !== 3) violation("bystander-1 did not return 3");
   if ((await settled(b2.result)).value !== 42) violation("bystander-2 did not return 42");
   if ((await settled(b3.result)).value !== "b3") violation("bystander-3 did not return b3");
@@ -525,6 +685,29 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
   if (w.baseline !== 0 && host.coreMemoryBytes !== w.baseline)
     violation(`core memory ${host.coreMemoryBytes} ≠ baseline ${w.baseline}`);
   return problems;
+}
+
+/** An array f.waitAny must refuse (E_INVALIDARG) without letting what it throws escape. */
+function badWaitAnyArray(kind: WaitAnyBad, host: Host): unknown {
+  const ev = host.createAutoEvent();
+  switch (kind) {
+    case "revokedArray":
+      return revoked();
+    case "getterThrows":
+      return Object.defineProperty([ev, 0], 1, { get: thrower });
+    case "lengthThrows":
+      return new Proxy([ev], { get: (t, k) => (k === "length" ? thrower() : Reflect.get(t, k)) });
+    case "tooLong": {
+      // Length 1, but an iterator (which must not be used) that answers 99 objects.
+      const a = [5];
+      Object.defineProperty(a, Symbol.iterator, {
+        value: function* () {
+          for (let i = 0; i < 99; i++) yield host.createAutoEvent();
+        },
+      });
+      return a;
+    }
+  }
 }
 
 /** "ok", the rejection, or "timeout". */

@@ -1,14 +1,16 @@
 // What a run of the demo scenario counts as it goes, and the summary it makes of them.
 
 import type { Host } from "../../host.js";
-import { HResultError, hresultName } from "../../hresult.js";
-import { isTaskAbortError } from "../../errors.js";
+import { type HResultError, hresultName } from "../../hresult.js";
+import { classifyThrown, isInstance, isTaskAbortError, readSafely } from "../../errors.js";
 import type { DemoGuest } from "./guest.js";
 import { FIBER_KINDS, WAIT_RESULTS, isBalanced, percentile, type DemoSummary, type FiberKind } from "./summary.js";
 
 function errorName(err: unknown): string {
-  if (err instanceof HResultError) return hresultName(err.hr);
-  return err instanceof Error ? err.name : typeof err;
+  if (classifyThrown(err) === "hresult") return hresultName((err as HResultError).hr);
+  if (!isInstance(err, Error)) return typeof err;
+  const name = readSafely(err, "name");
+  return typeof name === "string" ? name : "Error";
 }
 
 export class Tally {
