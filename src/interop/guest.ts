@@ -5,6 +5,7 @@
 import type { CoreDoor } from "../core/door.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
+import type { CallGate, ShadowStack } from "./guest-stack.js";
 
 export type SuspensionMode = "asyncify" | "jspi" | "none";
 
@@ -57,6 +58,10 @@ export class GuestState {
   driver: Driver | null = null;
   asyncify: AsyncifyDriver | null = null;
   jspi: JspiDriver | null = null;
+  /** The guest's linear-memory stack, kept per parked fiber (guest-stack.ts), or null. */
+  stack: ShadowStack | null = null;
+  /** One parked call at a time (a stack fiberhost cannot keep per fiber), or null. */
+  gate: CallGate | null = null;
 
   /** @internal */
   constructor(

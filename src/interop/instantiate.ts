@@ -14,6 +14,7 @@ import { Asyncify, MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import { readSignatures, type Signatures } from "./binary.js";
 import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
+import { findStack, readStackOption, type GuestStackKind, type StackOption } from "./guest-stack.js";
 
 /** Default import targets are numbered from here (their "addresses"), one per distinct function. */
 export const FIRST_IMPORT_TARGET = 0x80000000;
@@ -27,6 +28,12 @@ export interface InstantiateOptions {
   asyncifyData?: { address: number; size: number };
   /** Names an import's LeaveRuntime target (a DWORD); undefined: the default numbering. */
   target?: (module: string, name: string, fn: (...args: any[]) => any) => number | undefined;
+  /**
+   * The guest's linear-memory stack (see README, "Guests with a stack in linear memory"): "auto"
+   * (default: an exported `__stack_pointer`, an imported one, or Emscripten's stack exports),
+   * "none", "serial", or where its pointer is.
+   */
+  stack?: StackOption;
 }
 
 export interface Guest<E = Record<string, any>> {
@@ -37,6 +44,12 @@ export interface Guest<E = Record<string, any>> {
   exports: E;
   /** The suspension in use. */
   suspension: SuspensionMode;
+  /**
+   * How the guest's linear-memory stack is kept while calls are parked in it: "per-fiber" (each
+   * parked call's frames its own), "serial" (one parked call at a time: other fibers' f.calls
+   * wait, FIFO), or "none" (no stack found, or no call can park).
+   */
+  stack: GuestStackKind;
   /** Each function import ("module.name") → its LeaveRuntime target. */
   targets: Record<string, number>;
   /** Each function import ("module.name") → whether it is hooked (the policy's answer). */
@@ -86,6 +99,7 @@ export class Interop {
     if (!["auto", "asyncify", "jspi", "none"].includes(suspension as string))
       throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${describeValue(suspension)}`);
     if (target !== undefined && typeof target !== "function") throw bad("options.target must be a function");
+    const stackOption = readStackOption(options.stack);
     if (
       asyncifyData !== undefined &&
       (typeof asyncifyData !== "object" ||
@@ -227,6 +241,10 @@ export class Interop {
       g.asyncify = new Asyncify(raw, memory, region.address, region.size);
     }
 
+    const plan = findStack(stackOption, mode, module, raw, imports);
+    g.stack = plan.stack;
+    g.gate = plan.gate;
+
     const exports: Record<string, unknown> = {};
     for (const d of exportDescs) {
       const value = raw[d.name];
@@ -236,7 +254,15 @@ export class Interop {
         exports[d.name] = hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence);
     }
     if (jspi !== null) jspi.attach(raw, sigs!);
-    return { module, instance, exports: Object.freeze(exports), suspension: mode, targets, hooked: hookedMap };
+    return {
+      module,
+      instance,
+      exports: Object.freeze(exports),
+      suspension: mode,
+      stack: plan.kind,
+      targets,
+      hooked: hookedMap,
+    };
   }
 
   private startGuest(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance {
