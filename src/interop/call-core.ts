@@ -267,6 +267,7 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
    */
   protected abandon(hr: number): never {
     this.x!.stack = null;
+    if (this.frames !== null) this.info.guest.stack?.recycle(this.frames);
     this.frames = null;
     this.phase = Phase.Done;
     this.info.guest.gate?.release(this.t);
