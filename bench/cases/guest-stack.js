@@ -124,8 +124,8 @@ function switchCost(label, bytes, fibers) {
             }
             for (let k = 0; k < fibers; k++) {
               const now = s.sp;
+              sink += parked[k].length;
               s.putFrames(parked[k], entry);
-              sink += entry - s.sp;
               s.sp = now;
               parked[k] = null;
             }
