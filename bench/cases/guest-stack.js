@@ -6,7 +6,7 @@
 // Part of the interop suite (bench/interop-cases.js).
 
 import { createHost } from "../../dist/index.js";
-import { ShadowStack } from "../../dist/interop/guest-stack.js";
+import { findStack } from "../../dist/interop/guest-stack.js";
 import { cGuestBytes, SUSPENDING } from "../../examples/c-guest/generated/c-guest-wasm.js";
 import { fail } from "./support.js";
 
@@ -91,8 +91,8 @@ function roundTrips(label, fibers, kind, name, args) {
  * The switch itself, without the round trip around it (whose promise and run-loop turn dwarf it
  * and move with the machine's load): what a park adds (read the stack pointer, copy the frames
  * out, put the pointer back) and what a resume adds (read it, copy the frames back, point the
- * stack at them), through the ShadowStack the per-fiber instance uses, on the C guest's memory and
- * its __stack_pointer global. `fibers` calls park, then all resume: one iteration is `fibers`
+ * stack at them), through a ShadowStack as instantiate makes it, on the C guest's memory and its
+ * __stack_pointer global (and the guest's own move of the pointer to where a park finds it). `fibers` calls park, then all resume: one iteration is `fibers`
  * park + resume pairs.
  */
 function switchCost(label, bytes, fibers) {
@@ -104,12 +104,8 @@ function switchCost(label, bytes, fibers) {
     async setup() {
       const g = (await cGuests()).perFiber;
       const global = g.exports.__stack_pointer;
-      const s = new ShadowStack(g.exports.memory, {
-        get: () => global.value,
-        set: (v) => {
-          global.value = v;
-        },
-      });
+      // The instance's own plan: the same pointer access (through the small module that imports the global).
+      const s = findStack("auto", "asyncify", g.module, g.instance.exports, {}).stack;
       const entry = global.value;
       const parked = new Array(fibers).fill(null);
       return {
