@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { E_INVALIDARG, HResultError, type Host } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
-import { deferred, loadGuest, until, type Deferred } from "./support/guest.js";
+import { deferred, hasJspi, loadGuest, until, type Deferred } from "./support/guest.js";
 import { loadCGuest, type LoadedCGuest } from "./support/c-guest.js";
 
 /** Two fibers park in keep(), the first returns, a third runs scratch(): the second must answer its own value. */
@@ -93,6 +93,21 @@ describe("options.stack: 'auto' finds the stack pointer", () => {
     expect(c.guest.stack).toBe("none");
   });
 });
+
+// JSPI's parked frames are the engine's (where it has JSPI: Chromium, not Node 20).
+if (hasJspi)
+  describe("a guest with a stack on the JSPI path", () => {
+    it("is serial: the out-of-order scenario answers right, the stack pointer back where it began", async () => {
+      const host = await virtualHost();
+      const c = await loadCGuest(host, "exported", { suspension: "jspi" });
+      expect(c.guest.suspension).toBe("jspi");
+      expect(c.guest.stack).toBe("serial");
+      const before = c.guest.exports.__stack_pointer!.value;
+      expect(await outOfOrder(host, c)).toEqual([111, 222, 333]);
+      expect(c.guest.exports.__stack_pointer!.value).toBe(before);
+      expectBalanced(host);
+    });
+  });
 
 describe("options.stack names it", () => {
   it("{ pointer: 'name' } of an exported global", async () => {
