@@ -4,6 +4,7 @@
 // options.stack values are refused with E_INVALIDARG naming the field.
 import { describe, expect, it } from "vitest";
 import { E_INVALIDARG, HResultError, type Host } from "../src/index.js";
+import { findStack } from "../src/interop/guest-stack.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 import { deferred, hasJspi, loadGuest, until, type Deferred } from "./support/guest.js";
 import { loadCGuest, type LoadedCGuest } from "./support/c-guest.js";
@@ -56,6 +57,24 @@ describe("options.stack: 'auto' finds the stack pointer", () => {
     expect(await outOfOrder(host, c)).toEqual([111, 222, 333]);
     expect(c.guest.exports.stack_now()).toBe(base);
     expectBalanced(host);
+  });
+
+  it("an imported __stack_pointer global given as a mutable WebAssembly.Global: per-fiber (a hand-made module)", () => {
+    // (module (import "env" "__stack_pointer" (global (mut i32))))
+    const name = [..."__stack_pointer"].map((ch) => ch.charCodeAt(0));
+    const bytes = new Uint8Array([
+      ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+      ...[0x02, 24, 0x01, 0x03, 0x65, 0x6e, 0x76, 15, ...name, 0x03, 0x7f, 0x01],
+    ]);
+    const module = new WebAssembly.Module(bytes);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const sp = new WebAssembly.Global({ value: "i32", mutable: true }, 4096);
+    const plan = findStack("auto", "asyncify", module, { memory }, { env: { __stack_pointer: sp } });
+    expect(plan.kind).toBe("per-fiber");
+    plan.stack!.sp = 1024;
+    expect(sp.value).toBe(1024);
+    // Given as a number (WebAssembly makes an immutable global of it), it cannot be kept: serial.
+    expect(findStack("auto", "asyncify", module, { memory }, { env: { __stack_pointer: 4096 } }).kind).toBe("serial");
   });
 
   it("a __stack_pointer named only in the name section (clang's usual output): serial", async () => {

@@ -161,11 +161,12 @@ function leb(b: Uint8Array, at: number): [number, number] {
 }
 
 /**
- * Signs of a linear-memory stack fiberhost cannot reach: a global named __stack_pointer in the
- * name section (clang's and rustc's output keep it unexported), or a producers section naming a
+ * Signs of a linear-memory stack fiberhost cannot reach: an imported __stack_pointer that is not a
+ * mutable global fiberhost can write, a global named __stack_pointer in the name section (clang's and rustc's output keep it unexported), or a producers section naming a
  * language (what LLVM-based toolchains write; AssemblyScript's output has none).
  */
 function hasHiddenStack(module: WebAssembly.Module): boolean {
+  if (WebAssembly.Module.imports(module).some((d) => d.kind === "global" && d.name === "__stack_pointer")) return true;
   for (const sec of WebAssembly.Module.customSections(module, "name")) {
     const b = new Uint8Array(sec);
     let at = 0;
