@@ -19,4 +19,4 @@ export type { ChromeTrace, ChromeTraceEvent } from "./trace.js";
 export { FIRST_IMPORT_TARGET } from "./interop/instantiate.js";
 export type { Guest, InstantiateOptions } from "./interop/instantiate.js";
 export type { SuspensionMode } from "./interop/guest.js";
-export type { GuestStackKind, StackOption, StackPointer } from "./interop/guest-stack.js";
+export type { GuestStackKind, StackOption, StackPointer } from "./interop/stack-types.js";

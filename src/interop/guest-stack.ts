@@ -29,25 +29,9 @@ import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
 import { describeValue } from "../args.js";
+import type { GuestStackKind, StackOption, StackPointer } from "./stack-types.js";
 
-/** How an instance's linear-memory stack is kept (guest.stack). */
-export type GuestStackKind = "per-fiber" | "serial" | "none";
-
-/** Reads and writes a guest's stack pointer. */
-export interface StackPointer {
-  get(): number;
-  set(value: number): void;
-}
-
-/**
- * instantiate's options.stack: "auto" (default: find it), "none" (the guest has no linear-memory
- * stack to protect), "serial" (one parked call at a time), or where the stack pointer is.
- */
-export type StackOption =
-  | "auto"
-  | "none"
-  | "serial"
-  | { pointer: string | WebAssembly.Global | StackPointer; memory?: WebAssembly.Memory };
+export type { GuestStackKind, StackOption, StackPointer };
 
 function bad(message: string): HResultError {
   return new HResultError(E_INVALIDARG, `instantiate: ${message}`);

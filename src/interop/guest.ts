@@ -58,9 +58,9 @@ export class GuestState {
   driver: Driver | null = null;
   asyncify: AsyncifyDriver | null = null;
   jspi: JspiDriver | null = null;
-  /** The guest's linear-memory stack, kept per parked fiber (guest-stack.ts), or null. */
+  /** @internal The guest's linear-memory stack, kept per parked fiber (guest-stack.ts), or null. */
   stack: ShadowStack | null = null;
-  /** One parked call at a time (a stack fiberhost cannot keep per fiber), or null. */
+  /** @internal One parked call at a time (a stack fiberhost cannot keep per fiber), or null. */
   gate: CallGate | null = null;
 
   /** @internal */

@@ -14,7 +14,8 @@ import { Asyncify, MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import { readSignatures, type Signatures } from "./binary.js";
 import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
-import { findStack, readStackOption, type GuestStackKind, type StackOption } from "./guest-stack.js";
+import { findStack, readStackOption } from "./guest-stack.js";
+import type { GuestStackKind, StackOption } from "./stack-types.js";
 
 /** Default import targets are numbered from here (their "addresses"), one per distinct function. */
 export const FIRST_IMPORT_TARGET = 0x80000000;
