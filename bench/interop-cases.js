@@ -6,6 +6,7 @@
 
 import { createHost } from "../dist/index.js";
 import { guestBytes, SUSPENDING } from "../examples/guest/generated/guest-wasm.js";
+import { GUEST_STACK_CASES, GUEST_STACK_RATIOS } from "./cases/guest-stack.js";
 
 function fail(message) {
   throw new Error(`bench: ${message}`);
@@ -241,6 +242,7 @@ export const INTEROP_CASES = [
     : []),
   roundTrips("f.await(resolved promise), 1 fiber", 1, () => (f) => f.await(Promise.resolve(1))),
   roundTrips("f.await(resolved promise), 100 fibers", 100, () => (f) => f.await(Promise.resolve(1))),
+  ...GUEST_STACK_CASES,
 ];
 
 /** The interop ratios (numerator, denominator), each taken within one process. */
@@ -280,4 +282,5 @@ export const INTEROP_RATIOS = [
     "suspension round trip, JSPI, 100 fibers",
     "suspension round trip, asyncify, 100 fibers",
   ],
+  ...GUEST_STACK_RATIOS,
 ];

@@ -60,7 +60,14 @@ async function browserRuns(count) {
   const { chromium } = await import("playwright");
   const { chromiumArgs, chromiumPath } = await import("../scripts/chromium.mjs");
   const root = new URL("../", import.meta.url);
-  const allowed = ["bench/interop", "dist/", "examples/guest/generated/", "node_modules/@assemblyscript/loader/"];
+  const allowed = [
+    "bench/interop",
+    "bench/cases/",
+    "dist/",
+    "examples/guest/generated/",
+    "examples/c-guest/generated/",
+    "node_modules/@assemblyscript/loader/",
+  ];
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, "http://x").pathname.slice(1);
     const headers = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };

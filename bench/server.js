@@ -22,6 +22,7 @@ const ALLOWED = [
   "bench/",
   "dist/",
   "examples/guest/generated/",
+  "examples/c-guest/generated/",
   "node_modules/@assemblyscript/loader/",
   "node_modules/effect/",
 ];

@@ -46,6 +46,7 @@ const INSTANTIATE_OPTION_KEYS = [
   "suspension",
   "asyncifyData",
   "target",
+  "stack",
 ] as const satisfies readonly (keyof InstantiateOptions)[];
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 

@@ -19,3 +19,4 @@ export type { ChromeTrace, ChromeTraceEvent } from "./trace.js";
 export { FIRST_IMPORT_TARGET } from "./interop/instantiate.js";
 export type { FunctionImportInfo, Guest, InstantiateOptions } from "./interop/instantiate.js";
 export type { SuspensionMode } from "./interop/guest.js";
+export type { GuestStackKind, StackOption, StackPointer } from "./interop/stack-types.js";

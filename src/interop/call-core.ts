@@ -3,7 +3,8 @@
 // import that answers a promise parks the fiber in unmanaged mode while other fibers run; when the
 // promise settles (or an abort comes) the fiber enters the runtime again, waiting, like any enter,
 // while the runtime is suspended. How the guest is called, rewound or resumed is a mode's step:
-// asyncify's in call-op.ts, JSPI's in call-jspi.ts.
+// asyncify's in call-op.ts, JSPI's in call-jspi.ts. A guest with a linear-memory stack
+// (guest-stack.ts) has its parked call's frames kept here, or its calls wait their turn at its gate.
 
 import type { Task } from "../task.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
@@ -11,7 +12,7 @@ import { Transition } from "../core/generated/layout.js";
 import { Cmd } from "../scheduler/op.js";
 import { Op } from "../operations/op.js";
 import { BLOCK } from "../scheduler/waitable.js";
-import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../hresult.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../hresult.js";
 import { safePoint, type FiberEnv } from "../operations/env.js";
 import { dropPromise, type Driver, type ExportInfo } from "./guest.js";
 import { Event, GuestWait, Phase, Suspended, type Resolvers } from "./call-state.js";
@@ -25,6 +26,12 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
   protected leaveOpen = false;
   /** The state of a call that has suspended, made at its first suspension: most calls never do. */
   protected x: Suspended | null = null;
+  /** A kept stack (per-fiber): the stack pointer where the call entered the guest; its frames lie below. */
+  private spEntry = 0;
+  /** A kept stack: where the pointer goes back when the call leaves the guest (a park, a return, a throw). */
+  private spOuter = 0;
+  /** A kept stack: the call's frames while it is parked (null: none kept, or the guest moved its stack). */
+  private frames: Uint8Array | null = null;
 
   /** JSPI: the guest runs on this fiber's task from a microtask. */
   get lent(): boolean {
@@ -61,9 +68,13 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
     this.own();
     switch (this.phase) {
       case Phase.Open: {
-        const sp = safePoint(this.env.sched, this.t);
-        if (sp) return this.command(sp);
-        return this.open();
+        const g = this.info.guest;
+        if (g.gate === null) {
+          const sp = safePoint(this.env.sched, this.t);
+          if (sp) return this.command(sp);
+          return this.open();
+        }
+        return this.openGated();
       }
       case Phase.WaitOpen:
         if (v !== S_OK) throw this.failure(Transition.REVERSE_ENTER, v as number);
@@ -94,6 +105,7 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
       case Phase.Continuing:
         return this.continued(err, true);
       default:
+        this.info.guest.gate?.release(this.t); // aborted at the gate, or handed it before it ran
         throw err;
     }
   }
@@ -104,6 +116,13 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
     this.promise = promise;
     this.leaveOpen = hooked;
     this.state().importName = name;
+    const s = this.info.guest.stack;
+    if (s !== null) {
+      // The guest unwinds from here without running a function's epilogue: the pointer would stay
+      // at the park. The frames go with the call; the stack is as the call found it.
+      this.frames = s.takeFrames(this.spEntry);
+      if (this.frames !== null) s.sp = this.spOuter;
+    }
   }
 
   answer(): unknown {
@@ -118,6 +137,26 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
 
   // --- the call --------------------------------------------------------------------------------
 
+  /** A serial stack: the call waits (FIFO) while another call holds the instance. */
+  private openGated(): IteratorResult<R, R> {
+    const gate = this.info.guest.gate!;
+    try {
+      const sp = safePoint(this.env.sched, this.t);
+      if (sp) {
+        if (sp !== Cmd.Yield) gate.release(this.t);
+        return this.command(sp);
+      }
+      const hr = this.env.sched.block(this.t, gate, INFINITE, 0);
+      if (hr === BLOCK) return this.command(Cmd.Park); // woken with S_OK: Phase.Open again, the gate ours
+      if (hr !== S_OK)
+        throw new HResultError(hr, `f.call(${this.info.name}) in fiber ${this.t.name} could not wait for the guest`);
+      return this.open();
+    } catch (err) {
+      if (this.phase !== Phase.Done) gate.release(this.t);
+      throw err;
+    }
+  }
+
   protected open(): IteratorResult<R, R> {
     const hr = this.env.door.transition(Transition.REVERSE_ENTER, 0);
     if (hr === MUST_WAIT_FOR_RESUME) {
@@ -127,6 +166,8 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
       return this.command(Cmd.Park);
     }
     if (hr !== S_OK) throw this.failure(Transition.REVERSE_ENTER, hr);
+    const s = this.info.guest.stack;
+    if (s !== null) this.spEntry = this.spOuter = s.sp;
     return this.run();
   }
 
@@ -142,6 +183,7 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
     }
     this.expectImport(p);
     this.phase = this.info.guest.jspi !== null ? Phase.Continuing : Phase.Parked;
+    this.info.guest.gate?.hold(this.t, this.env.sched);
     return this.command(Cmd.Park);
   }
 
@@ -166,10 +208,40 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
     this.x!.importPending = false;
     this.x!.settled = value;
     this.x!.settledThrew = threw;
-    if (!this.leaveOpen) return this.entered();
+    if (!this.leaveOpen) return this.resumed();
     const hr = this.env.door.transition(Transition.ENTER, 0);
     if (hr === MUST_WAIT_FOR_RESUME) return this.waitToEnter(threw && value === this.t.unwinding);
     if (hr !== S_OK) return this.abandon(hr);
+    return this.resumed();
+  }
+
+  /** Back in managed code, the call's frames back in place (a kept stack): the guest goes on. */
+  private resumed(): IteratorResult<R, R> {
+    const s = this.info.guest.stack;
+    if (s !== null) {
+      const now = s.sp;
+      const frames = this.frames;
+      this.frames = null;
+      // The frames go back to their own addresses: below the call's entry, which must be free
+      // (a resume from inside a call into the guest further up would find its frames there).
+      if (frames === null || now < this.spEntry) {
+        this.x!.stack = null;
+        this.x!.settled = undefined;
+        return this.close(
+          true,
+          new HResultError(
+            HOST_E_INVALIDOPERATION,
+            `f.call(${this.info.name}) in fiber ${this.t.name}: ${
+              frames === null
+                ? "the guest's stack pointer was not below the call's entry when it parked (the guest switched stacks itself)"
+                : "the guest's stack is in use where the parked call's frames go back (a call into the guest is running further up)"
+            }; the guest call is abandoned`,
+          ),
+        );
+      }
+      this.spOuter = now;
+      s.putFrames(frames, this.spEntry);
+    }
     return this.entered();
   }
 
@@ -195,7 +267,10 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
    */
   protected abandon(hr: number): never {
     this.x!.stack = null;
+    if (this.frames !== null) this.info.guest.stack?.recycle(this.frames);
+    this.frames = null;
     this.phase = Phase.Done;
+    this.info.guest.gate?.release(this.t);
     const cause = this.x!.settledThrew ? this.x!.settled : undefined;
     this.x!.settled = undefined;
     const err = this.failure(
@@ -210,6 +285,11 @@ export abstract class GuestCall<R> extends Op<R> implements Driver {
 
   protected close(threw: boolean, value: unknown): IteratorResult<R, R> {
     this.phase = Phase.Done;
+    const g = this.info.guest;
+    // A trap or an exception skips the guest's epilogues, and a resumed call's return restores
+    // the pointer of its first entry: either way the stack goes back to where this run found it.
+    if (g.stack !== null && (threw || this.x !== null)) g.stack.sp = this.spOuter;
+    g.gate?.release(this.t);
     const hr = this.env.door.transition(Transition.REVERSE_LEAVE, 0);
     if (hr !== S_OK && !threw) throw this.failure(Transition.REVERSE_LEAVE, hr);
     if (threw) throw value;

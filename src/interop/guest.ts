@@ -5,6 +5,7 @@
 import type { CoreDoor } from "../core/door.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
+import type { CallGate, ShadowStack } from "./guest-stack.js";
 
 export type SuspensionMode = "asyncify" | "jspi" | "none";
 
@@ -75,6 +76,10 @@ export class GuestState {
    * start's ReverseEnterRuntime, which the instantiation closes when it settles.
    */
   starting: { opened: boolean } | null = null;
+  /** @internal The guest's linear-memory stack, kept per parked fiber (guest-stack.ts), or null. */
+  stack: ShadowStack | null = null;
+  /** @internal One parked call at a time (a stack fiberhost cannot keep per fiber), or null. */
+  gate: CallGate | null = null;
 
   /** @internal */
   constructor(

@@ -27,6 +27,8 @@ import {
 } from "./user-input.js";
 import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
+import { findStack } from "./guest-stack.js";
+import type { GuestStackKind, StackOption } from "./stack-types.js";
 
 /** Default import targets are numbered from here (their "addresses"), one per distinct function. */
 export const FIRST_IMPORT_TARGET = 0x80000000;
@@ -40,6 +42,12 @@ export interface InstantiateOptions {
   asyncifyData?: { address: number; size: number };
   /** Names an import's LeaveRuntime target (a DWORD); undefined: the default numbering. */
   target?: (module: string, name: string, fn: (...args: any[]) => any) => number | undefined;
+  /**
+   * The guest's linear-memory stack (see README, "Guests with a stack in linear memory"): "auto"
+   * (default: an exported `__stack_pointer`, an imported one, or Emscripten's stack exports),
+   * "none", "serial", or where its pointer is.
+   */
+  stack?: StackOption;
 }
 
 export interface Guest<E = Record<string, any>> {
@@ -53,6 +61,12 @@ export interface Guest<E = Record<string, any>> {
   exports: E;
   /** The suspension in use. */
   suspension: SuspensionMode;
+  /**
+   * How the guest's linear-memory stack is kept while calls are parked in it: "per-fiber" (each
+   * parked call's frames its own), "serial" (one parked call at a time: other fibers' f.calls
+   * wait, FIFO), or "none" (no stack found, or no call can park).
+   */
+  stack: GuestStackKind;
   /** Each function import ("module.name") → its LeaveRuntime target (see functionImports where joined names collide). */
   targets: Record<string, number>;
   /** Each function import ("module.name") → whether it is hooked (the policy's answer). */
@@ -311,6 +325,11 @@ export class Interop {
       g.asyncify = new Asyncify(raw, memory, region.address, region.size);
     }
 
+    // The stack is looked for in the import object handed to the engine (fiberhost's own records), never in the user's.
+    const plan = findStack(opts.stack, mode, module, raw, wrapped);
+    g.stack = plan.stack;
+    g.gate = plan.gate;
+
     const exports = record<unknown>();
     for (const d of exportDescs) {
       const value = raw[d.name];
@@ -328,6 +347,7 @@ export class Interop {
       instance,
       exports: Object.freeze(exports),
       suspension: mode,
+      stack: plan.kind,
       targets,
       hooked: hookedMap,
       functionImports,

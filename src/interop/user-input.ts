@@ -14,6 +14,8 @@ import { E_INVALIDARG, HResultError } from "../hresult.js";
 import { describeValue, isDword } from "../args.js";
 import { MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import type { SuspensionMode } from "./guest.js";
+import { readStackOption } from "./guest-stack.js";
+import type { StackOption } from "./stack-types.js";
 
 export type SuspensionOption = "auto" | SuspensionMode;
 const SUSPENSIONS: readonly string[] = ["auto", "asyncify", "jspi", "none"];
@@ -27,6 +29,8 @@ export interface OptionsSnapshot {
   suspension: SuspensionOption;
   asyncifyData: { address: number; size: number } | undefined;
   target: ((module: string, name: string, fn: AnyFn) => unknown) | undefined;
+  /** options.stack, read once (guest-stack.ts says what it may be). */
+  stack: StackOption;
 }
 
 export function bad(message: string, cause?: unknown): HResultError {
@@ -133,7 +137,8 @@ export function put<T>(r: Record<string, T>, key: string, value: T): void {
 
 /** Reads instantiate's options once (own properties only), checking each. */
 export function readInstantiateOptions(options: unknown): OptionsSnapshot {
-  if (options === undefined) return { suspending: [], suspension: "auto", asyncifyData: undefined, target: undefined };
+  if (options === undefined)
+    return { suspending: [], suspension: "auto", asyncifyData: undefined, target: undefined, stack: "auto" };
   if (typeof options !== "object" || options === null)
     throw bad(`options must be an object, not ${describeValue(options)}`);
   const read = (key: string): unknown => {
@@ -156,6 +161,7 @@ export function readInstantiateOptions(options: unknown): OptionsSnapshot {
     suspension: suspension as SuspensionOption,
     asyncifyData: data === undefined ? undefined : readRegion(data, "options.asyncifyData"),
     target: target as OptionsSnapshot["target"],
+    stack: readStackOption(read("stack")),
   };
 }
 
