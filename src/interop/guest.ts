@@ -6,7 +6,7 @@ import type { CoreDoor } from "../core/door.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
 
-export type SuspensionMode = "asyncify" | "jspi" | "none";
+export type SuspensionMode = "asyncify" | "jspi" | "external" | "none";
 
 /** What a suspending import tells the f.call that drives the guest. */
 export interface Driver {

@@ -14,6 +14,7 @@ import { Asyncify, MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import { readSignatures, type Signatures } from "./binary.js";
 import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
+import { ExternalLink, registerLink } from "./external.js";
 
 /** Default import targets are numbered from here (their "addresses"), one per distinct function. */
 export const FIRST_IMPORT_TARGET = 0x80000000;
@@ -21,7 +22,10 @@ export const FIRST_IMPORT_TARGET = 0x80000000;
 export interface InstantiateOptions {
   /** Imports that may answer a promise, as "module.name" (async functions are suspending anyway). */
   suspending?: string[];
-  /** How a suspending import suspends the guest: "auto" (default), "asyncify", "jspi" or "none". */
+  /**
+   * How a suspending import suspends the guest: "auto" (default), "asyncify", "jspi", "external"
+   * (its own runtime suspends it: Emscripten's Asyncify; see fiberhost/emscripten) or "none".
+   */
   suspension?: "auto" | SuspensionMode;
   /** The guest's asyncify data region (default: its exports asyncify_data_address() and asyncify_data_size()). */
   asyncifyData?: { address: number; size: number };
@@ -68,6 +72,17 @@ function bytesOf(source: unknown): Uint8Array | null {
   return null;
 }
 
+/**
+ * An asyncified guest whose asyncify belongs to its own runtime (Emscripten's): it imports its
+ * memory instead of exporting it, so fiberhost's own asyncify could not drive it.
+ */
+function ownRuntime(
+  imports: WebAssembly.ModuleImportDescriptor[],
+  exports: WebAssembly.ModuleExportDescriptor[],
+): boolean {
+  return imports.some((d) => d.kind === "memory") && !exports.some((d) => d.kind === "memory");
+}
+
 export class Interop {
   /** The same function imported twice (by any guest of this host) is the same target. */
   private readonly targetOf = new WeakMap<AnyFn, number>();
@@ -83,8 +98,10 @@ export class Interop {
     const { suspending = [], suspension = "auto", asyncifyData, target } = options;
     if (!Array.isArray(suspending) || !suspending.every((s) => typeof s === "string"))
       throw bad("options.suspending must be an array of 'module.name' strings");
-    if (!["auto", "asyncify", "jspi", "none"].includes(suspension as string))
-      throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${describeValue(suspension)}`);
+    if (!["auto", "asyncify", "jspi", "external", "none"].includes(suspension as string))
+      throw bad(
+        `options.suspension must be 'auto', 'asyncify', 'jspi', 'external' or 'none', not ${describeValue(suspension)}`,
+      );
     if (target !== undefined && typeof target !== "function") throw bad("options.target must be a function");
     if (
       asyncifyData !== undefined &&
@@ -137,7 +154,14 @@ export class Interop {
     const asyncified = Asyncify.isAsyncified(exportDescs);
     let mode: SuspensionMode;
     if (suspension === "auto")
-      mode = asyncified ? "asyncify" : suspendingKeys.size > 0 && jspiAvailable() && sigs !== null ? "jspi" : "none";
+      mode =
+        asyncified && ownRuntime(importDescs, exportDescs)
+          ? "external"
+          : asyncified
+            ? "asyncify"
+            : suspendingKeys.size > 0 && jspiAvailable() && sigs !== null
+              ? "jspi"
+              : "none";
     else mode = suspension;
     if (mode === "asyncify" && !asyncified)
       throw bad(
@@ -158,6 +182,7 @@ export class Interop {
     const g = new GuestState(this.env.door, mode);
     const jspi = mode === "jspi" ? new Jspi(g) : null;
     g.jspi = jspi;
+    const external = mode === "external" ? new ExternalLink(g, this.env.door) : null;
 
     // The import object: every namespace copied, function imports wrapped by the policy.
     const wrapped: Record<string, Record<string, unknown>> = {};
@@ -175,7 +200,8 @@ export class Interop {
       hookedMap[key] = hooked;
       const arity = sigs?.imports.get(key)?.params.length ?? -1;
       let w: AnyFn;
-      if (!suspendingKeys.has(key)) w = hooked ? hookImport(g, fn, t, key, arity) : fn;
+      if (external !== null) w = hooked ? external.hookImport(fn, t, key) : fn;
+      else if (!suspendingKeys.has(key)) w = hooked ? hookImport(g, fn, t, key, arity) : fn;
       else if (jspi !== null) w = jspi.wrapImport(fn, t, hooked, key, sigs!.imports.get(key)!);
       else w = suspendingImport(g, fn, t, hooked, key);
       wrapped[d.module][d.name] = w;
@@ -232,11 +258,14 @@ export class Interop {
       const value = raw[d.name];
       // asyncify's own exports are machinery, not the guest's API (they stay on instance.exports).
       if (d.kind !== "function") exports[d.name] = value;
+      else if (external !== null) exports[d.name] = external.hookExport(value as AnyFn, d.name);
       else if (!d.name.startsWith("asyncify_"))
         exports[d.name] = hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence);
     }
     if (jspi !== null) jspi.attach(raw, sigs!);
-    return { module, instance, exports: Object.freeze(exports), suspension: mode, targets, hooked: hookedMap };
+    Object.freeze(exports);
+    if (external !== null) registerLink(exports, external);
+    return { module, instance, exports, suspension: mode, targets, hooked: hookedMap };
   }
 
   private startGuest(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance {
