@@ -4,7 +4,7 @@
 // parked, a runtime suspension during the parks, an abort of a parked fiber.
 import { describe, it, expect } from "vitest";
 import { newQuickJSAsyncWASMModuleFromVariant, newVariant } from "quickjs-emscripten-core";
-import { createHost, type Host } from "../src/index.js";
+import { createHost, S_OK, TaskAbortError, type Host, type Task } from "../src/index.js";
 import { emscriptenGuest, type EmscriptenGuest } from "../src/interop/emscripten.js";
 import { expectBalanced } from "./support/fibers.js";
 import { deferred, frameNames, until } from "./support/guest.js";
@@ -78,6 +78,168 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
       const c = t.counters();
       expect(c.reverseEnterRuntime).toBeGreaterThan(2);
       expect(c.leaveRuntime).toBeGreaterThanOrEqual(2);
+      expectBalanced(host);
+      ctx.dispose();
+    });
+
+    it("many fibers on one instance take turns (FIFO): each answer right, each fiber's crossings on its own task", async () => {
+      const host = await createHost();
+      const { em, module } = await load(host, name);
+      const ctx = module.newContext();
+      const started: number[] = [];
+      const fn = ctx.newAsyncifiedFunction(
+        "fetchNum",
+        em.suspending(
+          (h: any) => new Promise<number>((resolve) => setTimeout(() => resolve(ctx.getNumber(h) * 2), 1)),
+          (v: number) => ctx.newNumber(v),
+        ),
+      );
+      ctx.setProp(ctx.global, "fetchNum", fn);
+      fn.dispose();
+      const root0 = transitions(host.rootTask.counters());
+      const N = 8;
+      const tasks: Task<number>[] = [];
+      for (let i = 0; i < N; i++) {
+        tasks.push(
+          host.spawn(function* (f) {
+            return yield* em.call(f, async () => {
+              started.push(i);
+              const r = await ctx.evalCodeAsync(
+                `(() => { let s = 0; for (let k = 1; k <= 3; k++) s += fetchNum(${i} + k); return s; })()`,
+              );
+              const h = ctx.unwrapResult(r);
+              const v = ctx.getNumber(h);
+              h.dispose();
+              return v;
+            });
+          }),
+        );
+      }
+      await host.run();
+      for (let i = 0; i < N; i++) {
+        expect(await tasks[i].result).toBe(2 * (3 * i + 6));
+        const c = tasks[i].counters();
+        expect(c.leaveRuntime).toBeGreaterThanOrEqual(3);
+        expect(c.leaveRuntime).toBe(c.enterRuntime);
+        expect(c.reverseEnterRuntime).toBe(c.reverseLeaveRuntime);
+        expect(tasks[i].frames()).toEqual([]);
+      }
+      expect(started).toEqual([...Array(N).keys()]);
+      expect(transitions(host.rootTask.counters())).toEqual(root0);
+      expectBalanced(host);
+      ctx.dispose();
+    });
+
+    it("a runtime suspension during the parks holds every continuation until the resume; all finish", async () => {
+      const host = await createHost();
+      const M = 3;
+      const loaded = await Promise.all(Array.from({ length: M }, () => load(host, name)));
+      const gates: { resolve(v: number): void }[] = [];
+      const ctxs = loaded.map(({ em, module }) => {
+        const ctx = module.newContext();
+        const fn = ctx.newAsyncifiedFunction(
+          "fetchNum",
+          em.suspending(
+            () => {
+              const d = deferred<number>();
+              gates.push(d);
+              return d.promise;
+            },
+            (v: number) => ctx.newNumber(v),
+          ),
+        );
+        ctx.setProp(ctx.global, "fetchNum", fn);
+        fn.dispose();
+        return ctx;
+      });
+      const tasks = loaded.map(({ em }, i) =>
+        host.spawn(function* (f) {
+          return yield* em.call(f, async () => {
+            const h = ctxs[i].unwrapResult(await ctxs[i].evalCodeAsync("fetchNum() + fetchNum()"));
+            const v = ctxs[i].getNumber(h);
+            h.dispose();
+            return v;
+          });
+        }),
+      );
+      const run = host.run();
+      await until(() => gates.length === M);
+      expect(tasks.map((t) => t.frames().length)).toEqual(tasks.map(() => 2));
+      expect(host.suspendRuntime()).toBe(S_OK);
+      const before = host.counters();
+      for (const [i, g] of gates.entries()) g.resolve(i + 1);
+      for (let k = 0; k < 20; k++) await new Promise((r) => setTimeout(r, 1));
+      // Held: no continuation ran (no transition at all), every fiber still parked inside its guest.
+      expect(transitions(host.counters())).toEqual(transitions(before));
+      expect(tasks.map((t) => t.frames().length)).toEqual(tasks.map(() => 2));
+      expect(gates.length).toBe(M);
+      expect(host.resumeRuntime()).toBe(S_OK);
+      await until(() => gates.length === 2 * M);
+      for (const [i, g] of gates.slice(M).entries()) g.resolve(10 * (i + 1));
+      await run;
+      for (let i = 0; i < M; i++) {
+        expect(await tasks[i].result).toBe(i + 1 + 10 * (i + 1));
+        expect(tasks[i].frames()).toEqual([]);
+      }
+      expectBalanced(host);
+    });
+
+    it("an abort of a parked fiber reaches its host function (signal, rejection) and unwinds the guest; the others finish", async () => {
+      const host = await createHost();
+      const { em, module } = await load(host, name);
+      const ctx = module.newContext();
+      const signals: AbortSignal[] = [];
+      const pending: { resolve(v: number): void }[] = [];
+      const fn = ctx.newAsyncifiedFunction(
+        "fetchNum",
+        em.suspending(
+          (h: any) => {
+            signals.push(em.signal!);
+            const x = ctx.getNumber(h);
+            if (x === 0) {
+              const d = deferred<number>();
+              pending.push(d);
+              return d.promise; // never answered: only the abort ends it
+            }
+            return Promise.resolve(x * 3);
+          },
+          (v: number) => ctx.newNumber(v),
+        ),
+      );
+      ctx.setProp(ctx.global, "fetchNum", fn);
+      fn.dispose();
+      const program = (x: number) => async () => {
+        const r = await ctx.evalCodeAsync(`fetchNum(${x}) + 1`);
+        if (r.error) {
+          const e = ctx.dump(r.error);
+          r.error.dispose();
+          return `error: ${e?.message ?? e}`;
+        }
+        const v = ctx.getNumber(r.value);
+        r.value.dispose();
+        return v;
+      };
+      const victim = host.spawn(function* (f) {
+        return yield* em.call(f, program(0));
+      });
+      const others = [1, 2, 3].map((x) =>
+        host.spawn(function* (f) {
+          return yield* em.call(f, program(x));
+        }),
+      );
+      const run = host.run();
+      await until(() => pending.length === 1);
+      expect(victim.frames().length).toBe(2);
+      victim.abort("stop");
+      await run;
+      expect(signals[0].aborted).toBe(true);
+      const err = await victim.result.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TaskAbortError);
+      expect(victim.frames()).toEqual([]);
+      expect(await Promise.all(others.map((t) => t.result))).toEqual([4, 7, 10]);
       expectBalanced(host);
       ctx.dispose();
     });
