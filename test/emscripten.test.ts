@@ -103,3 +103,35 @@ describe("an Emscripten synchronous guest (QuickJS release-sync) through instant
     }
   });
 });
+
+describe("an Emscripten asyncify build given to host.instantiate", () => {
+  it('"auto" recognises an Emscripten asyncify build by its own runtime (memory imported, not exported) and keeps its asyncify_* exports unhooked', async () => {
+    const host = await createHost();
+    const bytes = await wasmBytes("debug-asyncify");
+    const module = await WebAssembly.compile(bytes as BufferSource);
+    // What Emscripten's glue would give: a function per imported function, its memory.
+    const imports: Record<string, Record<string, unknown>> = {};
+    for (const d of WebAssembly.Module.imports(module)) {
+      imports[d.module] ??= {};
+      imports[d.module][d.name] =
+        d.kind === "memory"
+          ? new WebAssembly.Memory({ initial: 256, maximum: 32768 })
+          : d.kind === "function"
+            ? () => 0
+            : undefined;
+    }
+    const g = await host.instantiate(bytes, imports);
+    expect(g.suspension).toBe("external");
+    // Unhooked (only watched: they tell the link where the runtime's rewind is): no crossing counted.
+    const before = host.counters().reverseEnterRuntime;
+    g.exports.asyncify_stop_rewind();
+    expect(host.counters().reverseEnterRuntime).toBe(before);
+    // Its other exports are hooked: a crossing on the current task.
+    g.exports.emscripten_stack_get_current();
+    expect(host.counters().reverseEnterRuntime).toBe(before + 1);
+    // Fiberhost's own asyncify cannot drive it (no exported memory); "none" keeps the exports too.
+    const none = await host.instantiate(bytes, imports, { suspension: "none" });
+    expect(none.exports.asyncify_start_unwind).toBe(none.instance.exports.asyncify_start_unwind);
+    expectBalanced(host);
+  });
+});

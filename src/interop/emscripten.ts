@@ -39,8 +39,9 @@ export interface EmscriptenGuest {
    * what that promise settles to. The call's crossings are counted on the fiber's task, and while the
    * glue has the guest suspended the fiber's frames are [..., R, L(target)]. An abort of the fiber
    * aborts `signal` and the pending host function (see suspending), and is thrown once the guest has
-   * unwound. Throws HResultError(E_INVALIDARG) for a start that is not a function, another host's
-   * fiber, or a guest that is not an asyncify build linked here.
+   * unwound. Throws HResultError: E_INVALIDARG for a start that is not a function or another host's
+   * fiber, HOST_E_INVALIDOPERATION for a guest that is not an asyncify build linked here (not yet
+   * instantiated, or a synchronous build: call it directly in the fiber).
    */
   call<T>(f: FiberContext, start: (signal: AbortSignal) => PromiseLike<T> | T): Op<T>;
   /**

@@ -259,6 +259,8 @@ export class Interop {
       // asyncify's own exports are machinery, not the guest's API (they stay on instance.exports).
       if (d.kind !== "function") exports[d.name] = value;
       else if (external !== null) exports[d.name] = external.hookExport(value as AnyFn, d.name);
+      else if (d.name.startsWith("asyncify_") && mode !== "asyncify")
+        exports[d.name] = value; // another runtime's asyncify (Emscripten's glue asks for them): unhooked
       else if (!d.name.startsWith("asyncify_"))
         exports[d.name] = hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence);
     }
