@@ -6,6 +6,10 @@
 
 import { createHost } from "../dist/index.js";
 import { guestBytes, SUSPENDING } from "../examples/guest/generated/guest-wasm.js";
+import { EXTERNAL_RATIOS, externalCases } from "./cases/external.js";
+
+/** Node: the external cases load QuickJS's packages by bare specifiers, which the page does not map. */
+const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
 function fail(message) {
   throw new Error(`bench: ${message}`);
@@ -241,6 +245,8 @@ export const INTEROP_CASES = [
     : []),
   roundTrips("f.await(resolved promise), 1 fiber", 1, () => (f) => f.await(Promise.resolve(1))),
   roundTrips("f.await(resolved promise), 100 fibers", 100, () => (f) => f.await(Promise.resolve(1))),
+  // A guest whose own Emscripten glue suspends it (bench/cases/external.js), on this suite's host.
+  ...(isNode ? externalCases(async () => (await guests()).host) : []),
 ];
 
 /** The interop ratios (numerator, denominator), each taken within one process. */
@@ -280,4 +286,5 @@ export const INTEROP_RATIOS = [
     "suspension round trip, JSPI, 100 fibers",
     "suspension round trip, asyncify, 100 fibers",
   ],
+  ...EXTERNAL_RATIOS,
 ];

@@ -1,0 +1,149 @@
+// The external suspension cases (issue 17): a guest whose own Emscripten glue suspends it (QuickJS,
+// quickjs-emscripten's release-asyncify build from npm), called from fibers through
+// fiberhost/emscripten's em.call, next to the same guest run by Emscripten alone (no fiberhost),
+// and to fiberhost's own asyncify and f.await round trips (the interop suite, bench/interop-cases.js,
+// measures them in the same process). Node only: the page would need import maps for QuickJS's
+// packages (its variant loads its glue by a bare dynamic import).
+//
+// One operation is one evaluation of `h()` by QuickJS, whose host function h answers a resolved
+// promise (a suspension: the glue unwinds the guest, awaits, rewinds it) or a number at once (no
+// suspension: the evaluation's own cost, to subtract).
+
+function fail(message) {
+  throw new Error(`bench: ${message}`);
+}
+
+let shared = null;
+/** The process's QuickJS instances: one through fiberhost (hooked, em.call), one plain Emscripten. */
+async function quickjs(host) {
+  if (shared) return shared;
+  const { readFileSync } = await import("node:fs");
+  const { createRequire } = await import("node:module");
+  const require = createRequire(import.meta.url);
+  const core = await import("quickjs-emscripten-core");
+  const variant = (await import("@jitl/quickjs-wasmfile-release-asyncify")).default;
+  const { emscriptenGuest } = await import("../../dist/interop/emscripten.js");
+  const bytes = readFileSync(require.resolve("@jitl/quickjs-wasmfile-release-asyncify/wasm"));
+  const em = emscriptenGuest(host, bytes);
+  const hooked = await core.newQuickJSAsyncWASMModuleFromVariant(
+    core.newVariant(variant, { emscriptenModule: { instantiateWasm: em.instantiateWasm } }),
+  );
+  await em.ready;
+  const plain = await core.newQuickJSAsyncWASMModuleFromVariant(variant);
+  const context = (module, wrap) => {
+    const ctx = module.newContext();
+    const later = ctx.newAsyncifiedFunction(
+      "later",
+      wrap(
+        () => Promise.resolve(1),
+        (v) => ctx.newNumber(v),
+      ),
+    );
+    const now = ctx.newFunction("now", () => ctx.newNumber(1));
+    ctx.setProp(ctx.global, "later", later);
+    ctx.setProp(ctx.global, "now", now);
+    later.dispose();
+    now.dispose();
+    return ctx;
+  };
+  shared = {
+    em,
+    hookedCtx: context(hooked, (work, finish) => em.suspending(work, finish)),
+    plainCtx: context(plain, (work, finish) => async () => finish(await work())),
+  };
+  return shared;
+}
+
+/** One evaluation of `code` in ctx: its number. */
+async function evalOnce(ctx, code) {
+  const h = ctx.unwrapResult(await ctx.evalCodeAsync(code));
+  const v = ctx.getNumber(h);
+  h.dispose();
+  return v;
+}
+
+/** `fibers` fibers, each n evaluations of `code` through em.call: one iteration is `fibers` evaluations. */
+function viaFibers(name, fibers, code, sharedHost) {
+  return {
+    name,
+    group: "interop",
+    op: "evaluation",
+    opsPerIter: fibers,
+    async setup() {
+      const host = await sharedHost();
+      const q = await quickjs(host);
+      const before = host.rootTask.counters().reverseEnterRuntime;
+      return {
+        async run(n) {
+          const box = { s: 0 };
+          for (let k = 0; k < fibers; k++) {
+            host.spawn(function* (f) {
+              for (let i = 0; i < n; i++) {
+                const r = yield* q.em.call(f, () => evalOnce(q.hookedCtx, code)); // box.s read after the wait
+                box.s += r;
+              }
+            });
+          }
+          await host.run();
+          return box.s;
+        },
+        verify(iterations, sink) {
+          if (sink !== iterations * fibers) fail(`${name}: sink ${sink}, expected ${iterations * fibers}`);
+          if (host.rootTask.counters().reverseEnterRuntime !== before)
+            fail(`${name}: the root task gained crossings (a continuation ran outside its fiber)`);
+          const c = host.counters();
+          if (c.leaveRuntime !== c.enterRuntime || c.reverseEnterRuntime !== c.reverseLeaveRuntime)
+            fail(`${name}: the transitions do not balance`);
+        },
+      };
+    },
+  };
+}
+
+/** The same evaluation on QuickJS loaded by Emscripten alone (no fiberhost), awaited in a plain loop. */
+function plain(name, code) {
+  return {
+    name,
+    group: "interop",
+    op: "evaluation",
+    async setup(sharedHost) {
+      const q = await quickjs(await sharedHost());
+      return {
+        async run(n) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += await evalOnce(q.plainCtx, code);
+          return s;
+        },
+        verify(iterations, sink) {
+          if (sink !== iterations) fail(`${name}: sink ${sink}, expected ${iterations}`);
+        },
+      };
+    },
+  };
+}
+
+/** The cases, given the interop suite's shared host (one host per process). */
+export function externalCases(sharedHost) {
+  const withHost = (c) => ({ ...c, setup: () => c.setup(sharedHost) });
+  return [
+    withHost(plain("QuickJS eval, host function answers at once, Emscripten alone", "now()")),
+    withHost(plain("external suspension round trip, Emscripten alone (QuickJS eval, resolved promise)", "later()")),
+    viaFibers("QuickJS eval, host function answers at once, em.call, 1 fiber", 1, "now()", sharedHost),
+    viaFibers("external suspension round trip (QuickJS eval, em.call), 1 fiber", 1, "later()", sharedHost),
+    viaFibers("external suspension round trip (QuickJS eval, em.call), 100 fibers", 100, "later()", sharedHost),
+  ];
+}
+
+/** Ratios within one process (the interop suite's). */
+export const EXTERNAL_RATIOS = [
+  [
+    "external round trip: fiberhost em.call / Emscripten alone",
+    "external suspension round trip (QuickJS eval, em.call), 1 fiber",
+    "external suspension round trip, Emscripten alone (QuickJS eval, resolved promise)",
+  ],
+  [
+    "QuickJS eval with a suspension / without (em.call)",
+    "external suspension round trip (QuickJS eval, em.call), 1 fiber",
+    "QuickJS eval, host function answers at once, em.call, 1 fiber",
+  ],
+];
