@@ -21,7 +21,7 @@ async function quickjs(host) {
   const { createRequire } = await import("node:module");
   const require = createRequire(import.meta.url);
   const core = await import("quickjs-emscripten-core");
-  const variant = (await import("@jitl/quickjs-wasmfile-release-asyncify")).default;
+  const variant = /** @type {any} */ ((await import("@jitl/quickjs-wasmfile-release-asyncify")).default);
   const { emscriptenGuest } = await import("../../dist/interop/emscripten.js");
   const bytes = readFileSync(require.resolve("@jitl/quickjs-wasmfile-release-asyncify/wasm"));
   const em = emscriptenGuest(host, bytes);
