@@ -4,7 +4,7 @@
 // parked, a runtime suspension during the parks, an abort of a parked fiber.
 import { describe, it, expect } from "vitest";
 import { newQuickJSAsyncWASMModuleFromVariant, newVariant } from "quickjs-emscripten-core";
-import { createHost, S_OK, TaskAbortError, type Host, type Task } from "../src/index.js";
+import { createHost, E_INVALIDARG, HResultError, S_OK, TaskAbortError, type Host, type Task } from "../src/index.js";
 import { emscriptenGuest, type EmscriptenGuest } from "../src/interop/emscripten.js";
 import { expectBalanced } from "./support/fibers.js";
 import { deferred, frameNames, until } from "./support/guest.js";
@@ -242,6 +242,116 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
       expect(await Promise.all(others.map((t) => t.result))).toEqual([4, 7, 10]);
       expectBalanced(host);
       ctx.dispose();
+    });
+
+    it("a rejection of the host function is thrown at its call site in the guest (the program catches it)", async () => {
+      const host = await createHost();
+      const { em, module } = await load(host, name);
+      const ctx = module.newContext();
+      const fn = ctx.newAsyncifiedFunction(
+        "fails",
+        em.suspending(
+          () => Promise.reject(new Error("no route")),
+          () => ctx.undefined,
+        ),
+      );
+      ctx.setProp(ctx.global, "fails", fn);
+      fn.dispose();
+      const t = host.spawn(function* (f) {
+        return yield* em.call(f, async () => {
+          const h = ctx.unwrapResult(
+            await ctx.evalCodeAsync(
+              `(() => { try { fails(); return "no"; } catch (e) { return "caught: " + e.message; } })()`,
+            ),
+          );
+          const v = ctx.getString(h);
+          h.dispose();
+          return v;
+        });
+      });
+      await host.run();
+      expect(await t.result).toBe("caught: no route");
+      expect(t.frames()).toEqual([]);
+      expectBalanced(host);
+      ctx.dispose();
+    });
+
+    it("an abort of a fiber waiting for its turn takes it out of the queue; the others keep their order", async () => {
+      const host = await createHost();
+      const { em, module } = await load(host, name);
+      const ctx = module.newContext();
+      const gates: { resolve(v: number): void }[] = [];
+      const fn = ctx.newAsyncifiedFunction(
+        "wait",
+        em.suspending(
+          () => {
+            const d = deferred<number>();
+            gates.push(d);
+            return d.promise;
+          },
+          (v: number) => ctx.newNumber(v),
+        ),
+      );
+      ctx.setProp(ctx.global, "wait", fn);
+      fn.dispose();
+      const order: string[] = [];
+      const make = (label: string) =>
+        host.spawn(function* (f) {
+          return yield* em.call(f, async () => {
+            order.push(label);
+            const h = ctx.unwrapResult(await ctx.evalCodeAsync("wait()"));
+            const v = ctx.getNumber(h);
+            h.dispose();
+            return v;
+          });
+        });
+      const a = make("a");
+      const b = make("b");
+      const c = make("c");
+      const bFailed = b.result.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const run = host.run();
+      await until(() => gates.length === 1);
+      expect(b.frames()).toEqual([]); // waiting for its turn: not inside the guest
+      b.abort("not needed");
+      await until(() => b.done);
+      gates[0].resolve(1);
+      await until(() => gates.length === 2);
+      gates[1].resolve(3);
+      await run;
+      expect(order).toEqual(["a", "c"]);
+      expect(await a.result).toBe(1);
+      expect(await c.result).toBe(3);
+      expect(await bFailed).toBeInstanceOf(TaskAbortError);
+      expectBalanced(host);
+      ctx.dispose();
+    });
+
+    it("bad arguments answer HResultError(E_INVALIDARG); another host's fiber is refused", async () => {
+      const host = await createHost();
+      const other = await createHost();
+      const { em } = await load(host, name);
+      expect(() => em.suspending("x" as never)).toThrow(HResultError);
+      expect(() => em.suspending(async () => 1, 5 as never)).toThrow(/finish must be a function/);
+      const results: unknown[] = [];
+      const t = other.spawn(function* (f) {
+        try {
+          em.call(f, async () => 1);
+        } catch (e) {
+          results.push((e as HResultError).hr);
+        }
+        try {
+          em.call(f, 7 as never);
+        } catch (e) {
+          results.push((e as HResultError).hr);
+        }
+        yield* f.yield();
+      });
+      await other.run();
+      await t.result;
+      expect(results).toEqual([E_INVALIDARG, E_INVALIDARG]);
     });
   });
 }

@@ -468,7 +468,11 @@ export class ExternalCall<T> extends Op<T> {
 
   throw(err: unknown): IteratorResult<T, T> {
     this.own();
-    if (this.phase === Phase.InFlight && this.promiseSettled) return this.settled();
+    if (this.phase === Phase.InFlight && this.promiseSettled) {
+      // The call is over (its guest has returned): the abort is delivered as any other.
+      this.phase = Phase.Done;
+      throw err;
+    }
     if (this.phase === Phase.InFlight || this.phase === Phase.WaitResume) {
       // An abort: the pending host function is told; the fiber waits until the guest has unwound.
       if (!this.aborted) {
@@ -527,7 +531,7 @@ export class ExternalCall<T> extends Op<T> {
     this.settledValue = value;
     this.settledThrew = threw;
     this.end();
-    if (this.waiting && this.phase === Phase.InFlight) {
+    if (this.waiting && this.phase === Phase.InFlight && !this.t.done) {
       this.waiting = false;
       this.env.sched.wake(this.t, undefined);
     }
@@ -562,9 +566,9 @@ export class ExternalCall<T> extends Op<T> {
 
   /** The runtime is suspended: `go` waits for the resume (false: the fiber cannot wait, go now). */
   holdForResume(go: () => void): boolean {
-    if (this.phase === Phase.Done || this.promiseSettled) return false;
+    if (this.phase === Phase.Done || this.promiseSettled || this.t.done) return false;
     this.held.push(go);
-    if (this.phase === Phase.InFlight && this.waiting && this.held.length === 1) {
+    if (this.phase === Phase.InFlight && this.waiting && this.held.length === 1 && !this.t.done) {
       this.waiting = false;
       this.env.sched.wake(this.t, HOLD);
     }
