@@ -4,7 +4,16 @@
 // parked, a runtime suspension during the parks, an abort of a parked fiber.
 import { describe, it, expect } from "vitest";
 import { newQuickJSAsyncWASMModuleFromVariant, newVariant } from "quickjs-emscripten-core";
-import { createHost, E_INVALIDARG, HResultError, S_OK, TaskAbortError, type Host, type Task } from "../src/index.js";
+import {
+  createHost,
+  E_INVALIDARG,
+  HResultError,
+  S_OK,
+  TaskAbortError,
+  type Guest,
+  type Host,
+  type Task,
+} from "../src/index.js";
 import { emscriptenGuest, type EmscriptenGuest } from "../src/interop/emscripten.js";
 import { expectBalanced } from "./support/fibers.js";
 import { deferred, frameNames, until } from "./support/guest.js";
@@ -13,6 +22,7 @@ import { variant, wasmBytes, type VariantName } from "./support/quickjs.js";
 interface Loaded {
   em: EmscriptenGuest;
   module: any;
+  guest: Guest;
 }
 
 async function load(host: Host, name: VariantName): Promise<Loaded> {
@@ -20,9 +30,9 @@ async function load(host: Host, name: VariantName): Promise<Loaded> {
   const module = await newQuickJSAsyncWASMModuleFromVariant(
     newVariant(await variant(name), { emscriptenModule: { instantiateWasm: em.instantiateWasm } }),
   );
-  const g = await em.ready;
-  expect(g.suspension).toBe("external");
-  return { em, module };
+  const guest = await em.ready;
+  expect(guest.suspension).toBe("external");
+  return { em, module, guest };
 }
 
 const transitions = (c: {
@@ -36,7 +46,7 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
   describe(`QuickJS ${name} through fiberhost/emscripten`, () => {
     it("a fiber's program awaiting an async host function: parked [R, L], continued on the fiber's task", async () => {
       const host = await createHost();
-      const { em, module } = await load(host, name);
+      const { em, module, guest } = await load(host, name);
       const ctx = module.newContext();
       const gates: { resolve(v: number): void }[] = [];
       const fn = ctx.newAsyncifiedFunction(
@@ -63,10 +73,16 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
         });
       });
       const run = host.run();
+      let settled = false;
+      void run.then(() => (settled = true));
       await until(() => gates.length === 1);
-      expect(frameNames(t.frames()).slice(0, 1)).toEqual(["R"]);
+      const [r, l] = frameNames(t.frames());
+      expect(r).toBe("R");
+      expect(Object.values(guest.targets).map((x) => `L${x.toString(16)}`)).toContain(l);
       expect(t.frames().length).toBe(2);
       expect(t.mode).toBe("unmanaged");
+      for (let k = 0; k < 5; k++) await new Promise((res) => setTimeout(res, 1));
+      expect(settled).toBe(false); // a continuation is due: run() waits for it
       gates[0].resolve(100);
       await until(() => gates.length === 2);
       expect(t.frames().length).toBe(2);
