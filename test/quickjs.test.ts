@@ -369,5 +369,57 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
       await t.result;
       expect(results).toEqual([E_INVALIDARG, E_INVALIDARG]);
     });
+
+    it("another fiber's synchronous calls into the instance while a call is parked cross on its own task", async () => {
+      const host = await createHost();
+      const { em, module } = await load(host, name);
+      const ctx = module.newContext();
+      const gate = deferred<number>();
+      let asked = 0;
+      const fn = ctx.newAsyncifiedFunction(
+        "wait",
+        em.suspending(
+          () => {
+            asked++;
+            return gate.promise;
+          },
+          (v: number) => ctx.newNumber(v),
+        ),
+      );
+      ctx.setProp(ctx.global, "wait", fn);
+      fn.dispose();
+      const a = host.spawn(function* (f) {
+        return yield* em.call(f, async () => {
+          const h = ctx.unwrapResult(await ctx.evalCodeAsync("wait() + 1"));
+          const v = ctx.getNumber(h);
+          h.dispose();
+          return v;
+        });
+      });
+      const run = host.run();
+      await until(() => asked === 1);
+      const parked = a.frames();
+      const aBefore = a.counters().reverseEnterRuntime;
+      const root0 = transitions(host.rootTask.counters());
+      const b = host.spawn(function* (f) {
+        yield* f.yield();
+        const h = ctx.newNumber(41);
+        const v = ctx.getNumber(h);
+        h.dispose();
+        return v;
+      });
+      await until(() => b.done);
+      expect(await b.result).toBe(41);
+      expect(b.counters().reverseEnterRuntime).toBeGreaterThanOrEqual(2);
+      expect(b.counters().reverseEnterRuntime).toBe(b.counters().reverseLeaveRuntime);
+      expect(a.frames()).toEqual(parked);
+      expect(a.counters().reverseEnterRuntime).toBe(aBefore);
+      expect(transitions(host.rootTask.counters())).toEqual(root0);
+      gate.resolve(6);
+      await run;
+      expect(await a.result).toBe(7);
+      expectBalanced(host);
+      ctx.dispose();
+    });
   });
 }
