@@ -5,9 +5,14 @@
 // measures them in the same process). Node only: the page would need import maps for QuickJS's
 // packages (its variant loads its glue by a bare dynamic import).
 //
-// One operation is one evaluation of `h()` by QuickJS, whose host function h answers a resolved
-// promise (a suspension: the glue unwinds the guest, awaits, rewinds it) or a number at once (no
-// suspension: the evaluation's own cost, to subtract).
+// One operation is one call of a host function from a QuickJS program (an evaluation makes CALLS of
+// them in a loop, so the evaluation's own cost is spread thin): `later()` answers a resolved promise
+// (a suspension: the glue unwinds the guest, awaits, rewinds it), `now()` a number at once (no
+// suspension: the call's own cost, to subtract).
+
+/** Host function calls per evaluation. */
+const CALLS = 50;
+const program = (fn) => `(() => { let s = 0; for (let i = 0; i < ${CALLS}; i++) s += ${fn}(); return s; })()`;
 
 function fail(message) {
   throw new Error(`bench: ${message}`);
@@ -67,8 +72,8 @@ function viaFibers(name, fibers, code, sharedHost) {
   return {
     name,
     group: "interop",
-    op: "evaluation",
-    opsPerIter: fibers,
+    op: "host call",
+    opsPerIter: fibers * CALLS,
     async setup() {
       const host = await sharedHost();
       const q = await quickjs(host);
@@ -88,7 +93,8 @@ function viaFibers(name, fibers, code, sharedHost) {
           return box.s;
         },
         verify(iterations, sink) {
-          if (sink !== iterations * fibers) fail(`${name}: sink ${sink}, expected ${iterations * fibers}`);
+          if (sink !== iterations * fibers * CALLS)
+            fail(`${name}: sink ${sink}, expected ${iterations * fibers * CALLS}`);
           if (host.rootTask.counters().reverseEnterRuntime !== before)
             fail(`${name}: the root task gained crossings (a continuation ran outside its fiber)`);
           const c = host.counters();
@@ -105,7 +111,8 @@ function plain(name, code) {
   return {
     name,
     group: "interop",
-    op: "evaluation",
+    op: "host call",
+    opsPerIter: CALLS,
     async setup(sharedHost) {
       const q = await quickjs(await sharedHost());
       return {
@@ -115,7 +122,7 @@ function plain(name, code) {
           return s;
         },
         verify(iterations, sink) {
-          if (sink !== iterations) fail(`${name}: sink ${sink}, expected ${iterations}`);
+          if (sink !== iterations * CALLS) fail(`${name}: sink ${sink}, expected ${iterations * CALLS}`);
         },
       };
     },
@@ -126,11 +133,18 @@ function plain(name, code) {
 export function externalCases(sharedHost) {
   const withHost = (c) => ({ ...c, setup: () => c.setup(sharedHost) });
   return [
-    withHost(plain("QuickJS eval, host function answers at once, Emscripten alone", "now()")),
-    withHost(plain("external suspension round trip, Emscripten alone (QuickJS eval, resolved promise)", "later()")),
-    viaFibers("QuickJS eval, host function answers at once, em.call, 1 fiber", 1, "now()", sharedHost),
-    viaFibers("external suspension round trip (QuickJS eval, em.call), 1 fiber", 1, "later()", sharedHost),
-    viaFibers("external suspension round trip (QuickJS eval, em.call), 100 fibers", 100, "later()", sharedHost),
+    withHost(plain("QuickJS host call, answered at once, Emscripten alone", program("now"))),
+    withHost(
+      plain("external suspension round trip, Emscripten alone (QuickJS host call, resolved promise)", program("later")),
+    ),
+    viaFibers("QuickJS host call, answered at once, em.call, 1 fiber", 1, program("now"), sharedHost),
+    viaFibers("external suspension round trip (QuickJS host call, em.call), 1 fiber", 1, program("later"), sharedHost),
+    viaFibers(
+      "external suspension round trip (QuickJS host call, em.call), 100 fibers",
+      100,
+      program("later"),
+      sharedHost,
+    ),
   ];
 }
 
@@ -138,12 +152,12 @@ export function externalCases(sharedHost) {
 export const EXTERNAL_RATIOS = [
   [
     "external round trip: fiberhost em.call / Emscripten alone",
-    "external suspension round trip (QuickJS eval, em.call), 1 fiber",
-    "external suspension round trip, Emscripten alone (QuickJS eval, resolved promise)",
+    "external suspension round trip (QuickJS host call, em.call), 1 fiber",
+    "external suspension round trip, Emscripten alone (QuickJS host call, resolved promise)",
   ],
   [
-    "QuickJS eval with a suspension / without (em.call)",
-    "external suspension round trip (QuickJS eval, em.call), 1 fiber",
-    "QuickJS eval, host function answers at once, em.call, 1 fiber",
+    "QuickJS host call with a suspension / answered at once (em.call)",
+    "external suspension round trip (QuickJS host call, em.call), 1 fiber",
+    "QuickJS host call, answered at once, em.call, 1 fiber",
   ],
 ];
