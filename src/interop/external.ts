@@ -94,11 +94,6 @@ export class ExternalLink {
     return typeof s === "number" ? s : NORMAL;
   }
 
-  /** True while the guest is unwound (a call is parked inside it). */
-  get suspended(): boolean {
-    return this.parked;
-  }
-
   // --- the hooked crossings ------------------------------------------------------------------
 
   /** The hooked form of an export of an external guest. */
