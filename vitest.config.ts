@@ -7,7 +7,15 @@ const TEST_TIMEOUT = 60_000;
 
 export default defineConfig({
   // Pre-bundle the loader up front: a mid-run re-optimisation reloads the browser page.
-  optimizeDeps: { include: ["@assemblyscript/loader"] },
+  optimizeDeps: {
+    include: [
+      "@assemblyscript/loader",
+      "quickjs-emscripten-core",
+      "@jitl/quickjs-wasmfile-release-asyncify",
+      "@jitl/quickjs-wasmfile-debug-asyncify",
+      "@jitl/quickjs-wasmfile-release-sync",
+    ],
+  },
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
     testTimeout: TEST_TIMEOUT,

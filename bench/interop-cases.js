@@ -7,6 +7,10 @@
 import { createHost } from "../dist/index.js";
 import { guestBytes, SUSPENDING } from "../examples/guest/generated/guest-wasm.js";
 import { GUEST_STACK_CASES, GUEST_STACK_RATIOS } from "./cases/guest-stack.js";
+import { EXTERNAL_RATIOS, externalCases } from "./cases/external.js";
+
+/** Node: the external cases load QuickJS's packages by bare specifiers, which the page does not map. */
+const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
 function fail(message) {
   throw new Error(`bench: ${message}`);
@@ -243,6 +247,8 @@ export const INTEROP_CASES = [
   roundTrips("f.await(resolved promise), 1 fiber", 1, () => (f) => f.await(Promise.resolve(1))),
   roundTrips("f.await(resolved promise), 100 fibers", 100, () => (f) => f.await(Promise.resolve(1))),
   ...GUEST_STACK_CASES,
+  // A guest whose own Emscripten glue suspends it (bench/cases/external.js), on this suite's host.
+  ...(isNode ? externalCases(async () => (await guests()).host) : []),
 ];
 
 /** The interop ratios (numerator, denominator), each taken within one process. */
@@ -283,4 +289,5 @@ export const INTEROP_RATIOS = [
     "suspension round trip, asyncify, 100 fibers",
   ],
   ...GUEST_STACK_RATIOS,
+  ...EXTERNAL_RATIOS,
 ];

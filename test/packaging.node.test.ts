@@ -85,6 +85,20 @@ describe("the packed package", () => {
     expect(stdout.trim()).toBe("true");
   });
 
+  it("import from 'fiberhost/emscripten' (the Emscripten adapter's subpath) works", async () => {
+    const { stdout } = await node([
+      "--input-type=module",
+      "-e",
+      `import { emscriptenGuest } from "fiberhost/emscripten";
+       import { createHost, HResultError } from "fiberhost";
+       const em = emscriptenGuest(await createHost(), new Uint8Array(8));
+       let refused = false;
+       try { emscriptenGuest({}, new Uint8Array(8)); } catch (e) { refused = e instanceof HResultError; }
+       console.log(typeof em.instantiateWasm, refused);`,
+    ]);
+    expect(stdout.trim()).toBe("function true");
+  });
+
   it("npx fiberhost --version answers the package's version", async () => {
     const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
     const { stdout } = await run(npm, ["exec", "--offline", "--", "fiberhost", "--version"], {

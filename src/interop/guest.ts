@@ -7,7 +7,7 @@ import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
 import type { CallGate, ShadowStack } from "./guest-stack.js";
 
-export type SuspensionMode = "asyncify" | "jspi" | "none";
+export type SuspensionMode = "asyncify" | "jspi" | "external" | "none";
 
 /** What a suspending import tells the f.call that drives the guest. */
 export interface Driver {

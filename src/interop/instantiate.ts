@@ -28,6 +28,7 @@ import {
 import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
 import { findStack } from "./guest-stack.js";
+import { ExternalLink, registerLink } from "./external.js";
 import type { GuestStackKind, StackOption } from "./stack-types.js";
 
 /** Default import targets are numbered from here (their "addresses"), one per distinct function. */
@@ -36,7 +37,10 @@ export const FIRST_IMPORT_TARGET = 0x80000000;
 export interface InstantiateOptions {
   /** Imports that may answer a promise, as "module.name" (async functions are suspending anyway). */
   suspending?: string[];
-  /** How a suspending import suspends the guest: "auto" (default), "asyncify", "jspi" or "none". */
+  /**
+   * How a suspending import suspends the guest: "auto" (default), "asyncify", "jspi", "external"
+   * (its own runtime suspends it: Emscripten's Asyncify; see fiberhost/emscripten) or "none".
+   */
   suspension?: "auto" | SuspensionMode;
   /** The guest's asyncify data region (default: its exports asyncify_data_address() and asyncify_data_size()). */
   asyncifyData?: { address: number; size: number };
@@ -141,6 +145,17 @@ export function asyncifyOwner(
   return ASYNCIFY_EXPORTS.every((n) => names.has(n)) && exportsMemory && !importsMemory && region ? "ours" : "theirs";
 }
 
+/**
+ * An asyncified guest whose asyncify belongs to its own runtime (Emscripten's): it imports its
+ * memory instead of exporting it, so fiberhost's own asyncify could not drive it.
+ */
+function ownRuntime(
+  imports: readonly WebAssembly.ModuleImportDescriptor[],
+  exports: readonly WebAssembly.ModuleExportDescriptor[],
+): boolean {
+  return imports.some((d) => d.kind === "memory") && !exports.some((d) => d.kind === "memory");
+}
+
 export class Interop {
   /** The same function imported twice (by any guest of this host) is the same target. */
   private readonly targetOf = new WeakMap<AnyFn, number>();
@@ -217,13 +232,16 @@ export class Interop {
     const owner = asyncifyOwner(importDescs, exportDescs, opts.asyncifyData !== undefined);
     let mode: SuspensionMode;
     if (opts.suspension === "auto")
-      // A guest whose asyncify exports another runtime drives (Emscripten's) is not ours to suspend.
+      // A guest whose asyncify exports another runtime drives is not ours to suspend; one that
+      // imports its memory and exports none is Emscripten's shape: followed ("external").
       mode =
         owner === "ours"
           ? "asyncify"
-          : owner === null && anySuspending && jspiAvailable() && sigs !== null
-            ? "jspi"
-            : "none";
+          : owner === "theirs" && ownRuntime(importDescs, exportDescs)
+            ? "external"
+            : owner === null && anySuspending && jspiAvailable() && sigs !== null
+              ? "jspi"
+              : "none";
     else mode = opts.suspension;
     if (mode === "asyncify" && !Asyncify.isAsyncified(exportDescs))
       throw bad(
@@ -245,6 +263,7 @@ export class Interop {
     g.rootOwed = this.rootOwed;
     const jspi = mode === "jspi" ? new Jspi(g) : null;
     g.jspi = jspi;
+    const external = mode === "external" ? new ExternalLink(g, this.env.door) : null;
 
     // One wrapper per (module, name): the import object holds one value for it, whatever the
     // number of imports that name it, so its arity is theirs when they agree, else rest parameters.
@@ -280,7 +299,8 @@ export class Interop {
       if (made.has(n)) continue;
       const sig = sigOf.get(m)!.get(n)!;
       let w: AnyFn;
-      if (!suspending) w = hooked ? hookImport(g, fn, t, key, sig === null ? -1 : sig.params.length) : fn;
+      if (external !== null) w = hooked ? external.hookImport(fn, t, key) : fn;
+      else if (!suspending) w = hooked ? hookImport(g, fn, t, key, sig === null ? -1 : sig.params.length) : fn;
       else if (jspi !== null) {
         if (sig === null)
           throw new HResultError(
@@ -326,7 +346,9 @@ export class Interop {
     }
 
     // The stack is looked for in the import object handed to the engine (fiberhost's own records), never in the user's.
-    const plan = findStack(opts.stack, mode, module, raw, wrapped);
+    // An external runtime's calls take turns per instance (ExternalCall's FIFO): its stack is never
+    // shared by two parked calls, so there is nothing to keep per fiber.
+    const plan = findStack(opts.stack, mode === "external" ? "none" : mode, module, raw, wrapped);
     g.stack = plan.stack;
     g.gate = plan.gate;
 
@@ -334,6 +356,8 @@ export class Interop {
     for (const d of exportDescs) {
       const value = raw[d.name];
       if (d.kind !== "function") put(exports, d.name, value);
+      // An external runtime's guest: its link decides (asyncify_* exports pass through unhooked).
+      else if (external !== null) put(exports, d.name, external.hookExport(value as AnyFn, d.name));
       // asyncify's own exports are machinery when fiberhost drives them (they stay on
       // instance.exports); otherwise they belong to whoever does (Emscripten's runtime calls
       // them from its imports): kept, unhooked.
@@ -342,10 +366,12 @@ export class Interop {
       } else put(exports, d.name, hookExport(g, value as AnyFn, d.name, jspi === null ? null : jspi.fence));
     }
     if (jspi !== null) jspi.attach(raw, sigs!);
+    Object.freeze(exports);
+    if (external !== null) registerLink(exports, external);
     return {
       module,
       instance,
-      exports: Object.freeze(exports),
+      exports,
       suspension: mode,
       stack: plan.kind,
       targets,

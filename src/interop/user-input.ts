@@ -18,7 +18,7 @@ import { readStackOption } from "./guest-stack.js";
 import type { StackOption } from "./stack-types.js";
 
 export type SuspensionOption = "auto" | SuspensionMode;
-const SUSPENSIONS: readonly string[] = ["auto", "asyncify", "jspi", "none"];
+const SUSPENSIONS: readonly string[] = ["auto", "asyncify", "jspi", "external", "none"];
 
 type AnyFn = (...args: any[]) => any;
 
@@ -151,7 +151,9 @@ export function readInstantiateOptions(options: unknown): OptionsSnapshot {
   const suspending = readSuspending(read("suspending"));
   const suspension = read("suspension") ?? "auto";
   if (typeof suspension !== "string" || !SUSPENSIONS.includes(suspension))
-    throw bad(`options.suspension must be 'auto', 'asyncify', 'jspi' or 'none', not ${describeValue(suspension)}`);
+    throw bad(
+      `options.suspension must be 'auto', 'asyncify', 'jspi', 'external' or 'none', not ${describeValue(suspension)}`,
+    );
   const target = read("target");
   if (target !== undefined && typeof target !== "function")
     throw bad(`options.target must be a function, not ${describeValue(target)}`);
