@@ -4,8 +4,21 @@
 // many fibers as the first (assembly/heap.ts, assembly/frames.ts). What a burst turned into task
 // slots stays slots (slots never move: the host caches their addresses), so a burst of another
 // shape is compared with a fresh host's burst of that shape, after the same slots were made.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createHost, E_OUTOFMEMORY, HResultError, hresultName, S_OK, type Host } from "../src/index.js";
+import {
+  COR_E_STACKOVERFLOW,
+  createHost,
+  E_OUTOFMEMORY,
+  HResultError,
+  hresultName,
+  S_OK,
+  type Frame,
+  type Host,
+  type Out,
+  type Task,
+} from "../src/index.js";
+import { runs, seedOptions } from "./property/support.js";
 
 const CORES = ["release", "debug"] as const;
 const KiB = 1024;
@@ -153,5 +166,106 @@ describe.each(CORES)("%s core: one fiber's brief deep stack does not cut capacit
     // (Before: 4 frames, the buffers kept by the free slots out of its reach.)
     expect(await deepStack(host, 1 << 17)).toBeGreaterThanOrEqual(1 << 12);
     expect(await burst(host, 1)).toEqual({ ...first, first: "S_OK" });
+  });
+});
+
+// The allocator's moves (a buffer given back from a free slot, neighbours merged, the heap's top
+// lowered, a bigger buffer split, a chunk of slots placed in a merged run) must never hand out memory
+// in use: tasks driven by hand under a tight budget keep exactly the frames a model says they hold.
+type Step =
+  | { op: "create"; stackFrames: number }
+  | { op: "push"; task: number; count: number; target: number }
+  | { op: "pop"; task: number; count: number }
+  | { op: "exit"; task: number }
+  | { op: "trace"; capacity: number };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant("create" as const), stackFrames: fc.constantFrom(8, 64, 4_096, 65_536) }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant("push" as const),
+      task: fc.nat(),
+      count: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 50, max: 12_000 })),
+      target: fc.integer({ min: 0, max: 0xffffffff }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("pop" as const),
+      task: fc.nat(),
+      count: fc.integer({ min: 1, max: 3_000 }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant("exit" as const), task: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant("trace" as const), capacity: fc.integer({ min: 1, max: 20_000 }) }),
+  },
+);
+
+describe.each(CORES)("%s core: the allocator never hands out memory in use", (core) => {
+  it("tasks driven by hand under a tight budget read back exactly the frames they pushed", async () => {
+    let outOfMemory = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 120 }), async (steps) => {
+        const host = await createHost({
+          clock: "virtual",
+          core,
+          maxMemoryBytes: 192 * KiB,
+          initialMemoryBytes: 192 * KiB,
+        });
+        const tm = host.taskManager;
+        const live: { task: Task; frames: Frame[] }[] = [];
+        const on = (i: number) => live[i % live.length];
+        for (const s of steps) {
+          if (s.op === "create") {
+            const out: Out<Task> = {};
+            const hr = tm.createTask(s.stackFrames * 8, function* () {}, undefined, out);
+            if (hr === S_OK) live.push({ task: out.value as Task, frames: [] });
+            else expect(hresultName(hr)).toBe("E_OUTOFMEMORY");
+          } else if (s.op === "trace") {
+            const hr = host.trace.start(s.capacity);
+            expect(["S_OK", "E_OUTOFMEMORY"]).toContain(hresultName(hr));
+            host.trace.stop();
+          } else if (live.length > 0) {
+            const t = on(s.task);
+            expect(hresultName(t.task.switchIn())).toBe("S_OK");
+            if (s.op === "push") {
+              for (let k = 0; k < s.count; k++) {
+                // (Managed code leaves, unmanaged code reverse-enters: the frames alternate.)
+                const leave = t.frames.at(-1)?.kind === "reverseEnter";
+                const hr = leave ? tm.leaveRuntime((s.target + k) >>> 0) : tm.reverseEnterRuntime();
+                if (hr !== S_OK) {
+                  expect([E_OUTOFMEMORY, COR_E_STACKOVERFLOW].map(hresultName)).toContain(hresultName(hr));
+                  if (hr === E_OUTOFMEMORY) outOfMemory++;
+                  break;
+                }
+                t.frames.push(
+                  leave ? { kind: "leave", target: (s.target + k) >>> 0 } : { kind: "reverseEnter", target: 0 },
+                );
+              }
+            } else if (s.op === "pop") {
+              for (let k = 0; k < s.count && t.frames.length > 0; k++) {
+                const top = t.frames.pop() as Frame;
+                expect(hresultName(top.kind === "leave" ? tm.enterRuntime() : tm.reverseLeaveRuntime())).toBe("S_OK");
+              }
+            }
+            if (s.op === "exit") {
+              expect(hresultName(t.task.exitTask())).toBe("S_OK");
+              live.splice(live.indexOf(t), 1);
+            } else expect(hresultName(t.task.switchOut())).toBe("S_OK");
+          }
+          for (const l of live) expect(l.task.frames()).toEqual(l.frames);
+          expect(host.checkInvariants()).toBe(true);
+        }
+      }),
+      { numRuns: runs(30), ...seedOptions() },
+    );
+    expect(outOfMemory, "pushes that ran out of memory (so the allocator reclaimed and merged)").toBeGreaterThan(10);
   });
 });
