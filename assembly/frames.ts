@@ -1,12 +1,53 @@
 // A task's transition stack ("fiber stack"): push, pop, grow on demand up to the reservation.
 
-import { T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE, C_UNMATCHED_REVERSE_ENTER } from "./layout";
-import { field, setField, count } from "./state";
-import { allocateFrames, freeFrames, frameClass, classFrames } from "./heap";
+import {
+  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, H_FREE_HEAD, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE,
+  C_UNMATCHED_REVERSE_ENTER,
+} from "./layout";
+import { field, setField, count, hdr, slotAddr } from "./state";
+import { allocateFrames, freeFrames, frameClass, classFrames, mergeFree, mergeMayHelp } from "./heap";
 import { S_OK, COR_E_STACKOVERFLOW, E_OUTOFMEMORY } from "./hresult";
 
-/** Frame buffers above this many frames go back to the allocator when their task ends. */
+/**
+ * A task that ends keeps a buffer of up to this many frames in its free slot, for the next task
+ * there (a spawn's first push then needs no allocation); bigger ones go back to the allocator.
+ */
 const KEEP_FRAMES: i32 = 64;
+/** Free slots that hold a kept buffer: what reclaim() can give back. */
+let idleBuffers: i32 = 0;
+
+/**
+ * A frame buffer of class `cls` (heap.ts), or 0 when memory is exhausted even after the kept
+ * buffers of free slots are given back and free neighbours merged.
+ */
+export function allocateBuffer(cls: i32): usize {
+  const ptr = allocateFrames(cls);
+  if (ptr != 0 || !releaseIdleBuffers()) return ptr;
+  mergeFree(0);
+  return allocateFrames(cls);
+}
+
+/**
+ * When memory runs out: the buffers free slots keep go back to the allocator (the caller then
+ * merges). False when no buffer was freed since the last merge: merging again would find nothing
+ * new (a burst that keeps running out does not walk the free slots again and again).
+ */
+export function releaseIdleBuffers(): bool {
+  if (idleBuffers == 0 && !mergeMayHelp()) return false;
+  for (let next = hdr(H_FREE_HEAD); next != 0; ) {
+    const slot = slotAddr(next - 1);
+    const capacity = field(slot, T_CAPACITY);
+    if (capacity > 0) {
+      freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
+      setField(slot, T_FRAMES, 0);
+      setField(slot, T_CAPACITY, 0);
+      setField(slot, T_LIMIT, 0);
+    }
+    next = field(slot, T_NEXT_FREE);
+  }
+  idleBuffers = 0;
+  return true;
+}
 
 export function topKind(slot: usize): i32 {
   const depth = field(slot, T_DEPTH);
@@ -24,7 +65,7 @@ export function push(slot: usize, kind: i32, target: u32): i32 {
   if (depth >= field(slot, T_RESERVE)) return COR_E_STACKOVERFLOW;
   if (depth >= field(slot, T_CAPACITY)) {
     const cls = frameClass(depth + 1);
-    const grown = allocateFrames(cls);
+    const grown = allocateBuffer(cls);
     if (grown == 0) return E_OUTOFMEMORY;
     const old = <usize>field(slot, T_FRAMES);
     const oldCapacity = field(slot, T_CAPACITY);
@@ -60,14 +101,22 @@ export function clearFrames(slot: usize): void {
   setField(slot, T_DEPTH, 0);
 }
 
-/** Sets a (new or reused) slot's reservation; keeps a small buffer for the next task in the slot. */
+/** Sets a (new or reused) slot's reservation; a reused slot's kept buffer is its task's now. */
 export function reserveFrames(slot: usize, reserve: i32): void {
+  if (field(slot, T_CAPACITY) > 0) idleBuffers--;
+  setField(slot, T_RESERVE, reserve);
+  updateLimit(slot);
+}
+
+/** The task in `slot` has ended: its buffer goes back unless it is small enough to keep in the slot. */
+export function releaseFrames(slot: usize): void {
   const capacity = field(slot, T_CAPACITY);
   if (capacity > KEEP_FRAMES) {
     freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
     setField(slot, T_FRAMES, 0);
     setField(slot, T_CAPACITY, 0);
+    setField(slot, T_LIMIT, 0);
+  } else if (capacity > 0) {
+    idleBuffers++;
   }
-  setField(slot, T_RESERVE, reserve);
-  updateLimit(slot);
 }

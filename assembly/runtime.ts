@@ -9,6 +9,7 @@ import {
 } from "./layout";
 import { HEADER, hdr, setHdr, ctl, slotAddr, field, enterCore, resolve } from "./state";
 import { topKind } from "./frames";
+import { freeListsSound } from "./heap";
 import { unavailable } from "./tasks";
 import { S_OK, S_FALSE, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "./hresult";
 
@@ -96,7 +97,8 @@ export function sumTotals(): void {
  * Checks the core's invariants, with assertions in the debug build. For every live task: its depth
  * is within its reservation and its buffer; its open reverse-enter frames are exactly its reverse
  * enters not yet left nor counted unmatched; it has at most as many open leave frames as leaves
- * not yet entered. The live count matches the table. Returns 1 when they hold.
+ * not yet entered. The live count matches the table, and the allocator's free lists are sound.
+ * Returns 1 when they hold.
  */
 export function checkInvariants(): i32 {
   const slots = hdr(H_SLOTS);
@@ -115,7 +117,7 @@ export function checkInvariants(): i32 {
     ok = ok && openReverse == <f64>reverse;
     ok = ok && counter(slot, C_LEAVE) - counter(slot, C_ENTER) >= <f64>(depth - reverse);
   }
-  ok = ok && live == hdr(H_LIVE);
+  ok = ok && live == hdr(H_LIVE) && freeListsSound();
   assert(ok, "core invariant broken");
   return ok ? 1 : 0;
 }

@@ -11,8 +11,8 @@ import {
   EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
 } from "./layout";
 import { HEADER, hdr, setHdr, ctl, slotAddr, chunkAt, setChunk, field, setField, count, currentIdx, resolve, enterCore } from "./state";
-import { allocate, coverFixedAreas } from "./heap";
-import { clearFrames, reserveFrames } from "./frames";
+import { allocate, allocateRun, coverFixedAreas, mergeFree, mergeMayHelp } from "./heap";
+import { clearFrames, reserveFrames, releaseFrames, releaseIdleBuffers } from "./frames";
 import { traceEvent } from "./trace";
 import {
   S_OK, S_FALSE, E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE,
@@ -46,8 +46,19 @@ function takeSlot(): i32 {
   if ((idx & (CHUNK_SLOTS - 1)) == 0) {
     const chunk = idx >>> CHUNK_SHIFT;
     if (chunk >= MAX_CHUNKS) return -1;
-    const mem = allocate(<usize>CHUNK_SLOTS * SLOT_SIZE);
+    const bytes = <usize>CHUNK_SLOTS * SLOT_SIZE;
+    // A chunk is made once per CHUNK_SLOTS slots and never given back: free memory is merged
+    // first (when a buffer was freed since the last merge), so that it lands in a run of freed
+    // buffers, or on the top of the heap they gave back, rather than cutting the heap further.
+    let mem = mergeMayHelp() ? mergeFree(bytes) : 0;
+    if (mem == 0) mem = allocateRun(bytes);
+    if (mem == 0 && releaseIdleBuffers()) {
+      mem = mergeFree(bytes);
+      if (mem == 0) mem = allocate(bytes); // the merge may have given the top of the heap back
+    }
     if (mem == 0) return -1;
+    // Memory given back by mergeFree() held frames: a new slot must read as never used.
+    memory.fill(mem, 0, bytes);
     setChunk(chunk, mem);
   }
   setHdr(H_SLOTS, idx + 1);
@@ -167,6 +178,7 @@ export function exchange(outIdx: i32, outGen: i32, inIdx: i32, inGen: i32): i32 
 
 function retire(idx: i32, slot: usize): void {
   clearFrames(slot);
+  releaseFrames(slot);
   honourYield(slot);
   // A rude abort is delivered by ending the task (the host runs none of its handlers).
   if (field(slot, T_FLAGS) & FLAG_RUDE_ABORT) traceEvent(EV_ABORT_DELIVERED, idx, 1);

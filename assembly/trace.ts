@@ -7,7 +7,8 @@ import {
   TRACE_EVENT_SIZE, FRAME_SIZE, T_GEN,
 } from "./layout";
 import { hdr, setHdr, ctl, slotAddr, field, enterCore } from "./state";
-import { allocateFrames, freeFrames, frameClass } from "./heap";
+import { freeFrames, frameClass } from "./heap";
+import { allocateBuffer } from "./frames";
 import { S_OK, E_OUTOFMEMORY, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "./hresult";
 
 @external("env", "now")
@@ -25,7 +26,7 @@ export function traceStart(capacity: i32): i32 {
   const cls = frameClass(capacity * (TRACE_EVENT_SIZE / FRAME_SIZE));
   const old = <usize>hdr(H_TRACE_BASE);
   if (old == 0 || cls > hdr(H_TRACE_CLASS)) {
-    const ring = allocateFrames(cls);
+    const ring = allocateBuffer(cls);
     if (ring == 0) return E_OUTOFMEMORY;
     if (old != 0) freeFrames(old, hdr(H_TRACE_CLASS));
     setHdr(H_TRACE_BASE, <i32>ring);

@@ -28,12 +28,25 @@ export interface ChromeTrace {
   otherData: { recordedEvents: number; droppedEvents: number };
 }
 
+/** What the recorder keeps beyond what the ring refers to before it looks again: see prune(). */
+const SLACK = 64;
+
 export class TraceRecorder {
   on = false;
+  // Fibers' names by handle ("idx:gen"), taken at spawn: a fiber may end (and its Task be
+  // collected) while the ring still holds its events. Kept only while the ring refers to the fiber
+  // or it is live (prune()), so that tracing a long run holds memory in proportion to the ring.
   private readonly names = new Map<string, string>();
-  // What waits waited on, interned: a wait event's argument is an index here (the ring holds numbers).
-  private readonly waitTexts: string[] = [];
+  // What waits waited on, interned: a wait event's argument is an id here (the ring holds numbers).
+  // Ids are never reused while the ring may refer to them; texts no event refers to are dropped.
+  private readonly waitTexts = new Map<number, string>();
   private readonly waitIds = new Map<string, number>();
+  private nextWaitId = 0;
+  private capacity = 0;
+  // The sizes at which names and waitTexts are next pruned (each prune's cost is paid for by the
+  // entries added since the last one: at least the ring's capacity plus SLACK, and as many as were kept).
+  private namesLimit = 0;
+  private waitsLimit = 0;
 
   /** @internal */
   constructor(
@@ -50,10 +63,14 @@ export class TraceRecorder {
     const hr = this.door.traceStart(capacity);
     if (hr !== 0) return hr;
     this.on = true;
+    this.capacity = capacity;
     this.names.clear();
-    this.waitTexts.length = 0;
+    this.waitTexts.clear();
     this.waitIds.clear();
+    this.nextWaitId = 0;
     for (const t of this.liveTasks()) this.named(t);
+    this.namesLimit = this.nextLimit(this.names.size);
+    this.waitsLimit = this.nextLimit(0);
     return hr;
   }
 
@@ -64,7 +81,9 @@ export class TraceRecorder {
 
   /** @internal */
   named(t: Task): void {
-    if (this.on) this.names.set(`${t.idx}:${t.gen}`, t.name);
+    if (!this.on) return;
+    this.names.set(`${t.idx}:${t.gen}`, t.name);
+    if (this.names.size > this.namesLimit) this.prune();
   }
   /** Events the ring overwrote since start() (it keeps the last `capacity`): 0 while nothing was lost. */
   get dropped(): number {
@@ -76,7 +95,13 @@ export class TraceRecorder {
     const text = t.waitOn ? t.waitOn.describe() : "the runtime to resume";
     let id = this.waitIds.get(text);
     if (id === undefined) {
-      id = this.waitTexts.push(text) - 1;
+      if (this.waitIds.size >= this.waitsLimit) this.prune();
+      // Ids wrap at 2^32 (the ring's argument is a u32); one the ring may still refer to is skipped.
+      do {
+        id = this.nextWaitId;
+        this.nextWaitId = (this.nextWaitId + 1) >>> 0;
+      } while (this.waitTexts.has(id));
+      this.waitTexts.set(id, text);
       this.waitIds.set(text, id);
     }
     this.door.traceRecord(TraceKind.WAIT, t, id);
@@ -84,6 +109,35 @@ export class TraceRecorder {
   /** @internal */
   wake(t: Task): void {
     this.door.traceRecord(TraceKind.WAKE, t, 0);
+  }
+
+  /**
+   * Forgets the names of fibers that have ended and that no event in the ring refers to, and the
+   * wait texts no wait event in the ring refers to: what the recorder keeps is bounded by the ring
+   * (and the live fibers), not by how long it has been recording.
+   */
+  private prune(): void {
+    const tasks = new Set<string>();
+    const waits = new Set<number>();
+    this.door.forEachTraceEvent((kind, idx, gen, arg) => {
+      tasks.add(`${idx}:${gen}`);
+      if (kind === TraceKind.WAIT) waits.add(arg);
+    });
+    for (const key of this.names.keys()) {
+      if (tasks.has(key)) continue;
+      const colon = key.indexOf(":");
+      if (!this.door.isLiveHandle(Number(key.slice(0, colon)), Number(key.slice(colon + 1)))) this.names.delete(key);
+    }
+    for (const [id, text] of this.waitTexts) {
+      if (waits.has(id)) continue;
+      this.waitTexts.delete(id);
+      this.waitIds.delete(text);
+    }
+    this.namesLimit = this.nextLimit(this.names.size);
+    this.waitsLimit = this.nextLimit(this.waitTexts.size);
+  }
+  private nextLimit(kept: number): number {
+    return kept + Math.max(kept, this.capacity) + SLACK;
   }
 
   /** The recorded events as Chrome trace-event JSON (an object; JSON.stringify it to save). */
@@ -138,7 +192,7 @@ export class TraceRecorder {
     }
     switch (kind) {
       case TraceKind.WAIT:
-        return ["wait", { on: this.waitTexts[arg] ?? "?" }];
+        return ["wait", { on: this.waitTexts.get(arg) ?? "?" }];
       case TraceKind.WAKE:
         return ["wake", undefined];
       case TraceKind.ABORT:

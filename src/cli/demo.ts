@@ -2,7 +2,7 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { UsageError, integerFlag, parseCommand, secondsFlag } from "./args.js";
-import { formatSummary, summaryOk } from "./format.js";
+import { errorText, formatSummary, printable, summaryOk } from "./format.js";
 import { startProgress } from "./progress.js";
 import { Scenario } from "./scenario/scenario.js";
 import type { DemoSummary } from "./scenario/summary.js";
@@ -54,7 +54,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     try {
       traceFile = openSync(tracePath, "w");
     } catch (err) {
-      io.err(`fiberhost demo: cannot write the trace to ${tracePath}: ${(err as Error).message}`);
+      io.err(`fiberhost demo: cannot write the trace to ${printable(tracePath)}: ${printable(errorText(err), 400)}`);
       return 1;
     }
   }
@@ -78,12 +78,29 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   }
   if (tracePath) {
     const trace = scenario.host.trace.toChromeTrace();
-    writeSync(traceFile, JSON.stringify(trace));
-    closeSync(traceFile);
+    // A write can still fail (a full disk, /dev/full, a quota): one line and exit code 1.
+    try {
+      writeAll(traceFile, JSON.stringify(trace));
+    } catch (err) {
+      io.err(`fiberhost demo: cannot write the trace to ${printable(tracePath)}: ${printable(errorText(err), 400)}`);
+      return 1;
+    } finally {
+      try {
+        closeSync(traceFile);
+      } catch {
+        // (Already reported, or nothing a user can act on: the write above succeeded.)
+      }
+    }
     io.err(
-      `trace: ${trace.traceEvents.length.toLocaleString("en-US")} events written to ${tracePath} (open it in https://ui.perfetto.dev, or: fiberhost trace ${tracePath})`,
+      `trace: ${trace.traceEvents.length.toLocaleString("en-US")} events written to ${printable(tracePath)} (open it in https://ui.perfetto.dev, or: fiberhost trace ${printable(tracePath)})`,
     );
   }
   io.out(values.json ? JSON.stringify(summary) : formatSummary(summary));
   return summaryOk(summary) ? 0 : 1;
+}
+
+/** Writes all of `text` (writeSync may write part of it: a pipe, a signal). */
+function writeAll(fd: number, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }

@@ -1,4 +1,4 @@
-// The demo's summary as text for a terminal.
+// The demo's summary as text for a terminal, and how any text a user or a file gave is shown on one.
 
 import type { DemoSummary } from "./scenario/summary.js";
 
@@ -38,4 +38,37 @@ export function formatSummary(s: DemoSummary): string {
 /** True when the run did what it should: the checks hold and no fiber failed. */
 export function summaryOk(s: DemoSummary): boolean {
   return s.checks.balanced && s.checks.invariants && s.checks.liveTasks === 1 && s.fibers.failed === 0;
+}
+
+// C0 and C1 controls (escape sequences start with ESC or CSI), DEL, the line and paragraph
+// separators and the bidirectional overrides and isolates (which reorder what follows them), and
+// the backslash, so that an escaped text never reads as another.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is its job
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g;
+const escapeOne = (c: string): string => (c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * Text from a file or a user (a fiber's name, an HRESULT's name, a path) as it may reach a
+ * terminal: on one line, every control character escaped (`\u001b`), at most `max` characters.
+ */
+export function printable(text: string, max = 200): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return cut.replace(UNPRINTABLE, escapeOne);
+}
+
+/**
+ * JSON for a terminal: JSON.stringify escapes the C0 controls; this also escapes C1 controls, DEL,
+ * the separators and the bidirectional controls (as \uXXXX: the same JSON values).
+ */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, escapeOne);
+}
+
+/** A caught error's message for one line ("ENOSPC: no space left on device, write"), never its stack. */
+export function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return "an error that cannot be shown";
+  }
 }

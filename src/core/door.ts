@@ -315,22 +315,31 @@ export class CoreDoor extends TransitionDoor {
   }
   /** The recorded events, oldest first. */
   traceEvents(): { time: number; kind: TraceKind; idx: number; gen: number; arg: number }[] {
+    const out: { time: number; kind: TraceKind; idx: number; gen: number; arg: number }[] = [];
+    this.forEachTraceEvent((kind, idx, gen, arg, time) => void out.push({ time, kind, idx, gen, arg }));
+    return out;
+  }
+  /**
+   * Visits the events the ring holds, oldest first, without making an object per event: the
+   * recorder walks the ring this way to learn which fibers and wait texts it still refers to.
+   */
+  forEachTraceEvent(visit: (kind: TraceKind, idx: number, gen: number, arg: number, time: number) => void): void {
     const h = this.hdr;
     const base = this.i32[h + HeaderField.TRACE_BASE];
     const capacity = this.i32[h + HeaderField.TRACE_CAPACITY];
+    if (base === 0 || capacity <= 0) return;
     const written = this.i32[h + HeaderField.TRACE_COUNT] >>> 0;
     const n = Math.min(written, capacity);
-    const out = [];
     for (let i = written - n; i < written; i++) {
       const at = base + (i % capacity) * Layout.TRACE_EVENT_SIZE;
-      out.push({
-        time: this.f64[at >> 3],
-        kind: this.i32[(at >> 2) + 2],
-        idx: this.i32[(at >> 2) + 3],
-        gen: this.i32[(at >> 2) + 4],
-        arg: this.i32[(at >> 2) + 5] >>> 0,
-      });
+      const w = at >> 2;
+      visit(this.i32[w + 2], this.i32[w + 3], this.i32[w + 4], this.i32[w + 5] >>> 0, this.f64[at >> 3]);
     }
-    return out;
+  }
+  /** True while slot `idx` holds a live task of generation `gen` (a handle read back from the ring). */
+  isLiveHandle(idx: number, gen: number): boolean {
+    if (!(idx >= 0 && idx < this.i32[this.hdr + HeaderField.SLOTS])) return false;
+    const base = this.baseOf(idx);
+    return this.i32[base + SlotField.GEN] === gen && this.i32[base + SlotField.STATE] !== TaskState.FREE;
   }
 }
