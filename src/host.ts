@@ -260,6 +260,7 @@ export class Host {
    * and EnterRuntime, on the current task; callNeedsHostHook is asked once per import, here.
    * Suspending imports let `yield* f.call(export, …)` block inside the guest (src/interop/).
    */
+  // biome-ignore lint/suspicious/noExplicitAny: a guest's exports are untyped unless the caller names them
   instantiate<E = Record<string, any>>(
     source: WebAssembly.Module | BufferSource,
     imports?: object,

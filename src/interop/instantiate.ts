@@ -39,9 +39,11 @@ export interface InstantiateOptions {
   /** The guest's asyncify data region (default: its exports asyncify_data_address() and asyncify_data_size()). */
   asyncifyData?: { address: number; size: number };
   /** Names an import's LeaveRuntime target (a DWORD); undefined: the default numbering. */
+  // biome-ignore lint/suspicious/noExplicitAny: an import of any signature
   target?: (module: string, name: string, fn: (...args: any[]) => any) => number | undefined;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a guest's exports are untyped unless the caller names them
 export interface Guest<E = Record<string, any>> {
   module: WebAssembly.Module;
   /** The underlying instance (its exports are not hooked). */
@@ -78,6 +80,7 @@ export interface InteropEnv {
   needsHostHook(target: number): boolean;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
 type AnyFn = (...args: any[]) => any;
 
 /**
