@@ -1,6 +1,8 @@
 // A task's transition stack ("fiber stack"): push, pop, grow on demand up to the reservation.
 
-import { T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE, C_UNMATCHED_REVERSE_ENTER } from "./layout";
+import {
+  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE, C_UNMATCHED_REVERSE_ENTER,
+} from "./layout";
 import { field, setField, count } from "./state";
 import { allocateFrames, freeFrames, frameClass, classFrames } from "./heap";
 import { S_OK, COR_E_STACKOVERFLOW, E_OUTOFMEMORY } from "./hresult";
