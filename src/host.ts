@@ -300,7 +300,7 @@ export class Host {
     return new Semaphore(this.syncEnv, initial, maximum, readNameOption(options, "createSemaphore"));
   }
 
-  /** One line: `Host: 3 live tasks, runtime started, core release`. */
+  /** One line: `Host: 3 live tasks, runtime started`. */
   toString(): string {
     return `Host: ${this.live} live task${this.live === 1 ? "" : "s"}, runtime ${this.runtimeState}`;
   }
