@@ -9,7 +9,7 @@
 //     gen bench ENGINE ratio "NAME"        a ratio's median, as "2.42"
 //     gen bench ENGINE ratio-range "NAME"  the lowest and highest of its per-process values, as "2.25–2.55"
 //     gen bench ENGINE metric "NAME" [UNIT] a metric, three significant digits ("494"), then UNIT if given
-//     gen core release-bytes | debug-bytes | debug-kib   the built cores' sizes (build/, npm run build:core)
+//     gen core release-bytes | debug-bytes | release-kib | debug-kib   the built cores' sizes (build/, npm run build:core)
 //
 // `node scripts/docs.mjs` rewrites the files; `node scripts/docs.mjs --check` (npm run check:docs, a CI
 // guardrail) regenerates them in memory and fails, naming each stale block, if any file differs.
@@ -54,6 +54,7 @@ export function valueOf(spec) {
   if (source === "core") {
     if (args[0] === "release-bytes") return grouped(coreBytes("release"));
     if (args[0] === "debug-bytes") return grouped(coreBytes("debug"));
+    if (args[0] === "release-kib") return `${(coreBytes("release") / 1024).toFixed(1)}`;
     if (args[0] === "debug-kib") return `${(coreBytes("debug") / 1024).toFixed(1)}`;
   } else if (source === "bench") {
     const [engine, kind, name, unit] = args;
