@@ -1,5 +1,5 @@
 /** The text a `<!-- gen SPEC -->` marker stands for (scripts/docs.mjs); throws on a marker that names nothing. */
-export function valueOf(spec: string): string;
+export function generatedValue(spec: string): string;
 /** A file's text with every generated block made again, and a line for each block that changed. */
 export function regenerate(file: string, text: string): { text: string; stale: string[] };
 /** Regenerates README.md and docs/*.md; with `check`, writes nothing. Answers the stale blocks. */

@@ -49,7 +49,7 @@ function words(spec) {
 }
 
 /** The text a marker stands for. Throws on a marker that names nothing. */
-export function valueOf(spec) {
+export function generatedValue(spec) {
   const [source, ...args] = words(spec);
   if (source === "core") {
     if (args[0] === "release-bytes") return grouped(coreBytes("release"));
@@ -81,8 +81,8 @@ const PERF_END = "<!-- performance:end -->";
 /** A file's text with every generated block made again, and the blocks that changed. */
 export function regenerate(file, text) {
   const stale = [];
-  let out = text.replace(INLINE, (whole, spec, old) => {
-    const now = valueOf(spec);
+  let out = text.replace(INLINE, (_whole, spec, old) => {
+    const now = generatedValue(spec);
     if (now !== old) stale.push(`${file}: <!-- gen ${spec} --> is "${old}", the source says "${now}"`);
     return `<!-- gen ${spec} -->${now}<!-- /gen -->`;
   });

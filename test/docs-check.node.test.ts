@@ -4,7 +4,7 @@
 // Node only: both read the repository's files.
 import { readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { regenerate, valueOf } from "../scripts/docs.mjs";
+import { regenerate, generatedValue } from "../scripts/docs.mjs";
 import { offences } from "../scripts/check-assembly-format.mjs";
 
 const nodeResults = JSON.parse(readFileSync(new URL("../bench/results/node.json", import.meta.url), "utf8")) as {
@@ -16,26 +16,26 @@ const SWITCH = "fiberhost switch (yield f.yield() ping-pong)";
 describe("scripts/docs.mjs: generated numbers", () => {
   it("reads a case's median from bench/results/, three significant digits with its unit", () => {
     const median = nodeResults.cases.find((c) => c.name === SWITCH)!.medianNs;
-    expect(valueOf(`bench node case "${SWITCH}"`)).toBe(`${median.toPrecision(3)} ns`);
+    expect(generatedValue(`bench node case "${SWITCH}"`)).toBe(`${median.toPrecision(3)} ns`);
   });
 
   it("reads the release core's size from build/, grouped", () => {
     const bytes = statSync(new URL("../build/core.release.wasm", import.meta.url)).size;
-    expect(valueOf("core release-bytes")).toBe(bytes.toLocaleString("en-US"));
+    expect(generatedValue("core release-bytes")).toBe(bytes.toLocaleString("en-US"));
   });
 
   it("refuses a marker that names no value (a renamed case fails the check, not the reader)", () => {
-    expect(() => valueOf('bench node case "no such case"')).toThrow(/names no value/);
-    expect(() => valueOf("core nothing")).toThrow(/names no value/);
+    expect(() => generatedValue('bench node case "no such case"')).toThrow(/names no value/);
+    expect(() => generatedValue("core nothing")).toThrow(/names no value/);
   });
 
   it("leaves a current block as it is and reports nothing", () => {
-    const text = `a switch is <!-- gen bench node case "${SWITCH}" -->${valueOf(`bench node case "${SWITCH}"`)}<!-- /gen --> here\n`;
+    const text = `a switch is <!-- gen bench node case "${SWITCH}" -->${generatedValue(`bench node case "${SWITCH}"`)}<!-- /gen --> here\n`;
     expect(regenerate("x.md", text)).toEqual({ text, stale: [] });
   });
 
   it("names a stale block, with what it says and what the source says, and rewrites it", () => {
-    const now = valueOf(`bench node ratio "fiberhost switch / raw generator round trip"`);
+    const now = generatedValue(`bench node ratio "fiberhost switch / raw generator round trip"`);
     const text = 'ratio <!-- gen bench node ratio "fiberhost switch / raw generator round trip" -->9.99<!-- /gen -->.';
     const r = regenerate("x.md", text);
     expect(r.stale).toEqual([
