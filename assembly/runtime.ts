@@ -113,7 +113,8 @@ export function checkInvariants(): i32 {
     let reverse = 0;
     const frames = <usize>field(slot, T_FRAMES);
     for (let d = 0; d < depth; d++) if (load<i32>(frames + <usize>d * FRAME_SIZE) == FRAME_REVERSE) reverse++;
-    const openReverse = counter(slot, C_REVERSE_ENTER) - counter(slot, C_REVERSE_LEAVE) - counter(slot, C_UNMATCHED_REVERSE_ENTER);
+    const openReverse =
+      counter(slot, C_REVERSE_ENTER) - counter(slot, C_REVERSE_LEAVE) - counter(slot, C_UNMATCHED_REVERSE_ENTER);
     ok = ok && openReverse == <f64>reverse;
     ok = ok && counter(slot, C_LEAVE) - counter(slot, C_ENTER) >= <f64>(depth - reverse);
   }

@@ -7,10 +7,12 @@ import {
   T_GEN, T_STATE, T_DEPTH, T_AFFINITY, T_PREVENT_ABORT, T_LOCKS, T_FLAGS, T_PRIORITY,
   T_NEXT_FREE, T_ID_LO, T_ID_HI, T_COUNTERS, STATE_FREE, STATE_CREATED, STATE_STARTED,
   FLAG_DELAY_ABORT, FLAG_ALERTED, FLAG_YIELD_REQUESTED, FLAG_ABORT_REQUESTED, FLAG_RUDE_ABORT,
-  FLAG_SELF_ABORT, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS, C_SWITCH_IN, C_SWITCH_OUT, EV_SWITCH_IN,
-  EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
+  FLAG_SELF_ABORT, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS, C_SWITCH_IN, C_SWITCH_OUT,
+  EV_SWITCH_IN, EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
 } from "./layout";
-import { HEADER, hdr, setHdr, ctl, slotAddr, chunkAt, setChunk, field, setField, count, currentIdx, resolve, enterCore } from "./state";
+import {
+  HEADER, hdr, setHdr, ctl, slotAddr, chunkAt, setChunk, field, setField, count, currentIdx, resolve, enterCore,
+} from "./state";
 import { allocate, allocateRun, coverFixedAreas, mergeFree, mergeMayHelp } from "./heap";
 import { clearFrames, reserveFrames, releaseFrames, releaseIdleBuffers } from "./frames";
 import { traceEvent } from "./trace";

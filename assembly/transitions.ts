@@ -18,7 +18,7 @@ export const RULES: usize = memory.data<i32>([
   /* Leave    */ ACT_INVALID,      ACT_INVALID,      ACT_PUSH_LEAVE,   // only managed code can leave the runtime
   /* Enter    */ ACT_INVALID,      ACT_POP,          ACT_INVALID,      // returns from an outstanding LeaveRuntime
   /* RevEnter */ ACT_PUSH_REVERSE, ACT_PUSH_REVERSE, ACT_PUSH_REVERSE, // legal with no frames: a task born unmanaged
-  /* RevLeave */ ACT_INVALID,      ACT_INVALID,      ACT_POP,          // returns from an outstanding ReverseEnterRuntime
+  /* RevLeave */ ACT_INVALID,      ACT_INVALID,      ACT_POP,          // returns from an open ReverseEnterRuntime
 ]);
 
 /** ENTERS_MANAGED: transitions that return the task to managed code, so wait while the runtime is suspended. */

@@ -1,8 +1,12 @@
-// Writes the README's Performance section from bench/results/{node,chromium}.json, between the
-// markers <!-- performance:start --> and <!-- performance:end -->. Both runners call it after a
-// full run (not after --quick or --suite runs); `node bench/readme.js` runs it alone.
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+// Renders the README's Performance section from bench/results/{node,chromium}.json (it goes between
+// the markers <!-- performance:start --> and <!-- performance:end -->; scripts/docs.mjs writes it
+// with the docs' other generated numbers and checks them in CI). Both runners call
+// writeReadmePerformance after a full run (not after --quick or --suite runs); `node bench/readme.js`
+// runs it alone.
+import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+// A cycle (docs.mjs renders with renderPerformance): both only call each other's functions, after loading.
+import { docs } from "../scripts/docs.mjs";
 
 const root = new URL("../", import.meta.url);
 const load = (engine) => {
@@ -42,7 +46,8 @@ const CASES = [
   "guest export call, unhooked (instance.exports.add)",
 ];
 
-export function writeReadmePerformance() {
+/** The README's Performance section, from bench/results/ (scripts/docs.mjs writes and checks it). */
+export function renderPerformance() {
   const node = load("node");
   const chromium = load("chromium");
 
@@ -76,16 +81,13 @@ taken within a process. Full tables, p95s and method: [bench/results/node.md](be
 
 ![Chromium medians, log scale](bench/results/chromium.svg)
 `;
+  return out;
+}
 
-  const readme = new URL("README.md", root);
-  const text = readFileSync(readme, "utf8");
-  const start = "<!-- performance:start -->";
-  const end = "<!-- performance:end -->";
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < 0) throw new Error(`README.md has no ${start} … ${end} markers`);
-  writeFileSync(readme, text.slice(0, i + start.length) + "\n" + out + text.slice(j));
-  console.log("README.md: Performance section written from bench/results/");
+/** Writes the Performance section and every other number the docs take from bench/results/ and build/. */
+export function writeReadmePerformance() {
+  docs();
+  console.log("README.md and docs/: generated blocks written from bench/results/ and build/");
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) writeReadmePerformance();

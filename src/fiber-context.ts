@@ -27,6 +27,7 @@ export type { FiberEnv } from "./operations/env.js";
 export const AWAIT_TARGET = 0;
 
 /** The fiber body: a generator function (or a plain function) called as `start(f, param)`. */
+// biome-ignore lint/suspicious/noExplicitAny: a body's parameter, result and the answers its yields receive are the caller's types; unknown would refuse typed bodies
 export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterator<unknown, R, any> | R;
 
 /**
@@ -108,6 +109,7 @@ export class FiberContext {
   }
 
   /** Runs `body` in managed code: between ReverseEnterRuntime and ReverseLeaveRuntime. */
+  // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
   managed<R>(body: () => Iterator<unknown, R, any> | R): Op<R> {
     const wrong = bodyKindError(body, "f.managed(body)");
     if (wrong !== null) return this.throws(wrong);
@@ -115,6 +117,7 @@ export class FiberContext {
   }
 
   /** Runs `body` as an unmanaged call to `target`: between LeaveRuntime(target) and EnterRuntime. */
+  // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
   unmanaged<R>(target: number, body: () => Iterator<unknown, R, any> | R): Op<R> {
     if (!isDword(target))
       return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
@@ -167,6 +170,7 @@ export class FiberContext {
    * owners, other waitAnys or a parent's children, on this fiber (its own task alone, as f.join).
    * The array is read once, by index (never through its iterator), when the call is made.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number> (its result's callbacks take R)
   waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
     const members = this.waitAnyMembers(objects);
     if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
@@ -238,6 +242,7 @@ export class FiberContext {
    * suspending import that answers a promise parks the fiber inside the guest (in unmanaged mode)
    * until it settles; the guest then goes on where it stopped (src/interop/call-core.ts).
    */
+  // biome-ignore lint/suspicious/noExplicitAny: any export of a guest, whatever its parameters; unknown[] would refuse (x: number) => R
   call<R = any>(fn: (...args: any[]) => R, ...args: unknown[]): Op<R> {
     return this.env.callExport(this.task, fn, args) as Op<R>;
   }

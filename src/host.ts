@@ -263,6 +263,7 @@ export class Host {
    * and EnterRuntime, on the current task; callNeedsHostHook is asked once per import, here.
    * Suspending imports let `yield* f.call(export, …)` block inside the guest (src/interop/).
    */
+  // biome-ignore lint/suspicious/noExplicitAny: a guest's exports are untyped unless the caller names them
   instantiate<E = Record<string, any>>(
     source: WebAssembly.Module | BufferSource,
     imports?: object,
@@ -302,7 +303,7 @@ export class Host {
     return new Semaphore(this.syncEnv, initial, maximum, readNameOption(options, "createSemaphore"));
   }
 
-  /** One line: `Host: 3 live tasks, runtime started, core release`. */
+  /** One line: `Host: 3 live tasks, runtime started`. */
   toString(): string {
     return `Host: ${this.live} live task${this.live === 1 ? "" : "s"}, runtime ${this.runtimeState}`;
   }

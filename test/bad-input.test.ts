@@ -78,8 +78,8 @@ const NOT_DWORDS: [string, unknown][] = [
   ["5n", 5n],
   ["undefined", undefined],
 ];
-const dwordRows = (name: string, call: (w: World, v: any) => unknown, answer: number): Row[] =>
-  NOT_DWORDS.map(([label, v]) => [`${name} ${label}`, (w: World) => call(w, v), answer] as Row);
+const dwordRows = (name: string, call: (w: World, v: never) => unknown, answer: number): Row[] =>
+  NOT_DWORDS.map(([label, v]) => [`${name} ${label}`, (w: World) => call(w, v as never), answer] as Row);
 
 const taskCalls: [string, (t: Task) => unknown][] = [
   ["start()", (t) => t.start()],
@@ -278,17 +278,35 @@ const ROWS: Record<string, Row[]> = {
   "issue 11: f.spawn, yield* task, f.waitAny": [
     [
       "f.spawn(not a function)",
-      (w) => rethrow(inFiber(w.host, (f) => (f.spawn(5 as never), f.yield()))),
+      (w) =>
+        rethrow(
+          inFiber(w.host, (f) => {
+            f.spawn(5 as never);
+            return f.yield();
+          }),
+        ),
       { throws: E_INVALIDARG },
     ],
     [
       "f.spawn(async function)",
-      (w) => rethrow(inFiber(w.host, (f) => (f.spawn((async () => {}) as never), f.yield()))),
+      (w) =>
+        rethrow(
+          inFiber(w.host, (f) => {
+            f.spawn((async () => {}) as never);
+            return f.yield();
+          }),
+        ),
       { throws: E_INVALIDARG },
     ],
     [
       'f.spawn(body, { nme: "x" })',
-      (w) => rethrow(inFiber(w.host, (f) => (f.spawn(function* () {}, { nme: "x" } as never), f.yield()))),
+      (w) =>
+        rethrow(
+          inFiber(w.host, (f) => {
+            f.spawn(function* () {}, { nme: "x" } as never);
+            return f.yield();
+          }),
+        ),
       { throws: E_INVALIDARG },
     ],
     [

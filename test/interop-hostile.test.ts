@@ -78,6 +78,7 @@ describe("imports are read as WebAssembly reads them, never from the built-in pr
     const host = await virtualHost();
     const imports = JSON.parse('{"__proto__": {}}') as Record<string, Record<string, unknown>>;
     const seen: string[][] = [];
+    // biome-ignore lint/suspicious/noProto: the test is about an own property named __proto__, not the accessor
     Object.defineProperty(imports["__proto__"], "toString", {
       value: (x: number) => {
         seen.push(frameNames(host.rootTask.frames()));
@@ -190,6 +191,7 @@ describe("exports are a null-prototype record", () => {
     expect(Object.getPrototypeOf(exports)).toBe(null);
     expect(Object.keys(exports)).toEqual(["__proto__", "constructor", "toString"]);
     expect(Object.hasOwn(exports, "__proto__")).toBe(true);
+    // biome-ignore lint/suspicious/noProto: an own export named __proto__, not the accessor
     expect(exports["__proto__"]()).toBe(1);
     expect(exports.constructor()).toBe(2);
     expect(exports.toString()).toBe(3);

@@ -573,7 +573,7 @@ describe("waits with a time limit answer HOST_E_TIMEOUT, at exactly ms later", (
     const host = await virtualHost();
     const ev = host.createAutoEvent();
     const log: string[] = [];
-    host.spawn(function* (f) {
+    host.spawn(function* () {
       log.push(`wait ${yield* ev.wait(100)} at ${host.now()}`);
       log.push(`second wait ${yield* ev.wait(500)} at ${host.now()}`);
     });

@@ -221,7 +221,12 @@ describe.each(CORES)("%s core", (core) => {
       ['"5"', "5"],
     ])("with target %s answers E_INVALIDARG without asking the host", async (_, target) => {
       const asked: number[] = [];
-      const h = await newHost(core, { callNeedsHostHook: (t) => (asked.push(t), true) });
+      const h = await newHost(core, {
+        callNeedsHostHook: (t) => {
+          asked.push(t);
+          return true;
+        },
+      });
       const out: Out<boolean> = {};
       expect(H(h.taskManager.callNeedsHostHook(target as number, out))).toBe(H(E_INVALIDARG));
       expect(out.value).toBeUndefined();
@@ -230,7 +235,12 @@ describe.each(CORES)("%s core", (core) => {
 
     it("asks createHost's callNeedsHostHook once per target, and keeps its answer", async () => {
       const asked: number[] = [];
-      const h = await newHost(core, { callNeedsHostHook: (t) => (asked.push(t), t !== 7) });
+      const h = await newHost(core, {
+        callNeedsHostHook: (t) => {
+          asked.push(t);
+          return t !== 7;
+        },
+      });
       const answers: (boolean | undefined)[] = [];
       for (const target of [5, 7, 5, 7, 5, 0xffffffff]) {
         const out: Out<boolean> = {};
@@ -243,7 +253,12 @@ describe.each(CORES)("%s core", (core) => {
 
     it("f.unmanaged skips LeaveRuntime / EnterRuntime for a target the hook declines, and asks once per target", async () => {
       const asked: number[] = [];
-      const h = await newHost(core, { callNeedsHostHook: (t) => (asked.push(t), t !== 7) });
+      const h = await newHost(core, {
+        callNeedsHostHook: (t) => {
+          asked.push(t);
+          return t !== 7;
+        },
+      });
       const inside: { target: number; depth: number; mode: string; frames: unknown }[] = [];
       const fiber = h.spawn(function* (f: FiberContext) {
         return yield* f.managed(function* () {

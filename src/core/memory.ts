@@ -7,7 +7,10 @@ import type { CoreInstance } from "./load.js";
 import { CORE_FUNCTIONS, Ctl, HeaderField, type CoreExports } from "./generated/layout.js";
 import type { TaskRef } from "./names.js";
 
-type Fn = (...args: number[]) => number | void;
+/** What an export answers: a number, or nothing (the exports typed `void` in the generated CoreExports). */
+// biome-ignore lint/suspicious/noConfusingVoidType: the generated export types say `void`; undefined would refuse them
+type Answer = number | void;
+type Fn = (...args: number[]) => Answer;
 
 const PAGE = 64 * 1024;
 /** The most a growth adds ahead of need, in pages (64 MiB): past that, growths are rare anyway. */
@@ -47,12 +50,12 @@ export class CoreMemory {
    * Calls into the core. A trap (or a failed assertion in the debug core) answers E_FAIL, once:
    * the runtime is then disabled and the core answers HOST_E_CLRNOTAVAILABLE to everything.
    */
-  protected call(fn: () => number | void): number;
-  protected call(fn: (a: number) => number | void, a: number): number;
-  protected call(fn: (a: number, b: number) => number | void, a: number, b: number): number;
-  protected call(fn: (a: number, b: number, c: number) => number | void, a: number, b: number, c: number): number;
+  protected call(fn: () => Answer): number;
+  protected call(fn: (a: number) => Answer, a: number): number;
+  protected call(fn: (a: number, b: number) => Answer, a: number, b: number): number;
+  protected call(fn: (a: number, b: number, c: number) => Answer, a: number, b: number, c: number): number;
   protected call(
-    fn: (a: number, b: number, c: number, d: number) => number | void,
+    fn: (a: number, b: number, c: number, d: number) => Answer,
     a: number,
     b: number,
     c: number,
@@ -113,7 +116,7 @@ export class CoreMemory {
   onFault: ((err: unknown) => void) | null = null;
 
   /** A call on a task's handle, answering an unsigned HRESULT. */
-  protected task(fn: (idx: number, gen: number, arg: number) => number | void, t: TaskRef, arg = 0): number {
+  protected task(fn: (idx: number, gen: number, arg: number) => Answer, t: TaskRef, arg = 0): number {
     return this.call(fn, t.idx, t.gen, arg) >>> 0;
   }
 }

@@ -45,6 +45,7 @@ export interface InstantiateOptions {
   /** The guest's asyncify data region (default: its exports asyncify_data_address() and asyncify_data_size()). */
   asyncifyData?: { address: number; size: number };
   /** Names an import's LeaveRuntime target (a DWORD); undefined: the default numbering. */
+  // biome-ignore lint/suspicious/noExplicitAny: an import of any signature
   target?: (module: string, name: string, fn: (...args: any[]) => any) => number | undefined;
   /**
    * The guest's linear-memory stack (see README, "Guests with a stack in linear memory"): "auto"
@@ -54,6 +55,7 @@ export interface InstantiateOptions {
   stack?: StackOption;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a guest's exports are untyped unless the caller names them
 export interface Guest<E = Record<string, any>> {
   module: WebAssembly.Module;
   /** The underlying instance (its exports are not hooked). */
@@ -96,6 +98,7 @@ export interface InteropEnv {
   needsHostHook(target: number): boolean;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
 type AnyFn = (...args: any[]) => any;
 
 /**

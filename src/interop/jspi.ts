@@ -20,6 +20,7 @@ import { crossingError, dropPromise, isThenable, noWait, type ExportInfo, type G
 import type { CallOp } from "./call-op.js";
 import { exportTrampoline, importTrampoline } from "./jspi-trampolines.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
 type AnyFn = (...args: any[]) => any;
 
 interface JspiApi {

@@ -20,6 +20,7 @@ import type { StackOption } from "./stack-types.js";
 export type SuspensionOption = "auto" | SuspensionMode;
 const SUSPENSIONS: readonly string[] = ["auto", "asyncify", "jspi", "external", "none"];
 
+// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
 type AnyFn = (...args: any[]) => any;
 
 /** instantiate's options as read: a snapshot, each field checked. */

@@ -19,6 +19,7 @@ export interface FiberEnv extends TaskEnv {
   isOwnTask(t: unknown): t is Task;
   isSyncObject(o: unknown): o is Waitable<Task> & { kind: string };
   /** f.call: an operation calling a guest's export (made by src/interop/, a layer above this one). */
+  // biome-ignore lint/suspicious/noExplicitAny: the export's result type is the caller's (f.call<R>)
   callExport(t: Task, fn: unknown, args: unknown[]): Op<any>;
   /** f.spawn: a fiber started as a child of `parent` (made by the host, a layer above). Throws HResultError. */
   spawnChild(parent: Task, body: unknown, options: unknown): Task;

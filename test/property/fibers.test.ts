@@ -135,7 +135,7 @@ interface Env {
 }
 
 /** The instructions as a fiber body; `log` gets the HRESULT of each logged operation. */
-function* interpret(env: Env, f: FiberContext, list: Instr[], log: number[]): Generator<unknown, void, any> {
+function* interpret(env: Env, f: FiberContext, list: Instr[], log: number[]): Generator<unknown, void, unknown> {
   for (const ins of list) {
     switch (ins.k) {
       case "yield":
@@ -189,7 +189,7 @@ function* interpret(env: Env, f: FiberContext, list: Instr[], log: number[]): Ge
   }
 }
 
-function* victimBody(env: Env, f: FiberContext, v: Victim, depth: number): Generator<unknown, void, any> {
+function* victimBody(env: Env, f: FiberContext, v: Victim, depth: number): Generator<unknown, void, unknown> {
   if (depth < v.scopes.length) {
     const s = v.scopes[depth];
     const inner = () => victimBody(env, f, v, depth + 1);

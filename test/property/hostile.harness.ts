@@ -368,7 +368,7 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
     ended = f;
   });
 
-  function* interpret(f: FiberContext, self: number, list: Action[]): Generator<unknown, unknown, any> {
+  function* interpret(f: FiberContext, self: number, list: Action[]): Generator<unknown, unknown, unknown> {
     for (const a of list) {
       switch (a.k) {
         case "yield":
