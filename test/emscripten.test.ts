@@ -27,6 +27,7 @@ describe("an Emscripten synchronous guest (QuickJS release-sync) through instant
     expect(g.suspension).toBe("none");
     const ctx = module.newContext();
     const seen: string[] = [];
+    // biome-ignore lint/suspicious/noExplicitAny: a QuickJS handle, typed by quickjs-emscripten's own overloads
     const fn = ctx.newFunction("hostTwice", (h: any) => {
       const out: { value?: Task } = {};
       host.taskManager.getCurrentTask(out);

@@ -21,6 +21,7 @@ import { variant, wasmBytes, type VariantName } from "./support/quickjs.js";
 
 interface Loaded {
   em: EmscriptenGuest;
+  // biome-ignore lint/suspicious/noExplicitAny: quickjs-emscripten's handle and module types, which em.suspending's wrapper does not carry through
   module: any;
   guest: Guest;
 }
@@ -52,6 +53,7 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
       const fn = ctx.newAsyncifiedFunction(
         "fetchNum",
         em.suspending(
+          // biome-ignore lint/suspicious/noExplicitAny: quickjs-emscripten's handle and module types, which em.suspending's wrapper does not carry through
           (h: any) => {
             const d = deferred<number>();
             gates.push(d);
@@ -106,6 +108,7 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
       const fn = ctx.newAsyncifiedFunction(
         "fetchNum",
         em.suspending(
+          // biome-ignore lint/suspicious/noExplicitAny: quickjs-emscripten's handle and module types, which em.suspending's wrapper does not carry through
           (h: any) => new Promise<number>((resolve) => setTimeout(() => resolve(ctx.getNumber(h) * 2), 1)),
           (v: number) => ctx.newNumber(v),
         ),
@@ -209,6 +212,7 @@ for (const name of ["release-asyncify", "debug-asyncify"] as const) {
       const fn = ctx.newAsyncifiedFunction(
         "fetchNum",
         em.suspending(
+          // biome-ignore lint/suspicious/noExplicitAny: quickjs-emscripten's handle and module types, which em.suspending's wrapper does not carry through
           (h: any) => {
             signals.push(em.signal!);
             const x = ctx.getNumber(h);

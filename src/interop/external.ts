@@ -30,9 +30,7 @@ import { TaskQueue } from "../scheduler/queue.js";
 import { BLOCK, type Waitable } from "../scheduler/waitable.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../hresult.js";
 import type { CoreDoor } from "../core/door.js";
-import { crossingError, isThenable, noWait, type GuestState } from "./guest.js";
-
-type AnyFn = (...args: any[]) => any;
+import { crossingError, isThenable, noWait, type GuestState, type AnyFn } from "./guest.js";
 
 /** Emscripten's Asyncify.State. */
 const NORMAL = 0;

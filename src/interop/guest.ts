@@ -7,6 +7,10 @@ import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
 import type { CallGate, ShadowStack } from "./guest-stack.js";
 
+/** A user's import or a guest's export, as the engine calls it. */
+// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
+export type AnyFn = (...args: any[]) => any;
+
 export type SuspensionMode = "asyncify" | "jspi" | "external" | "none";
 
 /** What a suspending import tells the f.call that drives the guest. */

@@ -12,7 +12,7 @@ import type { CoreDoor } from "../core/door.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import { describeValue } from "../args.js";
-import { GuestState, noWait, type SuspensionMode } from "./guest.js";
+import { GuestState, noWait, type SuspensionMode, type AnyFn } from "./guest.js";
 import { ASYNCIFY_EXPORTS, Asyncify } from "./asyncify.js";
 import { readSignatures, type Signature, type Signatures } from "./binary.js";
 import {
@@ -97,9 +97,6 @@ export interface InteropEnv {
   sched: Scheduler;
   needsHostHook(target: number): boolean;
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
-type AnyFn = (...args: any[]) => any;
 
 /**
  * Chromium refuses `new WebAssembly.Instance` on the main thread for a module over 8 MB

@@ -16,12 +16,17 @@ import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Signature, Signatures } from "./binary.js";
 import { cannotSuspend, suspendingImport } from "./wrappers.js";
-import { crossingError, dropPromise, isThenable, noWait, type ExportInfo, type GuestState } from "./guest.js";
+import {
+  crossingError,
+  dropPromise,
+  isThenable,
+  noWait,
+  type ExportInfo,
+  type GuestState,
+  type AnyFn,
+} from "./guest.js";
 import type { CallOp } from "./call-op.js";
 import { exportTrampoline, importTrampoline } from "./jspi-trampolines.js";
-
-// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
-type AnyFn = (...args: any[]) => any;
 
 interface JspiApi {
   Suspending: new (fn: AnyFn) => unknown;

@@ -13,15 +13,12 @@
 import { E_INVALIDARG, HResultError } from "../hresult.js";
 import { describeValue, isDword } from "../args.js";
 import { MIN_ASYNCIFY_DATA } from "./asyncify.js";
-import type { SuspensionMode } from "./guest.js";
+import type { SuspensionMode, AnyFn } from "./guest.js";
 import { readStackOption } from "./guest-stack.js";
 import type { StackOption } from "./stack-types.js";
 
 export type SuspensionOption = "auto" | SuspensionMode;
 const SUSPENSIONS: readonly string[] = ["auto", "asyncify", "jspi", "external", "none"];
-
-// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
-type AnyFn = (...args: any[]) => any;
 
 /** instantiate's options as read: a snapshot, each field checked. */
 export interface OptionsSnapshot {

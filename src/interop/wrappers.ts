@@ -6,10 +6,16 @@
 
 import { HOST_E_INVALIDOPERATION } from "../hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
-import { EXPORT, crossingError, dropPromise, isThenable, noWait, type ExportInfo, type GuestState } from "./guest.js";
-
-// biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
-type AnyFn = (...args: any[]) => any;
+import {
+  EXPORT,
+  crossingError,
+  dropPromise,
+  isThenable,
+  noWait,
+  type ExportInfo,
+  type GuestState,
+  type AnyFn,
+} from "./guest.js";
 
 const hex = (target: number): string => `0x${target.toString(16)}`;
 

@@ -43,6 +43,7 @@ export function wasmBytes(name: VariantName): Promise<Uint8Array> {
 }
 
 /** The variant object of quickjs-emscripten (loaded lazily: each is a module of its own). */
+// biome-ignore lint/suspicious/noExplicitAny: each variant package has its own type; the callers pass it to newVariant
 export async function variant(name: VariantName): Promise<any> {
   switch (name) {
     case "release-asyncify":
