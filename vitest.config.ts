@@ -10,6 +10,8 @@ export default defineConfig({
   optimizeDeps: { include: ["@assemblyscript/loader"] },
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // A fiber's failure nothing observed, or console.error/warn output, fails its test.
+    setupFiles: ["./test/support/setup.ts"],
     testTimeout: TEST_TIMEOUT,
     hookTimeout: TEST_TIMEOUT,
     teardownTimeout: 20_000,

@@ -5,7 +5,6 @@
 // (where the engine has WebAssembly.Suspending: Chromium, not Node 20).
 import { describe, it, expect } from "vitest";
 import {
-  createHost,
   HResultError,
   TaskAbortError,
   E_INVALIDARG,
@@ -15,7 +14,7 @@ import {
   S_OK,
   type Host,
 } from "../src/index.js";
-import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
+import { expectBalanced, expectFailure, virtualHost } from "./support/fibers.js";
 import { deferred, frameNames, hasJspi, loadGuest, tick, until, type LoadedGuest } from "./support/guest.js";
 
 type Path = "asyncify" | "jspi";
@@ -184,8 +183,9 @@ function suite(path: Path): void {
       const t = host.spawn(function* (f) {
         return yield* f.call(guest.exports.compute, 1);
       });
+      const failure = expectFailure(t);
       await host.run();
-      expect(await rejection(t.result)).toBeInstanceOf(RangeError);
+      expect(await failure).toBeInstanceOf(RangeError);
       expect(transitions(t.counters())).toEqual([1, 1, 1, 1]);
       setFetch(async (x) => x);
       const u = host.spawn(function* (f) {
@@ -228,7 +228,7 @@ function suite(path: Path): void {
       await until(() => t.frames().length === 2 && t.getState() === "waiting");
       expect(t.abort()).toBe(S_OK);
       await run;
-      expect(await rejection(t.result)).toBeInstanceOf(TaskAbortError);
+      expect(await expectFailure(t)).toBeInstanceOf(TaskAbortError);
       expect(finallyRan).toBe(true);
       expect(transitions(t.counters())).toEqual([1, 1, 1, 1]);
       setFetch((x) => x);
@@ -241,7 +241,8 @@ function suite(path: Path): void {
     });
 
     it("while parked it does not hold up a runtime suspension; on return its EnterRuntime waits for the resume", async () => {
-      const host = await virtualHost();
+      const blocked: string[] = [];
+      const host = await virtualHost({ onDeadlock: (d) => blocked.push(...d.map((x) => x.waitingOn ?? "")) });
       const { guest, setFetch } = await load(host, path);
       const gate = deferred();
       setFetch(() => gate.promise);
@@ -258,6 +259,7 @@ function suite(path: Path): void {
       expect(t.done).toBe(false);
       expect(frameNames(t.frames())).toEqual(["R", `L${guest.targets["env.host_fetch"].toString(16)}`]);
       await run; // nothing can progress until the resume: run() settles, as for any enter that waits
+      expect(blocked).toEqual(["the runtime to resume"]);
       expect(host.resumeRuntime()).toBe(S_OK);
       await host.run();
       expect(await t.result).toBe(77);
@@ -283,8 +285,9 @@ function suite(path: Path): void {
       const t = host.spawn(function* () {
         return guest.exports.fetchOnce(1);
       });
+      const failure = expectFailure(t);
       await host.run();
-      expect(((await rejection(t.result)) as HResultError).hr).toBe(HOST_E_INVALIDOPERATION);
+      expect(((await failure) as HResultError).hr).toBe(HOST_E_INVALIDOPERATION);
       await tick();
     });
 
@@ -296,8 +299,9 @@ function suite(path: Path): void {
       const t = host.spawn(function* (f) {
         return yield* f.call(guest.exports.nestedFetch, 1);
       });
+      const failure = expectFailure(t);
       await host.run();
-      const err = (await rejection(t.result)) as HResultError;
+      const err = (await failure) as HResultError;
       expect(err.hr).toBe(HOST_E_INVALIDOPERATION);
       expect(t.frames()).toEqual([]);
       const c = t.counters();
@@ -327,7 +331,7 @@ function suite(path: Path): void {
       await until(() => t.getState() === "waiting");
       expect(t.rudeAbort()).toBe(S_OK);
       await run;
-      expect(await rejection(t.result)).toBeInstanceOf(TaskAbortError);
+      expect(await expectFailure(t)).toBeInstanceOf(TaskAbortError);
       expect(finallyRan).toBe(false);
       expect(t.frames()).toEqual([]);
       setFetch(async (x) => x + 1);
@@ -339,7 +343,8 @@ function suite(path: Path): void {
     });
 
     it("an f.call made while the runtime is suspended waits in ReverseEnterRuntime until the resume", async () => {
-      const host = await virtualHost();
+      const blocked: string[] = [];
+      const host = await virtualHost({ onDeadlock: (d) => blocked.push(...d.map((x) => x.name)) });
       const { guest, log } = await load(host, path);
       expect(host.suspendRuntime()).toBe(S_OK);
       const t = host.spawn(function* (f) {
@@ -347,6 +352,7 @@ function suite(path: Path): void {
       });
       await host.run();
       expect(t.done).toBe(false);
+      expect(blocked).toEqual([t.name]); // run() settled: only the resume can wake it
       expect(log.frames).toEqual([]);
       expect(t.frames()).toEqual([]);
       expect(host.resumeRuntime()).toBe(S_OK);
@@ -362,26 +368,28 @@ function suite(path: Path): void {
         yield* f.yield();
         return yield* f.call(guest.exports.callAdd, 2, 2);
       });
+      const failure = expectFailure(t);
       host.disable("test");
       await host.run();
-      expect(((await rejection(t.result)) as HResultError).hr).toBe(HOST_E_CLRNOTAVAILABLE);
+      expect(((await failure) as HResultError).hr).toBe(HOST_E_CLRNOTAVAILABLE);
       expect(log.frames).toEqual([]);
     });
 
     it("an enter that times out waiting for the resume abandons the guest call: HResultError(HOST_E_TIMEOUT), the instance usable", async () => {
-      const host = await createHost({ clock: "virtual", enterTimeoutMs: 50 });
+      const host = await virtualHost({ enterTimeoutMs: 50 });
       const { guest, setFetch } = await load(host, path);
       const gate = deferred();
       setFetch(() => gate.promise);
       const t = host.spawn(function* (f) {
         return yield* f.call(guest.exports.fetchOnce, 1);
       });
+      const failure = expectFailure(t);
       const run = host.run();
       await until(() => t.getState() === "waiting");
       expect(host.suspendRuntime()).toBe(S_OK);
       gate.resolve(1);
       await run;
-      const err = (await rejection(t.result)) as HResultError;
+      const err = (await failure) as HResultError;
       expect(err.hr).toBe(HOST_E_TIMEOUT);
       expect(err.message).toContain("abandoned");
       expect(host.resumeRuntime()).toBe(S_OK);
@@ -395,7 +403,7 @@ function suite(path: Path): void {
     });
 
     it("an unhooked suspending import (policy false) still suspends, without transitions: the fiber parks in managed mode", async () => {
-      const host = await createHost({ clock: "virtual", callNeedsHostHook: (t) => t !== 0x77 });
+      const host = await virtualHost({ callNeedsHostHook: (t) => t !== 0x77 });
       const { guest, setFetch } = await loadGuest(host, path === "asyncify" ? "asyncify" : "plain", {
         suspension: path,
         target: (_m, n) => (n === "host_fetch" ? 0x77 : undefined),
@@ -451,8 +459,9 @@ describe("asyncify's data region", () => {
     const tooDeep = host.spawn(function* (f) {
       return yield* f.call(guest.exports.deepFetch, 5000); // far more than the guest's 4 KiB region
     });
+    const failure = expectFailure(tooDeep);
     await host.run();
-    expect(await rejection(tooDeep.result)).toBeInstanceOf(WebAssembly.RuntimeError);
+    expect(await failure).toBeInstanceOf(WebAssembly.RuntimeError);
     expect(tooDeep.frames()).toEqual([]);
     const c = tooDeep.counters();
     expect([c.reverseEnterRuntime, c.leaveRuntime, c.enterRuntime, c.reverseLeaveRuntime]).toEqual([1, 1, 1, 1]);
@@ -498,8 +507,9 @@ describe("suspension 'none'", () => {
     const t = host.spawn(function* (f) {
       return yield* f.call(guest.exports.fetchOnce, 1);
     });
+    const failure = expectFailure(t);
     await host.run();
-    const err = (await rejection(t.result)) as HResultError;
+    const err = (await failure) as HResultError;
     expect(err.hr).toBe(HOST_E_INVALIDOPERATION);
     expect(err.message).toContain("cannot suspend");
     setFetch((x) => x);
@@ -531,8 +541,9 @@ describe("f.call made from another fiber's context", () => {
     const thief = host.spawn(function* () {
       return yield* stolen!.call(guest.exports.add, 3, 4);
     });
+    const failure = expectFailure(thief);
     await host.run();
-    expect(((await rejection(thief.result)) as HResultError).hr).toBe(E_INVALIDARG);
+    expect(((await failure) as HResultError).hr).toBe(E_INVALIDARG);
     expect(await owner.result).toBe(3);
     expectBalanced(host);
   });

@@ -16,7 +16,7 @@ import {
   S_OK,
   type Host,
 } from "../src/index.js";
-import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
+import { expectBalanced, rejection, virtualHost, expectFailure } from "./support/fibers.js";
 import { frameNames, hasJspi, loadGuest, SUSPENDING } from "./support/guest.js";
 import { guestBytes } from "../examples/guest/generated/guest-wasm.js";
 
@@ -284,7 +284,7 @@ describe("a transition that fails: HResultError, and the crossing does not happe
       { stackSize: 16 * 8 },
     );
     host.runUntilIdle();
-    const err = (await rejection(t.result)) as HResultError;
+    const err = (await expectFailure(t)) as HResultError;
     expect(err).toBeInstanceOf(HResultError);
     expect(err.hr).toBe(COR_E_STACKOVERFLOW);
     // 16 frames fit: the 8th callback never ran (its LeaveRuntime or the next export's ReverseEnter failed)
