@@ -5,9 +5,9 @@
 //
 //   node scripts/dead-assertions.mjs [--list] [--jobs N] [test/x.test.ts ...]
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import ts from "typescript";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -42,7 +42,12 @@ function findSites(file) {
       let base = n.expression.expression;
       while (ts.isPropertyAccessExpression(base)) base = base.expression;
       const parentIsChain = ts.isPropertyAccessExpression(n.parent) && n.parent.expression === n;
-      if (ts.isCallExpression(base) && ts.isIdentifier(base.expression) && base.expression.text === "expect" && !parentIsChain) {
+      if (
+        ts.isCallExpression(base) &&
+        ts.isIdentifier(base.expression) &&
+        base.expression.text === "expect" &&
+        !parentIsChain
+      ) {
         const matcher = n.expression; // .toBe
         const before = matcher.expression; // expect(x)[.not][.resolves]
         let edit;

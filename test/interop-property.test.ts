@@ -140,5 +140,5 @@ function property(path: "asyncify" | "jspi"): void {
 
 describe("generated programs calling into one guest", () => {
   property("asyncify");
-  if (hasJspi) property("jspi");
+  describe.runIf(hasJspi)("JSPI", () => property("jspi"));
 });
