@@ -8,13 +8,14 @@ import {
   HResultError,
   TaskAbortError,
   E_INVALIDARG,
+  E_NOTIMPL,
   HOST_E_CLRNOTAVAILABLE,
   HOST_E_INVALIDOPERATION,
   HOST_E_TIMEOUT,
   S_OK,
   type Host,
 } from "../src/index.js";
-import { expectBalanced, expectFailure, virtualHost } from "./support/fibers.js";
+import { expectBalanced, expectFailure, rejection, virtualHost } from "./support/fibers.js";
 import { deferred, frameNames, hasJspi, loadGuest, tick, until, type LoadedGuest } from "./support/guest.js";
 
 type Path = "asyncify" | "jspi";
@@ -480,6 +481,96 @@ describe("asyncify's data region", () => {
     });
     await host.run();
     expect(await again.result).toBe(123);
+    expectBalanced(host);
+  });
+});
+
+describe("options.asyncifyData: the region a guest names for its unwound stack", () => {
+  it("is the region used: a suspension writes asyncify's (current, end) pair there, and its size bounds the stack", async () => {
+    const host = await virtualHost();
+    // The guest's own region (it owns that memory), given through the option with a smaller size.
+    const probe = await loadGuest(host, "asyncify");
+    const address = (probe.guest.instance.exports.asyncify_data_address as () => number)();
+    const ownSize = (probe.guest.instance.exports.asyncify_data_size as () => number)();
+    expect(ownSize).toBe(4096);
+    const size = 64; // MIN_ASYNCIFY_DATA: the (current, end) pair and 56 bytes of stack
+    const { guest, setFetch } = await loadGuest(host, "asyncify", { asyncifyData: { address, size } });
+    setFetch(async (x) => x * 3);
+    const shallow = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.fetchOnce, 5);
+    });
+    await host.run();
+    expect(await shallow.result).toBe(15);
+    // asyncify's end pointer: the region's end as the option gave it, not as the export says
+    const end = new Int32Array(guest.exports.memory.buffer)[(address >> 2) + 1];
+    expect(end).toBe(address + size);
+    // A stack that fits the guest's 4 KiB region but not this one traps, balanced.
+    const deep = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.deepFetch, 20);
+    });
+    const failure = expectFailure(deep);
+    await host.run();
+    expect(await failure).toBeInstanceOf(WebAssembly.RuntimeError);
+    expect(deep.frames()).toEqual([]);
+    probe.setFetch(async (x) => x);
+    const again = host.spawn(function* (f) {
+      return yield* f.call(probe.guest.exports.deepFetch, 20);
+    });
+    await host.run();
+    expect(await again.result).toBe(21); // the guest's own region holds it
+    expectBalanced(host);
+  });
+});
+
+describe.runIf(hasJspi)("JSPI's one-result limit", () => {
+  // Module sections, by hand: a JSPI trampoline is made per signature and takes at most one result.
+  const vec = (items: number[][]) => [items.length, ...items.flat()];
+  const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+  const section = (id: number, body: number[]) => [id, body.length, ...body];
+  const wasm = (...sections: number[][]) =>
+    new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...sections.flat()]);
+  const I32 = 0x7f;
+  const twoResults = [0x60, 0x00, 0x02, I32, I32]; // () -> (i32, i32)
+  const noResult = [0x60, 0x00, 0x00]; // () -> ()
+
+  it("a suspending import with two results: instantiate rejects with E_NOTIMPL naming it", async () => {
+    const host = await virtualHost();
+    // (module (import "env" "f" (func (result i32 i32))))
+    const bytes = wasm(section(1, vec([twoResults])), section(2, vec([[...str("env"), ...str("f"), 0x00, 0x00]])));
+    const err = await rejection(
+      host.instantiate(bytes, { env: { f: async () => [1, 2] } }, { suspension: "jspi", suspending: ["env.f"] }),
+    );
+    expect(err).toBeInstanceOf(HResultError);
+    expect((err as HResultError).hr).toBe(E_NOTIMPL);
+    expect((err as Error).message).toMatch(/at most one result \(import env\.f\)/);
+  });
+
+  it("an export with two results: a plain call works, f.call throws HResultError(E_NOTIMPL) in the fiber", async () => {
+    const host = await virtualHost();
+    // (module (import "env" "s" (func)) (func (result i32 i32) i32.const 1 i32.const 2) (export "two" (func 1)))
+    const bytes = wasm(
+      section(1, vec([twoResults, noResult])),
+      section(2, vec([[...str("env"), ...str("s"), 0x00, 0x01]])),
+      section(3, vec([[0x00]])),
+      section(7, vec([[...str("two"), 0x00, 0x01]])),
+      section(10, vec([[6, 0x00, 0x41, 0x01, 0x41, 0x02, 0x0b]])),
+    );
+    const g = await host.instantiate<{ two(): number[] }>(
+      bytes,
+      { env: { s: async () => {} } },
+      { suspension: "jspi", suspending: ["env.s"] },
+    );
+    expect(g.suspension).toBe("jspi");
+    expect(g.exports.two()).toEqual([1, 2]);
+    const t = host.spawn(function* (f) {
+      return yield* f.call(g.exports.two as never);
+    });
+    const failure = expectFailure(t);
+    await host.run();
+    const err = (await failure) as HResultError;
+    expect(err).toBeInstanceOf(HResultError);
+    expect(err.hr).toBe(E_NOTIMPL);
+    expect(err.message).toMatch(/JSPI cannot wrap export two/);
     expectBalanced(host);
   });
 });
