@@ -21,10 +21,12 @@ describe("ICLRTask::Abort", () => {
     const victim = host.spawn(
       function* (f) {
         try {
-          for (;;) {
+          // (Bounded: an abort never delivered ends the test, not the worker.)
+          for (let i = 0; i < 10_000; i++) {
             steps++;
             yield* f.yield();
           }
+          return "not aborted after 10,000 yields";
         } catch (e) {
           caught = e;
           throw e;
@@ -536,10 +538,11 @@ describe("ICLRTask::RudeAbort", () => {
     const delayed = host.spawn(function* (f) {
       host.taskManager.beginDelayAbort();
       f.task.beginPreventAsyncAbort();
-      for (;;) {
+      for (let i = 0; i < 10_000; i++) {
         yield* f.yield();
         log.push("tick");
       }
+      return "not aborted after 10,000 yields";
     });
     host.spawn(function* (f) {
       yield* f.yield();

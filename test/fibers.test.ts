@@ -398,7 +398,7 @@ describe("f.await", () => {
       done = true;
     });
     const spinner = host.spawn(function* (f) {
-      while (!done) {
+      while (!done && spins < 100_000) {
         spins++;
         yield* f.yield();
       }

@@ -397,7 +397,10 @@ describe("host.run()", () => {
     const pending: (() => void)[] = [];
     const host = await createHost({ clock: "virtual", dispatch: (fn) => pending.push(fn) });
     const drain = async (p: Promise<unknown>) => {
-      while (pending.length) pending.shift()!();
+      for (let i = 0; pending.length; i++) {
+        if (i === 10_000) throw new Error("run() still dispatching after 10,000 slices");
+        pending.shift()!();
+      }
       await p;
     };
     host.spawn(function* (f) {
@@ -431,10 +434,11 @@ describe("host.run()", () => {
     }
     const p = host.run();
     let slices = 0;
-    while (pending.length) {
+    while (pending.length && slices < 10_000) {
       pending.shift()!();
       slices++;
     }
+    expect(pending, "run() still dispatching after 10,000 slices").toEqual([]);
     await p;
     expect(steps).toBe(20);
     expect(slices).toBeGreaterThanOrEqual(6); // 24 steps, 4 a slice
