@@ -171,7 +171,10 @@ describe("host.instantiate given a compiled WebAssembly.Module", () => {
     const seen: string[][] = [];
     const imports = {
       env: {
-        host_add: (a: number, b: number) => (seen.push(frameNames(host.rootTask.frames())), a + b),
+        host_add: (a: number, b: number) => {
+          seen.push(frameNames(host.rootTask.frames()));
+          return a + b;
+        },
         host_fetch: (x: number) => x,
         host_callback: () => 0,
         host_fail: () => {},
