@@ -67,6 +67,23 @@ describe("the demo scenario", () => {
     expect(scenario.host.checkInvariants()).toBe(true);
   });
 
+  it("a catastrophic failure during the first wave stops the spawner quietly (the page's Fail button)", async () => {
+    // (A spawner that went on spawning into the disabled runtime died with HOST_E_CLRNOTAVAILABLE,
+    // a failure nothing observed: test/support/setup.ts fails the test on its report.)
+    const scenario = await Scenario.create({ fibers: 2000, durationMs: 2000, seed: 9 });
+    scenario.start();
+    const running = scenario.host.run();
+    for (let i = 0; scenario.spawned < 200; i++) {
+      if (i === 10_000) throw new Error("still waiting for 200 spawned fibers after 10,000 turns");
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    expect(scenario.spawned).toBeLessThan(2000); // the first wave is not over
+    scenario.fail();
+    await running;
+    expect(scenario.spawned).toBeLessThan(2000);
+    expect(scenario.ended).toBe(scenario.spawned);
+  });
+
   it("after a catastrophic failure every fiber unwinds and the run settles: nothing is wedged", async () => {
     const scenario = await Scenario.create({ fibers: 2000, durationMs: 0, seed: 9 });
     scenario.start();
