@@ -5,7 +5,6 @@
 // console.error / console.warn are caught too (hosts a test made with createHost directly), and
 // test/support/setup.ts fails the test in an afterEach when anything was recorded. A test that
 // means a fiber to fail says so: expectFailure(task) reads its result.
-import { expect } from "vitest";
 import type { Task } from "../../src/index.js";
 
 export interface Unexpected {
@@ -50,11 +49,4 @@ export function expectFailure(task: { result: Promise<unknown> }): Promise<unkno
     },
     (err: unknown) => err,
   );
-}
-
-/** expectFailure, for a fiber that must end by an abort (a TaskAbortError). */
-export async function expectAborted(task: { result: Promise<unknown> }): Promise<unknown> {
-  const err = await expectFailure(task);
-  expect((err as { name?: string } | null)?.name, "the fiber's error").toBe("TaskAbortError");
-  return err;
 }

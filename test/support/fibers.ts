@@ -3,7 +3,7 @@ import { expect } from "vitest";
 import { createHost, type Host, type HostOptions } from "../../src/index.js";
 import { fiberFailed } from "./failures.js";
 
-export { expectAborted, expectFailure, fiberFailed } from "./failures.js";
+export { expectFailure, fiberFailed } from "./failures.js";
 
 /**
  * A test's host: a fiber failure nothing observed fails the test (test/support/failures.ts).
