@@ -18,6 +18,12 @@ export default defineConfig({
   },
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // A fiber's failure nothing observed, or console.error/warn output, fails its test.
+    setupFiles: ["./test/support/setup.ts"],
+    // For the property tests in both projects (a browser has no process.env): test/support/property.ts.
+    provide: {
+      fiberhostEnv: { seed: process.env.FIBERHOST_SEED, soakRuns: process.env.FIBERHOST_SOAK_RUNS },
+    },
     testTimeout: TEST_TIMEOUT,
     hookTimeout: TEST_TIMEOUT,
     teardownTimeout: 20_000,

@@ -493,7 +493,7 @@ describe.each(CORES)("%s core", (core) => {
               yield* g.wait(gate); // keeps its slot: the next batch needs new chunks
             }),
           );
-          yield f.yield();
+          yield* f.yield();
         }
       });
       const keeps = host.spawn(function* (f: FiberContext) {
@@ -502,7 +502,7 @@ describe.each(CORES)("%s core", (core) => {
           expect(H(tm.reverseEnterRuntime())).toBe(H(S_OK));
           expect(H(tm.leaveRuntime(0xabc00000 + round))).toBe(H(S_OK));
           model.push(REVERSE, LEAVE(0xabc00000 + round));
-          yield f.yield(); // the other fiber grows the memory here
+          yield* f.yield(); // the other fiber grows the memory here
           expect(f.task.frames()).toEqual(model);
           expect(H(tm.reverseLeaveRuntime())).not.toBe(H(S_OK)); // a leave on top: refused
           expect(H(tm.enterRuntime())).toBe(H(S_OK));

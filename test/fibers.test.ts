@@ -15,7 +15,7 @@ import {
   WAIT_ALERTABLE,
   THREAD_PRIORITY_HIGHEST,
 } from "../src/index.js";
-import { virtualHost, rejection, expectBalanced } from "./support/fibers.js";
+import { virtualHost, expectBalanced, expectFailure } from "./support/fibers.js";
 
 /** A promise settled by a real 1 ms timer: real asynchronous work. */
 function later<T>(value: T, fail = false): Promise<T> {
@@ -62,6 +62,7 @@ describe("an exception escaping a fiber", () => {
       },
       { name: "bad" },
     );
+    const badFailure = expectFailure(bad);
     const good = [1, 2, 3].map((i) =>
       host.spawn(function* (f) {
         for (let k = 0; k < 3; k++) yield* f.yield();
@@ -75,7 +76,7 @@ describe("an exception escaping a fiber", () => {
     expect(await Promise.all(good.map((t) => t.result))).toEqual([1, 2, 3]);
     // good3 sets the event and passes its own wait at once; the set woke good1 and good2.
     expect(log).toEqual(["good3", "good1", "good2"]);
-    const err = await rejection(bad.result);
+    const err = await badFailure;
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe("boom");
     expect(bad.done).toBe(true);
@@ -92,7 +93,7 @@ describe("an exception escaping a fiber", () => {
       { name: "worker-7" },
     );
     host.runUntilIdle();
-    const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
+    const err = (await expectFailure(t)) as Error & { fiber: FiberInfo };
     expect(err).toBe(thrown);
     expect(err.fiber.id).toBe(t.id);
     expect(err.fiber.name).toBe("worker-7");
@@ -111,7 +112,7 @@ describe("an exception escaping a fiber", () => {
       });
     });
     host.runUntilIdle();
-    const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
+    const err = (await expectFailure(t)) as Error & { fiber: FiberInfo };
     expect(err.fiber.frames).toEqual([
       { kind: "reverseEnter", target: 0 },
       { kind: "leave", target: 77 },
@@ -133,7 +134,7 @@ describe("an exception escaping a fiber", () => {
       throw new Error("escapes at depth 0");
     });
     host.runUntilIdle();
-    const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
+    const err = (await expectFailure(t)) as Error & { fiber: FiberInfo };
     expect(err.message).toBe("escapes at depth 0");
     expect(err.fiber.frames).toEqual([]);
   });
@@ -147,7 +148,7 @@ describe("an exception escaping a fiber", () => {
       { name: "traced" },
     );
     host.runUntilIdle();
-    const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
+    const err = (await expectFailure(t)) as Error & { fiber: FiberInfo };
     expect(typeof err.fiber.spawnSite).toBe("string");
     expect(err.fiber.spawnSite).toMatch(/fibers\.test/);
     expect(err.fiber.spawnSite).not.toMatch(/host\.(ts|js)/); // starts at the caller of spawn
@@ -162,14 +163,16 @@ describe("an exception escaping a fiber", () => {
       { name: "sync" },
     );
     host.runUntilIdle();
-    const err = (await rejection(t.result)) as Error & { fiber: FiberInfo };
+    const err = (await expectFailure(t)) as Error & { fiber: FiberInfo };
     expect(err).toBeInstanceOf(RangeError);
     expect(err.fiber.name).toBe("sync");
   });
 
   it("is not an unhandled rejection when nobody reads task.result", async () => {
-    // vitest fails the run on an unhandled rejection: this test checks that there is none.
-    const host = await virtualHost();
+    // vitest fails the run on an unhandled rejection: this test checks that there is none, and
+    // that each failure goes to onError instead.
+    const reported: string[] = [];
+    const host = await virtualHost({ onError: (err) => reported.push((err as Error).message) });
     const t = host.spawn(function* (f) {
       yield* f.yield();
       throw new Error("nobody listens");
@@ -181,6 +184,7 @@ describe("an exception escaping a fiber", () => {
     await host.run();
     await new Promise((r) => setTimeout(r, 0)); // let any rejection be reported
     expect(t.done).toBe(true);
+    expect(reported.sort()).toEqual(["nobody listens", "nobody listens either"]);
   });
 
   it("is not an unhandled rejection when task.result was read before the fiber threw and then dropped", async () => {
@@ -254,8 +258,8 @@ describe("when a fiber ends", () => {
       aborted.rudeAbort();
     });
     host.runUntilIdle();
-    await rejection(thrower.result);
-    await rejection(aborted.result);
+    await expectFailure(thrower);
+    await expectFailure(aborted);
     expect(c1.getOwner()).toBeNull();
     expect(c2.getOwner()).toBeNull();
   });
@@ -394,7 +398,7 @@ describe("f.await", () => {
       done = true;
     });
     const spinner = host.spawn(function* (f) {
-      while (!done) {
+      while (!done && spins < 100_000) {
         spins++;
         yield* f.yield();
       }

@@ -24,7 +24,7 @@ import {
   S_OK,
   hrName,
 } from "./model/hresults.js";
-import { runs, seedOptions, timeLimit } from "./property/support.js";
+import { checkProperty, runs, timeLimit } from "./property/support.js";
 
 type Fn = (...args: number[]) => number;
 
@@ -423,9 +423,9 @@ describe.each(["release", "debug"] as const)("fuzzing the %s core's exports", (f
   it(
     "no trap; a call that does not answer S_OK changes nothing; one that does changes only the tasks it names",
     () =>
-      fc.assert(
+      checkProperty(
         fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 60, size: "max" }), (calls) => fuzz(flavour, calls)),
-        { numRuns: RUNS, ...seedOptions() },
+        RUNS,
       ),
     timeLimit(),
   );
@@ -433,7 +433,7 @@ describe.each(["release", "debug"] as const)("fuzzing the %s core's exports", (f
   it(
     "a transition with an op outside 0..3 is refused and changes nothing",
     () =>
-      fc.assert(
+      checkProperty(
         fc.asyncProperty(
           fc.array(call, { maxLength: 20 }),
           wildTransition.filter((k) => (k as { op: number }).op >>> 0 > 3),
@@ -441,7 +441,7 @@ describe.each(["release", "debug"] as const)("fuzzing the %s core's exports", (f
             await fuzz(flavour, [...prefix, wild]);
           },
         ),
-        { numRuns: Math.ceil(RUNS / 3), ...seedOptions() },
+        Math.ceil(RUNS / 3),
       ),
     timeLimit(),
   );
@@ -537,14 +537,14 @@ describe.each(["release", "debug"] as const)("a trap in the %s core, through the
   it(
     "answers E_FAIL once, then HOST_E_CLRNOTAVAILABLE to every call, for good",
     () =>
-      fc.assert(
+      checkProperty(
         fc.asyncProperty(
           fc.array(hostCall, { maxLength: 12 }),
           hostCall,
           fc.array(fc.oneof(hostCall, hostCall, between), { minLength: 1, maxLength: 12 }),
           (before, trapped, after) => trapThroughHost(core, before, trapped, after),
         ),
-        { numRuns: RUNS, ...seedOptions() },
+        RUNS,
       ),
     timeLimit(),
   );

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createHost, isTaskAbortError, type Task } from "../src/index.js";
-import { runs, seedOptions, timeLimit } from "./property/support.js";
+import { checkProperty, runs, timeLimit } from "./property/support.js";
 import { hasJspi, loadGuest } from "./support/guest.js";
 
 type Answer = "plain" | "resolved" | "later" | "reject";
@@ -60,7 +60,7 @@ function expected(s: Step, answer: (x: number) => Answer): Outcome | null {
 
 function property(path: "asyncify" | "jspi"): void {
   it(`on the ${path} path`, { timeout: timeLimit() }, async () => {
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(program, async ({ answers, fibers }) => {
         const host = await createHost({ clock: "virtual", core: "debug" });
         const { guest, setFetch } = await loadGuest(host, path === "asyncify" ? "asyncify" : "plain", {
@@ -133,12 +133,12 @@ function property(path: "asyncify" | "jspi"): void {
         await host.run();
         expect(await probe.result).toBe(123);
       }),
-      { numRuns: runs(100), ...seedOptions() },
+      runs(100),
     );
   });
 }
 
 describe("generated programs calling into one guest", () => {
   property("asyncify");
-  if (hasJspi) property("jspi");
+  describe.runIf(hasJspi)("JSPI", () => property("jspi"));
 });

@@ -16,7 +16,7 @@ import {
   S_OK,
   type Host,
 } from "../src/index.js";
-import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
+import { expectBalanced, rejection, virtualHost, expectFailure } from "./support/fibers.js";
 import { frameNames, hasJspi, loadGuest, SUSPENDING } from "./support/guest.js";
 import { guestBytes } from "../examples/guest/generated/guest-wasm.js";
 
@@ -153,6 +153,102 @@ describe("a guest's start function", () => {
   });
 });
 
+describe("host.instantiate given a compiled WebAssembly.Module", () => {
+  // (module (import "env" "f" (func)) (start 0)) and (module): with and without a start function.
+  const withStart = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x02, 0x09, 0x01, 0x03, 0x65,
+    0x6e, 0x76, 0x01, 0x66, 0x00, 0x00, 0x08, 0x01, 0x00,
+  ]);
+  const empty = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  const pairs = (host: Host) => {
+    const c = counters(host);
+    return [c.reverseEnterRuntime, c.reverseLeaveRuntime];
+  };
+
+  it("hooks the guest as from its bytes: the module itself, hooked exports, the same targets", async () => {
+    const host = await virtualHost();
+    const module = await WebAssembly.compile(guestBytes("plain") as BufferSource);
+    const seen: string[][] = [];
+    const imports = {
+      env: {
+        host_add: (a: number, b: number) => {
+          seen.push(frameNames(host.rootTask.frames()));
+          return a + b;
+        },
+        host_fetch: (x: number) => x,
+        host_callback: () => 0,
+        host_fail: () => {},
+        host_note: () => {},
+      },
+    };
+    const g = await host.instantiate<{ callAdd(a: number, b: number): number }>(module, imports);
+    expect(g.module).toBe(module);
+    expect(g.suspension).toBe("none");
+    expect(g.exports.callAdd(2, 3)).toBe(5);
+    expect(seen).toEqual([["R", `L${g.targets["env.host_add"].toString(16)}`]]);
+    const fromBytes = await host.instantiate(guestBytes("plain"), imports);
+    expect(fromBytes.targets).toEqual(g.targets);
+    expectBalanced(host);
+  });
+
+  it("an asyncify guest's Module suspends in f.call as its bytes do", async () => {
+    const host = await virtualHost();
+    const module = await WebAssembly.compile(guestBytes("asyncify") as BufferSource);
+    const { guest, setFetch } = await loadGuest(host, "asyncify", {}, undefined, module);
+    expect(guest.suspension).toBe("asyncify");
+    setFetch(async (x) => x + 1);
+    const t = host.spawn(function* (f) {
+      return yield* f.call(guest.exports.fetchOnce, 4);
+    });
+    await host.run();
+    expect(await t.result).toBe(5);
+    expectBalanced(host);
+  });
+
+  it("runs a start function between ReverseEnterRuntime and ReverseLeaveRuntime, as from bytes", async () => {
+    const host = await virtualHost();
+    const seen: string[][] = [];
+    const g = await host.instantiate(await WebAssembly.compile(withStart), {
+      env: { f: () => void seen.push(frameNames(host.rootTask.frames())) },
+    });
+    expect(seen).toEqual([["R", `L${g.targets["env.f"].toString(16)}`]]);
+    expect(pairs(host)).toEqual([1, 1]);
+    expectBalanced(host);
+  });
+
+  it("cannot see whether the Module has a start function, so makes the pair anyway (from bytes without one: none)", async () => {
+    const host = await virtualHost();
+    await host.instantiate(empty, {});
+    expect(pairs(host), "bytes without a start function").toEqual([0, 0]);
+    await host.instantiate(await WebAssembly.compile(empty), {});
+    expect(pairs(host), "a compiled Module").toEqual([1, 1]);
+    expect(host.rootTask.frames()).toEqual([]);
+  });
+});
+
+describe("asyncify's own exports", () => {
+  it("are left out of guest.exports (machinery, not the guest's API) and stay on instance.exports", async () => {
+    const host = await virtualHost();
+    const { guest } = await loadGuest(host, "asyncify");
+    const all = WebAssembly.Module.exports(guest.module).map((d) => d.name);
+    const machinery = all.filter((n) => n.startsWith("asyncify_"));
+    // the pass's five, and the guest's data region (asyncify_data_address / _size)
+    expect(machinery).toEqual(
+      expect.arrayContaining([
+        "asyncify_start_unwind",
+        "asyncify_stop_unwind",
+        "asyncify_start_rewind",
+        "asyncify_stop_rewind",
+        "asyncify_get_state",
+        "asyncify_data_address",
+        "asyncify_data_size",
+      ]),
+    );
+    expect(Object.keys(guest.exports).sort()).toEqual(all.filter((n) => !n.startsWith("asyncify_")).sort());
+    for (const n of machinery) expect(typeof guest.instance.exports[n], n).toBe("function");
+  });
+});
+
 describe("the hook policy (createHost({ callNeedsHostHook }))", () => {
   const named: Record<string, number> = {
     host_add: 0x100,
@@ -284,7 +380,7 @@ describe("a transition that fails: HResultError, and the crossing does not happe
       { stackSize: 16 * 8 },
     );
     host.runUntilIdle();
-    const err = (await rejection(t.result)) as HResultError;
+    const err = (await expectFailure(t)) as HResultError;
     expect(err).toBeInstanceOf(HResultError);
     expect(err.hr).toBe(COR_E_STACKOVERFLOW);
     // 16 frames fit: the 8th callback never ran (its LeaveRuntime or the next export's ReverseEnter failed)
@@ -348,13 +444,22 @@ describe("host.instantiate: bad input", () => {
       );
   });
 
-  it("suspension 'asyncify' for a guest without the pass: E_INVALIDARG; 'jspi' where the engine has none: E_NOTIMPL", async () => {
+  it("suspension 'asyncify' for a guest without the pass: E_INVALIDARG", async () => {
     const host = await virtualHost();
     expect(await hrOf(host.instantiate(guestBytes("plain"), imports(), { suspension: "asyncify" }))).toBe(E_INVALIDARG);
-    if (!hasJspi)
-      expect(
-        await hrOf(host.instantiate(guestBytes("plain"), imports(), { suspension: "jspi", suspending: SUSPENDING })),
-      ).toBe(E_NOTIMPL);
+  });
+
+  it.runIf(!hasJspi)("suspension 'jspi' where the engine has no WebAssembly.Suspending: E_NOTIMPL", async () => {
+    const host = await virtualHost();
+    expect(
+      await hrOf(host.instantiate(guestBytes("plain"), imports(), { suspension: "jspi", suspending: SUSPENDING })),
+    ).toBe(E_NOTIMPL);
+  });
+
+  it.runIf(hasJspi)("suspension 'jspi' where the engine has WebAssembly.Suspending: a JSPI guest", async () => {
+    const host = await virtualHost();
+    const g = await host.instantiate(guestBytes("plain"), imports(), { suspension: "jspi", suspending: SUSPENDING });
+    expect(g.suspension).toBe("jspi");
   });
 
   it("a runtime not started or disabled: HOST_E_CLRNOTAVAILABLE", async () => {

@@ -7,11 +7,13 @@ import {
   E_INVALIDARG,
   S_OK,
   HOST_E_INTERRUPTED,
+  HOST_E_CLRNOTAVAILABLE,
   WAIT_ALERTABLE,
   MIN_MEMORY_BYTES,
   type FiberContext,
   type Host,
 } from "../src/index.js";
+import { expectFailure } from "./support/failures.js";
 
 /** A host on a clock that moves only when the test says (runUntilIdle never jumps it). */
 async function manualHost(): Promise<{ host: Host; clock: { t: number; now(): number } }> {
@@ -207,9 +209,12 @@ describe("the live task count", () => {
         yield* f.managed(() => 1);
       }),
     );
+    // Their ReverseEnterRuntime on the disabled runtime fails: they end with the refusal.
+    const failures = later.map(expectFailure);
     host.disable("test");
     host.runUntilIdle();
     expect(quick.concat(later).every((t) => t.getState() === "done")).toBe(true);
+    for (const err of await Promise.all(failures)) expect((err as HResultError).hr).toBe(HOST_E_CLRNOTAVAILABLE);
     const notDone = [...quick, ...stuck, ...later].filter((t) => t.getState() !== "done").length;
     expect(host.liveTaskCount).toBe(1 + notDone);
   });

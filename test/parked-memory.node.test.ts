@@ -75,9 +75,8 @@ describe("a fiber parked in a wait (JS heap)", () => {
     host.runUntilIdle();
     const perFiber = (heapUsed() - before) / N;
     expect(host.liveTaskCount).toBe(N + 1);
-    console.log(`JS heap per parked fiber: ${perFiber.toFixed(0)} bytes`);
     // (Node 20: 458 bytes with a wait operation held and a field per phase; 355 without.)
-    expect(perFiber).toBeLessThan(400);
+    expect(perFiber, `JS heap per parked fiber: ${perFiber.toFixed(0)} bytes`).toBeLessThan(400);
     ev.set();
     host.runUntilIdle();
     expect(box.woke).toBe(2 * N);

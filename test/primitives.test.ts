@@ -9,12 +9,12 @@ import fc from "fast-check";
 import { ReadyRing } from "../src/scheduler/ring.js";
 import { TaskQueue, type Queued } from "../src/scheduler/queue.js";
 import { TimerHeap, type Timed } from "../src/scheduler/timers.js";
-import { runs, seedOptions, timeLimit } from "./property/support.js";
+import { checkProperty, runs, timeLimit } from "./property/support.js";
 
 const IDS = 24; // few enough that removals and re-adds hit items that are there
 
 function check<T>(property: fc.IProperty<[T]>, numRuns: number): void {
-  fc.assert(property, { numRuns: runs(numRuns), ...seedOptions() });
+  checkProperty(property, runs(numRuns));
 }
 
 describe("ReadyRing", () => {

@@ -85,7 +85,7 @@ describe.each(CORES)("%s core", (core) => {
         w.host.injectCoreFault();
         expect(H(call(w))).toBe(H(E_FAIL));
         expect(w.host.runtimeState).toBe("disabled");
-        expect(w.host.disabledReason).toBeDefined();
+        expect(w.host.disabledReason).toBeInstanceOf(WebAssembly.RuntimeError); // the core's trap
         expect(H(call(w))).toBe(H(HOST_E_CLRNOTAVAILABLE));
         expect(H(w.host.taskManager.reverseEnterRuntime())).toBe(H(HOST_E_CLRNOTAVAILABLE));
       },

@@ -344,7 +344,8 @@ describe("IHostTaskManager::Sleep (f.sleep) on the virtual clock", () => {
 
 describe("host.run()", () => {
   it("settles when nothing can progress, leaving fibers blocked forever in dump() with what they wait on", async () => {
-    const host = await virtualHost();
+    const blocked: string[] = [];
+    const host = await virtualHost({ onDeadlock: (d) => blocked.push(...d.map((x) => x.name)) });
     const ev = host.createAutoEvent();
     const crst = host.createCrst();
     const a = host.spawn(
@@ -389,13 +390,17 @@ describe("host.run()", () => {
     expect(byName.get("C")!.waitingOn).toBe("a timer (sleep)");
     expect(byName.get("D")!.waitingOn).toBe(`task ${a.id} (A) to end`);
     expect(host.liveTaskCount).toBe(5);
+    expect(blocked.sort()).toEqual(["A", "B", "C", "D"]); // and onDeadlock was told of each
   });
 
   it("fibers spawned after run() settled wait for the next run()", async () => {
     const pending: (() => void)[] = [];
     const host = await createHost({ clock: "virtual", dispatch: (fn) => pending.push(fn) });
     const drain = async (p: Promise<unknown>) => {
-      while (pending.length) pending.shift()!();
+      for (let i = 0; pending.length; i++) {
+        if (i === 10_000) throw new Error("run() still dispatching after 10,000 slices");
+        pending.shift()!();
+      }
       await p;
     };
     host.spawn(function* (f) {
@@ -429,10 +434,11 @@ describe("host.run()", () => {
     }
     const p = host.run();
     let slices = 0;
-    while (pending.length) {
+    while (pending.length && slices < 10_000) {
       pending.shift()!();
       slices++;
     }
+    expect(pending, "run() still dispatching after 10,000 slices").toEqual([]);
     await p;
     expect(steps).toBe(20);
     expect(slices).toBeGreaterThanOrEqual(6); // 24 steps, 4 a slice
@@ -585,7 +591,8 @@ describe("IHostTask::Join (f.join)", () => {
     host.runUntilIdle();
     expect(answers).toEqual({ b: HOST_E_DEADLOCK, a: S_OK });
 
-    const h2 = await virtualHost();
+    const blocked: string[] = [];
+    const h2 = await virtualHost({ onDeadlock: (d) => blocked.push(...d.map((x) => x.name)) });
     const t2: Record<string, Task> = {};
     t2.a = h2.spawn(function* (f) {
       yield* f.join(t2.b, INFINITE, WAIT_NOTINDEADLOCK);
@@ -596,6 +603,7 @@ describe("IHostTask::Join (f.join)", () => {
     await h2.run();
     expect(t2.a.getState()).toBe("waiting");
     expect(t2.b.getState()).toBe("waiting");
+    expect(blocked.sort()).toEqual([t2.a.name, t2.b.name].sort()); // run() settled with both blocked
   });
 
   it("join on another host's task, or on something that is not a task, answers E_INVALIDARG", async () => {

@@ -14,7 +14,7 @@ import {
   WAIT_ALERTABLE,
   E_INVALIDARG,
 } from "../src/index.js";
-import { rejection } from "./support/fibers.js";
+import { expectFailure } from "./support/fibers.js";
 
 /** A host on the virtual clock whose reports are collected, not printed. */
 async function quietHost(): Promise<{ host: Host; errors: [unknown, Task][]; deadlocks: FiberDump[][] }> {
@@ -168,7 +168,7 @@ describe("structured concurrency: f.spawn", () => {
     expect(log).toEqual(["parent returns", "child unwinds", "child done"]);
     expect(await parent.result).toBe(7);
     expect(child.done).toBe(true);
-    expect(await rejection(child.result)).toBeInstanceOf(TaskAbortError);
+    expect(await expectFailure(child)).toBeInstanceOf(TaskAbortError);
     expect(report).toEqual({ finished: 1, failed: 1, blocked: 0 });
   });
 
@@ -198,7 +198,7 @@ describe("structured concurrency: f.spawn", () => {
     await host.run();
     await Promise.resolve();
     expect(order).toEqual(["thrower's child", "thrower ended", "aborted's child", "aborted ended"]);
-    expect(((await rejection(aborted.result)) as TaskAbortError).cause).toBe("stop");
+    expect(((await expectFailure(aborted)) as TaskAbortError).cause).toBe("stop");
   });
 
   it("a child's unobserved failure fails its parent with the child's error", async () => {
@@ -218,7 +218,7 @@ describe("structured concurrency: f.spawn", () => {
     });
     void parent.result.catch(() => {});
     await host.run();
-    expect(await rejection(parent.result)).toBe(boom);
+    expect(await expectFailure(parent)).toBe(boom);
     expect(sibling.done).toBe(true);
     expect(errors).toEqual([]);
     expect(host.now()).toBeLessThan(100);
@@ -323,7 +323,7 @@ describe("cancellation that reaches the I/O: f.await(signal => …)", () => {
     await host.run();
     expect(stopped).toBe(true);
     expect(signal.aborted).toBe(true);
-    const err = (await rejection(t.result)) as TaskAbortError;
+    const err = (await expectFailure(t)) as TaskAbortError;
     expect(err).toBeInstanceOf(TaskAbortError);
     expect(err.cause).toBe("user cancelled");
     expect(signal.reason).toBe(err);
@@ -352,7 +352,7 @@ describe("cancellation that reaches the I/O: f.await(signal => …)", () => {
     await host.run();
     expect(await ok.result).toBe(5);
     expect(signal.aborted).toBe(false);
-    expect(((await rejection(victim.result)) as TaskAbortError).cause).toBe("shutdown");
+    expect(((await expectFailure(victim)) as TaskAbortError).cause).toBe("shutdown");
   });
 });
 

@@ -166,7 +166,8 @@ describe("IHostCrst::Enter / Leave", () => {
   });
 
   it("with WAIT_NOTINDEADLOCK the cycle is not reported: both stay blocked, dump() shows them waiting, run() settles", async () => {
-    const host = await virtualHost();
+    const blocked: string[] = [];
+    const host = await virtualHost({ onDeadlock: (d) => blocked.push(...d.map((x) => x.name)) });
     const c1 = host.createCrst();
     const c2 = host.createCrst();
     const a = host.spawn(
@@ -186,6 +187,7 @@ describe("IHostCrst::Enter / Leave", () => {
       { name: "B" },
     );
     await host.run();
+    expect(blocked.sort()).toEqual(["A", "B"]); // run() settled and said so
     const dump = new Map(host.dump().map((d) => [d.name, d]));
     expect(dump.get("A")).toMatchObject({ state: "waiting", waitingOn: `crst owned by task ${b.id} (B)` });
     expect(dump.get("B")).toMatchObject({ state: "waiting", waitingOn: `crst owned by task ${a.id} (A)` });

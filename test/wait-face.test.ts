@@ -2,7 +2,7 @@
 // so that a parked fiber holds no operation. Each test pins down that a wait behaves as an
 // operation of its own would: made twice before running, run twice, made and never run, run by
 // another fiber, cut short by an abort, a timeout or an alert, run with a plain yield.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   createHost,
   E_INVALIDARG,
@@ -17,7 +17,7 @@ import {
   S_OK,
   WAIT_ALERTABLE,
 } from "../src/index.js";
-import { rejection, virtualHost } from "./support/fibers.js";
+import { virtualHost, expectFailure } from "./support/fibers.js";
 
 type Wait = Iterable<unknown, number> & object;
 
@@ -79,6 +79,9 @@ for (const core of ["release", "debug"] as const) {
     });
 
     it("a wait made and never run does not wait, and later waits work", async () => {
+      // The debug core warns about each operation made and never run (the point of this test).
+      const warned: string[] = [];
+      const warn = vi.spyOn(console, "warn").mockImplementation((m: string) => void warned.push(m));
       const host = await newHost();
       const ev = host.createManualEvent(false);
       const other = host.createManualEvent(false);
@@ -95,6 +98,13 @@ for (const core of ["release", "debug"] as const) {
       other.set();
       host.runUntilIdle();
       expect(log).toEqual([S_OK]);
+      warn.mockRestore();
+      if (core === "debug") {
+        // f.wait's operation (the debug context watches its own operations; ev.wait() is the
+        // object's, not watched)
+        expect(warned).toHaveLength(1);
+        expect(warned[0]).toMatch(/made f\.wait\(…\) and never ran it/);
+      } else expect(warned).toEqual([]);
     });
 
     it("an iterator taken by hand and never run leaves the later waits working", async () => {
@@ -132,7 +142,7 @@ for (const core of ["release", "debug"] as const) {
         return yield* made!;
       });
       host.runUntilIdle();
-      const err = await rejection(thief.result);
+      const err = await expectFailure(thief);
       expect(err).toBeInstanceOf(HResultError);
       expect((err as HResultError).hr).toBe(E_INVALIDARG >>> 0);
       expect((err as Error).message).toMatch(/fiber .* used by fiber/);
@@ -210,7 +220,7 @@ for (const core of ["release", "debug"] as const) {
       host.runUntilIdle();
       expect(rude.rudeAbort()).toBe(S_OK);
       host.runUntilIdle();
-      expect(((await rejection(rude.result)) as TaskAbortError).rude).toBe(true);
+      expect(((await expectFailure(rude)) as TaskAbortError).rude).toBe(true);
       await expect(exits.result).resolves.toBeUndefined();
       expect(ids(ev.waiting())).toEqual([]);
       expect(after).toBe(false);

@@ -89,10 +89,30 @@ $("alert").onclick = () => {
   if (t) show(`${t.name}.alert()`, t.alert());
   else show("alert()", "no live fiber to alert", true);
 };
+/**
+ * The Abort button's own aborts, told apart from the supervisor's (which abort fibers anyway): each
+ * is given a reason of its own, and a fiber that unwinds with the TaskAbortError carrying it (its
+ * `cause`) counts as delivered.
+ */
+const buttonAborts = { sent: 0, delivered: 0, reasons: new Set<object>() };
+const tallyEnded = scenario.tally.ended.bind(scenario.tally);
+scenario.tally.ended = (outcome) => {
+  const cause = outcome === "finished" ? undefined : (outcome.error as { cause?: unknown } | null)?.cause;
+  if (typeof cause === "object" && cause !== null && buttonAborts.reasons.delete(cause)) buttonAborts.delivered++;
+  tallyEnded(outcome);
+};
 $("abort").onclick = () => {
   const t = pickFiber();
-  if (t) show(`${t.name}.abort()`, t.abort());
-  else show("abort()", "no live fiber to abort", true);
+  if (!t) return show("abort()", "no live fiber to abort", true);
+  const reason = { abortedBy: "the page's Abort button", fiber: t.name };
+  const hr = t.abort(reason);
+  if (hr === 0) {
+    scenario.tally.abortsRequested++; // (the totals count every abort sent, the supervisor's and these)
+    buttonAborts.sent++;
+    buttonAborts.reasons.add(reason);
+  }
+  show(`${t.name}.abort()`, hr);
+  update();
 };
 $("fail").onclick = () => {
   topUp = false;
@@ -201,6 +221,7 @@ function update(): void {
       `${s.suspensions.enterWaitMs.p50.toFixed(1)} / ${s.suspensions.enterWaitMs.p99.toFixed(1)} ms`,
     ],
     ["aborts sent / delivered", `${fmt(s.aborts.requested)} / ${fmt(s.aborts.delivered)}`, "aborts"],
+    ["of them, by the Abort button", `${fmt(buttonAborts.sent)} / ${fmt(buttonAborts.delivered)}`, "button-aborts"],
     ["alerts sent", fmt(s.alerts.sent), "alerts"],
   ]);
   list(

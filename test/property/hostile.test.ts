@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { makeWorld, programs, runProgram } from "./hostile.harness.js";
-import { runs, seedOptions, timeLimit } from "./support.js";
+import { checkProperty, runs, timeLimit } from "./support.js";
 
 describe("hostile fiber programs", () => {
   it(
@@ -15,12 +15,12 @@ describe("hostile fiber programs", () => {
       for (const p of fc.sample(programs, { numRuns: 20, seed: 1 })) await runProgram(w, p);
       w.baseline = w.host.coreMemoryBytes;
       let count = 0;
-      await fc.assert(
+      await checkProperty(
         fc.asyncProperty(programs, async (p) => {
           count++;
           expect(await runProgram(w, p)).toEqual([]);
         }),
-        { numRuns: runs(300), ...seedOptions() },
+        runs(300),
       );
       expect(count).toBeGreaterThanOrEqual(runs(300));
       expect(w.dispatch.failed).toBeGreaterThan(0); // the throwing dispatch was met

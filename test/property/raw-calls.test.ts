@@ -5,16 +5,16 @@
 import { describe, it } from "vitest";
 import fc from "fast-check";
 import { check, faultSteps, handSteps, lifeSteps, program, type Step } from "./raw-calls.harness.js";
-import { runs, seedOptions, timeLimit } from "./support.js";
+import { checkProperty, runs, timeLimit } from "./support.js";
 
 // numRuns per property and core: 3 properties x 2 cores x RUNS sequences per project.
 const RUNS = runs(400);
 
 describe.each(["release", "debug"] as const)("raw calls from the root task agree with the model (%s core)", (core) => {
   const prop = (steps: fc.Arbitrary<Step>[], maxLength: number) =>
-    fc.assert(
+    checkProperty(
       fc.asyncProperty(program(steps, maxLength), ({ maxStackSize, steps }) => check(core, maxStackSize, steps)),
-      { numRuns: RUNS, ...seedOptions() },
+      RUNS,
     );
 
   it("transitions, regions, requests and reads on tasks switched in by hand", () => prop(handSteps, 40), timeLimit());

@@ -2,6 +2,7 @@
 // both the node and the browser projects, so it imports nothing from node:.
 
 import { expect } from "vitest";
+import { fiberFailed } from "./failures.js";
 import {
   createHost,
   hresultName,
@@ -28,9 +29,9 @@ export function H(v: unknown): string {
   return `${hresultName(v)} (0x${v.toString(16).toUpperCase().padStart(8, "0")})`;
 }
 
-/** A host with a virtual clock, so no test waits for real time. */
+/** A host with a virtual clock, so no test waits for real time; a fiber failure nothing observed fails the test. */
 export function newHost(core: Core, options: HostOptions = {}): Promise<Host> {
-  return createHost({ core, clock: "virtual", ...options });
+  return createHost({ core, clock: "virtual", onError: fiberFailed, ...options });
 }
 
 /** CreateTask from the root task: a created (suspended) task to drive by hand. */

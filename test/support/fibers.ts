@@ -1,9 +1,18 @@
 // Helpers shared by the scheduler's specification tests.
 import { expect } from "vitest";
-import { createHost, type Host } from "../../src/index.js";
+import { createHost, type Host, type HostOptions } from "../../src/index.js";
+import { fiberFailed } from "./failures.js";
 
-/** A host on the virtual clock: no test waits for real time. */
-export const virtualHost = (): Promise<Host> => createHost({ clock: "virtual" });
+export { expectFailure, fiberFailed } from "./failures.js";
+
+/**
+ * A test's host: a fiber failure nothing observed fails the test (test/support/failures.ts).
+ * Options given win (a test of onError passes its own).
+ */
+export const testHost = (options: HostOptions = {}): Promise<Host> => createHost({ onError: fiberFailed, ...options });
+
+/** A test host on the virtual clock: no test waits for real time. */
+export const virtualHost = (options: HostOptions = {}): Promise<Host> => testHost({ clock: "virtual", ...options });
 
 /** The error a promise rejected with (fails the test when it resolved). */
 export async function rejection(p: Promise<unknown>): Promise<unknown> {

@@ -66,6 +66,8 @@ export async function loadGuest(
   kind: "asyncify" | "plain",
   options: InstantiateOptions = {},
   current: () => { frames(): Frame[] } = () => currentTask(host),
+  /** What to instantiate (default: the guest's bytes of that kind; a compiled Module of them). */
+  source: BufferSource | WebAssembly.Module = guestBytes(kind),
 ): Promise<LoadedGuest> {
   const log: GuestLog = { frames: [], notes: [], fetches: [] };
   let fetch: (x: number) => unknown = (x) => x * 2;
@@ -93,7 +95,7 @@ export async function loadGuest(
       },
     },
   };
-  guest = await host.instantiate<GuestExports>(guestBytes(kind), imports, { suspending: SUSPENDING, ...options });
+  guest = await host.instantiate<GuestExports>(source, imports, { suspending: SUSPENDING, ...options });
   return { guest, log, setFetch: (f) => (fetch = f), setCallback: (name) => (callback = name) };
 }
 

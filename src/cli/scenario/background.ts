@@ -42,7 +42,8 @@ const TICK_EVERY_MS = 1;
 /** Spawns the workload in steps of SPAWN_STEP_MS, evenly over the run's duration. */
 export function* spawner(s: Stage, f: FiberContext): Generator<unknown, void, unknown> {
   const steps = Math.max(1, Math.round(s.durationMs / SPAWN_STEP_MS));
-  for (let k = 1; s.spawned < s.total && !s.stopped; k++) {
+  // A disabled runtime (the page's catastrophic failure) refuses every spawn: the wave stops there.
+  for (let k = 1; s.spawned < s.total && !s.stopped && s.host.runtimeState !== "disabled"; k++) {
     const due = Math.min(s.total, Math.ceil((s.total * k) / steps));
     while (s.spawned < due) s.spawnOne();
     if (s.spawned < s.total && (yield* f.sleep(SPAWN_STEP_MS)) !== S_OK) return;
