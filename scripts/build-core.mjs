@@ -2,14 +2,38 @@
 // into its own module, src/core/generated/core-wasm.ts (release) and core-wasm-debug.ts (debug,
 // imported only when a host asks for it, so a bundle that never does leaves it out), so that the
 // same import serves Node and browsers (no fetch of file: URLs); and writes src/core/generated/layout.ts, the layout and the exports' signatures
-// (scripts/core-types.mjs). Fails when the release core is over its size budget.
-import asc from "assemblyscript/asc";
+// (scripts/core-types.mjs). Fails when the release core is over its size budget. Does nothing when
+// its outputs were built from the same inputs (scripts/stale.mjs; `--force` builds anyway).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { coreTypesModule } from "./core-types.mjs";
+import { step } from "./stale.mjs";
 
 const SIZE_BUDGET = 16 * 1024;
 const root = new URL("../", import.meta.url);
 process.chdir(root.pathname);
+
+const core = step("core", {
+  inputs: [
+    "assembly",
+    "asconfig.json",
+    "scripts/build-core.mjs",
+    "scripts/core-types.mjs",
+    "node_modules/assemblyscript/package.json",
+  ],
+  outputs: [
+    "build/core.release.wasm",
+    "build/core.debug.wasm",
+    "src/core/generated/core-wasm.ts",
+    "src/core/generated/core-wasm-debug.ts",
+    "src/core/generated/layout.ts",
+  ],
+});
+if (core.upToDate()) {
+  console.log("core: up to date (assembly/ unchanged since it was built)");
+  process.exit(0);
+}
+// Imported only when there is work: loading the compiler takes a while.
+const { default: asc } = await import("assemblyscript/asc");
+const { coreTypesModule } = await import("./core-types.mjs");
 
 const binaries = {};
 for (const target of ["release", "debug"]) {
@@ -48,4 +72,5 @@ for (const [name, value] of Object.entries(instance.exports)) {
 }
 await writeFile("src/core/generated/layout.ts", coreTypesModule("assembly", globals));
 
+core.done();
 console.log(`core: release ${size} bytes (budget ${SIZE_BUDGET}), debug ${binaries.debug.length} bytes`);

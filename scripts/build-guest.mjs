@@ -2,16 +2,38 @@
 // hosts that do not suspend) and one with Binaryen's asyncify pass restricted to the suspending
 // import (`asc --runPasses` cannot pass `asyncify-imports`, so the pass runs here through
 // binaryen's JS API). Both are inlined as base64 into examples/guest/generated/guest-wasm.js, so
-// the same import serves Node, the browser tests and the benchmarks.
-import asc from "assemblyscript/asc";
-import binaryen from "binaryen";
+// the same import serves Node, the browser tests and the benchmarks. Does nothing when its outputs
+// were built from the same inputs (scripts/stale.mjs; `--force` builds anyway).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { step } from "./stale.mjs";
 
 /** The guest's suspending imports: the same list goes to host.instantiate({ suspending }). */
 export const SUSPENDING = ["env.host_fetch"];
 
 const root = new URL("../", import.meta.url);
 process.chdir(root.pathname);
+
+const guest = step("guest", {
+  inputs: [
+    "examples/guest",
+    "scripts/build-guest.mjs",
+    "node_modules/assemblyscript/package.json",
+    "node_modules/binaryen/package.json",
+  ],
+  skip: ["examples/guest/generated"],
+  outputs: [
+    "build/guest.plain.wasm",
+    "build/guest.asyncify.wasm",
+    "examples/guest/generated/guest-wasm.js",
+    "examples/guest/generated/guest-wasm.d.ts",
+  ],
+});
+if (guest.upToDate()) {
+  console.log("guest: up to date (examples/guest/ unchanged since it was built)");
+  process.exit(0);
+}
+const { default: asc } = await import("assemblyscript/asc");
+const { default: binaryen } = await import("binaryen");
 
 const { error, stderr } = await asc.main(["examples/guest/guest.ts", "--config", "examples/guest/asconfig.json"]);
 if (error) {
@@ -54,4 +76,5 @@ await writeFile(
     `export declare const SUSPENDING: string[];\n` +
     `export declare function guestBytes(kind: "plain" | "asyncify"): Uint8Array;\n`,
 );
+guest.done();
 console.log(`guest: plain ${plain.length} bytes, asyncify ${asyncify.length} bytes`);

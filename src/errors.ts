@@ -27,8 +27,12 @@ export interface FiberInfo {
 export class TaskAbortError extends Error {
   readonly rude: boolean;
   fiber?: FiberInfo;
-  constructor(name: string, rude: boolean, cause?: unknown) {
-    super(`fiber ${name} was ${rude ? "rudely " : ""}aborted`);
+  /**
+   * `why`: what structured concurrency aborted the fiber for ("parent ended", "sibling b failed",
+   * "parent aborted: <reason>"), appended to the message.
+   */
+  constructor(name: string, rude: boolean, cause?: unknown, why?: string) {
+    super(`fiber ${name} was ${rude ? "rudely " : ""}aborted${why === undefined ? "" : `: ${why}`}`);
     this.name = "TaskAbortError";
     this.rude = rude;
     // Why (error.cause): the value given to task.abort(reason), the spawn signal's reason, or the

@@ -36,6 +36,8 @@ export class TaskExtras<T extends Queued> {
   onEnd: (() => void) | null = null;
   /** The reason given to its first abort (task.abort(reason), a signal's reason): the TaskAbortError's cause. */
   abortReason: unknown = undefined;
+  /** Why structured concurrency aborted it ("parent ended", "sibling b failed"): its TaskAbortError's message says it. */
+  abortWhy: string | undefined = undefined;
   /** Its end is looked at: its result was asked for, or a fiber joined it. An unobserved failure is reported. */
   observed = false;
   /** Its place among f.spawn's parents and children (only such fibers have one). */
@@ -54,4 +56,6 @@ export class FamilyLinks<T> {
   ending: { threw: boolean; value: unknown } | null = null;
   /** The error of a child whose unobserved failure aborts it: its own failure then. */
   childFailure: unknown = undefined;
+  /** The name of that child: its siblings are aborted as "sibling <name> failed". */
+  failedChild: string | undefined = undefined;
 }

@@ -103,19 +103,38 @@ export class Lanes {
     return out;
   }
 
-  /** The lane picked by a click on its label (its fiber is the one Alert and Abort act on). */
-  private selected = -1;
+  /**
+   * The fiber picked by a click on a lane's label: the fiber, not the lane (a lane shows another
+   * fiber once this one ends: Alert and Abort must not move on to it).
+   */
+  private selected: Task | null = null;
 
   private select(lane: number): void {
-    this.labels[this.selected]?.classList.remove("selected");
-    this.selected = lane === this.selected ? -1 : lane;
-    this.labels[this.selected]?.classList.add("selected");
+    const t = this.slots[lane] ?? null;
+    this.selected = t === null || t === this.selected || t.done ? null : t;
+    this.markSelected();
   }
 
-  /** The selected lane's fiber while it lives, else the first live one in a lane. */
-  pick(): Task | null {
-    const chosen = this.selected >= 0 ? this.fiber(this.selected) : null;
-    if (chosen) return chosen;
+  /** The label of the selected fiber's lane is marked while the lane shows that fiber. */
+  private markSelected(): void {
+    this.labels.forEach((label, i) => {
+      label.classList.toggle("selected", this.selected !== null && this.slots[i] === this.selected);
+    });
+  }
+
+  /** The selected fiber (null: none), still selected after it has ended. */
+  get selection(): Task | null {
+    return this.selected;
+  }
+
+  /** Forgets the selection (its fiber ended, and the page said so). */
+  unselect(): void {
+    this.selected = null;
+    this.markSelected();
+  }
+
+  /** The first live fiber in a lane: what Alert and Abort act on when no fiber is selected. */
+  firstLive(): Task | null {
     for (let i = 0; i < LANES; i++) {
       const t = this.fiber(i);
       if (t) return t;
@@ -132,26 +151,34 @@ export class Lanes {
   /** Takes one sample of every lane, and repaints. */
   sample(): void {
     const live = this.scenario.live;
-    let next = 0;
+    let cursor = 0;
+    let moved = false;
     for (let i = 0; i < LANES; i++) {
       let t = this.slots[i] ?? null;
       let fresh = false;
       if (t === null || t.done) {
-        if (t) this.assigned.delete(t);
-        t = null;
-        while (next < live.length && t === null) {
-          const candidate = live[next++]!;
-          if (!this.assigned.has(candidate)) t = candidate;
+        let next: Task | null = null;
+        while (cursor < live.length && next === null) {
+          const candidate = live[cursor++]!;
+          if (!this.assigned.has(candidate)) next = candidate;
         }
-        if (t) {
-          this.assigned.add(t);
+        if (next !== null) {
+          if (t) this.assigned.delete(t);
+          this.assigned.add(next);
+          this.slots[i] = t = next;
           fresh = true;
+          moved = true;
+          this.labels[i]!.textContent = next.name;
+          this.labels[i]!.classList.remove("ended");
+        } else if (t) {
+          // No fiber to take the lane (after a catastrophic failure, none ever will): it keeps
+          // its last fiber's name, shown as ended.
+          this.labels[i]!.classList.add("ended");
         }
-        this.slots[i] = t;
-        this.labels[i]!.textContent = t ? t.name : "—";
       }
       this.history[i]![this.head] = fresh ? NEW_FIBER : t ? STATUSES.indexOf(this.laneStatus(t)) : 0;
     }
+    if (moved) this.markSelected();
     this.head = (this.head + 1) % this.columns;
     this.paint();
   }

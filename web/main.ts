@@ -1,29 +1,47 @@
 // The demo page: the demo scenario on a real clock, with live lanes, counters and controls.
 // Query parameters: ?fibers=N (the population kept alive, default 2,000), ?seed=N.
 
-import { HResultError, hresultName, type Out, type Task } from "../src/index.js";
+import { HOST_E_TIMEOUT, HResultError, hresultName, S_FALSE, type Out, type Task } from "../src/index.js";
 import { Scenario } from "../src/cli/scenario/scenario.js";
 import { Lanes } from "./lanes.js";
 import { chart, type BenchResult } from "./bench.js";
 
 const params = new URLSearchParams(location.search);
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const fmt = (n: number): string => n.toLocaleString("en-US");
+
+/** Problems with the query parameters: shown on the page, not ignored. */
+const notices: string[] = [];
+/** A whole-number parameter from 1 to `max`; a value that is not one is reported and the default used. */
 const intParam = (name: string, fallback: number, max: number): number => {
-  const n = Number(params.get(name));
-  return Number.isInteger(n) && n > 0 && n <= max ? n : fallback;
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  const n = raw.trim() === "" ? Number.NaN : Number(raw);
+  if (Number.isInteger(n) && n > 0 && n <= max) return n;
+  const shown = raw.length > 20 ? `${raw.slice(0, 20)}…` : raw;
+  notices.push(`?${name}=${shown} is not a whole number from 1 to ${fmt(max)}: using the default, ${fmt(fallback)}.`);
+  return fallback;
 };
 const population = intParam("fibers", 2000, 100_000);
 const seed = intParam("seed", 1, 0xffffffff);
+if (notices.length > 0) {
+  const notice = $("notice");
+  notice.textContent = notices.join(" ");
+  notice.hidden = false;
+}
 
 /** Trace events the page keeps (the last ones): "Save trace" writes them for Perfetto. */
 const TRACE_CAPACITY = 1 << 18;
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const fmt = (n: number): string => n.toLocaleString("en-US");
 const lastCall = $("last-call");
+const lastWhy = $("last-why");
 
-function show(call: string, answer: number | string, bad = false): void {
+/** Shows a call and its answer; `why`: what the answer means here, when it is not plain. */
+function show(call: string, answer: number | string, bad = false, why?: string): void {
   const text = typeof answer === "number" ? hresultName(answer) : answer;
   lastCall.textContent = `${call} → ${text}`;
+  lastWhy.textContent = why ?? "";
+  lastWhy.hidden = why === undefined;
   lastCall.classList.toggle("bad", bad || (typeof answer === "number" && answer >= 0x80000000));
 }
 
@@ -64,9 +82,25 @@ setInterval(() => {
 const lanes = new Lanes($("lanes"), $("lane-labels"), scenario);
 setInterval(() => lanes.sample(), 50);
 
-/** A fiber for the alert and abort controls: the selected lane's (click a label), or the first lane's. */
-function pickFiber(): Task | null {
-  return lanes.pick() ?? scenario.live[0] ?? null;
+/**
+ * The fiber for the alert and abort controls: the one picked by a click on its lane's label (even
+ * once it has ended: then the page says so, and acts on no other), or else the first lane's.
+ */
+function pickFiber(action: string): Task | null {
+  const chosen = lanes.selection;
+  if (chosen !== null) {
+    if (!chosen.done) return chosen;
+    lanes.unselect();
+    show(
+      `${chosen.name}.${action}()`,
+      `not called: ${chosen.name} has ended; click a name to pick another fiber`,
+      true,
+    );
+    return null;
+  }
+  const t = lanes.firstLive() ?? scenario.live[0] ?? null;
+  if (t === null) show(`${action}()`, `no live fiber to ${action}`, true);
+  return t;
 }
 
 $("spawn").onclick = () => {
@@ -77,7 +111,15 @@ $("spawn").onclick = () => {
   update();
 };
 $("suspend").onclick = () => {
-  show("host.suspendRuntime()", scenario.suspend());
+  const byHand = scenario.userHold;
+  const hr = scenario.suspend();
+  // S_FALSE: the runtime was suspended already: by this button, or by the collector's
+  // stop-the-world of that moment (it then stays suspended until Resume: the collector leaves a
+  // runtime suspended by hand alone).
+  const why = byHand
+    ? "S_FALSE: the runtime is suspended already (by this button); Resume first"
+    : "S_FALSE: the runtime was suspended already: the collector held it for its stop-the-world; it now stays suspended until Resume";
+  show("host.suspendRuntime()", hr, false, hr === S_FALSE ? why : undefined);
   update();
 };
 $("resume").onclick = () => {
@@ -85,9 +127,8 @@ $("resume").onclick = () => {
   update();
 };
 $("alert").onclick = () => {
-  const t = pickFiber();
+  const t = pickFiber("alert");
   if (t) show(`${t.name}.alert()`, t.alert());
-  else show("alert()", "no live fiber to alert", true);
 };
 /**
  * The Abort button's own aborts, told apart from the supervisor's (which abort fibers anyway): each
@@ -102,8 +143,8 @@ scenario.tally.ended = (outcome) => {
   tallyEnded(outcome);
 };
 $("abort").onclick = () => {
-  const t = pickFiber();
-  if (!t) return show("abort()", "no live fiber to abort", true);
+  const t = pickFiber("abort");
+  if (!t) return;
   const reason = { abortedBy: "the page's Abort button", fiber: t.name };
   const hr = t.abort(reason);
   if (hr === 0) {
@@ -245,12 +286,21 @@ function probe(): void {
   const needsHook: Out<boolean> = {};
   const enter = tm.reverseEnterRuntime();
   const leave = enter === 0 ? tm.reverseLeaveRuntime() : undefined;
+  const current = tm.getCurrentTask(task);
+  const hook = tm.callNeedsHostHook(0x2000, needsHook);
   list($("probe"), [
-    ["getCurrentTask(out)", hresultName(tm.getCurrentTask(task)), "probe-current"],
+    ["getCurrentTask(out)", hresultName(current), "probe-current"],
     ["reverseEnterRuntime()", hresultName(enter), "probe-enter"],
     ["reverseLeaveRuntime()", leave === undefined ? "(not called)" : hresultName(leave)],
-    ["callNeedsHostHook(0x2000, out)", hresultName(tm.callNeedsHostHook(0x2000, needsHook)), "probe-hook"],
+    ["callNeedsHostHook(0x2000, out)", hresultName(hook), "probe-hook"],
   ]);
+  // HOST_E_TIMEOUT is the runtime being suspended, not a fault: the root task may not wait to enter.
+  const why = $("probe-why");
+  const timedOut = [enter, current, hook].includes(HOST_E_TIMEOUT);
+  why.hidden = !timedOut;
+  why.textContent = timedOut
+    ? `HOST_E_TIMEOUT: the runtime is suspended (${scenario.userHold ? "by hand: Resume ends it" : "the collector holds it for its stop-the-world, a few ms"}), and the root task may not wait to enter it.`
+    : "";
 }
 setInterval(probe, 1000);
 probe();

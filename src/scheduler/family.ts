@@ -4,7 +4,8 @@
 // with host.spawn have no parent: all of this costs them one field check when they end.
 
 import { Outcome, RunState, type Task } from "../task.js";
-import { readSafely } from "../errors.js";
+import { isInstance, readSafely } from "../errors.js";
+import { describeValue } from "../describe.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 import { FamilyLinks } from "../task-extras.js";
 
@@ -31,7 +32,8 @@ class ChildrenWait implements Waitable<Task> {
 
 /** What the family needs of the rest of the scheduler. */
 export interface FamilyEnv {
-  abort(t: Task, rude: boolean, reason?: unknown): number;
+  /** `why`: what the abort's message says it is for ("parent ended"); `reason` is its cause. */
+  abort(t: Task, rude: boolean, reason?: unknown, why?: string): number;
   /** The parent's children have all ended: it is stepped again to finish. */
   wake(t: Task): void;
   /** Takes `t` out of whatever it waits on. */
@@ -69,7 +71,24 @@ export class Family {
     t.waitOn = new ChildrenWait(t);
     t.state = RunState.Waiting;
     const rude = this.env.rudeAbortRequested(t);
-    for (const c of [...x.children!]) this.env.abort(c, rude);
+    const { why, cause } = this.whyChildrenEnd(t, outcome, value, rude);
+    for (const c of [...x.children!]) this.env.abort(c, rude, cause, why);
+  }
+
+  /**
+   * What `t`'s children are told when its end aborts them: a sibling's failure that ended it (with
+   * that error as the cause), its own abort (with its reason), its own error, or just its end.
+   */
+  private whyChildrenEnd(t: Task, outcome: Outcome, value: unknown, rude: boolean): { why: string; cause: unknown } {
+    const x = t.x!;
+    const fam = x.family!;
+    if (fam.failedChild !== undefined) return { why: `sibling ${fam.failedChild} failed`, cause: fam.childFailure };
+    if (rude || x.unwinding !== undefined || x.abortReason !== undefined || x.abortWhy !== undefined) {
+      const reason = x.abortWhy ?? (x.abortReason === undefined ? undefined : reasonText(x.abortReason));
+      return { why: reason === undefined ? "parent aborted" : `parent aborted: ${reason}`, cause: x.abortReason };
+    }
+    if (outcome === Outcome.Threw) return { why: "parent failed", cause: value };
+    return { why: "parent ended", cause: undefined };
   }
 
   /** How `t` ends once its children have: the outcome its body had (or a child's failure since). */
@@ -111,9 +130,23 @@ export class Family {
     if (!failed) return true;
     if (px.childFailure !== undefined || parent.done) return false;
     px.childFailure = value;
-    this.env.abort(parent, false, value);
+    px.failedChild = child.name;
+    this.env.abort(parent, false, value, `child ${child.name} failed`);
     return true;
   }
+}
+
+/**
+ * An abort's reason as a message shows it: a string as it is, an error by its message, anything
+ * else described (never by calling its own toString: the reason is the user's value).
+ */
+function reasonText(reason: unknown): string {
+  if (typeof reason === "string") return reason.length > 80 ? `${reason.slice(0, 80)}…` : reason;
+  if (isInstance(reason, Error)) {
+    const message = readSafely(reason, "message");
+    if (typeof message === "string" && message !== "") return reasonText(message);
+  }
+  return describeValue(reason);
 }
 
 /** A fiber's family links, made on first use. */

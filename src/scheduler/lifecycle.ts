@@ -76,7 +76,7 @@ export class Lifecycle {
   /** Ends a fiber without running its handlers (rude abort, ExitTask). */
   end(t: Task): void {
     if (this.door.rudeAbortRequested(t)) {
-      const err = new TaskAbortError(t.name, true, t.x?.abortReason);
+      const err = new TaskAbortError(t.name, true, t.x?.abortReason, t.x?.abortWhy);
       this.finish(t, Outcome.Threw, err);
     } else {
       this.finish(t, Outcome.Returned, undefined);

@@ -40,7 +40,7 @@ export class Requests {
   takeAbort(t: Task): TaskAbortError {
     this.door.abortDelivered(t);
     const x = t.extras();
-    const err = new TaskAbortError(t.name, false, x.abortReason);
+    const err = new TaskAbortError(t.name, false, x.abortReason, x.abortWhy);
     x.unwinding = err;
     return err;
   }
@@ -71,14 +71,20 @@ export class Requests {
     return this.door.alert(t);
   }
 
-  abort(t: Task, rude: boolean, reason?: unknown): number {
+  /** `why`: what structured concurrency aborts it for (family.ts), said by its TaskAbortError's message. */
+  abort(t: Task, rude: boolean, reason?: unknown, why?: string): number {
     // This fiber's own abort already on its way into it is delivered once. (Only its own: a
     // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
     // A fiber whose body has ended and waits for its children to unwind has nothing left to abort.
     if (t.x !== null && ((!rude && t.x.abortInFlight) || t.x.family?.ending != null)) return this.door.check(t);
     const hr = this.door.abort(t, rude); // the core holds the request (and whether it is rude)
     if (hr !== S_OK) return hr;
-    if (reason !== undefined && t.x?.abortReason === undefined) t.extras().abortReason = reason;
+    // The first abort's reason is the one its TaskAbortError gives (a later one is not a second abort).
+    if ((reason !== undefined || why !== undefined) && t.x?.abortReason === undefined && t.x?.abortWhy === undefined) {
+      const x = t.extras();
+      x.abortReason = reason;
+      x.abortWhy = why;
+    }
     t.attention = true;
     if (t.state === RunState.Waiting) {
       if (rude) this.waits.wake(t, undefined);

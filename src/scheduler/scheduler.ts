@@ -50,7 +50,7 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
     this.driver = new Driver(door, this);
     this.waits = new Waits(door, opts.clock, this.driver, opts.trace, kick);
     this.family = new Family({
-      abort: (t, rude, reason) => this.requests.abort(t, rude, reason),
+      abort: (t, rude, reason, why) => this.requests.abort(t, rude, reason, why),
       wake: (t) => this.waits.wake(t, undefined),
       cancel: (t) => this.waits.cancel(t),
       rudeAbortRequested: (t) => door.rudeAbortRequested(t),
