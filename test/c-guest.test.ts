@@ -8,7 +8,7 @@ import { HResultError, TaskAbortError, S_OK, type Host, type Task } from "../src
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 import { deferred, until, type Deferred } from "./support/guest.js";
 import { loadCGuest, type CGuestExports, type LoadedCGuest } from "./support/c-guest.js";
-import { runs, seedOptions } from "./property/support.js";
+import { checkProperty, runs } from "./property/support.js";
 
 /** host.pause answers through promises the test settles, one by one, in the order it picks. */
 function pausing(c: LoadedCGuest): { pending: { v: number; d: Deferred<number> }[] } {
@@ -118,7 +118,7 @@ describe("a C guest's stack, per fiber (its __stack_pointer exported)", () => {
     const host = await virtualHost();
     const c = await loadCGuest(host);
     const before = sp(c.guest);
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(
         fc.array(job, { minLength: 1, maxLength: 16 }),
         fc.infiniteStream(fc.nat()),
@@ -160,7 +160,7 @@ describe("a C guest's stack, per fiber (its __stack_pointer exported)", () => {
           expect(sp(c.guest)).toBe(before);
         },
       ),
-      { numRuns: runs(25), seed: 1717, ...seedOptions() },
+      runs(25),
     );
     expectBalanced(host);
   });

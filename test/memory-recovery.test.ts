@@ -18,7 +18,7 @@ import {
   type Out,
   type Task,
 } from "../src/index.js";
-import { runs, seedOptions } from "./property/support.js";
+import { checkProperty, runs } from "./property/support.js";
 
 const CORES = ["release", "debug"] as const;
 const KiB = 1024;
@@ -211,7 +211,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 describe.each(CORES)("%s core: the allocator never hands out memory in use", (core) => {
   it("tasks driven by hand under a tight budget read back exactly the frames they pushed", async () => {
     let outOfMemory = 0;
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 120 }), async (steps) => {
         const host = await createHost({
           clock: "virtual",
@@ -264,7 +264,7 @@ describe.each(CORES)("%s core: the allocator never hands out memory in use", (co
           expect(host.checkInvariants()).toBe(true);
         }
       }),
-      { numRuns: runs(30), ...seedOptions() },
+      runs(30),
     );
     expect(outOfMemory, "pushes that ran out of memory (so the allocator reclaimed and merged)").toBeGreaterThan(10);
   });

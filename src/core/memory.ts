@@ -62,6 +62,11 @@ export class CoreMemory {
     d: number,
   ): number;
   protected call(fn: Fn, a = 0, b = 0, c = 0, d = 0): number {
+    // A JS stack the caller exhausted (runaway export → import → export recursion) must fail here,
+    // before the core changes anything: a stack overflow inside the core's nested calls would leave
+    // its state half-changed, so it is a trap. The probe's RangeError is the caller's exception,
+    // which unwinds balanced (interop/wrappers.ts). Only the slow path comes here.
+    probeStack(STACK_PROBE_DEPTH);
     let r: number;
     try {
       r = fn(a, b, c, d) as number;
@@ -69,7 +74,16 @@ export class CoreMemory {
       this.fault(err);
       return E_FAIL;
     }
-    if (this.i32.length === 0) this.refresh();
+    if (this.i32.length === 0) {
+      try {
+        this.refresh();
+      } catch (err) {
+        // The call was made (the core grew its memory): its answer stands. Out of JS stack for the
+        // new views, they stay detached for now, which the fast paths read as "not clear" (a
+        // detached view reads undefined), so the next call comes here again and makes them.
+        if (!isStackOverflow(err)) throw err;
+      }
+    }
     return r;
   }
 
@@ -119,4 +133,19 @@ export class CoreMemory {
   protected task(fn: (idx: number, gen: number, arg: number) => Answer, t: TaskRef, arg = 0): number {
     return this.call(fn, t.idx, t.gen, arg) >>> 0;
   }
+}
+
+/** Calls deep enough for the core's nested calls (a handful of small wasm frames), with room to spare. */
+const STACK_PROBE_DEPTH = 32;
+
+function probeStack(n: number): number {
+  return n === 0 ? 0 : probeStack(n - 1) + 1;
+}
+
+/** V8's "Maximum call stack size exceeded" (a RangeError; Firefox's is an InternalError, "too much recursion"). */
+function isStackOverflow(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return (
+    (name === "RangeError" || name === "InternalError") && /call stack|recursion/i.test(String((err as Error).message))
+  );
 }

@@ -58,6 +58,11 @@ export class TransitionDoor extends CoreMemory {
    * before, such as the driver's tryExchange for its slice, reads the detached views as
    * undefined, so it declines and its caller asks the core: right, only slower).
    */
+  /** The current task's transition depth (one read: the hooked export's outermost call keeps it). */
+  currentDepth(): number {
+    return this.i32[this.cur + SlotField.DEPTH];
+  }
+
   protected override refresh(): void {
     super.refresh();
     this.makeTransitions();

@@ -57,6 +57,22 @@ export function closeOwed(g: GuestState): void {
 }
 
 /**
+ * An exception leaves a hooked export call (its frame already counted as owed, in the catch block
+ * itself: a call made there may overflow). Inner calls close what they can; the outermost call (base: the task's depth before its frame), where the stack has room
+ * again, closes every frame still open above base, however many the inner ones could not count: at
+ * the very edge of a stack overflow even a catch block's bookkeeping can fail (Chromium: frames were
+ * left open). Called inside a try: at the edge, the call itself may overflow.
+ */
+function unwound(g: GuestState, base: number): void {
+  if (base >= 0) {
+    g.depth = 0;
+    const open = g.door.currentDepth() - base;
+    g.owed = open > 0 ? open : 0;
+  }
+  closeOwed(g);
+}
+
+/**
  * Opens the start function's ReverseEnterRuntime on an asynchronous instantiation (see
  * GuestState.starting): the start's first hooked import is the first moment we see it run.
  */
@@ -190,10 +206,13 @@ export function hookExport(
   fence: { save(): number; restore(v: number): void } | null,
 ): AnyFn {
   const door = g.door;
-  const open = (): void => {
+  // The outermost hooked call answers the task's depth before its frame (see unwound), the others -1.
+  const open = (): number => {
+    const base = g.depth === 0 ? door.currentDepth() : -1;
     const hr = door.reverseEnter();
     if (hr !== 0) throw crossingError(noWait(hr), `ReverseEnterRuntime failed calling export ${name}`);
     g.depth++;
+    return base;
   };
   const closed = (hr: number): void => {
     if (hr !== 0) throw crossingError(hr, `ReverseLeaveRuntime failed returning from export ${name}`);
@@ -202,8 +221,9 @@ export function hookExport(
   if (fence !== null) {
     hooked = (...args: unknown[]) => {
       const saved = fence.save(); // before the frame: a stack overflow here leaves nothing open
+      let base: number;
       try {
-        open();
+        base = open();
       } catch (e) {
         fence.restore(saved);
         throw e;
@@ -218,7 +238,7 @@ export function hookExport(
         g.depth--;
         g.owed++;
         try {
-          closeOwed(g);
+          unwound(g, base);
         } catch {}
         throw e;
       }
@@ -231,7 +251,7 @@ export function hookExport(
     switch (raw.length) {
       case 0:
         hooked = () => {
-          open();
+          const base = open();
           let r: unknown;
           let hr: number;
           try {
@@ -241,7 +261,7 @@ export function hookExport(
             g.depth--;
             g.owed++;
             try {
-              closeOwed(g);
+              unwound(g, base);
             } catch {}
             throw e;
           }
@@ -252,7 +272,7 @@ export function hookExport(
         break;
       case 1:
         hooked = (a: unknown) => {
-          open();
+          const base = open();
           let r: unknown;
           let hr: number;
           try {
@@ -262,7 +282,7 @@ export function hookExport(
             g.depth--;
             g.owed++;
             try {
-              closeOwed(g);
+              unwound(g, base);
             } catch {}
             throw e;
           }
@@ -273,7 +293,7 @@ export function hookExport(
         break;
       case 2:
         hooked = (a: unknown, b: unknown) => {
-          open();
+          const base = open();
           let r: unknown;
           let hr: number;
           try {
@@ -283,7 +303,7 @@ export function hookExport(
             g.depth--;
             g.owed++;
             try {
-              closeOwed(g);
+              unwound(g, base);
             } catch {}
             throw e;
           }
@@ -294,7 +314,7 @@ export function hookExport(
         break;
       case 3:
         hooked = (a: unknown, b: unknown, c: unknown) => {
-          open();
+          const base = open();
           let r: unknown;
           let hr: number;
           try {
@@ -304,7 +324,7 @@ export function hookExport(
             g.depth--;
             g.owed++;
             try {
-              closeOwed(g);
+              unwound(g, base);
             } catch {}
             throw e;
           }
@@ -315,7 +335,7 @@ export function hookExport(
         break;
       default:
         hooked = (...args: unknown[]) => {
-          open();
+          const base = open();
           let r: unknown;
           let hr: number;
           try {
@@ -325,7 +345,7 @@ export function hookExport(
             g.depth--;
             g.owed++;
             try {
-              closeOwed(g);
+              unwound(g, base);
             } catch {}
             throw e;
           }

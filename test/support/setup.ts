@@ -7,13 +7,13 @@ import { unexpectedList, type Unexpected } from "./failures.js";
 
 for (const level of ["error", "warn"] as const) {
   console[level] = (...args: unknown[]) => {
-    const error = args.find((a) => a instanceof Error);
+    const error = args.find(isError);
     unexpectedList().push({ what: `console.${level}: ${args.map(show).join(" ")}`, error });
   };
 }
 
 function show(v: unknown): string {
-  if (v instanceof Error) return `${v.name}: ${v.message}`;
+  if (isError(v)) return `${v.name}: ${v.message}`;
   if (typeof v === "string") return v;
   try {
     return JSON.stringify(v) ?? String(v);
@@ -31,16 +31,25 @@ async function failOnUnexpected(when: string): Promise<void> {
   throw report(list, when);
 }
 
+/** `v instanceof Error`, for any value a fiber threw (a revoked Proxy throws when asked). */
+function isError(v: unknown): v is Error {
+  try {
+    return v instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
 function report(list: Unexpected[], when: string): Error {
   const head = `${list.length} unexpected fiber failure${list.length === 1 ? "" : "s"} or console output ${when}`;
   const first = list[0]!;
   const lines = list
     .slice(0, 10)
-    .map((u) => `  - ${u.what.slice(0, 400)}${u.error instanceof Error ? `: ${u.error.message.slice(0, 400)}` : ""}`);
+    .map((u) => `  - ${u.what.slice(0, 400)}${isError(u.error) ? `: ${u.error.message.slice(0, 400)}` : ""}`);
   if (list.length > 10) lines.push(`  … and ${list.length - 10} more`);
   // The first failure's own error (an AssertionError keeps its expected/actual diff), its message
   // saying where it came from.
-  if (first.error instanceof Error) {
+  if (isError(first.error)) {
     try {
       first.error.message = `${head}:\n${lines.join("\n")}\n\n${first.error.message}`;
       return first.error;
