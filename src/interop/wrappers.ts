@@ -67,7 +67,7 @@ function unwound(g: GuestState, base: number): void {
   if (base >= 0) {
     g.depth = 0;
     const open = g.door.currentDepth() - base;
-    g.owed = open > 0 ? open : 0;
+    g.owed = Math.max(open, 0);
   }
   closeOwed(g);
 }
