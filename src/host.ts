@@ -14,7 +14,7 @@ import { TraceRecorder } from "./trace.js";
 import { E_INVALIDARG, S_OK, check } from "./hresult.js";
 import { isInstance } from "./errors.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
-import { callExport } from "./interop/call-op.js";
+import { callExport } from "./interop/guest-call.js";
 import {
   DEFAULT_STACK_SIZE,
   readHostOptions,
