@@ -273,7 +273,6 @@ export class Host {
     if (wrong !== null) return Promise.reject(wrong);
     this.interop ??= new Interop({
       door: this.door,
-      sched: this.sched,
       needsHostHook: (target) => this.needsHostHook(target),
     });
     return this.interop.instantiate(source, imports, options) as Promise<Guest<E>>;

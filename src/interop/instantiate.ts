@@ -9,7 +9,6 @@
 // joined "module.name" string.
 
 import type { CoreDoor } from "../core/door.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
 import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import { describeValue } from "../args.js";
 import { GuestState, noWait, type SuspensionMode, type AnyFn } from "./guest.js";
@@ -93,8 +92,6 @@ export interface FunctionImportInfo {
 export interface InteropEnv {
   /** @internal */
   door: CoreDoor;
-  /** @internal */
-  sched: Scheduler;
   needsHostHook(target: number): boolean;
 }
 
