@@ -15,16 +15,8 @@
 import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Signature, Signatures } from "./binary.js";
-import { cannotSuspend, suspendingImport } from "./wrappers.js";
-import {
-  crossingError,
-  dropPromise,
-  isThenable,
-  noWait,
-  type ExportInfo,
-  type GuestState,
-  type AnyFn,
-} from "./guest.js";
+import { cannotSuspend, crossSuspending, crossed, suspendingImport } from "./wrappers.js";
+import { crossingError, dropPromise, noWait, type ExportInfo, type GuestState, type AnyFn } from "./guest.js";
 import type { GuestCall } from "./guest-call.js";
 import { exportTrampoline, importTrampoline } from "./jspi-trampolines.js";
 
@@ -96,20 +88,10 @@ export class Jspi {
       if (hr !== 0) throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
     };
     const suspending = (...args: unknown[]): unknown => {
-      if (hooked) {
-        const hr = door.leave(target);
-        if (hr !== 0) throw crossingError(hr, `LeaveRuntime(0x${target.toString(16)}) failed calling import ${key}`);
-      }
-      let r: unknown;
-      try {
-        r = fn(...args);
-      } catch (e) {
-        if (hooked) door.enter();
-        throw e;
-      }
+      let r = crossSuspending(g, fn, args, target, hooked, key);
       const op = this.lentTo ?? (g.driverNow() as GuestCall<unknown> | null);
-      if (!isThenable(r)) {
-        const hr = hooked ? door.enter() : 0;
+      if (!crossed.thenable) {
+        const hr = crossed.hr;
         // An import that suspended the runtime: in an f.call, the guest waits for the resume as
         // for a settled promise (the f.call's EnterRuntime waits); elsewhere it is refused.
         if (hr === MUST_WAIT_FOR_RESUME && op !== null) r = Promise.resolve(r);
