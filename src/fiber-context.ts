@@ -240,7 +240,7 @@ export class FiberContext {
   /**
    * Calls a guest's export (`guest.exports.name` from host.instantiate) on this fiber's task. A
    * suspending import that answers a promise parks the fiber inside the guest (in unmanaged mode)
-   * until it settles; the guest then goes on where it stopped (src/interop/call-core.ts).
+   * until it settles; the guest then goes on where it stopped (src/interop/guest-call.ts).
    */
   // biome-ignore lint/suspicious/noExplicitAny: any export of a guest, whatever its parameters; unknown[] would refuse (x: number) => R
   call<R = any>(fn: (...args: any[]) => R, ...args: unknown[]): Op<R> {

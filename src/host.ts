@@ -14,7 +14,7 @@ import { TraceRecorder } from "./trace.js";
 import { E_INVALIDARG, S_OK, check } from "./hresult.js";
 import { isInstance } from "./errors.js";
 import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
-import { callExport } from "./interop/call-op.js";
+import { callExport } from "./interop/guest-call.js";
 import {
   DEFAULT_STACK_SIZE,
   readHostOptions,
@@ -273,7 +273,6 @@ export class Host {
     if (wrong !== null) return Promise.reject(wrong);
     this.interop ??= new Interop({
       door: this.door,
-      sched: this.sched,
       needsHostHook: (target) => this.needsHostHook(target),
     });
     return this.interop.instantiate(source, imports, options) as Promise<Guest<E>>;

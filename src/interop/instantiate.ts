@@ -3,13 +3,12 @@
 // its target): an import the host's policy answers false for is handed to the guest as it is (no
 // hook, no cost); the others, and every export, are wrapped (wrappers.ts). A suspending import
 // may answer a promise: an f.call on an export then parks its fiber inside the guest, through
-// asyncify (asyncify.ts, call-op.ts) or JSPI (jspi.ts, call-jspi.ts); call-core.ts holds what both share.
+// asyncify (asyncify.ts) or JSPI (jspi.ts), driven by f.call (guest-call.ts).
 // What the user hands in (imports, options) is read once, in user-input.ts; from there on only
 // our own records are read, and the wrappers are made per import (module, name), never per
 // joined "module.name" string.
 
 import type { CoreDoor } from "../core/door.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
 import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import { describeValue } from "../args.js";
 import { GuestState, noWait, type SuspensionMode, type AnyFn } from "./guest.js";
@@ -93,8 +92,6 @@ export interface FunctionImportInfo {
 export interface InteropEnv {
   /** @internal */
   door: CoreDoor;
-  /** @internal */
-  sched: Scheduler;
   needsHostHook(target: number): boolean;
 }
 

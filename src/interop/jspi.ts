@@ -15,17 +15,9 @@
 import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Signature, Signatures } from "./binary.js";
-import { cannotSuspend, suspendingImport } from "./wrappers.js";
-import {
-  crossingError,
-  dropPromise,
-  isThenable,
-  noWait,
-  type ExportInfo,
-  type GuestState,
-  type AnyFn,
-} from "./guest.js";
-import type { CallOp } from "./call-op.js";
+import { cannotSuspend, crossSuspending, crossed, suspendingImport } from "./wrappers.js";
+import { crossingError, dropPromise, noWait, type ExportInfo, type GuestState, type AnyFn } from "./guest.js";
+import type { GuestCall } from "./guest-call.js";
 import { exportTrampoline, importTrampoline } from "./jspi-trampolines.js";
 
 interface JspiApi {
@@ -55,16 +47,16 @@ export class Jspi {
     },
   };
   /** Fibers whose guests were resumed and are due to run (FIFO: the microtask order). */
-  private readonly due: CallOp<unknown>[] = [];
+  private readonly due: GuestCall<unknown>[] = [];
   /** The fiber lent to the running guest, if any. */
-  private lentTo: CallOp<unknown> | null = null;
+  private lentTo: GuestCall<unknown> | null = null;
   private readonly promisingOf = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   private raw: WebAssembly.Exports | null = null;
   private sigs: Signatures | null = null;
   private readonly resumed = (): void => this.onResumed();
   /** The f.call whose promising call runs now (synchronously), and what its export returned then. */
-  private calling: CallOp<unknown> | null = null;
-  private returnedAtOnce: CallOp<unknown> | null = null;
+  private calling: GuestCall<unknown> | null = null;
+  private returnedAtOnce: GuestCall<unknown> | null = null;
   private returnedValue: unknown = undefined;
   private readonly returnedNow = (value?: unknown): void => {
     const op = this.lentTo;
@@ -96,20 +88,10 @@ export class Jspi {
       if (hr !== 0) throw crossingError(noWait(hr), `EnterRuntime failed returning from import ${key}`);
     };
     const suspending = (...args: unknown[]): unknown => {
-      if (hooked) {
-        const hr = door.leave(target);
-        if (hr !== 0) throw crossingError(hr, `LeaveRuntime(0x${target.toString(16)}) failed calling import ${key}`);
-      }
-      let r: unknown;
-      try {
-        r = fn(...args);
-      } catch (e) {
-        if (hooked) door.enter();
-        throw e;
-      }
-      const op = this.lentTo ?? (g.driverNow() as CallOp<unknown> | null);
-      if (!isThenable(r)) {
-        const hr = hooked ? door.enter() : 0;
+      let r = crossSuspending(g, fn, args, target, hooked, key);
+      const op = this.lentTo ?? (g.driverNow() as GuestCall<unknown> | null);
+      if (!crossed.thenable) {
+        const hr = crossed.hr;
         // An import that suspended the runtime: in an f.call, the guest waits for the resume as
         // for a settled promise (the f.call's EnterRuntime waits); elsewhere it is refused.
         if (hr === MUST_WAIT_FOR_RESUME && op !== null) r = Promise.resolve(r);
@@ -146,7 +128,7 @@ export class Jspi {
   }
 
   /** f.call's guest call: through the export's promising trampoline; answers its promise. */
-  call(op: CallOp<unknown>, info: ExportInfo, args: unknown[]): Promise<unknown> {
+  call(op: GuestCall<unknown>, info: ExportInfo, args: unknown[]): Promise<unknown> {
     let pf = this.promisingOf.get(info.name);
     if (pf === undefined) {
       const sig = this.sigs!.exports.get(info.name);
@@ -174,7 +156,7 @@ export class Jspi {
   }
 
   /** Did the export return within the call itself (it never suspended)? Its value is then in `returned`. */
-  finishedAtOnce(op: CallOp<unknown>): boolean {
+  finishedAtOnce(op: GuestCall<unknown>): boolean {
     if (this.returnedAtOnce !== op) return false;
     this.returnedAtOnce = null;
     return true;
@@ -188,7 +170,7 @@ export class Jspi {
   }
 
   /** The fiber is back in managed code: the guest may go on (from a microtask) with the answer. */
-  resume(op: CallOp<unknown>, answer: { value: unknown; threw: boolean }): void {
+  resume(op: GuestCall<unknown>, answer: { value: unknown; threw: boolean }): void {
     const r = op.resolvers!;
     op.resolvers = null;
     if (answer.threw) {
@@ -209,7 +191,7 @@ export class Jspi {
 
   private savedDepth = 0;
 
-  private lend(op: CallOp<unknown>): void {
+  private lend(op: GuestCall<unknown>): void {
     const g = this.g;
     // A microtask runs with the root task current (no slice is under way), so the fiber can be
     // switched in. If it cannot (it ended meanwhile: a rude abort), the guest runs on as the root
@@ -223,7 +205,7 @@ export class Jspi {
     this.permit.value = 1;
   }
 
-  private unlend(op: CallOp<unknown>): void {
+  private unlend(op: GuestCall<unknown>): void {
     const g = this.g;
     this.permit.value = 0;
     g.driver = null;
@@ -234,12 +216,12 @@ export class Jspi {
   }
 
   /** The guest's export settled: a guest that threw while lent is switched out here. */
-  returned(op: CallOp<unknown>): void {
+  returned(op: GuestCall<unknown>): void {
     if (op.lent) this.unlend(op);
   }
 
   /** The f.call gave up on its guest call: the guest is resumed with an error that unwinds it. */
-  abandon(op: CallOp<unknown>, err: HResultError): void {
+  abandon(op: GuestCall<unknown>, err: HResultError): void {
     const r = op.resolvers;
     if (r === null) return;
     op.resolvers = null;

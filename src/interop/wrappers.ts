@@ -393,32 +393,12 @@ export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooke
       a.stopRewind();
       return g.driver!.answer();
     }
-    if (hooked) {
-      if (g.starting !== null) startCalling(g);
-      const hr = door.leave(target);
-      if (hr !== 0) throw crossingError(hr, `LeaveRuntime(${hex(target)}) failed calling import ${key}`);
-    }
     // Asked before the import runs (which may nest calls, but leaves depth and driver as they
     // were): nothing between the import's answer and its frame's close can overflow the stack.
     const d = a !== null ? g.driverNow() : null;
-    let r: unknown;
-    let hr = 0;
-    let thenable = false;
-    try {
-      r = fn(...args);
-      thenable = isThenable(r);
-      // A plain answer returns at once; a promise keeps the LeaveRuntime frame open meanwhile.
-      if (hooked && !thenable) hr = door.enter();
-    } catch (e) {
-      if (hooked) {
-        g.owed++;
-        try {
-          closeOwed(g);
-        } catch {}
-      }
-      throw e;
-    }
-    if (!thenable) {
+    let r = crossSuspending(g, fn, args, target, hooked, key);
+    let hr = crossed.hr;
+    if (!crossed.thenable) {
       if (hr === 0) return r;
       if (hr !== MUST_WAIT_FOR_RESUME || d === null) throw refused(hr);
       // The import suspended the runtime: the guest waits for the resume as for a settled promise.
@@ -447,4 +427,51 @@ export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooke
     a!.startUnwind();
     return 0; // not read: the guest unwinds
   };
+}
+
+/** What the last crossSuspending left for its caller, read at once (a slot: the crossing allocates nothing). */
+export const crossed = { thenable: false, hr: 0 };
+
+/**
+ * A suspending import's crossing, asyncify's (suspendingImport) and JSPI's (jspi.ts) alike:
+ * LeaveRuntime(target) when hooked, the import, and after a plain answer EnterRuntime; answers
+ * the import's answer, with crossed.thenable (a promise: its LeaveRuntime frame stays open for
+ * the caller) and crossed.hr (the EnterRuntime's HRESULT; 0 unhooked or after a promise). Every
+ * transition after the LeaveRuntime sits inside the try, as in hookImport: an exception passing
+ * through, a JS stack overflow included, closes the frame or leaves it owed.
+ */
+export function crossSuspending(
+  g: GuestState,
+  fn: AnyFn,
+  args: unknown[],
+  target: number,
+  hooked: boolean,
+  key: string,
+): unknown {
+  const door = g.door;
+  if (hooked) {
+    if (g.starting !== null) startCalling(g);
+    const hr = door.leave(target);
+    if (hr !== 0) throw crossingError(hr, `LeaveRuntime(${hex(target)}) failed calling import ${key}`);
+  }
+  let r: unknown;
+  let hr = 0;
+  let thenable = false;
+  try {
+    r = fn(...args);
+    thenable = isThenable(r);
+    // A plain answer returns at once; a promise keeps the LeaveRuntime frame open meanwhile.
+    if (hooked && !thenable) hr = door.enter();
+  } catch (e) {
+    if (hooked) {
+      g.owed++;
+      try {
+        closeOwed(g);
+      } catch {}
+    }
+    throw e;
+  }
+  crossed.thenable = thenable;
+  crossed.hr = hr;
+  return r;
 }
