@@ -41,11 +41,14 @@ async function fibers(): Promise<{
   aborted: number;
   failed: number;
 }> {
-  const [alive, spawned, [finished, aborted, failed]] = await Promise.all([
-    count("alive"),
-    count("spawned"),
-    counts("ended"),
-  ]);
+  // One evaluate, in one turn of the page's event loop: three separate reads could straddle an
+  // update() and disagree (a CI run read 885 ended against 930 spawned − alive).
+  const [aliveText, spawnedText, endedText] = await page.evaluate(() =>
+    ["alive", "spawned", "ended"].map((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ""),
+  );
+  const number = (part: string): number => Number(part.replace(/,/g, "").split(" ")[0]);
+  const [alive, spawned] = [number(aliveText!), number(spawnedText!)];
+  const [finished, aborted, failed] = endedText!.split(" / ").map(number);
   return { alive: alive!, spawned: spawned!, finished: finished!, aborted: aborted!, failed: failed! };
 }
 
