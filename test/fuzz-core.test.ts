@@ -103,6 +103,9 @@ function snapshot(c: Core): State {
     const base = c.x.slotAddress(idx);
     const fields: Record<string, number> = {};
     for (const f of SLOT_FIELDS) fields[f] = i32[(base >> 2) + c.g[f]];
+    // A free slot's buffer is the allocator's cache for the slot's next task, not state: a call that
+    // runs out of memory gives it back before it answers E_OUTOFMEMORY (assembly/frames.ts).
+    if (fields.T_STATE === c.g.STATE_FREE) fields.T_CAPACITY = fields.T_FRAMES = fields.T_LIMIT = 0;
     const counters = Array.from({ length: c.g.COUNTER_COUNT }, (_, k) => f64[((base + c.g.T_COUNTERS) >> 3) + k]);
     const frames: number[] = [];
     const depth = fields.T_DEPTH;
