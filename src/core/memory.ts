@@ -62,11 +62,6 @@ export class CoreMemory {
     d: number,
   ): number;
   protected call(fn: Fn, a = 0, b = 0, c = 0, d = 0): number {
-    // A JS stack the caller exhausted (runaway export → import → export recursion) must fail here,
-    // before the core changes anything: a stack overflow inside the core's nested calls would leave
-    // its state half-changed, so it is a trap. The probe's RangeError is the caller's exception,
-    // which unwinds balanced (interop/wrappers.ts). Only the slow path comes here.
-    probeStack(STACK_PROBE_DEPTH);
     let r: number;
     try {
       r = fn(a, b, c, d) as number;
@@ -136,9 +131,16 @@ export class CoreMemory {
 }
 
 /** Calls deep enough for the core's nested calls (a handful of small wasm frames), with room to spare. */
-const STACK_PROBE_DEPTH = 32;
+export const STACK_PROBE_DEPTH = 32;
 
-function probeStack(n: number): number {
+/**
+ * Throws the engine's RangeError when the JS stack has less room than `n` small calls. A
+ * transition's slow path runs it first: runaway export → import → export recursion must fail
+ * there, before the core changes anything (an overflow inside the core's nested calls would leave
+ * its state half-changed, so it is a trap), as the caller's exception, which unwinds balanced
+ * (interop/wrappers.ts). Only the transitions cross guests: spawn and exit do not pay for it.
+ */
+export function probeStack(n: number): number {
   return n === 0 ? 0 : probeStack(n - 1) + 1;
 }
 

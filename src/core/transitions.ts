@@ -3,7 +3,7 @@
 
 import { Act, Counter, SlotField, Transition, type CoreExports } from "./generated/layout.js";
 import type { CoreInstance } from "./load.js";
-import { CoreMemory } from "./memory.js";
+import { CoreMemory, STACK_PROBE_DEPTH, probeStack } from "./memory.js";
 import type { TaskRef } from "./names.js";
 
 export class TransitionDoor extends CoreMemory {
@@ -53,16 +53,16 @@ export class TransitionDoor extends CoreMemory {
   readonly reverseEnter!: () => number;
   readonly reverseLeave!: () => number;
 
-  /**
-   * After a growth past the reservation: new views, so new closures over them (a closure taken
-   * before, such as the driver's tryExchange for its slice, reads the detached views as
-   * undefined, so it declines and its caller asks the core: right, only slower).
-   */
   /** The current task's transition depth (one read: the hooked export's outermost call keeps it). */
   currentDepth(): number {
     return this.i32[this.cur + SlotField.DEPTH];
   }
 
+  /**
+   * After a growth past the reservation: new views, so new closures over them (a closure taken
+   * before, such as the driver's tryExchange for its slice, reads the detached views as
+   * undefined, so it declines and its caller asks the core: right, only slower).
+   */
   protected override refresh(): void {
     super.refresh();
     this.makeTransitions();
@@ -75,7 +75,10 @@ export class TransitionDoor extends CoreMemory {
     const ctlAt = this.ctlAt;
     const fn = this.fnTransition;
     const counters = SlotField.COUNTERS >> 3;
-    const slow = (op: number, target: number): number => this.call(fn, op, target) >>> 0;
+    const slow = (op: number, target: number): number => {
+      probeStack(STACK_PROBE_DEPTH); // (see probeStack: an overflow fails here, not in the core)
+      return this.call(fn, op, target) >>> 0;
+    };
     // A push: the control word clear, room below the limit, a top frame the RULES allow (tops: a
     // bitmask of allowed top-frame kinds; 7: any, no need to look).
     const pushLeave = this.pushKind0;
