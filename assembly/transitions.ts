@@ -35,7 +35,7 @@ function refused(op: i32, idx: i32, hr: i32): i32 {
 
 /**
  * A transition on the current task. Answers S_OK, HOST_E_INVALIDOPERATION, COR_E_STACKOVERFLOW,
- * E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE, or MUST_WAIT_FOR_RESUME (not an HRESULT: see hresult.ts).
+ * E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE, or MUST_WAIT_FOR_RESUME (not an HRESULT: see assembly/hresult.ts).
  * Nothing changes unless the answer is S_OK.
  */
 export function transition(op: i32, target: u32): i32 {

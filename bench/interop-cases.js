@@ -5,7 +5,7 @@
 // Each case has its own loop, written out (see bench/cases/transitions.js).
 
 import { createHost } from "../dist/index.js";
-import { guestBytes, SUSPENDING } from "../examples/guest/generated/guest-wasm.js";
+import { guestBytes, SUSPENDING } from "../dist/demo/generated/guest-wasm.js";
 import { GUEST_STACK_CASES, GUEST_STACK_RATIOS } from "./cases/guest-stack.js";
 import { EXTERNAL_RATIOS, externalCases } from "./cases/external.js";
 

@@ -64,7 +64,6 @@ async function browserRuns(count) {
     "bench/interop",
     "bench/cases/",
     "dist/",
-    "examples/guest/generated/",
     "examples/c-guest/generated/",
     "node_modules/@assemblyscript/loader/",
   ];

@@ -21,7 +21,6 @@ const TYPES = {
 const ALLOWED = [
   "bench/",
   "dist/",
-  "examples/guest/generated/",
   "examples/c-guest/generated/",
   "node_modules/@assemblyscript/loader/",
   "node_modules/effect/",

@@ -7,18 +7,14 @@
 import { cpSync, rmSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
-/** Copies <root>/dist, examples/guest/generated, examples/c-guest/generated and <root>/bench (without .tmp and results) into bench/.tmp/snapshot; answers its path. */
+/** Copies <root>/dist (the demo guest's bytes are in dist/demo/generated), examples/c-guest/generated and <root>/bench (without .tmp and results) into bench/.tmp/snapshot; answers its path. */
 export function snapshot(root, engine = "node") {
   // One copy per engine: a Node run and a browser run may overlap without sharing it.
   const dir = join(root, "bench", ".tmp", engine === "node" ? "snapshot" : `snapshot-${engine}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(root, "dist"), join(dir, "dist"), { recursive: true });
-  // The interop cases' guest (built by npm run build:core).
-  cpSync(join(root, "examples", "guest", "generated"), join(dir, "examples", "guest", "generated"), {
-    recursive: true,
-  });
-  // The guest-stack cases' C guest (built by npm run build:core too).
+  // The guest-stack cases' C guest (built by npm run build:test-guests).
   cpSync(join(root, "examples", "c-guest", "generated"), join(dir, "examples", "c-guest", "generated"), {
     recursive: true,
   });

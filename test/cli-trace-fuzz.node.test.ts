@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import type { Io } from "../src/cli/io.js";
-import type { TraceSummary } from "../src/cli/trace.js";
+import type { TraceSummary } from "../src/cli/trace-command.js";
 import { checkProperty, runs } from "./property/support.js";
 import { ROOT, buildDist } from "./support/build-dist.js";
 

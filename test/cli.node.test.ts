@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, buildDist } from "./support/build-dist.js";
-import type { DemoSummary } from "../src/cli/scenario/summary.js";
+import type { DemoSummary } from "../src/demo/summary.js";
 import { startProgress } from "../src/cli/progress.js";
 
 function fiberhost(...args: string[]): { status: number | null; stdout: string; stderr: string } {

@@ -21,7 +21,7 @@ import {
   type Out,
   type Task,
 } from "../src/index.js";
-import { DEFAULT_INITIAL_MEMORY_BYTES } from "../src/host-options.js";
+import { DEFAULT_INITIAL_MEMORY_BYTES } from "../src/host/options.js";
 import { CORES, H, LEAVE, REVERSE, type Core, newHost } from "./support/core.js";
 
 const PAGE = 64 * 1024;

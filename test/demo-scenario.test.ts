@@ -2,8 +2,8 @@
 // `fiberhost demo` and the demo page run.
 
 import { describe, expect, it } from "vitest";
-import { Scenario } from "../src/cli/scenario/scenario.js";
-import type { DemoSummary } from "../src/cli/scenario/summary.js";
+import { Scenario } from "../src/demo/scenario.js";
+import type { DemoSummary } from "../src/demo/summary.js";
 
 const realTimeFree = (s: DemoSummary): unknown => ({
   ...s,

@@ -2,8 +2,8 @@
 // so bad input is always answered with HResultError(E_INVALIDARG), never a TypeError.
 import { describe, expect, it } from "vitest";
 import { createHost, hresultName, HResultError, E_INVALIDARG, type FiberContext, type Host } from "../src/index.js";
-import { describeValue } from "../src/describe.js";
-import { guestBytes } from "../examples/guest/generated/guest-wasm.js";
+import { describeValue } from "../src/base/describe.js";
+import { guestBytes } from "../src/demo/generated/guest-wasm.js";
 
 function revokedProxy(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});

@@ -15,7 +15,7 @@ import {
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 import { frameNames, hasJspi, loadGuest } from "./support/guest.js";
-import { guestBytes } from "../examples/guest/generated/guest-wasm.js";
+import { guestBytes } from "../src/demo/generated/guest-wasm.js";
 import { I32, op, wasmModule, type FuncType } from "./support/wasm-writer.js";
 
 const inBrowser = typeof window !== "undefined";

@@ -18,7 +18,7 @@ import {
 } from "../src/index.js";
 import { expectBalanced, rejection, virtualHost, expectFailure } from "./support/fibers.js";
 import { frameNames, hasJspi, loadGuest, SUSPENDING } from "./support/guest.js";
-import { guestBytes } from "../examples/guest/generated/guest-wasm.js";
+import { guestBytes } from "../src/demo/generated/guest-wasm.js";
 
 const counters = (host: Host) => host.rootTask.counters();
 

@@ -261,7 +261,7 @@ describe("the real clock's timers", () => {
 
 describe("the timer heap", () => {
   it("agrees with a sorted list under random adds, cancels and pops", async () => {
-    const { TimerHeap } = await import("../src/scheduler/timers.js");
+    const { TimerHeap } = await import("../src/kernel/timers.js");
     let seed = 12345;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
     const heap = new TimerHeap<{ id: number; timerPos: number }>();

@@ -6,9 +6,9 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ReadyRing } from "../src/scheduler/ring.js";
-import { TaskQueue, type Queued } from "../src/scheduler/queue.js";
-import { TimerHeap, type Timed } from "../src/scheduler/timers.js";
+import { ReadyRing } from "../src/kernel/ring.js";
+import { TaskQueue, type Queued } from "../src/kernel/queue.js";
+import { TimerHeap, type Timed } from "../src/kernel/timers.js";
 import { checkProperty, runs, timeLimit } from "./property/support.js";
 
 const IDS = 24; // few enough that removals and re-adds hit items that are there

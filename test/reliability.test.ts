@@ -172,7 +172,7 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
     await host.run();
     expect(bad.done).toBe(true);
     // Nothing watched it during the run, so it was reported to onError (the guarded classifier:
-    // src/errors.ts); expectFailure takes that report back. (Its answer, the revoked Proxy, cannot
+    // src/base/errors.ts); expectFailure takes that report back. (Its answer, the revoked Proxy, cannot
     // be a promise's value, so the error is compared inside the handler.)
     void expectFailure(bad).catch(() => undefined);
     expect(

@@ -11,7 +11,7 @@ import {
   type Host,
   type Task,
 } from "../src/index.js";
-import { classifyThrown } from "../src/errors.js";
+import { classifyThrown } from "../src/base/errors.js";
 
 function revoked(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});

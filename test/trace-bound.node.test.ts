@@ -1,5 +1,5 @@
 // Node only: heap checks need the garbage collector on demand (v8 flags). The trace recorder keeps
-// fibers' names and wait texts only while its ring refers to them (src/trace.ts), so a long traced
+// fibers' names and wait texts only while its ring refers to them (src/trace/recorder.ts), so a long traced
 // run holds memory in proportion to the ring, not to the fibers it has seen.
 import { describe, expect, it } from "vitest";
 import { createHost, S_OK, type Host } from "../src/index.js";

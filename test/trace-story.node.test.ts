@@ -2,7 +2,7 @@
 // requested and delivered, and the events the ring dropped (Node only: the CLI reads files).
 import { describe, expect, it } from "vitest";
 import { createHost, S_OK } from "../src/index.js";
-import { formatTraceSummary, summarizeTrace } from "../src/cli/trace.js";
+import { formatTraceSummary, summarizeTrace } from "../src/cli/trace-command.js";
 
 describe("fiberhost trace: the summary of refusals, aborts and drops", () => {
   it("counts refused transitions by HRESULT, aborts requested and delivered, and the dropped events", async () => {

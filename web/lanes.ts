@@ -3,7 +3,7 @@
 // equal samples at a time.
 
 import type { Task } from "../src/index.js";
-import type { FiberStatus, Scenario } from "../src/cli/scenario/scenario.js";
+import type { FiberStatus, Scenario } from "../src/demo/scenario.js";
 
 export const LANES = 48;
 const LANE_H = 12;

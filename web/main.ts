@@ -2,7 +2,7 @@
 // Query parameters: ?fibers=N (the population kept alive, default 2,000), ?seed=N.
 
 import { HOST_E_TIMEOUT, HResultError, hresultName, S_FALSE, type Out, type Task } from "../src/index.js";
-import { Scenario } from "../src/cli/scenario/scenario.js";
+import { Scenario } from "../src/demo/scenario.js";
 import { Lanes } from "./lanes.js";
 import { chart, type BenchResult } from "./bench.js";
 

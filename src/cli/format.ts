@@ -1,6 +1,6 @@
 // The demo's summary as text for a terminal, and how any text a user or a file gave is shown on one.
 
-import type { DemoSummary } from "./scenario/summary.js";
+import type { DemoSummary } from "../demo/summary.js";
 
 const n = (x: number): string => x.toLocaleString("en-US");
 const ms = (x: number): string => `${x.toLocaleString("en-US", { maximumFractionDigits: 1 })} ms`;

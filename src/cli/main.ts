@@ -2,11 +2,11 @@
 // Answers an exit code: 0 done, 1 the command failed, 2 bad flags (one line naming the flag).
 
 import { readFileSync } from "node:fs";
-import { UsageError, parseCommand } from "./args.js";
-import { BENCH_HELP, bench } from "./bench.js";
-import { DEMO_HELP, demo } from "./demo.js";
+import { UsageError, parseCommand } from "./flags.js";
+import { BENCH_HELP, bench } from "./bench-command.js";
+import { DEMO_HELP, demo } from "./demo-command.js";
 import { processIo, type Io } from "./io.js";
-import { TRACE_HELP, trace } from "./trace.js";
+import { TRACE_HELP, trace } from "./trace-command.js";
 
 export const HELP = `Usage: fiberhost <command> [options]
 

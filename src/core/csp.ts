@@ -2,7 +2,7 @@
 // compile the core, with a CompileError that names neither fiberhost nor the fix. That refusal is
 // turned into an HResultError saying what the page needs; any other error passes unchanged.
 
-import { HOST_E_CLRNOTAVAILABLE, HResultError } from "../hresult.js";
+import { HOST_E_CLRNOTAVAILABLE, HResultError } from "../base/hresult.js";
 
 // Chromium and Safari: "… Content Security Policy directive: "script-src 'self'"."; Firefox:
 // "… blocked by CSP". The directive is quoted only by the first two.

@@ -5,9 +5,9 @@
 // operation, is decided by the core. This class adds the calls on tasks, the reads of a task, the
 // runtime and the trace ring.
 
-import { E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, S_OK } from "../hresult.js";
-import { isInt32 } from "../args.js";
-import type { Frame } from "../errors.js";
+import { E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, S_OK } from "../base/hresult.js";
+import { isInt32 } from "../base/args.js";
+import type { Frame } from "../base/errors.js";
 import {
   Counter,
   Ctl,

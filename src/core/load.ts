@@ -62,7 +62,7 @@ export async function instantiateCore(
   // door then makes its views and fast paths again. Untouched pages cost no RSS, but V8 counts
   // the whole initial size as external memory, and each 64 MB of it starts a full GC: a 64 MiB
   // reservation made createHost cost one mark-compact of the whole heap (6-9 ms in a small
-  // process, 100+ ms beside a 100 MB heap). So the default is small (host-options.ts) and a host
+  // process, 100+ ms beside a 100 MB heap). So the default is small (src/host/options.ts) and a host
   // that will hold many tasks asks for more (createHost({ initialMemoryBytes })).
   const memory = new WebAssembly.Memory({ initial: Math.min(initialPages, maxPages), maximum: maxPages });
   // The loader supplies `abort` (it decodes the debug core's assertion messages).

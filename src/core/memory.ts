@@ -2,7 +2,7 @@
 // failed assertion in the debug core) answers E_FAIL once and disables the runtime. The door
 // (door.ts, over transitions.ts) is built on it; nothing else holds the exports or the views.
 
-import { E_FAIL } from "../hresult.js";
+import { E_FAIL } from "../base/hresult.js";
 import type { CoreInstance } from "./load.js";
 import { CORE_FUNCTIONS, Ctl, HeaderField, type CoreExports } from "./generated/layout.js";
 import type { TaskRef } from "./names.js";

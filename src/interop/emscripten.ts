@@ -4,10 +4,10 @@
 // guest itself: Module.Asyncify), links the glue's suspensions to the fiber that started the call
 // (external.ts): `yield* em.call(f, (signal) => glueCallAnsweringAPromise())`.
 
-import type { FiberContext } from "../fiber-context.js";
-import type { Op } from "../operations/op.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
-import { describeValue } from "../args.js";
+import type { FiberContext } from "../fiber/context.js";
+import type { Op } from "../operations/operation.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
+import { describeValue } from "../base/args.js";
 import type { Guest, InstantiateOptions } from "./instantiate.js";
 import { ExternalCall, externalLinkOf, type AsyncifyRuntime, type ExternalLink } from "./external.js";
 

@@ -21,14 +21,14 @@
 // Emscripten's asyncify exports are its runtime's machinery: they are called unhooked (by name
 // when their names are kept, otherwise recognised by the runtime's state when they are called).
 
-import type { Task } from "../task.js";
+import type { Task } from "../task/task.js";
 import type { FiberEnv } from "../operations/env.js";
-import { Op } from "../operations/op.js";
+import { Op } from "../operations/operation.js";
 import { safePoint } from "../operations/env.js";
-import { Cmd } from "../scheduler/op.js";
-import { TaskQueue } from "../scheduler/queue.js";
-import { BLOCK, type Waitable } from "../scheduler/waitable.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../hresult.js";
+import { Cmd } from "../kernel/commands.js";
+import { TaskQueue } from "../kernel/queue.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import type { CoreDoor } from "../core/door.js";
 import { crossingError, isThenable, noWait, type GuestState, type AnyFn } from "./guest.js";
 

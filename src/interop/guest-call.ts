@@ -10,16 +10,16 @@
 // A guest with a linear-memory stack (guest-stack.ts) has its parked call's frames kept here, or
 // its calls wait their turn at its gate. A guest whose own runtime suspends it is external.ts's.
 
-import type { Task } from "../task.js";
+import type { Task } from "../task/task.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
-import { Cmd } from "../scheduler/op.js";
-import { Op } from "../operations/op.js";
+import { Cmd } from "../kernel/commands.js";
+import { Op } from "../operations/operation.js";
 import { ThrowOp } from "../operations/basic.js";
-import { BLOCK, type Waitable } from "../scheduler/waitable.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import type { SchedulerPort as Scheduler } from "../scheduler/port.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../hresult.js";
-import { describeValue } from "../args.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../base/hresult.js";
+import { describeValue } from "../base/args.js";
 import { safePoint, type FiberEnv } from "../operations/env.js";
 import { EXPORT, dropPromise, type Driver, type ExportInfo } from "./guest.js";
 

@@ -22,13 +22,13 @@
 // buffer per fiber); moving the frames instead of switching regions keeps it to the stack the
 // guest already has.
 
-import type { Task } from "../task.js";
-import type { HeldLock } from "../task-extras.js";
-import { TaskQueue } from "../scheduler/queue.js";
-import { BLOCK, type Waitable } from "../scheduler/waitable.js";
+import type { Task } from "../task/task.js";
+import type { HeldLock } from "../task/extras.js";
+import { TaskQueue } from "../kernel/queue.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
-import { describeValue } from "../args.js";
+import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
+import { describeValue } from "../base/args.js";
 import type { GuestStackKind, StackOption, StackPointer } from "./stack-types.js";
 
 export type { GuestStackKind, StackOption, StackPointer };

@@ -4,7 +4,7 @@
 
 import type { CoreDoor } from "../core/door.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
-import { HOST_E_TIMEOUT, HResultError } from "../hresult.js";
+import { HOST_E_TIMEOUT, HResultError } from "../base/hresult.js";
 import type { CallGate, ShadowStack } from "./guest-stack.js";
 
 /** A user's import or a guest's export, as the engine calls it. */

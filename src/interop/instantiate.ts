@@ -9,8 +9,8 @@
 // joined "module.name" string.
 
 import type { CoreDoor } from "../core/door.js";
-import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
-import { describeValue } from "../args.js";
+import { E_NOTIMPL, HResultError, S_OK } from "../base/hresult.js";
+import { describeValue } from "../base/args.js";
 import { GuestState, noWait, type SuspensionMode, type AnyFn } from "./guest.js";
 import { ASYNCIFY_EXPORTS, Asyncify } from "./asyncify.js";
 import { readSignatures, type Signature, type Signatures } from "./binary.js";

@@ -12,7 +12,7 @@
 // - Resumptions run in the order their promises were resolved (one microtask queue), so the
 //   fibers to lend wait in a FIFO. The trampoline modules are built in jspi-trampolines.ts.
 
-import { E_NOTIMPL, HResultError, S_OK } from "../hresult.js";
+import { E_NOTIMPL, HResultError, S_OK } from "../base/hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Signature, Signatures } from "./binary.js";
 import { cannotSuspend, crossSuspending, crossed, suspendingImport } from "./wrappers.js";

@@ -10,8 +10,8 @@
 // from the answers is null-prototype records, written with defineProperty, so no name a guest
 // chooses reaches Object.prototype.
 
-import { E_INVALIDARG, HResultError } from "../hresult.js";
-import { describeValue, isDword } from "../args.js";
+import { E_INVALIDARG, HResultError } from "../base/hresult.js";
+import { describeValue, isDword } from "../base/args.js";
 import { MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import type { SuspensionMode, AnyFn } from "./guest.js";
 import { readStackOption } from "./guest-stack.js";

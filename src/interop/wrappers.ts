@@ -4,7 +4,7 @@
 // Wrappers are made per arity, so a crossing allocates nothing; a failing transition throws
 // HResultError and the crossing does not happen; an exception passing through closes the pair.
 
-import { HOST_E_INVALIDOPERATION } from "../hresult.js";
+import { HOST_E_INVALIDOPERATION } from "../base/hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import {
   EXPORT,

@@ -1,17 +1,17 @@
 // The plain operations: a yield, a raw transition, a wait, and the ones that answer at once.
 
-import type { Task } from "../task.js";
+import type { Task } from "../task/task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Transition } from "../core/generated/layout.js";
-import { Cmd } from "../scheduler/op.js";
+import { Cmd } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
-import { BLOCK, type Waitable } from "../scheduler/waitable.js";
-import { Op } from "./op.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
+import { Op } from "./operation.js";
 import { BlockingOp } from "./blocking.js";
 import { type FaceWait, takeFace } from "./wait-face.js";
-import { S_OK } from "../hresult.js";
-import { isTimeout } from "../args.js";
+import { S_OK } from "../base/hresult.js";
+import { isTimeout } from "../base/args.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 /** f.yield(): reused, so a switch allocates nothing. */

@@ -2,9 +2,9 @@
 // once, or BLOCK: the fiber parks), then, once woken, the answer to the HRESULT it was woken with.
 
 import type { SchedulerPort } from "../scheduler/port.js";
-import { Cmd } from "../scheduler/op.js";
-import { BLOCK } from "../scheduler/waitable.js";
-import { Op } from "./op.js";
+import { Cmd } from "../kernel/commands.js";
+import { BLOCK } from "../kernel/waitable.js";
+import { Op } from "./operation.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 export abstract class BlockingOp<R> extends Op<R> {

@@ -1,11 +1,11 @@
 // What the operations share: the host services they use (one way: operation → scheduler / core),
 // and the safe point every operation passes before it acts.
 
-import type { Task, TaskEnv, TaskScheduling } from "../task.js";
+import type { Task, TaskEnv, TaskScheduling } from "../task/task.js";
 import { SafePoint, type SchedulerPort } from "../scheduler/port.js";
-import { Cmd } from "../scheduler/op.js";
-import type { Waitable } from "../scheduler/waitable.js";
-import type { Op } from "./op.js";
+import { Cmd } from "../kernel/commands.js";
+import type { Waitable } from "../kernel/waitable.js";
+import type { Op } from "./operation.js";
 
 /**
  * What a fiber's context and its operations need from their host (the one-way flow: context →

@@ -1,13 +1,13 @@
 // f.managed / f.unmanaged: a body run between an opening and a closing transition.
 
-import { Task } from "../task.js";
-import { isInstance } from "../errors.js";
+import { Task } from "../task/task.js";
+import { isInstance } from "../base/errors.js";
 import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
-import { Cmd, bodyResultError, isIterator } from "../scheduler/op.js";
-import { Op } from "./op.js";
-import { BLOCK } from "../scheduler/waitable.js";
-import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
+import { Cmd, bodyResultError, isIterator } from "../kernel/commands.js";
+import { Op } from "./operation.js";
+import { BLOCK } from "../kernel/waitable.js";
+import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 const enum ScopePhase {

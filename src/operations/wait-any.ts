@@ -3,11 +3,11 @@
 // become acquirable (its watchers), after its own waiters were served, and the wait then acquires
 // that one object, at most one.
 
-import type { Task } from "../task.js";
+import type { Task } from "../task/task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { BLOCK, type WaitAnyResult, type Waitable, type Watcher } from "../scheduler/waitable.js";
+import { BLOCK, type WaitAnyResult, type Waitable, type Watcher } from "../kernel/waitable.js";
 import { BlockingOp } from "./blocking.js";
-import { isTimeout } from "../args.js";
+import { isTimeout } from "../base/args.js";
 
 class AnyWait implements Waitable<Task> {
   index = -1;

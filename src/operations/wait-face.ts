@@ -9,13 +9,13 @@
 // (which watches each operation's own next), or for another fiber's operation, the operation is
 // its own iterator, as every operation is.
 
-import { Task, TaskBits } from "../task.js";
+import { Task, TaskBits } from "../task/task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { Cmd, handOver } from "../scheduler/op.js";
+import { Cmd, handOver } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
-import { BLOCK } from "../scheduler/waitable.js";
-import { HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
-import { isInstance } from "../errors.js";
+import { BLOCK } from "../kernel/waitable.js";
+import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
+import { isInstance } from "../base/errors.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 /** A wait the face can start: what WaitOp does when it is first stepped, past its safe point. */

@@ -2,14 +2,14 @@
 // iterators until it yields, waits or ends. Everything rarer (a fiber's first run, its requests,
 // its end, a suspended runtime) is handed to the hooks, out of line.
 
-import { Outcome, RunState, type Task } from "../task.js";
-import { HOST_E_INVALIDOPERATION, HResultError, S_OK } from "../hresult.js";
-import { PRIORITY_LEVELS } from "../args.js";
+import { Outcome, RunState, type Task } from "../task/task.js";
+import { HOST_E_INVALIDOPERATION, HResultError, S_OK } from "../base/hresult.js";
+import { PRIORITY_LEVELS } from "../base/args.js";
 import type { CoreDoor } from "../core/door.js";
-import { ReadyRing } from "./ring.js";
+import { ReadyRing } from "../kernel/ring.js";
 import { DRIVING } from "./driving.js";
-import { Cmd, PENDING, isOperation, isThenable, notAResult, notAnOperation } from "./op.js";
-import { isInstance } from "../errors.js";
+import { Cmd, PENDING, isOperation, isThenable, notAResult, notAnOperation } from "../kernel/commands.js";
+import { isInstance } from "../base/errors.js";
 
 /** %GeneratorPrototype%, as the prototype of a constructor, for isInstance; and its next. */
 const GeneratorPrototype = Object.getPrototypeOf(function* () {}).prototype as Generator;

@@ -1,7 +1,7 @@
 // Which fiber runs now, across every host: what an operation checks before it acts.
 
-import type { Task } from "../task.js";
-import { E_INVALIDARG, HResultError } from "../hresult.js";
+import type { Task } from "../task/task.js";
+import { E_INVALIDARG, HResultError } from "../base/hresult.js";
 
 /**
  * The scheduler whose slice runs now, across every host (null: none), and through it the fiber

@@ -3,11 +3,11 @@
 // unwound; a child's unobserved failure aborts the parent, whose failure it then is. Fibers started
 // with host.spawn have no parent: all of this costs them one field check when they end.
 
-import { Outcome, RunState, type Task } from "../task.js";
-import { isInstance, readSafely } from "../errors.js";
-import { describeValue } from "../describe.js";
-import { BLOCK, type Waitable } from "./waitable.js";
-import { FamilyLinks } from "../task-extras.js";
+import { Outcome, RunState, type Task } from "../task/task.js";
+import { isInstance, readSafely } from "../base/errors.js";
+import { describeValue } from "../base/describe.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
+import { FamilyLinks } from "../task/extras.js";
 
 /** What a parent waits on while its children unwind. */
 class ChildrenWait implements Waitable<Task> {

@@ -1,13 +1,13 @@
 // A fiber's life in the scheduler: started (IHostTask::Start), run for the first time, ended.
 
-import { Outcome, RunState, type Task } from "../task.js";
-import { E_INVALIDARG, HResultError, S_OK } from "../hresult.js";
-import { PRIORITY_LEVELS } from "../args.js";
-import { TaskAbortError, attachFiberInfo, classifyThrown } from "../errors.js";
+import { Outcome, RunState, type Task } from "../task/task.js";
+import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
+import { PRIORITY_LEVELS } from "../base/args.js";
+import { TaskAbortError, attachFiberInfo, classifyThrown } from "../base/errors.js";
 import type { CoreDoor } from "../core/door.js";
-import { bodyResultError, isIterator } from "./op.js";
+import { bodyResultError, isIterator } from "../kernel/commands.js";
 import type { Driver } from "./driver.js";
-import type { Waits } from "./waits.js";
+import type { Waits } from "./waiting.js";
 import { type Family, unobservedFailure } from "./family.js";
 
 /** How bodyResultError names a fiber's body (its message begins with it). */

@@ -1,9 +1,9 @@
 // What the operations (src/operations/, src/interop/) ask the scheduler: a small port, so that an
 // operation reaches the waits and the safe points and nothing else of the scheduler.
 
-import type { Task } from "../task.js";
-import type { TaskAbortError } from "../errors.js";
-import type { Waitable } from "./waitable.js";
+import type { Task } from "../task/task.js";
+import type { TaskAbortError } from "../base/errors.js";
+import type { Waitable } from "../kernel/waitable.js";
 
 /** What a safe point found (see SchedulerPort.checkpoint). */
 export const enum SafePoint {

@@ -3,14 +3,14 @@
 // the request goes to the core (which holds it, and decides when a delay region lets it through),
 // and is thrown into the fiber here, at a safe point, or into its wait.
 
-import { Outcome, RunState, type Task } from "../task.js";
-import { HOST_E_INTERRUPTED, HOST_E_INVALIDOPERATION, S_OK } from "../hresult.js";
-import { PRIORITY_LEVELS } from "../args.js";
-import { TaskAbortError } from "../errors.js";
+import { Outcome, RunState, type Task } from "../task/task.js";
+import { HOST_E_INTERRUPTED, HOST_E_INVALIDOPERATION, S_OK } from "../base/hresult.js";
+import { PRIORITY_LEVELS } from "../base/args.js";
+import { TaskAbortError } from "../base/errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { SafePoint } from "./port.js";
 import type { Driver } from "./driver.js";
-import type { Waits } from "./waits.js";
+import type { Waits } from "./waiting.js";
 import type { Lifecycle } from "./lifecycle.js";
 
 export class Requests {

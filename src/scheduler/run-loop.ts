@@ -1,11 +1,11 @@
 // The run loop: run() and runUntilIdle(), slices of the driver between turns of the event loop,
 // timers, and the virtual clock's jumps.
 
-import { HOST_E_INVALIDOPERATION, HResultError } from "../hresult.js";
-import type { Clock, Dispatch } from "./clock.js";
-import { VirtualClock } from "./clock.js";
+import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
+import type { Clock, Dispatch } from "../kernel/clock.js";
+import { VirtualClock } from "../kernel/clock.js";
 import type { Driver } from "./driver.js";
-import type { Waits } from "./waits.js";
+import type { Waits } from "./waiting.js";
 
 /** The longest delay setTimeout honours (a signed 32-bit count of ms). */
 const MAX_TIMEOUT_DELAY = 0x7fffffff;

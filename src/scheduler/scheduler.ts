@@ -4,14 +4,14 @@
 // class wires them and is what the rest of the host sees: tasks through TaskScheduling,
 // operations through SchedulerPort.
 
-import type { Outcome, Task, TaskScheduling } from "../task.js";
-import type { TaskAbortError } from "../errors.js";
+import type { Outcome, Task, TaskScheduling } from "../task/task.js";
+import type { TaskAbortError } from "../base/errors.js";
 import type { CoreDoor } from "../core/door.js";
-import type { Clock, Dispatch } from "./clock.js";
-import type { Waitable } from "./waitable.js";
+import type { Clock, Dispatch } from "../kernel/clock.js";
+import type { Waitable } from "../kernel/waitable.js";
 import type { SafePoint, SchedulerPort } from "./port.js";
 import { Driver, type DriverHooks } from "./driver.js";
-import { Waits, type WaitTrace } from "./waits.js";
+import { Waits, type WaitTrace } from "./waiting.js";
 import { Lifecycle, type FailureReport } from "./lifecycle.js";
 import { Family } from "./family.js";
 import { Suspension } from "./suspension.js";

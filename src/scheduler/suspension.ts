@@ -1,13 +1,13 @@
 // The runtime's suspension (the collector's stop-the-world): fibers switched out in managed mode
 // are held, fibers entering managed code wait, until the runtime resumes or is disabled.
 
-import { RunState, type Task } from "../task.js";
-import { HOST_E_ABANDONED, INFINITE, S_OK, WAIT_NOTINDEADLOCK } from "../hresult.js";
+import { RunState, type Task } from "../task/task.js";
+import { HOST_E_ABANDONED, INFINITE, S_OK, WAIT_NOTINDEADLOCK } from "../base/hresult.js";
 import type { CoreDoor } from "../core/door.js";
-import { TaskQueue } from "./queue.js";
-import { BLOCK, type Waitable } from "./waitable.js";
+import { TaskQueue } from "../kernel/queue.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import type { Driver } from "./driver.js";
-import type { Waits } from "./waits.js";
+import type { Waits } from "./waiting.js";
 
 export class Suspension {
   /** Fibers waiting to enter managed code until the runtime resumes. */

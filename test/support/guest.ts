@@ -1,6 +1,6 @@
 // The example guest (examples/guest/guest.ts) as the interop tests use it: its imports, with a
 // log of what they saw, and a controllable suspending import.
-import { guestBytes, SUSPENDING } from "../../examples/guest/generated/guest-wasm.js";
+import { guestBytes, SUSPENDING } from "../../src/demo/generated/guest-wasm.js";
 import type { Guest, Host, InstantiateOptions, Frame } from "../../src/index.js";
 
 export { SUSPENDING };

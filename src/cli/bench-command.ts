@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseCommand } from "./args.js";
+import { parseCommand } from "./flags.js";
 import type { Io } from "./io.js";
 
 export const BENCH_HELP = `Usage: fiberhost bench [--quick] [--suite NAME,...]

@@ -2,26 +2,26 @@
 // Transitions and waits that can finish at once finish inside the operation; only a real switch
 // or wait reaches the scheduler. The operations themselves live in src/operations/.
 
-import { RunState, Task } from "./task.js";
-import { bodyKindError } from "./scheduler/op.js";
-import type { Waitable } from "./scheduler/waitable.js";
-import type { Op } from "./operations/op.js";
-import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "./hresult.js";
-import { describeValue, isDword, isWaitOption } from "./args.js";
-import type { FiberEnv } from "./operations/env.js";
-import { Transition } from "./core/generated/layout.js";
-import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "./operations/basic.js";
-import { ScopeOp } from "./operations/scope.js";
-import { AwaitOp, JoinWait, SleepWait, type Awaitable } from "./operations/waits.js";
-import { WaitAnyOp } from "./operations/wait-any.js";
-import { faceNext, faceReturn, faceThrow, taskAsResult } from "./operations/wait-face.js";
-import { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "./scheduler/waitable.js";
+import { RunState, Task } from "../task/task.js";
+import { bodyKindError } from "../kernel/commands.js";
+import type { Waitable } from "../kernel/waitable.js";
+import type { Op } from "../operations/operation.js";
+import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "../base/hresult.js";
+import { describeValue, isDword, isWaitOption } from "../base/args.js";
+import type { FiberEnv } from "../operations/env.js";
+import { Transition } from "../core/generated/layout.js";
+import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "../operations/basic.js";
+import { ScopeOp } from "../operations/scope.js";
+import { AwaitOp, JoinWait, SleepWait, type Awaitable } from "../operations/await-join.js";
+import { WaitAnyOp } from "../operations/wait-any.js";
+import { faceNext, faceReturn, faceThrow, taskAsResult } from "../operations/wait-face.js";
+import { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "../kernel/waitable.js";
 
-export { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "./scheduler/waitable.js";
+export { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "../kernel/waitable.js";
 
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
-export type { FiberEnv } from "./operations/env.js";
+export type { FiberEnv } from "../operations/env.js";
 
 /** The LeaveRuntime target an f.await uses when it leaves managed code for the wait. */
 export const AWAIT_TARGET = 0;

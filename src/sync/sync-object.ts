@@ -1,15 +1,15 @@
-// What the host's synchronisation objects share (src/sync.ts): their waiters, closing, and how a
+// What the host's synchronisation objects share (src/sync/objects.ts): their waiters, closing, and how a
 // wait or a call finds the task that makes it.
 
-import type { Task, TaskScheduling } from "./task.js";
-import type { CoreDoor } from "./core/door.js";
-import type { SchedulerPort } from "./scheduler/port.js";
-import { currentFiber } from "./scheduler/driving.js";
-import { TaskQueue } from "./scheduler/queue.js";
-import type { Waitable, Watcher } from "./scheduler/waitable.js";
-import type { Op } from "./operations/op.js";
-import { DoneOp, WaitOp } from "./operations/basic.js";
-import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, S_FALSE, S_OK } from "./hresult.js";
+import type { Task, TaskScheduling } from "../task/task.js";
+import type { CoreDoor } from "../core/door.js";
+import type { SchedulerPort } from "../scheduler/port.js";
+import { currentFiber } from "../scheduler/driving.js";
+import { TaskQueue } from "../kernel/queue.js";
+import type { Waitable, Watcher } from "../kernel/waitable.js";
+import type { Op } from "../operations/operation.js";
+import { DoneOp, WaitOp } from "../operations/basic.js";
+import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, S_FALSE, S_OK } from "../base/hresult.js";
 
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 

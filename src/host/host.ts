@@ -1,20 +1,20 @@
 // createHost: loads the core, makes the root task, and ties the task manager, the scheduler, the
 // sync objects and the trace recorder together. This is the library's front door.
 
-import { instantiateCore } from "./core/load.js";
-import { CoreDoor, type Counters } from "./core/door.js";
-import { RunState, Task } from "./task.js";
+import { instantiateCore } from "../core/load.js";
+import { CoreDoor, type Counters } from "../core/door.js";
+import { RunState, Task } from "../task/task.js";
 import { TaskManager } from "./task-manager.js";
-import { Scheduler } from "./scheduler/scheduler.js";
-import { bodyKindError } from "./scheduler/op.js";
-import { defaultDispatch } from "./scheduler/clock.js";
-import { FiberTask, type FiberEnv, type FiberStart } from "./fiber-context.js";
-import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "./sync.js";
-import { TraceRecorder } from "./trace.js";
-import { E_INVALIDARG, S_OK, check } from "./hresult.js";
-import { isInstance } from "./errors.js";
-import { Interop, type Guest, type InstantiateOptions } from "./interop/instantiate.js";
-import { callExport } from "./interop/guest-call.js";
+import { Scheduler } from "../scheduler/scheduler.js";
+import { bodyKindError } from "../kernel/commands.js";
+import { defaultDispatch } from "../kernel/clock.js";
+import { FiberTask, type FiberEnv, type FiberStart } from "../fiber/context.js";
+import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "../sync/objects.js";
+import { TraceRecorder } from "../trace/recorder.js";
+import { E_INVALIDARG, S_OK, check } from "../base/hresult.js";
+import { isInstance } from "../base/errors.js";
+import { Interop, type Guest, type InstantiateOptions } from "../interop/instantiate.js";
+import { callExport } from "../interop/guest-call.js";
 import {
   DEFAULT_STACK_SIZE,
   readHostOptions,
@@ -25,8 +25,8 @@ import {
   traceClock,
   type HostOptions,
   type HostSettings,
-} from "./host-options.js";
-import { joinValue, spawnFiber, type SpawnOptions, type Spawner } from "./host-spawn.js";
+} from "./options.js";
+import { joinValue, spawnFiber, type SpawnOptions, type Spawner } from "./spawn.js";
 import {
   RUNTIME_STATES,
   RunReporter,
@@ -34,12 +34,12 @@ import {
   type FiberDump,
   type RunReport,
   type RuntimeState,
-} from "./host-inspect.js";
+} from "./inspect.js";
 
-export { DEFAULT_MAX_STACK_SIZE, DEFAULT_STACK_SIZE, MIN_MEMORY_BYTES } from "./host-options.js";
-export type { HostOptions } from "./host-options.js";
-export type { SpawnOptions } from "./host-spawn.js";
-export type { FiberDump, RunReport, RuntimeState } from "./host-inspect.js";
+export { DEFAULT_MAX_STACK_SIZE, DEFAULT_STACK_SIZE, MIN_MEMORY_BYTES } from "./options.js";
+export type { HostOptions } from "./options.js";
+export type { SpawnOptions } from "./spawn.js";
+export type { FiberDump, RunReport, RuntimeState } from "./inspect.js";
 
 const INSTANTIATE_OPTION_KEYS = [
   "suspending",

@@ -2,12 +2,12 @@
 // critical section), IHostAutoEvent, IHostManualEvent and IHostSemaphore. Waits are operations
 // (use them with `yield*` in a fiber); set, reset, release, leave and tryEnter are synchronous.
 
-import type { Task } from "./task.js";
-import type { Op } from "./operations/op.js";
-import { BLOCK } from "./scheduler/waitable.js";
-import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_NOT_OWNER, INFINITE, S_OK } from "./hresult.js";
-import { isWaitOption } from "./args.js";
-import { setOut, isOut, type Out } from "./out.js";
+import type { Task } from "../task/task.js";
+import type { Op } from "../operations/operation.js";
+import { BLOCK } from "../kernel/waitable.js";
+import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_NOT_OWNER, INFINITE, S_OK } from "../base/hresult.js";
+import { isWaitOption } from "../base/args.js";
+import { setOut, isOut, type Out } from "../base/out.js";
 import { SyncObject, type SyncEnv } from "./sync-object.js";
 
 export { SyncObject, type SyncEnv } from "./sync-object.js";

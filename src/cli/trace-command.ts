@@ -2,7 +2,7 @@
 // host.trace.toChromeTrace() write): its fibers, transitions by kind, and the longest waits.
 
 import { readFileSync } from "node:fs";
-import { integerFlag, parseCommand, UsageError } from "./args.js";
+import { integerFlag, parseCommand, UsageError } from "./flags.js";
 import { errorText, printable, printableJson } from "./format.js";
 import type { Io } from "./io.js";
 

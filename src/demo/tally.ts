@@ -1,9 +1,9 @@
 // What a run of the demo scenario counts as it goes, and the summary it makes of them.
 
-import type { Host } from "../../host.js";
-import { type HResultError, hresultName } from "../../hresult.js";
-import { classifyThrown, isInstance, isTaskAbortError, readSafely } from "../../errors.js";
-import type { DemoGuest } from "./guest.js";
+import type { Host } from "../host/host.js";
+import { type HResultError, hresultName } from "../base/hresult.js";
+import { classifyThrown, isInstance, isTaskAbortError, readSafely } from "../base/errors.js";
+import type { DemoGuest } from "./demo-guest.js";
 import { FIBER_KINDS, WAIT_RESULTS, isBalanced, percentile, type DemoSummary, type FiberKind } from "./summary.js";
 
 function errorName(err: unknown): string {

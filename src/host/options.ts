@@ -1,12 +1,12 @@
 // createHost's and spawn's options: their defaults, and the checks that turn bad ones into
 // HResultError(E_INVALIDARG) before anything is made.
 
-import type { CoreFlavour } from "./core/load.js";
-import { RealClock, VirtualClock, type Clock, type Dispatch } from "./scheduler/clock.js";
-import { E_INVALIDARG, HResultError, INFINITE } from "./hresult.js";
-import { describeValue, isDword, readOptions } from "./args.js";
-import type { Task } from "./task.js";
-import { defaultOnDeadlock, defaultOnError, type FiberDump } from "./host-inspect.js";
+import type { CoreFlavour } from "../core/load.js";
+import { RealClock, VirtualClock, type Clock, type Dispatch } from "../kernel/clock.js";
+import { E_INVALIDARG, HResultError, INFINITE } from "../base/hresult.js";
+import { describeValue, isDword, readOptions } from "../base/args.js";
+import type { Task } from "../task/task.js";
+import { defaultOnDeadlock, defaultOnError, type FiberDump } from "./inspect.js";
 
 /** Bytes a task's transition stack may hold when CreateTask passes 0 (2,048 frames of 8 bytes). */
 export const DEFAULT_STACK_SIZE = 16 * 1024;

@@ -1,14 +1,14 @@
 // What a fiber waits on besides the sync objects: a promise (f.await), a timer (f.sleep), another
 // task's end (f.join).
 
-import { Outcome, type Task } from "../task.js";
+import { Outcome, type Task } from "../task/task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { Cmd } from "../scheduler/op.js";
-import { Op } from "./op.js";
+import { Cmd } from "../kernel/commands.js";
+import { Op } from "./operation.js";
 import { BlockingOp } from "./blocking.js";
-import { BLOCK, type Waitable, type Watcher } from "../scheduler/waitable.js";
-import { TaskQueue } from "../scheduler/queue.js";
-import { HResultError, INFINITE, S_OK } from "../hresult.js";
+import { BLOCK, type Waitable, type Watcher } from "../kernel/waitable.js";
+import { TaskQueue } from "../kernel/queue.js";
+import { HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { safePoint } from "./env.js";
 
 /** What f.await takes: a promise (or value), or a function of an AbortSignal that gives one. */

@@ -1,9 +1,9 @@
-// What few tasks need: kept apart from Task (src/task.ts) so that a parked fiber costs less
+// What few tasks need: kept apart from Task (src/task/task.ts) so that a parked fiber costs less
 // memory. Generic over the task type, so that this module needs nothing of task.ts.
 
-import type { Counters } from "./core/door.js";
-import type { Frame } from "./errors.js";
-import type { Queued, TaskQueue } from "./scheduler/queue.js";
+import type { Counters } from "../core/door.js";
+import type { Frame } from "../base/errors.js";
+import type { Queued, TaskQueue } from "../kernel/queue.js";
 
 /** A lock a task owns (a Crst): abandoned when the task ends owning it. */
 export interface HeldLock {

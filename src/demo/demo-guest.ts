@@ -11,11 +11,11 @@
 //   compute(x) three calls of the suspending import host_fetch; one request in four answers a
 //              promise, and the fiber blocks inside the guest (asyncify) while the others run.
 
-import type { FiberContext } from "../../fiber-context.js";
-import type { Host } from "../../host.js";
-import type { Out } from "../../out.js";
-import type { Task } from "../../task.js";
-import { guestBytes, SUSPENDING } from "../../../examples/guest/generated/guest-wasm.js";
+import type { FiberContext } from "../fiber/context.js";
+import type { Host } from "../host/host.js";
+import type { Out } from "../base/out.js";
+import type { Task } from "../task/task.js";
+import { guestBytes, SUSPENDING } from "./generated/guest-wasm.js";
 
 export interface DemoGuest {
   /** How the guest suspends a fiber ("asyncify" with the example guest). */

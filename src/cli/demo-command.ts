@@ -1,11 +1,11 @@
 // `fiberhost demo`: runs the demo scenario and prints its summary (text, or JSON with --json).
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import { UsageError, integerFlag, parseCommand, secondsFlag } from "./args.js";
+import { UsageError, integerFlag, parseCommand, secondsFlag } from "./flags.js";
 import { errorText, formatSummary, printable, summaryOk } from "./format.js";
 import { startProgress } from "./progress.js";
-import { Scenario } from "./scenario/scenario.js";
-import type { DemoSummary } from "./scenario/summary.js";
+import { Scenario } from "../demo/scenario.js";
+import type { DemoSummary } from "../demo/summary.js";
 import type { Io } from "./io.js";
 
 /** Trace events kept with --trace: enough for the whole default run (the ring keeps the last ones). */

@@ -2,13 +2,13 @@
 // kind does). Each draws every choice from its own seeded stream, so its behaviour does not
 // depend on how the fibers interleave.
 
-import type { FiberContext } from "../../fiber-context.js";
-import type { Host } from "../../host.js";
-import { HResultError, S_OK, WAIT_ALERTABLE } from "../../hresult.js";
-import type { Op } from "../../operations/op.js";
-import type { AutoEvent, Crst } from "../../sync.js";
-import type { Task } from "../../task.js";
-import type { DemoGuest } from "./guest.js";
+import type { FiberContext } from "../fiber/context.js";
+import type { Host } from "../host/host.js";
+import { HResultError, S_OK, WAIT_ALERTABLE } from "../base/hresult.js";
+import type { Op } from "../operations/operation.js";
+import type { AutoEvent, Crst } from "../sync/objects.js";
+import type { Task } from "../task/task.js";
+import type { DemoGuest } from "./demo-guest.js";
 import type { Random } from "./random.js";
 import type { FiberKind } from "./summary.js";
 import type { Tally } from "./tally.js";

@@ -1,5 +1,5 @@
 // What a fiber can wait on: a sync object, a task (join), a timer, a promise, the runtime's resume.
-// Generic over the task type: the scheduler primitives sit below the task (src/task.ts).
+// Generic over the task type: the scheduler primitives sit below the task (src/task/task.ts).
 
 export interface Waitable<T = unknown> {
   /**

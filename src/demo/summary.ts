@@ -1,6 +1,6 @@
 // The demo's summary: what a run did, as one JSON-able object (`fiberhost demo --json` prints it).
 
-import type { Counters } from "../../core/door.js";
+import type { Counters } from "../core/door.js";
 
 export const FIBER_KINDS = ["handler", "orphan", "worker", "locker", "careless"] as const;
 /**

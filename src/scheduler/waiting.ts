@@ -1,8 +1,8 @@
 // Waits: a fiber blocking on a Waitable, with its timeout on the timer heap, deadlock detection
 // over the chain of waits, and its wake-up.
 
-import { RunState, type Task, TaskBits } from "../task.js";
-import { TaskQueue } from "./queue.js";
+import { RunState, type Task, TaskBits } from "../task/task.js";
+import { TaskQueue } from "../kernel/queue.js";
 import {
   E_INVALIDARG,
   HOST_E_DEADLOCK,
@@ -12,12 +12,12 @@ import {
   S_OK,
   WAIT_ALERTABLE,
   WAIT_NOTINDEADLOCK,
-} from "../hresult.js";
-import { isTimeout, isWaitOption } from "../args.js";
+} from "../base/hresult.js";
+import { isTimeout, isWaitOption } from "../base/args.js";
 import type { CoreDoor } from "../core/door.js";
-import { TimerHeap } from "./timers.js";
-import type { Clock } from "./clock.js";
-import { BLOCK, type Waitable } from "./waitable.js";
+import { TimerHeap } from "../kernel/timers.js";
+import type { Clock } from "../kernel/clock.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import type { Driver } from "./driver.js";
 
 /** Where waits and wakes are recorded (the host's trace recorder). */

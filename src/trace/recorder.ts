@@ -2,10 +2,10 @@
 // transitions), recording into the core's ring buffer when on; exported as Chrome trace-event JSON,
 // which Perfetto and chrome://tracing open.
 
-import { TRANSITION_NAMES, type CoreDoor } from "./core/door.js";
-import { TraceKind, Transition } from "./core/generated/layout.js";
-import { hresultName } from "./hresult.js";
-import type { Task } from "./task.js";
+import { TRANSITION_NAMES, type CoreDoor } from "../core/door.js";
+import { TraceKind, Transition } from "../core/generated/layout.js";
+import { hresultName } from "../base/hresult.js";
+import type { Task } from "../task/task.js";
 
 const DEFAULT_CAPACITY = 1 << 16;
 

@@ -1,8 +1,8 @@
 // The operation: what a fiber delegates to with `yield*` (its commands and the shared pending
-// result: src/scheduler/op.ts).
+// result: src/kernel/commands.ts).
 
-import type { Task } from "../task.js";
-import { type Cmd, Operation, handOver } from "../scheduler/op.js";
+import type { Task } from "../task/task.js";
+import { type Cmd, Operation, handOver } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 
 export abstract class Op<R = number> extends Operation implements IterableIterator<R> {

@@ -1,13 +1,13 @@
 // IHostTaskManager, in camelCase. Every method answers an HRESULT; out values land in the trailing
 // out object's `value`. The four transitions are the hot path: they neither throw nor allocate.
 
-import type { Task, TaskScheduling } from "./task.js";
-import type { CoreDoor } from "./core/door.js";
-import { MUST_WAIT_FOR_RESUME } from "./core/door.js";
-import type { FiberStart } from "./fiber-context.js";
-import { E_INVALIDARG, E_NOTIMPL, E_POINTER, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, S_OK } from "./hresult.js";
-import { isDword, isTimeout, isWaitOption } from "./args.js";
-import { isOut, setOut, type Out } from "./out.js";
+import type { Task, TaskScheduling } from "../task/task.js";
+import type { CoreDoor } from "../core/door.js";
+import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
+import type { FiberStart } from "../fiber/context.js";
+import { E_INVALIDARG, E_NOTIMPL, E_POINTER, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, S_OK } from "../base/hresult.js";
+import { isDword, isTimeout, isWaitOption } from "../base/args.js";
+import { isOut, setOut, type Out } from "../base/out.js";
 
 /** What the task manager needs from its host. */
 export interface TaskManagerEnv {

@@ -2,11 +2,11 @@
 // collector that stops the world every few milliseconds, the supervisor that aborts some workload
 // fibers and alerts others, and the ticker that sets the workers' event. scenario.ts starts them.
 
-import type { FiberContext } from "../../fiber-context.js";
-import type { Host } from "../../host.js";
-import { HOST_E_CLRNOTAVAILABLE, S_OK } from "../../hresult.js";
-import type { AutoEvent } from "../../sync.js";
-import type { Task } from "../../task.js";
+import type { FiberContext } from "../fiber/context.js";
+import type { Host } from "../host/host.js";
+import { HOST_E_CLRNOTAVAILABLE, S_OK } from "../base/hresult.js";
+import type { AutoEvent } from "../sync/objects.js";
+import type { Task } from "../task/task.js";
 import { fiberSeed, random } from "./random.js";
 import type { Tally } from "./tally.js";
 

@@ -3,16 +3,16 @@
 // see (mode, depth, counters, result). Calls forward to its scheduler or its core's door: a task
 // holds those two (its TaskEnv), never the host.
 
-import type { CoreDoor, Counters } from "./core/door.js";
-import type { Frame } from "./errors.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "./hresult.js";
-import { describeValue, isTimeout, isWaitOption } from "./args.js";
-import { setOut, type Out } from "./out.js";
-import type { Queued } from "./scheduler/queue.js";
-import { TaskExtras } from "./task-extras.js";
+import type { CoreDoor, Counters } from "../core/door.js";
+import type { Frame } from "../base/errors.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "../base/hresult.js";
+import { describeValue, isTimeout, isWaitOption } from "../base/args.js";
+import { setOut, type Out } from "../base/out.js";
+import type { Queued } from "../kernel/queue.js";
+import { TaskExtras } from "./extras.js";
 
-export type { HeldLock } from "./task-extras.js";
-import type { Waitable } from "./scheduler/waitable.js";
+export type { HeldLock } from "./extras.js";
+import type { Waitable } from "../kernel/waitable.js";
 
 export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
 
@@ -155,7 +155,7 @@ export class Task<R = unknown> {
   finalCounts = -1;
   /** @internal the rarely used state, made on first use: a million parked fibers stay small */
   /**
-   * @internal The rarely used state (src/task-extras.ts), made on first use by extras(): a million
+   * @internal The rarely used state (src/task/extras.ts), made on first use by extras(): a million
    * parked fibers stay small. Read it as `t.x !== null && t.x.field`.
    */
   x: TaskExtras<Task> | null = null;
@@ -207,7 +207,7 @@ export class Task<R = unknown> {
 
   /**
    * @internal The body's first call, made once by the scheduler: what it gives (an iterator to
-   * drive, or a plain function's result). A fiber's task (FiberTask, fiber-context.ts) has a body;
+   * drive, or a plain function's result). A fiber's task (FiberTask, src/fiber/context.ts) has a body;
    * a bare task (the root task) has none.
    */
   begin(): unknown {

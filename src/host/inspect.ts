@@ -1,11 +1,11 @@
 // What a host shows of itself: its fibers (host.dump()), its runtime's state, and its default
 // reports of a failure nothing observed and of a run that ended in a deadlock.
 
-import type { Counters } from "./core/door.js";
-import { RuntimeState as CoreRuntimeState } from "./core/generated/layout.js";
-import { type Frame, readSafely } from "./errors.js";
-import { describeValue } from "./describe.js";
-import { RunState, type Task, type TaskState } from "./task.js";
+import type { Counters } from "../core/door.js";
+import { RuntimeState as CoreRuntimeState } from "../core/generated/layout.js";
+import { type Frame, readSafely } from "../base/errors.js";
+import { describeValue } from "../base/describe.js";
+import { RunState, type Task, type TaskState } from "../task/task.js";
 
 export interface FiberDump {
   id: number;

@@ -1,12 +1,12 @@
 // The commands an operation hands the scheduler, and what a body may be. An operation (its class:
-// src/operations/op.ts) is what a fiber delegates to with `yield*`: an iterator that finishes at
+// src/operations/operation.ts) is what a fiber delegates to with `yield*`: an iterator that finishes at
 // once when it can and hands the scheduler a command when it cannot. `yield*` passes the
 // operation's pending result object straight through to the scheduler, which reads the command
 // from it; nothing is allocated for it.
 
-import { describeValue } from "../args.js";
-import { E_INVALIDARG, HResultError } from "../hresult.js";
-import { isInstance } from "../errors.js";
+import { describeValue } from "../base/args.js";
+import { E_INVALIDARG, HResultError } from "../base/hresult.js";
+import { isInstance } from "../base/errors.js";
 
 export const enum Cmd {
   /** Put the fiber at the back of its ready queue. */
@@ -43,7 +43,7 @@ export function handOver<R>(cmd: Cmd, body: Iterator<unknown> | null = null): It
 }
 
 /**
- * What every operation is (src/operations/op.ts): a fiber may also hand one to the scheduler with a
+ * What every operation is (src/operations/operation.ts): a fiber may also hand one to the scheduler with a
  * plain `yield`, which then runs it as `yield*` would (the fiber's f.yield() token, without it).
  */
 export abstract class Operation {}

@@ -6,14 +6,14 @@
 // the real-time fields). The CLI (`fiberhost demo`) and the demo page (web/) both run it; the
 // workload fibers are in workload.ts, the background fibers in background.ts, the counting in tally.ts.
 
-import type { FiberContext } from "../../fiber-context.js";
-import { createHost, type Host } from "../../host.js";
-import { S_OK, THREAD_PRIORITY_HIGHEST } from "../../hresult.js";
-import type { Op } from "../../operations/op.js";
-import type { AutoEvent, Crst } from "../../sync.js";
-import type { Task } from "../../task.js";
+import type { FiberContext } from "../fiber/context.js";
+import { createHost, type Host } from "../host/host.js";
+import { S_OK, THREAD_PRIORITY_HIGHEST } from "../base/hresult.js";
+import type { Op } from "../operations/operation.js";
+import type { AutoEvent, Crst } from "../sync/objects.js";
+import type { Task } from "../task/task.js";
 import { collector, spawner, supervisor, ticker, type Stage } from "./background.js";
-import { createGuest, type DemoGuest, type GuestOptions } from "./guest.js";
+import { createGuest, type DemoGuest, type GuestOptions } from "./demo-guest.js";
 import { fiberSeed, random, type Random } from "./random.js";
 import type { DemoSummary, FiberKind } from "./summary.js";
 import { Tally } from "./tally.js";

@@ -1,17 +1,17 @@
 // spawn's options and signal, checked before the task exists (so a bad one leaves no task behind),
 // and `yield* task`'s join: what host.spawn and f.spawn share.
 
-import { PRIORITY_LEVELS, describeValue } from "./args.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, S_OK, check } from "./hresult.js";
-import type { Task } from "./task.js";
-import type { FiberStart } from "./fiber-context.js";
-import type { TraceRecorder } from "./trace.js";
-import { bodyKindError } from "./scheduler/op.js";
-import { currentFiber } from "./scheduler/driving.js";
-import type { SchedulerPort } from "./scheduler/port.js";
-import { JoinValueOp } from "./operations/waits.js";
-import { ThrowOp } from "./operations/basic.js";
-import { fail, refuseUnknownOptions } from "./host-options.js";
+import { PRIORITY_LEVELS, describeValue } from "../base/args.js";
+import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, S_OK, check } from "../base/hresult.js";
+import type { Task } from "../task/task.js";
+import type { FiberStart } from "../fiber/context.js";
+import type { TraceRecorder } from "../trace/recorder.js";
+import { bodyKindError } from "../kernel/commands.js";
+import { currentFiber } from "../scheduler/driving.js";
+import type { SchedulerPort } from "../scheduler/port.js";
+import { JoinValueOp } from "../operations/await-join.js";
+import { ThrowOp } from "../operations/basic.js";
+import { fail, refuseUnknownOptions } from "./options.js";
 
 export interface SpawnOptions<P = unknown> {
   name?: string;
