@@ -171,9 +171,10 @@ describe("whatever a fiber throws, returns or yields ends that fiber only", () =
     const b = bystander(host);
     await host.run();
     expect(bad.done).toBe(true);
-    // Nothing watched it during the run, so it was reported to onError (the guarded classifier:
-    // src/base/errors.ts); expectFailure takes that report back. (Its answer, the revoked Proxy, cannot
-    // be a promise's value, so the error is compared inside the handler.)
+    // Nothing watched it during the run; its result is read before the report is due (a macrotask
+    // after the run), so the guarded classifier (src/base/errors.ts) found it a failure and nothing
+    // reports it. (Its answer, the revoked Proxy, cannot be a promise's value, so the error is
+    // compared inside the handler.)
     void expectFailure(bad).catch(() => undefined);
     expect(
       await bad.result.then(

@@ -2,7 +2,7 @@
 // cause: "parent ended", "parent failed", "sibling b failed", "child b failed", "parent aborted: <reason>".
 import { describe, expect, it } from "vitest";
 import { createHost, TaskAbortError, type FiberContext, type Host, type Task } from "../src/index.js";
-import { rejection } from "./support/fibers.js";
+import { rejection, reportsDue } from "./support/fibers.js";
 
 async function quietHost(): Promise<{ host: Host; errors: unknown[] }> {
   const errors: unknown[] = [];
@@ -67,6 +67,7 @@ describe("aborts from structured concurrency say why", () => {
     expect(parentAbort).toBeInstanceOf(TaskAbortError);
     expect((parentAbort as TaskAbortError).message).toMatch(/was aborted: child b failed$/);
     expect((parentAbort as TaskAbortError).cause).toBe(boom);
+    await reportsDue();
     expect(errors).toEqual([]);
   });
 

@@ -14,7 +14,7 @@ import {
   WAIT_ALERTABLE,
   E_INVALIDARG,
 } from "../src/index.js";
-import { expectFailure } from "./support/fibers.js";
+import { expectFailure, reportsDue } from "./support/fibers.js";
 
 /** A host on the virtual clock whose reports are collected, not printed. */
 async function quietHost(): Promise<{ host: Host; errors: [unknown, Task][]; deadlocks: FiberDump[][] }> {
@@ -41,6 +41,7 @@ describe("no silent failure", () => {
     );
     const report = await host.run();
     expect(report).toEqual({ finished: 0, failed: 1, blocked: 0 });
+    await reportsDue();
     expect(errors).toHaveLength(1);
     expect(errors[0][0]).toBe(boom);
     expect(errors[0][1]).toBe(t);
@@ -72,7 +73,7 @@ describe("no silent failure", () => {
       d.abort();
     });
     const report = await host.run();
-    await Promise.resolve();
+    await reportsDue();
     expect(errors).toEqual([]);
     expect(report).toEqual({ finished: 3, failed: 4, blocked: 0 });
   });
@@ -88,9 +89,9 @@ describe("no silent failure", () => {
         { name: "noisy" },
       );
       await host.run();
-      await Promise.resolve();
+      await reportsDue();
       expect(spy).toHaveBeenCalledTimes(1);
-      expect(String(spy.mock.calls[0][0])).toMatch(/Task #1 "noisy".*nothing observed/);
+      expect(String(spy.mock.calls[0][0])).toMatch(/fiber "noisy" \(task #1\) failed and nothing observed/);
       expect((spy.mock.calls[0][1] as Error).message).toBe("loud");
     } finally {
       spy.mockRestore();
@@ -220,6 +221,7 @@ describe("structured concurrency: f.spawn", () => {
     await host.run();
     expect(await expectFailure(parent)).toBe(boom);
     expect(sibling.done).toBe(true);
+    await reportsDue();
     expect(errors).toEqual([]);
     expect(host.now()).toBeLessThan(100);
   });

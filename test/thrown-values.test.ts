@@ -12,6 +12,7 @@ import {
   type Task,
 } from "../src/index.js";
 import { classifyThrown } from "../src/base/errors.js";
+import { reportsDue } from "./support/fibers.js";
 
 function revoked(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});
@@ -71,7 +72,7 @@ describe.each(HOSTILE)("a fiber that throws %s", (_, make) => {
     expect(report.blocked).toBe(0);
     expect(parent.done).toBe(true);
     expect(child.done).toBe(true);
-    await Promise.resolve();
+    await reportsDue();
     expect(errors.length).toBe(1);
     expect(errors[0][0] === thrown && errors[0][1] === parent).toBe(true);
     expect(await rejectsWith(parent.result, thrown)).toBe(true);
@@ -88,7 +89,7 @@ describe.each(HOSTILE)("a fiber that throws %s", (_, make) => {
       yield* f.sleep(); // until the child's failure aborts it
     });
     const report = await host.run();
-    await Promise.resolve();
+    await reportsDue();
     expect(report).toEqual({ finished: 0, failed: 2, blocked: 0 });
     expect(errors.length).toBe(1);
     expect(errors[0][0] === thrown && errors[0][1] === parent).toBe(true);
@@ -122,7 +123,7 @@ describe.each(HOSTILE)("a fiber that throws %s", (_, make) => {
       throw thrown;
     });
     const report = await host.run();
-    await Promise.resolve();
+    await reportsDue();
     expect(report).toEqual({ finished: 0, failed: 1, blocked: 0 });
     expect(errors.length).toBe(1);
     expect(errors[0][0] === thrown && errors[0][1] === t).toBe(true);
@@ -152,6 +153,7 @@ describe.each(HOSTILE)("a fiber that throws %s", (_, make) => {
     expect(report.blocked).toBe(0);
     expect(children.every((c) => c.done)).toBe(true);
     expect(host.liveTaskCount).toBe(1);
+    await reportsDue();
     expect(errors.length).toBe(3);
     expect(errors.every(([e, t]) => e === thrown && children.includes(t))).toBe(true);
     expect(isTaskAbortError(await parent.result.catch((e: unknown) => e))).toBe(true);
@@ -165,7 +167,7 @@ describe.each(HOSTILE)("a fiber that throws %s", (_, make) => {
         throw make();
       });
       await host.run();
-      await Promise.resolve();
+      await reportsDue();
       const lines = printed.mock.calls.map((c) => String(c[0]));
       expect(lines.filter((l) => l.includes("nothing observed its error"))).toHaveLength(1);
       expect(lines.some((l) => l.includes("onError threw"))).toBe(false);

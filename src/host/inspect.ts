@@ -102,22 +102,30 @@ export function runReport(
 
 export function defaultOnError(err: unknown, task: Task): void {
   // What the fiber threw is read guarded (a revoked Proxy throws on any read), and printed as it
-  // is; should the console's own formatting of it throw, as describeValue shows it.
+  // is, right after the head (the console shows an error's stack there); should the console's own
+  // formatting of it throw, as describeValue shows it.
   const frames = readSafely(readSafely(err, "fiber"), "frames");
   let shown = "";
   try {
-    if (Array.isArray(frames) && frames.length > 0) shown = `; its frames: ${JSON.stringify(frames)}`;
+    if (Array.isArray(frames) && frames.length > 0) shown = `\n  Its frames when it failed: ${JSON.stringify(frames)}`;
   } catch {
     // (a `fiber` property of the user's own, whose frames do not stringify)
   }
-  const line =
-    `fiberhost: ${task} failed and nothing observed its error (no task.result, join or parent;` +
-    ` createHost({ onError }) replaces this report)${shown}`;
+  const head = `fiberhost: ${failedFiber(task)} failed and nothing observed its error:`;
+  const advice =
+    "\n  Nothing asked for its task.result, joined it (f.join, yield* task) or was its parent (f.spawn) by the" +
+    " time run() had settled and the code awaiting run() had gone on: do one of those, or handle such" +
+    ` failures with createHost({ onError }).${shown}`;
   try {
-    console.error(line, err);
+    console.error(head, err, advice);
   } catch {
-    console.error(line, describeValue(err));
+    console.error(head, describeValue(err), advice);
   }
+}
+
+/** `fiber "worker" (task #1)`. */
+function failedFiber(task: Task): string {
+  return `fiber ${JSON.stringify(task.name)} (task #${task.id})`;
 }
 
 export function defaultOnDeadlock(blocked: FiberDump[]): void {

@@ -59,8 +59,12 @@ export interface HostOptions {
   startRuntime?: boolean;
   /**
    * A fiber ended with an error nothing observed (its result was not asked for, no fiber joined
-   * it, it has no parent to fail): called after the current job, as an unhandled rejection is
-   * reported. Default: console.error with the fiber's name, the error and its frames.
+   * it, it has no parent to fail), as Node decides an unhandled rejection: called once no run() is
+   * pending (the one it failed in has settled) and a macrotask has passed, so that every microtask
+   * after the settle has run (`await host.run(); await t.result` observes it in time); with no
+   * run() pending, a macrotask after the fiber's end. What looks at it only after a macrotask of
+   * its own (a setTimeout, an I/O callback) is too late: it was reported. Called at most once a fiber; handling it here is observing it. Default:
+   * console.error with the fiber's name and id, the error, its frames and what to do.
    */
   onError?: (err: unknown, task: Task) => void;
   /**

@@ -114,7 +114,10 @@ export class JoinWait implements Waitable<Task> {
     return true;
   }
   tryAcquire(): number {
-    return this.target.done ? S_OK : BLOCK;
+    if (!this.target.done) return BLOCK;
+    // Joining a task that already ended looks at its end too: its failure is then not reported.
+    if (this.target.x !== null) this.target.x.observed = true;
+    return S_OK;
   }
   enqueue(t: Task): void {
     const x = this.target.extras();

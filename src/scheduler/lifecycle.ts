@@ -9,12 +9,10 @@ import { bodyResultError, isIterator } from "../kernel/commands.js";
 import type { Driver } from "./driver.js";
 import type { Waits } from "./waiting.js";
 import { type Family, unobservedFailure } from "./family.js";
+import type { FailureReport } from "./failure-reports.js";
 
 /** How bodyResultError names a fiber's body (its message begins with it). */
 const BODY = "the body";
-
-/** A fiber's failure that nothing observed (the host's onError, by default a console error). */
-export type FailureReport = (err: unknown, t: Task) => void;
 
 export class Lifecycle {
   constructor(
@@ -25,6 +23,7 @@ export class Lifecycle {
     private readonly forget: (t: Task) => void,
     private readonly kick: () => void,
     private readonly family: Family,
+    /** A failure unobserved at its fiber's end: FailureReports decides later whether it still is. */
     private readonly report: FailureReport,
   ) {}
 
@@ -158,18 +157,6 @@ export class Lifecycle {
     if (x.endWatchers !== null) for (const w of [...x.endWatchers]) w.fire();
     this.forget(t);
     const handled = x.family !== null && x.family.parent !== null ? this.family.childEnded(t, failed, value) : false;
-    if (!handled && unobservedFailure(t, failed)) this.reportLater(t, value);
-  }
-
-  /** Reported after the current job, as an unhandled rejection is: `task.result` may be asked for until then. */
-  private reportLater(t: Task, err: unknown): void {
-    queueMicrotask(() => {
-      if (t.x !== null && t.x.observed) return;
-      try {
-        this.report(err, t);
-      } catch (e) {
-        console.error("fiberhost: the host's onError threw", e);
-      }
-    });
+    if (!handled && unobservedFailure(t, failed)) this.report(value, t);
   }
 }

@@ -12,7 +12,8 @@ import type { Waitable } from "../kernel/waitable.js";
 import type { SafePoint, SchedulerPort } from "./port.js";
 import { Driver, type DriverHooks } from "./driver.js";
 import { Waits, type WaitTrace } from "./waiting.js";
-import { Lifecycle, type FailureReport } from "./lifecycle.js";
+import { Lifecycle } from "./lifecycle.js";
+import { FailureReports, type FailureReport } from "./failure-reports.js";
 import { Family } from "./family.js";
 import { Suspension } from "./suspension.js";
 import { Requests } from "./requests.js";
@@ -30,7 +31,7 @@ export interface SchedulerOptions {
   /** The host forgets an ended task (one way: the scheduler never imports the host). */
   forget: (t: Task) => void;
   trace: WaitTrace;
-  /** A fiber's failure nothing observed. */
+  /** A fiber's failure nothing observed (once a pending run() has settled: src/scheduler/failure-reports.ts). */
   onError: FailureReport;
 }
 
@@ -43,6 +44,9 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
   private readonly requests: Requests;
   private readonly loop: RunLoop;
   private readonly family: Family;
+  private readonly reports: FailureReports;
+  /** The run() whose pending holds reports back (run() answers one promise until it settles). */
+  private heldRun: Promise<void> | null = null;
 
   constructor(door: CoreDoor, opts: SchedulerOptions) {
     this.clock = opts.clock;
@@ -55,7 +59,10 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
       cancel: (t) => this.waits.cancel(t),
       rudeAbortRequested: (t) => door.rudeAbortRequested(t),
     });
-    this.life = new Lifecycle(door, this.driver, this.waits, opts.forget, kick, this.family, opts.onError);
+    const reports = (this.reports = new FailureReports(opts.onError));
+    this.life = new Lifecycle(door, this.driver, this.waits, opts.forget, kick, this.family, (err, t) =>
+      reports.add(t, err),
+    );
     this.suspension = new Suspension(door, this.driver, this.waits, opts.enterTimeoutMs, kick);
     this.requests = new Requests(door, this.driver, this.waits, this.life, kick);
     this.loop = new RunLoop(opts.clock, opts.dispatch, opts.budget, this.driver, this.waits);
@@ -159,9 +166,15 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
   runtimeDisabled(live: Iterable<Task>): void {
     this.suspension.runtimeDisabled(live);
   }
-  /** Settles when no fiber can make progress. */
+  /** Settles when no fiber can make progress. Failures nothing observed are reported after it settles. */
   run(): Promise<void> {
-    return this.loop.run();
+    const run = this.loop.run();
+    if (run !== this.heldRun) {
+      this.heldRun = run;
+      const release = this.reports.hold();
+      run.then(release, release); // (rejected too: a dispatch that threw ends the run)
+    }
+    return run;
   }
   /** Runs until no fiber can make progress without real time passing or a promise settling. */
   runUntilIdle(): void {

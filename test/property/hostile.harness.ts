@@ -644,6 +644,9 @@ export async function runProgram(w: World, p: Program): Promise<string[]> {
     }
   }
   host2.runUntilIdle();
+  // Failures nothing observed are reported a macrotask after the run settled
+  // (src/scheduler/failure-reports.ts): before the results below are read, which observes them.
+  await new Promise((resolve) => setTimeout(resolve, 0));
 
   for (const t of [...hostile, ...children, b1, b2, b3])
     if (!t.done) violation(`${t.name} did not end (${t.getState()})`);

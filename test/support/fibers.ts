@@ -14,6 +14,12 @@ export const testHost = (options: HostOptions = {}): Promise<Host> => createHost
 /** A test host on the virtual clock: no test waits for real time. */
 export const virtualHost = (options: HostOptions = {}): Promise<Host> => testHost({ clock: "virtual", ...options });
 
+/**
+ * Until the failures nothing observed are reported: a macrotask, which follows the check that the
+ * settle of run() (or a failure with no run pending) arms (src/scheduler/failure-reports.ts).
+ */
+export const reportsDue = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** The error a promise rejected with (fails the test when it resolved). */
 export async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {

@@ -23,9 +23,11 @@ function show(v: unknown): string {
 }
 
 async function failOnUnexpected(when: string): Promise<void> {
-  // onError is called in a microtask after the fiber's end (src/scheduler/lifecycle.ts): let any
-  // report queued by the test's last step land here, not in the next test.
-  for (let i = 0; i < 3; i++) await Promise.resolve();
+  // onError is called a macrotask after the run() a fiber failed in has settled, or after the
+  // fiber's end when no run() is pending (src/scheduler/failure-reports.ts): let any report queued
+  // by the test's last step land here, not in the next test. (Two: a run that settled in this
+  // turn arms its check from a microtask, after this hook's first timer may have been set.)
+  for (let i = 0; i < 2; i++) await new Promise((r) => setTimeout(r, 0));
   const list = unexpectedList().splice(0);
   if (list.length === 0) return;
   throw report(list, when);
