@@ -183,13 +183,18 @@ export class Host {
 
   /**
    * Settles when no fiber can make progress any more, with a report: fibers that returned and that
-   * threw during the run, and those left blocked (reported to onDeadlock: see dump()).
+   * threw since the call, and those left blocked (reported to onDeadlock: see dump()). A real-clock
+   * host drives itself (anything that makes a fiber ready schedules its pump): run() only waits
+   * until it is idle. A virtual-clock host runs only when run() or runUntilIdle() drives it.
    */
   run(): Promise<RunReport> {
     return this.runs.run();
   }
 
-  /** Runs synchronously until idle, advancing a virtual clock; never waits for real time or promises. */
+  /**
+   * Runs synchronously until idle, advancing a virtual clock; never waits for real time or
+   * promises. The explicit, deterministic way to drive a virtual-clock host (a real-clock one too).
+   */
   runUntilIdle(): void {
     this.sched.runUntilIdle();
   }

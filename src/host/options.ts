@@ -31,11 +31,14 @@ export const DEFAULT_INITIAL_MEMORY_BYTES = 16 * WASM_PAGE;
 export interface HostOptions {
   /** 'release' (default) or 'debug' (assertions on). */
   core?: CoreFlavour;
-  /** 'real' (default: performance.now), 'virtual' (jumps to the next timer when all fibers wait), or a clock. */
+  /**
+   * 'real' (default: performance.now; the host drives itself), 'virtual' (runs only when run() or
+   * runUntilIdle() drives it, jumping to the next timer when all fibers wait), or a clock (real).
+   */
   clock?: "real" | "virtual" | { now(): number };
-  /** How run() returns to the event loop between slices (default: setImmediate, else MessageChannel). */
+  /** How the pump is scheduled, and returns to the event loop between slices (default: setImmediate, else MessageChannel). */
   dispatch?: Dispatch;
-  /** Fiber steps per slice of run() (default 1024). */
+  /** Fiber steps per slice of the pump (default 1024). */
   budget?: number;
   /** ms an enter into managed code waits for a suspended runtime (default INFINITE). */
   enterTimeoutMs?: number;

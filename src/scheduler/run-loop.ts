@@ -1,5 +1,12 @@
-// The run loop: run() and runUntilIdle(), slices of the driver between turns of the event loop,
-// timers, and the virtual clock's jumps.
+// The run loop: the pump (slices of the driver between turns of the event loop, timers, the
+// virtual clock's jumps), run() and runUntilIdle().
+//
+// On a real clock the host drives itself: whatever makes a fiber ready (a spawn, a wake, an
+// abort, a resumed runtime) kicks the loop, and the first kick while no pump is queued or
+// running dispatches one (a macrotask: a microtask per wake would starve I/O, and one macrotask
+// per batch of wakes costs a wake one flag test). run() then only waits until the host is idle
+// and reports. On a virtual clock nothing runs unless run() or runUntilIdle() drives it, so a
+// test decides when time moves.
 
 import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
 import type { Clock, Dispatch } from "../kernel/clock.js";
@@ -19,6 +26,15 @@ export class RunLoop {
   private pumpQueued = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private draining = false;
+  /** A real clock: the host drives itself (see above). */
+  private readonly selfDriving: boolean;
+  /**
+   * The next kick dispatches a pump: no pump is queued or running, and the host drives itself or
+   * a run() waits. The one test a wake pays.
+   */
+  private parked: boolean;
+  /** What a pump met with no run() waiting (its dispatch or clock threw): the next run() rejects with it. */
+  private held: { err: unknown } | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -27,7 +43,10 @@ export class RunLoop {
     private readonly budget: number,
     private readonly driver: Driver,
     private readonly waits: Waits,
-  ) {}
+  ) {
+    this.selfDriving = !clock.virtual;
+    this.parked = this.selfDriving;
+  }
 
   /** An f.await began (pending) or ended. The virtual clock does not jump while one is pending. */
   awaiting(delta: number): void {
@@ -47,6 +66,9 @@ export class RunLoop {
   /** Runs until no fiber can make progress without real time passing or a promise settling. */
   runUntilIdle(): void {
     this.assertNotInFiber("runUntilIdle");
+    // A kick meanwhile dispatches nothing: this call runs what becomes ready.
+    const parked = this.parked;
+    this.parked = false;
     this.draining = true;
     try {
       for (;;) {
@@ -56,9 +78,16 @@ export class RunLoop {
       }
     } finally {
       this.draining = false;
+      this.parked = parked;
     }
+    // No pump queued: the timer it left (or the run it left waiting) is out of date.
+    if (parked) this.idle();
   }
 
+  /**
+   * Settles when no fiber can make progress (on a real clock the host drives itself meanwhile
+   * as it always does; on a virtual clock this drives it). Concurrent calls share one promise.
+   */
   run(): Promise<void> {
     this.assertNotInFiber("run");
     let run = this.runPromise;
@@ -67,7 +96,13 @@ export class RunLoop {
         this.settleRun = resolve;
         this.failRun = reject;
       });
-      this.schedulePump(); // (a dispatch that throws rejects `run` at once)
+      const held = this.held;
+      if (held !== null) {
+        this.held = null;
+        this.failRunWith(held.err);
+      } else {
+        this.schedulePump(); // (a dispatch that throws rejects `run` at once)
+      }
     }
     return run;
   }
@@ -81,9 +116,12 @@ export class RunLoop {
     }
   }
 
-  /** Something became ready while run() waits for a timer or a promise: run again soon. */
+  /**
+   * Something became ready: on a host that drives itself, or while run() waits for a timer or a
+   * promise, a pump is dispatched unless one is queued or running (a slice runs what it readies).
+   */
   kick(): void {
-    if (this.runPromise && this.driver.running === null && !this.draining) this.schedulePump();
+    if (this.parked) this.schedulePump();
   }
 
   private schedulePump(): void {
@@ -93,22 +131,29 @@ export class RunLoop {
       this.timer = null;
     }
     this.pumpQueued = true;
+    this.parked = false;
     try {
       this.dispatch(() => this.pump());
     } catch (err) {
-      // The user's dispatch threw: this run() ends with its error; the next run() dispatches again.
+      // The user's dispatch threw: this run() ends with its error (or the next one does, when
+      // none waits); the next kick or run() dispatches again.
       this.pumpQueued = false;
       this.failRunWith(err);
     }
   }
 
-  /** run() rejects with `err` (its dispatch or clock threw, a precondition failed); the host stays usable. */
+  /**
+   * run() rejects with `err` (its dispatch or clock threw, a precondition failed), or the next
+   * run() does when none waits; the host stays usable: the next kick pumps again.
+   */
   private failRunWith(err: unknown): void {
     const fail = this.failRun;
     this.runPromise = null;
     this.settleRun = null;
     this.failRun = null;
-    fail?.(err);
+    this.parked = this.selfDriving;
+    if (fail !== null) fail(err);
+    else this.held ??= { err };
   }
 
   private pump(): void {
@@ -126,6 +171,20 @@ export class RunLoop {
       this.draining = false;
     }
     if (more) return this.schedulePump();
+    this.idle();
+  }
+
+  /**
+   * No fiber is ready: wait for the next timer, or a promise; or settle the run. A timer is set
+   * only for a deadline (a fiber's sleep or timeout keeps a Node process alive as a setTimeout
+   * would); fibers blocked with nothing due leave nothing scheduled, so they hold no process.
+   */
+  private idle(): void {
+    this.parked = this.selfDriving || this.runPromise !== null;
+    if (this.timer !== null) {
+      clearTimeout(this.timer); // (runUntilIdle's: the deadlines may have changed)
+      this.timer = null;
+    }
     const next = this.waits.nextDeadline();
     if (next !== Infinity && !this.clock.virtual) {
       let now: number;
@@ -145,9 +204,12 @@ export class RunLoop {
     }
     if (this.pendingAwaits > 0) return; // the promise's settlement kicks us
     // Nothing can make progress: settle (fibers still blocked stay in host.dump()).
-    const settle = this.settleRun!;
+    const settle = this.settleRun;
+    if (settle === null) return;
     this.runPromise = null;
     this.settleRun = null;
+    this.failRun = null;
+    this.parked = this.selfDriving;
     settle();
   }
 }
