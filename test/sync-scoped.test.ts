@@ -253,6 +253,29 @@ describe("crst.lock(body)", () => {
     expect((err as Error).cause).toBe(boom);
   });
 
+  it("an object of another host, used in this host's fiber, throws HResultError(E_INVALIDARG); the body does not run", async () => {
+    const host = await virtualHost();
+    const other = await virtualHost();
+    const ran: string[] = [];
+    const forms = [
+      () => other.createCrst().lock(() => ran.push("lock")),
+      () => other.createSemaphore(1, 1).acquire(() => ran.push("acquire")),
+      () => other.createAutoEvent().waitOrThrow(0),
+    ];
+    const fibers = forms.map((form) =>
+      host.spawn(function* () {
+        yield* form();
+      }),
+    );
+    host.runUntilIdle();
+    for (const t of fibers) {
+      const err = await expectFailure(t);
+      expect(hrOf(err)).toBe("E_INVALIDARG");
+      expect((err as Error).message).toContain("belongs to another host");
+    }
+    expect(ran).toEqual([]);
+  });
+
   it("made outside any fiber, it throws HResultError(HOST_E_INVALIDOPERATION) when run", async () => {
     const host = await virtualHost();
     const op = host.createCrst().lock(() => 1);

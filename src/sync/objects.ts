@@ -59,6 +59,7 @@ export class Crst extends SyncObject {
     return this.scoped("lock(body)", this.locked(body, option));
   }
 
+  /** @internal lock's steps */
   private *locked<R>(body: ScopedBody<R>, option: number): Generator<unknown, R, unknown> {
     yield* this.acquireOrThrow("lock(body)", INFINITE, option);
     // Closed while the body ran: close() released it, and nothing is left to leave.
@@ -265,6 +266,7 @@ export class Semaphore extends SyncObject {
     return this.scoped("acquire(body)", this.acquired(body, ms, option));
   }
 
+  /** @internal acquire's steps */
   private *acquired<R>(body: ScopedBody<R>, ms: number, option: number): Generator<unknown, R, unknown> {
     yield* this.acquireOrThrow("acquire(body)", ms, option);
     // Closed while the body ran: its waiters were woken already, and a unit has nowhere to go.

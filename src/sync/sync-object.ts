@@ -128,23 +128,23 @@ export abstract class SyncObject implements Waitable<Task> {
     return new WaitOp(t, this.env.sched, this, ms, option);
   }
 
-  /** `crst "a".lock(body)`: a scoped form's call, as its messages name it. */
+  /** @internal `crst "a".lock(body)`: a scoped form's call, as its messages name it. */
   protected callName(form: string): string {
     return `${this.label()}.${form}`;
   }
 
-  /** The checks of a scoped form's timeout and option, where it is made: HResultError(E_INVALIDARG). */
+  /** @internal The checks of a scoped form's timeout and option, where it is made: HResultError(E_INVALIDARG). */
   protected checkWait(form: string, ms: number, option: number): void {
     if (!isTimeout(ms)) checkTimeout(ms, this.callName(form));
     if (!isWaitOption(option)) checkOption(option, this.callName(form));
   }
 
-  /** The operation of a scoped form (src/sync/scoped.ts), in the fiber that makes it. */
+  /** @internal The operation of a scoped form (src/sync/scoped.ts), in the fiber that makes it. */
   protected scoped<R>(form: string, steps: Generator<unknown, R, unknown>): Op<R> {
     return scopedOp(this.env.rootTask, steps, () => this.callName(form));
   }
 
-  /** A scoped form's wait: throws HResultError (what failed, what to do) unless it answers S_OK. */
+  /** @internal A scoped form's wait: throws HResultError (what failed, what to do) unless it answers S_OK. */
   protected *acquireOrThrow(form: string, ms: number, option: number): Generator<unknown, void, unknown> {
     const hr = yield* this.waitOp(ms, option);
     if (hr === S_OK) return;
