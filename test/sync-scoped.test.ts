@@ -87,6 +87,24 @@ describe("crst.lock(body)", () => {
     expect(await t.result).toEqual([1, true, 0]);
   });
 
+  it("takes a plain function whose result is a value, an operation, or a bare iterator (next alone)", async () => {
+    const host = await virtualHost();
+    const crst = host.createCrst();
+    const t = host.spawn(function* (f) {
+      const value = yield* crst.lock(() => "value");
+      const op = yield* crst.lock(() => f.sleep(5)); // S_OK once slept
+      let n = 0;
+      // (It yields f.yield() twice, a plain `yield op`, then answers how often it was stepped.)
+      const bare: Iterator<unknown, number> = {
+        next: () => (++n < 3 ? { done: false, value: f.yield() } : { done: true, value: n }),
+      };
+      const stepped = yield* crst.lock(() => bare);
+      return [value, op, stepped, host.now(), crst.getOwner()];
+    });
+    host.runUntilIdle();
+    expect(await t.result).toEqual(["value", S_OK, 3, 5, null]);
+  });
+
   it("leaves when the body throws, and the body's error propagates unchanged", async () => {
     const host = await virtualHost();
     const crst = host.createCrst();
@@ -112,42 +130,71 @@ describe("crst.lock(body)", () => {
     expect(crst.getOwner()).toBe(null);
   });
 
-  it("leaves when the fiber is aborted inside the body: a waiter gets the lock", async () => {
-    const host = await virtualHost();
+  it.each(["release", "debug"] as const)(
+    "leaves when the fiber is aborted inside the body: a waiter gets the lock (%s core)",
+    async (core) => {
+      const host = await virtualHost({ core });
+      const crst = host.createCrst({ name: "a" });
+      const log: string[] = [];
+      const by = bystander(host);
+      const victim = host.spawn(
+        function* (f) {
+          yield* crst.lock(function* () {
+            log.push("victim in");
+            yield* f.sleep(); // until aborted
+            log.push("never");
+          });
+        },
+        { name: "victim" },
+      );
+      const waiter = host.spawn(
+        function* (f) {
+          yield* f.yield();
+          return yield* crst.lock(() => {
+            log.push(`waiter in at ${host.now()}`);
+            return crst.getOwner() === f.task;
+          });
+        },
+        { name: "waiter" },
+      );
+      host.runUntilIdle();
+      // (Names: an equality that walks a task would iterate it, and a task's iterator is its join.)
+      expect(crst.waiting().map(String)).toEqual([String(waiter)]);
+      expect(victim.abort("stop")).toBe(S_OK);
+      host.runUntilIdle();
+      const err = await expectFailure(victim);
+      expect(err).toBeInstanceOf(TaskAbortError);
+      expect(await waiter.result).toBe(true);
+      expect(log).toEqual(["victim in", "waiter in at 35"]);
+      expect(crst.getOwner()).toBe(null);
+      expect(await by.result).toBe("5 steps at 35");
+    },
+  );
+
+  it("a rude abort runs no handler: the Crst is abandoned (a waiter's lock throws HOST_E_ABANDONED), a semaphore's unit is not given back", async () => {
+    // On the debug core too: its fibers' waits do not go through the task's wait face.
+    const host = await virtualHost({ core: "debug" });
     const crst = host.createCrst({ name: "a" });
-    const log: string[] = [];
-    const by = bystander(host);
-    const victim = host.spawn(
-      function* (f) {
-        yield* crst.lock(function* () {
-          log.push("victim in");
-          yield* f.sleep(); // until aborted
-          log.push("never");
-        });
-      },
-      { name: "victim" },
-    );
-    const waiter = host.spawn(
-      function* (f) {
-        yield* f.yield();
-        return yield* crst.lock(() => {
-          log.push(`waiter in at ${host.now()}`);
-          return crst.getOwner() === f.task;
-        });
-      },
-      { name: "waiter" },
-    );
+    const sem = host.createSemaphore(1, 1);
+    const victim = host.spawn(function* (f) {
+      yield* crst.lock(function* () {
+        yield* sem.acquire(() => f.sleep()); // until aborted
+      });
+    });
+    const waiter = host.spawn(function* (f) {
+      yield* f.yield();
+      yield* crst.lock(() => "never");
+    });
+    host.spawn(function* (f) {
+      yield* f.sleep(10);
+      victim.rudeAbort();
+    });
     host.runUntilIdle();
-    // (Names: an equality that walks a task would iterate it, and a task's iterator is its join.)
-    expect(crst.waiting().map(String)).toEqual([String(waiter)]);
-    expect(victim.abort("stop")).toBe(S_OK);
-    host.runUntilIdle();
-    const err = await expectFailure(victim);
-    expect(err).toBeInstanceOf(TaskAbortError);
-    expect(await waiter.result).toBe(true);
-    expect(log).toEqual(["victim in", "waiter in at 35"]);
-    expect(crst.getOwner()).toBe(null);
-    expect(await by.result).toBe("5 steps at 35");
+    expect(await expectFailure(victim)).toBeInstanceOf(TaskAbortError);
+    const err = await expectFailure(waiter);
+    expect(hrOf(err)).toBe("HOST_E_ABANDONED");
+    expect((err as Error).message).toContain("its owner ended while it held it");
+    expect([crst.getOwner(), sem.currentCount]).toEqual([null, 0]);
   });
 
   it("a deadlock (two fibers, two Crsts, opposite order) throws HResultError(HOST_E_DEADLOCK) and holds nothing", async () => {

@@ -132,8 +132,18 @@ function* runBody<R>(body: ScopedBody<R>, call: string): Generator<unknown, R, u
   if (wrong !== null) throw new HResultError(E_INVALIDARG, wrong);
   // (A task is a value: a fiber's task has next, its wait face, and is no body to drive.)
   if (isInstance(r, Task) || !isIterator(r)) return r as R;
-  const it = r as Iterator<unknown, R>;
-  return yield* { [Symbol.iterator]: () => it };
+  // A generator object is its own iterable; a bare iterator (next alone) is given one.
+  const it = r as Iterator<unknown, R> & Partial<Iterable<unknown>>;
+  if (typeof it[Symbol.iterator] === "function") return (yield* it as Iterable<unknown>) as R;
+  return yield* new Iterated(it);
+}
+
+/** A bare iterator (an object with next alone), made iterable for `yield*`. */
+class Iterated<R> {
+  constructor(private readonly it: Iterator<unknown, R>) {}
+  [Symbol.iterator](): Iterator<unknown, R> {
+    return this.it;
+  }
 }
 
 /**
