@@ -8,6 +8,7 @@ export { TaskManager } from "./host/task-manager.js";
 export { FiberContext, AWAIT_TARGET, MAXIMUM_WAIT_OBJECTS } from "./fiber/context.js";
 export type { FiberStart, WaitAnyResult } from "./fiber/context.js";
 export { Crst, AutoEvent, ManualEvent, Semaphore } from "./sync/objects.js";
+export type { ScopedBody } from "./sync/objects.js";
 export { TaskAbortError, isTaskAbortError } from "./base/errors.js";
 export type { FiberInfo } from "./base/errors.js";
 export type { Counters, CounterName, Frame } from "./core/door.js";

@@ -231,6 +231,39 @@ const ROWS: Record<string, Row[]> = {
       (w) => opAnswer(w.host.createCrst().enter()),
       HOST_E_INVALIDOPERATION,
     ],
+    ["crst.lock(42)", (w) => w.host.createCrst().lock(42 as never), { throws: E_INVALIDARG }],
+    [
+      "crst.lock(an async function)",
+      (w) => w.host.createCrst().lock((async () => 1) as never),
+      { throws: E_INVALIDARG },
+    ],
+    ["crst.lock(body, option 8)", (w) => w.host.createCrst().lock(() => 1, 8), { throws: E_INVALIDARG }],
+    ["semaphore.acquire(body, -1)", (w) => w.host.createSemaphore(1, 1).acquire(() => 1, -1), { throws: E_INVALIDARG }],
+    [
+      "semaphore.acquire(body, 1.5)",
+      (w) => w.host.createSemaphore(1, 1).acquire(() => 1, 1.5),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      'semaphore.acquire(body, "100")',
+      (w) => w.host.createSemaphore(1, 1).acquire(() => 1, "100" as never),
+      { throws: E_INVALIDARG },
+    ],
+    ["event.waitOrThrow(NaN)", (w) => w.host.createAutoEvent().waitOrThrow(NaN), { throws: E_INVALIDARG }],
+    [
+      "event.waitOrThrow(10, option 8)",
+      (w) => w.host.createManualEvent(false).waitOrThrow(10, 8),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "crst.lock(body) made and run outside a fiber (it could block)",
+      (w) =>
+        w.host
+          .createCrst()
+          .lock(() => 1)
+          .next(),
+      { throws: HOST_E_INVALIDOPERATION },
+    ],
     ["createSemaphore(-1, 4)", (w) => w.host.createSemaphore(-1, 4), { throws: E_INVALIDARG }],
     ["createSemaphore(5, 4) (initial above maximum)", (w) => w.host.createSemaphore(5, 4), { throws: E_INVALIDARG }],
     ["createSemaphore(0, 0)", (w) => w.host.createSemaphore(0, 0), { throws: E_INVALIDARG }],

@@ -1,6 +1,8 @@
 // The host's synchronisation objects, modelled on IHostSyncManager: IHostCrst (a recursive
 // critical section), IHostAutoEvent, IHostManualEvent and IHostSemaphore. Waits are operations
 // (use them with `yield*` in a fiber); set, reset, release, leave and tryEnter are synchronous.
+// Beside the contract's waits, which answer an HRESULT, the scoped forms (crst.lock, sem.acquire,
+// ev.waitOrThrow: src/sync/scoped.ts) throw HResultError when the wait fails and always release.
 
 import type { Task } from "../task/task.js";
 import type { Op } from "../operations/operation.js";
@@ -9,6 +11,9 @@ import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_NOT_OWNER, INFINITE, S_OK } from
 import { isWaitOption } from "../base/args.js";
 import { setOut, isOut, type Out } from "../base/out.js";
 import { SyncObject, type SyncEnv } from "./sync-object.js";
+import { checkBody, holding, type ScopedBody } from "./scoped.js";
+
+export type { ScopedBody } from "./scoped.js";
 
 export { SyncObject, type SyncEnv } from "./sync-object.js";
 
@@ -39,6 +44,26 @@ export class Crst extends SyncObject {
   /** IHostCrst::Enter(option): waits without a time limit; HOST_E_DEADLOCK when it closes a cycle. */
   enter(option = 0): Op<number> {
     return this.waitOp(INFINITE, option);
+  }
+
+  /**
+   * Enters, runs `body`, and leaves: also when the body throws or the fiber is aborted inside it
+   * (C#'s `lock`). Answers the body's value. When Enter does not answer S_OK (HOST_E_DEADLOCK,
+   * HOST_E_ABANDONED, HOST_E_INTERRUPTED with WAIT_ALERTABLE) it throws HResultError: the body does
+   * not run and nothing is held. A body that is not a function, or an unknown option bit, throws
+   * HResultError(E_INVALIDARG) here. The body receives nothing: it uses the fiber's `f` it closes over.
+   */
+  lock<R>(body: ScopedBody<R>, option = 0): Op<R> {
+    checkBody(body, this.callName("lock(body)"));
+    this.checkWait("lock(body, option)", INFINITE, option);
+    return this.scoped("lock(body)", this.locked(body, option));
+  }
+
+  /** @internal lock's steps */
+  private *locked<R>(body: ScopedBody<R>, option: number): Generator<unknown, R, unknown> {
+    yield* this.acquireOrThrow("lock(body)", INFINITE, option);
+    // Closed while the body ran: close() released it, and nothing is left to leave.
+    return yield* holding(body, this.callName("lock(body)"), () => (this.closed ? S_OK : this.leave()));
   }
 
   /** IHostCrst::TryEnter(option, out): out.value tells whether the caller now owns it. */
@@ -130,6 +155,17 @@ export class AutoEvent extends SyncObject {
     return this.waitOp(ms, option);
   }
 
+  /**
+   * Waits as wait(ms, option) does, and throws HResultError unless the wait answers S_OK
+   * (HOST_E_TIMEOUT, HOST_E_INTERRUPTED, HOST_E_ABANDONED once closed, HOST_E_DEADLOCK). A timeout
+   * that is not a whole number of ms in 0 … 2^32−1, or an unknown option bit, throws
+   * HResultError(E_INVALIDARG) here.
+   */
+  waitOrThrow(ms: number = INFINITE, option = 0): Op<void> {
+    this.checkWait("waitOrThrow(ms, option)", ms, option);
+    return this.scoped("waitOrThrow()", this.acquireOrThrow("waitOrThrow()", ms, option));
+  }
+
   set(): number {
     const hr = this.usable();
     if (hr !== S_OK) return hr;
@@ -162,6 +198,17 @@ export class ManualEvent extends SyncObject {
 
   wait(ms: number = INFINITE, option = 0): Op<number> {
     return this.waitOp(ms, option);
+  }
+
+  /**
+   * Waits as wait(ms, option) does, and throws HResultError unless the wait answers S_OK
+   * (HOST_E_TIMEOUT, HOST_E_INTERRUPTED, HOST_E_ABANDONED once closed, HOST_E_DEADLOCK). A timeout
+   * that is not a whole number of ms in 0 … 2^32−1, or an unknown option bit, throws
+   * HResultError(E_INVALIDARG) here.
+   */
+  waitOrThrow(ms: number = INFINITE, option = 0): Op<void> {
+    this.checkWait("waitOrThrow(ms, option)", ms, option);
+    return this.scoped("waitOrThrow()", this.acquireOrThrow("waitOrThrow()", ms, option));
   }
 
   set(): number {
@@ -203,6 +250,27 @@ export class Semaphore extends SyncObject {
 
   wait(ms: number = INFINITE, option = 0): Op<number> {
     return this.waitOp(ms, option);
+  }
+
+  /**
+   * Takes one unit (as wait(ms, option)), runs `body`, and gives the unit back: also when the body
+   * throws or the fiber is aborted inside it. Answers the body's value. When the wait does not
+   * answer S_OK (HOST_E_TIMEOUT, HOST_E_INTERRUPTED, HOST_E_ABANDONED once closed) it throws
+   * HResultError: the body does not run and no unit is held. A body that is not a function, a
+   * timeout that is not a whole number of ms in 0 … 2^32−1, or an unknown option bit, throws
+   * HResultError(E_INVALIDARG) here. The body receives nothing: it uses the fiber's `f` it closes over.
+   */
+  acquire<R>(body: ScopedBody<R>, ms: number = INFINITE, option = 0): Op<R> {
+    checkBody(body, this.callName("acquire(body)"));
+    this.checkWait("acquire(body, ms, option)", ms, option);
+    return this.scoped("acquire(body)", this.acquired(body, ms, option));
+  }
+
+  /** @internal acquire's steps */
+  private *acquired<R>(body: ScopedBody<R>, ms: number, option: number): Generator<unknown, R, unknown> {
+    yield* this.acquireOrThrow("acquire(body)", ms, option);
+    // Closed while the body ran: its waiters were woken already, and a unit has nowhere to go.
+    return yield* holding(body, this.callName("acquire(body)"), () => (this.closed ? S_OK : this.release(1)));
   }
 
   /** ReleaseSemaphore(n, out): out.value is the count before. E_INVALIDARG past the maximum; nothing changes. */

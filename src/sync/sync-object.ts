@@ -9,7 +9,9 @@ import { TaskQueue } from "../kernel/queue.js";
 import type { Waitable, Watcher } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
 import { DoneOp, WaitOp } from "../operations/basic.js";
+import { isTimeout, isWaitOption } from "../base/args.js";
 import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, S_FALSE, S_OK } from "../base/hresult.js";
+import { acquireFailure, checkOption, checkTimeout, scopedOp } from "./scoped.js";
 
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
@@ -124,6 +126,29 @@ export abstract class SyncObject implements Waitable<Task> {
     if (t === null || t.done) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
     if (t.env.sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
     return new WaitOp(t, this.env.sched, this, ms, option);
+  }
+
+  /** @internal `crst "a".lock(body)`: a scoped form's call, as its messages name it. */
+  protected callName(form: string): string {
+    return `${this.label()}.${form}`;
+  }
+
+  /** @internal The checks of a scoped form's timeout and option, where it is made: HResultError(E_INVALIDARG). */
+  protected checkWait(form: string, ms: number, option: number): void {
+    if (!isTimeout(ms)) checkTimeout(ms, this.callName(form));
+    if (!isWaitOption(option)) checkOption(option, this.callName(form));
+  }
+
+  /** @internal The operation of a scoped form (src/sync/scoped.ts), in the fiber that makes it. */
+  protected scoped<R>(form: string, steps: Generator<unknown, R, unknown>): Op<R> {
+    return scopedOp(this.env.rootTask, steps, () => this.callName(form));
+  }
+
+  /** @internal A scoped form's wait: throws HResultError (what failed, what to do) unless it answers S_OK. */
+  protected *acquireOrThrow(form: string, ms: number, option: number): Generator<unknown, void, unknown> {
+    const hr = yield* this.waitOp(ms, option);
+    if (hr === S_OK) return;
+    throw acquireFailure(this.callName(form), this.describe(), hr, ms, this.closed, this.kind === "crst");
   }
 
   /**
