@@ -1,7 +1,7 @@
 // host.instantiate: a WebAssembly guest as managed code, the JS host as unmanaged code. Every
 // function import is asked about once, at instantiation (IHostTaskManager::CallNeedsHostHook on
 // its target): an import the host's policy answers false for is handed to the guest as it is (no
-// hook, no cost); the others, and every export, are wrapped (wrappers.ts). A suspending import
+// hook, no cost); the others, and every export, are wrapped (hook-import.ts, hook-export.ts, suspending-import.ts). A suspending import
 // may answer a promise: an f.call on an export then parks its fiber inside the guest, through
 // asyncify (asyncify.ts) or JSPI (jspi.ts), driven by f.call (guest-call.ts).
 // What the user hands in (imports, options) is read once, in user-input.ts; from there on only
@@ -24,7 +24,9 @@ import {
   record,
   type OptionsSnapshot,
 } from "./user-input.js";
-import { hookExport, hookImport, suspendingImport } from "./wrappers.js";
+import { hookExport } from "./hook-export.js";
+import { hookImport } from "./hook-import.js";
+import { suspendingImport } from "./suspending-import.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
 import { findStack } from "./guest-stack.js";
 import { ExternalLink, registerLink } from "./external.js";
