@@ -28,7 +28,7 @@ import { hookExport } from "./hook-export.js";
 import { hookImport } from "./hook-import.js";
 import { suspendingImport } from "./suspending-import.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
-import { findStack } from "./guest-stack.js";
+import { findStack } from "./stack-finder.js";
 import { ExternalLink, registerLink } from "./external.js";
 import type { GuestStackKind, StackOption } from "./stack-types.js";
 
