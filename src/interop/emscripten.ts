@@ -2,14 +2,16 @@
 // Emscripten's glue instantiates the wasm through Module.instantiateWasm; this adapter hands it a
 // hooked instance from host.instantiate, and, for an -sASYNCIFY build (whose glue suspends the
 // guest itself: Module.Asyncify), links the glue's suspensions to the fiber that started the call
-// (external.ts): `yield* em.call(f, (signal) => glueCallAnsweringAPromise())`.
+// (external-link.ts): `yield* em.call(f, (signal) => glueCallAnsweringAPromise())`.
 
 import type { FiberContext } from "../fiber/context.js";
 import type { Op } from "../operations/operation.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
 import { describeValue } from "../base/args.js";
 import type { Guest, InstantiateOptions } from "./instantiate.js";
-import { ExternalCall, externalLinkOf, type AsyncifyRuntime, type ExternalLink } from "./external.js";
+import { externalLinkOf, type AsyncifyRuntime, type ExternalLink } from "./external-link.js";
+import { ExternalCall } from "./external-call.js";
+import { suspendingHostFunction } from "./external-suspending.js";
 
 /** What the adapter needs of a host: its instantiate. */
 export interface InstantiatingHost {
@@ -151,7 +153,7 @@ export function emscriptenGuest(
           HOST_E_INVALIDOPERATION,
           "fiberhost/emscripten: suspending() needs an -sASYNCIFY guest instantiated through this adapter (await em.ready first)",
         );
-      return link.suspending(work, finish);
+      return suspendingHostFunction(link, work, finish);
     },
     get signal(): AbortSignal | null {
       return link?.owner?.signal ?? null;

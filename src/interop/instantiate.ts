@@ -29,7 +29,7 @@ import { hookImport } from "./hook-import.js";
 import { suspendingImport } from "./suspending-import.js";
 import { Jspi, jspiAvailable } from "./jspi.js";
 import { findStack } from "./stack-finder.js";
-import { ExternalLink, registerLink } from "./external.js";
+import { ExternalLink, registerLink } from "./external-link.js";
 import type { GuestStackKind, StackOption } from "./stack-types.js";
 
 /** Default import targets are numbered from here (their "addresses"), one per distinct function. */
