@@ -18,8 +18,9 @@
 //   while a call is in flight; an abort is given to the pending host function (its signal aborts,
 //   its answer rejects with the abort, which the guest's glue throws into the guest) and thrown
 //   into the fiber once the guest has unwound.
-// Emscripten's asyncify exports are its runtime's machinery: they are called unhooked (by name
-// when their names are kept, otherwise recognised by the runtime's state when they are called).
+// Emscripten's asyncify exports are its runtime's machinery: they are called unhooked (known by
+// name when their names are kept, by their code when minified, otherwise recognised by the
+// runtime's state when they are called).
 
 import type { Task } from "../task/task.js";
 import { HOST_E_INVALIDOPERATION, S_OK } from "../base/hresult.js";
@@ -27,6 +28,7 @@ import type { CoreDoor } from "../core/door.js";
 import { crossingError, isThenable, noWait, type GuestState, type AnyFn } from "./guest.js";
 import { hex } from "./crossing-frames.js";
 import { TurnWait } from "./external-turn.js";
+import type { AsyncifyControl } from "./asyncify-controls.js";
 
 /** Emscripten's Asyncify.State. */
 const NORMAL = 0;
@@ -99,11 +101,13 @@ export class ExternalLink {
   // --- the hooked crossings ------------------------------------------------------------------
 
   /** The hooked form of an export of an external guest. */
-  hookExport(raw: AnyFn, name: string): AnyFn {
-    // Names kept (a debug build): the runtime's own exports are known at once.
-    if (name.startsWith("asyncify_")) {
-      const stop = name === "asyncify_stop_unwind";
-      const rewind = name === "asyncify_start_rewind";
+  hookExport(raw: AnyFn, name: string, control: AsyncifyControl | undefined): AnyFn {
+    // The runtime's own exports known at once: by their names (a debug build), or by their code
+    // (asyncify-controls.ts: a release build's minified ones; its two stops look the same, and
+    // either may clear stopUnwindDue: the rewind's stop comes long after the unwind's).
+    if (control !== undefined || name.startsWith("asyncify_")) {
+      const stop = control === "stop_unwind" || control === "stop";
+      const rewind = control === "start_rewind";
       return (...args: unknown[]) => {
         if (stop) this.stopUnwindDue = false;
         if (rewind) this.rewindArmed = true;
