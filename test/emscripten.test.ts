@@ -13,6 +13,7 @@ import { emscriptenGuest } from "../src/interop/emscripten.js";
 import { expectBalanced } from "./support/fibers.js";
 import { deferred, frameNames, until } from "./support/guest.js";
 import { variant, wasmBytes } from "./support/quickjs.js";
+import { I32, op, wasmModule } from "./support/wasm-writer.js";
 
 const transitions = (c: {
   reverseEnterRuntime: number;
@@ -203,6 +204,17 @@ describe("a minified Emscripten asyncify build (QuickJS release-asyncify) given 
     // The bytes of the synchronous build: "auto" reads its code and finds no asyncify.
     const sync = await host.instantiate(await wasmBytes("release-sync"), glueImports(asyncModule));
     expect(sync.suspension).toBe("none");
+    // A compiled Module importing its memory whose names are kept (no asyncify_* among them): no asyncify, "none".
+    const named = await WebAssembly.compile(
+      wasmModule({
+        memoryImport: { module: "env", name: "memory", min: 1 },
+        funcs: [{ type: { params: [], results: [I32] }, body: op.i32Const(7) }],
+        exports: [{ name: "answer", kind: "func", index: 0 }],
+      }) as BufferSource,
+    );
+    const plain = await host.instantiate(named, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+    expect(plain.suspension).toBe("none");
+    expect(plain.exports.answer()).toBe(7);
     expectBalanced(host);
   });
 

@@ -51,6 +51,20 @@ function ownRuntime(
   return imports.some((d) => d.kind === "memory") && !exports.some((d) => d.kind === "memory");
 }
 
+/**
+ * Its function exports' names are minified (Emscripten's -O2 and above: "a", "b", …, "aa", …; three
+ * characters reach tens of thousands of exports).
+ */
+function minified(exports: readonly WebAssembly.ModuleExportDescriptor[]): boolean {
+  let any = false;
+  for (const d of exports) {
+    if (d.kind !== "function") continue;
+    if (d.name.length > 3) return false;
+    any = true;
+  }
+  return any;
+}
+
 /** What the choice reads of the guest. */
 export interface GuestShape {
   imports: readonly WebAssembly.ModuleImportDescriptor[];
@@ -76,12 +90,13 @@ export function chooseSuspension(option: SuspensionOption, guest: GuestShape): S
     // imports its memory and exports none is Emscripten's shape: followed ("external").
     if (owner === "ours") mode = "asyncify";
     else if (owner === "theirs" && own) mode = "external";
-    else if (owner === null && own && sigs === null)
-      // Emscripten's shape, its code out of reach: a minified -sASYNCIFY build (its asyncify_*
-      // names minified, found only by their code) looks like a synchronous build here, and taken
-      // for one its continuations would run on the root task.
+    else if (owner === null && own && sigs === null && minified(exports))
+      // A minified Emscripten build, its code out of reach: an -sASYNCIFY one (its asyncify_*
+      // names minified, found only by their code) looks like a synchronous one here, and taken
+      // for one its continuations would run on the root task. (Names kept: no asyncify_* name is
+      // no asyncify, and the guest gets "none" below, as any guest importing its memory.)
       throw bad(
-        "suspension 'auto' cannot tell whether this guest (its memory imported, none exported: an Emscripten build's shape) is an -sASYNCIFY build whose asyncify exports are minified: its code cannot be read (a compiled WebAssembly.Module). Pass options.suspension 'external' for an -sASYNCIFY build (see fiberhost/emscripten) or 'none' for a synchronous one, or give the module's bytes",
+        "suspension 'auto' cannot tell whether this guest (its memory imported, none exported, its export names minified: a release Emscripten build's shape) is an -sASYNCIFY build whose asyncify exports are minified: its code cannot be read (a compiled WebAssembly.Module). Pass options.suspension 'external' for an -sASYNCIFY build (see fiberhost/emscripten) or 'none' for a synchronous one, or give the module's bytes",
       );
     else if (owner === null && guest.anySuspending && jspiAvailable() && sigs !== null) mode = "jspi";
     else mode = "none";
