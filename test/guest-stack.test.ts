@@ -4,7 +4,7 @@
 // options.stack values are refused with E_INVALIDARG naming the field.
 import { describe, expect, it } from "vitest";
 import { E_INVALIDARG, HResultError, type Host } from "../src/index.js";
-import { findStack } from "../src/interop/guest-stack.js";
+import { findStack } from "../src/interop/stack-finder.js";
 import { expectBalanced, rejection, virtualHost } from "./support/fibers.js";
 import { deferred, hasJspi, loadGuest, until, type Deferred } from "./support/guest.js";
 import { loadCGuest, type LoadedCGuest } from "./support/c-guest.js";

@@ -1,4 +1,4 @@
-// The per-fiber guest stack (src/interop/guest-stack.ts): what keeping a parked call's
+// The per-fiber guest stack (src/interop/stack-finder.ts, shadow-stack.ts): what keeping a parked call's
 // linear-memory frames costs on a suspension round trip of the C guest (examples/c-guest, clang +
 // wasi-libc, asyncified), 1 and 100 fibers, beside the same round trip with nothing kept (stack
 // 'none': correct only with one fiber, whose calls are last-in-first-out) and the serial fallback.
@@ -6,7 +6,7 @@
 // Part of the interop suite (bench/interop-cases.js).
 
 import { createHost } from "../../dist/index.js";
-import { findStack } from "../../dist/interop/guest-stack.js";
+import { findStack } from "../../dist/interop/stack-finder.js";
 import { cGuestBytes, SUSPENDING } from "../../examples/c-guest/generated/c-guest-wasm.js";
 import { fail } from "./support.js";
 

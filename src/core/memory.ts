@@ -138,7 +138,7 @@ export const STACK_PROBE_DEPTH = 32;
  * transition's slow path runs it first: runaway export → import → export recursion must fail
  * there, before the core changes anything (an overflow inside the core's nested calls would leave
  * its state half-changed, so it is a trap), as the caller's exception, which unwinds balanced
- * (interop/wrappers.ts). Only the transitions cross guests: spawn and exit do not pay for it.
+ * (interop/hook-import.ts, hook-export.ts). Only the transitions cross guests: spawn and exit do not pay for it.
  */
 export function probeStack(n: number): number {
   return n === 0 ? 0 : probeStack(n - 1) + 1;

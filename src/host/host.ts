@@ -13,7 +13,8 @@ import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } fro
 import { TraceRecorder } from "../trace/recorder.js";
 import { E_INVALIDARG, S_OK, check } from "../base/hresult.js";
 import { isInstance } from "../base/errors.js";
-import { Interop, type Guest, type InstantiateOptions } from "../interop/instantiate.js";
+import { Interop } from "../interop/instantiate.js";
+import type { Guest, InstantiateOptions } from "../interop/guest-types.js";
 import { callExport } from "../interop/guest-call.js";
 import {
   DEFAULT_STACK_SIZE,

@@ -27,7 +27,16 @@ export interface Signatures {
   exports: Map<string, Signature>;
   /** The module has a start function (guest code that runs at instantiation). */
   hasStart: boolean;
+  /**
+   * export name of every function export defined in the module with a body of at most
+   * SMALL_BODY bytes → that body (locals and code, a view of the bytes): what asyncify-controls.ts
+   * recognises Binaryen's asyncify functions by when their names are minified.
+   */
+  smallBodies: Map<string, Uint8Array>;
 }
+
+/** The largest body kept in smallBodies (Binaryen's asyncify functions take 25 bytes). */
+const SMALL_BODY = 48;
 
 const SIMPLE_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
 
@@ -82,6 +91,8 @@ function read(bytes: Uint8Array): Signatures {
   const funcTypes: number[] = []; // function index space: imports first
   const imports: FunctionImport[] = [];
   const exports = new Map<string, Signature>();
+  const exported = new Map<number, string[]>(); // function index → its export names
+  const smallBodies = new Map<string, Uint8Array>();
   let hasStart = false;
   while (r.at < bytes.length) {
     const id = r.byte();
@@ -128,10 +139,23 @@ function read(bytes: Uint8Array): Signatures {
         const name = r.name();
         const kind = r.byte();
         const index = r.u32();
-        if (kind === 0) exports.set(name, types[funcTypes[index]]);
+        if (kind === 0) {
+          exports.set(name, types[funcTypes[index]]);
+          const names = exported.get(index);
+          if (names === undefined) exported.set(index, [name]);
+          else names.push(name);
+        }
+      }
+    } else if (id === 10) {
+      // Only each body's size is read (no instruction is decoded), and only small exported ones kept.
+      for (let n = r.u32(), index = imports.length; n > 0; n--, index++) {
+        const size = r.u32();
+        const names = size <= SMALL_BODY ? exported.get(index) : undefined;
+        if (names !== undefined) for (const name of names) smallBodies.set(name, bytes.subarray(r.at, r.at + size));
+        r.at += size;
       }
     }
     r.at = end;
   }
-  return { imports, exports, hasStart };
+  return { imports, exports, hasStart, smallBodies };
 }

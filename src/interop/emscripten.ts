@@ -2,14 +2,16 @@
 // Emscripten's glue instantiates the wasm through Module.instantiateWasm; this adapter hands it a
 // hooked instance from host.instantiate, and, for an -sASYNCIFY build (whose glue suspends the
 // guest itself: Module.Asyncify), links the glue's suspensions to the fiber that started the call
-// (external.ts): `yield* em.call(f, (signal) => glueCallAnsweringAPromise())`.
+// (external-link.ts): `yield* em.call(f, (signal) => glueCallAnsweringAPromise())`.
 
 import type { FiberContext } from "../fiber/context.js";
 import type { Op } from "../operations/operation.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
 import { describeValue } from "../base/args.js";
-import type { Guest, InstantiateOptions } from "./instantiate.js";
-import { ExternalCall, externalLinkOf, type AsyncifyRuntime, type ExternalLink } from "./external.js";
+import type { Guest, InstantiateOptions } from "./guest-types.js";
+import { externalLinkOf, type AsyncifyRuntime, type ExternalLink } from "./external-link.js";
+import { ExternalCall } from "./external-call.js";
+import { suspendingHostFunction } from "./external-suspending.js";
 
 /** What the adapter needs of a host: its instantiate. */
 export interface InstantiatingHost {
@@ -60,7 +62,10 @@ export interface EmscriptenGuest {
 }
 
 export interface EmscriptenOptions {
-  /** host.instantiate's options (suspension: default "external" when the glue has Module.Asyncify, else "auto"). */
+  /**
+   * host.instantiate's options (suspension: default "external" when the glue has Module.Asyncify;
+   * else "auto", or "none" for a compiled WebAssembly.Module, whose code "auto" cannot read).
+   */
   instantiate?: InstantiateOptions;
 }
 
@@ -115,9 +120,13 @@ export function emscriptenGuest(
     used = true;
     // Emscripten calls it as a method of its Module: Module.Asyncify is its suspension runtime.
     const runtime = (this as { Asyncify?: unknown } | undefined)?.Asyncify;
-    const suspension = instantiateOptions.suspension ?? (isRuntime(runtime) ? "external" : "auto");
+    const given = instantiateOptions.suspension;
     (async () => {
       const source = typeof wasm === "function" ? await wasm() : wasm;
+      // Without Module.Asyncify nothing of the glue's suspends the guest; "auto" would look for a
+      // minified asyncify build's code, which a compiled module does not show ("none" is the answer).
+      const suspension =
+        given ?? (isRuntime(runtime) ? "external" : source instanceof WebAssembly.Module ? "none" : "auto");
       const g = await host.instantiate(source, imports, { ...instantiateOptions, suspension });
       link = externalLinkOf(g.exports);
       if (link !== null && isRuntime(runtime)) link.runtime = runtime;
@@ -151,7 +160,7 @@ export function emscriptenGuest(
           HOST_E_INVALIDOPERATION,
           "fiberhost/emscripten: suspending() needs an -sASYNCIFY guest instantiated through this adapter (await em.ready first)",
         );
-      return link.suspending(work, finish);
+      return suspendingHostFunction(link, work, finish);
     },
     get signal(): AbortSignal | null {
       return link?.owner?.signal ?? null;

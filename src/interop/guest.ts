@@ -5,7 +5,8 @@
 import type { CoreDoor } from "../core/door.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import { HOST_E_TIMEOUT, HResultError } from "../base/hresult.js";
-import type { CallGate, ShadowStack } from "./guest-stack.js";
+import type { CallGate } from "./call-gate.js";
+import type { ShadowStack } from "./shadow-stack.js";
 
 /** A user's import or a guest's export, as the engine calls it. */
 // biome-ignore lint/suspicious/noExplicitAny: a user's import or a guest's export: any signature, called with what the engine passes
@@ -80,7 +81,7 @@ export class GuestState {
    * start's ReverseEnterRuntime, which the instantiation closes when it settles.
    */
   starting: { opened: boolean } | null = null;
-  /** @internal The guest's linear-memory stack, kept per parked fiber (guest-stack.ts), or null. */
+  /** @internal The guest's linear-memory stack, kept per parked fiber (shadow-stack.ts), or null. */
   stack: ShadowStack | null = null;
   /** @internal One parked call at a time (a stack fiberhost cannot keep per fiber), or null. */
   gate: CallGate | null = null;

@@ -15,7 +15,7 @@
 import { E_NOTIMPL, HResultError, S_OK } from "../base/hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Signature, Signatures } from "./binary.js";
-import { cannotSuspend, crossSuspending, crossed, suspendingImport } from "./wrappers.js";
+import { cannotSuspend, crossSuspending, crossed, suspendingImport } from "./suspending-import.js";
 import { crossingError, dropPromise, noWait, type ExportInfo, type GuestState, type AnyFn } from "./guest.js";
 import type { GuestCall } from "./guest-call.js";
 import { exportTrampoline, importTrampoline } from "./jspi-trampolines.js";

@@ -1,4 +1,4 @@
-// The public types of a guest's linear-memory stack (guest-stack.ts keeps it): apart, so that the
+// The public types of a guest's linear-memory stack (stack-finder.ts finds it): apart, so that the
 // published types reach nothing of the scheduler.
 
 /** How an instance's linear-memory stack is kept (guest.stack). */

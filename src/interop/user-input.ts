@@ -14,7 +14,6 @@ import { E_INVALIDARG, HResultError } from "../base/hresult.js";
 import { describeValue, isDword } from "../base/args.js";
 import { MIN_ASYNCIFY_DATA } from "./asyncify.js";
 import type { SuspensionMode, AnyFn } from "./guest.js";
-import { readStackOption } from "./guest-stack.js";
 import type { StackOption } from "./stack-types.js";
 
 export type SuspensionOption = "auto" | SuspensionMode;
@@ -27,7 +26,7 @@ export interface OptionsSnapshot {
   suspension: SuspensionOption;
   asyncifyData: { address: number; size: number } | undefined;
   target: ((module: string, name: string, fn: AnyFn) => unknown) | undefined;
-  /** options.stack, read once (guest-stack.ts says what it may be). */
+  /** options.stack, read once (stack-types.ts says what it may be). */
   stack: StackOption;
 }
 
@@ -228,4 +227,41 @@ export function askTarget(
   if (!isDword(t))
     throw bad(`options.target answered ${describeValue(t)} for ${m}.${n}: a target is an integer in 0 … 2^32−1`);
   return t;
+}
+
+const SHAPE = `'auto', 'none', 'serial' or { pointer: an exported global's name, a WebAssembly.Global, or { get(), set(v) } }`;
+
+/** options.stack checked (a snapshot: each property read once). */
+export function readStackOption(v: unknown): StackOption {
+  if (v === undefined || v === "auto") return "auto";
+  if (v === "none" || v === "serial") return v;
+  if (typeof v !== "object" || v === null) throw bad(`options.stack must be ${SHAPE}, not ${describeValue(v)}`);
+  let pointer: unknown;
+  let memory: unknown;
+  try {
+    pointer = (v as { pointer?: unknown }).pointer;
+    memory = (v as { memory?: unknown }).memory;
+  } catch (err) {
+    throw bad(`options.stack could not be read (${(err as Error)?.message})`);
+  }
+  if (memory !== undefined && !(memory instanceof WebAssembly.Memory))
+    throw bad(`options.stack.memory must be a WebAssembly.Memory, not ${describeValue(memory)}`);
+  const mem = memory as WebAssembly.Memory | undefined;
+  if (typeof pointer === "string" || pointer instanceof WebAssembly.Global) return { pointer, memory: mem };
+  if (typeof pointer === "object" && pointer !== null) {
+    let get: unknown;
+    let set: unknown;
+    try {
+      get = (pointer as { get?: unknown }).get;
+      set = (pointer as { set?: unknown }).set;
+    } catch (err) {
+      throw bad(`options.stack.pointer could not be read (${(err as Error)?.message})`);
+    }
+    if (typeof get === "function" && typeof set === "function") {
+      const g = get as () => number;
+      const s = set as (v: number) => void;
+      return { pointer: { get: () => g.call(pointer), set: (x) => void s.call(pointer, x) }, memory: mem };
+    }
+  }
+  throw bad(`options.stack.pointer must be an exported global's name, a WebAssembly.Global or { get(), set(v) }`);
 }

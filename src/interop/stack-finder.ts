@@ -1,3 +1,5 @@
+// Where a guest's linear-memory stack is, and how fiberhost keeps it while calls are parked in it.
+//
 // A guest's stack in linear memory (what clang, rustc, Emscripten and every LLVM-built module
 // have: a stack pointer global, usually `__stack_pointer`, and frames for the locals whose address
 // is taken). Asyncify saves a parked call's wasm locals and call stack, but not these frames: they
@@ -22,57 +24,11 @@
 // buffer per fiber); moving the frames instead of switching regions keeps it to the stack the
 // guest already has.
 
-import type { Task } from "../task/task.js";
-import type { HeldLock } from "../task/extras.js";
-import { TaskQueue } from "../kernel/queue.js";
-import { BLOCK, type Waitable } from "../kernel/waitable.js";
-import type { SchedulerPort } from "../scheduler/port.js";
-import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
-import { describeValue } from "../base/args.js";
-import type { GuestStackKind, StackOption, StackPointer } from "./stack-types.js";
-
-export type { GuestStackKind, StackOption, StackPointer };
-
-function bad(message: string): HResultError {
-  return new HResultError(E_INVALIDARG, `instantiate: ${message}`);
-}
-
-const SHAPE = `'auto', 'none', 'serial' or { pointer: an exported global's name, a WebAssembly.Global, or { get(), set(v) } }`;
-
-/** options.stack checked (a snapshot: each property read once). */
-export function readStackOption(v: unknown): StackOption {
-  if (v === undefined || v === "auto") return "auto";
-  if (v === "none" || v === "serial") return v;
-  if (typeof v !== "object" || v === null) throw bad(`options.stack must be ${SHAPE}, not ${describeValue(v)}`);
-  let pointer: unknown;
-  let memory: unknown;
-  try {
-    pointer = (v as { pointer?: unknown }).pointer;
-    memory = (v as { memory?: unknown }).memory;
-  } catch (err) {
-    throw bad(`options.stack could not be read (${(err as Error)?.message})`);
-  }
-  if (memory !== undefined && !(memory instanceof WebAssembly.Memory))
-    throw bad(`options.stack.memory must be a WebAssembly.Memory, not ${describeValue(memory)}`);
-  const mem = memory as WebAssembly.Memory | undefined;
-  if (typeof pointer === "string" || pointer instanceof WebAssembly.Global) return { pointer, memory: mem };
-  if (typeof pointer === "object" && pointer !== null) {
-    let get: unknown;
-    let set: unknown;
-    try {
-      get = (pointer as { get?: unknown }).get;
-      set = (pointer as { set?: unknown }).set;
-    } catch (err) {
-      throw bad(`options.stack.pointer could not be read (${(err as Error)?.message})`);
-    }
-    if (typeof get === "function" && typeof set === "function") {
-      const g = get as () => number;
-      const s = set as (v: number) => void;
-      return { pointer: { get: () => g.call(pointer), set: (x) => void s.call(pointer, x) }, memory: mem };
-    }
-  }
-  throw bad(`options.stack.pointer must be an exported global's name, a WebAssembly.Global or { get(), set(v) }`);
-}
+import type { StackPointer } from "./stack-types.js";
+import type { GuestStackKind, StackOption } from "./stack-types.js";
+import { bad } from "./user-input.js";
+import { ShadowStack } from "./shadow-stack.js";
+import { CallGate } from "./call-gate.js";
 
 /**
  * A tiny module that imports the pointer global and reads and writes it: a call into wasm costs a
@@ -219,140 +175,4 @@ export function findStack(
   // JSPI's parked calls keep their wasm frames on the engine's stacks, out of fiberhost's reach.
   if (mode !== "asyncify" || !(memory instanceof WebAssembly.Memory)) return serial;
   return { kind: "per-fiber", stack: new ShadowStack(memory, pointer), gate: null };
-}
-
-/** A guest's stack pointer and memory: what a parked call's frames are read from and written back to. */
-export class ShadowStack {
-  private u8: Uint8Array;
-  constructor(
-    private readonly memory: WebAssembly.Memory,
-    private readonly pointer: StackPointer,
-  ) {
-    this.u8 = new Uint8Array(memory.buffer);
-  }
-
-  get sp(): number {
-    return this.pointer.get() >>> 0;
-  }
-  set sp(v: number) {
-    this.pointer.set(v | 0);
-  }
-
-  /**
-   * A view that reaches `end`: a grown memory detaches the old buffer (its view reads length 0),
-   * or, shared, leaves the old view shorter. (memory.buffer is read only then: it is not free.)
-   */
-  private view(end: number): Uint8Array {
-    if (end > this.u8.length) this.u8 = new Uint8Array(this.memory.buffer);
-    return this.u8;
-  }
-
-  /**
-   * The frames of a call parking now (from the stack pointer up to `entry`, where the call
-   * started), copied out; null when the pointer is not below `entry` inside memory (a guest
-   * that switched stacks itself: nothing of it is touched).
-   */
-  takeFrames(entry: number): Uint8Array | null {
-    const at = this.sp;
-    const u8 = this.view(entry);
-    if (at > entry || entry > u8.length) return null;
-    const size = entry - at;
-    const frames = this.free.get(size)?.pop() ?? new Uint8Array(size);
-    copy(u8, at, frames, 0, size);
-    return frames;
-  }
-
-  /** Copies a parked call's frames back below `entry` and points the stack at them. */
-  putFrames(frames: Uint8Array, entry: number): void {
-    const size = frames.length;
-    const at = entry - size;
-    copy(frames, 0, this.view(entry), at, size);
-    this.sp = at;
-    this.recycle(frames);
-  }
-
-  /**
-   * Frames copied back, or dropped with their call, kept for the next park of that size (a call
-   * site parks with the same frames each time): a new buffer per park cost more than its copy
-   * (an ArrayBuffer's allocation, about 1.5 µs for 544 bytes on this machine's Node 20).
-   */
-  recycle(frames: Uint8Array): void {
-    let list = this.free.get(frames.length);
-    if (list === undefined) this.free.set(frames.length, (list = []));
-    if (list.length < MAX_KEPT) list.push(frames);
-  }
-  private readonly free = new Map<number, Uint8Array[]>();
-}
-
-/** Buffers kept per frame size: enough for that many fibers parked at one call site. */
-const MAX_KEPT = 256;
-
-/** A byte loop for a few bytes; set() over a subarray (a view object, then a memmove) for more. */
-function copy(from: Uint8Array, at: number, to: Uint8Array, toAt: number, size: number): void {
-  if (size <= 64) for (let i = 0; i < size; i++) to[toAt + i] = from[at + i];
-  else to.set(from.subarray(at, at + size), toAt);
-}
-
-/**
- * One parked call at a time inside an instance whose stack fiberhost cannot keep per fiber: an
- * f.call that opens while another call holds the instance waits (a managed wait, FIFO); the call
- * that holds it passes it to the first waiter when it ends. A call takes the instance when it
- * parks, or when it is handed it.
- */
-export class CallGate implements Waitable<Task>, HeldLock {
-  private owner: Task | null = null;
-  private readonly waiters = new TaskQueue<Task>();
-  private sched: SchedulerPort | null = null;
-
-  tryAcquire(t: Task): number {
-    return this.owner === null || this.owner === t ? S_OK : BLOCK;
-  }
-  enqueue(t: Task): void {
-    this.waiters.push(t);
-  }
-  remove(t: Task): void {
-    this.waiters.remove(t);
-  }
-  waitsFor(): Task | null {
-    return this.owner;
-  }
-  describe(): string {
-    return "a guest instance whose stack holds another fiber's parked call (stack 'serial')";
-  }
-
-  /** `t`'s call parked inside the instance: it holds it until it ends. */
-  hold(t: Task, sched: SchedulerPort): void {
-    this.sched = sched;
-    if (this.owner !== t) this.take(t);
-  }
-
-  /**
-   * The owner is listed with the task's locks, so that a fiber ending without its call ending (a
-   * rude abort, ExitTask: its operations never run again) still passes the instance on.
-   */
-  private take(t: Task): void {
-    this.owner = t;
-    (t.extras().held ??= new Set()).add(this);
-  }
-
-  /** `t`'s call ended (returned, threw, abandoned, or never opened): the next waiter gets the instance. */
-  release(t: Task): void {
-    if (this.owner !== t) return;
-    t.x?.held?.delete(this);
-    this.owner = null;
-    const next = this.waiters.shift();
-    if (next === null) return;
-    this.take(next);
-    this.sched!.wake(next, S_OK);
-  }
-
-  /** The owner ended (HeldLock): as if its call had. */
-  abandon(): void {
-    if (this.owner !== null) this.release(this.owner);
-  }
-
-  /** Fibers waiting for the instance (for tests and dumps). */
-  get waiting(): number {
-    return this.waiters.size;
-  }
 }

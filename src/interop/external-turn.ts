@@ -1,0 +1,46 @@
+// An external guest's turn: one suspended call per instance (Emscripten keeps one rewind buffer),
+// the others waiting for it first come first served. The link (external-link.ts) holds the turn.
+
+import type { Task } from "../task/task.js";
+import { TaskQueue } from "../kernel/queue.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
+import { S_OK } from "../base/hresult.js";
+
+/** Waiting for an instance's turn: FIFO. */
+export class TurnWait<C extends { readonly task: Task }> implements Waitable<Task> {
+  private readonly queue = new TaskQueue<Task>();
+  private readonly ops = new Map<Task, C>();
+  constructor(private readonly link: { holder: C | null }) {}
+  want(op: C): void {
+    this.ops.set(op.task, op);
+  }
+  tryAcquire(t: Task): number {
+    if (this.link.holder === null && this.queue.size === 0) {
+      this.link.holder = this.ops.get(t) ?? null;
+      this.ops.delete(t);
+      return S_OK;
+    }
+    return BLOCK;
+  }
+  enqueue(t: Task): void {
+    this.queue.push(t);
+  }
+  remove(t: Task): void {
+    this.queue.remove(t);
+    this.ops.delete(t);
+  }
+  next(): { task: Task; op: C } | null {
+    for (let t = this.queue.shift(); t !== null; t = this.queue.shift()) {
+      const op = this.ops.get(t);
+      this.ops.delete(t);
+      if (op !== undefined) return { task: t, op };
+    }
+    return null;
+  }
+  waitsFor(): Task | null {
+    return this.link.holder?.task ?? null;
+  }
+  describe(): string {
+    return "its turn in an external guest (one suspended call per instance)";
+  }
+}
