@@ -12,7 +12,7 @@ import type { FiberEnv } from "../operations/env.js";
 import { Transition } from "../core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "../operations/basic.js";
 import { ScopeOp } from "../operations/scope.js";
-import { AwaitOp, JoinWait, SleepWait, type Awaitable } from "../operations/await-join.js";
+import { AwaitOp, JoinWait, SLEEP_WAIT, type Awaitable } from "../operations/await-join.js";
 import { WaitAnyOp } from "../operations/wait-any.js";
 import { faceNext, faceReturn, faceThrow, taskAsResult } from "../operations/wait-face.js";
 import { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "../kernel/waitable.js";
@@ -144,7 +144,7 @@ export class FiberContext {
   sleep(ms: number = INFINITE, option = 0): Op<number> {
     // Sleep(0) is a yield, once its option is known good (a bad one is the wait's E_INVALIDARG).
     if (ms === 0 && isWaitOption(option)) return this.yield();
-    return new WaitOp(this.task, this.env.sched, SleepWait.instance, ms, option);
+    return new WaitOp(this.task, this.env.sched, SLEEP_WAIT, ms, option);
   }
 
   /** Waits for `task` to end: S_OK however it ended, HOST_E_TIMEOUT, HOST_E_INTERRUPTED. */

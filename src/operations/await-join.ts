@@ -8,6 +8,7 @@ import { Op } from "./operation.js";
 import { BlockingOp } from "./blocking.js";
 import { BLOCK, type Waitable, type Watcher } from "../kernel/waitable.js";
 import { TaskQueue } from "../kernel/queue.js";
+import { ParkWait } from "../kernel/park.js";
 import { HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { safePoint } from "./env.js";
 
@@ -89,22 +90,8 @@ export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
   }
 }
 
-export class SleepWait implements Waitable<Task> {
-  static readonly instance = new SleepWait();
-  /** A sleep that runs its time answers S_OK. */
-  readonly timeoutResult = S_OK;
-  tryAcquire(): number {
-    return BLOCK;
-  }
-  enqueue(): void {}
-  remove(): void {}
-  waitsFor(): null {
-    return null;
-  }
-  describe(): string {
-    return "a timer (sleep)";
-  }
-}
+/** What f.sleep waits on (one for every fiber): a sleep that runs its time answers S_OK. */
+export const SLEEP_WAIT = new ParkWait<Task>({ what: "a timer (sleep)", timeoutResult: S_OK });
 
 /** Waiting for another task to end (IHostTask::Join). */
 export class JoinWait implements Waitable<Task> {

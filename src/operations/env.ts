@@ -6,6 +6,8 @@ import { SafePoint, type SchedulerPort } from "../scheduler/port.js";
 import { Cmd } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "./operation.js";
+import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
+import type { Transition } from "../core/generated/layout.js";
 
 /**
  * What a fiber's context and its operations need from their host (the one-way flow: context →
@@ -44,4 +46,19 @@ export function safePoint(sched: SchedulerPort, t: Task): Cmd | 0 {
     default:
       return 0;
   }
+}
+
+/**
+ * @internal An operation's transition for its fiber `t` (the running one): "transition, or wait
+ * for the runtime's resume, then park", written once for f.managed / f.unmanaged, the raw
+ * transitions and f.call. Answers the transition's HRESULT; or, when it must wait for a suspended
+ * runtime to resume (MUST_WAIT_FOR_RESUME), what that wait answers at once (HOST_E_TIMEOUT for a
+ * zero limit, a disabled runtime's HRESULT), or BLOCK: the fiber now waits for the resume, and the
+ * operation parks it (Cmd.Park) and, woken with S_OK, makes the transition again (woken with
+ * another HRESULT: the wait failed). `unlimited`: no time limit (an enter made while an abort
+ * unwinds the fiber waits as long as it takes, so that its frames are closed).
+ */
+export function transitionOrWait(env: FiberEnv, t: Task, op: Transition, target: number, unlimited = false): number {
+  const hr = env.door.transition(op, target);
+  return hr === MUST_WAIT_FOR_RESUME ? env.sched.waitForResume(t, unlimited) : hr;
 }
