@@ -6,7 +6,7 @@ import { PRIORITY_LEVELS } from "../base/args.js";
 import { TaskAbortError, attachFiberInfo, classifyThrown } from "../base/errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { bodyResultError, isIterator } from "../kernel/commands.js";
-import type { Driver } from "./driver.js";
+import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 import { type Family, unobservedFailure } from "./family.js";
 
@@ -19,7 +19,7 @@ export type FailureReport = (err: unknown, t: Task) => void;
 export class Lifecycle {
   constructor(
     private readonly door: CoreDoor,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly waits: Waits,
     /** The host forgets an ended task (its slot in the host's table). */
     private readonly forget: (t: Task) => void,

@@ -5,18 +5,18 @@
 
 import { Outcome, RunState, type Task } from "../task/task.js";
 import { HOST_E_INTERRUPTED, HOST_E_INVALIDOPERATION, S_OK } from "../base/hresult.js";
-import { PRIORITY_LEVELS } from "../base/args.js";
+import { Level } from "../base/args.js";
 import { TaskAbortError } from "../base/errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { SafePoint } from "./port.js";
-import type { Driver } from "./driver.js";
+import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 import type { Lifecycle } from "./lifecycle.js";
 
 export class Requests {
   constructor(
     private readonly door: CoreDoor,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly waits: Waits,
     private readonly life: Lifecycle,
     private readonly kick: () => void,
@@ -148,7 +148,7 @@ export class Requests {
     if (hr === S_OK) {
       if (t.x !== null) t.x.exitRequested = false;
       t.attention = false;
-      if (full) t.level = PRIORITY_LEVELS.indexOf(0);
+      if (full) t.level = Level.Default;
     }
     return hr;
   }

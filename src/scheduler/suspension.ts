@@ -7,7 +7,7 @@ import type { CoreDoor } from "../core/door.js";
 import { TaskQueue } from "../kernel/queue.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import { ParkWait } from "../kernel/park.js";
-import type { Driver } from "./driver.js";
+import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 
 export class Suspension {
@@ -18,7 +18,7 @@ export class Suspension {
 
   constructor(
     private readonly door: CoreDoor,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly waits: Waits,
     /** ms an enter into managed code waits for a suspended runtime; INFINITE: no limit. */
     private readonly enterTimeoutMs: number,

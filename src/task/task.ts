@@ -6,7 +6,7 @@
 import type { CoreDoor, Counters } from "../core/door.js";
 import type { Frame } from "../base/errors.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "../base/hresult.js";
-import { describeValue, isTimeout, isWaitOption } from "../base/args.js";
+import { Level, describeValue, isTimeout, isWaitOption } from "../base/args.js";
 import { setOut, type Out } from "../base/out.js";
 import type { Queued } from "../kernel/queue.js";
 import { TaskExtras } from "./extras.js";
@@ -112,7 +112,7 @@ export class Task<R = unknown> {
   /** @internal set when the scheduler must look at this task at its next safe point */
   attention = false;
   /** @internal the ready-queue level (from the priority) */
-  level = 3;
+  level: number = Level.Default;
   /** @internal */ waitOn: Waitable<Task> | null = null;
   /**
    * @internal 1 + its timer's index in the timer heap; 0: none. (A field of its own: kept in
