@@ -38,12 +38,12 @@ export abstract class JspiCallPhases<R> extends GuestCallState<R> {
   private returned(value: unknown, threw: boolean): void {
     this.info.guest.jspi?.returned(this);
     if (this.phase === Phase.Done) return; // abandoned
-    this.x!.event = WakeEvent.Return;
-    if (this.x!.waiting) this.env.sched.wake(this.t, value, threw);
+    this.suspended!.event = WakeEvent.Return;
+    if (this.suspended!.waiting) this.env.sched.wake(this.t, value, threw);
     else {
       // Woken already for an abort: the fiber re-parked in continued(); deliver there.
-      this.x!.settled = value;
-      this.x!.settledThrew = threw;
+      this.suspended!.settled = value;
+      this.suspended!.settledThrew = threw;
     }
   }
 
@@ -51,12 +51,12 @@ export abstract class JspiCallPhases<R> extends GuestCallState<R> {
   suspendedAgain(): void {
     const p = this.promise!;
     this.promise = null;
-    if (this.x!.heldAbort !== undefined) {
+    if (this.suspended!.heldAbort !== undefined) {
       // An abort came while the guest ran: it is the answer to this import.
-      const err = this.x!.heldAbort;
-      this.x!.heldAbort = undefined;
+      const err = this.suspended!.heldAbort;
+      this.suspended!.heldAbort = undefined;
       dropPromise(p);
-      this.x!.event = WakeEvent.Import;
+      this.suspended!.event = WakeEvent.Import;
       this.env.sched.wake(this.t, err, true);
       return;
     }
@@ -66,11 +66,11 @@ export abstract class JspiCallPhases<R> extends GuestCallState<R> {
   /** Parks the fiber while its guest continues on its own. */
   protected parkContinuing(): IteratorResult<R, R> {
     const w = this.state().parkWait(this.env.sched);
-    if (this.x!.event !== WakeEvent.Return) this.x!.event = WakeEvent.None;
+    if (this.suspended!.event !== WakeEvent.Return) this.suspended!.event = WakeEvent.None;
     const hr = this.env.sched.block(this.t, w, INFINITE, 0);
     if (hr !== BLOCK) throw new HResultError(hr, `f.call: fiber ${this.t.name} could not wait for the guest`);
     this.phase = Phase.Continuing;
-    if (this.x!.event === WakeEvent.Return) {
+    if (this.suspended!.event === WakeEvent.Return) {
       // The export settled while the fiber was not waiting (an abort had woken it).
       const { value, threw } = this.answerSettled();
       this.env.sched.wake(this.t, value, threw);
@@ -80,12 +80,12 @@ export abstract class JspiCallPhases<R> extends GuestCallState<R> {
 
   /** What woke a fiber whose guest continues on its own. */
   protected continued(v: unknown, isThrow: boolean): IteratorResult<R, R> {
-    const event = this.x!.event;
-    this.x!.event = WakeEvent.None;
+    const event = this.suspended!.event;
+    this.suspended!.event = WakeEvent.None;
     if (event === WakeEvent.Return) {
-      if (this.x!.heldAbort !== undefined && !isThrow) {
-        const abort = this.x!.heldAbort;
-        this.x!.heldAbort = undefined;
+      if (this.suspended!.heldAbort !== undefined && !isThrow) {
+        const abort = this.suspended!.heldAbort;
+        this.suspended!.heldAbort = undefined;
         return this.close(true, abort);
       }
       return this.close(isThrow, v);
@@ -93,8 +93,8 @@ export abstract class JspiCallPhases<R> extends GuestCallState<R> {
     if (event === WakeEvent.Import) return this.settle(v, isThrow);
     // Woken by the scheduler: an abort. While the guest waits at an import it is that import's
     // answer; while the guest runs on its own, it is delivered at its next suspension or return.
-    if (isThrow && this.x!.importPending) return this.settle(v, true);
-    if (isThrow) this.x!.heldAbort = v;
+    if (isThrow && this.suspended!.importPending) return this.settle(v, true);
+    if (isThrow) this.suspended!.heldAbort = v;
     return this.parkContinuing();
   }
 }

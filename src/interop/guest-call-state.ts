@@ -31,7 +31,7 @@ export const enum WakeEvent {
 
 export type Resolvers = { resolve(v: unknown): void; reject(e: unknown): void };
 
-/** What a suspended f.call keeps (GuestCallState.x): made at its first suspension. */
+/** What a suspended f.call keeps (GuestCallState.suspended): made at its first suspension. */
 export class Suspended {
   importName = "";
   /** asyncify: the unwound stack, while parked. */
@@ -81,7 +81,7 @@ export abstract class GuestCallState<R> extends Op<R> implements Driver {
   /** The suspending import's LeaveRuntime frame is open (a hooked import). */
   protected leaveOpen = false;
   /** The state of a call that has suspended, made at its first suspension: most calls never do. */
-  protected x: Suspended | null = null;
+  protected suspended: Suspended | null = null;
   /** A kept stack (per-fiber): the stack pointer where the call entered the guest; its frames lie below. */
   protected spEntry = 0;
   /** A kept stack: where the pointer goes back when the call leaves the guest (a park, a return, a throw). */
@@ -104,20 +104,20 @@ export abstract class GuestCallState<R> extends Op<R> implements Driver {
 
   /** JSPI: the guest runs on this fiber's task from a microtask. */
   get lent(): boolean {
-    return this.x?.lent === true;
+    return this.suspended?.lent === true;
   }
   set lent(v: boolean) {
     this.state().lent = v;
   }
   /** JSPI: settles the promise the suspended guest waits for. */
   get resolvers(): Resolvers | null {
-    return this.x === null ? null : this.x.resolvers;
+    return this.suspended === null ? null : this.suspended.resolvers;
   }
   set resolvers(v: Resolvers | null) {
     this.state().resolvers = v;
   }
   protected state(): Suspended {
-    return (this.x ??= new Suspended());
+    return (this.suspended ??= new Suspended());
   }
 
   /** Driver: a suspending import answered `promise` (the guest unwinds, or JSPI suspends it). */
@@ -136,10 +136,10 @@ export abstract class GuestCallState<R> extends Op<R> implements Driver {
 
   /** Driver: the suspending import's answer, when the rewind reaches it (asyncify). */
   answer(): unknown {
-    const v = this.x!.settled;
-    this.x!.settled = undefined;
-    if (this.x!.settledThrew) {
-      this.x!.settledThrew = false;
+    const v = this.suspended!.settled;
+    this.suspended!.settled = undefined;
+    if (this.suspended!.settledThrew) {
+      this.suspended!.settledThrew = false;
       throw v;
     }
     return v;
@@ -147,9 +147,9 @@ export abstract class GuestCallState<R> extends Op<R> implements Driver {
 
   /** The settled answer as a JSPI outcome (consumed). */
   protected answerSettled(): { value: unknown; threw: boolean } {
-    const out = { value: this.x!.settled, threw: this.x!.settledThrew };
-    this.x!.settled = undefined;
-    this.x!.settledThrew = false;
+    const out = { value: this.suspended!.settled, threw: this.suspended!.settledThrew };
+    this.suspended!.settled = undefined;
+    this.suspended!.settledThrew = false;
     return out;
   }
 

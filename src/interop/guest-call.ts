@@ -75,7 +75,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
         return this.settle(v, false);
       case Phase.WaitEnter:
         if (v !== S_OK) return this.abandon(v as number);
-        return this.enter(this.x!.settledThrew && this.x!.settled === this.t.unwinding); // the runtime resumed
+        return this.enter(this.suspended!.settledThrew && this.suspended!.settled === this.t.unwinding); // the runtime resumed
       case Phase.Continuing:
         return this.continued(v, false);
       default:
@@ -91,8 +91,8 @@ export class GuestCall<R> extends JspiCallPhases<R> {
       case Phase.WaitEnter:
         // An abort while the enter waits: asked again (the runtime may have resumed meanwhile), it
         // waits on without a time limit, and the abort is what the guest gets at its call site.
-        this.x!.settled = err;
-        this.x!.settledThrew = true;
+        this.suspended!.settled = err;
+        this.suspended!.settledThrew = true;
         return this.enter(true);
       case Phase.Continuing:
         return this.continued(err, true);
@@ -157,7 +157,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     if (g.jspi !== null) return this.jspiStarted(r as Promise<unknown>);
     if (this.promise !== null) {
       try {
-        this.x!.stack = g.asyncify!.stopUnwind();
+        this.suspended!.stack = g.asyncify!.stopUnwind();
       } catch (err) {
         return this.guestThrew(err); // the unwound stack overflowed the data region
       }
@@ -190,7 +190,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
   protected park(): IteratorResult<R, R> {
     const p = this.promise!;
     this.promise = null;
-    const hr = this.env.sched.block(this.t, this.x!.parkWait(this.env.sched), INFINITE, 0);
+    const hr = this.env.sched.block(this.t, this.suspended!.parkWait(this.env.sched), INFINITE, 0);
     if (hr !== BLOCK) {
       dropPromise(p);
       return this.settle(new HResultError(hr, `f.call: fiber ${this.t.name} could not wait inside the guest`), true);
@@ -205,12 +205,12 @@ export class GuestCall<R> extends JspiCallPhases<R> {
 
   /** The fiber (parked) is woken when `p` settles, unless an abort has answered the import first. */
   protected expectImport(p: PromiseLike<unknown>): void {
-    const seq = ++this.x!.seq;
-    this.x!.importPending = true;
+    const seq = ++this.suspended!.seq;
+    this.suspended!.importPending = true;
     const settled = (value: unknown, threw: boolean): void => {
-      if (seq !== this.x!.seq || !this.x!.importPending || !this.x!.waiting) return;
-      this.x!.importPending = false;
-      this.x!.event = WakeEvent.Import;
+      if (seq !== this.suspended!.seq || !this.suspended!.importPending || !this.suspended!.waiting) return;
+      this.suspended!.importPending = false;
+      this.suspended!.event = WakeEvent.Import;
       this.env.sched.wake(this.t, value, threw);
     };
     Promise.resolve(p).then(
@@ -223,9 +223,9 @@ export class GuestCall<R> extends JspiCallPhases<R> {
 
   /** The promise settled (or an abort came): back into the runtime, then into the guest. */
   protected settle(value: unknown, threw: boolean): IteratorResult<R, R> {
-    this.x!.importPending = false;
-    this.x!.settled = value;
-    this.x!.settledThrew = threw;
+    this.suspended!.importPending = false;
+    this.suspended!.settled = value;
+    this.suspended!.settledThrew = threw;
     if (!this.leaveOpen) return this.resumed();
     // (An enter made while an abort unwinds the fiber waits for the resume without a time limit.)
     return this.enter(threw && value === this.t.unwinding);
@@ -246,8 +246,8 @@ export class GuestCall<R> extends JspiCallPhases<R> {
   private resumed(): IteratorResult<R, R> {
     const lost = this.putFramesBack();
     if (lost !== null) {
-      this.x!.stack = null;
-      this.x!.settled = undefined;
+      this.suspended!.stack = null;
+      this.suspended!.settled = undefined;
       return this.close(
         true,
         new HResultError(
@@ -263,8 +263,8 @@ export class GuestCall<R> extends JspiCallPhases<R> {
       return this.parkContinuing();
     }
     // asyncify: the unwound stack goes back and the same export is called again to rewind into it
-    const stack = this.x!.stack!;
-    this.x!.stack = null;
+    const stack = this.suspended!.stack!;
+    this.suspended!.stack = null;
     g.asyncify!.startRewind(stack);
     return this.run();
   }
@@ -276,7 +276,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     const g = this.info.guest;
     // A trap or an exception skips the guest's epilogues, and a resumed call's return restores
     // the pointer of its first entry: either way the stack goes back to where this run found it.
-    if (g.stack !== null && (threw || this.x !== null)) g.stack.sp = this.spOuter;
+    if (g.stack !== null && (threw || this.suspended !== null)) g.stack.sp = this.spOuter;
     g.gate?.release(this.t);
     const hr = this.env.door.transition(Transition.REVERSE_LEAVE, 0);
     if (hr !== S_OK && !threw) throw this.failure(Transition.REVERSE_LEAVE, hr);
@@ -290,18 +290,18 @@ export class GuestCall<R> extends JspiCallPhases<R> {
    * core left them, and the failure is thrown in the fiber.
    */
   private abandon(hr: number): never {
-    this.x!.stack = null;
+    this.suspended!.stack = null;
     if (this.frames !== null) this.info.guest.stack?.recycle(this.frames);
     this.frames = null;
     this.phase = Phase.Done;
     this.info.guest.gate?.release(this.t);
-    const cause = this.x!.settledThrew ? this.x!.settled : undefined;
-    this.x!.settled = undefined;
+    const cause = this.suspended!.settledThrew ? this.suspended!.settled : undefined;
+    this.suspended!.settled = undefined;
     const err = this.failure(
       Transition.ENTER,
       hr,
       cause,
-      ` returning from import ${this.x!.importName} into the guest; the guest call is abandoned`,
+      ` returning from import ${this.suspended!.importName} into the guest; the guest call is abandoned`,
     );
     this.info.guest.jspi?.abandon(this, err);
     throw err;

@@ -74,7 +74,7 @@ export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
     this.sched.awaiting(-1);
     if (this.controller !== null && !this.settled) {
       // Cut short (aborted): the awaited work is told, with the fiber's abort as the reason.
-      const reason = t?.x?.unwinding ?? t?.x?.abortReason;
+      const reason = t?.extra?.unwinding ?? t?.extra?.abortReason;
       try {
         this.controller.abort(reason);
       } catch {
@@ -109,7 +109,7 @@ export class JoinWait implements Waitable<Task> {
     (x.joiners ??= new TaskQueue<Task>()).push(t);
   }
   remove(t: Task): void {
-    this.target.x?.joiners?.remove(t);
+    this.target.extra?.joiners?.remove(t);
   }
   watch(w: Watcher, on: boolean): void {
     const x = this.target.extras();

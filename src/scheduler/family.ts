@@ -13,11 +13,11 @@ import { FamilyLinks } from "../task/extras.js";
 function childrenWait(parent: Task): ParkWait<Task> {
   return new ParkWait<Task>({
     what: () => {
-      const n = parent.x?.family?.children?.size ?? 0;
+      const n = parent.extra?.family?.children?.size ?? 0;
       return `its ${n} child fiber${n === 1 ? "" : "s"} to unwind`;
     },
     // The parent waits for every child: it is on a cycle when one of them is.
-    many: () => ({ any: false, tasks: [...(parent.x?.family?.children ?? [])] }),
+    many: () => ({ any: false, tasks: [...(parent.extra?.family?.children ?? [])] }),
   });
 }
 
@@ -37,7 +37,7 @@ export interface FamilyEnv {
  * classifyThrown answered when it ended), and no result asked for or join.
  */
 export function unobservedFailure(t: Task, failed: boolean): boolean {
-  return failed && !(t.x !== null && t.x.observed);
+  return failed && !(t.extra !== null && t.extra.observed);
 }
 
 export class Family {
@@ -71,7 +71,7 @@ export class Family {
    * that error as the cause), its own abort (with its reason), its own error, or just its end.
    */
   private whyChildrenEnd(t: Task, outcome: Outcome, value: unknown, rude: boolean): { why: string; cause: unknown } {
-    const x = t.x!;
+    const x = t.extra!;
     const fam = x.family!;
     if (fam.failedChild !== undefined) return { why: `sibling ${fam.failedChild} failed`, cause: fam.childFailure };
     if (rude || x.unwinding !== undefined || x.abortReason !== undefined || x.abortWhy !== undefined) {
@@ -97,7 +97,7 @@ export class Family {
    * may rethrow a Proxy of its abort.
    */
   parentError(t: Task, abort: unknown): unknown {
-    const failure = t.x?.family?.childFailure;
+    const failure = t.extra?.family?.childFailure;
     if (failure !== undefined && readSafely(abort, "cause") === failure) return failure;
     return abort;
   }

@@ -122,7 +122,7 @@ export abstract class Interpreter {
     const err = t.resumeValue;
     t.resumeValue = undefined;
     t.resumeThrow = false;
-    if (t.x !== null) t.x.abortInFlight = false;
+    if (t.extra !== null) t.extra.abortInFlight = false;
     if (typeof it.throw !== "function") throw err;
     return it.throw(err);
   }

@@ -76,7 +76,7 @@ export class Lifecycle {
   /** Ends a fiber without running its handlers (rude abort, ExitTask). */
   end(t: Task): void {
     if (this.door.rudeAbortRequested(t)) {
-      const err = new TaskAbortError(t.name, true, t.x?.abortReason, t.x?.abortWhy);
+      const err = new TaskAbortError(t.name, true, t.extra?.abortReason, t.extra?.abortWhy);
       this.finish(t, Outcome.Threw, err);
     } else {
       this.finish(t, Outcome.Returned, undefined);
@@ -85,7 +85,7 @@ export class Lifecycle {
 
   finish(t: Task, outcome: Outcome, value: unknown): void {
     if (t.state === RunState.Done) return;
-    const x = t.x;
+    const x = t.extra;
     if (x !== null && x.family !== null && this.family.hasChildren(x.family)) {
       return this.family.waitForChildren(t, outcome, value);
     }
@@ -164,7 +164,7 @@ export class Lifecycle {
   /** Reported after the current job, as an unhandled rejection is: `task.result` may be asked for until then. */
   private reportLater(t: Task, err: unknown): void {
     queueMicrotask(() => {
-      if (t.x !== null && t.x.observed) return;
+      if (t.extra !== null && t.extra.observed) return;
       try {
         this.report(err, t);
       } catch (e) {
