@@ -1,0 +1,54 @@
+// A fiber's task: a task with a body, which its first run calls with a new context (the context
+// is made then, not at spawn: a fiber that never runs costs no context). Its wait face, the task
+// as the iterator of a `yield*` of a wait, is src/operations/wait-face.ts's (FaceTask).
+
+import { RunState } from "../task/task.js";
+import { FaceTask, taskAsResult } from "../operations/wait-face.js";
+import type { FiberEnv } from "../operations/env.js";
+import { FiberContext, type FiberStart } from "./context.js";
+import { DebugFiberContext } from "./debug-context.js";
+
+/**
+ * A fiber's task: a task with a body, which its first run calls with a new context. (The context
+ * is made then, not at spawn: a fiber that never runs costs no context.)
+ */
+export class FiberTask extends FaceTask {
+  declare readonly env: FiberEnv;
+
+  /** @internal */
+  constructor(env: FiberEnv, idx: number, id: number, start: FiberStart, param: unknown) {
+    super(env, idx, id, null);
+    // Kept in `pending` until the first run (no field of its own: a parked fiber would pay for it);
+    // a param, which few spawns give, in a pair made for it.
+    this.pending = param === undefined ? start : new BodyWithParam(start, param);
+  }
+
+  /** @internal */
+  begin(): unknown {
+    const body = this.pending; // (its body: the task has not run yet)
+    this.dropBody();
+    let start: FiberStart;
+    let param: unknown;
+    if (typeof body === "function") start = body as FiberStart;
+    else if (body instanceof BodyWithParam) ({ start, param } = body);
+    else return super.begin();
+    // A debug host's fibers get a context that reports operations made and never yielded; a
+    // release host's pay nothing for it.
+    const ctx = this.env.debug ? new DebugFiberContext(this.env, this) : new FiberContext(this.env, this);
+    return taskAsResult(start(ctx, param));
+  }
+
+  /** @internal */
+  dropBody(): void {
+    // (Once the task has ended, `pending` holds its result.)
+    if (this.state !== RunState.Done) this.pending = null;
+  }
+}
+
+/** A body and the param given for it, until the first run. */
+class BodyWithParam {
+  constructor(
+    readonly start: FiberStart,
+    readonly param: unknown,
+  ) {}
+}
