@@ -19,7 +19,7 @@ import { ThrowOp } from "../operations/basic.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { describeValue } from "../base/args.js";
-import { safePoint, transitionOrWait, type FiberEnv } from "../operations/env.js";
+import { safePoint, transitionOrWait, unwindsAbort, type FiberEnv } from "../operations/env.js";
 import { EXPORT, dropPromise, type ExportInfo } from "./guest.js";
 import { Phase, WakeEvent, callRaw } from "./guest-call-state.js";
 import { JspiCallPhases } from "./guest-call-jspi.js";
@@ -75,7 +75,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
         return this.settle(v, false);
       case Phase.WaitEnter:
         if (v !== S_OK) return this.abandon(v as number);
-        return this.enter(this.suspended!.settledThrew && this.suspended!.settled === this.t.unwinding); // the runtime resumed
+        return this.enter(unwindsAbort(this.t, this.suspended!.settledThrew, this.suspended!.settled)); // the runtime resumed
       case Phase.Continuing:
         return this.continued(v, false);
       default:
@@ -228,7 +228,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     this.suspended!.settledThrew = threw;
     if (!this.leaveOpen) return this.resumed();
     // (An enter made while an abort unwinds the fiber waits for the resume without a time limit.)
-    return this.enter(threw && value === this.t.unwinding);
+    return this.enter(unwindsAbort(this.t, threw, value));
   }
 
   /** The enter back into the runtime after the import, or its wait for the resume. */

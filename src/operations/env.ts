@@ -29,6 +29,22 @@ export interface FiberEnv extends TaskEnv {
   readonly debug: boolean;
 }
 
+/*
+ * Abort and unwinding, the rules every operation keeps (written here once):
+ * - An abort is delivered at a safe point only: every operation passes safePoint before it acts,
+ *   which throws a deliverable abort into the fiber (the core holds one back while a delay region is open: requests.ts).
+ * - Thrown into a fiber that waits, an abort ends the wait: the wait's remove() takes the fiber out
+ *   (an f.await's signal aborts with the abort as its reason), the operation's throw() runs.
+ * - A transition an operation makes while the abort unwinds the fiber (unwindsAbort) waits for a
+ *   suspended runtime's resume without a time limit, so that the fiber's frames are closed
+ *   (transitionOrWait's `unlimited`); what the body threw is thrown on once the frame closes.
+ */
+
+/** True when an operation's body ended by throwing the fiber's own abort (the fiber unwinds). */
+export function unwindsAbort(t: Task, threw: boolean, value: unknown): boolean {
+  return threw && value === t.unwinding;
+}
+
 /**
  * Runs a safe point for an operation about to act: throws a deliverable abort into the fiber, or
  * answers the command the operation must hand the scheduler first (Yield, End), or 0.

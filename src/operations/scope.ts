@@ -8,7 +8,7 @@ import { Cmd, bodyResultError, isIterator } from "../kernel/commands.js";
 import { Op } from "./operation.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
-import { safePoint, transitionOrWait, type FiberEnv } from "./env.js";
+import { safePoint, transitionOrWait, unwindsAbort, type FiberEnv } from "./env.js";
 
 const enum ScopePhase {
   Open,
@@ -114,7 +114,7 @@ export class ScopeOp<R> extends Op<R> {
    * The closing transition. The closing enter of a scope unwound by an abort (`unlimited`, also
    * when the abort arrives while it waits) waits for the resume without a time limit.
    */
-  private close(threw: boolean, value: unknown, unlimited = threw && value === this.t.unwinding): IteratorResult<R, R> {
+  private close(threw: boolean, value: unknown, unlimited = unwindsAbort(this.t, threw, value)): IteratorResult<R, R> {
     if (this.hooked) {
       const hr = transitionOrWait(this.env, this.t, this.closeOp, 0, unlimited);
       if (hr === BLOCK) {
