@@ -11,20 +11,13 @@ import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_
 import { Level, describeValue, isTimeout, isWaitOption } from "../base/args.js";
 import { setOut, type Out } from "../base/out.js";
 import type { Queued } from "../kernel/queue.js";
-import { TaskExtras, resultOf } from "./extras.js";
-import {
-  Outcome,
-  RunState,
-  type EnvOf,
-  type SchedulingOf,
-  TASK_STATES,
-  TaskBits,
-  type TaskState,
-  identifierHalves,
-} from "./state.js";
-
-export { Outcome, RunState, TaskBits, type TaskState } from "./state.js";
 import type { Waitable } from "../kernel/waitable.js";
+import { TaskExtras, resultOf } from "./extras.js";
+import { Outcome, RunState, TASK_STATES, TaskBits, identifierHalves } from "./state.js";
+import type { EnvOf, SchedulingOf, TaskState } from "./state.js";
+
+export { Outcome, type TaskState } from "./state.js";
+/** @internal */ export { RunState, TaskBits } from "./state.js";
 
 /** @internal What a task asks its scheduler (src/task/state.ts). */
 export type TaskScheduling = SchedulingOf<Task>;
