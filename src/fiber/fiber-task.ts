@@ -1,9 +1,10 @@
 // A fiber's task: a task with a body, which its first run calls with a new context (the context
 // is made then, not at spawn: a fiber that never runs costs no context). Its wait face, the task
-// as the iterator of a `yield*` of a wait, is src/operations/wait-face.ts's (FaceTask).
+// as the iterator of a `yield*` of a wait, is src/operations/wait-face.ts's: its next, throw and return are
+// the face's steps, kept there (one class fewer between FiberTask and Task: see that file).
 
-import { RunState } from "../task/task.js";
-import { FaceTask, taskAsResult } from "../operations/wait-face.js";
+import { RunState, Task } from "../task/task.js";
+import { faceNext, faceReturn, faceThrow, taskAsResult } from "../operations/wait-face.js";
 import type { FiberEnv } from "../operations/env.js";
 import { FiberContext, type FiberStart } from "./context.js";
 import { DebugFiberContext } from "./debug-context.js";
@@ -12,7 +13,7 @@ import { DebugFiberContext } from "./debug-context.js";
  * A fiber's task: a task with a body, which its first run calls with a new context. (The context
  * is made then, not at spawn: a fiber that never runs costs no context.)
  */
-export class FiberTask extends FaceTask {
+export class FiberTask extends Task {
   declare readonly env: FiberEnv;
 
   /** @internal */
@@ -42,6 +43,19 @@ export class FiberTask extends FaceTask {
   dropBody(): void {
     // (Once the task has ended, `pending` holds its result.)
     if (this.state !== RunState.Done) this.pending = null;
+  }
+
+  /** @internal The wait face (src/operations/wait-face.ts): a `yield*` of a wait delegates to the task itself. */
+  next(v?: unknown): IteratorResult<number, number> {
+    return faceNext(this, v);
+  }
+  /** @internal */
+  throw(err: unknown): never {
+    return faceThrow(this, err);
+  }
+  /** @internal */
+  return(value: number): IteratorResult<number, number> {
+    return faceReturn(this, value);
   }
 }
 

@@ -7,9 +7,10 @@
 // in `t.pending` until its first step starts the wait, and its phase in `t.bits` (TaskBits.Face).
 // One face per task: when it is in use (an iterator taken by hand and not run), on a debug host
 // (which watches each operation's own next), or for another fiber's operation, the operation is
-// its own iterator, as every operation is. The face's steps are FaceTask's methods (a fiber's
-// task, src/fiber/fiber-task.ts, is one): next starts the wait or answers how it ended; throw
-// (an abort) and return (the generator closed) end it. Because a fiber's task has `next`, a
+// its own iterator, as every operation is. The face's steps are here (faceNext, faceThrow,
+// faceReturn; a fiber's task, src/fiber/fiber-task.ts, has them as its next, throw and return):
+// next starts the wait or answers how it ended; throw (an abort) and return (the generator
+// closed) end it. Because a fiber's task has `next`, a
 // task is a value, never an iterator to drive, wherever a body's result is read (taskAsResult).
 
 import { Task, TaskBits } from "../task/task.js";
@@ -38,56 +39,50 @@ export function takeFace(t: Task, op: FaceWait): Iterator<number, number> | null
   return t as unknown as Iterator<number, number>;
 }
 
-/** A task that is its own wait face: FiberTask (src/fiber/fiber-task.ts). */
-export abstract class FaceTask extends Task {
-  /** @internal The face's next(v): starts the wait (past a safe point), or answers the HRESULT it woke with. */
-  next(v?: unknown): IteratorResult<number, number> {
-    if (currentFiber() !== this) throw foreignOperation(this);
-    const bits = this.bits;
-    if ((bits & TaskBits.FaceParked) !== 0) {
-      this.bits = bits & ~TaskBits.Face;
-      return { value: v as number, done: true };
-    }
-    if ((bits & TaskBits.FaceHanded) === 0) {
-      throw new HResultError(
-        HOST_E_INVALIDOPERATION,
-        `fiber ${this.name}: this wait has ended; run its operation again`,
-      );
-    }
-    const op = this.pending as FaceWait; // (FaceHanded: `pending` holds the wait, see takeFace)
-    const sched = (this.env as FiberEnv).sched;
-    let hr: number;
-    try {
-      const sp = safePoint(sched, this);
-      // Still handed: the step after the yield starts the wait (after an End, nothing does).
-      if (sp) return handOver<number>(sp);
-      hr = op.block(sched);
-    } catch (err) {
-      release(this);
-      throw err;
-    }
-    this.pending = null;
-    if (hr !== BLOCK) {
-      this.bits &= ~TaskBits.Face;
-      return { value: hr, done: true };
-    }
-    this.bits = (this.bits & ~TaskBits.Face) | TaskBits.FaceParked;
-    return handOver<number>(Cmd.Park);
+/** The face's next(v): starts the wait (past a safe point), or answers the HRESULT it woke with. */
+export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
+  if (currentFiber() !== t) throw foreignOperation(t);
+  const bits = t.bits;
+  if ((bits & TaskBits.FaceParked) !== 0) {
+    t.bits = bits & ~TaskBits.Face;
+    return { value: v as number, done: true };
   }
-
-  /** @internal The face's throw(err): an error thrown into the fiber while it waits (an abort) ends the wait. */
-  throw(err: unknown): never {
-    if (currentFiber() !== this) throw foreignOperation(this);
-    release(this);
+  if ((bits & TaskBits.FaceHanded) === 0) {
+    throw new HResultError(HOST_E_INVALIDOPERATION, `fiber ${t.name}: this wait has ended; run its operation again`);
+  }
+  const op = t.pending as FaceWait; // (FaceHanded: `pending` holds the wait, see takeFace)
+  const sched = (t.env as FiberEnv).sched;
+  let hr: number;
+  try {
+    const sp = safePoint(sched, t);
+    // Still handed: the step after the yield starts the wait (after an End, nothing does).
+    if (sp) return handOver<number>(sp);
+    hr = op.block(sched);
+  } catch (err) {
+    release(t);
     throw err;
   }
-
-  /** @internal The face's return(value): the generator delegating to it is closed. */
-  return(value: number): IteratorResult<number, number> {
-    if (currentFiber() !== this) throw foreignOperation(this);
-    release(this);
-    return { value, done: true };
+  t.pending = null;
+  if (hr !== BLOCK) {
+    t.bits &= ~TaskBits.Face;
+    return { value: hr, done: true };
   }
+  t.bits = (t.bits & ~TaskBits.Face) | TaskBits.FaceParked;
+  return handOver<number>(Cmd.Park);
+}
+
+/** The face's throw(err): an error thrown into the fiber while it waits (an abort) ends the wait. */
+export function faceThrow(t: Task, err: unknown): never {
+  if (currentFiber() !== t) throw foreignOperation(t);
+  release(t);
+  throw err;
+}
+
+/** The face's return(value): the generator delegating to it is closed. */
+export function faceReturn(t: Task, value: number): IteratorResult<number, number> {
+  if (currentFiber() !== t) throw foreignOperation(t);
+  release(t);
+  return { value, done: true };
 }
 
 /** The face is let go: the wait it held (if not started) and its phase. */

@@ -1,7 +1,7 @@
 // The scheduler's hot path: pick the next ready fiber, switch it in, drive its explicit stack of
 // iterators until it yields, waits or ends. The switch's common step is here (steps); the rest of
-// a step, the iterator interpreter, is its base class (interpreter.ts); everything rarer (a
-// fiber's first run, its requests, its end, a suspended runtime) is handed to the hooks, out of line.
+// a step, the iterator interpreter, is interpreter.ts's; everything rarer (a fiber's first run,
+// its requests, its end, a suspended runtime) is handed to the hooks, out of line.
 
 import { Outcome, RunState, type Task } from "../task/task.js";
 import { HOST_E_INVALIDOPERATION, HResultError, S_OK } from "../base/hresult.js";
@@ -10,7 +10,7 @@ import type { CoreDoor } from "../core/door.js";
 import { ReadyRing } from "../kernel/ring.js";
 import { DRIVING } from "./driving.js";
 import { Cmd, PENDING } from "../kernel/commands.js";
-import { type DispatchHooks, Interpreter, generatorNext } from "./interpreter.js";
+import { type DispatchHooks, type Interpreting, drive, generatorNext, handle, unwound } from "./interpreter.js";
 
 export type { DispatchHooks } from "./interpreter.js";
 
@@ -18,7 +18,7 @@ export type { DispatchHooks } from "./interpreter.js";
 const MAX_STEPS = 0x3fffffff;
 
 /** The ready levels and the switch: which fiber runs next, and its step. */
-export class Dispatcher extends Interpreter {
+export class Dispatcher implements Interpreting {
   private readonly ready: ReadyRing<Task>[] = PRIORITY_LEVELS.map(() => new ReadyRing<Task>());
   /** The default priority's ring (ready[Level.Default]), its bit never set in readyMask. */
   private readonly readyDefault = this.ready[Level.Default];
@@ -62,9 +62,10 @@ export class Dispatcher extends Interpreter {
     this.switchedIdx = t.idx;
   }
 
-  constructor(door: CoreDoor, hooks: DispatchHooks) {
-    super(door, hooks);
-  }
+  constructor(
+    /** @internal */ readonly door: CoreDoor,
+    /** @internal */ readonly hooks: DispatchHooks,
+  ) {}
 
   // --- ready levels ------------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ export class Dispatcher extends Interpreter {
         // load in a program that spawns closures (and the switch would cost a third more).
         r = next.call(it, v);
       } catch (err) {
-        if (this.unwound(t, err)) this.drive(t);
+        if (unwound(this, t, err)) drive(this, t);
         this.stepped(t);
         continue;
       }
@@ -207,8 +208,8 @@ export class Dispatcher extends Interpreter {
         t.state = RunState.Resumable;
         if (t.level === level) ring.push(t);
         else this.enqueueLevel(t);
-      } else if (this.handle(t, it, r)) {
-        this.drive(t);
+      } else if (handle(this, t, it, r)) {
+        drive(this, t);
       }
       this.stepped(t);
     }
@@ -228,7 +229,7 @@ export class Dispatcher extends Interpreter {
     this.stepping = true;
     t.state = RunState.Running;
     if (t.attention || !t.iter) this.hooks.beforeResume(t);
-    if (t.state === RunState.Running) this.drive(t);
+    if (t.state === RunState.Running) drive(this, t);
     this.stepped(t);
   }
 
