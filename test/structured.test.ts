@@ -15,6 +15,9 @@ import {
   E_INVALIDARG,
 } from "../src/index.js";
 import { expectFailure, reportsDue } from "./support/fibers.js";
+import { FiberContext } from "../src/fiber/context.js";
+import { DebugFiberContext } from "../src/fiber/debug-context.js";
+import { isOperation } from "../src/kernel/commands.js";
 
 /** A host on the virtual clock whose reports are collected, not printed. */
 async function quietHost(): Promise<{ host: Host; errors: [unknown, Task][]; deadlocks: FiberDump[][] }> {
@@ -507,6 +510,48 @@ describe("readable objects", () => {
 });
 
 describe("common slips: an operation made and never yielded (debug core)", () => {
+  it("watches every method of f that makes an operation, found on FiberContext.prototype (no list to keep in step)", async () => {
+    // Each method of f, called with no arguments (bad input still makes an operation, one that
+    // answers or throws E_INVALIDARG when run) and never run: every one that made an operation
+    // must be reported when the fiber ends.
+    const keys = Reflect.ownKeys(FiberContext.prototype).filter(
+      (k) =>
+        k !== "constructor" && typeof Object.getOwnPropertyDescriptor(FiberContext.prototype, k)?.value === "function",
+    );
+    for (const k of keys) expect(Object.hasOwn(DebugFiberContext.prototype, k), String(k)).toBe(true);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const host = await createHost({ clock: "virtual", core: "debug" });
+      const made: string[] = [];
+      const t = host.spawn(
+        (f) => {
+          for (const k of keys) {
+            let op: unknown;
+            try {
+              op = (f as unknown as Record<string | symbol, () => unknown>)[k]();
+            } catch {
+              continue; // (f.spawn refuses no body: it makes no operation)
+            }
+            if (isOperation(op)) made.push(String(k));
+          }
+          return made.length;
+        },
+        { name: "maker" },
+      );
+      await host.run();
+      expect(await t.result).toBe(made.length);
+      // The operations f has today, at least: a method that makes one is not missed by the test.
+      for (const name of ["yield", "managed", "unmanaged", "leaveRuntime", "enterRuntime", "sleep", "join", "wait"])
+        expect(made).toContain(name);
+      for (const name of ["waitAny", "call", "await", "reverseEnterRuntime", "reverseLeaveRuntime"])
+        expect(made).toContain(name);
+      const reported = warn.mock.calls.map((c) => /made f\.(\w+)\(…\) and never ran it/.exec(String(c[0]))?.[1]);
+      expect(reported.sort()).toEqual([...made].sort());
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("is reported when the fiber next runs an operation, or ends; a release host says nothing", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {

@@ -44,3 +44,14 @@ export function isWaitOption(v: unknown): v is number {
 
 /** The THREAD_PRIORITY values, lowest first: the scheduler's ready-queue levels. */
 export const PRIORITY_LEVELS = [-15, -2, -1, 0, 1, 2, 15];
+
+/**
+ * Ready levels by name: an index in PRIORITY_LEVELS. A const enum, inlined where it is read (a
+ * module binding is loaded again, with its hole check, at every use: on the switch and spawn paths).
+ */
+export const enum Level {
+  /** The default priority (0): THREAD_PRIORITY_NORMAL. */
+  Default = 3,
+}
+// (Checked once: the levels and the enum are kept in step by hand.)
+if (PRIORITY_LEVELS[Level.Default] !== 0) throw new Error("fiberhost: Level.Default is not the level of priority 0");

@@ -1,8 +1,9 @@
 // The fiber context `f` that a fiber body receives: its operations, each used with `yield*`.
 // Transitions and waits that can finish at once finish inside the operation; only a real switch
-// or wait reaches the scheduler. The operations themselves live in src/operations/.
+// or wait reaches the scheduler. The operations themselves live in src/operations/; a fiber's
+// task is fiber-task.ts's, a debug host's context debug-context.ts's.
 
-import { RunState, Task } from "../task/task.js";
+import type { Task } from "../task/task.js";
 import { bodyKindError } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
@@ -12,9 +13,8 @@ import type { FiberEnv } from "../operations/env.js";
 import { Transition } from "../core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "../operations/basic.js";
 import { ScopeOp } from "../operations/scope.js";
-import { AwaitOp, JoinWait, SleepWait, type Awaitable } from "../operations/await-join.js";
+import { AwaitOp, JoinWait, SLEEP_WAIT, type Awaitable } from "../operations/await-join.js";
 import { WaitAnyOp } from "../operations/wait-any.js";
-import { faceNext, faceReturn, faceThrow, taskAsResult } from "../operations/wait-face.js";
 import { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "../kernel/waitable.js";
 
 export { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "../kernel/waitable.js";
@@ -31,63 +31,10 @@ export const AWAIT_TARGET = 0;
 export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterator<unknown, R, any> | R;
 
 /**
- * A fiber's task: a task with a body, which its first run calls with a new context. (The context
- * is made then, not at spawn: a fiber that never runs costs no context.)
+ * Every method of FiberContext.prototype is one of `f`'s operations or answers a value (f.spawn,
+ * toString): no private helpers on it (they are the module's functions), so that a debug host's
+ * context (debug-context.ts) finds the operations by reflection and watches each one.
  */
-export class FiberTask extends Task {
-  declare readonly env: FiberEnv;
-
-  /** @internal */
-  constructor(env: FiberEnv, idx: number, id: number, start: FiberStart, param: unknown) {
-    super(env, idx, id, null);
-    // Kept in `pending` until the first run (no field of its own: a parked fiber would pay for it);
-    // a param, which few spawns give, in a pair made for it.
-    this.pending = param === undefined ? start : new BodyWithParam(start, param);
-  }
-
-  /** @internal */
-  begin(): unknown {
-    const body = this.pending;
-    this.dropBody();
-    let start: FiberStart;
-    let param: unknown;
-    if (typeof body === "function") start = body as FiberStart;
-    else if (body instanceof BodyWithParam) ({ start, param } = body);
-    else return super.begin();
-    // A debug host's fibers get a context that reports operations made and never yielded; a
-    // release host's pay nothing for it.
-    const ctx = this.env.debug ? new DebugFiberContext(this.env, this) : new FiberContext(this.env, this);
-    return taskAsResult(start(ctx, param));
-  }
-
-  /** @internal */
-  dropBody(): void {
-    // (Once the task has ended, `pending` holds its result.)
-    if (this.state !== RunState.Done) this.pending = null;
-  }
-
-  /** @internal The wait face (src/operations/wait-face.ts): a `yield*` of a wait delegates to the task itself. */
-  next(v?: unknown): IteratorResult<number, number> {
-    return faceNext(this, v);
-  }
-  /** @internal */
-  throw(err: unknown): never {
-    return faceThrow(this, err);
-  }
-  /** @internal */
-  return(value: number): IteratorResult<number, number> {
-    return faceReturn(this, value);
-  }
-}
-
-/** A body and the param given for it, until the first run. */
-class BodyWithParam {
-  constructor(
-    readonly start: FiberStart,
-    readonly param: unknown,
-  ) {}
-}
-
 export class FiberContext {
   /** The fiber's task (its one field: a million parked fibers hold a million contexts). */
   readonly task: Task;
@@ -112,7 +59,7 @@ export class FiberContext {
   // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
   managed<R>(body: () => Iterator<unknown, R, any> | R): Op<R> {
     const wrong = bodyKindError(body, "f.managed(body)");
-    if (wrong !== null) return this.throws(wrong);
+    if (wrong !== null) return throws(this.task, wrong);
     return new ScopeOp<R>(this.task, this.env, true, 0, body as () => unknown);
   }
 
@@ -120,9 +67,9 @@ export class FiberContext {
   // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
   unmanaged<R>(target: number, body: () => Iterator<unknown, R, any> | R): Op<R> {
     if (!isDword(target))
-      return this.throws(`unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
+      return throws(this.task, `unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
     const wrong = bodyKindError(body, "f.unmanaged(target, body)");
-    if (wrong !== null) return this.throws(wrong);
+    if (wrong !== null) return throws(this.task, wrong);
     return new ScopeOp<R>(this.task, this.env, false, target, body as () => unknown);
   }
 
@@ -144,7 +91,7 @@ export class FiberContext {
   sleep(ms: number = INFINITE, option = 0): Op<number> {
     // Sleep(0) is a yield, once its option is known good (a bad one is the wait's E_INVALIDARG).
     if (ms === 0 && isWaitOption(option)) return this.yield();
-    return new WaitOp(this.task, this.env.sched, SleepWait.instance, ms, option);
+    return new WaitOp(this.task, this.env.sched, SLEEP_WAIT, ms, option);
   }
 
   /** Waits for `task` to end: S_OK however it ended, HOST_E_TIMEOUT, HOST_E_INTERRUPTED. */
@@ -172,37 +119,11 @@ export class FiberContext {
    */
   // biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number> (its result's callbacks take R)
   waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
-    const members = this.waitAnyMembers(objects);
+    const members = waitAnyMembers(this.env, objects);
     if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
     if (members.length === 1 && members[0].waitsFor() === this.task)
       return new DoneOp(this.task, { hr: HOST_E_DEADLOCK, index: -1 });
     return new WaitAnyOp(this.task, this.env.sched, members, ms, option);
-  }
-
-  /**
-   * The objects, as a snapshot: `length` read once and checked before any element is, then each
-   * element by index (an array's iterator, or a subclass's, is user code that could answer other
-   * objects, or more than 64). Null for bad input, or when a read throws (a Proxy, a getter).
-   */
-  private waitAnyMembers(objects: unknown): Waitable<Task>[] | null {
-    try {
-      if (!Array.isArray(objects)) return null; // (a revoked Proxy throws here)
-      const n = (objects as unknown[]).length;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAXIMUM_WAIT_OBJECTS) return null;
-      const members: Waitable<Task>[] = [];
-      const seen = new Set<unknown>();
-      for (let i = 0; i < n; i++) {
-        const o = (objects as unknown[])[i];
-        if (seen.has(o)) return null;
-        seen.add(o);
-        if (this.env.isOwnTask(o) && o.id !== 0) members.push(new JoinWait(o));
-        else if (this.env.isSyncObject(o) && o.kind !== "crst") members.push(o);
-        else return null;
-      }
-      return members;
-    } catch {
-      return null;
-    }
   }
 
   /**
@@ -232,11 +153,6 @@ export class FiberContext {
     return this.toString();
   }
 
-  /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */
-  private throws(message: string): Op<never> {
-    return new ThrowOp(this.task, new HResultError(E_INVALIDARG, message));
-  }
-
   /**
    * Calls a guest's export (`guest.exports.name` from host.instantiate) on this fiber's task. A
    * suspending import that answers a promise parks the fiber inside the guest (in unmanaged mode)
@@ -262,86 +178,33 @@ export class FiberContext {
   }
 }
 
-/** The operations a DebugFiberContext watches: every method of f that makes one. */
-const OPERATIONS = [
-  "yield",
-  "managed",
-  "unmanaged",
-  "leaveRuntime",
-  "enterRuntime",
-  "reverseEnterRuntime",
-  "reverseLeaveRuntime",
-  "sleep",
-  "join",
-  "wait",
-  "waitAny",
-  "call",
-  "await",
-] as const;
-
 /**
- * The context of a debug host's fiber: an operation made and never run (`f.sleep(10)` without
- * `yield*`) is reported (console.warn) when the fiber next runs an operation made after it, or
- * ends. Each operation gets a `next` of its own that tells the context it ran.
+ * The objects, as a snapshot: `length` read once and checked before any element is, then each
+ * element by index (an array's iterator, or a subclass's, is user code that could answer other
+ * objects, or more than 64). Null for bad input, or when a read throws (a Proxy, a getter).
  */
-class DebugFiberContext extends FiberContext {
-  private made = 0;
-  private readonly unrun = new Map<object, { seq: number; what: string }>();
-
-  constructor(env: FiberEnv, task: Task) {
-    super(env, task);
-    const x = task.extras();
-    const before = x.onEnd;
-    x.onEnd = () => {
-      before?.();
-      this.report(Infinity);
-    };
-  }
-
-  /** @internal */
-  track(op: object, what: string): void {
-    this.unrun.set(op, { seq: ++this.made, what });
-    if (Object.hasOwn(op, "next")) return; // (f.yield's operation is reused: watched once)
-    const next = (op as Iterator<unknown>).next;
-    const ctx = this;
-    Object.defineProperty(op, "next", {
-      value(this: Iterator<unknown>, v?: unknown) {
-        ctx.ran(op);
-        return next.call(this, v);
-      },
-      configurable: true,
-      writable: true,
-    });
-  }
-
-  private ran(op: object): void {
-    const e = this.unrun.get(op);
-    if (e === undefined) return;
-    this.unrun.delete(op);
-    this.report(e.seq);
-  }
-
-  /** Reports the operations made before the `seq`th that never ran. */
-  private report(seq: number): void {
-    for (const [op, e] of this.unrun) {
-      if (e.seq >= seq) continue;
-      this.unrun.delete(op);
-      console.warn(
-        `fiberhost (debug): fiber ${this.task.name} made f.${e.what}(…) and never ran it: an operation runs only with yield* (yield* f.${e.what}(…))`,
-      );
+function waitAnyMembers(env: FiberEnv, objects: unknown): Waitable<Task>[] | null {
+  try {
+    if (!Array.isArray(objects)) return null; // (a revoked Proxy throws here)
+    const n = (objects as unknown[]).length;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAXIMUM_WAIT_OBJECTS) return null;
+    const members: Waitable<Task>[] = [];
+    const seen = new Set<unknown>();
+    for (let i = 0; i < n; i++) {
+      const o = (objects as unknown[])[i];
+      if (seen.has(o)) return null;
+      seen.add(o);
+      if (env.isOwnTask(o) && o.id !== 0) members.push(new JoinWait(o));
+      else if (env.isSyncObject(o) && o.kind !== "crst") members.push(o);
+      else return null;
     }
+    return members;
+  } catch {
+    return null;
   }
 }
 
-for (const name of OPERATIONS) {
-  const make = FiberContext.prototype[name] as (...args: unknown[]) => object;
-  Object.defineProperty(DebugFiberContext.prototype, name, {
-    value(this: DebugFiberContext, ...args: unknown[]) {
-      const op = make.apply(this, args);
-      this.track(op, name);
-      return op;
-    },
-    configurable: true,
-    writable: true,
-  });
+/** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */
+function throws(t: Task, message: string): Op<never> {
+  return new ThrowOp(t, new HResultError(E_INVALIDARG, message));
 }

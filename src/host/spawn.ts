@@ -189,7 +189,7 @@ export function spawnFiber(
   const what = parent === null ? "spawn" : "f.spawn";
   const wrongBody = bodyKindError(body, parent === null ? "spawn(body)" : "f.spawn(body)");
   if (wrongBody !== null) fail(wrongBody);
-  if (parent !== null && (parent.done || parent.x?.family?.ending != null))
+  if (parent !== null && (parent.done || parent.extra?.family?.ending != null))
     throw new HResultError(HOST_E_INVALIDOPERATION, `f.spawn: fiber ${parent.name} has ended; it can have no children`);
   const { name, priority, stackSize, signal, param, aborted } = readSpawnOptions(options, what);
   const t = host.newFiber(stackSize, body, param);

@@ -53,7 +53,7 @@ export class CallGate implements Waitable<Task>, HeldLock {
   /** `t`'s call ended (returned, threw, abandoned, or never opened): the next waiter gets the instance. */
   release(t: Task): void {
     if (this.owner !== t) return;
-    t.x?.held?.delete(this);
+    t.extra?.held?.delete(this);
     this.owner = null;
     const next = this.waiters.shift();
     if (next === null) return;

@@ -8,6 +8,7 @@ import { Op } from "./operation.js";
 import { BlockingOp } from "./blocking.js";
 import { BLOCK, type Waitable, type Watcher } from "../kernel/waitable.js";
 import { TaskQueue } from "../kernel/queue.js";
+import { ParkWait } from "../kernel/park.js";
 import { HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { safePoint } from "./env.js";
 
@@ -73,7 +74,7 @@ export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
     this.sched.awaiting(-1);
     if (this.controller !== null && !this.settled) {
       // Cut short (aborted): the awaited work is told, with the fiber's abort as the reason.
-      const reason = t?.x?.unwinding ?? t?.x?.abortReason;
+      const reason = t?.extra?.unwinding ?? t?.extra?.abortReason;
       try {
         this.controller.abort(reason);
       } catch {
@@ -89,22 +90,8 @@ export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
   }
 }
 
-export class SleepWait implements Waitable<Task> {
-  static readonly instance = new SleepWait();
-  /** A sleep that runs its time answers S_OK. */
-  readonly timeoutResult = S_OK;
-  tryAcquire(): number {
-    return BLOCK;
-  }
-  enqueue(): void {}
-  remove(): void {}
-  waitsFor(): null {
-    return null;
-  }
-  describe(): string {
-    return "a timer (sleep)";
-  }
-}
+/** What f.sleep waits on (one for every fiber): a sleep that runs its time answers S_OK. */
+export const SLEEP_WAIT = new ParkWait<Task>({ what: "a timer (sleep)", timeoutResult: S_OK });
 
 /** Waiting for another task to end (IHostTask::Join). */
 export class JoinWait implements Waitable<Task> {
@@ -116,7 +103,7 @@ export class JoinWait implements Waitable<Task> {
   tryAcquire(): number {
     if (!this.target.done) return BLOCK;
     // Joining a task that already ended looks at its end too: its failure is then not reported.
-    if (this.target.x !== null) this.target.x.observed = true;
+    if (this.target.extra !== null) this.target.extra.observed = true;
     return S_OK;
   }
   enqueue(t: Task): void {
@@ -125,7 +112,7 @@ export class JoinWait implements Waitable<Task> {
     (x.joiners ??= new TaskQueue<Task>()).push(t);
   }
   remove(t: Task): void {
-    this.target.x?.joiners?.remove(t);
+    this.target.extra?.joiners?.remove(t);
   }
   watch(w: Watcher, on: boolean): void {
     const x = this.target.extras();

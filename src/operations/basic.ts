@@ -2,7 +2,6 @@
 
 import type { Task } from "../task/task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Transition } from "../core/generated/layout.js";
 import { Cmd } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
@@ -12,7 +11,7 @@ import { BlockingOp } from "./blocking.js";
 import { type FaceWait, takeFace } from "./wait-face.js";
 import { S_OK } from "../base/hresult.js";
 import { isTimeout } from "../base/args.js";
-import { safePoint, type FiberEnv } from "./env.js";
+import { safePoint, transitionOrWait, type FiberEnv } from "./env.js";
 
 /** f.yield(): reused, so a switch allocates nothing. */
 export class YieldOp extends Op<number> {
@@ -66,10 +65,8 @@ export class TransitionOp extends Op<number> {
       const sp = safePoint(this.env.sched, this.t);
       if (sp) return this.command(sp);
     }
-    const hr = this.env.door.transition(this.op, this.target);
-    if (hr !== MUST_WAIT_FOR_RESUME) return this.result(hr);
-    const w = this.env.sched.waitForResume(this.t, false);
-    if (w !== BLOCK) return this.result(w);
+    const hr = transitionOrWait(this.env, this.t, this.op, this.target);
+    if (hr !== BLOCK) return this.result(hr);
     this.waited = true;
     return this.command(Cmd.Park);
   }

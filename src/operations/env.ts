@@ -6,6 +6,8 @@ import { SafePoint, type SchedulerPort } from "../scheduler/port.js";
 import { Cmd } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "./operation.js";
+import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
+import type { Transition } from "../core/generated/layout.js";
 
 /**
  * What a fiber's context and its operations need from their host (the one-way flow: context →
@@ -27,6 +29,22 @@ export interface FiberEnv extends TaskEnv {
   readonly debug: boolean;
 }
 
+/*
+ * Abort and unwinding, the rules every operation keeps (written here once):
+ * - An abort is delivered at a safe point only: every operation passes safePoint before it acts,
+ *   which throws a deliverable abort into the fiber (the core holds one back while a delay region is open: requests.ts).
+ * - Thrown into a fiber that waits, an abort ends the wait: the wait's remove() takes the fiber out
+ *   (an f.await's signal aborts with the abort as its reason), the operation's throw() runs.
+ * - A transition an operation makes while the abort unwinds the fiber (unwindsAbort) waits for a
+ *   suspended runtime's resume without a time limit, so that the fiber's frames are closed
+ *   (transitionOrWait's `unlimited`); what the body threw is thrown on once the frame closes.
+ */
+
+/** True when an operation's body ended by throwing the fiber's own abort (the fiber unwinds). */
+export function unwindsAbort(t: Task, threw: boolean, value: unknown): boolean {
+  return threw && value === t.unwinding;
+}
+
 /**
  * Runs a safe point for an operation about to act: throws a deliverable abort into the fiber, or
  * answers the command the operation must hand the scheduler first (Yield, End), or 0.
@@ -44,4 +62,19 @@ export function safePoint(sched: SchedulerPort, t: Task): Cmd | 0 {
     default:
       return 0;
   }
+}
+
+/**
+ * @internal An operation's transition for its fiber `t` (the running one): "transition, or wait
+ * for the runtime's resume, then park", written once for f.managed / f.unmanaged, the raw
+ * transitions and f.call. Answers the transition's HRESULT; or, when it must wait for a suspended
+ * runtime to resume (MUST_WAIT_FOR_RESUME), what that wait answers at once (HOST_E_TIMEOUT for a
+ * zero limit, a disabled runtime's HRESULT), or BLOCK: the fiber now waits for the resume, and the
+ * operation parks it (Cmd.Park) and, woken with S_OK, makes the transition again (woken with
+ * another HRESULT: the wait failed). `unlimited`: no time limit (an enter made while an abort
+ * unwinds the fiber waits as long as it takes, so that its frames are closed).
+ */
+export function transitionOrWait(env: FiberEnv, t: Task, op: Transition, target: number, unlimited = false): number {
+  const hr = env.door.transition(op, target);
+  return hr === MUST_WAIT_FOR_RESUME ? env.sched.waitForResume(t, unlimited) : hr;
 }

@@ -2,13 +2,13 @@
 
 import { Task } from "../task/task.js";
 import { isInstance } from "../base/errors.js";
-import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
+import { TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
 import { Cmd, bodyResultError, isIterator } from "../kernel/commands.js";
 import { Op } from "./operation.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
-import { safePoint, type FiberEnv } from "./env.js";
+import { safePoint, transitionOrWait, unwindsAbort, type FiberEnv } from "./env.js";
 
 const enum ScopePhase {
   Open,
@@ -72,11 +72,10 @@ export class ScopeOp<R> extends Op<R> {
     switch (this.phase) {
       case ScopePhase.Body:
         return this.close(true, err);
-      case ScopePhase.WaitClose: {
-        // An abort arrived while the closing enter waited: keep waiting, now without a time limit.
-        this.closing = { threw: true, value: err };
-        return this.waitToClose(true);
-      }
+      case ScopePhase.WaitClose:
+        // An abort arrived while the closing enter waited: asked again (the runtime may have
+        // resumed meanwhile), it waits on without a time limit.
+        return this.close(true, err, true);
       default:
         throw err; // nothing was opened
     }
@@ -84,10 +83,8 @@ export class ScopeOp<R> extends Op<R> {
 
   private open(): IteratorResult<R, R> {
     if (this.hooked) {
-      const hr = this.env.door.transition(this.openOp, this.target);
-      if (hr === MUST_WAIT_FOR_RESUME) {
-        const w = this.env.sched.waitForResume(this.t, false);
-        if (w !== BLOCK) throw this.failure(this.openOp, w);
+      const hr = transitionOrWait(this.env, this.t, this.openOp, this.target);
+      if (hr === BLOCK) {
         this.phase = ScopePhase.WaitOpen;
         return this.command(Cmd.Park);
       }
@@ -113,31 +110,23 @@ export class ScopeOp<R> extends Op<R> {
     return this.command(Cmd.Push, body as Iterator<unknown>);
   }
 
-  private close(threw: boolean, value: unknown): IteratorResult<R, R> {
+  /**
+   * The closing transition. The closing enter of a scope unwound by an abort (`unlimited`, also
+   * when the abort arrives while it waits) waits for the resume without a time limit.
+   */
+  private close(threw: boolean, value: unknown, unlimited = unwindsAbort(this.t, threw, value)): IteratorResult<R, R> {
     if (this.hooked) {
-      const hr = this.env.door.transition(this.closeOp, 0);
-      if (hr === MUST_WAIT_FOR_RESUME) {
+      const hr = transitionOrWait(this.env, this.t, this.closeOp, 0, unlimited);
+      if (hr === BLOCK) {
         this.closing = { threw, value };
-        // The closing enter of a scope unwound by an abort waits for the resume without a limit.
-        return this.waitToClose(threw && value === this.t.unwinding);
+        this.phase = ScopePhase.WaitClose;
+        return this.command(Cmd.Park);
       }
       if (hr !== S_OK) throw this.failure(this.closeOp, hr, threw ? value : undefined);
     }
     this.phase = ScopePhase.Open;
     if (threw) throw value;
     return this.result(value as R);
-  }
-
-  private waitToClose(unlimited: boolean): IteratorResult<R, R> {
-    const w = this.env.sched.waitForResume(this.t, unlimited);
-    // Woken by an abort, the scope asks again: the runtime may have resumed meanwhile.
-    if (w === S_OK) return this.close(this.closing!.threw, this.closing!.value);
-    if (w !== BLOCK) {
-      const { threw, value } = this.closing!;
-      throw this.failure(this.closeOp, w, threw ? value : undefined);
-    }
-    this.phase = ScopePhase.WaitClose;
-    return this.command(Cmd.Park);
   }
 
   private failure(op: Transition, hr: number, cause?: unknown): HResultError {

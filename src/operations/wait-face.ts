@@ -7,7 +7,11 @@
 // in `t.pending` until its first step starts the wait, and its phase in `t.bits` (TaskBits.Face).
 // One face per task: when it is in use (an iterator taken by hand and not run), on a debug host
 // (which watches each operation's own next), or for another fiber's operation, the operation is
-// its own iterator, as every operation is.
+// its own iterator, as every operation is. The face's steps are here (faceNext, faceThrow,
+// faceReturn; a fiber's task, src/fiber/fiber-task.ts, has them as its next, throw and return):
+// next starts the wait or answers how it ended; throw (an abort) and return (the generator
+// closed) end it. Because a fiber's task has `next`, a
+// task is a value, never an iterator to drive, wherever a body's result is read (taskAsResult).
 
 import { Task, TaskBits } from "../task/task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
@@ -46,7 +50,7 @@ export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
   if ((bits & TaskBits.FaceHanded) === 0) {
     throw new HResultError(HOST_E_INVALIDOPERATION, `fiber ${t.name}: this wait has ended; run its operation again`);
   }
-  const op = t.pending as FaceWait;
+  const op = t.pending as FaceWait; // (FaceHanded: `pending` holds the wait, see takeFace)
   const sched = (t.env as FiberEnv).sched;
   let hr: number;
   try {
@@ -81,6 +85,7 @@ export function faceReturn(t: Task, value: number): IteratorResult<number, numbe
   return { value, done: true };
 }
 
+/** The face is let go: the wait it held (if not started) and its phase. */
 function release(t: Task): void {
   if ((t.bits & TaskBits.FaceHanded) !== 0) t.pending = null;
   t.bits &= ~TaskBits.Face;

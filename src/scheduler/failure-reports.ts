@@ -83,5 +83,5 @@ export class FailureReports {
 }
 
 function observed(t: Task): boolean {
-  return t.x !== null && t.x.observed;
+  return t.extra !== null && t.extra.observed;
 }

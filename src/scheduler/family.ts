@@ -6,28 +6,19 @@
 import { Outcome, RunState, type Task } from "../task/task.js";
 import { isInstance, readSafely } from "../base/errors.js";
 import { describeValue } from "../base/describe.js";
-import { BLOCK, type Waitable } from "../kernel/waitable.js";
+import { ParkWait } from "../kernel/park.js";
 import { FamilyLinks } from "../task/extras.js";
 
-/** What a parent waits on while its children unwind. */
-class ChildrenWait implements Waitable<Task> {
-  constructor(private readonly parent: Task) {}
-  tryAcquire(): number {
-    return BLOCK;
-  }
-  enqueue(): void {}
-  remove(): void {}
-  waitsFor(): null {
-    return null;
-  }
-  /** The parent waits for every child: it is on a cycle when one of them is. */
-  waitsForMany(): { any: boolean; tasks: Task[] } {
-    return { any: false, tasks: [...(this.parent.x?.family?.children ?? [])] };
-  }
-  describe(): string {
-    const n = this.parent.x?.family?.children?.size ?? 0;
-    return `its ${n} child fiber${n === 1 ? "" : "s"} to unwind`;
-  }
+/** What a parent waits on while its children unwind (woken by the last child's end). */
+function childrenWait(parent: Task): ParkWait<Task> {
+  return new ParkWait<Task>({
+    what: () => {
+      const n = parent.extra?.family?.children?.size ?? 0;
+      return `its ${n} child fiber${n === 1 ? "" : "s"} to unwind`;
+    },
+    // The parent waits for every child: it is on a cycle when one of them is.
+    many: () => ({ any: false, tasks: [...(parent.extra?.family?.children ?? [])] }),
+  });
 }
 
 /** What the family needs of the rest of the scheduler. */
@@ -46,7 +37,7 @@ export interface FamilyEnv {
  * classifyThrown answered when it ended), and no result asked for or join.
  */
 export function unobservedFailure(t: Task, failed: boolean): boolean {
-  return failed && !(t.x !== null && t.x.observed);
+  return failed && !(t.extra !== null && t.extra.observed);
 }
 
 export class Family {
@@ -68,7 +59,7 @@ export class Family {
     x.ending = { threw: outcome === Outcome.Threw, value };
     this.env.cancel(t);
     t.iter = t.stack = null;
-    t.waitOn = new ChildrenWait(t);
+    t.waitOn = childrenWait(t);
     t.state = RunState.Waiting;
     const rude = this.env.rudeAbortRequested(t);
     const { why, cause } = this.whyChildrenEnd(t, outcome, value, rude);
@@ -80,7 +71,7 @@ export class Family {
    * that error as the cause), its own abort (with its reason), its own error, or just its end.
    */
   private whyChildrenEnd(t: Task, outcome: Outcome, value: unknown, rude: boolean): { why: string; cause: unknown } {
-    const x = t.x!;
+    const x = t.extra!;
     const fam = x.family!;
     if (fam.failedChild !== undefined) return { why: `sibling ${fam.failedChild} failed`, cause: fam.childFailure };
     if (rude || x.unwinding !== undefined || x.abortReason !== undefined || x.abortWhy !== undefined) {
@@ -106,7 +97,7 @@ export class Family {
    * may rethrow a Proxy of its abort.
    */
   parentError(t: Task, abort: unknown): unknown {
-    const failure = t.x?.family?.childFailure;
+    const failure = t.extra?.family?.childFailure;
     if (failure !== undefined && readSafely(abort, "cause") === failure) return failure;
     return abort;
   }

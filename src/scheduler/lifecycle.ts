@@ -6,7 +6,7 @@ import { PRIORITY_LEVELS } from "../base/args.js";
 import { TaskAbortError, attachFiberInfo, classifyThrown } from "../base/errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { bodyResultError, isIterator } from "../kernel/commands.js";
-import type { Driver } from "./driver.js";
+import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 import { type Family, unobservedFailure } from "./family.js";
 import type { FailureReport } from "./failure-reports.js";
@@ -17,7 +17,7 @@ const BODY = "the body";
 export class Lifecycle {
   constructor(
     private readonly door: CoreDoor,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly waits: Waits,
     /** The host forgets an ended task (its slot in the host's table). */
     private readonly forget: (t: Task) => void,
@@ -75,7 +75,7 @@ export class Lifecycle {
   /** Ends a fiber without running its handlers (rude abort, ExitTask). */
   end(t: Task): void {
     if (this.door.rudeAbortRequested(t)) {
-      const err = new TaskAbortError(t.name, true, t.x?.abortReason, t.x?.abortWhy);
+      const err = new TaskAbortError(t.name, true, t.extra?.abortReason, t.extra?.abortWhy);
       this.finish(t, Outcome.Threw, err);
     } else {
       this.finish(t, Outcome.Returned, undefined);
@@ -84,7 +84,7 @@ export class Lifecycle {
 
   finish(t: Task, outcome: Outcome, value: unknown): void {
     if (t.state === RunState.Done) return;
-    const x = t.x;
+    const x = t.extra;
     if (x !== null && x.family !== null && this.family.hasChildren(x.family)) {
       return this.family.waitForChildren(t, outcome, value);
     }

@@ -5,18 +5,18 @@
 
 import { Outcome, RunState, type Task } from "../task/task.js";
 import { HOST_E_INTERRUPTED, HOST_E_INVALIDOPERATION, S_OK } from "../base/hresult.js";
-import { PRIORITY_LEVELS } from "../base/args.js";
+import { Level } from "../base/args.js";
 import { TaskAbortError } from "../base/errors.js";
 import type { CoreDoor } from "../core/door.js";
 import { SafePoint } from "./port.js";
-import type { Driver } from "./driver.js";
+import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 import type { Lifecycle } from "./lifecycle.js";
 
 export class Requests {
   constructor(
     private readonly door: CoreDoor,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly waits: Waits,
     private readonly life: Lifecycle,
     private readonly kick: () => void,
@@ -28,7 +28,7 @@ export class Requests {
    */
   checkpoint(t: Task): SafePoint {
     t.attention = false;
-    if ((t.x !== null && t.x.exitRequested) || this.door.rudeAbortRequested(t)) return SafePoint.End;
+    if ((t.extra !== null && t.extra.exitRequested) || this.door.rudeAbortRequested(t)) return SafePoint.End;
     if (this.door.abortRequested(t)) {
       if (this.door.abortDeliverable(t)) return SafePoint.Abort;
       t.attention = true; // held back by a delay region: look again at the next safe point
@@ -47,7 +47,8 @@ export class Requests {
 
   /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
   beforeResume(t: Task): void {
-    if (t.x !== null && t.x.family !== null && t.x.family.ending !== null) return this.life.endAfterChildren(t);
+    if (t.extra !== null && t.extra.family !== null && t.extra.family.ending !== null)
+      return this.life.endAfterChildren(t);
     const sp = t.attention ? this.checkpoint(t) : SafePoint.None;
     if (sp === SafePoint.End) return this.life.end(t);
     if (sp === SafePoint.Yield) return this.driver.enqueue(t); // asked to yield: it does, before it runs
@@ -76,11 +77,16 @@ export class Requests {
     // This fiber's own abort already on its way into it is delivered once. (Only its own: a
     // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
     // A fiber whose body has ended and waits for its children to unwind has nothing left to abort.
-    if (t.x !== null && ((!rude && t.x.abortInFlight) || t.x.family?.ending != null)) return this.door.check(t);
+    if (t.extra !== null && ((!rude && t.extra.abortInFlight) || t.extra.family?.ending != null))
+      return this.door.check(t);
     const hr = this.door.abort(t, rude); // the core holds the request (and whether it is rude)
     if (hr !== S_OK) return hr;
     // The first abort's reason is the one its TaskAbortError gives (a later one is not a second abort).
-    if ((reason !== undefined || why !== undefined) && t.x?.abortReason === undefined && t.x?.abortWhy === undefined) {
+    if (
+      (reason !== undefined || why !== undefined) &&
+      t.extra?.abortReason === undefined &&
+      t.extra?.abortWhy === undefined
+    ) {
       const x = t.extras();
       x.abortReason = reason;
       x.abortWhy = why;
@@ -146,9 +152,9 @@ export class Requests {
   reset(t: Task, full: boolean): number {
     const hr = this.door.reset(t, full);
     if (hr === S_OK) {
-      if (t.x !== null) t.x.exitRequested = false;
+      if (t.extra !== null) t.extra.exitRequested = false;
       t.attention = false;
-      if (full) t.level = PRIORITY_LEVELS.indexOf(0);
+      if (full) t.level = Level.Default;
     }
     return hr;
   }

@@ -11,7 +11,7 @@
 import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
 import type { Clock, Dispatch } from "../kernel/clock.js";
 import { VirtualClock } from "../kernel/clock.js";
-import type { Driver } from "./driver.js";
+import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 
 /** The longest delay setTimeout honours (a signed 32-bit count of ms). */
@@ -41,7 +41,7 @@ export class RunLoop {
     private readonly dispatch: Dispatch,
     /** Steps per slice before run() returns to the event loop. */
     private readonly budget: number,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly waits: Waits,
   ) {
     this.selfDriving = !clock.virtual;

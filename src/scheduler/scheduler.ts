@@ -10,7 +10,7 @@ import type { CoreDoor } from "../core/door.js";
 import type { Clock, Dispatch } from "../kernel/clock.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { SafePoint, SchedulerPort } from "./port.js";
-import { Driver, type DriverHooks } from "./driver.js";
+import { Dispatcher, type DispatchHooks } from "./dispatcher.js";
 import { Waits, type WaitTrace } from "./waiting.js";
 import { Lifecycle } from "./lifecycle.js";
 import { FailureReports, type FailureReport } from "./failure-reports.js";
@@ -35,9 +35,9 @@ export interface SchedulerOptions {
   onError: FailureReport;
 }
 
-export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
+export class Scheduler implements TaskScheduling, SchedulerPort, DispatchHooks {
   readonly clock: Clock;
-  private readonly driver: Driver;
+  private readonly driver: Dispatcher;
   private readonly waits: Waits;
   private readonly life: Lifecycle;
   private readonly suspension: Suspension;
@@ -51,7 +51,7 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
   constructor(door: CoreDoor, opts: SchedulerOptions) {
     this.clock = opts.clock;
     const kick = (): void => this.loop.kick();
-    this.driver = new Driver(door, this);
+    this.driver = new Dispatcher(door, this);
     this.waits = new Waits(door, opts.clock, this.driver, opts.trace, kick);
     this.family = new Family({
       abort: (t, rude, reason, why) => this.requests.abort(t, rude, reason, why),
@@ -88,7 +88,7 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DriverHooks {
     return this.waits.timerCount;
   }
 
-  // --- DriverHooks: the driver's rare paths ------------------------------------------------------
+  // --- DispatchHooks: the driver's rare paths ------------------------------------------------------
 
   holdForGC(t: Task): boolean {
     return this.suspension.holdForGC(t);

@@ -6,7 +6,8 @@ import { HOST_E_ABANDONED, INFINITE, S_OK, WAIT_NOTINDEADLOCK } from "../base/hr
 import type { CoreDoor } from "../core/door.js";
 import { TaskQueue } from "../kernel/queue.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
-import type { Driver } from "./driver.js";
+import { ParkWait } from "../kernel/park.js";
+import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 
 export class Suspension {
@@ -17,19 +18,18 @@ export class Suspension {
 
   constructor(
     private readonly door: CoreDoor,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly waits: Waits,
     /** ms an enter into managed code waits for a suspended runtime; INFINITE: no limit. */
     private readonly enterTimeoutMs: number,
     private readonly kick: () => void,
   ) {
-    this.resumeWait = {
-      tryAcquire: () => (door.isSuspended() ? BLOCK : S_OK),
-      enqueue: (t) => this.resumeWaiters.push(t),
-      remove: (t) => this.resumeWaiters.remove(t),
-      waitsFor: () => null,
-      describe: () => "the runtime to resume",
-    };
+    this.resumeWait = new ParkWait<Task>({
+      what: "the runtime to resume",
+      ready: () => (door.isSuspended() ? BLOCK : S_OK),
+      parked: (t) => this.resumeWaiters.push(t),
+      left: (t) => this.resumeWaiters.remove(t),
+    });
   }
 
   /** A fiber switched out in managed mode is not resumed while the collector runs: true when held. */

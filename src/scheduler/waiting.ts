@@ -18,7 +18,7 @@ import type { CoreDoor } from "../core/door.js";
 import { TimerHeap } from "../kernel/timers.js";
 import type { Clock } from "../kernel/clock.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
-import type { Driver } from "./driver.js";
+import type { Dispatcher } from "./dispatcher.js";
 
 /** Where waits and wakes are recorded (the host's trace recorder). */
 export interface WaitTrace {
@@ -41,7 +41,7 @@ export class Waits {
   constructor(
     private readonly door: CoreDoor,
     private readonly clock: Clock,
-    private readonly driver: Driver,
+    private readonly driver: Dispatcher,
     private readonly trace: WaitTrace,
     /** Something became ready: the run loop runs again soon. */
     private readonly kick: () => void,

@@ -132,7 +132,7 @@ export class Crst extends SyncObject {
     const hr = this.env.door.locksHeldAdd(t, -1);
     // (An owner that ended was handled by abandon(); a live one the core refuses keeps the Crst.)
     if (hr !== S_OK && this.env.door.isLive(t)) return hr;
-    t.x?.held?.delete(this);
+    t.extra?.held?.delete(this);
     this.owner = null;
     this.recursion = 0;
     return S_OK;

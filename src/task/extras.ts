@@ -4,6 +4,7 @@
 import type { Counters } from "../core/door.js";
 import type { Frame } from "../base/errors.js";
 import type { Queued, TaskQueue } from "../kernel/queue.js";
+import { Outcome } from "./state.js";
 
 /** A lock a task owns (a Crst): abandoned when the task ends owning it. */
 export interface HeldLock {
@@ -58,4 +59,28 @@ export class FamilyLinks<T> {
   childFailure: unknown = undefined;
   /** The name of that child: its siblings are aborted as "sibling <name> failed". */
   failedChild: string | undefined = undefined;
+}
+
+/**
+ * A task's `result`: made once, settled at once for an ended task (its `outcome` and `value`), or
+ * when it ends (settleResult); its rejection is never reported as unhandled.
+ */
+export function resultOf<T extends Queued & { readonly outcome: Outcome; readonly value: unknown }>(
+  x: TaskExtras<T>,
+  outcome: Outcome,
+  value: unknown,
+): Promise<unknown> {
+  x.observed = true;
+  if (!x.resultPromise) {
+    x.resultPromise =
+      outcome === Outcome.Returned
+        ? new Promise((resolve) => resolve(value)) // (not Promise.resolve: it asks a promise's constructor)
+        : outcome === Outcome.Threw
+          ? Promise.reject(value)
+          : new Promise((resolve, reject) => {
+              x.settleResult = (t) => (t.outcome === Outcome.Returned ? resolve(t.value) : reject(t.value));
+            });
+    x.resultPromise.catch(() => {});
+  }
+  return x.resultPromise;
 }

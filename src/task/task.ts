@@ -1,90 +1,30 @@
 // A task: the IHostTask surface (implemented by the host) and the ICLRTask / ICLRTask2 surface
 // (implemented by the runtime, here the core) on one object, plus what a scheduler user wants to
 // see (mode, depth, counters, result). Calls forward to its scheduler or its core's door: a task
-// holds those two (its TaskEnv), never the host.
+// holds those two (its TaskEnv), never the host. The public task and the scheduler's per-fiber
+// record are one object, kept together for memory: a record apart would cost every parked fiber
+// an object header and a pointer (a million parked fibers is a benchmarked case).
 
-import type { CoreDoor, Counters } from "../core/door.js";
+import type { Counters } from "../core/door.js";
 import type { Frame } from "../base/errors.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "../base/hresult.js";
-import { describeValue, isTimeout, isWaitOption } from "../base/args.js";
+import { Level, describeValue, isTimeout, isWaitOption } from "../base/args.js";
 import { setOut, type Out } from "../base/out.js";
 import type { Queued } from "../kernel/queue.js";
-import { TaskExtras } from "./extras.js";
-
-export type { HeldLock } from "./extras.js";
 import type { Waitable } from "../kernel/waitable.js";
+import { TaskExtras, resultOf } from "./extras.js";
+import { Outcome, RunState, TASK_STATES, TaskBits, identifierHalves } from "./state.js";
+import type { EnvOf, SchedulingOf, TaskState } from "./state.js";
 
-export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
+export { Outcome, type TaskState } from "./state.js";
+/** @internal */ export { RunState, TaskBits } from "./state.js";
 
-/**
- * @internal A task's TaskState as the scheduler keeps it: a small integer (a store of one needs no
- * write barrier, a test is one compare), named by TASK_STATES for what a user sees.
- */
-export const enum RunState {
-  Created,
-  Ready,
-  Running,
-  Waiting,
-  Done,
-  /**
-   * Ready, and known to the driver's fast path: its innermost iterator is a generator object and
-   * nothing is to be thrown into it (set only by the driver, when it requeues a fiber it drove).
-   */
-  Resumable,
-}
+/** @internal What a task asks its scheduler (src/task/state.ts). */
+export type TaskScheduling = SchedulingOf<Task>;
 
-const TASK_STATES: readonly TaskState[] = ["created", "ready", "running", "waiting", "done", "ready"];
-
-export const enum Outcome {
-  Pending,
-  Returned,
-  Threw,
-}
-
-/** @internal The bits of Task.bits (Outcome once the task has ended, the others while it lives). */
-export const enum TaskBits {
-  /** Once it has ended: its Outcome. */
-  Outcome = 3,
-  /** Its wait may be ended by an alert (WAIT_ALERTABLE). */
-  Alertable = 4,
-  /** Its wait face was handed to a `yield*` (the operation in `pending`) and has not started the wait. */
-  FaceHanded = 8,
-  /** Its wait face started the wait: the next resume answers it. */
-  FaceParked = 16,
-  /** The wait face's phase (neither bit: free). */
-  Face = FaceHanded | FaceParked,
-  /** Held for the collector (in the suspension's queue of held fibers). */
-  Held = 32,
-}
-
-/**
- * What a task asks its scheduler (src/scheduler/scheduler.ts implements it, a layer above): the
- * IHostTask / ICLRTask calls that involve scheduling.
- */
-/** @internal */
-export interface TaskScheduling {
-  startTask(t: Task): number;
-  alert(t: Task): number;
-  setPriority(t: Task, priority: number): number;
-  manualSwitch(t: Task, on: boolean): number;
-  exitTask(t: Task): number;
-  reset(t: Task, full: boolean): number;
-  abort(t: Task, rude: boolean, reason?: unknown): number;
-  yieldTask(t: Task): number;
-  /** Closes an abort-holding region with `close`; a held-back abort is then delivered to a waiting task. */
-  endAbortRegion(t: Task, close: () => number): number;
-}
-
-/** What a task reaches: its core's door and its scheduler. One object per host, shared by its tasks. */
-export interface TaskEnv {
-  /** @internal */
-  readonly door: CoreDoor;
-  /** @internal */
-  readonly sched: TaskScheduling;
-  /** @internal `yield* task`: an operation of the fiber running now that joins `t`, then answers its value or throws its error. */
-  // biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number>
-  joinValue(t: Task<any>): Iterator<unknown, unknown, unknown>;
-}
+/** What a task reaches: its core's door and its scheduler (src/task/state.ts). */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number>
+export type TaskEnv = EnvOf<Task<any>>;
 
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
@@ -112,7 +52,7 @@ export class Task<R = unknown> {
   /** @internal set when the scheduler must look at this task at its next safe point */
   attention = false;
   /** @internal the ready-queue level (from the priority) */
-  level = 3;
+  level: number = Level.Default;
   /** @internal */ waitOn: Waitable<Task> | null = null;
   /**
    * @internal 1 + its timer's index in the timer heap; 0: none. (A field of its own: kept in
@@ -142,10 +82,10 @@ export class Task<R = unknown> {
    */
   bits = 0;
   /**
-   * @internal What the task keeps for one phase of its life, in one field rather than one per
-   * phase: a fiber's body until its first run (FiberTask); while it runs, the wait operation its
-   * wait face is starting (src/operations/wait-face.ts); once it has ended, what its body returned
-   * or threw.
+   * @internal What the task keeps for its phase: one field, tagged by the phase rather than one
+   * field per phase, each read only by the phase's owner. Until its first run (no `iter`): its body
+   * (FiberTask.begin). While TaskBits.FaceHanded is set: the wait its face starts (faceOp,
+   * src/operations/wait-face.ts). Once Done: what its body returned or threw (`value`).
    */
   pending: unknown = null;
   /**
@@ -153,16 +93,14 @@ export class Task<R = unknown> {
    * reused); -1: not packed (too large), kept in its extras' finalCounters.
    */
   finalCounts = -1;
-  /** @internal the rarely used state, made on first use: a million parked fibers stay small */
   /**
    * @internal The rarely used state (src/task/extras.ts), made on first use by extras(): a million
-   * parked fibers stay small. Read it as `t.x !== null && t.x.field`.
+   * parked fibers stay small. Read it as `t.extra !== null && t.extra.field`.
    */
-  x: TaskExtras<Task> | null = null;
+  extra: TaskExtras<Task> | null = null;
 
-  /** @internal */
-  extras(): TaskExtras<Task> {
-    return (this.x ??= new TaskExtras<Task>());
+  /** @internal */ extras(): TaskExtras<Task> {
+    return (this.extra ??= new TaskExtras<Task>());
   }
 
   /** @internal Whether its wait may be ended by an alert (WAIT_ALERTABLE). */
@@ -191,7 +129,7 @@ export class Task<R = unknown> {
 
   /** @internal the abort being thrown into it (an f.managed scope closes without a time limit for it) */
   get unwinding(): unknown {
-    return this.x === null ? undefined : this.x.unwinding;
+    return this.extra === null ? undefined : this.extra.unwinding;
   }
 
   /** @internal */
@@ -221,7 +159,7 @@ export class Task<R = unknown> {
 
   /** The name given at spawn, or `fiber-<id>`. */
   get name(): string {
-    const x = this.x;
+    const x = this.extra;
     return x !== null && x.name !== null ? x.name : `fiber-${this.id}`;
   }
   /** A string; anything else is refused (HResultError E_INVALIDARG): every message and dump shows it. */
@@ -260,7 +198,7 @@ export class Task<R = unknown> {
   counters(): Counters {
     if (this.live()) return this.env.door.counters(this);
     if (this.finalCounts >= 0) return this.env.door.unpackCounters(this.finalCounts);
-    const final = this.x === null ? null : this.x.finalCounters;
+    const final = this.extra === null ? null : this.extra.finalCounters;
     return final === null ? this.env.door.counters(this) : { ...final };
   }
 
@@ -269,20 +207,7 @@ export class Task<R = unknown> {
    * aborted and did not catch the abort). Never reported as an unhandled rejection.
    */
   get result(): Promise<R> {
-    const x = this.extras();
-    x.observed = true;
-    if (!x.resultPromise) {
-      x.resultPromise =
-        this.outcome === Outcome.Returned
-          ? new Promise((resolve) => resolve(this.value)) // (not Promise.resolve: it asks a promise's constructor)
-          : this.outcome === Outcome.Threw
-            ? Promise.reject(this.value)
-            : new Promise((resolve, reject) => {
-                x.settleResult = (t) => (t.outcome === Outcome.Returned ? resolve(t.value) : reject(t.value));
-              });
-      x.resultPromise.catch(() => {});
-    }
-    return x.resultPromise as Promise<R>;
+    return resultOf(this.extras(), this.outcome, this.value) as Promise<R>;
   }
 
   /**
@@ -311,8 +236,7 @@ export class Task<R = unknown> {
     return this.toString();
   }
 
-  /** @internal */
-  live(): boolean {
+  /** @internal */ live(): boolean {
     return this.env.door.isLive(this);
   }
 
@@ -403,12 +327,9 @@ export class Task<R = unknown> {
 
   /** A 64-bit identifier: a non-negative safe integer or a bigint below 2^64. */
   setTaskIdentifier(id: number | bigint): number {
-    let big: bigint;
-    if (typeof id === "bigint") big = id;
-    else if (typeof id === "number" && Number.isSafeInteger(id)) big = BigInt(id);
-    else return this.env.door.orUnavailable(E_INVALIDARG);
-    if (big < 0n || big >= 1n << 64n) return this.env.door.orUnavailable(E_INVALIDARG);
-    return this.env.door.setTaskIdentifier(this, Number(big & 0xffffffffn) | 0, Number(big >> 32n) | 0);
+    const halves = identifierHalves(id);
+    if (halves === null) return this.env.door.orUnavailable(E_INVALIDARG);
+    return this.env.door.setTaskIdentifier(this, halves[0], halves[1]);
   }
 
   beginPreventAsyncAbort(): number {

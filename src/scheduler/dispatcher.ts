@@ -1,44 +1,27 @@
 // The scheduler's hot path: pick the next ready fiber, switch it in, drive its explicit stack of
-// iterators until it yields, waits or ends. Everything rarer (a fiber's first run, its requests,
-// its end, a suspended runtime) is handed to the hooks, out of line.
+// iterators until it yields, waits or ends. The switch's common step is here (steps); the rest of
+// a step, the iterator interpreter, is interpreter.ts's; everything rarer (a fiber's first run,
+// its requests, its end, a suspended runtime) is handed to the hooks, out of line.
 
 import { Outcome, RunState, type Task } from "../task/task.js";
 import { HOST_E_INVALIDOPERATION, HResultError, S_OK } from "../base/hresult.js";
-import { PRIORITY_LEVELS } from "../base/args.js";
+import { Level, PRIORITY_LEVELS } from "../base/args.js";
 import type { CoreDoor } from "../core/door.js";
 import { ReadyRing } from "../kernel/ring.js";
 import { DRIVING } from "./driving.js";
-import { Cmd, PENDING, isOperation, isThenable, notAResult, notAnOperation } from "../kernel/commands.js";
-import { isInstance } from "../base/errors.js";
+import { Cmd, PENDING } from "../kernel/commands.js";
+import { type DispatchHooks, type Interpreting, drive, generatorNext, handle, unwound } from "./interpreter.js";
 
-/** %GeneratorPrototype%, as the prototype of a constructor, for isInstance; and its next. */
-const GeneratorPrototype = Object.getPrototypeOf(function* () {}).prototype as Generator;
-function GeneratorObject(): void {}
-GeneratorObject.prototype = GeneratorPrototype;
-const generatorNext = GeneratorPrototype.next;
+export type { DispatchHooks } from "./interpreter.js";
 
-/** The most steps of one call of Driver.steps: a small integer. */
+/** The most steps of one call of Dispatcher.steps: a small integer. */
 const MAX_STEPS = 0x3fffffff;
 
-/** The ready level of the default priority (0). */
-const DEFAULT_LEVEL = PRIORITY_LEVELS.indexOf(0);
-
-/** What the driver hands on (the scheduler's other parts: lifecycle.ts, requests.ts, suspension.ts). */
-export interface DriverHooks {
-  /** A fiber switched out in managed mode is not resumed while the collector runs: true when held. */
-  holdForGC(t: Task): boolean;
-  /** A fiber's first run, and its pending requests (abort, exit, yield), before it resumes. */
-  beforeResume(t: Task): void;
-  /** The fiber ended: returned, or threw `value`. */
-  finish(t: Task, outcome: Outcome, value: unknown): void;
-  /** Ends a fiber without running its handlers (rude abort, ExitTask). */
-  end(t: Task): void;
-}
-
-export class Driver {
+/** The ready levels and the switch: which fiber runs next, and its step. */
+export class Dispatcher implements Interpreting {
   private readonly ready: ReadyRing<Task>[] = PRIORITY_LEVELS.map(() => new ReadyRing<Task>());
-  /** The default priority's ring (ready[DEFAULT_LEVEL]), its bit never set in readyMask. */
-  private readonly ready3 = this.ready[DEFAULT_LEVEL];
+  /** The default priority's ring (ready[Level.Default]), its bit never set in readyMask. */
+  private readonly readyDefault = this.ready[Level.Default];
   /** The levels other than the default one that hold ready fibers. */
   private readyMask = 0;
   /** True while a fiber is driven: the one switched in. */
@@ -80,8 +63,8 @@ export class Driver {
   }
 
   constructor(
-    private readonly door: CoreDoor,
-    private readonly hooks: DriverHooks,
+    /** @internal */ readonly door: CoreDoor,
+    /** @internal */ readonly hooks: DispatchHooks,
   ) {}
 
   // --- ready levels ------------------------------------------------------------------------------
@@ -93,7 +76,7 @@ export class Driver {
   enqueue(t: Task, state: RunState.Ready | RunState.Resumable = RunState.Ready): void {
     t.state = state;
     // The default priority's ring is read without the mask: the other levels are behind one test.
-    if (t.level === DEFAULT_LEVEL) this.ready3.push(t);
+    if (t.level === Level.Default) this.readyDefault.push(t);
     else this.enqueueLevel(t);
   }
 
@@ -106,18 +89,18 @@ export class Driver {
   private dequeueLevels(): Task | undefined {
     while (this.readyMask !== 0) {
       const level = 31 - Math.clz32(this.readyMask);
-      if (level < DEFAULT_LEVEL && this.ready3.size !== 0) break;
+      if (level < Level.Default && this.readyDefault.size !== 0) break;
       const q = this.ready[level];
       const t = q.shift();
       if (q.size === 0) this.readyMask &= ~(1 << level);
       if (t) return t;
     }
-    return this.ready3.shift();
+    return this.readyDefault.shift();
   }
 
   /** True when some fiber is ready. */
   private anyReady(): boolean {
-    return this.readyMask !== 0 || this.ready3.size !== 0;
+    return this.readyMask !== 0 || this.readyDefault.size !== 0;
   }
 
   /** Moves `t` to ready level `level`: a ready task goes to the back of it (a linear scan: priority changes are rare). */
@@ -163,14 +146,14 @@ export class Driver {
    * compiles it the same way every run; any other step, or the rest of one, goes out of line.
    */
   private steps(budget: number): boolean {
-    const ring = this.ready3;
+    const ring = this.readyDefault;
     const tryExchange = this.door.tryExchange;
     // The module's constants, read once: the optimiser loads a module binding again at every use,
     // with its hole check (about a nanosecond a switch for the four).
     const next = generatorNext;
     const pending = PENDING;
     const ok = S_OK;
-    const level = DEFAULT_LEVEL;
+    const level = Level.Default as number;
     // A small integer: runUntilIdle's budget is Infinity, a double to compare against every step
     // (the caller asks again while fibers are ready).
     const steps = Math.min(budget, MAX_STEPS);
@@ -204,7 +187,7 @@ export class Driver {
         // load in a program that spawns closures (and the switch would cost a third more).
         r = next.call(it, v);
       } catch (err) {
-        if (this.unwound(t, err)) this.drive(t);
+        if (unwound(this, t, err)) drive(this, t);
         this.stepped(t);
         continue;
       }
@@ -225,8 +208,8 @@ export class Driver {
         t.state = RunState.Resumable;
         if (t.level === level) ring.push(t);
         else this.enqueueLevel(t);
-      } else if (this.handle(t, it, r)) {
-        this.drive(t);
+      } else if (handle(this, t, it, r)) {
+        drive(this, t);
       }
       this.stepped(t);
     }
@@ -246,7 +229,7 @@ export class Driver {
     this.stepping = true;
     t.state = RunState.Running;
     if (t.attention || !t.iter) this.hooks.beforeResume(t);
-    if (t.state === RunState.Running) this.drive(t);
+    if (t.state === RunState.Running) drive(this, t);
     this.stepped(t);
   }
 
@@ -282,156 +265,5 @@ export class Driver {
     if (this.switchedIn === t) this.switchedIn = null; // its ExitTask switched it out
     if (t.state === RunState.Done && this.bySlot[t.idx] === t) this.bySlot[t.idx] = undefined;
     return true;
-  }
-
-  // --- the iterator interpreter ------------------------------------------------------------------
-
-  /**
-   * Resumes the fiber's innermost iterator and follows its commands until it yields, waits or
-   * ends. Only the switch itself (a resume that yields again) stays in this loop; everything
-   * rarer is out of line, so that the engine inlines the hot path the same way every run.
-   */
-  private drive(t: Task): void {
-    for (;;) {
-      const it = t.iter!;
-      // (Guarded: the iterator is the body's, and a Proxy's getPrototypeOf trap may throw.)
-      const gen = isInstance(it, GeneratorObject);
-      let r: IteratorResult<unknown>;
-      try {
-        if (t.resumeThrow) {
-          r = this.throwInto(t, it);
-        } else {
-          const v = t.resumeValue;
-          t.resumeValue = undefined;
-          r = gen ? generatorNext.call(it, v) : it.next(v); // (generatorNext: see steps)
-        }
-      } catch (err) {
-        if (this.unwound(t, err)) continue;
-        return;
-      }
-      // A plain `yield f.yield()`: see steps.
-      if (r !== PENDING && gen) {
-        const tok = t.yieldToken;
-        if (r.value === tok && tok !== null && !r.done && !t.attention) {
-          t.resumeValue = S_OK;
-          this.enqueue(t, RunState.Resumable);
-          return;
-        }
-      }
-      if (!this.handle(t, it, r)) return;
-    }
-  }
-
-  /**
-   * What `it`'s resume answered, other than a plain yield of f.yield(): an operation's command, a
-   * return, a plain `yield op`, or something no iterator may answer. True when the fiber goes on
-   * (drive resumes its innermost iterator again).
-   */
-  private handle(t: Task, it: Iterator<unknown>, r: IteratorResult<unknown>): boolean {
-    if (r === PENDING) {
-      if (PENDING.cmd === Cmd.Yield) {
-        if (isInstance(it, GeneratorObject)) this.enqueue(t, RunState.Resumable);
-        else this.enqueue(t);
-        return false;
-      }
-      return this.command(t, it);
-    }
-    return this.finished(t, r);
-  }
-
-  /**
-   * A resume answered something else than an operation's command: the body returned, yielded a
-   * value that is not an operation, or answered what no iterator may (a non-object, a promise, a
-   * result whose getters throw). True when drive goes on with the fiber. Reading the result runs
-   * user code, so it is fenced here, out of the switch's hot path: what escapes is the broken
-   * iterator's error, handled as if its body had thrown it.
-   */
-  private finished(t: Task, r: IteratorResult<unknown>): boolean {
-    let done: boolean;
-    let value: unknown;
-    try {
-      if (typeof r !== "object" || r === null || isThenable(r)) throw notAResult(t.name, r);
-      done = !!r.done;
-      value = r.value;
-    } catch (err) {
-      return this.unwound(t, err);
-    }
-    if (done) return this.returned(t, value);
-    if (isOperation(value)) {
-      // A plain `yield op`: run as `yield* op` would, its answer the value of the yield.
-      (t.stack ??= []).push(t.iter!);
-      t.iter = value as unknown as Iterator<unknown>;
-      return true;
-    }
-    this.yieldedNonOperation(t, value);
-    return false;
-  }
-
-  private throwInto(t: Task, it: Iterator<unknown>): IteratorResult<unknown> {
-    const err = t.resumeValue;
-    t.resumeValue = undefined;
-    t.resumeThrow = false;
-    if (t.x !== null) t.x.abortInFlight = false;
-    if (typeof it.throw !== "function") throw err;
-    return it.throw(err);
-  }
-
-  /** An error left the innermost body: true when a parent body takes it (drive goes on). */
-  private unwound(t: Task, err: unknown): boolean {
-    // The frames where this error first left a body (a parent may still catch it).
-    const x = t.extras();
-    if (x.errorOf !== err) {
-      x.errorOf = err;
-      x.errorFrames = this.door.frames(t);
-    }
-    if (t.stack !== null && t.stack.length > 0) {
-      t.iter = t.stack.pop()!;
-      t.resumeThrow = true;
-      t.resumeValue = err;
-      return true;
-    }
-    this.hooks.finish(t, Outcome.Threw, err);
-    return false;
-  }
-
-  /** The innermost body returned: true when its parent goes on with the value. */
-  private returned(t: Task, value: unknown): boolean {
-    if (t.stack !== null && t.stack.length > 0) {
-      t.iter = t.stack.pop()!;
-      t.resumeValue = value;
-      return true;
-    }
-    this.hooks.finish(t, Outcome.Returned, value);
-    return false;
-  }
-
-  /**
-   * The fiber yielded something else than an operation: that is thrown back into it at its next
-   * step, as a yield. Not at once: a body that catches it and yields again would otherwise keep
-   * the run loop from ever returning to the event loop.
-   */
-  private yieldedNonOperation(t: Task, value: unknown): void {
-    t.resumeThrow = true;
-    t.resumeValue = notAnOperation(t.name, value);
-    this.enqueue(t);
-  }
-
-  /** Every command but Yield: true when drive goes on with the fiber. */
-  private command(t: Task, it: Iterator<unknown>): boolean {
-    switch (PENDING.cmd) {
-      case Cmd.Park:
-        return false;
-      case Cmd.Push:
-        (t.stack ??= []).push(it);
-        t.iter = PENDING.body!;
-        PENDING.body = null;
-        return true;
-      case Cmd.End:
-        this.hooks.end(t);
-        return false;
-      default:
-        this.enqueue(t);
-        return false;
-    }
   }
 }

@@ -1,0 +1,68 @@
+// A fiber's task: a task with a body, which its first run calls with a new context (the context
+// is made then, not at spawn: a fiber that never runs costs no context). Its wait face, the task
+// as the iterator of a `yield*` of a wait, is src/operations/wait-face.ts's: its next, throw and return are
+// the face's steps, kept there (one class fewer between FiberTask and Task: see that file).
+
+import { RunState, Task } from "../task/task.js";
+import { faceNext, faceReturn, faceThrow, taskAsResult } from "../operations/wait-face.js";
+import type { FiberEnv } from "../operations/env.js";
+import { FiberContext, type FiberStart } from "./context.js";
+import { DebugFiberContext } from "./debug-context.js";
+
+/**
+ * A fiber's task: a task with a body, which its first run calls with a new context. (The context
+ * is made then, not at spawn: a fiber that never runs costs no context.)
+ */
+export class FiberTask extends Task {
+  declare readonly env: FiberEnv;
+
+  /** @internal */
+  constructor(env: FiberEnv, idx: number, id: number, start: FiberStart, param: unknown) {
+    super(env, idx, id, null);
+    // Kept in `pending` until the first run (no field of its own: a parked fiber would pay for it);
+    // a param, which few spawns give, in a pair made for it.
+    this.pending = param === undefined ? start : new BodyWithParam(start, param);
+  }
+
+  /** @internal */
+  begin(): unknown {
+    const body = this.pending; // (its body: the task has not run yet)
+    this.dropBody();
+    let start: FiberStart;
+    let param: unknown;
+    if (typeof body === "function") start = body as FiberStart;
+    else if (body instanceof BodyWithParam) ({ start, param } = body);
+    else return super.begin();
+    // A debug host's fibers get a context that reports operations made and never yielded; a
+    // release host's pay nothing for it.
+    const ctx = this.env.debug ? new DebugFiberContext(this.env, this) : new FiberContext(this.env, this);
+    return taskAsResult(start(ctx, param));
+  }
+
+  /** @internal */
+  dropBody(): void {
+    // (Once the task has ended, `pending` holds its result.)
+    if (this.state !== RunState.Done) this.pending = null;
+  }
+
+  /** @internal The wait face (src/operations/wait-face.ts): a `yield*` of a wait delegates to the task itself. */
+  next(v?: unknown): IteratorResult<number, number> {
+    return faceNext(this, v);
+  }
+  /** @internal */
+  throw(err: unknown): never {
+    return faceThrow(this, err);
+  }
+  /** @internal */
+  return(value: number): IteratorResult<number, number> {
+    return faceReturn(this, value);
+  }
+}
+
+/** A body and the param given for it, until the first run. */
+class BodyWithParam {
+  constructor(
+    readonly start: FiberStart,
+    readonly param: unknown,
+  ) {}
+}

@@ -1,0 +1,191 @@
+// What an f.call keeps besides its phases (guest-call.ts): its fields, the state of a call that
+// has suspended (made at its first suspension: most calls never do), its wait while parked, the
+// suspending import's side of the call (GuestCallState.suspend / answer: the guest's hooked
+// import calls them) and a kept stack's frames (a guest with a linear-memory stack, guest-stack.ts).
+
+import type { Task } from "../task/task.js";
+import { Op } from "../operations/operation.js";
+import type { FiberEnv } from "../operations/env.js";
+import type { SchedulerPort } from "../scheduler/port.js";
+import { ParkWait } from "../kernel/park.js";
+import type { Driver, ExportInfo } from "./guest.js";
+
+export const enum Phase {
+  Open,
+  WaitOpen,
+  /** Parked: a suspending import's promise is pending. */
+  Parked,
+  /** The promise settled; the enter back into the runtime waits for the resume. */
+  WaitEnter,
+  /** JSPI: the guest was resumed (it continues from a microtask), or its export's promise is pending. */
+  Continuing,
+  Done,
+}
+
+/** What woke a fiber parked in a guest (JSPI has two sources). */
+export const enum WakeEvent {
+  None,
+  Import,
+  Return,
+}
+
+export type Resolvers = { resolve(v: unknown): void; reject(e: unknown): void };
+
+/** What a suspended f.call keeps (GuestCallState.suspended): made at its first suspension. */
+export class Suspended {
+  importName = "";
+  /** asyncify: the unwound stack, while parked. */
+  stack: Uint8Array | null = null;
+  /** The import's answer to give the guest: a value, or an error to throw at its call site. */
+  settled: unknown = undefined;
+  settledThrew = false;
+  /** The fiber's wait while it is parked inside the guest (made at its first park). */
+  wait: ParkWait<Task> | null = null;
+  /** The fiber is parked on `wait` now (a settling promise wakes it only then). */
+  waiting = false;
+  event = WakeEvent.None;
+  /** A suspending import's promise is what the parked fiber waits for (numbered: a stale one is ignored). */
+  importPending = false;
+  seq = 0;
+  /** JSPI: an abort that arrived while the guest was running on its own (delivered at its next suspension or return). */
+  heldAbort: unknown = undefined;
+  lent = false;
+  resolvers: Resolvers | null = null;
+
+  /** The wait of a fiber parked inside a guest: woken by the call itself when a promise settles. */
+  parkWait(sched: SchedulerPort): ParkWait<Task> {
+    return (this.wait ??= new ParkWait<Task>({
+      what: "a promise inside a guest (f.call)",
+      parked: () => {
+        this.waiting = true;
+        sched.awaiting(+1); // run() does not settle while a guest's promise is pending
+      },
+      left: () => {
+        if (!this.waiting) return;
+        this.waiting = false;
+        sched.awaiting(-1);
+      },
+    }));
+  }
+}
+
+/**
+ * The state of one f.call and the suspending import's side of it (Driver: the import calls
+ * suspend, and answer once the guest is resumed); GuestCall (guest-call.ts) adds the phases.
+ */
+export abstract class GuestCallState<R> extends Op<R> implements Driver {
+  depth = 0;
+  protected phase = Phase.Open;
+  /** Set by a suspending import: the promise the guest waits for. */
+  protected promise: PromiseLike<unknown> | null = null;
+  /** The suspending import's LeaveRuntime frame is open (a hooked import). */
+  protected leaveOpen = false;
+  /** The state of a call that has suspended, made at its first suspension: most calls never do. */
+  protected suspended: Suspended | null = null;
+  /** A kept stack (per-fiber): the stack pointer where the call entered the guest; its frames lie below. */
+  protected spEntry = 0;
+  /** A kept stack: where the pointer goes back when the call leaves the guest (a park, a return, a throw). */
+  protected spOuter = 0;
+  /** A kept stack: the call's frames while it is parked (null: none kept, or the guest moved its stack). */
+  protected frames: Uint8Array | null = null;
+
+  constructor(
+    t: Task,
+    protected readonly env: FiberEnv,
+    protected readonly info: ExportInfo,
+    protected readonly args: unknown[],
+  ) {
+    super(t);
+  }
+
+  get task(): Task {
+    return this.t;
+  }
+
+  /** JSPI: the guest runs on this fiber's task from a microtask. */
+  get lent(): boolean {
+    return this.suspended?.lent === true;
+  }
+  set lent(v: boolean) {
+    this.state().lent = v;
+  }
+  /** JSPI: settles the promise the suspended guest waits for. */
+  get resolvers(): Resolvers | null {
+    return this.suspended === null ? null : this.suspended.resolvers;
+  }
+  set resolvers(v: Resolvers | null) {
+    this.state().resolvers = v;
+  }
+  protected state(): Suspended {
+    return (this.suspended ??= new Suspended());
+  }
+
+  /** Driver: a suspending import answered `promise` (the guest unwinds, or JSPI suspends it). */
+  suspend(promise: PromiseLike<unknown>, hooked: boolean, name: string): void {
+    this.promise = promise;
+    this.leaveOpen = hooked;
+    this.state().importName = name;
+    const s = this.info.guest.stack;
+    if (s !== null) {
+      // The guest unwinds from here without running a function's epilogue: the pointer would stay
+      // at the park. The frames go with the call; the stack is as the call found it.
+      this.frames = s.takeFrames(this.spEntry);
+      if (this.frames !== null) s.sp = this.spOuter;
+    }
+  }
+
+  /** Driver: the suspending import's answer, when the rewind reaches it (asyncify). */
+  answer(): unknown {
+    const v = this.suspended!.settled;
+    this.suspended!.settled = undefined;
+    if (this.suspended!.settledThrew) {
+      this.suspended!.settledThrew = false;
+      throw v;
+    }
+    return v;
+  }
+
+  /** The settled answer as a JSPI outcome (consumed). */
+  protected answerSettled(): { value: unknown; threw: boolean } {
+    const out = { value: this.suspended!.settled, threw: this.suspended!.settledThrew };
+    this.suspended!.settled = undefined;
+    this.suspended!.settledThrew = false;
+    return out;
+  }
+
+  /**
+   * A kept stack: the parked call's frames back at their own addresses, below the call's entry,
+   * which must be free (a resume from inside a call into the guest further up would find its
+   * frames there). Null when they are (or there is no kept stack); otherwise why they cannot be.
+   */
+  protected putFramesBack(): string | null {
+    const s = this.info.guest.stack;
+    if (s === null) return null;
+    const now = s.sp;
+    const frames = this.frames;
+    this.frames = null;
+    if (frames === null)
+      return "the guest's stack pointer was not below the call's entry when it parked (the guest switched stacks itself)";
+    if (now < this.spEntry)
+      return "the guest's stack is in use where the parked call's frames go back (a call into the guest is running further up)";
+    this.spOuter = now;
+    s.putFrames(frames, this.spEntry);
+    return null;
+  }
+}
+
+/** Calls without spreading for the common arities (a spread call allocates and is slower). */
+export function callRaw(fn: (...args: unknown[]) => unknown, a: unknown[]): unknown {
+  switch (a.length) {
+    case 0:
+      return fn();
+    case 1:
+      return fn(a[0]);
+    case 2:
+      return fn(a[0], a[1]);
+    case 3:
+      return fn(a[0], a[1], a[2]);
+    default:
+      return fn(...a);
+  }
+}

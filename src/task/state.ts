@@ -1,0 +1,87 @@
+// A task's states and small bits, as the scheduler keeps them, and what it reaches (task.ts has
+// the task itself; generic over the task type, so that this module needs nothing of task.ts).
+
+import type { CoreDoor } from "../core/door.js";
+
+export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
+
+/**
+ * @internal A task's TaskState as the scheduler keeps it: a small integer (a store of one needs no
+ * write barrier, a test is one compare), named by TASK_STATES for what a user sees.
+ */
+export const enum RunState {
+  Created,
+  Ready,
+  Running,
+  Waiting,
+  Done,
+  /**
+   * Ready, and known to the driver's fast path: its innermost iterator is a generator object and
+   * nothing is to be thrown into it (set only by the driver, when it requeues a fiber it drove).
+   */
+  Resumable,
+}
+
+export const TASK_STATES: readonly TaskState[] = ["created", "ready", "running", "waiting", "done", "ready"];
+
+export const enum Outcome {
+  Pending,
+  Returned,
+  Threw,
+}
+
+/** @internal The bits of Task.bits (Outcome once the task has ended, the others while it lives). */
+export const enum TaskBits {
+  /** Once it has ended: its Outcome. */
+  Outcome = 3,
+  /** Its wait may be ended by an alert (WAIT_ALERTABLE). */
+  Alertable = 4,
+  /** Its wait face was handed to a `yield*` (the operation in `pending`) and has not started the wait. */
+  FaceHanded = 8,
+  /** Its wait face started the wait: the next resume answers it. */
+  FaceParked = 16,
+  /** The wait face's phase (neither bit: free). */
+  Face = FaceHanded | FaceParked,
+  /** Held for the collector (in the suspension's queue of held fibers). */
+  Held = 32,
+}
+
+/**
+ * What a task asks its scheduler (src/scheduler/scheduler.ts implements it, a layer
+ * above): the IHostTask / ICLRTask calls that involve scheduling.
+ */
+export interface SchedulingOf<T> {
+  startTask(t: T): number;
+  alert(t: T): number;
+  setPriority(t: T, priority: number): number;
+  manualSwitch(t: T, on: boolean): number;
+  exitTask(t: T): number;
+  reset(t: T, full: boolean): number;
+  abort(t: T, rude: boolean, reason?: unknown): number;
+  yieldTask(t: T): number;
+  /** Closes an abort-holding region with `close`; a held-back abort is then delivered to a waiting task. */
+  endAbortRegion(t: T, close: () => number): number;
+}
+
+/**
+ * task.setTaskIdentifier's argument as the core takes it, two signed 32-bit halves (low, high);
+ * null unless it is a non-negative safe integer or a bigint below 2^64.
+ */
+export function identifierHalves(id: unknown): [number, number] | null {
+  let big: bigint;
+  if (typeof id === "bigint") big = id;
+  else if (typeof id === "number" && Number.isSafeInteger(id)) big = BigInt(id);
+  else return null;
+  if (big < 0n || big >= 1n << 64n) return null;
+  return [Number(big & 0xffffffffn) | 0, Number(big >> 32n) | 0];
+}
+
+/** What a task reaches: its core's door and its scheduler. One object per host, shared by its tasks. */
+export interface EnvOf<T> {
+  /** @internal */
+  readonly door: CoreDoor;
+  /** @internal */
+  readonly sched: SchedulingOf<T>;
+  /** @internal `yield* task`: an operation of the fiber running now that joins `t`, then answers its value or throws its error. */
+  joinValue(t: T): Iterator<unknown, unknown, unknown>;
+}
