@@ -7,26 +7,14 @@ import type { FiberEnv } from "../operations/env.js";
 import { Op } from "../operations/operation.js";
 import { safePoint } from "../operations/env.js";
 import { Cmd } from "../kernel/commands.js";
-import { BLOCK, type Waitable } from "../kernel/waitable.js";
+import { BLOCK } from "../kernel/waitable.js";
+import { ParkWait } from "../kernel/park.js";
 import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { isThenable } from "./guest.js";
 import type { ExternalLink } from "./external-link.js";
 
-/** The wait of a fiber whose external call is in flight: woken by the call itself. */
-class InFlight implements Waitable<Task> {
-  tryAcquire(): number {
-    return BLOCK;
-  }
-  enqueue(): void {}
-  remove(): void {}
-  waitsFor(): null {
-    return null;
-  }
-  describe(): string {
-    return "a call into an external guest (its runtime's promise)";
-  }
-}
-const IN_FLIGHT = new InFlight();
+/** The wait of a fiber whose external call is in flight: woken by the call itself, when its runtime's promise settles. */
+const IN_FLIGHT = new ParkWait<Task>({ what: "a call into an external guest (its runtime's promise)" });
 
 const enum Phase {
   Start,

@@ -1,14 +1,14 @@
 // What an f.call keeps besides its phases (guest-call.ts): its fields, the state of a call that
 // has suspended (made at its first suspension: most calls never do), its wait while parked, the
 // suspending import's side of the call (GuestCallState.suspend / answer: the guest's hooked
-// import calls them) and a kept stack's frames (a guest with a linear-memory stack, guest-stack.ts).
+// import calls them) and a kept stack's frames (a guest with a linear-memory stack: stack-finder.ts, shadow-stack.ts, call-gate.ts).
 
 import type { Task } from "../task/task.js";
 import { Op } from "../operations/operation.js";
 import type { FiberEnv } from "../operations/env.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { ParkWait } from "../kernel/park.js";
-import type { Driver, ExportInfo } from "./guest.js";
+import type { SuspendingCall, ExportInfo } from "./guest.js";
 
 export const enum Phase {
   Open,
@@ -70,10 +70,10 @@ export class Suspended {
 }
 
 /**
- * The state of one f.call and the suspending import's side of it (Driver: the import calls
+ * The state of one f.call and the suspending import's side of it (SuspendingCall: the import calls
  * suspend, and answer once the guest is resumed); GuestCall (guest-call.ts) adds the phases.
  */
-export abstract class GuestCallState<R> extends Op<R> implements Driver {
+export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall {
   depth = 0;
   protected phase = Phase.Open;
   /** Set by a suspending import: the promise the guest waits for. */
@@ -120,7 +120,7 @@ export abstract class GuestCallState<R> extends Op<R> implements Driver {
     return (this.suspended ??= new Suspended());
   }
 
-  /** Driver: a suspending import answered `promise` (the guest unwinds, or JSPI suspends it). */
+  /** SuspendingCall: a suspending import answered `promise` (the guest unwinds, or JSPI suspends it). */
   suspend(promise: PromiseLike<unknown>, hooked: boolean, name: string): void {
     this.promise = promise;
     this.leaveOpen = hooked;
@@ -134,7 +134,7 @@ export abstract class GuestCallState<R> extends Op<R> implements Driver {
     }
   }
 
-  /** Driver: the suspending import's answer, when the rewind reaches it (asyncify). */
+  /** SuspendingCall: the suspending import's answer, when the rewind reaches it (asyncify). */
   answer(): unknown {
     const v = this.suspended!.settled;
     this.suspended!.settled = undefined;

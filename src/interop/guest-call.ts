@@ -7,8 +7,8 @@
 // rejection or an abort thrown there), close (ReverseLeaveRuntime). The suspension mechanism's
 // own steps are asyncify.ts's (unwind, rewind) and jspi.ts's (the promising call, the resume, the
 // fiber lent to a guest that continues from a microtask); the JSPI-only phases are marked below.
-// A guest with a linear-memory stack (guest-stack.ts) has its parked call's frames kept here, or
-// its calls wait their turn at its gate. A guest whose own runtime suspends it is external.ts's.
+// A guest with a linear-memory stack (stack-finder.ts, shadow-stack.ts) has its parked call's frames kept here, or
+// its calls wait their turn at its gate (call-gate.ts). A guest whose own runtime suspends it is external-call.ts's.
 
 import type { Task } from "../task/task.js";
 import { TRANSITION_NAMES } from "../core/door.js";
@@ -141,19 +141,19 @@ export class GuestCall<R> extends JspiCallPhases<R> {
   /** Calls the guest: the first time, or again to rewind it (asyncify). */
   private run(): IteratorResult<R, R> {
     const g = this.info.guest;
-    const prev = g.driver;
+    const prev = g.call;
     this.depth = ++g.depth;
-    g.driver = this;
+    g.call = this;
     let r: unknown;
     try {
       r = g.jspi !== null ? g.jspi.call(this, this.info, this.args) : callRaw(this.info.raw, this.args);
     } catch (err) {
       g.depth--;
-      g.driver = prev;
+      g.call = prev;
       return this.guestThrew(err);
     }
     g.depth--;
-    g.driver = prev;
+    g.call = prev;
     if (g.jspi !== null) return this.jspiStarted(r as Promise<unknown>);
     if (this.promise !== null) {
       try {

@@ -15,7 +15,7 @@ export type AnyFn = (...args: any[]) => any;
 export type SuspensionMode = "asyncify" | "jspi" | "external" | "none";
 
 /** What a suspending import tells the f.call that drives the guest. */
-export interface Driver {
+export interface SuspendingCall {
   /** The guest's export-call depth at which this driver's call runs. */
   readonly depth: number;
   /** A suspending import answered `promise`; `hooked`: its LeaveRuntime frame stays open meanwhile. */
@@ -33,7 +33,7 @@ export interface ExportInfo {
 }
 
 /** What the crossings and f.call use of asyncify.ts (an interface: the modules below it need not import it). */
-export interface AsyncifyDriver {
+export interface AsyncifyUnwinder {
   /** Set between startRewind and the suspending import's stopRewind. */
   readonly rewinding: boolean;
   startUnwind(): void;
@@ -44,25 +44,25 @@ export interface AsyncifyDriver {
 }
 
 /** What f.call uses of jspi.ts. */
-export interface JspiDriver {
-  call(op: Driver, info: ExportInfo, args: unknown[]): Promise<unknown>;
+export interface JspiCaller {
+  call(op: SuspendingCall, info: ExportInfo, args: unknown[]): Promise<unknown>;
   /** The export returned within the call itself (it never suspended): true once, then takeReturned(). */
-  finishedAtOnce(op: Driver): boolean;
+  finishedAtOnce(op: SuspendingCall): boolean;
   takeReturned(): unknown;
-  resume(op: Driver, answer: { value: unknown; threw: boolean }): void;
-  returned(op: Driver): void;
-  abandon(op: Driver, err: Error): void;
+  resume(op: SuspendingCall, answer: { value: unknown; threw: boolean }): void;
+  returned(op: SuspendingCall): void;
+  abandon(op: SuspendingCall, err: Error): void;
 }
 
 export const EXPORT: unique symbol = Symbol("fiberhost.guestExport");
 
 export class GuestState {
-  /** Hooked export calls in progress (f.call's included): a suspension must come from depth driver.depth. */
+  /** Hooked export calls in progress (f.call's included): a suspension must come from depth call.depth. */
   depth = 0;
   /** The f.call whose guest call runs now and may suspend, or null. */
-  driver: Driver | null = null;
-  asyncify: AsyncifyDriver | null = null;
-  jspi: JspiDriver | null = null;
+  call: SuspendingCall | null = null;
+  asyncify: AsyncifyUnwinder | null = null;
+  jspi: JspiCaller | null = null;
   /**
    * Frames an exception could not close where it passed them: the JS stack was exhausted (a
    * RangeError from runaway export → import → export recursion) and the cleanup call itself
@@ -94,8 +94,8 @@ export class GuestState {
   ) {}
 
   /** May a suspending import called now suspend the guest? (Otherwise it answers an HResultError.) */
-  driverNow(): Driver | null {
-    const d = this.driver;
+  callNow(): SuspendingCall | null {
+    const d = this.call;
     return d !== null && d.depth === this.depth ? d : null;
   }
 }

@@ -89,7 +89,7 @@ export class Jspi {
     };
     const suspending = (...args: unknown[]): unknown => {
       let r = crossSuspending(g, fn, args, target, hooked, key);
-      const op = this.lentTo ?? (g.driverNow() as GuestCall<unknown> | null);
+      const op = this.lentTo ?? (g.callNow() as GuestCall<unknown> | null);
       if (!crossed.thenable) {
         const hr = crossed.hr;
         // An import that suspended the runtime: in an f.call, the guest waits for the resume as
@@ -201,14 +201,14 @@ export class Jspi {
     op.lent = true;
     this.savedDepth = g.depth;
     g.depth = op.depth;
-    g.driver = op;
+    g.call = op;
     this.permit.value = 1;
   }
 
   private unlend(op: GuestCall<unknown>): void {
     const g = this.g;
     this.permit.value = 0;
-    g.driver = null;
+    g.call = null;
     g.depth = this.savedDepth;
     op.lent = false;
     this.lentTo = null;

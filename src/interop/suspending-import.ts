@@ -37,11 +37,11 @@ export function suspendingImport(g: GuestState, fn: AnyFn, target: number, hooke
     const a = g.asyncify;
     if (a !== null && a.rewinding) {
       a.stopRewind();
-      return g.driver!.answer();
+      return g.call!.answer();
     }
     // Asked before the import runs (which may nest calls, but leaves depth and driver as they
     // were): nothing between the import's answer and its frame's close can overflow the stack.
-    const d = a !== null ? g.driverNow() : null;
+    const d = a !== null ? g.callNow() : null;
     let r = crossSuspending(g, fn, args, target, hooked, key);
     let hr = crossed.hr;
     if (!crossed.thenable) {
