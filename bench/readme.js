@@ -1,12 +1,8 @@
 // Renders the README's Performance section from bench/results/{node,chromium}.json (it goes between
 // the markers <!-- performance:start --> and <!-- performance:end -->; scripts/docs.mjs writes it
-// with the docs' other generated numbers and checks them in CI). Both runners call
-// writeReadmePerformance after a full run (not after --quick or --suite runs); `node bench/readme.js`
-// runs it alone.
+// with the docs' other generated numbers and checks them in CI; both runners call its writeDocs
+// after a full run, not after --quick or --suite runs; `node scripts/docs.mjs` runs it alone).
 import { readFileSync, existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-// A cycle (docs.mjs renders with renderPerformance): both only call each other's functions, after loading.
-import { docs } from "../scripts/docs.mjs";
 
 const root = new URL("../", import.meta.url);
 const load = (engine) => {
@@ -83,11 +79,3 @@ taken within a process. Full tables, p95s and method: [bench/results/node.md](be
 `;
   return out;
 }
-
-/** Writes the Performance section and every other number the docs take from bench/results/ and build/. */
-export function writeReadmePerformance() {
-  docs();
-  console.log("README.md and docs/: generated blocks written from bench/results/ and build/");
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) writeReadmePerformance();

@@ -5,7 +5,7 @@
 // Writes bench/results/chromium.{json,md,svg} (a --quick run writes to bench/.tmp/results-quick/).
 
 import { existsSync } from "node:fs";
-import { writeReadmePerformance } from "./readme.js";
+import { writeDocs } from "../scripts/docs.mjs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -134,6 +134,6 @@ try {
     console.log(
       `\nwrote ${join(dir, "chromium.{json,md,svg}")}${complete ? "" : ` (partial: ${runs.length} of ${order.length} page loads)`} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
-    if (complete && !quick && !only) writeReadmePerformance();
+    if (complete && !quick && !only) writeDocs();
   }
 }

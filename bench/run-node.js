@@ -3,7 +3,7 @@
 // Writes bench/results/node.{json,md,svg} (a --quick run writes to bench/.tmp/results-quick/).
 
 import { spawn } from "node:child_process";
-import { writeReadmePerformance } from "./readme.js";
+import { writeDocs } from "../scripts/docs.mjs";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
@@ -89,4 +89,4 @@ console.log(
   `\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`,
 );
 console.log(`\nwrote ${join(outDir, "node.{json,md,svg}")} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-if (!quick && !only) writeReadmePerformance();
+if (!quick && !only) writeDocs();

@@ -4,3 +4,5 @@ export function generatedValue(spec: string): string;
 export function regenerate(file: string, text: string): { text: string; stale: string[] };
 /** Regenerates README.md and docs/*.md; with `check`, writes nothing. Answers the stale blocks. */
 export function docs(options?: { check?: boolean }): string[];
+/** After a full benchmark run: every generated block rewritten, and a line that says so. */
+export function writeDocs(): void;

@@ -109,6 +109,12 @@ export function docs({ check = false } = {}) {
   return stale;
 }
 
+/** After a full benchmark run (both runners call it): every generated block rewritten. */
+export function writeDocs() {
+  docs();
+  console.log("README.md and docs/: generated blocks written from bench/results/ and build/");
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const check = process.argv.includes("--check");
   const stale = docs({ check });

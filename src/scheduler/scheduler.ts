@@ -1,5 +1,5 @@
-// The cooperative scheduler, assembled from its parts (one job each): the driver (the hot path:
-// ready levels, the iterator interpreter, the switch), waits and their timers, a fiber's life,
+// The cooperative scheduler, assembled from its parts (one job each): the dispatcher (the hot
+// path: ready levels, the switch) and its interpreter (a fiber's iterators), waits and their timers, a fiber's life,
 // requests (abort, alert, exit, yield, reset), the runtime's suspension, and the run loop. This
 // class wires them and is what the rest of the host sees: tasks through TaskScheduling,
 // operations through SchedulerPort.
