@@ -2,6 +2,8 @@
 // fresh Chromium pages with --browser; a warm-up, then samples sized to ~40 ms), the median ns per
 // operation over processes, and the ratios taken within each process. The cases measure dist/,
 // the built package. Usage: npm run build && node bench/interop.js [processes] [--browser]
+// Writes bench/results/interop-{node,chromium}.json, which the README's interop costs are
+// generated from (`<!-- gen bench interop-node case "…" -->`, scripts/docs.mjs).
 
 import { INTEROP_CASES, INTEROP_RATIOS as RATIOS } from "./interop-cases.js";
 
@@ -35,6 +37,34 @@ export async function measureAll(now = () => performance.now()) {
     out[c.name] = median(samples);
   }
   return out;
+}
+
+/** What scripts/docs.mjs reads (the shape of bench/results/<engine>.json's cases and ratios). */
+export function results(runs, engine, engineVersion, source) {
+  const cases = Object.keys(runs[0]).map((name) => ({
+    name,
+    medianNs: median(runs.map((r) => r[name])),
+    runMediansNs: runs.map((r) => r[name]),
+  }));
+  const ratios = {};
+  const ratioRuns = {};
+  for (const [what, a, b] of RATIOS) {
+    if (!(a in runs[0]) || !(b in runs[0])) continue;
+    ratioRuns[what] = runs.map((r) => r[a] / r[b]);
+    ratios[what] = median(ratioRuns[what]);
+  }
+  const method = "each case in its own fresh process or page load, in turn: medians over them; ratios within each";
+  return {
+    engine,
+    engineVersion,
+    date: new Date().toISOString(),
+    processes: runs.length,
+    method,
+    source,
+    cases,
+    ratios,
+    ratioRuns,
+  };
 }
 
 /** The table: medians over processes, and each ratio's median over its per-process values. */
@@ -125,14 +155,26 @@ if (isMain) {
     process.stdout.write(JSON.stringify(await measureAll()));
     process.exit(0);
   }
+  const { writeFileSync } = await import("node:fs");
+  const { provenance } = await import("./report.js");
+  const root = fileURLToPath(new URL("../", import.meta.url));
+  const source = provenance(root);
   const processes = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
+  const write = (engine, r) => {
+    const file = new URL(`results/interop-${engine}.json`, import.meta.url);
+    writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+    console.log(`\nwrote ${fileURLToPath(file)}`);
+  };
   if (process.argv.includes("--browser")) {
     const { runs, version } = await browserRuns(processes);
     console.log(report(runs, `Chromium ${version}`));
+    write("chromium", results(runs, "chromium", `Chromium ${version}`, source));
   } else {
     const runs = [];
     for (let p = 0; p < processes; p++)
       runs.push(JSON.parse(execFileSync(process.execPath, [self, "--worker"], { encoding: "utf8" })));
     console.log(report(runs, `Node ${process.version}`));
+    const v8 = process.versions.v8;
+    write("node", results(runs, "node", `Node ${process.version} (V8 ${v8})`, source));
   }
 }
