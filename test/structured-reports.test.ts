@@ -199,7 +199,7 @@ describe("a failure nothing observed is reported after the run, as an unhandled 
 });
 
 describe("FailureReports, the held list", () => {
-  const task = (): Task & { x: { observed: boolean } } => ({ x: { observed: false } }) as never;
+  const task = (): Task & { extra: { observed: boolean } } => ({ extra: { observed: false } }) as never;
 
   it("lets go of failures observed during a long run before it ends, and reports only the rest", async () => {
     const reported: Task[] = [];
@@ -210,7 +210,7 @@ describe("FailureReports, the held list", () => {
     for (let i = 0; i < 1000; i++) {
       const t = task();
       reports.add(t, "e");
-      t.x.observed = true; // its result was asked for
+      t.extra.observed = true; // its result was asked for
     }
     expect(reports.size).toBeLessThan(130); // swept as it grew: not 1,001
     await reportsDue();
