@@ -100,6 +100,7 @@ export class Jspi {
           // The engine suspends even for a plain answer (the guest resumes from a microtask), so
           // the fiber is lent to it then, like after a promise.
           if (op !== null) {
+            op.parkFrames(); // a kept stack: back in onResumed, as after a promise
             this.due.push(op);
             if (op.lent) this.unlend(op);
           }
@@ -186,7 +187,14 @@ export class Jspi {
   /** The trampoline's callback after a suspending import returned. */
   private onResumed(): void {
     const op = this.due.shift();
-    if (op !== undefined) this.lend(op);
+    if (op === undefined) return;
+    // A kept stack (stack 'per-fiber'): the frames the call took out when it suspended go back
+    // here, in wasm where it resumes, not when its fiber resumed it: other fibers' guests may
+    // have run between (each from its own microtask), each with its own frames out again by now.
+    // A stack found in use abandons the call: the error unwinds the guest, its f.call throws it.
+    const lost = op.framesBack();
+    if (lost !== null) throw lost;
+    this.lend(op);
   }
 
   private savedDepth = 0;
