@@ -221,6 +221,70 @@ function perFiber(path: Path): void {
     expectBalanced(host);
   });
 
+  it("a rejected promise unwinds its parked call without its frames; the others resume with theirs and the pointer is back", async () => {
+    const host = await virtualHost();
+    const c = await loadOn(host, path);
+    const before = sp(c.guest);
+    const { pending } = pausing(c);
+    const tasks = [3, 4, 5].map((seed) =>
+      host.spawn(function* (f) {
+        return yield* f.call(c.guest.exports.deep, 6, seed);
+      }),
+    );
+    const run = host.run();
+    await until(() => pending.length === 3);
+    pending[1].d.reject(new Error("pause rejected"));
+    await until(() => tasks[1].done);
+    pending[2].d.resolve(7);
+    pending[0].d.resolve(7);
+    await run;
+    expect(((await rejection(tasks[1].result)) as Error).message).toBe("pause rejected");
+    c.setPause(() => 7);
+    expect([await tasks[0].result, await tasks[2].result]).toEqual([
+      c.guest.exports.deep(6, 3),
+      c.guest.exports.deep(6, 5),
+    ]);
+    expect(sp(c.guest)).toBe(before);
+    expectBalanced(host);
+  });
+
+  it("answers given at once and through promises, mixed, in loops that park many times, resumed in random orders, are each fiber's own", async () => {
+    // A plain answer: asyncify does not unwind; JSPI's engine suspends all the same (the guest
+    // goes on from a microtask), so its frames go out and back as for a promise.
+    const host = await virtualHost();
+    const c = await loadOn(host, path);
+    const before = sp(c.guest);
+    const seeds = [11, 22, 33, 44, 55, 66];
+    c.setPause((v) => v * 5);
+    const expected = seeds.map((seed) => c.guest.exports.steps(6, seed));
+    const pending: { v: number; d: Deferred<number> }[] = [];
+    c.setPause((v) => {
+      if (v % 2 === 0) return v * 5;
+      const d = deferred<number>();
+      pending.push({ v, d });
+      return d.promise;
+    });
+    const tasks = seeds.map((seed) =>
+      host.spawn(function* (f) {
+        return yield* f.call(c.guest.exports.steps, 6, seed);
+      }),
+    );
+    const run = host.run();
+    let k = 7;
+    while (!tasks.every((t) => t.done)) {
+      await until(() => pending.length > 0 || tasks.every((t) => t.done), "a parked fiber");
+      if (pending.length === 0) break;
+      k = (k * 31 + 17) % 1009;
+      const [p] = pending.splice(k % pending.length, 1);
+      p.d.resolve(p.v * 5);
+      await Promise.resolve();
+    }
+    await run;
+    expect(await Promise.all(tasks.map((t) => t.result))).toEqual(expected);
+    expect(sp(c.guest)).toBe(before);
+    expectBalanced(host);
+  });
+
   // JSPI resumes a guest from a microtask, never under a running call: its own test is below.
   it.runIf(path === "asyncify")(
     "a resume while a call into the guest is running further up fails balanced instead of writing over its frames",
