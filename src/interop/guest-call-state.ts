@@ -192,6 +192,15 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
     );
   }
 
+  /**
+   * JSPI: an exception left the guest (its epilogues skipped): a kept stack's pointer goes back
+   * where the call found it at once (close does it again; other fibers' guests may run first).
+   */
+  unwound(): void {
+    const s = this.info.guest.stack;
+    if (s !== null) s.sp = this.spOuter;
+  }
+
   /** A kept stack: the parked call's frames dropped (the call will not run on: abandoned, or unwound by an error). */
   protected dropFrames(): void {
     if (this.frames !== null) this.info.guest.stack?.recycle(this.frames);

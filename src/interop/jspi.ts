@@ -67,6 +67,18 @@ export class Jspi {
     }
   };
 
+  /**
+   * An exception leaves the guest of the running f.call (its epilogues skipped): its kept stack's
+   * pointer goes back and its fiber is switched out now, not when the export's promise rejects a
+   * microtask later: other fibers' guests may resume before that (each with its frames to put back).
+   */
+  private readonly threwNow = (): void => {
+    const op = this.calling ?? this.lentTo;
+    if (op === null) return;
+    op.unwound();
+    if (op === this.lentTo) this.unlend(op);
+  };
+
   constructor(private readonly g: GuestState) {}
 
   /** After instantiation: the raw exports, and the signatures for the export trampolines. */
@@ -139,7 +151,7 @@ export class Jspi {
           `f.call: JSPI cannot wrap export ${info.name} (more than one result, or an unknown signature)`,
         );
       const inst = new WebAssembly.Instance(exportTrampoline(sig), {
-        t: { f: this.raw![info.name] as AnyFn, r: this.returnedNow },
+        t: { f: this.raw![info.name] as AnyFn, r: this.returnedNow, x: this.threwNow },
       });
       pf = W.promising!(inst.exports.f as AnyFn);
       this.promisingOf.set(info.name, pf);
