@@ -248,6 +248,34 @@ function perFiber(path: Path): void {
     expectBalanced(host);
   });
 
+  it("a resumed call that throws (its epilogues skipped) while another resumes in the same turn: the other keeps its frames", async () => {
+    const host = await virtualHost();
+    const c = await loadOn(host, path);
+    const before = sp(c.guest);
+    const pending: { v: number; d: Deferred<number> }[] = [];
+    c.setPause((v) => {
+      if (v === 101) throw new Error("second pause of A failed"); // A's second park: seed 100 + 1
+      const d = deferred<number>();
+      pending.push({ v, d });
+      return d.promise;
+    });
+    const A = host.spawn(function* (f) {
+      return yield* f.call(c.guest.exports.steps, 2, 100);
+    });
+    const B = host.spawn(function* (f) {
+      return yield* f.call(c.guest.exports.keep, 222);
+    });
+    const run = host.run();
+    await until(() => pending.length === 2, "A and B parked");
+    pending[0].d.resolve(0); // A resumes, parks again: its import throws at once
+    pending[1].d.resolve(0); // B resumes in the same turn
+    await run;
+    expect(((await rejection(A.result)) as Error).message).toBe("second pause of A failed");
+    expect(await B.result).toBe(222);
+    expect(sp(c.guest)).toBe(before);
+    expectBalanced(host);
+  });
+
   it("answers given at once and through promises, mixed, in loops that park many times, resumed in random orders, are each fiber's own", async () => {
     // A plain answer: asyncify does not unwind; JSPI's engine suspends all the same (the guest
     // goes on from a microtask), so its frames go out and back as for a promise.
