@@ -411,6 +411,38 @@ function serial(path: Path): void {
     expectBalanced(host);
   });
 
+  it("a call whose first import answers at once holds the instance too: another fiber waits until it returns", async () => {
+    // asyncify does not park on a plain answer; JSPI's engine suspends the guest all the same,
+    // so that call is inside the instance from then on and must hold it.
+    const host = await virtualHost();
+    const c = await loadOn(host, path, "hidden");
+    const base = c.guest.exports.stack_now();
+    const pending: { v: number; d: Deferred<number> }[] = [];
+    c.setPause((v) => {
+      if (v === 100) return 5; // A's first pause: at once
+      const d = deferred<number>();
+      pending.push({ v, d });
+      return d.promise;
+    });
+    const A = host.spawn(function* (f) {
+      return yield* f.call(c.guest.exports.steps, 2, 100);
+    });
+    const B = host.spawn(function* (f) {
+      return yield* f.call(c.guest.exports.keep, 222);
+    });
+    const run = host.run();
+    await until(() => pending.length === 1 && B.getState() === "waiting", "A parked at its second pause");
+    expect(pending.map((p) => p.v)).toEqual([101]); // B has not entered the guest
+    pending[0].d.resolve(6);
+    await until(() => pending.length === 2, "B parked");
+    pending[1].d.resolve(0);
+    await run;
+    c.setPause((v) => (v === 100 ? 5 : 6));
+    expect([await A.result, await B.result]).toEqual([c.guest.exports.steps(2, 100), 222]);
+    expect(c.guest.exports.stack_now()).toBe(base);
+    expectBalanced(host);
+  });
+
   it("an abort of the parked fiber passes the instance to the next in line", async () => {
     const host = await virtualHost();
     const c = await loadOn(host, path, "hidden");
