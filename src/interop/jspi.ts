@@ -11,6 +11,10 @@
 //   takes a plain path when the call is not an f.call's own; a promise there is an HResultError.
 // - Resumptions run in the order their promises were resolved (one microtask queue), so the
 //   fibers to lend wait in a FIFO. The trampoline modules are built in jspi-trampolines.ts.
+// - A guest's linear-memory stack kept per fiber (stack-finder.ts): a call's frames go out at
+//   each suspension (GuestCallState.parkFrames) and back in `resumed`, before the guest runs; an
+//   exception leaving the guest reaches the export trampoline's catch (`threw`), which puts the
+//   pointer back at once, before the next guest resumes.
 
 import { E_NOTIMPL, HResultError, S_OK } from "../base/hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
