@@ -71,6 +71,8 @@ describe("options.stack: 'auto' finds the stack pointer", () => {
     const sp = new WebAssembly.Global({ value: "i32", mutable: true }, 4096);
     const plan = findStack("auto", "asyncify", module, { memory }, { env: { __stack_pointer: sp } });
     expect(plan.kind).toBe("per-fiber");
+    // The same on the JSPI path (its linear-memory frames are shared as under asyncify).
+    expect(findStack("auto", "jspi", module, { memory }, { env: { __stack_pointer: sp } }).kind).toBe("per-fiber");
     plan.stack!.sp = 1024;
     expect(sp.value).toBe(1024);
     // Given as a number (WebAssembly makes an immutable global of it), it cannot be kept: serial.
@@ -113,20 +115,42 @@ describe("options.stack: 'auto' finds the stack pointer", () => {
   });
 });
 
-// JSPI's parked frames are the engine's (where it has JSPI: Chromium, not Node 20).
-if (hasJspi)
-  describe("a guest with a stack on the JSPI path", () => {
-    it("is serial: the out-of-order scenario answers right, the stack pointer back where it began", async () => {
-      const host = await virtualHost();
-      const c = await loadCGuest(host, "exported", { suspension: "jspi" });
-      expect(c.guest.suspension).toBe("jspi");
-      expect(c.guest.stack).toBe("serial");
-      const before = c.guest.exports.__stack_pointer!.value;
-      expect(await outOfOrder(host, c)).toEqual([111, 222, 333]);
-      expect(c.guest.exports.__stack_pointer!.value).toBe(before);
-      expectBalanced(host);
-    });
+// JSPI's parked wasm frames are the engine's, its linear-memory frames the guest's: fiberhost
+// moves them as under asyncify (where the engine has JSPI: Chromium, not Node 20). The guest is
+// clang's plain build (no asyncify pass).
+describe.runIf(hasJspi)("a guest with a stack on the JSPI path", () => {
+  it("an exported __stack_pointer: per-fiber; the out-of-order scenario answers right, the stack pointer back where it began", async () => {
+    const host = await virtualHost();
+    const c = await loadCGuest(host, "exported", { suspension: "jspi" }, "plain");
+    expect(c.guest.suspension).toBe("jspi");
+    expect(c.guest.stack).toBe("per-fiber");
+    const before = c.guest.exports.__stack_pointer!.value;
+    expect(await outOfOrder(host, c)).toEqual([111, 222, 333]);
+    expect(c.guest.exports.__stack_pointer!.value).toBe(before);
+    expectBalanced(host);
   });
+
+  it("Emscripten's stack functions: per-fiber", async () => {
+    const host = await virtualHost();
+    const c = await loadCGuest(host, "emscripten", { suspension: "jspi" }, "plain");
+    expect(c.guest.stack).toBe("per-fiber");
+    const base = c.guest.exports.stack_now();
+    expect(await outOfOrder(host, c)).toEqual([111, 222, 333]);
+    expect(c.guest.exports.stack_now()).toBe(base);
+    expectBalanced(host);
+  });
+
+  it("a stack it cannot reach (__stack_pointer in the name section only): serial, and calls wait their turn", async () => {
+    const host = await virtualHost();
+    const c = await loadCGuest(host, "hidden", { suspension: "jspi" }, "plain");
+    expect(c.guest.suspension).toBe("jspi");
+    expect(c.guest.stack).toBe("serial");
+    const base = c.guest.exports.stack_now();
+    expect(await outOfOrder(host, c)).toEqual([111, 222, 333]);
+    expect(c.guest.exports.stack_now()).toBe(base);
+    expectBalanced(host);
+  });
+});
 
 describe("options.stack names it", () => {
   it("{ pointer: 'name' } of an exported global", async () => {

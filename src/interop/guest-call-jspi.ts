@@ -24,7 +24,11 @@ export abstract class JspiCallPhases<R> extends GuestCallState<R> {
     const jspi = this.info.guest.jspi!;
     if (jspi.finishedAtOnce(this)) return this.close(false, jspi.takeReturned()); // p resolves to the same value
     this.expectReturn(p);
-    return this.promise !== null ? this.park() : this.parkContinuing();
+    if (this.promise !== null) return this.park();
+    // Suspended on an import that answered at once (the engine suspends for those too): the call
+    // is inside the instance from now on, as after a promise, and a serial stack's gate is its.
+    this.info.guest.gate?.hold(this.t, this.env.sched);
+    return this.parkContinuing();
   }
 
   /** Wakes the fiber when the guest's export settles. */

@@ -8,6 +8,7 @@ import { Op } from "../operations/operation.js";
 import type { FiberEnv } from "../operations/env.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { ParkWait } from "../kernel/park.js";
+import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
 import type { SuspendingCall, ExportInfo } from "./guest.js";
 
 export const enum Phase {
@@ -125,13 +126,19 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
     this.promise = promise;
     this.leaveOpen = hooked;
     this.state().importName = name;
+    this.parkFrames();
+  }
+
+  /**
+   * A kept stack: the call leaves the guest at a suspension (asyncify unwinds from here without
+   * running a function's epilogue; JSPI's engine suspends it here), so the pointer would stay at
+   * the park. The frames go with the call; the stack is as the call found it.
+   */
+  parkFrames(): void {
     const s = this.info.guest.stack;
-    if (s !== null) {
-      // The guest unwinds from here without running a function's epilogue: the pointer would stay
-      // at the park. The frames go with the call; the stack is as the call found it.
-      this.frames = s.takeFrames(this.spEntry);
-      if (this.frames !== null) s.sp = this.spOuter;
-    }
+    if (s === null) return;
+    this.frames = s.takeFrames(this.spEntry);
+    if (this.frames !== null) s.sp = this.spOuter;
   }
 
   /** SuspendingCall: the suspending import's answer, when the rewind reaches it (asyncify). */
@@ -156,21 +163,48 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
   /**
    * A kept stack: the parked call's frames back at their own addresses, below the call's entry,
    * which must be free (a resume from inside a call into the guest further up would find its
-   * frames there). Null when they are (or there is no kept stack); otherwise why they cannot be.
+   * frames there), just before the guest goes on (asyncify: its rewind; JSPI: where the engine
+   * resumes it, jspi.ts). Null when they are (or there is no kept stack); otherwise the error
+   * that abandons the call.
    */
-  protected putFramesBack(): string | null {
+  framesBack(): HResultError | null {
     const s = this.info.guest.stack;
     if (s === null) return null;
     const now = s.sp;
     const frames = this.frames;
     this.frames = null;
+    let lost: string;
     if (frames === null)
-      return "the guest's stack pointer was not below the call's entry when it parked (the guest switched stacks itself)";
-    if (now < this.spEntry)
-      return "the guest's stack is in use where the parked call's frames go back (a call into the guest is running further up)";
-    this.spOuter = now;
-    s.putFrames(frames, this.spEntry);
-    return null;
+      lost =
+        "the guest's stack pointer was not below the call's entry when it parked (the guest switched stacks itself)";
+    else if (now < this.spEntry) {
+      s.recycle(frames);
+      lost =
+        "the guest's stack is in use where the parked call's frames go back (a call into the guest is running further up)";
+    } else {
+      this.spOuter = now;
+      s.putFrames(frames, this.spEntry);
+      return null;
+    }
+    return new HResultError(
+      HOST_E_INVALIDOPERATION,
+      `f.call(${this.info.name}) in fiber ${this.t.name}: ${lost}; the guest call is abandoned`,
+    );
+  }
+
+  /**
+   * JSPI: an exception left the guest (its epilogues skipped): a kept stack's pointer goes back
+   * where the call found it at once (close does it again; other fibers' guests may run first).
+   */
+  unwound(): void {
+    const s = this.info.guest.stack;
+    if (s !== null) s.sp = this.spOuter;
+  }
+
+  /** A kept stack: the parked call's frames dropped (the call will not run on: abandoned, or unwound by an error). */
+  protected dropFrames(): void {
+    if (this.frames !== null) this.info.guest.stack?.recycle(this.frames);
+    this.frames = null;
   }
 }
 

@@ -17,7 +17,7 @@ import { Cmd } from "../kernel/commands.js";
 import type { Op } from "../operations/operation.js";
 import { ThrowOp } from "../operations/basic.js";
 import { BLOCK } from "../kernel/waitable.js";
-import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HResultError, INFINITE, S_OK } from "../base/hresult.js";
+import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { describeValue } from "../base/args.js";
 import { safePoint, transitionOrWait, unwindsAbort, type FiberEnv } from "../operations/env.js";
 import { EXPORT, dropPromise, type ExportInfo } from "./guest.js";
@@ -242,26 +242,25 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     return this.resumed();
   }
 
-  /** Back in managed code, the call's frames back in place (a kept stack): the guest goes on. */
+  /** Back in managed code: the guest goes on (its frames back in place first, a kept stack). */
   private resumed(): IteratorResult<R, R> {
-    const lost = this.putFramesBack();
+    const g = this.info.guest;
+    if (g.jspi !== null) {
+      // The guest goes on from a microtask, after other fibers' guests may have: its frames go
+      // back there (jspi.ts). An error unwinds it at once instead, without them.
+      this.leaveOpen = false;
+      const answer = this.answerSettled();
+      if (answer.threw) this.dropFrames();
+      g.jspi.resume(this, answer);
+      return this.parkContinuing();
+    }
+    const lost = this.framesBack();
     if (lost !== null) {
       this.suspended!.stack = null;
       this.suspended!.settled = undefined;
-      return this.close(
-        true,
-        new HResultError(
-          HOST_E_INVALIDOPERATION,
-          `f.call(${this.info.name}) in fiber ${this.t.name}: ${lost}; the guest call is abandoned`,
-        ),
-      );
+      return this.close(true, lost);
     }
     this.leaveOpen = false;
-    const g = this.info.guest;
-    if (g.jspi !== null) {
-      g.jspi.resume(this, this.answerSettled());
-      return this.parkContinuing();
-    }
     // asyncify: the unwound stack goes back and the same export is called again to rewind into it
     const stack = this.suspended!.stack!;
     this.suspended!.stack = null;
@@ -291,8 +290,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
    */
   private abandon(hr: number): never {
     this.suspended!.stack = null;
-    if (this.frames !== null) this.info.guest.stack?.recycle(this.frames);
-    this.frames = null;
+    this.dropFrames();
     this.phase = Phase.Done;
     this.info.guest.gate?.release(this.t);
     const cause = this.suspended!.settledThrew ? this.suspended!.settled : undefined;

@@ -2,7 +2,7 @@
 // JSPI. An import trampoline calls a Suspending import (or its plain path when the call is not an
 // f.call's own: a permit global says which) and then `resumed`, so the fiber is lent to the guest in
 // wasm, right where it resumes; an export trampoline calls the export and then `returned` with its
-// result. jspi.ts uses them.
+// result, or `threw` when an exception leaves the guest. jspi.ts uses them.
 
 import type { Signature } from "./binary.js";
 
@@ -104,29 +104,37 @@ export function importTrampoline(sig: Signature): WebAssembly.Module {
   return m;
 }
 
-/** (import t.f sig) the export; (import t.r) returned: f = f(args); r() */
+/**
+ * (import t.f sig) the export; (import t.r) returned; (import t.x) threw:
+ * f = try f(args); r(result) catch_all x(); rethrow end. `x` hears of an exception leaving the
+ * guest (not of a trap: wasm cannot catch those) before the export's promise rejects, a
+ * microtask later (jspi.ts). Where the engine refuses wasm exceptions (legacy try / catch_all),
+ * the trampoline has no catch, and the export's rejection is the first sign.
+ */
 export function exportTrampoline(sig: Signature): WebAssembly.Module {
   let m = exportTrampolines.get(key(sig));
   if (m) return m;
   // r takes the export's result: an f.call whose guest never suspended has it at once, without
   // waiting for the promising export's promise (a turn of the event loop).
   const tmp = u32(sig.params.length);
-  const body =
+  const call =
     sig.results.length === 0
       ? [...getArgs(sig), 0x10, 0x00, 0x10, 0x01]
       : [...getArgs(sig), 0x10, 0x00, 0x22, ...tmp, 0x10, 0x01, 0x20, ...tmp]; // local.tee, call r, local.get
-  m = new WebAssembly.Module(
-    moduleBytes(
-      [sig, { params: sig.results, results: [] }],
-      [
-        [...str("t"), ...str("f"), 0x00, 0x00],
-        [...str("t"), ...str("r"), 0x00, 0x01],
-      ],
-      2,
-      body,
-      sig.results,
-    ) as BufferSource,
-  );
+  const blockType = sig.results.length === 0 ? 0x40 : sig.results[0];
+  // try (bt) call… catch_all call x; rethrow 0 end
+  const guarded = [0x06, blockType, ...call, 0x19, 0x10, 0x02, 0x09, 0x00, 0x0b];
+  const types = [sig, { params: sig.results, results: [] }, VOID];
+  const imports = [
+    [...str("t"), ...str("f"), 0x00, 0x00],
+    [...str("t"), ...str("r"), 0x00, 0x01],
+    [...str("t"), ...str("x"), 0x00, 0x02],
+  ];
+  try {
+    m = new WebAssembly.Module(moduleBytes(types, imports, 3, guarded, sig.results) as BufferSource);
+  } catch {
+    m = new WebAssembly.Module(moduleBytes(types, imports, 3, call, sig.results) as BufferSource);
+  }
   exportTrampolines.set(key(sig), m);
   return m;
 }

@@ -11,6 +11,10 @@
 //   takes a plain path when the call is not an f.call's own; a promise there is an HResultError.
 // - Resumptions run in the order their promises were resolved (one microtask queue), so the
 //   fibers to lend wait in a FIFO. The trampoline modules are built in jspi-trampolines.ts.
+// - A guest's linear-memory stack kept per fiber (stack-finder.ts): a call's frames go out at
+//   each suspension (GuestCallState.parkFrames) and back in `resumed`, before the guest runs; an
+//   exception leaving the guest reaches the export trampoline's catch (`threw`), which puts the
+//   pointer back at once, before the next guest resumes.
 
 import { E_NOTIMPL, HResultError, S_OK } from "../base/hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
@@ -67,6 +71,18 @@ export class Jspi {
     }
   };
 
+  /**
+   * An exception leaves the guest of the running f.call (its epilogues skipped): its kept stack's
+   * pointer goes back and its fiber is switched out now, not when the export's promise rejects a
+   * microtask later: other fibers' guests may resume before that (each with its frames to put back).
+   */
+  private readonly threwNow = (): void => {
+    const op = this.calling ?? this.lentTo;
+    if (op === null) return;
+    op.unwound();
+    if (op === this.lentTo) this.unlend(op);
+  };
+
   constructor(private readonly g: GuestState) {}
 
   /** After instantiation: the raw exports, and the signatures for the export trampolines. */
@@ -100,6 +116,7 @@ export class Jspi {
           // The engine suspends even for a plain answer (the guest resumes from a microtask), so
           // the fiber is lent to it then, like after a promise.
           if (op !== null) {
+            op.parkFrames(); // a kept stack: back in onResumed, as after a promise
             this.due.push(op);
             if (op.lent) this.unlend(op);
           }
@@ -138,7 +155,7 @@ export class Jspi {
           `f.call: JSPI cannot wrap export ${info.name} (more than one result, or an unknown signature)`,
         );
       const inst = new WebAssembly.Instance(exportTrampoline(sig), {
-        t: { f: this.raw![info.name] as AnyFn, r: this.returnedNow },
+        t: { f: this.raw![info.name] as AnyFn, r: this.returnedNow, x: this.threwNow },
       });
       pf = W.promising!(inst.exports.f as AnyFn);
       this.promisingOf.set(info.name, pf);
@@ -186,7 +203,14 @@ export class Jspi {
   /** The trampoline's callback after a suspending import returned. */
   private onResumed(): void {
     const op = this.due.shift();
-    if (op !== undefined) this.lend(op);
+    if (op === undefined) return;
+    // A kept stack (stack 'per-fiber'): the frames the call took out when it suspended go back
+    // here, in wasm where it resumes, not when its fiber resumed it: other fibers' guests may
+    // have run between (each from its own microtask), each with its own frames out again by now.
+    // A stack found in use abandons the call: the error unwinds the guest, its f.call throws it.
+    const lost = op.framesBack();
+    if (lost !== null) throw lost;
+    this.lend(op);
   }
 
   private savedDepth = 0;

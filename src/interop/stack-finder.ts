@@ -9,17 +9,20 @@
 //
 // Two answers, per instance:
 // - per-fiber: the stack pointer is reachable (an exported global, Emscripten's stackSave and
-//   stackRestore, or what the user names). A call that parks hands its frames (the bytes between
-//   the stack pointer at the park and at the call's entry) to its f.call, which keeps them while
-//   it waits, and puts the pointer back where the call found it; the resume copies them back to
-//   the same addresses and points the stack there before the rewind. Each parked fiber's frames
+//   stackRestore, or what the user names), whichever way the guest suspends. A call that parks
+//   hands its frames (the bytes between the stack pointer at the park and at the call's entry)
+//   to its f.call, which keeps them while it waits, and puts the pointer back where the call
+//   found it; the resume copies them back to the same addresses and points the stack there
+//   before the guest goes on (asyncify: before the rewind; JSPI: where the engine resumes it, in
+//   the import trampoline's callback, jspi.ts). JSPI keeps a parked call's wasm frames on the
+//   engine's own stacks, but its linear-memory frames are shared all the same. Each parked fiber's frames
 //   are its own, at their own addresses when they run (pointers into them stay valid), on the
 //   guest's own stack (no smaller per-fiber region that could overflow unseen), with no allocator
 //   call; the price is a copy of the parked frames' bytes at each park and each resume.
 // - serial: a stack is there (its name in the name section, a compiler in the producers
-//   section) but cannot be reached, or the guest suspends through JSPI (its parked stacks are the
-//   engine's): then one call at a time may be parked inside the instance, and other fibers'
-//   f.calls into it wait their turn, first come first served (CallGate).
+//   section) but cannot be reached (or its memory is not): then one call at a time may be parked
+//   inside the instance, and other fibers' f.calls into it wait their turn, first come first
+//   served (CallGate).
 // The shadow-stack model is Emscripten's fibers' (emscripten_fiber_t: a C stack and an asyncify
 // buffer per fiber); moving the frames instead of switching regions keeps it to the stack the
 // guest already has.
@@ -141,8 +144,8 @@ export interface StackPlan {
 
 /**
  * How fiberhost keeps the instance's stack: per-fiber when its pointer and memory are reachable
- * and fiberhost's asyncify parks its calls; serial when a stack is there but not reachable (or the
- * guest parks through JSPI); none when no call can park or no stack is there.
+ * (asyncify or JSPI parks its calls); serial when a stack is there but not reachable; none when
+ * no call can park or no stack is there.
  */
 export function findStack(
   option: StackOption,
@@ -172,7 +175,6 @@ export function findStack(
       if (pointer === null) throw bad("options.stack.pointer is a WebAssembly.Global that is not a mutable i32");
     } else pointer = p;
   }
-  // JSPI's parked calls keep their wasm frames on the engine's stacks, out of fiberhost's reach.
-  if (mode !== "asyncify" || !(memory instanceof WebAssembly.Memory)) return serial;
+  if (!(memory instanceof WebAssembly.Memory)) return serial;
   return { kind: "per-fiber", stack: new ShadowStack(memory, pointer), gate: null };
 }

@@ -116,11 +116,16 @@ function shimWasi(): Wasi {
   };
 }
 
-/** Instantiates the C guest: "exported" (its __stack_pointer exported), "hidden" (the usual clang output) or "emscripten" (Emscripten's stack functions). */
+/**
+ * Instantiates the C guest: "exported" (its __stack_pointer exported), "hidden" (the usual clang
+ * output) or "emscripten" (Emscripten's stack functions); asyncified, or "plain" (clang's output
+ * before the asyncify pass, for suspension "jspi").
+ */
 export async function loadCGuest(
   host: Host,
   kind: "exported" | "hidden" | "emscripten" = "exported",
   options: InstantiateOptions = {},
+  build: "asyncify" | "plain" = "asyncify",
 ): Promise<LoadedCGuest> {
   let pause: (v: number) => unknown = (v) => v + 1000;
   const wasi = isNode ? await nodeWasi() : shimWasi();
@@ -131,7 +136,7 @@ export async function loadCGuest(
       peek: (_p: number, len: number) => len,
     },
   };
-  const guest = await host.instantiate<CGuestExports>(cGuestBytes(kind), imports, {
+  const guest = await host.instantiate<CGuestExports>(cGuestBytes(kind, build), imports, {
     suspending: SUSPENDING,
     ...options,
   });
