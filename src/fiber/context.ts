@@ -7,11 +7,12 @@ import type { Task } from "../task/task.js";
 import { bodyKindError } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
-import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "../base/hresult.js";
+import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK, S_OK } from "../base/hresult.js";
 import { describeValue, isDword, isWaitOption } from "../base/args.js";
 import type { FiberEnv } from "../operations/env.js";
 import { Transition } from "../core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "../operations/basic.js";
+import { type ScopedBody, fiberStepsOp, holding } from "../sync/scoped.js";
 import { ScopeOp } from "../operations/scope.js";
 import { AwaitOp, JoinWait, SLEEP_WAIT, type Awaitable } from "../operations/await-join.js";
 import { WaitAnyOp } from "../operations/wait-any.js";
@@ -127,6 +128,32 @@ export class FiberContext {
   }
 
   /**
+   * Runs `body` in a delay-abort region: an abort requested meanwhile is held back, and one
+   * already delivered (an abort sticks until f.resetAbort) is not thrown again, so that cleanup in
+   * a `finally` can wait: `finally { yield* f.delayAbort(function* () { yield* f.sleep(10); }) }`.
+   * Regions nest (ICLRTask2's prevent-async-abort count); each closes however its body ends. A
+   * held-back abort is thrown at the first operation after the outermost region closes (code
+   * after the region in the same `finally` still runs). A rude abort is not held. Answers what the
+   * body returns.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
+  delayAbort<R>(body: () => Iterator<unknown, R, any> | R): Op<R> {
+    const wrong = bodyKindError(body, "f.delayAbort(body)");
+    if (wrong !== null) return throws(this.task, wrong);
+    return fiberStepsOp(this.task, delayRegion(this.task, body as ScopedBody<R>));
+  }
+
+  /**
+   * Thread.ResetAbort's analogue: ends the abort delivered to this fiber (call it where it caught
+   * the TaskAbortError), which then is not thrown again, and the fiber ends as its body does.
+   * Answers S_OK; HOST_E_INVALIDOPERATION when no abort is being delivered to it (none was, it was
+   * reset already, or it is only requested) or when called outside this fiber.
+   */
+  resetAbort(): number {
+    return this.env.sched.resetAbort(this.task);
+  }
+
+  /**
    * Starts a child fiber that belongs to this one: when this fiber ends (returns, throws, is
    * aborted), its children still running are aborted and its end waits until they have unwound; a
    * child's failure that nothing observed (its result, a join) fails this fiber. Options as
@@ -202,6 +229,13 @@ function waitAnyMembers(env: FiberEnv, objects: unknown): Waitable<Task>[] | nul
   } catch {
     return null;
   }
+}
+
+/** f.delayAbort's steps: the region opened, the body run and the region closed however it ends. */
+function* delayRegion<R>(t: Task, body: ScopedBody<R>): Generator<unknown, R, unknown> {
+  const hr = t.beginPreventAsyncAbort();
+  if (hr !== S_OK) throw new HResultError(hr, `f.delayAbort(body) could not open its region in fiber ${t.name}`);
+  return yield* holding(body, "f.delayAbort(body)", () => t.endPreventAsyncAbort());
 }
 
 /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */
