@@ -8,11 +8,11 @@ import { bodyKindError } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
 import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK, S_OK } from "../base/hresult.js";
-import { describeValue, isDword, isWaitOption } from "../base/args.js";
+import { describeValue, isDword, isTimeout, isWaitOption } from "../base/args.js";
 import type { FiberEnv } from "../operations/env.js";
 import { Transition } from "../core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "../operations/basic.js";
-import { type ScopedBody, fiberStepsOp, holding } from "../sync/scoped.js";
+import { type ScopedBody, checkOption, checkTimeout, fiberStepsOp, holding } from "../sync/scoped.js";
 import { ScopeOp } from "../operations/scope.js";
 import { AwaitOp, JoinWait, SLEEP_WAIT, type Awaitable } from "../operations/await-join.js";
 import { WaitAnyOp } from "../operations/wait-any.js";
@@ -88,15 +88,20 @@ export class FiberContext {
     return new TransitionOp(this.task, this.env, Transition.REVERSE_LEAVE, 0);
   }
 
-  /** Sleeps `ms` (INFINITE or omitted: until alerted or aborted). Sleep(0) yields. */
+  /**
+   * Sleeps `ms` (INFINITE or omitted: until alerted or aborted). Sleep(0) yields. Throws
+   * HResultError(E_INVALIDARG) for an `ms` that is not a timeout or an unknown option bit, as
+   * every `f` wait does: a programming error, not an answer to be ignored.
+   */
   sleep(ms: number = INFINITE, option = 0): Op<number> {
-    // Sleep(0) is a yield, once its option is known good (a bad one is the wait's E_INVALIDARG).
-    if (ms === 0 && isWaitOption(option)) return this.yield();
+    checkWait(ms, option, "f.sleep");
+    if (ms === 0) return this.yield(); // Sleep(0) is a yield
     return new WaitOp(this.task, this.env.sched, SLEEP_WAIT, ms, option);
   }
 
   /** Waits for `task` to end: S_OK however it ended, HOST_E_TIMEOUT, HOST_E_INTERRUPTED. */
   join(task: Task, ms: number = INFINITE, option = 0): Op<number> {
+    checkWait(ms, option, "f.join");
     if (!this.env.isOwnTask(task)) return new DoneOp(this.task, E_INVALIDARG);
     if (task === this.task) return new DoneOp(this.task, HOST_E_DEADLOCK);
     return new WaitOp(this.task, this.env.sched, new JoinWait(task), ms, option);
@@ -104,6 +109,7 @@ export class FiberContext {
 
   /** Waits on an event or a semaphore of this host (a Crst is entered with crst.enter(option)). */
   wait(object: Waitable<Task>, ms: number = INFINITE, option = 0): Op<number> {
+    checkWait(ms, option, "f.wait");
     if (!this.env.isSyncObject(object) || object.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
     return new WaitOp(this.task, this.env.sched, object, ms, option);
   }
@@ -120,6 +126,7 @@ export class FiberContext {
    */
   // biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number> (its result's callbacks take R)
   waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
+    checkWait(ms, option, "f.waitAny");
     const members = waitAnyMembers(this.env, objects);
     if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
     if (members.length === 1 && members[0].waitsFor() === this.task)
@@ -229,6 +236,12 @@ function waitAnyMembers(env: FiberEnv, objects: unknown): Waitable<Task>[] | nul
   } catch {
     return null;
   }
+}
+
+/** Throws HResultError(E_INVALIDARG) naming a wait's `ms` or `option` that is not a valid value. */
+function checkWait(ms: unknown, option: unknown, call: string): void {
+  if (!isTimeout(ms)) checkTimeout(ms, `${call}(…, ms)`);
+  if (!isWaitOption(option)) checkOption(option, `${call}(…, ms, option)`);
 }
 
 /** f.delayAbort's steps: the region opened, the body run and the region closed however it ends. */
