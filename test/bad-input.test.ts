@@ -205,7 +205,11 @@ const ROWS: Record<string, Row[]> = {
     ["f.join(a task of another host)", (w) => inFiber(w.host, (f) => f.join(w.foreign)).value, E_INVALIDARG],
     ["f.join(its own task)", (w) => inFiber(w.host, (f) => f.join(f.task)).value, HOST_E_DEADLOCK],
     ["f.join(task, -1)", (w) => rethrow(inFiber(w.host, (f) => f.join(w.created, -1))), { throws: E_INVALIDARG }],
-    ["f.join(task, 10, option 8)", (w) => rethrow(inFiber(w.host, (f) => f.join(w.created, 10, 8))), { throws: E_INVALIDARG }],
+    [
+      "f.join(task, 10, option 8)",
+      (w) => rethrow(inFiber(w.host, (f) => f.join(w.created, 10, 8))),
+      { throws: E_INVALIDARG },
+    ],
     ["f.wait(a Crst)", (w) => inFiber(w.host, (f) => f.wait(w.host.createCrst() as never)).value, E_INVALIDARG],
     [
       "f.wait(an event of another host)",
@@ -815,7 +819,7 @@ describe("bad input", () => {
 });
 
 describe("a wait's bad timeout or option throws where the operation is made", () => {
-  it("f.sleep(-1), f.sleep(\"100\"), f.sleep(1.5): HResultError(E_INVALIDARG) at the call, naming ms and the value; nothing sleeps", async () => {
+  it('f.sleep(-1), f.sleep("100"), f.sleep(1.5): HResultError(E_INVALIDARG) at the call, naming ms and the value; nothing sleeps', async () => {
     const host = await createHost({ clock: "virtual" });
     const seen: string[] = [];
     const t = host.spawn(function* (f) {

@@ -314,7 +314,14 @@ describe("IHostTaskManager::Sleep (f.sleep) on the virtual clock", () => {
     const host = await virtualHost();
     const answers: number[] = [];
     host.spawn(function* (f) {
-      for (const [ms, option] of [[-1, 0], [1.5, 0], [NaN, 0], [2 ** 32, 0], [10, 8], [10, -1]]) {
+      for (const [ms, option] of [
+        [-1, 0],
+        [1.5, 0],
+        [NaN, 0],
+        [2 ** 32, 0],
+        [10, 8],
+        [10, -1],
+      ]) {
         try {
           f.sleep(ms, option);
         } catch (e) {
@@ -628,7 +635,11 @@ describe("IHostTask::Join (f.join)", () => {
     });
     const answers: number[] = [];
     host.spawn(function* (f) {
-      for (const [ms, option] of [[-1, 0], [0.5, 0], [INFINITE, 16]]) {
+      for (const [ms, option] of [
+        [-1, 0],
+        [0.5, 0],
+        [INFINITE, 16],
+      ]) {
         try {
           f.join(target, ms, option);
         } catch (e) {
