@@ -12,6 +12,7 @@ import {
   type Host,
   type Task,
 } from "../src/index.js";
+import { RERAISE_LIMIT } from "../src/scheduler/requests.js";
 import { expectBalanced, expectFailure, virtualHost } from "./support/fibers.js";
 
 /** A host whose fibers' failures are collected, not reported (structured concurrency fails some on purpose). */
@@ -298,6 +299,34 @@ describe("structured concurrency with sticky aborts", () => {
     expect(swallowed).toBe(1000); // every sleep threw: none waited
     expect(host.now()).toBe(0);
     expect(report.blocked).toBe(0);
+  });
+
+  it("a child that swallows its abort in an endless loop is escalated to a rude abort: the host is not held up", async () => {
+    const { host } = await quietHost();
+    let child!: Task;
+    let swallowed = 0;
+    const parent = host.spawn(function* (f) {
+      child = f.spawn(function* (g) {
+        for (;;) {
+          try {
+            yield* g.sleep(100);
+          } catch {
+            swallowed++;
+          }
+        }
+      });
+      yield* f.yield();
+      return "parent";
+    });
+    await host.run();
+    expect(await parent.result).toBe("parent");
+    const err = (await expectFailure(child)) as TaskAbortError;
+    expect(err).toBeInstanceOf(TaskAbortError);
+    expect(err.rude).toBe(true);
+    // Delivered once, thrown again about RERAISE_LIMIT times (the wake that delivered it counts or not).
+    expect(swallowed).toBeGreaterThanOrEqual(RERAISE_LIMIT);
+    expect(swallowed).toBeLessThanOrEqual(RERAISE_LIMIT + 1);
+    expect(host.now()).toBe(0);
   });
 
   it("a child that catches its abort and sleeps on ends at that sleep; the parent's end does not wait for it", async () => {

@@ -39,6 +39,8 @@ export interface FiberEnv extends TaskEnv {
  *   is then that abort whatever its body did: a return ends it aborted; another error thrown
  *   ends it aborted too, kept as the abort's `suppressed` (lifecycle.ts's finish). A fiber that
  *   is not aborted pays nothing: its `attention` is clear, and only an attention runs the rule.
+ *   Thrown again RERAISE_LIMIT times (a loop that catches everything), it is escalated to a rude
+ *   abort (requests.ts), so that no fiber spins in one step for good.
  * - f.delayAbort(body) runs body in a delay region that nests (the core's prevent-async-abort
  *   count): its operations neither deliver a requested abort nor raise a delivered one; the first
  *   safe point after the outermost region closes does. An abort still held back when the body

@@ -13,6 +13,9 @@ import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 import type { Lifecycle } from "./lifecycle.js";
 
+/** Times a delivered abort is thrown again before it is escalated to a rude abort (see reraiseLimited). */
+export const RERAISE_LIMIT = 10_000;
+
 export class Requests {
   constructor(
     private readonly door: CoreDoor,
@@ -33,9 +36,22 @@ export class Requests {
     if ((t.extra !== null && t.extra.exitRequested) || this.door.rudeAbortRequested(t)) return SafePoint.End;
     if (this.door.abortPending(t)) {
       t.attention = true; // thrown now and again later, or held back by a region: look again
-      if (this.door.abortDeliverable(t)) return SafePoint.Abort;
+      if (this.door.abortDeliverable(t)) return this.reraiseLimited(t);
     }
     return this.door.takeYieldRequest(t) ? SafePoint.Yield : SafePoint.None;
+  }
+
+  /**
+   * A deliverable abort is thrown (SafePoint.Abort), unless the fiber has caught it and gone on
+   * RERAISE_LIMIT times: a loop that catches everything would otherwise spin in one step for good,
+   * holding up the host. It is then escalated to a rude abort (as a CLR host's escalation policy
+   * turns a thread abort that does not finish into a rude one): the fiber ends at once.
+   */
+  private reraiseLimited(t: Task): SafePoint {
+    const x = t.extra;
+    if (x === null || x.unwinding === undefined || ++x.reraised <= RERAISE_LIMIT) return SafePoint.Abort;
+    this.door.abort(t, true);
+    return SafePoint.End;
   }
 
   /**
@@ -61,6 +77,7 @@ export class Requests {
     if (hr !== S_OK) return hr;
     const x = t.extras();
     x.unwinding = x.abortReason = x.abortWhy = undefined;
+    x.reraised = 0;
     return S_OK;
   }
 

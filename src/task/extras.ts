@@ -27,6 +27,8 @@ export class TaskExtras<T extends Queued> {
    * outside a delay region, and how it ends (src/operations/env.ts's rules).
    */
   unwinding: unknown = undefined;
+  /** How many times that abort was thrown again: past a limit it is escalated to a rude abort (requests.ts). */
+  reraised = 0;
   /** The stack at spawn, when the host records spawn sites. */
   spawnSite: string | undefined = undefined;
   /** The frames where errorOf first left a body. */
