@@ -6,7 +6,7 @@ export { RULES } from "./transitions";
 export { transition } from "./transitions";
 export {
   init, createTask, createStarted, start, switchIn, switchOut, exitTask, reset, abort, abortDeliverable,
-  abortDelivered, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
+  abortDelivered, resetAbort, delayAbort, threadAffinity, preventAsyncAbort, locksHeldAdd, setPriority, yieldTask,
   takeFlag, alert, setTaskIdentifier, check, exchange, available,
 } from "./tasks";
 export {

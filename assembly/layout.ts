@@ -58,6 +58,9 @@ export const FLAG_YIELD_REQUESTED: i32 = 4;
 export const FLAG_ABORT_REQUESTED: i32 = 8;
 export const FLAG_RUDE_ABORT: i32 = 16;
 export const FLAG_SELF_ABORT: i32 = 32; // the task asked for its own abort: delay regions do not hold it
+// An abort was delivered and not reset (ResetAbort): it stays deliverable, raised again at every
+// safe point a region does not hold, as the CLR re-raises a ThreadAbortException until ResetAbort.
+export const FLAG_ABORT_DELIVERED: i32 = 64;
 
 // The header: i32 fields by index, then the totals as sumTotals() last computed them (byte offset
 // H_TOTALS) and the summed counters of tasks that have ended (H_RETIRED).

@@ -7,7 +7,8 @@ import {
   T_GEN, T_STATE, T_DEPTH, T_AFFINITY, T_PREVENT_ABORT, T_LOCKS, T_FLAGS, T_PRIORITY,
   T_NEXT_FREE, T_ID_LO, T_ID_HI, T_COUNTERS, STATE_FREE, STATE_CREATED, STATE_STARTED,
   FLAG_DELAY_ABORT, FLAG_ALERTED, FLAG_YIELD_REQUESTED, FLAG_ABORT_REQUESTED, FLAG_RUDE_ABORT,
-  FLAG_SELF_ABORT, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS, C_SWITCH_IN, C_SWITCH_OUT,
+  FLAG_SELF_ABORT, FLAG_ABORT_DELIVERED, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS,
+  C_SWITCH_IN, C_SWITCH_OUT,
   EV_SWITCH_IN, EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
 } from "./layout";
 import {
@@ -228,11 +229,16 @@ export function reset(idx: i32, gen: i32, full: bool): i32 {
   return S_OK;
 }
 
-/** ICLRTask::Abort / RudeAbort: records the request; the host delivers it (see abortDeliverable). */
+/**
+ * ICLRTask::Abort / RudeAbort: records the request; the host delivers it (see abortDeliverable).
+ * An abort already delivered and not reset is the one this asks for (aborts coalesce): only a
+ * rude abort is a new request then.
+ */
 export function abort(idx: i32, gen: i32, rude: bool): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
   if (idx == ROOT) return HOST_E_INVALIDOPERATION;
+  if (!rude && (field(slot, T_FLAGS) & FLAG_ABORT_DELIVERED) != 0) return S_OK;
   let flags = field(slot, T_FLAGS) | FLAG_ABORT_REQUESTED;
   if (rude) flags |= FLAG_RUDE_ABORT;
   if (currentIdx() == idx) flags |= FLAG_SELF_ABORT;
@@ -242,24 +248,43 @@ export function abort(idx: i32, gen: i32, rude: bool): i32 {
 }
 
 /**
- * 1 when a requested abort may be delivered now: it is rude, the task asked for it itself, or no
- * delay-abort region and no prevent-async-abort count holds it back; 0 otherwise.
+ * 1 when an abort, requested or delivered and not reset, may be raised in the task now: it is
+ * rude, the task asked for it itself, or no delay-abort region and no prevent-async-abort count
+ * holds it back; 0 otherwise. (A delivered abort is raised again: only ResetAbort ends it.)
  */
 export function abortDeliverable(idx: i32, gen: i32): i32 {
   const slot = resolve(idx, gen);
   if (slot == 0) return 0;
   const flags = field(slot, T_FLAGS);
-  if ((flags & FLAG_ABORT_REQUESTED) == 0) return 0;
+  if ((flags & (FLAG_ABORT_REQUESTED | FLAG_ABORT_DELIVERED)) == 0) return 0;
   if (flags & (FLAG_RUDE_ABORT | FLAG_SELF_ABORT)) return 1;
   return (flags & FLAG_DELAY_ABORT) == 0 && field(slot, T_PREVENT_ABORT) == 0 ? 1 : 0;
 }
 
-/** The host delivered the abort: it is delivered once. */
+/**
+ * The host delivered the requested abort: the request is taken (delivered once), and the abort
+ * stays delivered until ResetAbort or the task's end.
+ */
 export function abortDelivered(idx: i32, gen: i32): void {
   const slot = resolve(idx, gen);
   if (slot == 0) return;
-  setField(slot, T_FLAGS, field(slot, T_FLAGS) & ~(FLAG_ABORT_REQUESTED | FLAG_RUDE_ABORT | FLAG_SELF_ABORT));
+  const flags = field(slot, T_FLAGS) & ~(FLAG_ABORT_REQUESTED | FLAG_RUDE_ABORT | FLAG_SELF_ABORT);
+  setField(slot, T_FLAGS, flags | FLAG_ABORT_DELIVERED);
   traceEvent(EV_ABORT_DELIVERED, idx, 0);
+}
+
+/**
+ * Thread.ResetAbort's analogue (fiberhost): the current task ends the abort delivered to it, which
+ * then is raised no more. HOST_E_INVALIDOPERATION when no abort is being delivered to it (none
+ * was, it was reset, or it is only requested) or it is not the current task.
+ */
+export function resetAbort(idx: i32, gen: i32): i32 {
+  const slot = task(idx, gen);
+  if (slot == 0) return lastError;
+  const flags = field(slot, T_FLAGS);
+  if (currentIdx() != idx || (flags & FLAG_ABORT_DELIVERED) == 0) return HOST_E_INVALIDOPERATION;
+  setField(slot, T_FLAGS, flags & ~FLAG_ABORT_DELIVERED);
+  return S_OK;
 }
 
 /** IHostTaskManager::BeginDelayAbort / EndDelayAbort, on the current task: they do not nest. */

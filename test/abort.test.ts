@@ -54,11 +54,12 @@ describe("ICLRTask::Abort", () => {
     const host = await virtualHost();
     const ev = host.createAutoEvent();
     let caught: unknown;
-    const victim = host.spawn(function* () {
+    const victim = host.spawn(function* (f) {
       try {
         yield* ev.wait(INFINITE);
       } catch (e) {
         caught = e;
+        expect(f.resetAbort()).toBe(S_OK); // (an abort sticks: reset, the fiber ends as its body does)
       }
       return "caught";
     });
@@ -98,6 +99,7 @@ describe("ICLRTask::Abort", () => {
         try {
           yield* wait(f);
         } catch (e) {
+          f.resetAbort(); // (an abort sticks: reset, the fiber ends as its body does)
           return `${name}: ${(e as Error).name}`;
         }
         return `${name}: not aborted`;
@@ -182,32 +184,45 @@ describe("ICLRTask::Abort", () => {
     expect(c.enterRuntime).toBe(1);
   });
 
-  it("rejects task.result with the TaskAbortError unless the body caught it and returned", async () => {
+  it("rejects task.result with the TaskAbortError unless the body caught it and reset it", async () => {
     const host = await virtualHost();
     const uncaught = host.spawn(function* (f) {
       yield* f.sleep(INFINITE);
+    });
+    let swallowedErr: unknown;
+    const swallowed = host.spawn(function* (f) {
+      try {
+        yield* f.sleep(INFINITE);
+      } catch (e) {
+        swallowedErr = e;
+      }
+      return "swallowed"; // an abort sticks: the fiber still ends aborted
     });
     const recovered = host.spawn(function* (f) {
       try {
         yield* f.sleep(INFINITE);
       } catch (e) {
         if (!(e instanceof TaskAbortError)) throw e;
+        f.resetAbort();
       }
       yield* f.yield(); // it goes on running after the abort
       return "recovered";
     });
     host.spawn(function* () {
       uncaught.abort();
+      swallowed.abort();
       recovered.abort();
     });
     host.runUntilIdle();
     const err = await expectFailure(uncaught);
     expect(err).toBeInstanceOf(TaskAbortError);
     expect((err as TaskAbortError).rude).toBe(false);
+    expect(swallowedErr).toBeInstanceOf(TaskAbortError);
+    expect(await expectFailure(swallowed)).toBe(swallowedErr);
     expect(await recovered.result).toBe("recovered");
   });
 
-  it("is delivered once: a fiber that caught it goes on with yields and waits undisturbed", async () => {
+  it("is delivered once: a fiber that caught and reset it goes on with yields and waits undisturbed", async () => {
     const host = await virtualHost();
     const ev = host.createAutoEvent();
     let aborts = 0;
@@ -216,6 +231,7 @@ describe("ICLRTask::Abort", () => {
         yield* ev.wait();
       } catch (e) {
         if (e instanceof TaskAbortError) aborts++;
+        f.resetAbort();
       }
       for (let i = 0; i < 3; i++) yield* f.yield();
       expect(yield* ev.wait(10)).toBe(HOST_E_TIMEOUT);
@@ -241,6 +257,7 @@ describe("ICLRTask::Abort", () => {
           yield* f.yield();
         } catch (e) {
           if (e instanceof TaskAbortError) aborts++;
+          f.resetAbort(); // (an abort sticks: reset, a second one would be thrown)
         }
       }
       return "finished";
@@ -263,12 +280,14 @@ describe("ICLRTask::Abort", () => {
         yield* ev.wait();
       } catch (e) {
         if (e instanceof TaskAbortError) aborts++;
+        f.resetAbort();
       }
       for (let i = 0; i < 3; i++) {
         try {
           yield* f.yield();
         } catch (e) {
           if (e instanceof TaskAbortError) aborts++;
+          f.resetAbort(); // (an abort sticks: reset, a second one would be thrown)
         }
       }
       return "finished";

@@ -181,22 +181,35 @@ const ROWS: Record<string, Row[]> = {
       (w) => rethrow(inFiber(w.host, (f) => f.managed(5 as never))),
       { throws: E_INVALIDARG },
     ],
-    ...dwordRows(
-      "f.sleep(ms)",
-      (w, v) => (v === undefined ? E_INVALIDARG : inFiber(w.host, (f) => f.sleep(v)).value),
-      E_INVALIDARG,
+    // A wait's timeout or option that is not a valid value is a programming error: the `f` method
+    // throws where the operation is made. (ms undefined is the default, INFINITE.)
+    ...NOT_DWORDS.filter(([label]) => label !== "undefined").map(
+      ([label, v]): Row => [
+        `f.sleep(ms) ${label}`,
+        (w) => rethrow(inFiber(w.host, (f) => f.sleep(v as never))),
+        { throws: E_INVALIDARG },
+      ],
     ),
-    ["f.sleep(10, option 8)", (w) => inFiber(w.host, (f) => f.sleep(10, 8)).value, E_INVALIDARG],
+    ["f.sleep(10, option 8)", (w) => rethrow(inFiber(w.host, (f) => f.sleep(10, 8))), { throws: E_INVALIDARG }],
     [
       "f.sleep(0, option 8) (checked before Sleep(0)'s yield)",
-      (w) => inFiber(w.host, (f) => f.sleep(0, 8)).value,
-      E_INVALIDARG,
+      (w) => rethrow(inFiber(w.host, (f) => f.sleep(0, 8))),
+      { throws: E_INVALIDARG },
     ],
-    ["f.sleep(0, a Symbol)", (w) => inFiber(w.host, (f) => f.sleep(0, Symbol() as never)).value, E_INVALIDARG],
+    [
+      "f.sleep(0, a Symbol)",
+      (w) => rethrow(inFiber(w.host, (f) => f.sleep(0, Symbol() as never))),
+      { throws: E_INVALIDARG },
+    ],
     ["f.join(not a task)", (w) => inFiber(w.host, (f) => f.join({} as never)).value, E_INVALIDARG],
     ["f.join(a task of another host)", (w) => inFiber(w.host, (f) => f.join(w.foreign)).value, E_INVALIDARG],
     ["f.join(its own task)", (w) => inFiber(w.host, (f) => f.join(f.task)).value, HOST_E_DEADLOCK],
-    ["f.join(task, -1)", (w) => inFiber(w.host, (f) => f.join(w.created, -1)).value, E_INVALIDARG],
+    ["f.join(task, -1)", (w) => rethrow(inFiber(w.host, (f) => f.join(w.created, -1))), { throws: E_INVALIDARG }],
+    [
+      "f.join(task, 10, option 8)",
+      (w) => rethrow(inFiber(w.host, (f) => f.join(w.created, 10, 8))),
+      { throws: E_INVALIDARG },
+    ],
     ["f.wait(a Crst)", (w) => inFiber(w.host, (f) => f.wait(w.host.createCrst() as never)).value, E_INVALIDARG],
     [
       "f.wait(an event of another host)",
@@ -204,11 +217,15 @@ const ROWS: Record<string, Row[]> = {
       E_INVALIDARG,
     ],
     ["f.wait(not a sync object)", (w) => inFiber(w.host, (f) => f.wait({} as never)).value, E_INVALIDARG],
-    ["f.wait(event, 1.5)", (w) => inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 1.5)).value, E_INVALIDARG],
+    [
+      "f.wait(event, 1.5)",
+      (w) => rethrow(inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 1.5))),
+      { throws: E_INVALIDARG },
+    ],
     [
       "f.wait(event, 10, option 8)",
-      (w) => inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 10, 8)).value,
-      E_INVALIDARG,
+      (w) => rethrow(inFiber(w.host, (f) => f.wait(w.host.createAutoEvent(), 10, 8))),
+      { throws: E_INVALIDARG },
     ],
     ["crst.enter(option 8)", (w) => inFiber(w.host, () => w.host.createCrst().enter(8)).value, E_INVALIDARG],
   ],
@@ -370,8 +387,16 @@ const ROWS: Record<string, Row[]> = {
     ["f.waitAny([another host's task])", (w) => anyAnswer(w, () => [w.foreign]), E_INVALIDARG],
     ["f.waitAny([the root task])", (w) => anyAnswer(w, () => [w.host.rootTask]), E_INVALIDARG],
     ["f.waitAny([5])", (w) => anyAnswer(w, () => [5]), E_INVALIDARG],
-    ["f.waitAny([event], -1)", (w) => anyAnswer(w, () => [w.host.createAutoEvent()], -1), E_INVALIDARG],
-    ["f.waitAny([event], 0, option 8)", (w) => anyAnswer(w, () => [w.host.createAutoEvent()], 0, 8), E_INVALIDARG],
+    [
+      "f.waitAny([event], -1)",
+      (w) => rethrow(inFiber(w.host, (f) => f.waitAny([w.host.createAutoEvent()], -1))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.waitAny([event], 0, option 8)",
+      (w) => rethrow(inFiber(w.host, (f) => f.waitAny([w.host.createAutoEvent()], 0, 8))),
+      { throws: E_INVALIDARG },
+    ],
     [
       "spawn(body, { priority: Object.create(null) })",
       (w) => w.host.spawn(function* () {}, { priority: Object.create(null) }),
@@ -790,5 +815,37 @@ describe("bad input", () => {
         expect(`${name} → ${hresultName(call(w) as number)}`).toBe(`${name} → ${hresultName(HOST_E_CLRNOTAVAILABLE)}`);
       }
     });
+  });
+});
+
+describe("a wait's bad timeout or option throws where the operation is made", () => {
+  it('f.sleep(-1), f.sleep("100"), f.sleep(1.5): HResultError(E_INVALIDARG) at the call, naming ms and the value; nothing sleeps', async () => {
+    const host = await createHost({ clock: "virtual" });
+    const seen: string[] = [];
+    const t = host.spawn(function* (f) {
+      for (const ms of [-1, "100", 1.5] as never[]) {
+        let made = false;
+        try {
+          const op = f.sleep(ms); // throws here: the operation is never made
+          made = true;
+          yield* op;
+        } catch (e) {
+          expect(made).toBe(false);
+          expect(e).toBeInstanceOf(HResultError);
+          expect((e as HResultError).hr).toBe(E_INVALIDARG);
+          seen.push((e as Error).message);
+        }
+      }
+      // INFINITE and 0 stay valid.
+      expect(yield* f.sleep(0)).toBe(S_OK);
+      return "done";
+    });
+    host.runUntilIdle();
+    expect(await t.result).toBe("done");
+    expect(host.now()).toBe(0);
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toMatch(/f\.sleep.*ms.*-1/);
+    expect(seen[1]).toMatch(/f\.sleep.*ms.*"100"/);
+    expect(seen[2]).toMatch(/f\.sleep.*ms.*1\.5/);
   });
 });

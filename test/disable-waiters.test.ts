@@ -138,7 +138,10 @@ describe("disabling the runtime abandons the fibers waiting on it", () => {
         try {
           yield* g.sleep();
         } catch {
-          childAnswer = hresultName(yield* ev.wait()); // waits while its parent waits for it
+          // Waits while its parent waits for it (in a delay region: an abort sticks).
+          yield* g.delayAbort(function* () {
+            childAnswer = hresultName(yield* ev.wait());
+          });
         }
       });
       yield* f.yield();

@@ -492,6 +492,7 @@ describe("f.await", () => {
         });
       } catch (e) {
         caught = e;
+        f.resetAbort(); // (an abort sticks: reset, the fiber ends as its body does)
       }
       return "aborted out of the await";
     });

@@ -310,16 +310,24 @@ describe("IHostTaskManager::Sleep (f.sleep) on the virtual clock", () => {
     expect(host.now()).toBe(0);
   });
 
-  it("bad ms or option answers E_INVALIDARG without sleeping", async () => {
+  it("bad ms or option throws HResultError(E_INVALIDARG) where it is made, without sleeping", async () => {
     const host = await virtualHost();
     const answers: number[] = [];
     host.spawn(function* (f) {
-      answers.push(yield* f.sleep(-1));
-      answers.push(yield* f.sleep(1.5));
-      answers.push(yield* f.sleep(NaN));
-      answers.push(yield* f.sleep(2 ** 32));
-      answers.push(yield* f.sleep(10, 8));
-      answers.push(yield* f.sleep(10, -1));
+      for (const [ms, option] of [
+        [-1, 0],
+        [1.5, 0],
+        [NaN, 0],
+        [2 ** 32, 0],
+        [10, 8],
+        [10, -1],
+      ]) {
+        try {
+          f.sleep(ms, option);
+        } catch (e) {
+          answers.push((e as HResultError).hr);
+        }
+      }
     });
     host.runUntilIdle();
     expect(answers).toEqual(Array(6).fill(E_INVALIDARG));
@@ -620,16 +628,24 @@ describe("IHostTask::Join (f.join)", () => {
     expect(answers).toEqual([E_INVALIDARG, E_INVALIDARG]);
   });
 
-  it("bad ms or option answers E_INVALIDARG", async () => {
+  it("bad ms or option throws HResultError(E_INVALIDARG) where it is made", async () => {
     const host = await virtualHost();
     const target = host.spawn(function* (f) {
       yield* f.sleep(10);
     });
     const answers: number[] = [];
     host.spawn(function* (f) {
-      answers.push(yield* f.join(target, -1));
-      answers.push(yield* f.join(target, 0.5));
-      answers.push(yield* f.join(target, INFINITE, 16));
+      for (const [ms, option] of [
+        [-1, 0],
+        [0.5, 0],
+        [INFINITE, 16],
+      ]) {
+        try {
+          f.join(target, ms, option);
+        } catch (e) {
+          answers.push((e as HResultError).hr);
+        }
+      }
     });
     host.runUntilIdle();
     expect(answers).toEqual([E_INVALIDARG, E_INVALIDARG, E_INVALIDARG]);

@@ -178,6 +178,7 @@ describe("an abort during a suspension", () => {
         });
       } catch (e) {
         caught = e;
+        f.resetAbort(); // (an abort sticks: reset, the fiber ends as its body does)
       }
       return f.task.depth;
     });

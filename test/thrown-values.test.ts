@@ -61,6 +61,7 @@ describe.each(HOSTILE)("a fiber that throws %s", (_, make) => {
         try {
           yield* g.sleep();
         } finally {
+          g.resetAbort(); // (an abort sticks: reset, the fiber ends with what it throws)
           // biome-ignore lint/correctness/noUnsafeFinally: the hostile value replaces the abort on purpose
           throw thrown;
         }
@@ -140,6 +141,7 @@ describe.each(HOSTILE)("a fiber that throws %s", (_, make) => {
             try {
               yield* g.sleep();
             } catch {
+              g.resetAbort(); // (an abort sticks: reset, the fiber ends with what it throws)
               throw thrown; // the abort, replaced
             }
           }),

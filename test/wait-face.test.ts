@@ -162,6 +162,7 @@ for (const core of ["release", "debug"] as const) {
           yield* w;
         } catch (e) {
           log.push(e instanceof TaskAbortError ? "aborted" : String(e));
+          f.resetAbort(); // (an abort sticks: reset, the fiber's later waits wait)
         }
         yield* f.managed(function* () {}); // a safe point passed: the abort was delivered
         log.push(`again ${yield* w}`);

@@ -28,6 +28,11 @@ export class TaskAbortError extends Error {
   readonly rude: boolean;
   fiber?: FiberInfo;
   /**
+   * What the fiber threw instead, after this abort was delivered: its end is the abort (an abort
+   * sticks until f.resetAbort), and the error it ended with is kept here (the last one).
+   */
+  suppressed?: unknown;
+  /**
    * `why`: what structured concurrency aborted the fiber for ("parent ended", "sibling b failed",
    * "parent aborted: <reason>"), appended to the message.
    */

@@ -94,6 +94,10 @@ export class CoreDoor extends TransitionDoor {
   abortDelivered(t: TaskRef): void {
     this.task(this.x.abortDelivered, t);
   }
+  /** Ends the abort delivered to the current task `t` (Thread.ResetAbort): S_OK, HOST_E_INVALIDOPERATION. */
+  resetAbort(t: TaskRef): number {
+    return this.task(this.x.resetAbort, t);
+  }
   preventAsyncAbort(t: TaskRef, begin: boolean): number {
     return this.task(this.x.preventAsyncAbort, t, begin ? 1 : 0);
   }
@@ -146,9 +150,19 @@ export class CoreDoor extends TransitionDoor {
   depth(t: TaskRef): number {
     return this.i32[t.base + SlotField.DEPTH];
   }
-  /** An abort (rude or not) is requested and not yet delivered: the core holds the request. */
-  abortRequested(t: TaskRef): boolean {
-    return this.isLive(t) && (this.i32[t.base + SlotField.FLAGS] & TaskFlag.ABORT_REQUESTED) !== 0;
+  /**
+   * An abort (rude or not) is requested and not yet delivered, or delivered and not reset (it is
+   * raised again): the core holds it.
+   */
+  abortPending(t: TaskRef): boolean {
+    return (
+      this.isLive(t) &&
+      (this.i32[t.base + SlotField.FLAGS] & (TaskFlag.ABORT_REQUESTED | TaskFlag.ABORT_DELIVERED)) !== 0
+    );
+  }
+  /** An abort was delivered to the task and not reset: every safe point a region does not hold raises it again. */
+  abortDeliveredNotReset(t: TaskRef): boolean {
+    return this.isLive(t) && (this.i32[t.base + SlotField.FLAGS] & TaskFlag.ABORT_DELIVERED) !== 0;
   }
   /** A rude abort is requested: the task ends at its next safe point without running its handlers. */
   rudeAbortRequested(t: TaskRef): boolean {

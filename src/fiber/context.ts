@@ -7,11 +7,12 @@ import type { Task } from "../task/task.js";
 import { bodyKindError } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
-import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK } from "../base/hresult.js";
-import { describeValue, isDword, isWaitOption } from "../base/args.js";
+import { E_INVALIDARG, HResultError, INFINITE, HOST_E_DEADLOCK, S_OK } from "../base/hresult.js";
+import { describeValue, isDword, isTimeout, isWaitOption } from "../base/args.js";
 import type { FiberEnv } from "../operations/env.js";
 import { Transition } from "../core/generated/layout.js";
 import { DoneOp, ThrowOp, TransitionOp, WaitOp, YieldOp } from "../operations/basic.js";
+import { type ScopedBody, checkOption, checkTimeout, fiberStepsOp, holding } from "../sync/scoped.js";
 import { ScopeOp } from "../operations/scope.js";
 import { AwaitOp, JoinWait, SLEEP_WAIT, type Awaitable } from "../operations/await-join.js";
 import { WaitAnyOp } from "../operations/wait-any.js";
@@ -87,15 +88,20 @@ export class FiberContext {
     return new TransitionOp(this.task, this.env, Transition.REVERSE_LEAVE, 0);
   }
 
-  /** Sleeps `ms` (INFINITE or omitted: until alerted or aborted). Sleep(0) yields. */
+  /**
+   * Sleeps `ms` (INFINITE or omitted: until alerted or aborted). Sleep(0) yields. Throws
+   * HResultError(E_INVALIDARG) for an `ms` that is not a timeout or an unknown option bit, as
+   * every `f` wait does: a programming error, not an answer to be ignored.
+   */
   sleep(ms: number = INFINITE, option = 0): Op<number> {
-    // Sleep(0) is a yield, once its option is known good (a bad one is the wait's E_INVALIDARG).
-    if (ms === 0 && isWaitOption(option)) return this.yield();
+    checkWait(ms, option, "f.sleep");
+    if (ms === 0) return this.yield(); // Sleep(0) is a yield
     return new WaitOp(this.task, this.env.sched, SLEEP_WAIT, ms, option);
   }
 
   /** Waits for `task` to end: S_OK however it ended, HOST_E_TIMEOUT, HOST_E_INTERRUPTED. */
   join(task: Task, ms: number = INFINITE, option = 0): Op<number> {
+    checkWait(ms, option, "f.join");
     if (!this.env.isOwnTask(task)) return new DoneOp(this.task, E_INVALIDARG);
     if (task === this.task) return new DoneOp(this.task, HOST_E_DEADLOCK);
     return new WaitOp(this.task, this.env.sched, new JoinWait(task), ms, option);
@@ -103,6 +109,7 @@ export class FiberContext {
 
   /** Waits on an event or a semaphore of this host (a Crst is entered with crst.enter(option)). */
   wait(object: Waitable<Task>, ms: number = INFINITE, option = 0): Op<number> {
+    checkWait(ms, option, "f.wait");
     if (!this.env.isSyncObject(object) || object.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
     return new WaitOp(this.task, this.env.sched, object, ms, option);
   }
@@ -119,11 +126,38 @@ export class FiberContext {
    */
   // biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number> (its result's callbacks take R)
   waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
+    checkWait(ms, option, "f.waitAny");
     const members = waitAnyMembers(this.env, objects);
     if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
     if (members.length === 1 && members[0].waitsFor() === this.task)
       return new DoneOp(this.task, { hr: HOST_E_DEADLOCK, index: -1 });
     return new WaitAnyOp(this.task, this.env.sched, members, ms, option);
+  }
+
+  /**
+   * Runs `body` in a delay-abort region: an abort requested meanwhile is held back, and one
+   * already delivered (an abort sticks until f.resetAbort) is not thrown again, so that cleanup in
+   * a `finally` can wait: `finally { yield* f.delayAbort(function* () { yield* f.sleep(10); }) }`.
+   * Regions nest (ICLRTask2's prevent-async-abort count); each closes however its body ends. A
+   * held-back abort is thrown at the first operation after the outermost region closes (code
+   * after the region in the same `finally` still runs). A rude abort is not held. Answers what the
+   * body returns.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
+  delayAbort<R>(body: () => Iterator<unknown, R, any> | R): Op<R> {
+    const wrong = bodyKindError(body, "f.delayAbort(body)");
+    if (wrong !== null) return throws(this.task, wrong);
+    return fiberStepsOp(this.task, delayRegion(this.task, body as ScopedBody<R>));
+  }
+
+  /**
+   * Thread.ResetAbort's analogue: ends the abort delivered to this fiber (call it where it caught
+   * the TaskAbortError), which then is not thrown again, and the fiber ends as its body does.
+   * Answers S_OK; HOST_E_INVALIDOPERATION when no abort is being delivered to it (none was, it was
+   * reset already, or it is only requested) or when called outside this fiber.
+   */
+  resetAbort(): number {
+    return this.env.sched.resetAbort(this.task);
   }
 
   /**
@@ -202,6 +236,19 @@ function waitAnyMembers(env: FiberEnv, objects: unknown): Waitable<Task>[] | nul
   } catch {
     return null;
   }
+}
+
+/** Throws HResultError(E_INVALIDARG) naming a wait's `ms` or `option` that is not a valid value. */
+function checkWait(ms: unknown, option: unknown, call: string): void {
+  if (!isTimeout(ms)) checkTimeout(ms, `${call}(…, ms)`);
+  if (!isWaitOption(option)) checkOption(option, `${call}(…, ms, option)`);
+}
+
+/** f.delayAbort's steps: the region opened, the body run and the region closed however it ends. */
+function* delayRegion<R>(t: Task, body: ScopedBody<R>): Generator<unknown, R, unknown> {
+  const hr = t.beginPreventAsyncAbort();
+  if (hr !== S_OK) throw new HResultError(hr, `f.delayAbort(body) could not open its region in fiber ${t.name}`);
+  return yield* holding(body, "f.delayAbort(body)", () => t.endPreventAsyncAbort());
 }
 
 /** An operation that throws HResultError(E_INVALIDARG) in the fiber: the throwing operations' bad input. */

@@ -33,6 +33,19 @@ export interface FiberEnv extends TaskEnv {
  * Abort and unwinding, the rules every operation keeps (written here once):
  * - An abort is delivered at a safe point only: every operation passes safePoint before it acts,
  *   which throws a deliverable abort into the fiber (the core holds one back while a delay region is open: requests.ts).
+ * - An abort sticks (as the CLR re-raises a ThreadAbortException at the end of each catch): once
+ *   delivered, the core keeps it deliverable, and every later safe point outside a delay region
+ *   throws the same TaskAbortError again (t.unwinding), until f.resetAbort ends it. The fiber's end
+ *   is then that abort whatever its body did: a return ends it aborted; another error thrown
+ *   ends it aborted too, kept as the abort's `suppressed` (lifecycle.ts's finish). A fiber that
+ *   is not aborted pays nothing: its `attention` is clear, and only an attention runs the rule.
+ *   Thrown again RERAISE_LIMIT times (a loop that catches everything), it is escalated to a rude
+ *   abort (requests.ts), so that no fiber spins in one step for good.
+ * - f.delayAbort(body) runs body in a delay region that nests (the core's prevent-async-abort
+ *   count): its operations neither deliver a requested abort nor raise a delivered one; the first
+ *   safe point after the outermost region closes does. An abort still held back when the body
+ *   ends was never delivered: the fiber ends as its body did. Rude aborts run no handlers and
+ *   are not held.
  * - Thrown into a fiber that waits, an abort ends the wait: the wait's remove() takes the fiber out
  *   (an f.await's signal aborts with the abort as its reason), the operation's throw() runs.
  * - A transition an operation makes while the abort unwinds the fiber (unwindsAbort) waits for a

@@ -85,6 +85,16 @@ export class Lifecycle {
   finish(t: Task, outcome: Outcome, value: unknown): void {
     if (t.state === RunState.Done) return;
     const x = t.extra;
+    // An abort delivered and not reset is the fiber's end, whatever its body returned or threw
+    // (env.ts's rules); a rude abort and an ExitTask end it as they do.
+    if (x !== null && x.unwinding !== undefined && value !== x.unwinding && !x.exitRequested) {
+      if (!this.door.rudeAbortRequested(t)) {
+        const abort = x.unwinding as TaskAbortError;
+        if (outcome === Outcome.Threw) Reflect.set(abort, "suppressed", value); // (a frozen one keeps none)
+        outcome = Outcome.Threw;
+        value = abort;
+      }
+    }
     if (x !== null && x.family !== null && this.family.hasChildren(x.family)) {
       return this.family.waitForChildren(t, outcome, value);
     }

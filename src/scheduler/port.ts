@@ -30,6 +30,8 @@ export interface SchedulerPort {
    * a deliverable abort is thrown (the caller throws takeAbort); a yield request is honoured.
    */
   checkpoint(t: Task): SafePoint;
-  /** The abort to throw into the fiber: delivered once. */
+  /** The abort to throw into the fiber: made once, thrown again at each later safe point until reset. */
   takeAbort(t: Task): TaskAbortError;
+  /** f.resetAbort: ends the abort delivered to the running fiber `t` (S_OK, HOST_E_INVALIDOPERATION). */
+  resetAbort(t: Task): number;
 }

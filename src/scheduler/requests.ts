@@ -13,6 +13,9 @@ import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 import type { Lifecycle } from "./lifecycle.js";
 
+/** Times a delivered abort is thrown again before it is escalated to a rude abort (see reraiseLimited). */
+export const RERAISE_LIMIT = 10_000;
+
 export class Requests {
   constructor(
     private readonly door: CoreDoor,
@@ -24,25 +27,58 @@ export class Requests {
 
   /**
    * At a safe point (a yield, a wait, a transition): a pending rude abort or exit ends the fiber;
-   * a deliverable abort is thrown (the caller throws takeAbort); a yield request is honoured.
+   * a deliverable abort is thrown (the caller throws takeAbort); a yield request is honoured. An
+   * abort delivered and not reset is deliverable again (the core keeps it, env.ts's rules): the
+   * fiber's attention stays set, so each of its safe points asks.
    */
   checkpoint(t: Task): SafePoint {
     t.attention = false;
     if ((t.extra !== null && t.extra.exitRequested) || this.door.rudeAbortRequested(t)) return SafePoint.End;
-    if (this.door.abortRequested(t)) {
-      if (this.door.abortDeliverable(t)) return SafePoint.Abort;
-      t.attention = true; // held back by a delay region: look again at the next safe point
+    if (this.door.abortPending(t)) {
+      t.attention = true; // thrown now and again later, or held back by a region: look again
+      if (this.door.abortDeliverable(t)) return this.reraiseLimited(t);
     }
     return this.door.takeYieldRequest(t) ? SafePoint.Yield : SafePoint.None;
   }
 
-  /** The abort to throw into the fiber: delivered once. */
+  /**
+   * A deliverable abort is thrown (SafePoint.Abort), unless the fiber has caught it and gone on
+   * RERAISE_LIMIT times: a loop that catches everything would otherwise spin in one step for good,
+   * holding up the host. It is then escalated to a rude abort (as a CLR host's escalation policy
+   * turns a thread abort that does not finish into a rude one): the fiber ends at once.
+   */
+  private reraiseLimited(t: Task): SafePoint {
+    const x = t.extra;
+    if (x === null || x.unwinding === undefined || ++x.reraised <= RERAISE_LIMIT) return SafePoint.Abort;
+    this.door.abort(t, true);
+    return SafePoint.End;
+  }
+
+  /**
+   * The abort to throw into the fiber: made once, when its request is delivered; the same error
+   * each time it is raised again, until resetAbort.
+   */
   takeAbort(t: Task): TaskAbortError {
-    this.door.abortDelivered(t);
     const x = t.extras();
+    if (x.unwinding !== undefined) return x.unwinding as TaskAbortError;
+    this.door.abortDelivered(t);
     const err = new TaskAbortError(t.name, false, x.abortReason, x.abortWhy);
     x.unwinding = err;
     return err;
+  }
+
+  /**
+   * f.resetAbort (Thread.ResetAbort's analogue): the running fiber ends the abort delivered to it
+   * and goes on; a later abort is a new one (its own reason). The core answers
+   * HOST_E_INVALIDOPERATION when no abort is being delivered to it.
+   */
+  resetAbort(t: Task): number {
+    const hr = this.door.resetAbort(t);
+    if (hr !== S_OK) return hr;
+    const x = t.extras();
+    x.unwinding = x.abortReason = x.abortWhy = undefined;
+    x.reraised = 0;
+    return S_OK;
   }
 
   /** A fiber's first run, and a pending rude abort or exit, are handled before it resumes. */
@@ -74,10 +110,12 @@ export class Requests {
 
   /** `why`: what structured concurrency aborts it for (family.ts), said by its TaskAbortError's message. */
   abort(t: Task, rude: boolean, reason?: unknown, why?: string): number {
-    // This fiber's own abort already on its way into it is delivered once. (Only its own: a
-    // TaskAbortError of another fiber, from an f.await of its result, does not stand for this one.)
-    // A fiber whose body has ended and waits for its children to unwind has nothing left to abort.
-    if (t.extra !== null && ((!rude && t.extra.abortInFlight) || t.extra.family?.ending != null))
+    // This fiber's own abort already on its way into it, or delivered and not reset, is the one
+    // asked for: aborts coalesce. (Only its own: a TaskAbortError of another fiber, from an
+    // f.await of its result, does not stand for this one.) A fiber whose body has ended and
+    // waits for its children to unwind has nothing left to abort.
+    const x0 = t.extra;
+    if (x0 !== null && ((!rude && (x0.abortInFlight || x0.unwinding !== undefined)) || x0.family?.ending != null))
       return this.door.check(t);
     const hr = this.door.abort(t, rude); // the core holds the request (and whether it is rude)
     if (hr !== S_OK) return hr;
@@ -103,7 +141,7 @@ export class Requests {
   /** An abort held back by a region is delivered to a waiting fiber once the region closes. */
   endAbortRegion(t: Task, close: () => number): number {
     const hr = close();
-    if (hr === S_OK && t.state === RunState.Waiting && this.door.abortRequested(t)) this.deliverToWaiter(t);
+    if (hr === S_OK && t.state === RunState.Waiting && this.door.abortPending(t)) this.deliverToWaiter(t);
     return hr;
   }
 

@@ -123,6 +123,9 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DispatchHooks {
   takeAbort(t: Task): TaskAbortError {
     return this.requests.takeAbort(t);
   }
+  resetAbort(t: Task): number {
+    return this.requests.resetAbort(t);
+  }
 
   // --- TaskScheduling: IHostTask / ICLRTask calls that involve scheduling --------------------------
 

@@ -61,6 +61,11 @@ class StepsOp<R> extends Op<R> {
   }
 }
 
+/** The operation that runs `steps` in fiber `t` (an `f` method's, bound to its fiber as every operation). */
+export function fiberStepsOp<R>(t: Task, steps: Generator<unknown, R, unknown>): Op<R> {
+  return new StepsOp(t, steps, true);
+}
+
 /** The operation that runs `steps` in the fiber running now; `call` names it for the error made outside any fiber. */
 export function scopedOp<R>(rootTask: Task, steps: Generator<unknown, R, unknown>, call: () => string): Op<R> {
   const t = currentFiber();

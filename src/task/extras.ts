@@ -22,8 +22,13 @@ export class TaskExtras<T extends Queued> {
   joiners: TaskQueue<T> | null = null;
   /** The Crsts it owns, abandoned when it ends. */
   held: Set<HeldLock> | null = null;
-  /** The abort thrown into it, while it unwinds. */
+  /**
+   * The abort delivered to it and not reset (f.resetAbort): thrown again at each of its safe points
+   * outside a delay region, and how it ends (src/operations/env.ts's rules).
+   */
   unwinding: unknown = undefined;
+  /** How many times that abort was thrown again: past a limit it is escalated to a rude abort (requests.ts). */
+  reraised = 0;
   /** The stack at spawn, when the host records spawn sites. */
   spawnSite: string | undefined = undefined;
   /** The frames where errorOf first left a body. */
