@@ -20,10 +20,10 @@ import {
   TaskState,
   type TraceKind,
 } from "./generated/layout.js";
-import { COUNTER_NAMES, type CounterName, type Counters, type TaskRef } from "./names.js";
+import { COUNTER_NAMES, countersAt, type CounterName, type Counters, type TaskRef } from "./names.js";
 import { TransitionDoor } from "./transitions.js";
 
-export { COUNTER_NAMES, MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "./names.js";
+export { COUNTER_NAMES, MUST_WAIT_FOR_RESUME, TRANSITION_NAMES, unpackCounters } from "./names.js";
 export type { CounterName, Counters, TaskRef } from "./names.js";
 export type { Frame };
 
@@ -188,12 +188,12 @@ export class CoreDoor extends TransitionDoor {
     return out;
   }
   counters(t: TaskRef): Counters {
-    return this.readCounters((t.base >> 1) + (SlotField.COUNTERS >> 3));
+    return countersAt(this.f64, (t.base >> 1) + (SlotField.COUNTERS >> 3));
   }
   /**
    * The task's counters in one small integer (4 bits each, the core's order from the lowest bits)
    * when every one is below 16, as most fibers' are when they end; -1 when one is not. A fiber's
-   * final counters are kept so (unpackCounters reads them back): its end allocates nothing.
+   * final counters are kept so (names.ts's unpackCounters reads them back): its end allocates nothing.
    */
   packCounters(t: TaskRef): number {
     const f64 = this.f64;
@@ -206,36 +206,10 @@ export class CoreDoor extends TransitionDoor {
     }
     return packed;
   }
-  /** Counters packed by packCounters (a value >= 0). */
-  unpackCounters(packed: number): Counters {
-    return {
-      leaveRuntime: (packed >>> (4 * Counter.LEAVE)) & 15,
-      enterRuntime: (packed >>> (4 * Counter.ENTER)) & 15,
-      reverseEnterRuntime: (packed >>> (4 * Counter.REVERSE_ENTER)) & 15,
-      reverseLeaveRuntime: (packed >>> (4 * Counter.REVERSE_LEAVE)) & 15,
-      unmatchedReverseEnter: (packed >>> (4 * Counter.UNMATCHED_REVERSE_ENTER)) & 15,
-      switchIn: (packed >>> (4 * Counter.SWITCH_IN)) & 15,
-      switchOut: (packed >>> (4 * Counter.SWITCH_OUT)) & 15,
-    };
-  }
   /** The totals: computed by the core (ended tasks' sums plus the live tasks' counters). */
   totals(): Counters {
     this.call(this.x.sumTotals);
-    return this.readCounters((this.hdr >> 1) + (HeaderField.TOTALS >> 3));
-  }
-  // One object literal of one shape (a store per name into an empty object would make it change
-  // shape seven times). Its names are COUNTER_NAMES; a counter added in the core fails the type here.
-  private readCounters(at: number): Counters {
-    const f64 = this.f64;
-    return {
-      leaveRuntime: f64[at + Counter.LEAVE],
-      enterRuntime: f64[at + Counter.ENTER],
-      reverseEnterRuntime: f64[at + Counter.REVERSE_ENTER],
-      reverseLeaveRuntime: f64[at + Counter.REVERSE_LEAVE],
-      unmatchedReverseEnter: f64[at + Counter.UNMATCHED_REVERSE_ENTER],
-      switchIn: f64[at + Counter.SWITCH_IN],
-      switchOut: f64[at + Counter.SWITCH_OUT],
-    };
+    return countersAt(this.f64, (this.hdr >> 1) + (HeaderField.TOTALS >> 3));
   }
   liveTasks(): number {
     return this.i32[this.hdr + HeaderField.LIVE];

@@ -1,5 +1,5 @@
-// The host's names for the core's numbers (its counters, its transitions) and the handle of a task
-// the door passes it. Each number is the generated layout's (./generated/layout.ts).
+// The host's names for the core's numbers (its counters, its transitions), the handle of a task
+// the door passes it, and counters read into their public shape. Each number is the generated layout's (./generated/layout.ts).
 
 import { CoreAnswer, Counter, Layout, Transition } from "./generated/layout.js";
 
@@ -37,4 +37,32 @@ export interface TaskRef {
   idx: number;
   gen: number;
   base: number;
+}
+
+// One object literal of one shape (a store per name into an empty object would make it change
+// shape seven times). Its names are COUNTER_NAMES; a counter added in the core fails the type here.
+/** The seven counters at `at` (f64 units) of the core's memory: a task's, or the totals. */
+export function countersAt(f64: Float64Array, at: number): Counters {
+  return {
+    leaveRuntime: f64[at + Counter.LEAVE],
+    enterRuntime: f64[at + Counter.ENTER],
+    reverseEnterRuntime: f64[at + Counter.REVERSE_ENTER],
+    reverseLeaveRuntime: f64[at + Counter.REVERSE_LEAVE],
+    unmatchedReverseEnter: f64[at + Counter.UNMATCHED_REVERSE_ENTER],
+    switchIn: f64[at + Counter.SWITCH_IN],
+    switchOut: f64[at + Counter.SWITCH_OUT],
+  };
+}
+
+/** Counters packed by the door's packCounters (a value >= 0: 4 bits each, the core's order). */
+export function unpackCounters(packed: number): Counters {
+  return {
+    leaveRuntime: (packed >>> (4 * Counter.LEAVE)) & 15,
+    enterRuntime: (packed >>> (4 * Counter.ENTER)) & 15,
+    reverseEnterRuntime: (packed >>> (4 * Counter.REVERSE_ENTER)) & 15,
+    reverseLeaveRuntime: (packed >>> (4 * Counter.REVERSE_LEAVE)) & 15,
+    unmatchedReverseEnter: (packed >>> (4 * Counter.UNMATCHED_REVERSE_ENTER)) & 15,
+    switchIn: (packed >>> (4 * Counter.SWITCH_IN)) & 15,
+    switchOut: (packed >>> (4 * Counter.SWITCH_OUT)) & 15,
+  };
 }

@@ -5,7 +5,7 @@
 // record are one object, kept together for memory: a record apart would cost every parked fiber
 // an object header and a pointer (a million parked fibers is a benchmarked case).
 
-import type { Counters } from "../core/door.js";
+import { type Counters, unpackCounters } from "../core/door.js";
 import type { Frame } from "../base/errors.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "../base/hresult.js";
 import { Level, describeValue, isTimeout, isWaitOption } from "../base/args.js";
@@ -197,7 +197,7 @@ export class Task<R = unknown> {
   /** A snapshot of this task's counters (the last values it had, once it has ended). */
   counters(): Counters {
     if (this.live()) return this.env.door.counters(this);
-    if (this.finalCounts >= 0) return this.env.door.unpackCounters(this.finalCounts);
+    if (this.finalCounts >= 0) return unpackCounters(this.finalCounts);
     const final = this.extra === null ? null : this.extra.finalCounters;
     return final === null ? this.env.door.counters(this) : { ...final };
   }
