@@ -11,11 +11,11 @@ import {
   HResultError,
   INFINITE,
   type Host,
-  type FiberContext,
   type Task,
   TaskAbortError,
   S_OK,
   WAIT_ALERTABLE,
+  type FiberStart,
 } from "../src/index.js";
 import { virtualHost, expectFailure } from "./support/fibers.js";
 
@@ -25,7 +25,7 @@ type Wait = Iterable<unknown, number> & object;
 const ids = (tasks: Task[]): number[] => tasks.map((t) => t.id);
 
 /** Runs `body` as one fiber until every fiber is idle, then answers its result. */
-async function inOneFiber<R>(host: Host, body: (f: FiberContext) => Generator<unknown, R>): Promise<R> {
+async function inOneFiber<R>(host: Host, body: FiberStart<undefined, R>): Promise<R> {
   const t = host.spawn(body);
   host.runUntilIdle();
   return t.result as Promise<R>;
