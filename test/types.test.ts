@@ -126,3 +126,57 @@ describe("f.call's types", () => {
     expect(seen).toEqual([5, 0, 1]);
   });
 });
+
+describe("a task's state a user can write", () => {
+  /** Each write, from JS: a getter without a setter throws in strict code (and is ignored in sloppy code). */
+  function tryWrite(t: object, key: string, value: unknown): void {
+    try {
+      (t as Record<string, unknown>)[key] = value;
+    } catch {}
+  }
+
+  it("is none of what decides its outcome: writes by name to a finished task leave its result 42", async () => {
+    const host = await virtualHost();
+    const t = host.spawn(function* (f) {
+      yield* f.yield();
+      return 42;
+    });
+    host.runUntilIdle();
+    expect(t.done).toBe(true);
+    for (const [key, v] of [
+      ["value", "x"],
+      ["outcome", 2],
+      ["waitAlertable", true],
+      ["bits", 2],
+      ["pending", "x"],
+      ["state", 0],
+      ["extra", null],
+    ] as const)
+      tryWrite(t, key, v);
+    expect(await t.result).toBe(42);
+    expect(t.done).toBe(true);
+  });
+
+  it("is none of what decides its outcome: writes before it ends, and to its extras, leave its result 42", async () => {
+    const host = await virtualHost();
+    const t = host.spawn(function* (f) {
+      yield* f.yield();
+      return 42;
+    });
+    // Its result asked for first: made, and kept where its extras' named fields do not reach.
+    const result = t.result;
+    for (const [key, v] of [
+      ["value", "x"],
+      ["outcome", 2],
+      ["bits", 2],
+      ["pending", "x"],
+    ] as const)
+      tryWrite(t, key, v);
+    const x = (t as unknown as { extra: Record<string, unknown> }).extra;
+    x.resultPromise = Promise.resolve("x");
+    x.settleResult = () => {};
+    host.runUntilIdle();
+    expect(await result).toBe(42);
+    expect(await t.result).toBe(42);
+  });
+});

@@ -6,6 +6,7 @@
 import type { Task } from "../task/task.js";
 import type { NotAsync } from "../base/body.js";
 import type { ScopedBody } from "../sync/scoped.js";
+import type { WaitObject } from "../sync/objects.js";
 import { bodyKindError } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
@@ -105,9 +106,11 @@ export class FiberContext {
   }
 
   /** Waits on an event or a semaphore of this host (a Crst is entered with crst.enter(option)). */
-  wait(object: Waitable<Task>, ms: number = INFINITE, option = 0): Op<number> {
-    if (!this.env.isSyncObject(object) || object.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
-    return new WaitOp(this.task, this.env.sched, object, ms, option);
+  wait(object: WaitObject, ms: number = INFINITE, option = 0): Op<number> {
+    // (Checked as unknown: a caller's types may be wrong, and a Crst is refused at run time too.)
+    const o: unknown = object;
+    if (!this.env.isSyncObject(o) || o.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
+    return new WaitOp(this.task, this.env.sched, o, ms, option);
   }
 
   /**
@@ -121,7 +124,7 @@ export class FiberContext {
    * The array is read once, by index (never through its iterator), when the call is made.
    */
   // biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number> (its result's callbacks take R)
-  waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
+  waitAny(objects: readonly (WaitObject | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
     const members = waitAnyMembers(this.env, objects);
     if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
     if (members.length === 1 && members[0].waitsFor() === this.task)

@@ -3,7 +3,7 @@
 // as the iterator of a `yield*` of a wait, is src/operations/wait-face.ts's: its next, throw and return are
 // the face's steps, kept there (one class fewer between FiberTask and Task: see that file).
 
-import { RunState, Task } from "../task/task.js";
+import { PENDING, RunState, Task } from "../task/task.js";
 import { faceNext, faceReturn, faceThrow, taskAsResult } from "../operations/wait-face.js";
 import type { FiberEnv } from "../operations/env.js";
 import { FiberContext, type FiberStart } from "./context.js";
@@ -14,6 +14,7 @@ import { DebugFiberContext } from "./debug-context.js";
  * is made then, not at spawn: a fiber that never runs costs no context.)
  */
 export class FiberTask extends Task {
+  /** @internal */
   declare readonly env: FiberEnv;
 
   /** @internal */
@@ -21,12 +22,12 @@ export class FiberTask extends Task {
     super(env, idx, id, null);
     // Kept in `pending` until the first run (no field of its own: a parked fiber would pay for it);
     // a param, which few spawns give, in a pair made for it.
-    this.pending = param === undefined ? start : new BodyWithParam(start, param);
+    this[PENDING] = param === undefined ? start : new BodyWithParam(start, param);
   }
 
   /** @internal */
   begin(): unknown {
-    const body = this.pending; // (its body: the task has not run yet)
+    const body = this[PENDING]; // (its body: the task has not run yet)
     this.dropBody();
     let start: FiberStart;
     let param: unknown;
@@ -41,8 +42,8 @@ export class FiberTask extends Task {
 
   /** @internal */
   dropBody(): void {
-    // (Once the task has ended, `pending` holds its result.)
-    if (this.state !== RunState.Done) this.pending = null;
+    // (Once the task has ended, PENDING holds its result.)
+    if (this.state !== RunState.Done) this[PENDING] = null;
   }
 
   /** @internal The wait face (src/operations/wait-face.ts): a `yield*` of a wait delegates to the task itself. */
