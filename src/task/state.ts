@@ -97,3 +97,14 @@ export interface EnvOf<T> {
   /** @internal `yield* task`: an operation of the fiber running now that joins `t`, then answers its value or throws its error. */
   joinValue(t: T): Iterator<unknown, unknown, unknown>;
 }
+
+/** @internal Sets whether `t`'s wait may be ended by an alert (a function, not a setter: see Task[BITS]). */
+export function setWaitAlertable(t: { [BITS]: number }, on: boolean): void {
+  t[BITS] = on ? t[BITS] | TaskBits.Alertable : t[BITS] & ~TaskBits.Alertable;
+}
+
+/** @internal Keeps how `t` ended (its outcome) and what its body returned or threw: once, at its end. */
+export function settleTask(t: { [BITS]: number; [PENDING]: unknown }, outcome: Outcome, value: unknown): void {
+  t[BITS] = (t[BITS] & ~TaskBits.Outcome) | outcome;
+  t[PENDING] = value;
+}

@@ -17,7 +17,7 @@ import { BITS, Outcome, PENDING, RunState, TASK_STATES, TaskBits, identifierHalv
 import type { EnvOf, SchedulingOf, TaskState } from "./state.js";
 
 export { Outcome, type TaskState } from "./state.js";
-/** @internal */ export { BITS, PENDING, RunState, TaskBits } from "./state.js";
+/** @internal */ export { BITS, PENDING, RunState, TaskBits, setWaitAlertable, settleTask } from "./state.js";
 
 /** @internal What a task asks its scheduler (src/task/state.ts). */
 export type TaskScheduling = SchedulingOf<Task>;
@@ -105,9 +105,8 @@ export class Task<R = unknown> {
     return (this.extra ??= new TaskExtras<Task>());
   }
 
-  // Getters only (the scheduler writes through setWaitAlertable and settleTask): nothing a user
-  // writes by name changes how a task ended. `outcome` and `value` read BITS and PENDING alone,
-  // not `state`: the outcome bits are set once, when the task ends (settleTask).
+  // Getters only, over BITS and PENDING alone (the scheduler writes them with setWaitAlertable and
+  // settleTask, once, at its end): nothing a user writes by name changes how a task ended.
 
   /** @internal Whether its wait may be ended by an alert (WAIT_ALERTABLE). */
   get waitAlertable(): boolean {
@@ -338,15 +337,4 @@ export class Task<R = unknown> {
   endPreventAsyncAbort(): number {
     return this.env.sched.endAbortRegion(this, () => this.env.door.preventAsyncAbort(this, false));
   }
-}
-
-/** @internal Sets whether `t`'s wait may be ended by an alert (a function, not a setter: see Task[BITS]). */
-export function setWaitAlertable(t: Task, on: boolean): void {
-  t[BITS] = on ? t[BITS] | TaskBits.Alertable : t[BITS] & ~TaskBits.Alertable;
-}
-
-/** @internal Keeps how `t` ended (its outcome) and what its body returned or threw: once, at its end. */
-export function settleTask(t: Task, outcome: Outcome, value: unknown): void {
-  t[BITS] = (t[BITS] & ~TaskBits.Outcome) | outcome;
-  t[PENDING] = value;
 }
