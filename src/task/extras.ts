@@ -48,6 +48,8 @@ export class TaskExtras<T extends Queued> {
   observed = false;
   /** Its place among f.spawn's parents and children (only such fibers have one). */
   family: FamilyLinks<T> | null = null;
+  /** The first operation it made and never ran, once another fiber made one (src/operations/operation.ts). */
+  unrun: object | null = null;
   /** f.waitAny waits that include it: told when it ends. */
   endWatchers: Set<{ fire(): void }> | null = null;
 }
