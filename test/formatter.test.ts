@@ -176,7 +176,7 @@ describe("every message that shows a user value", () => {
     let thrown: unknown = "nothing thrown";
     host.spawn(function* (f) {
       try {
-        yield* f.call(v as never);
+        yield* f.call(v as () => never);
       } catch (e) {
         thrown = e;
       }

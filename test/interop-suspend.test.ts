@@ -563,7 +563,7 @@ describe.runIf(hasJspi)("JSPI's one-result limit", () => {
     expect(g.suspension).toBe("jspi");
     expect(g.exports.two()).toEqual([1, 2]);
     const t = host.spawn(function* (f) {
-      return yield* f.call(g.exports.two as never);
+      return yield* f.call(g.exports.two as () => never);
     });
     const failure = expectFailure(t);
     await host.run();

@@ -496,7 +496,7 @@ describe("host.instantiate: bad input", () => {
     host.spawn(function* (f) {
       for (const fn of [() => 1, guest.instance.exports.add, foreign.exports.add, 42, undefined]) {
         try {
-          yield* f.call(fn as never, 1, 2);
+          yield* f.call(fn as (a: number, b: number) => number, 1, 2);
         } catch (e) {
           seen.push((e as HResultError).hr);
         }

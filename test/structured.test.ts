@@ -556,7 +556,7 @@ describe("common slips: an operation made and never yielded (debug core)", () =>
     }
   });
 
-  it("is reported when the fiber next runs an operation, or ends; a release host says nothing", async () => {
+  it("is reported when the fiber next runs an operation, or ends; a release host says it once, at the fiber's end", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {
       const host = await createHost({ clock: "virtual", core: "debug" });
@@ -582,12 +582,63 @@ describe("common slips: an operation made and never yielded (debug core)", () =>
       ]);
       warn.mockClear();
       const release = await createHost({ clock: "virtual" });
-      release.spawn(function* (f) {
-        f.sleep(10);
-        yield* f.yield();
-      });
+      release.spawn(
+        function* (f) {
+          f.sleep(10);
+          yield* f.yield();
+        },
+        { name: "sloppy" },
+      );
       await release.run();
-      expect(warn).not.toHaveBeenCalled();
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        expect.stringMatching(/fiber sloppy made a wait on a timer \(sleep\) and never ran it.*yield\*/),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("on a release host: the first one a fiber made and never ran, at its end; runs in order, f.yield() and a return say nothing", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const host = await createHost({ clock: "virtual" });
+      const ev = host.createAutoEvent();
+      const slips = {
+        "then more run": function* (f: FiberContext) {
+          f.wait(ev, 5); // the slip, then operations that do run
+          yield* f.sleep(5);
+          yield* f.managed(function* () {
+            yield* f.yield();
+          });
+        },
+        "as its last": function* (f: FiberContext) {
+          yield* f.sleep(1);
+          f.managed(function* () {});
+        },
+        "plain yield of the next": function* (f: FiberContext) {
+          f.sleep(3);
+          yield f.sleep(1);
+        },
+      };
+      for (const [name, body] of Object.entries(slips)) host.spawn(body, { name });
+      // Not slips: made in order and run in order, a plain yield, an f.yield() token made and not run.
+      host.spawn(function* (f) {
+        const a = f.sleep(1);
+        const b = f.sleep(2);
+        yield* a;
+        yield* b;
+        yield f.sleep(1);
+        f.yield();
+        return yield* f.await(Promise.resolve(1));
+      });
+      await host.run();
+      expect(warn.mock.calls.map((c) => String(c[0])).sort()).toEqual([
+        expect.stringMatching(/^fiberhost: fiber as its last made f\.managed\(body\).* and never ran it/),
+        expect.stringMatching(
+          /^fiberhost: fiber plain yield of the next made a wait on a timer \(sleep\) and never ran it/,
+        ),
+        expect.stringMatching(/^fiberhost: fiber then more run made a wait on autoEvent and never ran it/),
+      ]);
     } finally {
       warn.mockRestore();
     }

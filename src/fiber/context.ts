@@ -4,6 +4,8 @@
 // task is fiber-task.ts's, a debug host's context debug-context.ts's.
 
 import type { Task } from "../task/task.js";
+import type { NotAsync } from "../base/body.js";
+import type { WaitObject } from "../sync/objects.js";
 import { bodyKindError } from "../kernel/commands.js";
 import type { Waitable } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
@@ -27,9 +29,12 @@ export type { FiberEnv } from "../operations/env.js";
 /** The LeaveRuntime target an f.await uses when it leaves managed code for the wait. */
 export const AWAIT_TARGET = 0;
 
-/** The fiber body: a generator function (or a plain function) called as `start(f, param)`. */
+/**
+ * The fiber body: a generator function (or a plain function) called as `start(f, param)`. An async
+ * function or an async generator does not compile (NotAsync): the scheduler cannot drive one.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: a body's parameter, result and the answers its yields receive are the caller's types; unknown would refuse typed bodies
-export type FiberStart<P = any, R = any> = (f: FiberContext, param: P) => Iterator<unknown, R, any> | R;
+export type FiberStart<P = any, R = any> = ((f: FiberContext, param: P) => Iterator<unknown, R, any> | R) & NotAsync<R>;
 
 /**
  * Every method of FiberContext.prototype is one of `f`'s operations or answers a value (f.spawn,
@@ -57,16 +62,14 @@ export class FiberContext {
   }
 
   /** Runs `body` in managed code: between ReverseEnterRuntime and ReverseLeaveRuntime. */
-  // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
-  managed<R>(body: () => Iterator<unknown, R, any> | R): Op<R> {
+  managed<R>(body: ScopedBody<R>): Op<R> {
     const wrong = bodyKindError(body, "f.managed(body)");
     if (wrong !== null) return throws(this.task, wrong);
     return new ScopeOp<R>(this.task, this.env, true, 0, body as () => unknown);
   }
 
   /** Runs `body` as an unmanaged call to `target`: between LeaveRuntime(target) and EnterRuntime. */
-  // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
-  unmanaged<R>(target: number, body: () => Iterator<unknown, R, any> | R): Op<R> {
+  unmanaged<R>(target: number, body: ScopedBody<R>): Op<R> {
     if (!isDword(target))
       return throws(this.task, `unmanaged(target) takes an integer in 0 … 2^32−1, not ${describeValue(target)}`);
     const wrong = bodyKindError(body, "f.unmanaged(target, body)");
@@ -108,10 +111,12 @@ export class FiberContext {
   }
 
   /** Waits on an event or a semaphore of this host (a Crst is entered with crst.enter(option)). */
-  wait(object: Waitable<Task>, ms: number = INFINITE, option = 0): Op<number> {
+  wait(object: WaitObject, ms: number = INFINITE, option = 0): Op<number> {
     checkWait(ms, option, "f.wait");
-    if (!this.env.isSyncObject(object) || object.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
-    return new WaitOp(this.task, this.env.sched, object, ms, option);
+    // (Checked as unknown: a caller's types may be wrong, and a Crst is refused at run time too.)
+    const o: unknown = object;
+    if (!this.env.isSyncObject(o) || o.kind === "crst") return new DoneOp(this.task, E_INVALIDARG);
+    return new WaitOp(this.task, this.env.sched, o, ms, option);
   }
 
   /**
@@ -125,7 +130,7 @@ export class FiberContext {
    * The array is read once, by index (never through its iterator), when the call is made.
    */
   // biome-ignore lint/suspicious/noExplicitAny: a task of any result type; Task<unknown> would refuse Task<number> (its result's callbacks take R)
-  waitAny(objects: readonly (Waitable<Task> | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
+  waitAny(objects: readonly (WaitObject | Task<any>)[], ms: number = INFINITE, option = 0): Op<WaitAnyResult> {
     checkWait(ms, option, "f.waitAny");
     const members = waitAnyMembers(this.env, objects);
     if (members === null) return new DoneOp(this.task, { hr: E_INVALIDARG, index: -1 });
@@ -190,11 +195,13 @@ export class FiberContext {
   /**
    * Calls a guest's export (`guest.exports.name` from host.instantiate) on this fiber's task. A
    * suspending import that answers a promise parks the fiber inside the guest (in unmanaged mode)
-   * until it settles; the guest then goes on where it stopped (src/interop/guest-call.ts).
+   * until it settles; the guest then goes on where it stopped (src/interop/guest-call.ts). Typed by
+   * the export's own signature: with `host.instantiate<E>()`'s E, wrong arguments do not compile
+   * (an untyped guest's exports are `any`, and so are their arguments and result).
    */
   // biome-ignore lint/suspicious/noExplicitAny: any export of a guest, whatever its parameters; unknown[] would refuse (x: number) => R
-  call<R = any>(fn: (...args: any[]) => R, ...args: unknown[]): Op<R> {
-    return this.env.callExport(this.task, fn, args) as Op<R>;
+  call<F extends (...args: any[]) => unknown>(fn: F, ...args: Parameters<F>): Op<ReturnType<F>> {
+    return this.env.callExport(this.task, fn, args) as Op<ReturnType<F>>;
   }
 
   /**

@@ -3,9 +3,10 @@
 // as the iterator of a `yield*` of a wait, is src/operations/wait-face.ts's: its next, throw and return are
 // the face's steps, kept there (one class fewer between FiberTask and Task: see that file).
 
-import { RunState, Task } from "../task/task.js";
+import { PENDING, RunState, Task } from "../task/task.js";
 import { faceNext, faceReturn, faceThrow, taskAsResult } from "../operations/wait-face.js";
 import type { FiberEnv } from "../operations/env.js";
+import { type Op, takeUnrun } from "../operations/operation.js";
 import { FiberContext, type FiberStart } from "./context.js";
 import { DebugFiberContext } from "./debug-context.js";
 
@@ -14,6 +15,7 @@ import { DebugFiberContext } from "./debug-context.js";
  * is made then, not at spawn: a fiber that never runs costs no context.)
  */
 export class FiberTask extends Task {
+  /** @internal */
   declare readonly env: FiberEnv;
 
   /** @internal */
@@ -21,12 +23,12 @@ export class FiberTask extends Task {
     super(env, idx, id, null);
     // Kept in `pending` until the first run (no field of its own: a parked fiber would pay for it);
     // a param, which few spawns give, in a pair made for it.
-    this.pending = param === undefined ? start : new BodyWithParam(start, param);
+    this[PENDING] = param === undefined ? start : new BodyWithParam(start, param);
   }
 
   /** @internal */
   begin(): unknown {
-    const body = this.pending; // (its body: the task has not run yet)
+    const body = this[PENDING]; // (its body: the task has not run yet)
     this.dropBody();
     let start: FiberStart;
     let param: unknown;
@@ -39,10 +41,16 @@ export class FiberTask extends Task {
     return taskAsResult(start(ctx, param));
   }
 
-  /** @internal */
+  /** @internal Called at its first run, and when it ends (the scheduler's markDone). */
   dropBody(): void {
-    // (Once the task has ended, `pending` holds its result.)
-    if (this.state !== RunState.Done) this.pending = null;
+    // (Once the task has ended, PENDING holds its result.)
+    if (this.state !== RunState.Done) this[PENDING] = null;
+    else {
+      // The release core's check: an operation it made and never ran (a debug host's context
+      // reports every one itself). One compare when there is none.
+      const op = takeUnrun(this);
+      if (op !== null && !this.env.debug) warnUnrun(this, op);
+    }
   }
 
   /** @internal The wait face (src/operations/wait-face.ts): a `yield*` of a wait delegates to the task itself. */
@@ -65,4 +73,11 @@ class BodyWithParam {
     readonly start: FiberStart,
     readonly param: unknown,
   ) {}
+}
+
+/** The warning for an operation a fiber made and never ran: it did nothing (as the debug core says). */
+function warnUnrun(t: Task, op: Op<unknown>): void {
+  console.warn(
+    `fiberhost: fiber ${t.name} made ${op.opName()} and never ran it: an operation does nothing until it runs with yield* (\`yield* f.sleep(10)\`, not \`f.sleep(10);\`)`,
+  );
 }

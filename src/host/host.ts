@@ -180,7 +180,7 @@ export class Host {
    * `body(f, param)`. Throws HResultError on bad options or when the core is out of memory.
    */
   spawn<R, P = undefined>(body: FiberStart<P, R>, options?: SpawnOptions<P>): Task<R> {
-    return spawnFiber(this.spawner, body, options, null) as Task<R>;
+    return spawnFiber(this.spawner, body as FiberStart, options, null) as Task<R>;
   }
 
   /**

@@ -34,6 +34,10 @@ export class AwaitOp<T> extends Op<T> implements Waitable<Task> {
     super(t);
     this.promise = given as PromiseLike<T> | T;
   }
+  /** @internal */
+  opName(): string {
+    return "f.await(…)";
+  }
   next(v?: unknown): IteratorResult<T, T> {
     this.own();
     if (this.parked) return this.result(v as T);

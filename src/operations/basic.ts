@@ -6,7 +6,7 @@ import type { Transition } from "../core/generated/layout.js";
 import { Cmd } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
-import { Op } from "./operation.js";
+import { Op, noteRan } from "./operation.js";
 import { BlockingOp } from "./blocking.js";
 import { type FaceWait, takeFace } from "./wait-face.js";
 import { S_OK } from "../base/hresult.js";
@@ -22,6 +22,7 @@ export class YieldOp extends Op<number> {
     private readonly sched: SchedulerPort,
   ) {
     super(t);
+    noteRan(this); // (made once, reused: `yield f.yield()` is recognised without running it)
   }
   next(): IteratorResult<number, number> {
     if (this.started) {
@@ -55,6 +56,10 @@ export class TransitionOp extends Op<number> {
     private readonly target: number,
   ) {
     super(t);
+  }
+  /** @internal */
+  opName(): string {
+    return "a runtime transition (f.leaveRuntime, f.enterRuntime, f.reverseEnterRuntime or f.reverseLeaveRuntime)";
   }
   next(v?: unknown): IteratorResult<number, number> {
     this.own();
@@ -93,7 +98,12 @@ export class WaitOp extends BlockingOp<number> implements FaceWait {
   private readonly ms: number;
   // (The face's iterator is not this operation: typed as one, as `yield*` needs no more.)
   [Symbol.iterator](): this {
+    noteRan(this);
     return (takeFace(this.t, this) ?? this) as this;
+  }
+  /** @internal */
+  opName(): string {
+    return `a wait on ${this.w.describe()}`;
   }
   block(sched: SchedulerPort): number {
     return sched.block(this.t, this.w, Number.isNaN(this.ms) ? NaN : this.ms >>> 0, this.option);
@@ -112,6 +122,7 @@ export class DoneOp<R> extends Op<R> {
     super(t);
   }
   next(): IteratorResult<R, R> {
+    noteRan(this);
     return this.result(this.answer);
   }
 }
@@ -125,6 +136,7 @@ export class ThrowOp extends Op<never> {
     super(t);
   }
   next(): never {
+    noteRan(this);
     throw this.err;
   }
 }

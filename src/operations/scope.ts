@@ -45,6 +45,10 @@ export class ScopeOp<R> extends Op<R> {
     return this.managed ? Transition.REVERSE_LEAVE : Transition.ENTER;
   }
 
+  /** @internal */
+  opName(): string {
+    return "f.managed(body), f.unmanaged(target, body) or f.await(…)";
+  }
   next(v?: unknown): IteratorResult<R, R> {
     this.own();
     switch (this.phase) {

@@ -4,7 +4,7 @@
 // fibers parked on an event hold a million tasks and generators, and no operation (64 bytes each).
 //
 // The operation's `[Symbol.iterator]` hands the face out (takeFace); the face keeps the operation
-// in `t.pending` until its first step starts the wait, and its phase in `t.bits` (TaskBits.Face).
+// in `t[PENDING]` until its first step starts the wait, and its phase in `t[BITS]` (TaskBits.Face).
 // One face per task: when it is in use (an iterator taken by hand and not run), on a debug host
 // (which watches each operation's own next), or for another fiber's operation, the operation is
 // its own iterator, as every operation is. The face's steps are here (faceNext, faceThrow,
@@ -13,7 +13,7 @@
 // closed) end it. Because a fiber's task has `next`, a
 // task is a value, never an iterator to drive, wherever a body's result is read (taskAsResult).
 
-import { Task, TaskBits } from "../task/task.js";
+import { BITS, PENDING, Task, TaskBits } from "../task/task.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { Cmd, handOver } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
@@ -33,24 +33,24 @@ export interface FaceWait {
  * is in use or cannot be used (the operation is then its own iterator).
  */
 export function takeFace(t: Task, op: FaceWait): Iterator<number, number> | null {
-  if ((t.bits & TaskBits.Face) !== 0 || currentFiber() !== t || (t.env as FiberEnv).debug) return null;
-  t.bits |= TaskBits.FaceHanded;
-  t.pending = op;
+  if ((t[BITS] & TaskBits.Face) !== 0 || currentFiber() !== t || (t.env as FiberEnv).debug) return null;
+  t[BITS] |= TaskBits.FaceHanded;
+  t[PENDING] = op;
   return t as unknown as Iterator<number, number>;
 }
 
 /** The face's next(v): starts the wait (past a safe point), or answers the HRESULT it woke with. */
 export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
   if (currentFiber() !== t) throw foreignOperation(t);
-  const bits = t.bits;
+  const bits = t[BITS];
   if ((bits & TaskBits.FaceParked) !== 0) {
-    t.bits = bits & ~TaskBits.Face;
+    t[BITS] = bits & ~TaskBits.Face;
     return { value: v as number, done: true };
   }
   if ((bits & TaskBits.FaceHanded) === 0) {
     throw new HResultError(HOST_E_INVALIDOPERATION, `fiber ${t.name}: this wait has ended; run its operation again`);
   }
-  const op = t.pending as FaceWait; // (FaceHanded: `pending` holds the wait, see takeFace)
+  const op = t[PENDING] as FaceWait; // (FaceHanded: `pending` holds the wait, see takeFace)
   const sched = (t.env as FiberEnv).sched;
   let hr: number;
   try {
@@ -62,12 +62,12 @@ export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
     release(t);
     throw err;
   }
-  t.pending = null;
+  t[PENDING] = null;
   if (hr !== BLOCK) {
-    t.bits &= ~TaskBits.Face;
+    t[BITS] &= ~TaskBits.Face;
     return { value: hr, done: true };
   }
-  t.bits = (t.bits & ~TaskBits.Face) | TaskBits.FaceParked;
+  t[BITS] = (t[BITS] & ~TaskBits.Face) | TaskBits.FaceParked;
   return handOver<number>(Cmd.Park);
 }
 
@@ -87,8 +87,8 @@ export function faceReturn(t: Task, value: number): IteratorResult<number, numbe
 
 /** The face is let go: the wait it held (if not started) and its phase. */
 function release(t: Task): void {
-  if ((t.bits & TaskBits.FaceHanded) !== 0) t.pending = null;
-  t.bits &= ~TaskBits.Face;
+  if ((t[BITS] & TaskBits.FaceHanded) !== 0) t[PENDING] = null;
+  t[BITS] &= ~TaskBits.Face;
 }
 
 /**

@@ -1,6 +1,7 @@
 // A fiber's life in the scheduler: started (IHostTask::Start), run for the first time, ended.
 
-import { Outcome, RunState, type Task } from "../task/task.js";
+import { Outcome, RunState, type Task, settleTask } from "../task/task.js";
+import { settleResult } from "../task/extras.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
 import { PRIORITY_LEVELS } from "../base/args.js";
 import { TaskAbortError, attachFiberInfo, classifyThrown } from "../base/errors.js";
@@ -116,8 +117,7 @@ export class Lifecycle {
   /** The task is done: its outcome kept, its body and iterators let go, no longer a live fiber. */
   private markDone(t: Task, outcome: Outcome, value: unknown, started: boolean): void {
     t.state = RunState.Done;
-    t.outcome = outcome;
-    t.value = value;
+    settleTask(t, outcome, value);
     t.iter = t.stack = null;
     t.dropBody();
     if (started) this.driver.live--;
@@ -153,8 +153,7 @@ export class Lifecycle {
       if (x.joiners.size > 0) x.observed = true;
       for (let j = x.joiners.shift(); j; j = x.joiners.shift()) this.waits.wake(j, S_OK);
     }
-    x.settleResult?.(t);
-    x.settleResult = null;
+    settleResult(x, t);
     const onEnd = x.onEnd;
     if (onEnd !== null) {
       x.onEnd = null;

@@ -1,7 +1,7 @@
 // Waits: a fiber blocking on a Waitable, with its timeout on the timer heap, deadlock detection
 // over the chain of waits, and its wake-up.
 
-import { RunState, type Task, TaskBits } from "../task/task.js";
+import { BITS, RunState, type Task, TaskBits, setWaitAlertable } from "../task/task.js";
 import { TaskQueue } from "../kernel/queue.js";
 import {
   E_INVALIDARG,
@@ -67,7 +67,7 @@ export class Waits {
     const deadline = ms === INFINITE ? 0 : this.clock.now() + ms;
     w.enqueue(t);
     t.waitOn = w;
-    t.waitAlertable = alertable;
+    setWaitAlertable(t, alertable);
     t.state = RunState.Waiting;
     if (ms !== INFINITE) this.timers.add(t, deadline);
     if (this.trace.on) this.trace.wait(t);
@@ -158,26 +158,26 @@ export class Waits {
       t.waitOn.remove(t);
       t.waitOn = null;
     }
-    t.waitAlertable = false;
-    if ((t.bits & TaskBits.Held) !== 0) this.unhold(t);
+    setWaitAlertable(t, false);
+    if ((t[BITS] & TaskBits.Held) !== 0) this.unhold(t);
     if (t.timerPos) this.timers.cancel(t);
   }
 
   /** Holds `t` for the collector (Suspension). */
   hold(t: Task): void {
-    t.bits |= TaskBits.Held;
+    t[BITS] |= TaskBits.Held;
     this.held.push(t);
   }
 
   /** The held fiber that was held first, out of the held queue (null: none). */
   takeHeld(): Task | null {
     const t = this.held.shift();
-    if (t !== null) t.bits &= ~TaskBits.Held;
+    if (t !== null) t[BITS] &= ~TaskBits.Held;
     return t;
   }
 
   private unhold(t: Task): void {
-    t.bits &= ~TaskBits.Held;
+    t[BITS] &= ~TaskBits.Held;
     this.held.remove(t);
   }
 

@@ -23,6 +23,7 @@ export class Crst extends SyncObject {
   private owner: Task | null = null;
   private recursion = 0;
 
+  /** @internal */
   tryAcquire(t: Task): number {
     if (this.closed) return HOST_E_ABANDONED;
     if (this.owner === null) return this.take(t);
@@ -33,10 +34,12 @@ export class Crst extends SyncObject {
     return BLOCK;
   }
 
+  /** @internal */
   waitsFor(): Task | null {
     return this.owner;
   }
 
+  /** @internal */
   describe(): string {
     return this.owner ? `${this.label()} owned by task ${this.owner.id} (${this.owner.name})` : this.label();
   }
@@ -144,6 +147,7 @@ export class AutoEvent extends SyncObject {
   readonly kind = "autoEvent";
   private signalled = false;
 
+  /** @internal */
   tryAcquire(): number {
     if (this.closed) return HOST_E_ABANDONED;
     if (!this.signalled) return BLOCK;
@@ -191,6 +195,7 @@ export class ManualEvent extends SyncObject {
     super(env, name);
   }
 
+  /** @internal */
   tryAcquire(): number {
     if (this.closed) return HOST_E_ABANDONED;
     return this.signalled ? S_OK : BLOCK;
@@ -241,6 +246,7 @@ export class Semaphore extends SyncObject {
     super(env, name);
   }
 
+  /** @internal */
   tryAcquire(): number {
     if (this.closed) return HOST_E_ABANDONED;
     if (this.count === 0) return BLOCK;
@@ -296,3 +302,6 @@ export class Semaphore extends SyncObject {
 }
 
 export type SyncObjectType = Crst | AutoEvent | ManualEvent | Semaphore;
+
+/** What f.wait and f.waitAny wait on (a Crst is entered with crst.enter). */
+export type WaitObject = AutoEvent | ManualEvent | Semaphore;

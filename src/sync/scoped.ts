@@ -6,6 +6,7 @@
 // and the messages.
 
 import { Task } from "../task/task.js";
+import type { NotAsync } from "../base/body.js";
 import { currentFiber } from "../scheduler/driving.js";
 import { Op } from "../operations/operation.js";
 import { bodyKindError, bodyResultError, isIterator } from "../kernel/commands.js";
@@ -25,9 +26,12 @@ import {
   S_OK,
 } from "../base/hresult.js";
 
-/** The body of a scoped form: a generator function (or a plain function), called with nothing. */
+/**
+ * The body of a scoped form (and of f.managed / f.unmanaged): a generator function (or a plain
+ * function), called with nothing; an async one does not compile (NotAsync).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: the body's yields receive whatever its operations answer; unknown would refuse a typed generator
-export type ScopedBody<R> = () => Iterator<unknown, R, any> | R;
+export type ScopedBody<R> = (() => Iterator<unknown, R, any> | R) & NotAsync<R>;
 
 /**
  * The operation of a scoped form: its steps are a generator (plain code, where a hand-written state

@@ -6,7 +6,7 @@ import type { CoreDoor } from "../core/door.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { currentFiber } from "../scheduler/driving.js";
 import { TaskQueue } from "../kernel/queue.js";
-import type { Waitable, Watcher } from "../kernel/waitable.js";
+import type { Watcher } from "../kernel/waitable.js";
 import type { Op } from "../operations/operation.js";
 import { DoneOp, WaitOp } from "../operations/basic.js";
 import { isTimeout, isWaitOption } from "../base/args.js";
@@ -25,7 +25,9 @@ export interface SyncEnv {
   currentTask(): Task;
 }
 
-export abstract class SyncObject implements Waitable<Task> {
+// A Waitable by its members, with no `implements` clause: those members are internal, absent from
+// the published types (stripInternal), where the clause would then be false.
+export abstract class SyncObject {
   abstract readonly kind: "crst" | "autoEvent" | "manualEvent" | "semaphore";
   /** @internal */
   protected readonly waiters = new TaskQueue<Task>();
@@ -46,17 +48,24 @@ export abstract class SyncObject implements Waitable<Task> {
     this.name = name;
   }
 
+  // The Waitable steps the scheduler drives (src/kernel/waitable.ts): internal, absent from the
+  // published types (a user calling tryAcquire would take the object for a task without a wait).
+  /** @internal */
   abstract tryAcquire(t: Task): number;
 
+  /** @internal */
   enqueue(t: Task): void {
     this.waiters.push(t);
   }
+  /** @internal */
   remove(t: Task): void {
     this.waiters.remove(t);
   }
+  /** @internal */
   waitsFor(): Task | null {
     return null;
   }
+  /** @internal */
   describe(): string {
     return this.label();
   }

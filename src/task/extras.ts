@@ -6,6 +6,11 @@ import type { Frame } from "../base/errors.js";
 import type { Queued, TaskQueue } from "../kernel/queue.js";
 import { Outcome } from "./state.js";
 
+// The result promise and its settle, keyed by symbols this module alone holds: a user who reaches a
+// task's extras (an internal field) still cannot replace the promise `task.result` answers.
+const RESULT: unique symbol = Symbol("fiberhost result");
+const SETTLE: unique symbol = Symbol("fiberhost settle");
+
 /** A lock a task owns (a Crst): abandoned when the task ends owning it. */
 export interface HeldLock {
   abandon(): void;
@@ -34,8 +39,8 @@ export class TaskExtras<T extends Queued> {
   /** The frames where errorOf first left a body. */
   errorFrames: Frame[] | null = null;
   errorOf: unknown = undefined;
-  resultPromise: Promise<unknown> | null = null;
-  settleResult: ((t: T) => void) | null = null;
+  [RESULT]: Promise<unknown> | null = null;
+  [SETTLE]: ((t: T) => void) | null = null;
   /** Its counters when it ended (its slot is then reused). */
   finalCounters: Counters | null = null;
   /** Called once when the task ends (spawn's signal listener is removed there). */
@@ -48,6 +53,8 @@ export class TaskExtras<T extends Queued> {
   observed = false;
   /** Its place among f.spawn's parents and children (only such fibers have one). */
   family: FamilyLinks<T> | null = null;
+  /** The first operation it made and never ran, once another fiber made one (src/operations/operation.ts). */
+  unrun: object | null = null;
   /** f.waitAny waits that include it: told when it ends. */
   endWatchers: Set<{ fire(): void }> | null = null;
 }
@@ -66,26 +73,35 @@ export class FamilyLinks<T> {
   failedChild: string | undefined = undefined;
 }
 
+/** What resultOf reads of a task: how it ended, and what its body returned or threw. */
+type Ended = Queued & { readonly outcome: Outcome; readonly value: unknown };
+
 /**
  * A task's `result`: made once, settled at once for an ended task (its `outcome` and `value`), or
  * when it ends (settleResult); its rejection is never reported as unhandled.
  */
-export function resultOf<T extends Queued & { readonly outcome: Outcome; readonly value: unknown }>(
-  x: TaskExtras<T>,
-  outcome: Outcome,
-  value: unknown,
-): Promise<unknown> {
+export function resultOf<T extends Ended>(x: TaskExtras<T>, t: T): Promise<unknown> {
   x.observed = true;
-  if (!x.resultPromise) {
-    x.resultPromise =
+  let p = x[RESULT];
+  if (p === null) {
+    const outcome = t.outcome;
+    p =
       outcome === Outcome.Returned
-        ? new Promise((resolve) => resolve(value)) // (not Promise.resolve: it asks a promise's constructor)
+        ? new Promise((resolve) => resolve(t.value)) // (not Promise.resolve: it asks a promise's constructor)
         : outcome === Outcome.Threw
-          ? Promise.reject(value)
+          ? Promise.reject(t.value)
           : new Promise((resolve, reject) => {
-              x.settleResult = (t) => (t.outcome === Outcome.Returned ? resolve(t.value) : reject(t.value));
+              x[SETTLE] = (ended) => (ended.outcome === Outcome.Returned ? resolve(ended.value) : reject(ended.value));
             });
-    x.resultPromise.catch(() => {});
+    p.catch(() => {});
+    x[RESULT] = p;
   }
-  return x.resultPromise;
+  return p;
+}
+
+/** The task ended: a `result` asked for before then settles now. */
+export function settleResult<T extends Ended>(x: TaskExtras<T>, t: T): void {
+  const settle = x[SETTLE];
+  x[SETTLE] = null;
+  if (settle !== null) settle(t);
 }

@@ -30,7 +30,19 @@ export const enum Outcome {
   Threw,
 }
 
-/** @internal The bits of Task.bits (Outcome once the task has ended, the others while it lives). */
+/**
+ * @internal The keys of the task's state that decides its outcome (TaskBits, and what it keeps
+ * for its phase: its result once it has ended): symbols no module a user can import exports
+ * (src/index.ts does not), so that no write by name (`t.bits = 2`, `t.pending = "x"`) reaches
+ * them. A symbol-keyed property costs what a named one does (a symbol is a property name to the
+ * engine's inline caches: measured, see .changes/types-private.md), where a `#field` read from
+ * the modules that need it would need an accessor each.
+ */
+export const BITS: unique symbol = Symbol("fiberhost task bits");
+/** @internal See BITS. */
+export const PENDING: unique symbol = Symbol("fiberhost task pending");
+
+/** @internal The bits of Task[BITS] (Outcome once the task has ended, the others while it lives). */
 export const enum TaskBits {
   /** Once it has ended: its Outcome. */
   Outcome = 3,
@@ -84,4 +96,15 @@ export interface EnvOf<T> {
   readonly sched: SchedulingOf<T>;
   /** @internal `yield* task`: an operation of the fiber running now that joins `t`, then answers its value or throws its error. */
   joinValue(t: T): Iterator<unknown, unknown, unknown>;
+}
+
+/** @internal Sets whether `t`'s wait may be ended by an alert (a function, not a setter: see Task[BITS]). */
+export function setWaitAlertable(t: { [BITS]: number }, on: boolean): void {
+  t[BITS] = on ? t[BITS] | TaskBits.Alertable : t[BITS] & ~TaskBits.Alertable;
+}
+
+/** @internal Keeps how `t` ended (its outcome) and what its body returned or threw: once, at its end. */
+export function settleTask(t: { [BITS]: number; [PENDING]: unknown }, outcome: Outcome, value: unknown): void {
+  t[BITS] = (t[BITS] & ~TaskBits.Outcome) | outcome;
+  t[PENDING] = value;
 }

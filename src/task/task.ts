@@ -13,11 +13,11 @@ import { setOut, type Out } from "../base/out.js";
 import type { Queued } from "../kernel/queue.js";
 import type { Waitable } from "../kernel/waitable.js";
 import { TaskExtras, resultOf } from "./extras.js";
-import { Outcome, RunState, TASK_STATES, TaskBits, identifierHalves } from "./state.js";
+import { BITS, Outcome, PENDING, RunState, TASK_STATES, TaskBits, identifierHalves } from "./state.js";
 import type { EnvOf, SchedulingOf, TaskState } from "./state.js";
 
 export { Outcome, type TaskState } from "./state.js";
-/** @internal */ export { RunState, TaskBits } from "./state.js";
+/** @internal */ export { BITS, PENDING, RunState, TaskBits, setWaitAlertable, settleTask } from "./state.js";
 
 /** @internal What a task asks its scheduler (src/task/state.ts). */
 export type TaskScheduling = SchedulingOf<Task>;
@@ -78,16 +78,18 @@ export class Task<R = unknown> {
   /**
    * @internal Small state packed in one integer (TaskBits), so that a parked fiber pays one field
    * for all of it: while it lives, its wait's alertability, its wait face's phase and whether it
-   * is held for the collector; once it has ended, its outcome.
+   * is held for the collector; once it has ended, its outcome. Keyed by a symbol (BITS): no user
+   * write reaches it.
    */
-  bits = 0;
+  [BITS] = 0;
   /**
    * @internal What the task keeps for its phase: one field, tagged by the phase rather than one
    * field per phase, each read only by the phase's owner. Until its first run (no `iter`): its body
    * (FiberTask.begin). While TaskBits.FaceHanded is set: the wait its face starts (faceOp,
-   * src/operations/wait-face.ts). Once Done: what its body returned or threw (`value`).
+   * src/operations/wait-face.ts). Once Done: what its body returned or threw (`value`). Keyed by a
+   * symbol (PENDING), as BITS.
    */
-  pending: unknown = null;
+  [PENDING]: unknown = null;
   /**
    * @internal Its counters when it ended, packed by CoreDoor.packCounters (its slot is then
    * reused); -1: not packed (too large), kept in its extras' finalCounters.
@@ -103,28 +105,22 @@ export class Task<R = unknown> {
     return (this.extra ??= new TaskExtras<Task>());
   }
 
+  // Getters only, over BITS and PENDING alone (the scheduler writes them with setWaitAlertable and
+  // settleTask, once, at its end): nothing a user writes by name changes how a task ended.
+
   /** @internal Whether its wait may be ended by an alert (WAIT_ALERTABLE). */
   get waitAlertable(): boolean {
-    return (this.bits & TaskBits.Alertable) !== 0;
-  }
-  set waitAlertable(on: boolean) {
-    this.bits = on ? this.bits | TaskBits.Alertable : this.bits & ~TaskBits.Alertable;
+    return (this[BITS] & TaskBits.Alertable) !== 0;
   }
 
   /** @internal How it ended (Pending until then). */
   get outcome(): Outcome {
-    return this.state === RunState.Done ? ((this.bits & TaskBits.Outcome) as Outcome) : Outcome.Pending;
-  }
-  set outcome(outcome: Outcome) {
-    this.bits = (this.bits & ~TaskBits.Outcome) | outcome;
+    return (this[BITS] & TaskBits.Outcome) as Outcome;
   }
 
   /** @internal What its body returned or threw, once it has ended (undefined until then). */
   get value(): unknown {
-    return this.state === RunState.Done ? this.pending : undefined;
-  }
-  set value(value: unknown) {
-    this.pending = value;
+    return (this[BITS] & TaskBits.Outcome) !== Outcome.Pending ? this[PENDING] : undefined;
   }
 
   /** @internal the abort being thrown into it (an f.managed scope closes without a time limit for it) */
@@ -176,7 +172,8 @@ export class Task<R = unknown> {
 
   /** True once the task has ended, however it ended. */
   get done(): boolean {
-    return this.state === RunState.Done;
+    // (Its outcome bits, set once at its end, rather than its `state`, a field the scheduler writes.)
+    return (this[BITS] & TaskBits.Outcome) !== Outcome.Pending;
   }
 
   /** The mode of the top frame: a reverse-enter frame is managed; a leave frame or none, unmanaged. */
@@ -207,7 +204,7 @@ export class Task<R = unknown> {
    * aborted and did not catch the abort). Never reported as an unhandled rejection.
    */
   get result(): Promise<R> {
-    return resultOf(this.extras(), this.outcome, this.value) as Promise<R>;
+    return resultOf(this.extras(), this) as Promise<R>;
   }
 
   /**
