@@ -9,7 +9,6 @@ import { E_INVALIDARG, HOST_E_CLRNOTAVAILABLE, S_OK } from "../base/hresult.js";
 import { isInt32 } from "../base/args.js";
 import type { Frame } from "../base/errors.js";
 import {
-  Counter,
   Ctl,
   FrameKind,
   HeaderField,
