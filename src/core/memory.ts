@@ -130,8 +130,13 @@ export class CoreMemory {
   }
 }
 
-/** Calls deep enough for the core's nested calls (a handful of small wasm frames), with room to spare. */
-export const STACK_PROBE_DEPTH = 32;
+/**
+ * Calls deep enough for the core's nested calls and the engine's JS-to-wasm entry, with room to
+ * spare. With 32, one full Chromium test run left a runaway recursion's frames open
+ * (test/interop-hostile.test.ts, not reproduced alone): most likely an overflow inside the core,
+ * which disables the runtime so that nothing closes them. Only the slow path pays for the probe.
+ */
+export const STACK_PROBE_DEPTH = 128;
 
 /**
  * Throws the engine's RangeError when the JS stack has less room than `n` small calls. A
