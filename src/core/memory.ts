@@ -7,6 +7,7 @@ import type { CoreInstance } from "./load.js";
 import { CORE_FUNCTIONS, Ctl, HeaderField, type CoreExports } from "./generated/layout.js";
 import type { TaskRef } from "./names.js";
 
+import { GEN, IDX } from "./names.js";
 /** What an export answers: a number, or nothing (the exports typed `void` in the generated CoreExports). */
 // biome-ignore lint/suspicious/noConfusingVoidType: the generated export types say `void`; undefined would refuse them
 type Answer = number | void;
@@ -126,7 +127,7 @@ export class CoreMemory {
 
   /** A call on a task's handle, answering an unsigned HRESULT. */
   protected task(fn: (idx: number, gen: number, arg: number) => Answer, t: TaskRef, arg = 0): number {
-    return this.call(fn, t.idx, t.gen, arg) >>> 0;
+    return this.call(fn, t[IDX], t[GEN], arg) >>> 0;
   }
 }
 

@@ -9,6 +9,7 @@ import { isOperation } from "../kernel/commands.js";
 import type { FiberEnv } from "../operations/env.js";
 import { FiberContext } from "./context.js";
 
+import { EXTRAS } from "../task/state.js";
 /**
  * The context of a debug host's fiber: an operation made and never run (`f.sleep(10)` without
  * `yield*`) is reported (console.warn) when the fiber next runs an operation made after it, or
@@ -20,7 +21,7 @@ export class DebugFiberContext extends FiberContext {
 
   constructor(env: FiberEnv, task: Task) {
     super(env, task);
-    const x = task.extras();
+    const x = task[EXTRAS]();
     const before = x.onEnd;
     x.onEnd = () => {
       before?.();

@@ -7,6 +7,8 @@ import { type Frame, readSafely } from "../base/errors.js";
 import { describeValue } from "../base/describe.js";
 import { RunState, type Task, type TaskState } from "../task/task.js";
 
+import { STATE, WAIT_ON } from "../task/state.js";
+import { DESCRIBE } from "../kernel/waitable.js";
 export interface FiberDump {
   id: number;
   name: string;
@@ -38,9 +40,9 @@ export function dumpTasks(tasks: Iterable<Task>): FiberDump[] {
       depth: t.depth,
       frames: t.frames(),
       counters: t.counters(),
-      waitingOn: t.waitOn
-        ? t.waitOn.describe()
-        : t.state === RunState.Waiting
+      waitingOn: t[WAIT_ON]
+        ? t[WAIT_ON][DESCRIBE]()
+        : t[STATE] === RunState.Waiting
           ? "the runtime to resume (held in managed mode)"
           : null,
     });

@@ -8,6 +8,8 @@ import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import type { SchedulerPort } from "../scheduler/port.js";
 import { S_OK } from "../base/hresult.js";
 
+import { EXTRA, EXTRAS } from "../task/state.js";
+import { DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR } from "../kernel/waitable.js";
 /**
  * One parked call at a time inside an instance whose stack fiberhost cannot keep per fiber: an
  * f.call that opens while another call holds the instance waits (a managed wait, FIFO); the call
@@ -19,19 +21,19 @@ export class CallGate implements Waitable<Task>, HeldLock {
   private readonly waiters = new TaskQueue<Task>();
   private sched: SchedulerPort | null = null;
 
-  tryAcquire(t: Task): number {
+  [TRY_ACQUIRE](t: Task): number {
     return this.owner === null || this.owner === t ? S_OK : BLOCK;
   }
-  enqueue(t: Task): void {
+  [ENQUEUE](t: Task): void {
     this.waiters.push(t);
   }
-  remove(t: Task): void {
+  [REMOVE](t: Task): void {
     this.waiters.remove(t);
   }
-  waitsFor(): Task | null {
+  [WAITS_FOR](): Task | null {
     return this.owner;
   }
-  describe(): string {
+  [DESCRIBE](): string {
     return "a guest instance whose stack holds another fiber's parked call (stack 'serial')";
   }
 
@@ -47,13 +49,13 @@ export class CallGate implements Waitable<Task>, HeldLock {
    */
   private take(t: Task): void {
     this.owner = t;
-    (t.extras().held ??= new Set()).add(this);
+    (t[EXTRAS]().held ??= new Set()).add(this);
   }
 
   /** `t`'s call ended (returned, threw, abandoned, or never opened): the next waiter gets the instance. */
   release(t: Task): void {
     if (this.owner !== t) return;
-    t.extra?.held?.delete(this);
+    t[EXTRA]?.held?.delete(this);
     this.owner = null;
     const next = this.waiters.shift();
     if (next === null) return;

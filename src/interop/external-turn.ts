@@ -6,6 +6,7 @@ import { TaskQueue } from "../kernel/queue.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import { S_OK } from "../base/hresult.js";
 
+import { DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR } from "../kernel/waitable.js";
 /** Waiting for an instance's turn: FIFO. */
 export class TurnWait<C extends { readonly task: Task }> implements Waitable<Task> {
   private readonly queue = new TaskQueue<Task>();
@@ -14,7 +15,7 @@ export class TurnWait<C extends { readonly task: Task }> implements Waitable<Tas
   want(op: C): void {
     this.ops.set(op.task, op);
   }
-  tryAcquire(t: Task): number {
+  [TRY_ACQUIRE](t: Task): number {
     if (this.link.holder === null && this.queue.size === 0) {
       this.link.holder = this.ops.get(t) ?? null;
       this.ops.delete(t);
@@ -22,10 +23,10 @@ export class TurnWait<C extends { readonly task: Task }> implements Waitable<Tas
     }
     return BLOCK;
   }
-  enqueue(t: Task): void {
+  [ENQUEUE](t: Task): void {
     this.queue.push(t);
   }
-  remove(t: Task): void {
+  [REMOVE](t: Task): void {
     this.queue.remove(t);
     this.ops.delete(t);
   }
@@ -37,10 +38,10 @@ export class TurnWait<C extends { readonly task: Task }> implements Waitable<Tas
     }
     return null;
   }
-  waitsFor(): Task | null {
+  [WAITS_FOR](): Task | null {
     return this.link.holder?.task ?? null;
   }
-  describe(): string {
+  [DESCRIBE](): string {
     return "its turn in an external guest (one suspended call per instance)";
   }
 }

@@ -7,6 +7,7 @@
 import { HOST_E_TIMEOUT } from "../base/hresult.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 
+import { DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR, WAITS_FOR_MANY } from "./waitable.js";
 /** What a ParkWait says and does beyond parking; every member optional but `what`. */
 export interface ParkSpec<T> {
   /** For dumps: what the fiber waits for (a function when it changes, a parent's child count). */
@@ -29,29 +30,29 @@ export class ParkWait<T = unknown> implements Waitable<T> {
    * For deadlock detection: a field, undefined unless the spec gives it, so that a wait on no task
    * (a sleep) is not searched (the scheduler searches only waits that have it).
    */
-  readonly waitsForMany: (() => { any: boolean; tasks: (T | null)[] } | null) | undefined;
+  readonly [WAITS_FOR_MANY]: (() => { any: boolean; tasks: (T | null)[] } | null) | undefined;
   private readonly spec: ParkSpec<T>;
 
   constructor(spec: ParkSpec<T>) {
     this.spec = spec;
     this.timeoutResult = spec.timeoutResult ?? HOST_E_TIMEOUT;
-    this.waitsForMany = spec.many;
+    this[WAITS_FOR_MANY] = spec.many;
   }
 
-  tryAcquire(): number {
+  [TRY_ACQUIRE](): number {
     const ready = this.spec.ready;
     return ready === undefined ? BLOCK : ready();
   }
-  enqueue(t: T): void {
+  [ENQUEUE](t: T): void {
     this.spec.parked?.(t);
   }
-  remove(t: T): void {
+  [REMOVE](t: T): void {
     this.spec.left?.(t);
   }
-  waitsFor(): null {
+  [WAITS_FOR](): null {
     return null;
   }
-  describe(): string {
+  [DESCRIBE](): string {
     const what = this.spec.what;
     return typeof what === "string" ? what : what();
   }

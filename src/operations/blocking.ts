@@ -7,6 +7,7 @@ import { BLOCK } from "../kernel/waitable.js";
 import { Op } from "./operation.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
+import { ENV } from "../task/state.js";
 export abstract class BlockingOp<R> extends Op<R> {
   private parked = false;
 
@@ -29,7 +30,7 @@ export abstract class BlockingOp<R> extends Op<R> {
       return this.answer(v as number);
     }
     // The task's own scheduler, not a field: a parked fiber holds this operation.
-    const sched = (this.t.env as FiberEnv).sched;
+    const sched = (this.t[ENV] as FiberEnv).sched;
     const sp = safePoint(sched, this.t);
     if (sp) return this.command(sp);
     const hr = this.block(sched);

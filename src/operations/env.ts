@@ -9,6 +9,7 @@ import type { Op } from "./operation.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
 import type { Transition } from "../core/generated/layout.js";
 
+import { ATTENTION } from "../task/state.js";
 /**
  * What a fiber's context and its operations need from their host (the one-way flow: context →
  * scheduler / core). It is also its tasks' TaskEnv.
@@ -64,7 +65,7 @@ export function unwindsAbort(t: Task, threw: boolean, value: unknown): boolean {
  */
 /** @internal */
 export function safePoint(sched: SchedulerPort, t: Task): Cmd | 0 {
-  if (!t.attention) return 0;
+  if (!t[ATTENTION]) return 0;
   switch (sched.checkpoint(t)) {
     case SafePoint.Abort:
       throw sched.takeAbort(t);

@@ -22,6 +22,7 @@ import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
 import { isInstance } from "../base/errors.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
+import { ENV } from "../task/state.js";
 /** A wait the face can start: what WaitOp does when it is first stepped, past its safe point. */
 export interface FaceWait {
   /** Starts the wait: its HRESULT when it is decided at once, or BLOCK when the fiber now waits. */
@@ -33,7 +34,7 @@ export interface FaceWait {
  * is in use or cannot be used (the operation is then its own iterator).
  */
 export function takeFace(t: Task, op: FaceWait): Iterator<number, number> | null {
-  if ((t[BITS] & TaskBits.Face) !== 0 || currentFiber() !== t || (t.env as FiberEnv).debug) return null;
+  if ((t[BITS] & TaskBits.Face) !== 0 || currentFiber() !== t || (t[ENV] as FiberEnv).debug) return null;
   t[BITS] |= TaskBits.FaceHanded;
   t[PENDING] = op;
   return t as unknown as Iterator<number, number>;
@@ -51,7 +52,7 @@ export function faceNext(t: Task, v: unknown): IteratorResult<number, number> {
     throw new HResultError(HOST_E_INVALIDOPERATION, `fiber ${t.name}: this wait has ended; run its operation again`);
   }
   const op = t[PENDING] as FaceWait; // (FaceHanded: `pending` holds the wait, see takeFace)
-  const sched = (t.env as FiberEnv).sched;
+  const sched = (t[ENV] as FiberEnv).sched;
   let hr: number;
   try {
     const sp = safePoint(sched, t);

@@ -7,6 +7,7 @@
 
 import type { Task } from "../task/task.js";
 
+import { EXTRA } from "../task/state.js";
 /** A fiber's failure that nothing observed (the host's onError, by default a console error). */
 export type FailureReport = (err: unknown, t: Task) => void;
 
@@ -83,5 +84,5 @@ export class FailureReports {
 }
 
 function observed(t: Task): boolean {
-  return t.extra !== null && t.extra.observed;
+  return t[EXTRA] !== null && t[EXTRA].observed;
 }

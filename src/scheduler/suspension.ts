@@ -10,6 +10,7 @@ import { ParkWait } from "../kernel/park.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 
+import { STATE, WAIT_ON } from "../task/state.js";
 export class Suspension {
   /** Fibers waiting to enter managed code until the runtime resumes. */
   private readonly resumeWaiters = new TaskQueue<Task>();
@@ -35,7 +36,7 @@ export class Suspension {
   /** A fiber switched out in managed mode is not resumed while the collector runs: true when held. */
   holdForGC(t: Task): boolean {
     if (this.door.rudeAbortRequested(t) || !this.door.isManaged(t)) return false;
-    t.state = RunState.Waiting;
+    t[STATE] = RunState.Waiting;
     this.waits.hold(t);
     return true;
   }
@@ -63,8 +64,8 @@ export class Suspension {
    */
   runtimeDisabled(live: Iterable<Task>): void {
     for (const t of [...live]) {
-      const w = t.waitOn;
-      if (w !== null && w.abandonedOnDisable === true && t.state === RunState.Waiting)
+      const w = t[WAIT_ON];
+      if (w !== null && w.abandonedOnDisable === true && t[STATE] === RunState.Waiting)
         this.waits.wake(t, HOST_E_ABANDONED);
     }
     this.release(HOST_E_ABANDONED);

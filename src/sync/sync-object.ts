@@ -13,6 +13,8 @@ import { isTimeout, isWaitOption } from "../base/args.js";
 import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, S_FALSE, S_OK } from "../base/hresult.js";
 import { acquireFailure, checkOption, checkTimeout, scopedOp } from "./scoped.js";
 
+import { ENV } from "../task/state.js";
+import { DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR, WATCH } from "../kernel/waitable.js";
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 export interface SyncEnv {
@@ -51,22 +53,22 @@ export abstract class SyncObject {
   // The Waitable steps the scheduler drives (src/kernel/waitable.ts): internal, absent from the
   // published types (a user calling tryAcquire would take the object for a task without a wait).
   /** @internal */
-  abstract tryAcquire(t: Task): number;
+  abstract [TRY_ACQUIRE](t: Task): number;
 
   /** @internal */
-  enqueue(t: Task): void {
+  [ENQUEUE](t: Task): void {
     this.waiters.push(t);
   }
   /** @internal */
-  remove(t: Task): void {
+  [REMOVE](t: Task): void {
     this.waiters.remove(t);
   }
   /** @internal */
-  waitsFor(): Task | null {
+  [WAITS_FOR](): Task | null {
     return null;
   }
   /** @internal */
-  describe(): string {
+  [DESCRIBE](): string {
     return this.label();
   }
 
@@ -90,7 +92,7 @@ export abstract class SyncObject {
   }
 
   /** @internal */
-  watch(w: Watcher, on: boolean): void {
+  [WATCH](w: Watcher, on: boolean): void {
     if (on) (this.watchers ??= new Set()).add(w);
     else this.watchers?.delete(w);
   }
@@ -133,7 +135,7 @@ export abstract class SyncObject {
     // inside one of this host's fibers, must not have its wait attached to the fiber driving it.
     const t = currentFiber();
     if (t === null || t.done) return new DoneOp(this.env.rootTask, HOST_E_INVALIDOPERATION);
-    if (t.env.sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
+    if (t[ENV].sched !== this.env.sched) return new DoneOp(t, this.env.door.orUnavailable(E_INVALIDARG));
     return new WaitOp(t, this.env.sched, this, ms, option);
   }
 
@@ -157,7 +159,7 @@ export abstract class SyncObject {
   protected *acquireOrThrow(form: string, ms: number, option: number): Generator<unknown, void, unknown> {
     const hr = yield* this.waitOp(ms, option);
     if (hr === S_OK) return;
-    throw acquireFailure(this.callName(form), this.describe(), hr, ms, this.closed, this.kind === "crst");
+    throw acquireFailure(this.callName(form), this[DESCRIBE](), hr, ms, this.closed, this.kind === "crst");
   }
 
   /**
@@ -167,7 +169,7 @@ export abstract class SyncObject {
    */
   protected caller(): Task | null {
     const f = currentFiber();
-    if (f !== null && f.env.sched !== this.env.sched) return null;
+    if (f !== null && f[ENV].sched !== this.env.sched) return null;
     return this.env.currentTask();
   }
 

@@ -7,6 +7,9 @@ import { TraceKind, Transition } from "../core/generated/layout.js";
 import { hresultName } from "../base/hresult.js";
 import type { Task } from "../task/task.js";
 
+import { WAIT_ON } from "../task/state.js";
+import { GEN, IDX } from "../core/names.js";
+import { DESCRIBE } from "../kernel/waitable.js";
 const DEFAULT_CAPACITY = 1 << 16;
 
 export interface ChromeTraceEvent {
@@ -82,7 +85,7 @@ export class TraceRecorder {
   /** @internal */
   named(t: Task): void {
     if (!this.on) return;
-    this.names.set(`${t.idx}:${t.gen}`, t.name);
+    this.names.set(`${t[IDX]}:${t[GEN]}`, t.name);
     if (this.names.size > this.namesLimit) this.prune();
   }
   /** Events the ring overwrote since start() (it keeps the last `capacity`): 0 while nothing was lost. */
@@ -92,7 +95,7 @@ export class TraceRecorder {
 
   /** @internal Called once the wait is set up (t.waitOn is what it waits on). */
   wait(t: Task): void {
-    const text = t.waitOn ? t.waitOn.describe() : "the runtime to resume";
+    const text = t[WAIT_ON] ? t[WAIT_ON][DESCRIBE]() : "the runtime to resume";
     let id = this.waitIds.get(text);
     if (id === undefined) {
       if (this.waitIds.size >= this.waitsLimit) this.prune();
