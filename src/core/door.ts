@@ -22,7 +22,14 @@ import {
 import { COUNTER_NAMES, countersAt, type CounterName, type Counters, type TaskRef } from "./names.js";
 import { TransitionDoor } from "./transitions.js";
 
-import { BASE, GEN, IDX } from "./names.js";
+import { BASE as BASE_, GEN as GEN_, IDX as IDX_ } from "./names.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const BASE: typeof BASE_ = BASE_;
+const GEN: typeof GEN_ = GEN_;
+const IDX: typeof IDX_ = IDX_;
 export { COUNTER_NAMES, MUST_WAIT_FOR_RESUME, TRANSITION_NAMES, unpackCounters } from "./names.js";
 export type { CounterName, Counters, TaskRef } from "./names.js";
 export type { Frame };

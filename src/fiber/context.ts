@@ -20,8 +20,15 @@ import { AwaitOp, JoinWait, SLEEP_WAIT, type Awaitable } from "../operations/awa
 import { WaitAnyOp } from "../operations/wait-any.js";
 import { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "../kernel/waitable.js";
 
-import { ENV, YIELD_TOKEN } from "../task/state.js";
-import { WAITS_FOR } from "../kernel/waitable.js";
+import { ENV as ENV_, YIELD_TOKEN as YIELD_TOKEN_ } from "../task/state.js";
+import { WAITS_FOR as WAITS_FOR_ } from "../kernel/waitable.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const ENV: typeof ENV_ = ENV_;
+const YIELD_TOKEN: typeof YIELD_TOKEN_ = YIELD_TOKEN_;
+const WAITS_FOR: typeof WAITS_FOR_ = WAITS_FOR_;
 export { MAXIMUM_WAIT_OBJECTS, type WaitAnyResult } from "../kernel/waitable.js";
 
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;

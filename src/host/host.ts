@@ -38,8 +38,15 @@ import {
   type RuntimeState,
 } from "./inspect.js";
 
-import { ENV, STATE } from "../task/state.js";
-import { IDX } from "../core/names.js";
+import { ENV as ENV_, STATE as STATE_ } from "../task/state.js";
+import { IDX as IDX_ } from "../core/names.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const ENV: typeof ENV_ = ENV_;
+const STATE: typeof STATE_ = STATE_;
+const IDX: typeof IDX_ = IDX_;
 export { DEFAULT_MAX_STACK_SIZE, DEFAULT_STACK_SIZE, MIN_MEMORY_BYTES } from "./options.js";
 export type { HostOptions } from "./options.js";
 export type { SpawnOptions } from "./spawn.js";

@@ -6,7 +6,22 @@ import { TaskQueue } from "../kernel/queue.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import { S_OK } from "../base/hresult.js";
 
-import { DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR } from "../kernel/waitable.js";
+import {
+  DESCRIBE as DESCRIBE_,
+  ENQUEUE as ENQUEUE_,
+  REMOVE as REMOVE_,
+  TRY_ACQUIRE as TRY_ACQUIRE_,
+  WAITS_FOR as WAITS_FOR_,
+} from "../kernel/waitable.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const DESCRIBE: typeof DESCRIBE_ = DESCRIBE_;
+const ENQUEUE: typeof ENQUEUE_ = ENQUEUE_;
+const REMOVE: typeof REMOVE_ = REMOVE_;
+const TRY_ACQUIRE: typeof TRY_ACQUIRE_ = TRY_ACQUIRE_;
+const WAITS_FOR: typeof WAITS_FOR_ = WAITS_FOR_;
 /** Waiting for an instance's turn: FIFO. */
 export class TurnWait<C extends { readonly task: Task }> implements Waitable<Task> {
   private readonly queue = new TaskQueue<Task>();

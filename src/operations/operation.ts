@@ -5,7 +5,13 @@ import type { Task } from "../task/task.js";
 import { type Cmd, Operation, handOver } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 
-import { EXTRA, EXTRAS } from "../task/state.js";
+import { EXTRA as EXTRA_, EXTRAS as EXTRAS_ } from "../task/state.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const EXTRA: typeof EXTRA_ = EXTRA_;
+const EXTRAS: typeof EXTRAS_ = EXTRAS_;
 export abstract class Op<R = number> extends Operation implements IterableIterator<R> {
   /** @internal */
   readonly t: Task;

@@ -12,7 +12,28 @@ import type { Waits } from "./waiting.js";
 import { type Family, unobservedFailure } from "./family.js";
 import type { FailureReport } from "./failure-reports.js";
 
-import { BEGIN, DROP_BODY, EXTRA, EXTRAS, FINAL_COUNTS, ITER, STACK, STATE } from "../task/state.js";
+import {
+  BEGIN as BEGIN_,
+  DROP_BODY as DROP_BODY_,
+  EXTRA as EXTRA_,
+  EXTRAS as EXTRAS_,
+  FINAL_COUNTS as FINAL_COUNTS_,
+  ITER as ITER_,
+  STACK as STACK_,
+  STATE as STATE_,
+} from "../task/state.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const BEGIN: typeof BEGIN_ = BEGIN_;
+const DROP_BODY: typeof DROP_BODY_ = DROP_BODY_;
+const EXTRA: typeof EXTRA_ = EXTRA_;
+const EXTRAS: typeof EXTRAS_ = EXTRAS_;
+const FINAL_COUNTS: typeof FINAL_COUNTS_ = FINAL_COUNTS_;
+const ITER: typeof ITER_ = ITER_;
+const STACK: typeof STACK_ = STACK_;
+const STATE: typeof STATE_ = STATE_;
 /** How bodyResultError names a fiber's body (its message begins with it). */
 const BODY = "the body";
 

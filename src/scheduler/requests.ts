@@ -13,7 +13,26 @@ import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 import type { Lifecycle } from "./lifecycle.js";
 
-import { ATTENTION, EXTRA, EXTRAS, ITER, LEVEL, STATE, WAIT_ON } from "../task/state.js";
+import {
+  ATTENTION as ATTENTION_,
+  EXTRA as EXTRA_,
+  EXTRAS as EXTRAS_,
+  ITER as ITER_,
+  LEVEL as LEVEL_,
+  STATE as STATE_,
+  WAIT_ON as WAIT_ON_,
+} from "../task/state.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const ATTENTION: typeof ATTENTION_ = ATTENTION_;
+const EXTRA: typeof EXTRA_ = EXTRA_;
+const EXTRAS: typeof EXTRAS_ = EXTRAS_;
+const ITER: typeof ITER_ = ITER_;
+const LEVEL: typeof LEVEL_ = LEVEL_;
+const STATE: typeof STATE_ = STATE_;
+const WAIT_ON: typeof WAIT_ON_ = WAIT_ON_;
 /** Times a delivered abort is thrown again before it is escalated to a rude abort (see reraiseLimited). */
 export const RERAISE_LIMIT = 10_000;
 

@@ -10,7 +10,13 @@ import { ParkWait } from "../kernel/park.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 
-import { STATE, WAIT_ON } from "../task/state.js";
+import { STATE as STATE_, WAIT_ON as WAIT_ON_ } from "../task/state.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const STATE: typeof STATE_ = STATE_;
+const WAIT_ON: typeof WAIT_ON_ = WAIT_ON_;
 export class Suspension {
   /** Fibers waiting to enter managed code until the runtime resumes. */
   private readonly resumeWaiters = new TaskQueue<Task>();

@@ -13,8 +13,26 @@ import { isTimeout, isWaitOption } from "../base/args.js";
 import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_INVALIDOPERATION, S_FALSE, S_OK } from "../base/hresult.js";
 import { acquireFailure, checkOption, checkTimeout, scopedOp } from "./scoped.js";
 
-import { ENV } from "../task/state.js";
-import { DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR, WATCH } from "../kernel/waitable.js";
+import { ENV as ENV_ } from "../task/state.js";
+import {
+  DESCRIBE as DESCRIBE_,
+  ENQUEUE as ENQUEUE_,
+  REMOVE as REMOVE_,
+  TRY_ACQUIRE as TRY_ACQUIRE_,
+  WAITS_FOR as WAITS_FOR_,
+  WATCH as WATCH_,
+} from "../kernel/waitable.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const ENV: typeof ENV_ = ENV_;
+const DESCRIBE: typeof DESCRIBE_ = DESCRIBE_;
+const ENQUEUE: typeof ENQUEUE_ = ENQUEUE_;
+const REMOVE: typeof REMOVE_ = REMOVE_;
+const TRY_ACQUIRE: typeof TRY_ACQUIRE_ = TRY_ACQUIRE_;
+const WAITS_FOR: typeof WAITS_FOR_ = WAITS_FOR_;
+const WATCH: typeof WATCH_ = WATCH_;
 const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 export interface SyncEnv {
