@@ -44,9 +44,9 @@ export const BASE: unique symbol = Symbol("fiberhost task base");
 
 /** A task as the core knows it: slot index, generation, and the slot's address in i32 units. */
 export interface TaskRef {
-  [IDX]: number;
-  [GEN]: number;
-  [BASE]: number;
+  /** @internal */ [IDX]: number;
+  /** @internal */ [GEN]: number;
+  /** @internal */ [BASE]: number;
 }
 
 // One object literal of one shape (a store per name into an empty object would make it change

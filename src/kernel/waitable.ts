@@ -14,23 +14,23 @@
 
 export interface Waitable<T = unknown> {
   /**
-   * Tries to satisfy the wait at once: an HRESULT (S_OK, HOST_E_ABANDONED, …), or BLOCK when the
+   * @internal Tries to satisfy the wait at once: an HRESULT (S_OK, HOST_E_ABANDONED, …), or BLOCK when the
    * task must wait. Called by the scheduler after the common checks (abort, alert, arguments).
    */
   [TRY_ACQUIRE](t: T): number;
-  /** Queues a task that must wait (the scheduler sets its timer and state). */
+  /** @internal Queues a task that must wait (the scheduler sets its timer and state). */
   [ENQUEUE](t: T): void;
-  /** Takes a waiting task out (timeout, alert, abort); does nothing when it is not queued. */
+  /** @internal Takes a waiting task out (timeout, alert, abort); does nothing when it is not queued. */
   [REMOVE](t: T): void;
-  /** The task this wait waits for, for deadlock detection (a Crst's owner, a joined task). */
+  /** @internal The task this wait waits for, for deadlock detection (a Crst's owner, a joined task). */
   [WAITS_FOR](): T | null;
   /**
-   * For deadlock detection, a wait on several tasks (when waitsFor answers null): `any`, it ends
+   * @internal For deadlock detection, a wait on several tasks (when waitsFor answers null): `any`, it ends
    * when one of them can go (f.waitAny; a null entry is an object no task holds up, an event);
    * otherwise it waits for every one of them (a parent's children).
    */
   [WAITS_FOR_MANY]?(): { any: boolean; tasks: (T | null)[] } | null;
-  /** For dumps: what the task waits on. */
+  /** @internal For dumps: what the task waits on. */
   [DESCRIBE](): string;
   /**
    * A wait only the runtime could end (a sync object, a join, f.waitAny): when the runtime is
@@ -40,7 +40,7 @@ export interface Waitable<T = unknown> {
   readonly abandonedOnDisable?: boolean;
   /** What the wait answers when its time runs out (default HOST_E_TIMEOUT; a sleep: S_OK). */
   readonly timeoutResult?: number;
-  /** f.waitAny: tells `w` (on) or stops telling it (off) when the object may have become acquirable. */
+  /** @internal f.waitAny: tells `w` (on) or stops telling it (off) when the object may have become acquirable. */
   [WATCH]?(w: Watcher, on: boolean): void;
 }
 
