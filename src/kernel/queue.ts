@@ -13,8 +13,8 @@ export const Q_NEXT: unique symbol = Symbol("fiberhost queue next");
 export const Q_PREV: unique symbol = Symbol("fiberhost queue prev");
 
 export interface Queued {
-  [Q_NEXT]: Queued | null;
-  [Q_PREV]: Queued | null;
+  /** @internal */ [Q_NEXT]: Queued | null;
+  /** @internal */ [Q_PREV]: Queued | null;
 }
 
 export class TaskQueue<T extends Queued> {

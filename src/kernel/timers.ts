@@ -7,7 +7,7 @@
 export const TIMER_POS: unique symbol = Symbol("fiberhost timer position");
 
 export interface Timed {
-  /** 1 + the index of the task's entry in the heap; 0: no timer. */
+  /** @internal 1 + the index of the task's entry in the heap; 0: no timer. */
   [TIMER_POS]: number;
 }
 
