@@ -13,6 +13,7 @@ import {
 } from "../src/index.js";
 import { virtualHost, expectBalanced, expectFailure } from "./support/fibers.js";
 
+import { IDX } from "../src/core/names.js";
 describe("ICLRTask::Abort", () => {
   it("is thrown into the fiber at its next safe point as a TaskAbortError with rude false", async () => {
     const host = await virtualHost();
@@ -686,7 +687,7 @@ describe("spawn({ signal })", () => {
       yield* gate.wait();
       return 2;
     });
-    expect(second.idx).toBe(first.idx);
+    expect(second[IDX]).toBe(first[IDX]);
     host.runUntilIdle();
     controller.abort();
     gate.set();

@@ -24,6 +24,7 @@ import {
 import { DEFAULT_INITIAL_MEMORY_BYTES } from "../src/host/options.js";
 import { CORES, H, LEAVE, REVERSE, type Core, newHost } from "./support/core.js";
 
+import { IDX } from "../src/core/names.js";
 const PAGE = 64 * 1024;
 /** The least reservation: the core's fixed areas and its first chunk of task slots, nothing more. */
 const TIGHT: HostOptions = { initialMemoryBytes: MIN_MEMORY_BYTES };
@@ -300,7 +301,7 @@ describe.each(CORES)("%s core", (core) => {
             if (out.value) tasks.push(out.value);
           } else if (r < 80) {
             const pick = tasks.length === 0 ? null : tasks[next() % tasks.length];
-            what = `switchIn #${pick?.idx}`;
+            what = `switchIn #${pick?.[IDX]}`;
             hr = pick ? pick.switchIn() : S_OK;
           } else if (r < 88) {
             what = "switchOut";
@@ -339,7 +340,7 @@ describe.each(CORES)("%s core", (core) => {
               hr = frames[d - 1].kind === "leave" ? tm.enterRuntime() : tm.reverseLeaveRuntime();
           }
           const now = current(host);
-          log.push({ i, what, hr: H(hr >>> 0), current: now.idx, ...state(now), of: t.idx, was: state(t) });
+          log.push({ i, what, hr: H(hr >>> 0), current: now[IDX], ...state(now), of: t[IDX], was: state(t) });
           if (bufferBytes(host) !== size) sizes.push((size = bufferBytes(host)));
         }
         return {

@@ -17,6 +17,7 @@ import {
 } from "../src/index.js";
 import { CORES, H, LEAVE, REVERSE, createTask, moved, newHost, snapshot, switchedIn } from "./support/core.js";
 
+import { IDX } from "../src/core/names.js";
 const PAGE = 64 * 1024;
 /** Room for the fixed areas and one chunk of task slots (the root task's), not for a second chunk. */
 const SMALL = 4 * PAGE;
@@ -70,7 +71,7 @@ describe.each(CORES)("%s core", (core) => {
       expect(H(last.switchIn())).toBe(H(S_OK));
       expect(H(last.exitTask())).toBe(H(S_OK));
       const again = createTask(host);
-      expect(again.idx).toBe(last.idx);
+      expect(again[IDX]).toBe(last[IDX]);
       expect(H(tm.createTask(0, function* () {}, undefined, {}))).toBe(H(E_OUTOFMEMORY));
     });
 

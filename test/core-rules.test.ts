@@ -19,6 +19,7 @@ import {
 } from "../src/index.js";
 import { CORES, H, LEAVE, REVERSE, moved, newHost, snapshot, switchedIn, createTask } from "./support/core.js";
 
+import { IDX } from "../src/core/names.js";
 const FRAME_SIZE = 8; // assembly/layout.ts
 
 describe.each(CORES)("%s core", (core) => {
@@ -310,7 +311,7 @@ describe.each(CORES)("%s core", (core) => {
       expect(host.checkInvariants()).toBe(true);
       // The slot's next tenant starts with no frames, in unmanaged mode.
       const next = createTask(host);
-      expect(next.idx).toBe(t.idx);
+      expect(next[IDX]).toBe(t[IDX]);
       expect(next.depth).toBe(0);
       expect(next.frames()).toEqual([]);
       expect(next.mode).toBe("unmanaged");
@@ -482,7 +483,7 @@ describe.each(CORES)("%s core", (core) => {
       expect(deep.depth).toBe(300);
       expect(H(deep.exitTask())).toBe(H(S_OK));
       const next = switchedIn(host, 3 * FRAME_SIZE);
-      expect(next.idx).toBe(deep.idx);
+      expect(next[IDX]).toBe(deep[IDX]);
       expect(next.frames()).toEqual([]);
       expect(H(tm.reverseEnterRuntime())).toBe(H(S_OK));
       expect(H(tm.leaveRuntime(0xffffffff))).toBe(H(S_OK));

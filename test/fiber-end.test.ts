@@ -15,6 +15,7 @@ import {
 } from "../src/index.js";
 import { virtualHost } from "./support/fibers.js";
 
+import { IDX } from "../src/core/names.js";
 type Counts = ReturnType<Task["counters"]>;
 
 /** A body that makes `n` of each kind of counter move: switches, and the four transitions. */
@@ -47,7 +48,7 @@ describe("an ended fiber's counters", () => {
       host.runUntilIdle();
     }
     // They took two slots: each pair reused the ones the last pair freed.
-    expect(new Set(ended.map((e) => e.t.idx)).size).toBe(2);
+    expect(new Set(ended.map((e) => e.t[IDX])).size).toBe(2);
     expect(Math.max(...ended.map((e) => e.last.switchIn))).toBeGreaterThan(16);
     for (let round = 0; round < 3; round++) {
       // Later tenants of the slot move its counters; an ended task keeps its own.

@@ -17,6 +17,7 @@ import {
 } from "../src/index.js";
 import { virtualHost, expectBalanced, expectFailure } from "./support/fibers.js";
 
+import { IDX } from "../src/core/names.js";
 /** A promise settled by a real 1 ms timer: real asynchronous work. */
 function later<T>(value: T, fail = false): Promise<T> {
   return new Promise((resolve, reject) => setTimeout(() => (fail ? reject(value) : resolve(value)), 1));
@@ -318,7 +319,7 @@ describe("slot reuse", () => {
       },
       { name: "tenant" },
     );
-    expect(tenant.idx).toBe(old.idx);
+    expect(tenant[IDX]).toBe(old[IDX]);
     expect(tenant.id).not.toBe(old.id);
 
     const out: { value?: unknown } = {};
@@ -354,7 +355,7 @@ describe("slot reuse", () => {
         yield* f.yield();
         return i;
       });
-      expect(t.idx).toBe(first.idx);
+      expect(t[IDX]).toBe(first[IDX]);
       host.runUntilIdle();
       expect(await t.result).toBe(i);
     }

@@ -1,6 +1,7 @@
 // Nothing a finished wait or a restarted trace leaves behind: the timer heap holds only live
 // timed waits, and every buffer the core hands out (trace rings, frame buffers) is reused.
 import { afterEach, describe, expect, it } from "vitest";
+import { TIMER_POS } from "../src/kernel/timers.js";
 import {
   createHost,
   HResultError,
@@ -264,8 +265,8 @@ describe("the timer heap", () => {
     const { TimerHeap } = await import("../src/kernel/timers.js");
     let seed = 12345;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
-    const heap = new TimerHeap<{ id: number; timerPos: number }>();
-    const tasks = Array.from({ length: 64 }, (_, id) => ({ id, timerPos: 0 }));
+    const heap = new TimerHeap<{ id: number; [TIMER_POS]: number }>();
+    const tasks = Array.from({ length: 64 }, (_, id) => ({ id, [TIMER_POS]: 0 }));
     let model: { id: number; at: number; seq: number }[] = [];
     let seq = 0;
     let now = 0;
@@ -292,6 +293,6 @@ describe("the timer heap", () => {
       expect(heap.size).toBe(model.length);
       expect(heap.next()).toBe(model.length ? Math.min(...model.map((e) => e.at)) : Infinity);
     }
-    expect(tasks.filter((t) => t.timerPos !== 0).length).toBe(heap.size);
+    expect(tasks.filter((t) => t[TIMER_POS] !== 0).length).toBe(heap.size);
   });
 });

@@ -11,6 +11,8 @@ import { TaskQueue, type Queued } from "../src/kernel/queue.js";
 import { TimerHeap, type Timed } from "../src/kernel/timers.js";
 import { checkProperty, runs, timeLimit } from "./property/support.js";
 
+import { Q_NEXT, Q_PREV } from "../src/kernel/queue.js";
+import { TIMER_POS } from "../src/kernel/timers.js";
 const IDS = 24; // few enough that removals and re-adds hit items that are there
 
 function check<T>(property: fc.IProperty<[T]>, numRuns: number): void {
@@ -81,7 +83,7 @@ describe("TaskQueue", () => {
   }, () => {
     check(
       fc.property(fc.array(cmd, { maxLength: 300 }), (cmds) => {
-        const items: Item[] = Array.from({ length: IDS }, (_, id) => ({ id, qNext: null, qPrev: null }));
+        const items: Item[] = Array.from({ length: IDS }, (_, id) => ({ id, [Q_NEXT]: null, [Q_PREV]: null }));
         const queues = [new TaskQueue<Item>(), new TaskQueue<Item>()];
         const model: number[][] = [[], []];
         const where = (id: number): number => (model[0].includes(id) ? 0 : model[1].includes(id) ? 1 : -1);
@@ -95,7 +97,7 @@ describe("TaskQueue", () => {
           } else if (c.k === "shift") {
             const t = q.shift();
             expect(t?.id).toBe(model[c.q].shift());
-            if (t) expect([t.qNext, t.qPrev]).toEqual([null, null]);
+            if (t) expect([t[Q_NEXT], t[Q_PREV]]).toEqual([null, null]);
           } else {
             // As the scheduler does: a task is taken out only by the queue it is in, if any.
             if (where(c.id) !== -1 && where(c.id) !== c.q) continue;
@@ -107,7 +109,7 @@ describe("TaskQueue", () => {
             expect(queues[k].size).toBe(model[k].length);
             expect(queues[k].toArray().map((t) => t.id)).toEqual(model[k]);
           }
-          for (const it of items) if (where(it.id) === -1) expect([it.qNext, it.qPrev]).toEqual([null, null]);
+          for (const it of items) if (where(it.id) === -1) expect([it[Q_NEXT], it[Q_PREV]]).toEqual([null, null]);
         }
       }),
       200,
@@ -133,7 +135,7 @@ describe("TimerHeap", () => {
   }, () => {
     check(
       fc.property(fc.array(cmd, { maxLength: 300 }), (cmds) => {
-        const tasks: Task[] = Array.from({ length: IDS }, (_, id) => ({ id, timerPos: 0 }));
+        const tasks: Task[] = Array.from({ length: IDS }, (_, id) => ({ id, [TIMER_POS]: 0 }));
         const heap = new TimerHeap<Task>();
         // The model: live timers in the order they were (re)armed; the first minimum is the answer.
         let model: { id: number; at: number }[] = [];
@@ -155,7 +157,7 @@ describe("TimerHeap", () => {
           expect(heap.size).toBe(model.length);
           expect(heap.next()).toBe(model.reduce((m, e) => Math.min(m, e.at), Number.POSITIVE_INFINITY));
           for (const t of tasks)
-            expect(t.timerPos !== 0, `task ${t.id} has a timer`).toBe(model.some((e) => e.id === t.id));
+            expect(t[TIMER_POS] !== 0, `task ${t.id} has a timer`).toBe(model.some((e) => e.id === t.id));
         }
         // Draining in time order gives every live timer once, earliest first, FIFO among ties.
         const order = model

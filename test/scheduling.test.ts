@@ -25,6 +25,7 @@ import {
 } from "../src/index.js";
 import { virtualHost } from "./support/fibers.js";
 
+import { IDX } from "../src/core/names.js";
 /** The settled value of a promise, or the error it rejected with. */
 const settled = (p: Promise<unknown>) =>
   p.then(
@@ -523,7 +524,7 @@ describe("IHostTask::Join (f.join)", () => {
     const second = host.spawn(function* () {
       yield* gate.wait();
     });
-    expect(second.idx).toBe(first.idx); // the freed slot was reused
+    expect(second[IDX]).toBe(first[IDX]); // the freed slot was reused
     const answers: number[] = [];
     host.spawn(function* (f) {
       answers.push(yield* f.join(first));

@@ -6,6 +6,7 @@ import { createHost, type FiberContext, type Host, type Task } from "../src/inde
 import { FailureReports } from "../src/scheduler/failure-reports.js";
 import { reportsDue } from "./support/fibers.js";
 
+import { EXTRA } from "../src/task/state.js";
 /** A host whose reports are collected, not printed (virtual clock unless told). */
 async function quietHost(clock: "virtual" | "real" = "virtual"): Promise<{ host: Host; errors: [unknown, Task][] }> {
   const errors: [unknown, Task][] = [];
@@ -199,7 +200,7 @@ describe("a failure nothing observed is reported after the run, as an unhandled 
 });
 
 describe("FailureReports, the held list", () => {
-  const task = (): Task & { extra: { observed: boolean } } => ({ extra: { observed: false } }) as never;
+  const task = (): Task & { [EXTRA]: { observed: boolean } } => ({ [EXTRA]: { observed: false } }) as never;
 
   it("lets go of failures observed during a long run before it ends, and reports only the rest", async () => {
     const reported: Task[] = [];
@@ -210,7 +211,7 @@ describe("FailureReports, the held list", () => {
     for (let i = 0; i < 1000; i++) {
       const t = task();
       reports.add(t, "e");
-      t.extra.observed = true; // its result was asked for
+      t[EXTRA].observed = true; // its result was asked for
     }
     expect(reports.size).toBeLessThan(130); // swept as it grew: not 1,001
     await reportsDue();

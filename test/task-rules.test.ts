@@ -25,6 +25,7 @@ import {
 } from "../src/index.js";
 import { CORES, H, LEAVE, REVERSE, createTask, newHost, snapshot, switchedIn } from "./support/core.js";
 
+import { IDX } from "../src/core/names.js";
 const PRIORITIES = [
   THREAD_PRIORITY_IDLE,
   THREAD_PRIORITY_LOWEST,
@@ -183,7 +184,7 @@ describe.each(CORES)("%s core", (core) => {
       it.each(calls)("%s answers E_INVALIDARG and does not touch the slot's new task", (_, call) => {
         const stale = end(host);
         const fresh = switchedIn(host);
-        expect(fresh.idx).toBe(stale.idx); // the slot was reused
+        expect(fresh[IDX]).toBe(stale[IDX]); // the slot was reused
         tm.reverseEnterRuntime();
         tm.leaveRuntime(77);
         expect(H(fresh.switchOut())).toBe(H(S_OK));
@@ -418,7 +419,7 @@ describe.each(CORES)("%s core", (core) => {
         unmatchedReverseEnter: 1,
       });
       const next = switchedIn(host);
-      expect(next.idx).toBe(t.idx);
+      expect(next[IDX]).toBe(t[IDX]);
       tm.reverseEnterRuntime();
       tm.reverseEnterRuntime();
       expect(t.counters()).toEqual(last);

@@ -8,6 +8,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { E_INVALIDARG, type FiberContext, type FiberStart, HResultError, type Task } from "../src/index.js";
 import { loadGuest } from "./support/guest.js";
+import { EXTRA } from "../src/task/state.js";
 import { expectFailure, virtualHost } from "./support/fibers.js";
 
 describe("the body types", () => {
@@ -172,7 +173,8 @@ describe("a task's state a user can write", () => {
       ["pending", "x"],
     ] as const)
       tryWrite(t, key, v);
-    const x = (t as unknown as { extra: Record<string, unknown> }).extra;
+    // (Its extras, reached by the internal key: nothing a user can name reaches them.)
+    const x = (t as unknown as { [EXTRA]: Record<string, unknown> })[EXTRA];
     x.resultPromise = Promise.resolve("x");
     x.settleResult = () => {};
     host.runUntilIdle();

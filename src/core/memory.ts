@@ -7,6 +7,13 @@ import type { CoreInstance } from "./load.js";
 import { CORE_FUNCTIONS, Ctl, HeaderField, type CoreExports } from "./generated/layout.js";
 import type { TaskRef } from "./names.js";
 
+import { GEN as GEN_, IDX as IDX_ } from "./names.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const GEN: typeof GEN_ = GEN_;
+const IDX: typeof IDX_ = IDX_;
 /** What an export answers: a number, or nothing (the exports typed `void` in the generated CoreExports). */
 // biome-ignore lint/suspicious/noConfusingVoidType: the generated export types say `void`; undefined would refuse them
 type Answer = number | void;
@@ -126,7 +133,7 @@ export class CoreMemory {
 
   /** A call on a task's handle, answering an unsigned HRESULT. */
   protected task(fn: (idx: number, gen: number, arg: number) => Answer, t: TaskRef, arg = 0): number {
-    return this.call(fn, t.idx, t.gen, arg) >>> 0;
+    return this.call(fn, t[IDX], t[GEN], arg) >>> 0;
   }
 }
 

@@ -32,11 +32,21 @@ export const COUNTER_NAMES: readonly CounterName[] = Array.from(
   (_, c) => COUNTER_NAME[c as Counter],
 );
 
+/**
+ * @internal The keys of a task's handle in the core (TaskRef): symbols no module a user can import
+ * exports, so that no write by name (`t.idx = 3`) points a task at another slot.
+ */
+export const IDX: unique symbol = Symbol("fiberhost task idx");
+/** @internal See IDX. */
+export const GEN: unique symbol = Symbol("fiberhost task gen");
+/** @internal See IDX. */
+export const BASE: unique symbol = Symbol("fiberhost task base");
+
 /** A task as the core knows it: slot index, generation, and the slot's address in i32 units. */
 export interface TaskRef {
-  idx: number;
-  gen: number;
-  base: number;
+  /** @internal */ [IDX]: number;
+  /** @internal */ [GEN]: number;
+  /** @internal */ [BASE]: number;
 }
 
 // One object literal of one shape (a store per name into an empty object would make it change

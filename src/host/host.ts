@@ -38,6 +38,15 @@ import {
   type RuntimeState,
 } from "./inspect.js";
 
+import { ENV as ENV_, STATE as STATE_ } from "../task/state.js";
+import { IDX as IDX_ } from "../core/names.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const ENV: typeof ENV_ = ENV_;
+const STATE: typeof STATE_ = STATE_;
+const IDX: typeof IDX_ = IDX_;
 export { DEFAULT_MAX_STACK_SIZE, DEFAULT_STACK_SIZE, MIN_MEMORY_BYTES } from "./options.js";
 export type { HostOptions } from "./options.js";
 export type { SpawnOptions } from "./spawn.js";
@@ -95,8 +104,8 @@ export class Host {
       budget: settings.budget,
       enterTimeoutMs: settings.enterTimeoutMs,
       forget: (t) => {
-        if (this.tasks[t.idx] === t) {
-          this.tasks[t.idx] = undefined;
+        if (this.tasks[t[IDX]] === t) {
+          this.tasks[t[IDX]] = undefined;
           this.live--;
         }
       },
@@ -113,12 +122,12 @@ export class Host {
       door,
       needsHostHook: (target) => this.needsHostHook(target),
       // (Guarded: what a fiber passes may be a revoked Proxy, which throws on instanceof.)
-      isOwnTask: (t): t is Task => isInstance(t, Task) && (t as Task).env === this.fiberEnv,
+      isOwnTask: (t): t is Task => isInstance(t, Task) && (t as Task)[ENV] === this.fiberEnv,
       isSyncObject: (o): o is SyncObject => isInstance(o, SyncObject) && (o as SyncObject).madeWith(this.syncEnv),
       callExport: (t, fn, args) => callExport(t, this.fiberEnv, fn, args),
       spawnChild: (parent, body, options) =>
         spawnFiber(this.spawner, body as FiberStart, options as SpawnOptions, parent),
-      joinValue: (target) => joinValue(target, this.sched, (t) => t.env === this.fiberEnv, this.rootTask),
+      joinValue: (target) => joinValue(target, this.sched, (t) => t[ENV] === this.fiberEnv, this.rootTask),
       debug: settings.flavour === "debug",
     };
     this.spawner = {
@@ -128,7 +137,7 @@ export class Host {
       spawnSites: settings.spawnSites,
     };
     this.rootTask = new Task(this.fiberEnv, 0, 0, "root");
-    this.rootTask.state = RunState.Running;
+    this.rootTask[STATE] = RunState.Running;
     this.tasks[0] = this.rootTask;
     door.setRoot(this.rootTask);
     const currentTask = (): Task => this.tasks[door.currentIdx()] ?? this.rootTask;

@@ -6,6 +6,22 @@ import { TaskQueue } from "../kernel/queue.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import { S_OK } from "../base/hresult.js";
 
+import {
+  DESCRIBE as DESCRIBE_,
+  ENQUEUE as ENQUEUE_,
+  REMOVE as REMOVE_,
+  TRY_ACQUIRE as TRY_ACQUIRE_,
+  WAITS_FOR as WAITS_FOR_,
+} from "../kernel/waitable.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const DESCRIBE: typeof DESCRIBE_ = DESCRIBE_;
+const ENQUEUE: typeof ENQUEUE_ = ENQUEUE_;
+const REMOVE: typeof REMOVE_ = REMOVE_;
+const TRY_ACQUIRE: typeof TRY_ACQUIRE_ = TRY_ACQUIRE_;
+const WAITS_FOR: typeof WAITS_FOR_ = WAITS_FOR_;
 /** Waiting for an instance's turn: FIFO. */
 export class TurnWait<C extends { readonly task: Task }> implements Waitable<Task> {
   private readonly queue = new TaskQueue<Task>();
@@ -14,7 +30,7 @@ export class TurnWait<C extends { readonly task: Task }> implements Waitable<Tas
   want(op: C): void {
     this.ops.set(op.task, op);
   }
-  tryAcquire(t: Task): number {
+  [TRY_ACQUIRE](t: Task): number {
     if (this.link.holder === null && this.queue.size === 0) {
       this.link.holder = this.ops.get(t) ?? null;
       this.ops.delete(t);
@@ -22,10 +38,10 @@ export class TurnWait<C extends { readonly task: Task }> implements Waitable<Tas
     }
     return BLOCK;
   }
-  enqueue(t: Task): void {
+  [ENQUEUE](t: Task): void {
     this.queue.push(t);
   }
-  remove(t: Task): void {
+  [REMOVE](t: Task): void {
     this.queue.remove(t);
     this.ops.delete(t);
   }
@@ -37,10 +53,10 @@ export class TurnWait<C extends { readonly task: Task }> implements Waitable<Tas
     }
     return null;
   }
-  waitsFor(): Task | null {
+  [WAITS_FOR](): Task | null {
     return this.link.holder?.task ?? null;
   }
-  describe(): string {
+  [DESCRIBE](): string {
     return "its turn in an external guest (one suspended call per instance)";
   }
 }

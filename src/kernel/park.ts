@@ -7,6 +7,24 @@
 import { HOST_E_TIMEOUT } from "../base/hresult.js";
 import { BLOCK, type Waitable } from "./waitable.js";
 
+import {
+  DESCRIBE as DESCRIBE_,
+  ENQUEUE as ENQUEUE_,
+  REMOVE as REMOVE_,
+  TRY_ACQUIRE as TRY_ACQUIRE_,
+  WAITS_FOR as WAITS_FOR_,
+  WAITS_FOR_MANY as WAITS_FOR_MANY_,
+} from "./waitable.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const DESCRIBE: typeof DESCRIBE_ = DESCRIBE_;
+const ENQUEUE: typeof ENQUEUE_ = ENQUEUE_;
+const REMOVE: typeof REMOVE_ = REMOVE_;
+const TRY_ACQUIRE: typeof TRY_ACQUIRE_ = TRY_ACQUIRE_;
+const WAITS_FOR: typeof WAITS_FOR_ = WAITS_FOR_;
+const WAITS_FOR_MANY: typeof WAITS_FOR_MANY_ = WAITS_FOR_MANY_;
 /** What a ParkWait says and does beyond parking; every member optional but `what`. */
 export interface ParkSpec<T> {
   /** For dumps: what the fiber waits for (a function when it changes, a parent's child count). */
@@ -29,29 +47,29 @@ export class ParkWait<T = unknown> implements Waitable<T> {
    * For deadlock detection: a field, undefined unless the spec gives it, so that a wait on no task
    * (a sleep) is not searched (the scheduler searches only waits that have it).
    */
-  readonly waitsForMany: (() => { any: boolean; tasks: (T | null)[] } | null) | undefined;
+  readonly [WAITS_FOR_MANY]: (() => { any: boolean; tasks: (T | null)[] } | null) | undefined;
   private readonly spec: ParkSpec<T>;
 
   constructor(spec: ParkSpec<T>) {
     this.spec = spec;
     this.timeoutResult = spec.timeoutResult ?? HOST_E_TIMEOUT;
-    this.waitsForMany = spec.many;
+    this[WAITS_FOR_MANY] = spec.many;
   }
 
-  tryAcquire(): number {
+  [TRY_ACQUIRE](): number {
     const ready = this.spec.ready;
     return ready === undefined ? BLOCK : ready();
   }
-  enqueue(t: T): void {
+  [ENQUEUE](t: T): void {
     this.spec.parked?.(t);
   }
-  remove(t: T): void {
+  [REMOVE](t: T): void {
     this.spec.left?.(t);
   }
-  waitsFor(): null {
+  [WAITS_FOR](): null {
     return null;
   }
-  describe(): string {
+  [DESCRIBE](): string {
     const what = this.spec.what;
     return typeof what === "string" ? what : what();
   }

@@ -4,9 +4,17 @@
 // fibers held for the collector), and is taken out only by that queue: so the task needs no field
 // naming its queue (a million parked fibers would pay for it), only its two links.
 
+/**
+ * @internal A queued task's links, keyed by symbols no module a user can import exports (as the
+ * task's own state, src/task/state.ts): no write by name reaches them.
+ */
+export const Q_NEXT: unique symbol = Symbol("fiberhost queue next");
+/** @internal See Q_NEXT. */
+export const Q_PREV: unique symbol = Symbol("fiberhost queue prev");
+
 export interface Queued {
-  qNext: Queued | null;
-  qPrev: Queued | null;
+  /** @internal */ [Q_NEXT]: Queued | null;
+  /** @internal */ [Q_PREV]: Queued | null;
 }
 
 export class TaskQueue<T extends Queued> {
@@ -15,9 +23,9 @@ export class TaskQueue<T extends Queued> {
   size = 0;
 
   push(t: T): void {
-    t.qNext = null;
-    t.qPrev = this.tail;
-    if (this.tail) this.tail.qNext = t;
+    t[Q_NEXT] = null;
+    t[Q_PREV] = this.tail;
+    if (this.tail) this.tail[Q_NEXT] = t;
     else this.head = t;
     this.tail = t;
     this.size++;
@@ -34,21 +42,21 @@ export class TaskQueue<T extends Queued> {
    * is in, if any: a task in another queue would look queued here.)
    */
   remove(t: T): void {
-    if (t.qPrev === null && this.head !== t) return;
-    const prev = t.qPrev as T | null;
-    const next = t.qNext as T | null;
-    if (prev) prev.qNext = next;
+    if (t[Q_PREV] === null && this.head !== t) return;
+    const prev = t[Q_PREV] as T | null;
+    const next = t[Q_NEXT] as T | null;
+    if (prev) prev[Q_NEXT] = next;
     else this.head = next;
-    if (next) next.qPrev = prev;
+    if (next) next[Q_PREV] = prev;
     else this.tail = prev;
-    t.qNext = t.qPrev = null;
+    t[Q_NEXT] = t[Q_PREV] = null;
     this.size--;
   }
 
   /** The queued tasks, oldest first (for dumps and deadlock reports; not on a hot path). */
   toArray(): T[] {
     const out: T[] = [];
-    for (let t = this.head; t; t = t.qNext as T | null) out.push(t);
+    for (let t = this.head; t; t = t[Q_NEXT] as T | null) out.push(t);
     return out;
   }
 }

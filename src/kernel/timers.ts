@@ -3,9 +3,12 @@
 // once: the heap holds live timed waits only, never a finished wait's task (and what its
 // generator captured) until the time it would have fired.
 
+/** @internal The key of a task's timer position (a symbol, as the task's state: src/task/state.ts). */
+export const TIMER_POS: unique symbol = Symbol("fiberhost timer position");
+
 export interface Timed {
-  /** 1 + the index of the task's entry in the heap; 0: no timer. */
-  timerPos: number;
+  /** @internal 1 + the index of the task's entry in the heap; 0: no timer. */
+  [TIMER_POS]: number;
 }
 
 interface Entry<T> {
@@ -24,7 +27,7 @@ export class TimerHeap<T extends Timed> {
   }
 
   add(task: T, at: number): void {
-    if (task.timerPos !== 0) this.cancel(task);
+    if (task[TIMER_POS] !== 0) this.cancel(task);
     const h = this.heap;
     h.push({ at, seq: ++this.seq, task });
     this.up(h.length - 1);
@@ -32,14 +35,14 @@ export class TimerHeap<T extends Timed> {
 
   /** Takes the task's timer out of the heap (nothing when it has none). */
   cancel(task: T): void {
-    const i = task.timerPos - 1;
+    const i = task[TIMER_POS] - 1;
     if (i < 0) return;
-    task.timerPos = 0;
+    task[TIMER_POS] = 0;
     const h = this.heap;
     const last = h.pop()!;
     if (i === h.length) return;
     h[i] = last;
-    last.task.timerPos = i + 1;
+    last.task[TIMER_POS] = i + 1;
     if (i > 0 && before(last, h[(i - 1) >> 1])) this.up(i);
     else this.down(i);
   }
@@ -65,11 +68,11 @@ export class TimerHeap<T extends Timed> {
       const p = (i - 1) >> 1;
       if (!before(e, h[p])) break;
       h[i] = h[p];
-      h[i].task.timerPos = i + 1;
+      h[i].task[TIMER_POS] = i + 1;
       i = p;
     }
     h[i] = e;
-    e.task.timerPos = i + 1;
+    e.task[TIMER_POS] = i + 1;
   }
 
   private down(i: number): void {
@@ -82,11 +85,11 @@ export class TimerHeap<T extends Timed> {
       const c = r < h.length && before(h[r], h[l]) ? r : l;
       if (!before(h[c], e)) break;
       h[i] = h[c];
-      h[i].task.timerPos = i + 1;
+      h[i].task[TIMER_POS] = i + 1;
       i = c;
     }
     h[i] = e;
-    e.task.timerPos = i + 1;
+    e.task[TIMER_POS] = i + 1;
   }
 }
 

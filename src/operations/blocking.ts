@@ -7,6 +7,12 @@ import { BLOCK } from "../kernel/waitable.js";
 import { Op } from "./operation.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
+import { ENV as ENV_ } from "../task/state.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const ENV: typeof ENV_ = ENV_;
 export abstract class BlockingOp<R> extends Op<R> {
   private parked = false;
 
@@ -29,7 +35,7 @@ export abstract class BlockingOp<R> extends Op<R> {
       return this.answer(v as number);
     }
     // The task's own scheduler, not a field: a parked fiber holds this operation.
-    const sched = (this.t.env as FiberEnv).sched;
+    const sched = (this.t[ENV] as FiberEnv).sched;
     const sp = safePoint(sched, this.t);
     if (sp) return this.command(sp);
     const hr = this.block(sched);

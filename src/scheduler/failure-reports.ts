@@ -7,6 +7,12 @@
 
 import type { Task } from "../task/task.js";
 
+import { EXTRA as EXTRA_ } from "../task/state.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const EXTRA: typeof EXTRA_ = EXTRA_;
 /** A fiber's failure that nothing observed (the host's onError, by default a console error). */
 export type FailureReport = (err: unknown, t: Task) => void;
 
@@ -83,5 +89,5 @@ export class FailureReports {
 }
 
 function observed(t: Task): boolean {
-  return t.extra !== null && t.extra.observed;
+  return t[EXTRA] !== null && t[EXTRA].observed;
 }

@@ -42,6 +42,28 @@ export const BITS: unique symbol = Symbol("fiberhost task bits");
 /** @internal See BITS. */
 export const PENDING: unique symbol = Symbol("fiberhost task pending");
 
+/**
+ * @internal The keys of the rest of the scheduler's state on a task (its run state, iterators,
+ * resume value, wait, …) and of the methods only the scheduler calls, as BITS: none of them can be
+ * written or called by name from outside. Every one is initialised in the constructor in one
+ * order, as named fields were, so that tasks keep one hidden class.
+ */
+export const STATE: unique symbol = Symbol("fiberhost task state");
+export const ITER: unique symbol = Symbol("fiberhost task iter");
+export const STACK: unique symbol = Symbol("fiberhost task stack");
+export const RESUME_VALUE: unique symbol = Symbol("fiberhost task resume_value");
+export const RESUME_THROW: unique symbol = Symbol("fiberhost task resume_throw");
+export const ATTENTION: unique symbol = Symbol("fiberhost task attention");
+export const LEVEL: unique symbol = Symbol("fiberhost task level");
+export const WAIT_ON: unique symbol = Symbol("fiberhost task wait_on");
+export const YIELD_TOKEN: unique symbol = Symbol("fiberhost task yield_token");
+export const FINAL_COUNTS: unique symbol = Symbol("fiberhost task final_counts");
+export const EXTRA: unique symbol = Symbol("fiberhost task extra");
+export const ENV: unique symbol = Symbol("fiberhost task env");
+export const BEGIN: unique symbol = Symbol("fiberhost task begin");
+export const DROP_BODY: unique symbol = Symbol("fiberhost task drop_body");
+export const EXTRAS: unique symbol = Symbol("fiberhost task extras");
+
 /** @internal The bits of Task[BITS] (Outcome once the task has ended, the others while it lives). */
 export const enum TaskBits {
   /** Once it has ended: its Outcome. */

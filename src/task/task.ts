@@ -8,13 +8,31 @@
 import { type Counters, unpackCounters } from "../core/door.js";
 import type { Frame } from "../base/errors.js";
 import { E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_TIMEOUT, HResultError, S_OK } from "../base/hresult.js";
-import { Level, describeValue, isTimeout, isWaitOption } from "../base/args.js";
+import { describeValue, isTimeout, isWaitOption } from "../base/args.js";
 import { setOut, type Out } from "../base/out.js";
-import type { Queued } from "../kernel/queue.js";
-import type { Waitable } from "../kernel/waitable.js";
 import { TaskExtras, resultOf } from "./extras.js";
-import { BITS, Outcome, PENDING, RunState, TASK_STATES, TaskBits, identifierHalves } from "./state.js";
+import { TaskFields } from "./fields.js";
+import { BITS as BITS_, Outcome, PENDING as PENDING_, RunState, TASK_STATES, TaskBits } from "./state.js";
+import { BEGIN as BEGIN_, DROP_BODY as DROP_BODY_, ENV as ENV_, EXTRA as EXTRA_, EXTRAS as EXTRAS_ } from "./state.js";
+import { FINAL_COUNTS as FINAL_COUNTS_, STATE as STATE_, identifierHalves } from "./state.js";
 import type { EnvOf, SchedulingOf, TaskState } from "./state.js";
+import { BASE as BASE_, GEN as GEN_, IDX as IDX_ } from "../core/names.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const BITS: typeof BITS_ = BITS_;
+const PENDING: typeof PENDING_ = PENDING_;
+const BEGIN: typeof BEGIN_ = BEGIN_;
+const DROP_BODY: typeof DROP_BODY_ = DROP_BODY_;
+const ENV: typeof ENV_ = ENV_;
+const EXTRA: typeof EXTRA_ = EXTRA_;
+const EXTRAS: typeof EXTRAS_ = EXTRAS_;
+const FINAL_COUNTS: typeof FINAL_COUNTS_ = FINAL_COUNTS_;
+const STATE: typeof STATE_ = STATE_;
+const BASE: typeof BASE_ = BASE_;
+const GEN: typeof GEN_ = GEN_;
+const IDX: typeof IDX_ = IDX_;
 
 export { Outcome, type TaskState } from "./state.js";
 /** @internal */ export { BITS, PENDING, RunState, TaskBits, setWaitAlertable, settleTask } from "./state.js";
@@ -30,79 +48,20 @@ const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never
 
 // A TaskRef and a Queued by its fields (the door and the queues take it as one), with no
 // `implements` clause: those fields are internal, absent from the published types (stripInternal),
-// where the clause would then be false.
-export class Task<R = unknown> {
+// where the clause would then be false. Every field the scheduler owns is keyed by a symbol no
+// module a user can import exports (src/task/state.ts): nothing written by name reaches it.
+export class Task<R = unknown> extends TaskFields<Task> {
   /** A number unique within the host, never reused (a slot's index is). */
   readonly id: number;
 
   // The core's handle.
-  /** @internal */ readonly idx: number;
-  /** @internal */ readonly gen: number;
-  /** @internal */ readonly base: number;
-  /** @internal */ readonly env: TaskEnv;
+  /** @internal */ readonly [IDX]: number;
+  /** @internal */ readonly [GEN]: number;
+  /** @internal */ readonly [BASE]: number;
+  /** @internal */ readonly [ENV]: TaskEnv;
 
-  // Scheduling state, owned by the scheduler.
-  /** @internal */ state: RunState = RunState.Created;
-  /** @internal the iterator that runs now: the body, or the innermost scope's body */
-  iter: Iterator<unknown> | null = null;
-  /** @internal the iterators below `iter` (f.managed / f.unmanaged bodies): an explicit stack */
-  stack: Iterator<unknown>[] | null = null;
-  /** @internal */ resumeValue: unknown = undefined;
-  /** @internal */ resumeThrow = false;
-  /** @internal set when the scheduler must look at this task at its next safe point */
-  attention = false;
-  /** @internal the ready-queue level (from the priority) */
-  level: number = Level.Default;
-  /** @internal */ waitOn: Waitable<Task> | null = null;
-  /**
-   * @internal 1 + its timer's index in the timer heap; 0: none. (A field of its own: kept in
-   * `bits`, the spawn + run + exit case ran 5% slower in Chromium.)
-   */
-  timerPos = 0;
-  /** @internal */ qNext: Queued | null = null;
-  /** @internal */ qPrev: Queued | null = null;
-  /**
-   * The fiber's f.yield() operation, once made: a plain `yield` of it is the switch's fast path
-   * (the driver recognises it without delegating to it). A private field: an operation reachable
-   * through a task's own properties would be iterated (run) by a deep equality of tasks.
-   */
-  #yieldToken: object | null = null;
-  /** @internal */
-  get yieldToken(): object | null {
-    return this.#yieldToken;
-  }
-  /** @internal */
-  set yieldToken(op: object | null) {
-    this.#yieldToken = op;
-  }
-  /**
-   * @internal Small state packed in one integer (TaskBits), so that a parked fiber pays one field
-   * for all of it: while it lives, its wait's alertability, its wait face's phase and whether it
-   * is held for the collector; once it has ended, its outcome. Keyed by a symbol (BITS): no user
-   * write reaches it.
-   */
-  [BITS] = 0;
-  /**
-   * @internal What the task keeps for its phase: one field, tagged by the phase rather than one
-   * field per phase, each read only by the phase's owner. Until its first run (no `iter`): its body
-   * (FiberTask.begin). While TaskBits.FaceHanded is set: the wait its face starts (faceOp,
-   * src/operations/wait-face.ts). Once Done: what its body returned or threw (`value`). Keyed by a
-   * symbol (PENDING), as BITS.
-   */
-  [PENDING]: unknown = null;
-  /**
-   * @internal Its counters when it ended, packed by CoreDoor.packCounters (its slot is then
-   * reused); -1: not packed (too large), kept in its extras' finalCounters.
-   */
-  finalCounts = -1;
-  /**
-   * @internal The rarely used state (src/task/extras.ts), made on first use by extras(): a million
-   * parked fibers stay small. Read it as `t.extra !== null && t.extra.field`.
-   */
-  extra: TaskExtras<Task> | null = null;
-
-  /** @internal */ extras(): TaskExtras<Task> {
-    return (this.extra ??= new TaskExtras<Task>());
+  /** @internal */ [EXTRAS](): TaskExtras<Task> {
+    return (this[EXTRA] ??= new TaskExtras<Task>());
   }
 
   // Getters only, over BITS and PENDING alone (the scheduler writes them with setWaitAlertable and
@@ -125,18 +84,19 @@ export class Task<R = unknown> {
 
   /** @internal the abort being thrown into it (an f.managed scope closes without a time limit for it) */
   get unwinding(): unknown {
-    return this.extra === null ? undefined : this.extra.unwinding;
+    return this[EXTRA] === null ? undefined : this[EXTRA].unwinding;
   }
 
   /** @internal */
   constructor(env: TaskEnv, idx: number, id: number, name: string | null) {
-    this.env = env;
-    this.idx = idx;
+    super(); // (the scheduler's fields first, in TaskFields' order: one hidden class)
+    this[ENV] = env;
+    this[IDX] = idx;
     const base = env.door.baseOf(idx); // (over the core's views: no call into it)
-    this.base = base;
-    this.gen = env.door.generationAt(base);
+    this[BASE] = base;
+    this[GEN] = env.door.generationAt(base);
     this.id = id;
-    if (name !== null) this.extras().name = name;
+    if (name !== null) this[EXTRAS]().name = name;
   }
 
   /**
@@ -144,30 +104,30 @@ export class Task<R = unknown> {
    * drive, or a plain function's result). A fiber's task (FiberTask, src/fiber/context.ts) has a body;
    * a bare task (the root task) has none.
    */
-  begin(): unknown {
+  [BEGIN](): unknown {
     throw new HResultError(HOST_E_INVALIDOPERATION, `task ${this.name} has no body to run`);
   }
 
   /** @internal The task ended: what its body's first call needed is let go. */
-  dropBody(): void {}
+  [DROP_BODY](): void {}
 
   // --- what a user sees --------------------------------------------------------------------------
 
   /** The name given at spawn, or `fiber-<id>`. */
   get name(): string {
-    const x = this.extra;
+    const x = this[EXTRA];
     return x !== null && x.name !== null ? x.name : `fiber-${this.id}`;
   }
   /** A string; anything else is refused (HResultError E_INVALIDARG): every message and dump shows it. */
   set name(name: string) {
     if (typeof name !== "string")
       throw new HResultError(E_INVALIDARG, `task.name takes a string, not ${describeValue(name)}`);
-    this.extras().name = name;
+    this[EXTRAS]().name = name;
   }
 
   /** 'created', 'ready', 'running', 'waiting' or 'done'. */
   getState(): TaskState {
-    return TASK_STATES[this.state];
+    return TASK_STATES[this[STATE]];
   }
 
   /** True once the task has ended, however it ended. */
@@ -178,25 +138,25 @@ export class Task<R = unknown> {
 
   /** The mode of the top frame: a reverse-enter frame is managed; a leave frame or none, unmanaged. */
   get mode(): "managed" | "unmanaged" {
-    return this.live() && this.env.door.isManaged(this) ? "managed" : "unmanaged";
+    return this.live() && this[ENV].door.isManaged(this) ? "managed" : "unmanaged";
   }
 
   /** Open transition frames (0 once the task has ended). */
   get depth(): number {
-    return this.live() ? this.env.door.depth(this) : 0;
+    return this.live() ? this[ENV].door.depth(this) : 0;
   }
 
   /** The open frames, outermost first. */
   frames(): Frame[] {
-    return this.live() ? this.env.door.frames(this) : [];
+    return this.live() ? this[ENV].door.frames(this) : [];
   }
 
   /** A snapshot of this task's counters (the last values it had, once it has ended). */
   counters(): Counters {
-    if (this.live()) return this.env.door.counters(this);
-    if (this.finalCounts >= 0) return unpackCounters(this.finalCounts);
-    const final = this.extra === null ? null : this.extra.finalCounters;
-    return final === null ? this.env.door.counters(this) : { ...final };
+    if (this.live()) return this[ENV].door.counters(this);
+    if (this[FINAL_COUNTS] >= 0) return unpackCounters(this[FINAL_COUNTS]);
+    const final = this[EXTRA] === null ? null : this[EXTRA].finalCounters;
+    return final === null ? this[ENV].door.counters(this) : { ...final };
   }
 
   /**
@@ -204,7 +164,7 @@ export class Task<R = unknown> {
    * aborted and did not catch the abort). Never reported as an unhandled rejection.
    */
   get result(): Promise<R> {
-    return resultOf(this.extras(), this) as Promise<R>;
+    return resultOf(this[EXTRAS](), this) as Promise<R>;
   }
 
   /**
@@ -213,12 +173,12 @@ export class Task<R = unknown> {
    */
   // biome-ignore lint/suspicious/noExplicitAny: `yield* task` inside a body whose yields are typed by its caller (see FiberStart)
   [Symbol.iterator](): Iterator<unknown, R, any> {
-    return this.env.joinValue(this) as Iterator<unknown, R, never>;
+    return this[ENV].joinValue(this) as Iterator<unknown, R, never>;
   }
 
   /** One line: `Task #3 "worker" waiting managed depth 2`. */
   toString(): string {
-    const live = this.state !== RunState.Done;
+    const live = this[STATE] !== RunState.Done;
     const where = live ? ` ${this.mode} depth ${this.depth}` : this.outcome === Outcome.Threw ? " threw" : " returned";
     return `Task #${this.id} ${JSON.stringify(this.name)} ${this.getState()}${where}`;
   }
@@ -234,19 +194,19 @@ export class Task<R = unknown> {
   }
 
   /** @internal */ live(): boolean {
-    return this.env.door.isLive(this);
+    return this[ENV].door.isLive(this);
   }
 
   // --- IHostTask --------------------------------------------------------------------------------
 
   /** Makes a created (suspended) task runnable. */
   start(): number {
-    return this.env.sched.startTask(this);
+    return this[ENV].sched.startTask(this);
   }
 
   /** Wakes the task from an alertable wait (HOST_E_INTERRUPTED), or is remembered for its next one. */
   alert(): number {
-    return this.env.sched.alert(this);
+    return this[ENV].sched.alert(this);
   }
 
   /**
@@ -255,8 +215,8 @@ export class Task<R = unknown> {
    * a fiber, or `await task.result`).
    */
   join(ms: number, option = 0): number {
-    if (!isTimeout(ms) || !isWaitOption(option)) return this.env.door.orUnavailable(E_INVALIDARG);
-    const hr = this.env.door.available();
+    if (!isTimeout(ms) || !isWaitOption(option)) return this[ENV].door.orUnavailable(E_INVALIDARG);
+    const hr = this[ENV].door.available();
     if (hr !== S_OK) return hr;
     if (this.done) return S_OK;
     return ms === 0 ? HOST_E_TIMEOUT : HOST_E_INVALIDOPERATION;
@@ -264,32 +224,32 @@ export class Task<R = unknown> {
 
   /** THREAD_PRIORITY_* values only: higher runs first, FIFO within a level. */
   setPriority(priority: number): number {
-    return this.env.sched.setPriority(this, priority);
+    return this[ENV].sched.setPriority(this, priority);
   }
 
   getPriority(out: Out<number>): number {
-    const hr = this.env.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.env.door.priority(this));
+    const hr = this[ENV].door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this[ENV].door.priority(this));
   }
 
   // --- ICLRTask / ICLRTask2 ----------------------------------------------------------------------
 
   switchIn(): number {
-    return this.env.sched.manualSwitch(this, true);
+    return this[ENV].sched.manualSwitch(this, true);
   }
 
   switchOut(): number {
-    return this.env.sched.manualSwitch(this, false);
+    return this[ENV].sched.manualSwitch(this, false);
   }
 
   /** On the current task only: ends it (a fiber ends at its next yield, without running handlers). */
   exitTask(): number {
-    return this.env.sched.exitTask(this);
+    return this[ENV].sched.exitTask(this);
   }
 
   /** Returns a created, not started task to its first state; its frames are cleared. */
   reset(full = true): number {
-    return this.env.sched.reset(this, full);
+    return this[ENV].sched.reset(this, full);
   }
 
   /**
@@ -297,44 +257,44 @@ export class Task<R = unknown> {
    * `reason` becomes its `cause`, and the reason of the signal an `f.await(signal => …)` gave.
    */
   abort(reason?: unknown): number {
-    return this.env.sched.abort(this, false, reason);
+    return this[ENV].sched.abort(this, false, reason);
   }
 
   /** Ends the fiber without running its handlers. */
   rudeAbort(reason?: unknown): number {
-    return this.env.sched.abort(this, true, reason);
+    return this[ENV].sched.abort(this, true, reason);
   }
 
   /** TRUE exactly when the task is in managed mode: switched out there, it delays the collector. */
   needsPriorityScheduling(out: Out<boolean>): number {
-    const hr = this.env.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.env.door.isManaged(this));
+    const hr = this[ENV].door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this[ENV].door.isManaged(this));
   }
 
   /** Asks another task to yield at its next safe point or transition. */
   yieldTask(): number {
-    return this.env.sched.yieldTask(this);
+    return this[ENV].sched.yieldTask(this);
   }
 
   /** How many Crsts the task holds. */
   locksHeld(out: Out<number>): number {
-    const hr = this.env.door.check(this);
-    return hr !== S_OK ? hr : setOut(out, this.env.door.locksHeld(this));
+    const hr = this[ENV].door.check(this);
+    return hr !== S_OK ? hr : setOut(out, this[ENV].door.locksHeld(this));
   }
 
   /** A 64-bit identifier: a non-negative safe integer or a bigint below 2^64. */
   setTaskIdentifier(id: number | bigint): number {
     const halves = identifierHalves(id);
-    if (halves === null) return this.env.door.orUnavailable(E_INVALIDARG);
-    return this.env.door.setTaskIdentifier(this, halves[0], halves[1]);
+    if (halves === null) return this[ENV].door.orUnavailable(E_INVALIDARG);
+    return this[ENV].door.setTaskIdentifier(this, halves[0], halves[1]);
   }
 
   beginPreventAsyncAbort(): number {
-    return this.env.door.preventAsyncAbort(this, true);
+    return this[ENV].door.preventAsyncAbort(this, true);
   }
 
   /** Closing the last prevent-async-abort count lets a held-back abort through at the next safe point. */
   endPreventAsyncAbort(): number {
-    return this.env.sched.endAbortRegion(this, () => this.env.door.preventAsyncAbort(this, false));
+    return this[ENV].sched.endAbortRegion(this, () => this[ENV].door.preventAsyncAbort(this, false));
   }
 }
