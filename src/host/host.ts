@@ -11,6 +11,7 @@ import { defaultDispatch } from "../kernel/clock.js";
 import type { FiberEnv, FiberStart } from "../fiber/context.js";
 import { FiberTask } from "../fiber/fiber-task.js";
 import { AutoEvent, Crst, ManualEvent, Semaphore, SyncObject, type SyncEnv } from "../sync/objects.js";
+import { MADE_WITH } from "../sync/sync-object.js";
 import { TraceRecorder } from "../trace/recorder.js";
 import { E_INVALIDARG, S_OK, check } from "../base/hresult.js";
 import { isInstance } from "../base/errors.js";
@@ -123,7 +124,7 @@ export class Host {
       needsHostHook: (target) => this.needsHostHook(target),
       // (Guarded: what a fiber passes may be a revoked Proxy, which throws on instanceof.)
       isOwnTask: (t): t is Task => isInstance(t, Task) && (t as Task)[ENV] === this.fiberEnv,
-      isSyncObject: (o): o is SyncObject => isInstance(o, SyncObject) && (o as SyncObject).madeWith(this.syncEnv),
+      isSyncObject: (o): o is SyncObject => isInstance(o, SyncObject) && (o as SyncObject)[MADE_WITH](this.syncEnv),
       callExport: (t, fn, args) => callExport(t, this.fiberEnv, fn, args),
       spawnChild: (parent, body, options) =>
         spawnFiber(this.spawner, body as FiberStart, options as SpawnOptions, parent),

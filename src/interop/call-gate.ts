@@ -2,7 +2,7 @@
 // (stack 'serial', see stack-finder.ts): other fibers' f.calls into it wait their turn, FIFO.
 
 import type { Task } from "../task/task.js";
-import type { HeldLock } from "../task/extras.js";
+import { ABANDON as ABANDON_, type HeldLock } from "../task/extras.js";
 import { TaskQueue } from "../kernel/queue.js";
 import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import type { SchedulerPort } from "../scheduler/port.js";
@@ -27,6 +27,7 @@ const ENQUEUE: typeof ENQUEUE_ = ENQUEUE_;
 const REMOVE: typeof REMOVE_ = REMOVE_;
 const TRY_ACQUIRE: typeof TRY_ACQUIRE_ = TRY_ACQUIRE_;
 const WAITS_FOR: typeof WAITS_FOR_ = WAITS_FOR_;
+const ABANDON: typeof ABANDON_ = ABANDON_;
 /**
  * One parked call at a time inside an instance whose stack fiberhost cannot keep per fiber: an
  * f.call that opens while another call holds the instance waits (a managed wait, FIFO); the call
@@ -81,7 +82,7 @@ export class CallGate implements Waitable<Task>, HeldLock {
   }
 
   /** The owner ended (HeldLock): as if its call had. */
-  abandon(): void {
+  [ABANDON](): void {
     if (this.owner !== null) this.release(this.owner);
   }
 

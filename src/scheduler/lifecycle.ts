@@ -1,7 +1,7 @@
 // A fiber's life in the scheduler: started (IHostTask::Start), run for the first time, ended.
 
 import { Outcome, RunState, type Task, settleTask } from "../task/task.js";
-import { settleResult } from "../task/extras.js";
+import { ABANDON as ABANDON_, settleResult } from "../task/extras.js";
 import { E_INVALIDARG, HResultError, S_OK } from "../base/hresult.js";
 import { PRIORITY_LEVELS } from "../base/args.js";
 import { TaskAbortError, attachFiberInfo, classifyThrown } from "../base/errors.js";
@@ -34,6 +34,7 @@ const FINAL_COUNTS: typeof FINAL_COUNTS_ = FINAL_COUNTS_;
 const ITER: typeof ITER_ = ITER_;
 const STACK: typeof STACK_ = STACK_;
 const STATE: typeof STATE_ = STATE_;
+const ABANDON: typeof ABANDON_ = ABANDON_;
 /** How bodyResultError names a fiber's body (its message begins with it). */
 const BODY = "the body";
 
@@ -166,7 +167,7 @@ export class Lifecycle {
         frames: (x.errorOf === value ? x.errorFrames : null) ?? [],
       });
     }
-    if (x.held) for (const crst of x.held) crst.abandon();
+    if (x.held) for (const crst of x.held) crst[ABANDON]();
     x.held = null;
     this.markDone(t, outcome, value, started);
     if (outcome === Outcome.Threw) this.threw++;

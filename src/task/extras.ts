@@ -11,9 +11,14 @@ import { Outcome } from "./state.js";
 const RESULT: unique symbol = Symbol("fiberhost result");
 const SETTLE: unique symbol = Symbol("fiberhost settle");
 
+// Keyed by a symbol src/index.ts does not export: a user calling or overwriting `abandon` by name
+// on a Crst would free it under its owner, or keep it held after its owner ended.
+/** @internal */ export const ABANDON: unique symbol = Symbol("fiberhost abandon");
+
 /** A lock a task owns (a Crst): abandoned when the task ends owning it. */
 export interface HeldLock {
-  abandon(): void;
+  /** @internal Its owner ended while holding it. */
+  [ABANDON](): void;
 }
 
 export class TaskExtras<T extends Queued> {
