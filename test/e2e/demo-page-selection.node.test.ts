@@ -153,7 +153,10 @@ describe("the demo page's lanes and parameters", () => {
         );
       await page.getByTestId("resume").click();
       expect(await page.getByTestId("last-why").isVisible()).toBe(false);
-      await expect.poll(() => page.getByTestId("probe-enter").textContent(), { timeout: 3000 }).toBe("S_OK");
+      // Resumed, the scenario's collector stops the world again (COLLECT_PAUSE_MS of every
+      // COLLECT_EVERY_MS, src/demo/background.ts: about a third of the time): a probe, one a
+      // second, lands in a pause that often, and a loaded CI machine saw three in a row.
+      await expect.poll(() => page.getByTestId("probe-enter").textContent(), { timeout: 10_000 }).toBe("S_OK");
     } finally {
       await page.close();
     }
