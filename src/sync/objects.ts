@@ -193,21 +193,8 @@ export class Crst extends SyncObject {
   }
 }
 
-/** IHostAutoEvent: Set wakes one waiter, or stays signalled until one wait consumes it. */
-export class AutoEvent extends SyncObject {
-  get kind(): "autoEvent" {
-    return "autoEvent";
-  }
-  #signalled = false;
-
-  /** @internal */
-  [TRY_ACQUIRE](): number {
-    if (this[CLOSED]) return HOST_E_ABANDONED;
-    if (!this.#signalled) return BLOCK;
-    this.#signalled = false;
-    return S_OK;
-  }
-
+/** What both events share: their waits (an event is acquired by a wait, released by nothing). */
+abstract class EventObject extends SyncObject {
   wait(ms: number = INFINITE, option = 0): Op<number> {
     return this[WAIT_OP](ms, option);
   }
@@ -221,6 +208,22 @@ export class AutoEvent extends SyncObject {
   waitOrThrow(ms: number = INFINITE, option = 0): Op<void> {
     this[CHECK_WAIT]("waitOrThrow(ms, option)", ms, option);
     return this[SCOPED]("waitOrThrow()", this[ACQUIRE_OR_THROW]("waitOrThrow()", ms, option));
+  }
+}
+
+/** IHostAutoEvent: Set wakes one waiter, or stays signalled until one wait consumes it. */
+export class AutoEvent extends EventObject {
+  get kind(): "autoEvent" {
+    return "autoEvent";
+  }
+  #signalled = false;
+
+  /** @internal */
+  [TRY_ACQUIRE](): number {
+    if (this[CLOSED]) return HOST_E_ABANDONED;
+    if (!this.#signalled) return BLOCK;
+    this.#signalled = false;
+    return S_OK;
   }
 
   set(): number {
@@ -237,7 +240,7 @@ export class AutoEvent extends SyncObject {
 }
 
 /** IHostManualEvent: Set wakes every waiter and stays signalled until Reset. */
-export class ManualEvent extends SyncObject {
+export class ManualEvent extends EventObject {
   get kind(): "manualEvent" {
     return "manualEvent";
   }
@@ -253,21 +256,6 @@ export class ManualEvent extends SyncObject {
   [TRY_ACQUIRE](): number {
     if (this[CLOSED]) return HOST_E_ABANDONED;
     return this.#signalled ? S_OK : BLOCK;
-  }
-
-  wait(ms: number = INFINITE, option = 0): Op<number> {
-    return this[WAIT_OP](ms, option);
-  }
-
-  /**
-   * Waits as wait(ms, option) does, and throws HResultError unless the wait answers S_OK
-   * (HOST_E_TIMEOUT, HOST_E_INTERRUPTED, HOST_E_ABANDONED once closed, HOST_E_DEADLOCK). A timeout
-   * that is not a whole number of ms in 0 … 2^32−1, or an unknown option bit, throws
-   * HResultError(E_INVALIDARG) here.
-   */
-  waitOrThrow(ms: number = INFINITE, option = 0): Op<void> {
-    this[CHECK_WAIT]("waitOrThrow(ms, option)", ms, option);
-    return this[SCOPED]("waitOrThrow()", this[ACQUIRE_OR_THROW]("waitOrThrow()", ms, option));
   }
 
   set(): number {
