@@ -463,6 +463,31 @@ const ROWS: Record<string, Row[]> = {
       { throws: E_INVALIDARG },
     ],
     [
+      "f.delayAbort(not a function)",
+      (w) => rethrow(inFiber(w.host, (f) => f.delayAbort(5 as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.delayAbort(an async function)",
+      (w) => rethrow(inFiber(w.host, (f) => f.delayAbort((async () => 1) as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.delayAbort(an async generator function)",
+      (w) => rethrow(inFiber(w.host, (f) => f.delayAbort(async function* () {} as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.delayAbort(a revoked Proxy)",
+      (w) => rethrow(inFiber(w.host, (f) => f.delayAbort(revokedProxy() as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
+      "f.delayAbort({ __proto__: Function.prototype }) (a function only by its prototype)",
+      (w) => rethrow(inFiber(w.host, (f) => f.delayAbort({ __proto__: Function.prototype } as never))),
+      { throws: E_INVALIDARG },
+    ],
+    [
       "f.managed(a body that gives a promise)",
       (w) => rethrow(inFiber(w.host, (f) => f.managed(() => Promise.resolve(1) as never))),
       { throws: E_INVALIDARG },
