@@ -129,7 +129,7 @@ try {
       extra: { source, userAgent, crossOriginIsolated: isolated },
     });
     console.log(
-      `\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`,
+      `\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.limit === null ? "no limit here" : `${t.op} ${t.limit}`})`).join("\n")}`,
     );
     console.log(
       `\nwrote ${join(dir, "chromium.{json,md,svg}")}${complete ? "" : ` (partial: ${runs.length} of ${order.length} page loads)`} in ${((performance.now() - started) / 1000).toFixed(0)} s`,

@@ -86,7 +86,7 @@ const r = writeResults(outDir, runs, {
   extra: { source },
 });
 console.log(
-  `\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.op} ${t.limit})`).join("\n")}`,
+  `\n${r.targets.map((t) => `${t.pass === null ? "—   " : t.pass ? "pass" : "MISS"}  ${t.name}: ${t.value === null ? "not measured" : t.value.toPrecision(3)} (${t.limit === null ? "no limit here" : `${t.op} ${t.limit}`})`).join("\n")}`,
 );
 console.log(`\nwrote ${join(outDir, "node.{json,md,svg}")} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 if (!quick && !only) writeDocs();
