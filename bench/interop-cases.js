@@ -6,7 +6,7 @@
 
 import { createHost } from "../dist/index.js";
 import { guestBytes, SUSPENDING } from "../dist/demo/generated/guest-wasm.js";
-import { GUEST_STACK_CASES, GUEST_STACK_RATIOS } from "./cases/guest-stack.js";
+import { GUEST_STACK_RATIOS, guestStackCases } from "./cases/guest-stack.js";
 import { EXTERNAL_RATIOS, externalCases } from "./cases/external.js";
 
 /** Node: the external cases load QuickJS's packages by bare specifiers, which the page does not map. */
@@ -246,7 +246,7 @@ export const INTEROP_CASES = [
     : []),
   roundTrips("f.await(resolved promise), 1 fiber", 1, () => (f) => f.await(Promise.resolve(1))),
   roundTrips("f.await(resolved promise), 100 fibers", 100, () => (f) => f.await(Promise.resolve(1))),
-  ...GUEST_STACK_CASES,
+  ...guestStackCases(async () => (await guests()).host),
   // A guest whose own Emscripten glue suspends it (bench/cases/external.js), on this suite's host.
   ...(isNode ? externalCases(async () => (await guests()).host) : []),
 ];
