@@ -16,7 +16,7 @@ import { SWITCH_CASES } from "./cases/switches.js";
 import { SCALE_CASES } from "./cases/scale.js";
 import { BULK_CASES } from "./cases/bulk.js";
 import { HOST_CASES } from "./cases/hosts.js";
-import { INTEROP_CASES } from "./interop-cases.js";
+import { EXTERNAL_CASES, INTEROP_CASES } from "./interop-cases.js";
 
 /**
  * name, group (for the tables), what one operation is (`op`), opsPerIter, and setup(env), which
@@ -31,4 +31,5 @@ export const CASES = [
   ...BULK_CASES,
   ...HOST_CASES,
   ...INTEROP_CASES,
+  ...EXTERNAL_CASES,
 ];

@@ -5,7 +5,7 @@
 // Writes bench/results/interop-{node,chromium}.json, which the README's interop costs are
 // generated from (`<!-- gen bench interop-node case "…" -->`, scripts/docs.mjs).
 
-import { INTEROP_CASES, INTEROP_RATIOS as RATIOS } from "./interop-cases.js";
+import { EXTERNAL_CASES, INTEROP_CASES, INTEROP_RATIOS as RATIOS } from "./interop-cases.js";
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -13,10 +13,13 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Measures every case in this process: { name: ns per op }. */
-export async function measureAll(now = () => performance.now()) {
+/**
+ * Measures the cases in this process: { name: ns per op }. The external (QuickJS) cases run in
+ * processes of their own (`--worker external`): beside the plain guests they slow those down.
+ */
+export async function measureAll(now = () => performance.now(), cases = INTEROP_CASES) {
   const out = {};
-  for (const c of INTEROP_CASES) {
+  for (const c of cases) {
     const inst = await c.setup();
     const per = c.opsPerIter ?? 1;
     let iterations = 0;
@@ -152,7 +155,8 @@ if (isMain) {
   const { execFileSync } = await import("node:child_process");
   const self = fileURLToPath(import.meta.url);
   if (process.argv[2] === "--worker") {
-    process.stdout.write(JSON.stringify(await measureAll()));
+    const cases = process.argv[3] === "external" ? EXTERNAL_CASES : INTEROP_CASES;
+    process.stdout.write(JSON.stringify(await measureAll(undefined, cases)));
     process.exit(0);
   }
   const { writeFileSync } = await import("node:fs");
@@ -171,8 +175,9 @@ if (isMain) {
     write("chromium", results(runs, "chromium", `Chromium ${version}`, source));
   } else {
     const runs = [];
-    for (let p = 0; p < processes; p++)
-      runs.push(JSON.parse(execFileSync(process.execPath, [self, "--worker"], { encoding: "utf8" })));
+    const worker = (...args) =>
+      JSON.parse(execFileSync(process.execPath, [self, "--worker", ...args], { encoding: "utf8" }));
+    for (let p = 0; p < processes; p++) runs.push({ ...worker(), ...worker("external") });
     console.log(report(runs, `Node ${process.version}`));
     const v8 = process.versions.v8;
     write("node", results(runs, "node", `Node ${process.version} (V8 ${v8})`, source));

@@ -1,6 +1,6 @@
 // What one process (page load) measures, the ratios taken between its cases, and the targets.
 
-import { INTEROP_CASES, INTEROP_RATIOS } from "./interop-cases.js";
+import { EXTERNAL_CASES, INTEROP_CASES, INTEROP_RATIOS } from "./interop-cases.js";
 
 /** Cases measured in one process. Ratios are taken only between cases of the same suite. */
 export const SUITES = {
@@ -43,6 +43,8 @@ export const SUITES = {
   hosts: ["createHost() with default options"],
   // bench/interop-cases.js (JSPI's cases only where the engine has JSPI).
   interop: INTEROP_CASES.map((c) => c.name),
+  // Its own process: see EXTERNAL_CASES. (Node only: the suite is empty in a page.)
+  ...(EXTERNAL_CASES.length ? { "interop-external": EXTERNAL_CASES.map((c) => c.name) } : {}),
 };
 
 /** Ratios of two cases' medians in the same process: numerator / denominator. */
