@@ -79,16 +79,17 @@ export class TransitionDoor extends CoreMemory {
   /** Builds the four fast paths (from the constructor, after readRules, and after a growth). */
   private makeTransitions(): void {
     const i32 = this.i32;
-    const f64 = this.f64;
     const ctlAt = this.ctlAt;
     const fn = this.fnTransition;
-    const counters = SlotField.COUNTERS >> 3;
     const slow = (op: number, target: number): number => {
       probeStack(STACK_PROBE_DEPTH); // (see probeStack: an overflow fails here, not in the core)
       return this.call(fn, op, target) >>> 0;
     };
     // A push: the control word clear, room below the limit, a top frame the RULES allow (tops: a
     // bitmask of allowed top-frame kinds; 7: any, no need to look).
+    // Each counter is a u32 low word (read as i32): one at 2^32 - 1 (-1) would carry into the
+    // task's side record, which only the core can make, so the fast path declines before it
+    // changes anything (n === 0) and the core does the transition and the carry.
     const pushLeave = this.pushKind0;
     const pushLeaveTops = this.pushTops0;
     const pushReverse = this.pushKind2;
@@ -104,12 +105,15 @@ export class TransitionDoor extends CoreMemory {
           pushLeaveTops === 7 ||
           ((pushLeaveTops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0
         ) {
-          const at = frames + (depth << 1);
-          i32[at] = pushLeave;
-          i32[at + 1] = target;
-          i32[b + SlotField.DEPTH] = depth + 1;
-          f64[(b >> 1) + counters + Transition.LEAVE]++;
-          return 0;
+          const n = (i32[b + SlotField.COUNTERS + Transition.LEAVE] + 1) | 0;
+          if (n !== 0) {
+            const at = frames + (depth << 1);
+            i32[at] = pushLeave;
+            i32[at + 1] = target;
+            i32[b + SlotField.DEPTH] = depth + 1;
+            i32[b + SlotField.COUNTERS + Transition.LEAVE] = n;
+            return 0;
+          }
         }
       }
       return slow(Transition.LEAVE, target);
@@ -124,10 +128,13 @@ export class TransitionDoor extends CoreMemory {
           pushReverseTops === 7 ||
           ((pushReverseTops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0
         ) {
-          i32[frames + (depth << 1)] = pushReverse;
-          i32[b + SlotField.DEPTH] = depth + 1;
-          f64[(b >> 1) + counters + Transition.REVERSE_ENTER]++;
-          return 0;
+          const n = (i32[b + SlotField.COUNTERS + Transition.REVERSE_ENTER] + 1) | 0;
+          if (n !== 0) {
+            i32[frames + (depth << 1)] = pushReverse;
+            i32[b + SlotField.DEPTH] = depth + 1;
+            i32[b + SlotField.COUNTERS + Transition.REVERSE_ENTER] = n;
+            return 0;
+          }
         }
       }
       return slow(Transition.REVERSE_ENTER, 0);
@@ -136,9 +143,12 @@ export class TransitionDoor extends CoreMemory {
       const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popEnter) {
-        i32[b + SlotField.DEPTH] = depth - 1;
-        f64[(b >> 1) + counters + Transition.ENTER]++;
-        return 0;
+        const n = (i32[b + SlotField.COUNTERS + Transition.ENTER] + 1) | 0;
+        if (n !== 0) {
+          i32[b + SlotField.DEPTH] = depth - 1;
+          i32[b + SlotField.COUNTERS + Transition.ENTER] = n;
+          return 0;
+        }
       }
       return slow(Transition.ENTER, 0);
     };
@@ -146,25 +156,35 @@ export class TransitionDoor extends CoreMemory {
       const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popReverse) {
-        i32[b + SlotField.DEPTH] = depth - 1;
-        f64[(b >> 1) + counters + Transition.REVERSE_LEAVE]++;
-        return 0;
+        const n = (i32[b + SlotField.COUNTERS + Transition.REVERSE_LEAVE] + 1) | 0;
+        if (n !== 0) {
+          i32[b + SlotField.DEPTH] = depth - 1;
+          i32[b + SlotField.COUNTERS + Transition.REVERSE_LEAVE] = n;
+          return 0;
+        }
       }
       return slow(Transition.REVERSE_LEAVE, 0);
     };
     const currentAt = this.currentAt;
     (this as { tryExchange: (from: TaskRef, to: TaskRef) => boolean }).tryExchange = (from, to): boolean => {
+      const fromBase = from[BASE];
+      const toBase = to[BASE];
       if (
         i32[ctlAt] === 0 &&
         i32[currentAt] === from[IDX] &&
-        i32[from[BASE] + SlotField.GEN] === from[GEN] &&
-        i32[to[BASE] + SlotField.GEN] === to[GEN] // a freed slot's generation moves on, so a match is live
+        i32[fromBase + SlotField.GEN] === from[GEN] &&
+        i32[toBase + SlotField.GEN] === to[GEN] // a freed slot's generation moves on, so a match is live
       ) {
-        i32[currentAt] = to[IDX];
-        f64[(from[BASE] >> 1) + counters + Counter.SWITCH_OUT]++;
-        f64[(to[BASE] >> 1) + counters + Counter.SWITCH_IN]++;
-        this.cur = to[BASE];
-        return true;
+        // As the transitions: a counter that would carry past 2^32 leaves the switch to the core.
+        const out = (i32[fromBase + SlotField.COUNTERS + Counter.SWITCH_OUT] + 1) | 0;
+        const into = (i32[toBase + SlotField.COUNTERS + Counter.SWITCH_IN] + 1) | 0;
+        if (out !== 0 && into !== 0) {
+          i32[currentAt] = to[IDX];
+          i32[fromBase + SlotField.COUNTERS + Counter.SWITCH_OUT] = out;
+          i32[toBase + SlotField.COUNTERS + Counter.SWITCH_IN] = into;
+          this.cur = toBase;
+          return true;
+        }
       }
       return false;
     };
