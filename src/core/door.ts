@@ -146,8 +146,7 @@ export class CoreDoor extends TransitionDoor {
 
   /** A field of the task's side record: 0 while it has none (nothing set one). */
   private sideField(t: TaskRef, x: SideField): number {
-    const side = this.i32[t[BASE] + SlotField.SIDE];
-    return side === 0 ? 0 : this.i32[(side >> 2) + x];
+    return this.i32[t[BASE] + SlotField.SIDE] === 0 ? 0 : this.i32[(this.i32[t[BASE] + SlotField.SIDE] >> 2) + x];
   }
   /** The task's THREAD_PRIORITY value, as the core keeps it. */
   priority(t: TaskRef): number {
@@ -214,8 +213,7 @@ export class CoreDoor extends TransitionDoor {
   packCounters(t: TaskRef): number {
     const i32 = this.i32;
     const at = t[BASE] + SlotField.COUNTERS;
-    // A task with a side record may have a high word: the general path reads it.
-    if (i32[t[BASE] + SlotField.SIDE] !== 0) return -1;
+    if (i32[t[BASE] + SlotField.SIDE] !== 0) return -1; // (it may hold a high word: counters() reads it)
     let packed = 0;
     for (let c = Layout.COUNTER_COUNT - 1; c >= 0; c--) {
       const v = i32[at + c] >>> 0;

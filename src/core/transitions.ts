@@ -1,9 +1,10 @@
 // The door's hot paths: the four transitions and the switch between two fibers, over the views of
 // the core's memory, in the common case; every other case goes to the core, which decides.
 
-import { Act, Counter, SlotField, Transition, type CoreExports } from "./generated/layout.js";
+import { Counter, SlotField, Transition, type CoreExports } from "./generated/layout.js";
 import type { CoreInstance } from "./load.js";
-import { CoreMemory, STACK_PROBE_DEPTH, probeStack } from "./memory.js";
+import { STACK_PROBE_DEPTH, probeStack } from "./memory.js";
+import { SharedTransitions } from "./shared-transitions.js";
 import type { TaskRef } from "./names.js";
 
 import { BASE as BASE_, GEN as GEN_, IDX as IDX_ } from "./names.js";
@@ -14,14 +15,26 @@ import { BASE as BASE_, GEN as GEN_, IDX as IDX_ } from "./names.js";
 const BASE: typeof BASE_ = BASE_;
 const GEN: typeof GEN_ = GEN_;
 const IDX: typeof IDX_ = IDX_;
-export class TransitionDoor extends CoreMemory {
-  /** i32 index of the current task's slot: where the fast path writes. */
-  private cur = 0;
+/**
+ * True once a second door was made in the process: from then on every door's four transitions are
+ * the shared fast paths (SHARED), so that a call site seeing several hosts sees one function.
+ */
+let sharedFastPaths = false;
+/** The process's only door so far (weakly: a host let go must not be kept). */
+let firstDoor: WeakRef<TransitionDoor> | null = null;
+
+/** The shared fast paths: the prototype's methods, one function each for every door (see sharedLeave). */
+const SHARED = {
+  leave: (SharedTransitions.prototype as unknown as { sharedLeave: (target: number) => number }).sharedLeave,
+  enter: (SharedTransitions.prototype as unknown as { sharedEnter: () => number }).sharedEnter,
+  reverseEnter: (SharedTransitions.prototype as unknown as { sharedReverseEnter: () => number }).sharedReverseEnter,
+  reverseLeave: (SharedTransitions.prototype as unknown as { sharedReverseLeave: () => number }).sharedReverseLeave,
+};
+
+export class TransitionDoor extends SharedTransitions {
   private rootBase = 0;
-  private readonly rules: number;
   // The exports the hot paths call, in fixed-shape properties: a load from the exports object (a
   // dictionary of ~100 names) costs more than the transition itself.
-  private readonly fnTransition: CoreExports["transition"];
   private readonly fnSwitchIn: CoreExports["switchIn"];
   private readonly fnSwitchOut: CoreExports["switchOut"];
   private readonly fnExchange: CoreExports["exchange"];
@@ -29,12 +42,10 @@ export class TransitionDoor extends CoreMemory {
   constructor(core: CoreInstance) {
     super(core);
     const x = this.x;
-    this.rules = (x.RULES.value as number) >> 2;
-    this.fnTransition = x.transition;
     this.fnSwitchIn = x.switchIn;
     this.fnSwitchOut = x.switchOut;
     this.fnExchange = x.exchange;
-    this.readRules();
+    this.registerDoor();
     this.makeTransitions();
   }
   // --- the transitions: the hot path -------------------------------------------------------
@@ -76,8 +87,44 @@ export class TransitionDoor extends CoreMemory {
     this.makeTransitions();
   }
 
-  /** Builds the four fast paths (from the constructor, after readRules, and after a growth). */
+  /**
+   * Builds the four fast paths (from the constructor, after readRules, after a growth, and when a
+   * second door is made in the process): closures over this door's views while it is the only
+   * door, the shared fast paths (one function each for every door) once there are two.
+   */
   private makeTransitions(): void {
+    if (sharedFastPaths) {
+      const self = this as unknown as {
+        leave: (target: number) => number;
+        enter: () => number;
+        reverseEnter: () => number;
+        reverseLeave: () => number;
+      };
+      self.leave = SHARED.leave;
+      self.enter = SHARED.enter;
+      self.reverseEnter = SHARED.reverseEnter;
+      self.reverseLeave = SHARED.reverseLeave;
+    } else {
+      this.makeOwnTransitions();
+    }
+    this.makeTryExchange();
+  }
+
+  /** Counts the doors of the process: the second one turns every door to the shared fast paths. */
+  private registerDoor(): void {
+    if (sharedFastPaths) return;
+    const first = firstDoor?.deref();
+    if (first === undefined || first === this) {
+      firstDoor = new WeakRef(this);
+      return;
+    }
+    sharedFastPaths = true;
+    firstDoor = null;
+    first.makeTransitions(); // (this door's are made by its constructor, after this)
+  }
+
+  /** The four fast paths as closures over this door's views, folded in while it is the process's only door. */
+  private makeOwnTransitions(): void {
     const i32 = this.i32;
     const ctlAt = this.ctlAt;
     const fn = this.fnTransition;
@@ -165,6 +212,12 @@ export class TransitionDoor extends CoreMemory {
       }
       return slow(Transition.REVERSE_LEAVE, 0);
     };
+  }
+
+  /** The switch's fast path, a closure over the views (see tryExchange). */
+  private makeTryExchange(): void {
+    const i32 = this.i32;
+    const ctlAt = this.ctlAt;
     const currentAt = this.currentAt;
     (this as { tryExchange: (from: TaskRef, to: TaskRef) => boolean }).tryExchange = (from, to): boolean => {
       const fromBase = from[BASE];
@@ -199,39 +252,6 @@ export class TransitionDoor extends CoreMemory {
           ? this.reverseEnter()
           : this.reverseLeave();
   }
-
-  /** Reads RULES (op × top-frame kind → action) into the fast paths' parameters. */
-  private readRules(): void {
-    const pushKind = [0, 0, 0, 0];
-    const pushTops = [0, 0, 0, 0];
-    const popTop = [-1, -1, -1, -1];
-    for (let op = 0; op < 4; op++) {
-      for (let top = 0; top < 3; top++) {
-        const act = this.i32[this.rules + op * 3 + top];
-        if (act === Act.POP) popTop[op] = top;
-        else if (act !== Act.INVALID) {
-          pushKind[op] = act; // a push action is the kind of the frame it pushes
-          pushTops[op] |= 1 << top;
-        }
-      }
-      // The fast paths assume each transition either pushes one kind or pops from one kind.
-      if ((pushTops[op] !== 0) === (popTop[op] !== -1) || (op % 2 === 0) !== (pushTops[op] !== 0)) {
-        throw new Error(`the core's RULES table changed shape (transition ${op}): update CoreDoor's fast paths`);
-      }
-    }
-    this.pushKind0 = pushKind[0];
-    this.pushTops0 = pushTops[0];
-    this.pushKind2 = pushKind[2];
-    this.pushTops2 = pushTops[2];
-    this.popTop1 = popTop[1];
-    this.popTop3 = popTop[3];
-  }
-  private pushKind0 = 0;
-  private pushTops0 = 0;
-  private pushKind2 = 0;
-  private pushTops2 = 0;
-  private popTop1 = 0;
-  private popTop3 = 0;
 
   /** SwitchIn / SwitchOut / ExitTask also move the fast path's notion of the current task. */
   switchIn(t: TaskRef): number {
