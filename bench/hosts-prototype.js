@@ -3,10 +3,12 @@
 // frame buffer, a u32 counter; no RULES lookup, no slow path), each beside two empty wasm calls in
 // the same process. What bench/README.md compares the library's N-host pair with.
 //
-//   node bench/hosts-prototype.js [closures|fields|one-memory] [hosts]
+//   node bench/hosts-prototype.js [closures|per-map|fields|one-memory] [hosts]
 //
 // closures:   each host's door makes its own closures over constant views of its own memory (the
 //             library's one-host path): a call site that sees two hosts sees two closures.
+// per-map:    each door of a class of its own, its closures on its prototype: up to four doors,
+//             a call site inlines each polymorphically (past two, the dispatch costs more).
 // fields:     one function for every door, reading the door's view from a field (the library's
 //             path once a second host exists): monomorphic, but each access loads the view.
 // one-memory: one process-wide memory and one constant view; each host is a base in it, and its
@@ -142,6 +144,17 @@ class OneMemoryDoor {
   }
 }
 
+// per-map: each door is an object of a class of its own whose prototype holds this door's
+// closures (over constant views, as the closures design): a call site seeing up to four doors
+// sees up to four maps, each with a constant method, which V8 inlines polymorphically.
+function perMapDoor(i32, h) {
+  const c = closureDoor(i32, h);
+  const Door = class {};
+  Door.prototype.reverseEnter = c.reverseEnter;
+  Door.prototype.reverseLeave = c.reverseLeave;
+  return new Door();
+}
+
 const doors = [];
 for (let k = 0; k < HOSTS; k++) {
   if (design === "one-memory") {
@@ -150,7 +163,9 @@ for (let k = 0; k < HOSTS; k++) {
   } else {
     const i32 = new Int32Array(new WebAssembly.Memory({ initial: 16 }).buffer);
     initHost(i32, 0);
-    doors.push(design === "closures" ? closureDoor(i32, 0) : new FieldDoor(i32, 0));
+    doors.push(
+      design === "closures" ? closureDoor(i32, 0) : design === "per-map" ? perMapDoor(i32, 0) : new FieldDoor(i32, 0),
+    );
   }
 }
 // The host's TaskManager: one class, whose methods are the one call site every host goes through.

@@ -72,6 +72,11 @@ export class TransitionDoor extends SharedTransitions {
   readonly reverseEnter!: () => number;
   readonly reverseLeave!: () => number;
 
+  /** True when this door's transitions are the shared fast paths (the process has had two doors). */
+  get sharesFastPaths(): boolean {
+    return sharedFastPaths;
+  }
+
   /** The current task's transition depth (one read: the hooked export's outermost call keeps it). */
   currentDepth(): number {
     return this.i32[this.cur + SlotField.DEPTH];
