@@ -4,7 +4,8 @@ import {
   T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, H_FREE_HEAD, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE,
   C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
-import { field, setField, count, hdr, slotAddr } from "./state";
+import { field, setField, hdr, slotAddr } from "./state";
+import { add, canAdd } from "./side";
 import { allocateFrames, freeFrames, frameClass, classFrames, mergeFree, mergeMayHelp } from "./heap";
 import { S_OK, COR_E_STACKOVERFLOW, E_OUTOFMEMORY } from "./hresult";
 
@@ -95,10 +96,20 @@ export function pop(slot: usize): void {
 export function clearFrames(slot: usize): void {
   const depth = field(slot, T_DEPTH);
   const frames = <usize>field(slot, T_FRAMES);
+  let reverse: u32 = 0;
   for (let i = 0; i < depth; i++) {
-    if (load<i32>(frames + <usize>i * FRAME_SIZE) == FRAME_REVERSE) count(slot, C_UNMATCHED_REVERSE_ENTER);
+    if (load<i32>(frames + <usize>i * FRAME_SIZE) == FRAME_REVERSE) reverse++;
   }
+  add(slot, C_UNMATCHED_REVERSE_ENTER, reverse);
   setField(slot, T_DEPTH, 0);
+}
+
+/**
+ * True when clearFrames can count the task's open reverse enters: its counter stays below 2^32
+ * with as many more as it has frames, or the side record for the carry is there or made.
+ */
+export function canClearFrames(slot: usize): bool {
+  return canAdd(slot, C_UNMATCHED_REVERSE_ENTER, <u32>field(slot, T_DEPTH));
 }
 
 /** Sets a (new or reused) slot's reservation; a reused slot's kept buffer is its task's now. */

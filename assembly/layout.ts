@@ -19,7 +19,10 @@ export const ACT_PUSH_LEAVE: i32 = FRAME_LEAVE;
 export const ACT_PUSH_REVERSE: i32 = FRAME_REVERSE;
 export const ACT_POP: i32 = 3;
 
-// Counters: per task and in total, f64 so they stay exact up to 2^53.
+// Counters: per task as u32 low words in the slot, whose high words (carries past 2^32) live in the
+// task's side record, made the first time one is needed; in total, f64 in the header (exact up
+// to 2^53). A transition writes one 32-bit word: 64-bit counters in every slot took 56 bytes of a
+// parked fiber's 120.
 export const C_LEAVE: i32 = 0;
 export const C_ENTER: i32 = 1;
 export const C_REVERSE_ENTER: i32 = 2;
@@ -29,38 +32,50 @@ export const C_SWITCH_IN: i32 = 5;
 export const C_SWITCH_OUT: i32 = 6;
 export const COUNTER_COUNT: i32 = 7;
 
-// A task slot: i32 fields by index, then the counters (byte offset T_COUNTERS).
+// A task slot: i32 fields by index, the counters' low words last (from field T_COUNTERS). A slot
+// holds only what a task needs all its life or on the hot paths; what few tasks ever set (its
+// identifier, priority, nesting counts, counters' high words) is in its side record (X_*).
 export const T_GEN: i32 = 0; // generation: bumped when the slot is freed, so old handles go stale
-export const T_STATE: i32 = 1;
+export const T_STATE: i32 = 1; // STATE_* in the low byte; the FLAG_* bits above it (T_FLAGS is this word)
+export const T_FLAGS: i32 = 1;
 export const T_DEPTH: i32 = 2; // open frames
 export const T_LIMIT: i32 = 3; // min(capacity, reservation): a push below it needs no check
 export const T_CAPACITY: i32 = 4; // frames the buffer holds
 export const T_FRAMES: i32 = 5; // byte address of the frame buffer (0: none yet)
 export const T_RESERVE: i32 = 6; // frames the task may hold at most (its stack size / FRAME_SIZE)
-export const T_AFFINITY: i32 = 7;
-export const T_PREVENT_ABORT: i32 = 8;
-export const T_LOCKS: i32 = 9;
-export const T_FLAGS: i32 = 10;
-export const T_PRIORITY: i32 = 11;
-export const T_NEXT_FREE: i32 = 12;
-export const T_ID_LO: i32 = 13;
-export const T_ID_HI: i32 = 14;
-export const T_COUNTERS: i32 = 64; // byte offset, 8-aligned
-export const SLOT_SIZE: i32 = T_COUNTERS + COUNTER_COUNT * 8; // 120 bytes
+export const T_NEXT_FREE: i32 = 6; // while the slot is free (its reservation is set again when reused)
+export const T_SIDE: i32 = 7; // byte address of the side record (0: none yet)
+export const T_COUNTERS: i32 = 8; // field index of the counters' low words
+export const SLOT_SIZE: i32 = (T_COUNTERS + COUNTER_COUNT) * 4; // 60 bytes
+
+// A task's side record (i32 fields by index): made by the first call that sets one of these, kept
+// while the slot holds the task's counters (until the slot is reused) when a high word is set.
+// It is a frame buffer of class 1 (heap.ts), so it comes from and goes back to the same free lists.
+export const X_HIGH: i32 = 0; // the counters' high words, COUNTER_COUNT of them
+export const X_ID_LO: i32 = 7;
+export const X_ID_HI: i32 = 8;
+export const X_AFFINITY: i32 = 9;
+export const X_PREVENT_ABORT: i32 = 10;
+export const X_LOCKS: i32 = 11;
+export const X_PRIORITY: i32 = 12;
+export const SIDE_FIELDS: i32 = 13;
+export const SIDE_CLASS: i32 = 1; // the frame-buffer class that holds SIDE_FIELDS words (8 frames, 64 bytes)
 
 export const STATE_FREE: i32 = 0;
 export const STATE_CREATED: i32 = 1; // CreateTask returns a suspended task
 export const STATE_STARTED: i32 = 2;
+export const STATE_MASK: i32 = 255; // the state's bits of the T_STATE word
 
-export const FLAG_DELAY_ABORT: i32 = 1;
-export const FLAG_ALERTED: i32 = 2;
-export const FLAG_YIELD_REQUESTED: i32 = 4;
-export const FLAG_ABORT_REQUESTED: i32 = 8;
-export const FLAG_RUDE_ABORT: i32 = 16;
-export const FLAG_SELF_ABORT: i32 = 32; // the task asked for its own abort: delay regions do not hold it
+// The flags share the state's word, above its low byte.
+export const FLAG_DELAY_ABORT: i32 = 256;
+export const FLAG_ALERTED: i32 = 512;
+export const FLAG_YIELD_REQUESTED: i32 = 1024;
+export const FLAG_ABORT_REQUESTED: i32 = 2048;
+export const FLAG_RUDE_ABORT: i32 = 4096;
+export const FLAG_SELF_ABORT: i32 = 8192; // the task asked for its own abort: delay regions do not hold it
 // An abort was delivered and not reset (ResetAbort): it stays deliverable, raised again at every
 // safe point a region does not hold, as the CLR re-raises a ThreadAbortException until ResetAbort.
-export const FLAG_ABORT_DELIVERED: i32 = 64;
+export const FLAG_ABORT_DELIVERED: i32 = 16384;
 
 // The header: i32 fields by index, then the totals as sumTotals() last computed them (byte offset
 // H_TOTALS) and the summed counters of tasks that have ended (H_RETIRED).

@@ -3,15 +3,16 @@
 
 import {
   H_CTL, H_SLOTS, H_LIVE, H_TOTALS, H_RETIRED, CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED,
-  CTL_TRAP_ARMED, RUNTIME_NOT_STARTED, RUNTIME_STARTED, RUNTIME_DISABLED, T_STATE, T_DEPTH,
-  T_COUNTERS, T_RESERVE, T_CAPACITY, T_FRAMES, STATE_FREE, FRAME_REVERSE, FRAME_SIZE, COUNTER_COUNT,
+  CTL_TRAP_ARMED, RUNTIME_NOT_STARTED, RUNTIME_STARTED, RUNTIME_DISABLED, T_DEPTH,
+  T_RESERVE, T_CAPACITY, T_FRAMES, STATE_FREE, FRAME_REVERSE, FRAME_SIZE, COUNTER_COUNT,
   C_LEAVE, C_ENTER, C_REVERSE_ENTER, C_REVERSE_LEAVE, C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
-import { HEADER, hdr, setHdr, ctl, slotAddr, field, enterCore, resolve } from "./state";
+import { HEADER, hdr, setHdr, ctl, slotAddr, field, enterCore, resolve, taskState } from "./state";
+import { counter, setCounter } from "./side";
 import { topKind } from "./frames";
 import { freeListsSound } from "./heap";
 import { unavailable } from "./tasks";
-import { S_OK, S_FALSE, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "./hresult";
+import { S_OK, S_FALSE, E_INVALIDARG, E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE } from "./hresult";
 
 export function startRuntime(): i32 {
   enterCore();
@@ -58,21 +59,22 @@ export function countManaged(): i32 {
   const slots = hdr(H_SLOTS);
   for (let i = 0; i < slots; i++) {
     const slot = slotAddr(i);
-    if (field(slot, T_STATE) != STATE_FREE && topKind(slot) == FRAME_REVERSE) n++;
+    if (taskState(slot) != STATE_FREE && topKind(slot) == FRAME_REVERSE) n++;
   }
   return n;
 }
 
 /**
  * Test hook: sets counter `c` of a live task, so that tests can carry counters past 2^32 without
- * making 2^32 transitions. Answers E_INVALIDARG for a stale handle or a counter out of range.
+ * making 2^32 transitions. Answers E_INVALIDARG for a stale handle, a counter out of range or a
+ * value that is not an integer in [0, 2^53]; E_OUTOFMEMORY when its high word finds no side record.
  */
 export function presetCounter(idx: i32, gen: i32, c: i32, value: f64): i32 {
   enterCore();
   const slot = resolve(idx, gen);
-  if (slot == 0 || <u32>c >= <u32>COUNTER_COUNT || !(value >= 0)) return E_INVALIDARG;
-  store<f64>(slot + T_COUNTERS + (<usize>c << 3), value);
-  return S_OK;
+  if (slot == 0 || <u32>c >= <u32>COUNTER_COUNT) return E_INVALIDARG;
+  if (!(value >= 0 && value <= 9007199254740992.0) || value != Math.floor(value)) return E_INVALIDARG;
+  return setCounter(slot, c, value) ? S_OK : E_OUTOFMEMORY;
 }
 
 /** Computes the totals into the header (H_TOTALS): the ended tasks' sums plus every live task's counters. */
@@ -82,15 +84,10 @@ export function sumTotals(): void {
     let sum = load<f64>(HEADER + H_RETIRED + (<usize>c << 3));
     for (let i = 0; i < slots; i++) {
       const slot = slotAddr(i);
-      if (field(slot, T_STATE) != STATE_FREE) sum += load<f64>(slot + T_COUNTERS + (<usize>c << 3));
+      if (taskState(slot) != STATE_FREE) sum += counter(slot, c);
     }
     store<f64>(HEADER + H_TOTALS + (<usize>c << 3), sum);
   }
-}
-
-// @ts-ignore: decorator
-@inline function counter(slot: usize, c: i32): f64 {
-  return load<f64>(slot + T_COUNTERS + (<usize>c << 3));
 }
 
 /**
@@ -106,7 +103,7 @@ export function checkInvariants(): i32 {
   let ok = true;
   for (let i = 0; i < slots; i++) {
     const slot = slotAddr(i);
-    if (field(slot, T_STATE) == STATE_FREE) continue;
+    if (taskState(slot) == STATE_FREE) continue;
     live++;
     const depth = field(slot, T_DEPTH);
     ok = ok && depth >= 0 && depth <= field(slot, T_RESERVE) && depth <= field(slot, T_CAPACITY);

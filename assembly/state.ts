@@ -1,8 +1,8 @@
 // The core's state: the header (runtime state, current task, totals) and the task table.
 
 import {
-  HEADER_SIZE, H_CTL, H_CURRENT, CHUNK_SHIFT, CHUNK_SLOTS, MAX_CHUNKS, SLOT_SIZE,
-  T_GEN, T_STATE, STATE_FREE, T_COUNTERS, CTL_TRAP_ARMED, H_SLOTS,
+  H_CTL, H_CURRENT, CHUNK_SHIFT, CHUNK_SLOTS, SLOT_SIZE, T_GEN, T_STATE, STATE_FREE, STATE_MASK, CTL_TRAP_ARMED,
+  H_SLOTS,
 } from "./layout";
 
 import { HEADER, CHUNKS } from "./heap";
@@ -43,14 +43,23 @@ export function setChunk(chunk: i32, ptr: usize): void {
   store<i32>(slot + (<usize>f << 2), value);
 }
 
-/**
- * Adds 1 to counter `c` of the task at `slot`. The totals are not stored: they are the ended
- * tasks' sums plus the live tasks' counters (sumTotals), so a transition writes one counter.
- */
+/** The task's state (STATE_*): the low byte of its T_STATE word. */
 // @ts-ignore: decorator
-@inline export function count(slot: usize, c: i32): void {
-  const own = slot + T_COUNTERS + (<usize>c << 3);
-  store<f64>(own, load<f64>(own) + 1);
+@inline export function taskState(slot: usize): i32 {
+  return field(slot, T_STATE) & STATE_MASK;
+}
+// @ts-ignore: decorator
+@inline export function setTaskState(slot: usize, state: i32): void {
+  setField(slot, T_STATE, (field(slot, T_STATE) & ~STATE_MASK) | state);
+}
+/** The task's FLAG_* bits (they share the state's word). */
+// @ts-ignore: decorator
+@inline export function taskFlags(slot: usize): i32 {
+  return field(slot, T_STATE) & ~STATE_MASK;
+}
+// @ts-ignore: decorator
+@inline export function setTaskFlags(slot: usize, flags: i32): void {
+  setField(slot, T_STATE, (field(slot, T_STATE) & STATE_MASK) | (flags & ~STATE_MASK));
 }
 
 /** The current task's slot index. */
@@ -66,7 +75,7 @@ export function setChunk(chunk: i32, ptr: usize): void {
 export function resolve(idx: i32, gen: i32): usize {
   if (idx < 0 || idx >= hdr(H_SLOTS)) return 0;
   const slot = slotAddr(idx);
-  if (field(slot, T_GEN) != gen || field(slot, T_STATE) == STATE_FREE) return 0;
+  if (field(slot, T_GEN) != gen || taskState(slot) == STATE_FREE) return 0;
   return slot;
 }
 

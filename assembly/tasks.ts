@@ -4,18 +4,22 @@
 import {
   H_CTL, H_CURRENT, H_LIVE, H_FREE_HEAD, H_SLOTS, H_DEFAULT_RESERVE, H_MAX_STACK, H_RETIRED,
   CHUNK_SHIFT, CHUNK_SLOTS, MAX_CHUNKS, SLOT_SIZE, FRAME_SIZE, COUNTER_COUNT,
-  T_GEN, T_STATE, T_DEPTH, T_AFFINITY, T_PREVENT_ABORT, T_LOCKS, T_FLAGS, T_PRIORITY,
-  T_NEXT_FREE, T_ID_LO, T_ID_HI, T_COUNTERS, STATE_FREE, STATE_CREATED, STATE_STARTED,
+  T_GEN, T_STATE, T_DEPTH, T_NEXT_FREE, STATE_FREE, STATE_CREATED, STATE_STARTED,
+  X_AFFINITY, X_PREVENT_ABORT, X_LOCKS, X_PRIORITY, X_ID_LO, X_ID_HI,
   FLAG_DELAY_ABORT, FLAG_ALERTED, FLAG_YIELD_REQUESTED, FLAG_ABORT_REQUESTED, FLAG_RUDE_ABORT,
   FLAG_SELF_ABORT, FLAG_ABORT_DELIVERED, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS,
   C_SWITCH_IN, C_SWITCH_OUT,
   EV_SWITCH_IN, EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
 } from "./layout";
 import {
-  HEADER, hdr, setHdr, ctl, slotAddr, chunkAt, setChunk, field, setField, count, currentIdx, resolve, enterCore,
+  HEADER, hdr, setHdr, ctl, slotAddr, setChunk, field, setField, currentIdx, resolve, enterCore,
+  taskState, setTaskState, taskFlags, setTaskFlags,
 } from "./state";
+import {
+  count, canCount, counter, clearCounters, sideField, setSideField, ensureSide, freeSide, hasHighWords,
+} from "./side";
 import { allocate, allocateRun, coverFixedAreas, mergeFree, mergeMayHelp } from "./heap";
-import { clearFrames, reserveFrames, releaseFrames, releaseIdleBuffers } from "./frames";
+import { clearFrames, canClearFrames, reserveFrames, releaseFrames, releaseIdleBuffers } from "./frames";
 import { traceEvent } from "./trace";
 import {
   S_OK, S_FALSE, E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE,
@@ -71,18 +75,11 @@ function takeSlot(): i32 {
 /** Makes a task in slot `idx` with `reserve` frames; its generation is kept from the last tenant. */
 function initSlot(idx: i32, reserve: i32): void {
   const slot = slotAddr(idx);
-  setField(slot, T_STATE, STATE_CREATED);
+  setField(slot, T_STATE, STATE_CREATED); // and no flags
   setField(slot, T_DEPTH, 0);
-  setField(slot, T_AFFINITY, 0);
-  setField(slot, T_PREVENT_ABORT, 0);
-  setField(slot, T_LOCKS, 0);
-  setField(slot, T_FLAGS, 0);
-  setField(slot, T_PRIORITY, 0);
-  setField(slot, T_ID_LO, 0);
-  setField(slot, T_ID_HI, 0);
-  // (Stores, not memory.fill: the engine calls out of wasm for a fill, which costs more than these.)
-  for (let c = 0; c < COUNTER_COUNT; c++) store<f64>(slot + T_COUNTERS + (<usize>c << 3), 0);
-  reserveFrames(slot, reserve);
+  freeSide(slot); // the last tenant's counters' high words (its other side fields were let go at its end)
+  clearCounters(slot);
+  reserveFrames(slot, reserve); // (over T_NEXT_FREE)
   setHdr(H_LIVE, hdr(H_LIVE) + 1);
 }
 
@@ -95,7 +92,7 @@ export function init(defaultStackSize: i32, maxStackSize: i32): i32 {
   const idx = takeSlot();
   if (idx < 0) return E_OUTOFMEMORY;
   initSlot(idx, hdr(H_DEFAULT_RESERVE));
-  setField(slotAddr(idx), T_STATE, STATE_STARTED); // the root task is the running JS context
+  setTaskState(slotAddr(idx), STATE_STARTED); // the root task is the running JS context
   setHdr(H_CURRENT, ROOT);
   return S_OK;
 }
@@ -121,7 +118,7 @@ export function createTask(stackSize: f64): i32 {
  */
 export function createStarted(stackSize: f64): i32 {
   const idx = createTask(stackSize);
-  if (idx >= 0) setField(slotAddr(idx), T_STATE, STATE_STARTED);
+  if (idx >= 0) setTaskState(slotAddr(idx), STATE_STARTED);
   return idx;
 }
 
@@ -139,8 +136,8 @@ function task(idx: i32, gen: i32): usize {
 export function start(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  if (field(slot, T_STATE) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
-  setField(slot, T_STATE, STATE_STARTED);
+  if (taskState(slot) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
+  setTaskState(slot, STATE_STARTED);
   return S_OK;
 }
 
@@ -150,6 +147,7 @@ export function switchIn(idx: i32, gen: i32): i32 {
   if (slot == 0) return lastError;
   const current = currentIdx();
   if (current != ROOT || idx == ROOT) return HOST_E_INVALIDOPERATION;
+  if (!canCount(slot, C_SWITCH_IN)) return E_OUTOFMEMORY;
   setHdr(H_CURRENT, idx);
   count(slot, C_SWITCH_IN);
   traceEvent(EV_SWITCH_IN, idx, 0);
@@ -160,6 +158,7 @@ export function switchOut(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
   if (currentIdx() != idx || idx == ROOT) return HOST_E_INVALIDOPERATION;
+  if (!canCount(slot, C_SWITCH_OUT)) return E_OUTOFMEMORY;
   setHdr(H_CURRENT, ROOT);
   count(slot, C_SWITCH_OUT);
   traceEvent(EV_SWITCH_OUT, idx, 0);
@@ -172,8 +171,10 @@ export function switchOut(idx: i32, gen: i32): i32 {
  */
 export function exchange(outIdx: i32, outGen: i32, inIdx: i32, inGen: i32): i32 {
   // Everything that could fail the switch-in is checked before the switch-out changes anything.
-  if (task(inIdx, inGen) == 0) return lastError;
+  const inSlot = task(inIdx, inGen);
+  if (inSlot == 0) return lastError;
   if (inIdx == ROOT) return HOST_E_INVALIDOPERATION;
+  if (!canCount(inSlot, C_SWITCH_IN)) return E_OUTOFMEMORY;
   const hr = switchOut(outIdx, outGen);
   if (hr != S_OK) return hr;
   return switchIn(inIdx, inGen);
@@ -184,14 +185,17 @@ function retire(idx: i32, slot: usize): void {
   releaseFrames(slot);
   honourYield(slot);
   // A rude abort is delivered by ending the task (the host runs none of its handlers).
-  if (field(slot, T_FLAGS) & FLAG_RUDE_ABORT) traceEvent(EV_ABORT_DELIVERED, idx, 1);
+  if (taskFlags(slot) & FLAG_RUDE_ABORT) traceEvent(EV_ABORT_DELIVERED, idx, 1);
   traceEvent(EV_EXIT, idx, 0);
   // Keep live + retired == totals: the ended task's counters move to the retired sums.
   for (let c = 0; c < COUNTER_COUNT; c++) {
     const at = HEADER + H_RETIRED + (<usize>c << 3);
-    store<f64>(at, load<f64>(at) + load<f64>(slot + T_COUNTERS + (<usize>c << 3)));
+    store<f64>(at, load<f64>(at) + counter(slot, c));
   }
-  setField(slot, T_STATE, STATE_FREE);
+  // The slot keeps the counters until it is reused (the host reads them after the end); the side
+  // record goes now unless it holds a high word of theirs.
+  if (!hasHighWords(slot)) freeSide(slot);
+  setField(slot, T_STATE, STATE_FREE); // and no flags
   setField(slot, T_GEN, field(slot, T_GEN) + 1);
   setField(slot, T_NEXT_FREE, hdr(H_FREE_HEAD));
   setHdr(H_FREE_HEAD, idx + 1);
@@ -204,6 +208,7 @@ export function exitTask(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
   if (idx == ROOT || currentIdx() != idx) return HOST_E_INVALIDOPERATION;
+  if (!canClearFrames(slot)) return E_OUTOFMEMORY;
   retire(idx, slot);
   return S_OK;
 }
@@ -215,16 +220,17 @@ export function exitTask(idx: i32, gen: i32): i32 {
 export function reset(idx: i32, gen: i32, full: bool): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  if (idx == ROOT || field(slot, T_STATE) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
+  if (idx == ROOT || taskState(slot) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
+  if (!canClearFrames(slot)) return E_OUTOFMEMORY;
   clearFrames(slot);
   honourYield(slot);
-  setField(slot, T_AFFINITY, 0);
-  setField(slot, T_PREVENT_ABORT, 0);
-  setField(slot, T_FLAGS, 0);
+  setSideField(slot, X_AFFINITY, 0); // (a zero never needs a record: these cannot fail)
+  setSideField(slot, X_PREVENT_ABORT, 0);
+  setTaskFlags(slot, 0);
   if (full) {
-    setField(slot, T_PRIORITY, 0);
-    setField(slot, T_ID_LO, 0);
-    setField(slot, T_ID_HI, 0);
+    setSideField(slot, X_PRIORITY, 0);
+    setSideField(slot, X_ID_LO, 0);
+    setSideField(slot, X_ID_HI, 0);
   }
   return S_OK;
 }
@@ -238,11 +244,11 @@ export function abort(idx: i32, gen: i32, rude: bool): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
   if (idx == ROOT) return HOST_E_INVALIDOPERATION;
-  if (!rude && (field(slot, T_FLAGS) & FLAG_ABORT_DELIVERED) != 0) return S_OK;
-  let flags = field(slot, T_FLAGS) | FLAG_ABORT_REQUESTED;
+  if (!rude && (taskFlags(slot) & FLAG_ABORT_DELIVERED) != 0) return S_OK;
+  let flags = taskFlags(slot) | FLAG_ABORT_REQUESTED;
   if (rude) flags |= FLAG_RUDE_ABORT;
   if (currentIdx() == idx) flags |= FLAG_SELF_ABORT;
-  setField(slot, T_FLAGS, flags);
+  setTaskFlags(slot, flags);
   traceEvent(EV_ABORT, idx, rude ? 1 : 0);
   return S_OK;
 }
@@ -255,10 +261,10 @@ export function abort(idx: i32, gen: i32, rude: bool): i32 {
 export function abortDeliverable(idx: i32, gen: i32): i32 {
   const slot = resolve(idx, gen);
   if (slot == 0) return 0;
-  const flags = field(slot, T_FLAGS);
+  const flags = taskFlags(slot);
   if ((flags & (FLAG_ABORT_REQUESTED | FLAG_ABORT_DELIVERED)) == 0) return 0;
   if (flags & (FLAG_RUDE_ABORT | FLAG_SELF_ABORT)) return 1;
-  return (flags & FLAG_DELAY_ABORT) == 0 && field(slot, T_PREVENT_ABORT) == 0 ? 1 : 0;
+  return (flags & FLAG_DELAY_ABORT) == 0 && sideField(slot, X_PREVENT_ABORT) == 0 ? 1 : 0;
 }
 
 /**
@@ -268,8 +274,8 @@ export function abortDeliverable(idx: i32, gen: i32): i32 {
 export function abortDelivered(idx: i32, gen: i32): void {
   const slot = resolve(idx, gen);
   if (slot == 0) return;
-  const flags = field(slot, T_FLAGS) & ~(FLAG_ABORT_REQUESTED | FLAG_RUDE_ABORT | FLAG_SELF_ABORT);
-  setField(slot, T_FLAGS, flags | FLAG_ABORT_DELIVERED);
+  const flags = taskFlags(slot) & ~(FLAG_ABORT_REQUESTED | FLAG_RUDE_ABORT | FLAG_SELF_ABORT);
+  setTaskFlags(slot, flags | FLAG_ABORT_DELIVERED);
   traceEvent(EV_ABORT_DELIVERED, idx, 0);
 }
 
@@ -281,9 +287,9 @@ export function abortDelivered(idx: i32, gen: i32): void {
 export function resetAbort(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  const flags = field(slot, T_FLAGS);
+  const flags = taskFlags(slot);
   if (currentIdx() != idx || (flags & FLAG_ABORT_DELIVERED) == 0) return HOST_E_INVALIDOPERATION;
-  setField(slot, T_FLAGS, flags & ~FLAG_ABORT_DELIVERED);
+  setTaskFlags(slot, flags & ~FLAG_ABORT_DELIVERED);
   return S_OK;
 }
 
@@ -293,21 +299,21 @@ export function delayAbort(begin: bool): i32 {
   const hr = unavailable();
   if (hr != S_OK) return hr;
   const slot = slotAddr(currentIdx());
-  const flags = field(slot, T_FLAGS);
+  const flags = taskFlags(slot);
   if (((flags & FLAG_DELAY_ABORT) != 0) == begin) return E_UNEXPECTED;
-  setField(slot, T_FLAGS, begin ? flags | FLAG_DELAY_ABORT : flags & ~FLAG_DELAY_ABORT);
+  setTaskFlags(slot, begin ? flags | FLAG_DELAY_ABORT : flags & ~FLAG_DELAY_ABORT);
   return S_OK;
 }
 
-/** A nesting count that may not go below 0: BeginThreadAffinity (current task), BeginPreventAsyncAbort. */
-function nest(slot: usize, f: i32, begin: bool): i32 {
-  const n = field(slot, f);
-  if (begin) {
-    setField(slot, f, n + 1);
-  } else {
-    if (n == 0) return E_UNEXPECTED;
-    setField(slot, f, n - 1);
-  }
+/**
+ * A nesting count that may not go below 0: BeginThreadAffinity (current task), BeginPreventAsyncAbort.
+ * In the side record: E_OUTOFMEMORY when the first begin cannot have one.
+ */
+function nest(slot: usize, x: i32, begin: bool): i32 {
+  const n = sideField(slot, x);
+  if (begin) return setSideField(slot, x, n + 1) ? S_OK : E_OUTOFMEMORY;
+  if (n == 0) return E_UNEXPECTED;
+  setSideField(slot, x, n - 1);
   return S_OK;
 }
 
@@ -315,23 +321,22 @@ export function threadAffinity(begin: bool): i32 {
   enterCore();
   const hr = unavailable();
   if (hr != S_OK) return hr;
-  return nest(slotAddr(currentIdx()), T_AFFINITY, begin);
+  return nest(slotAddr(currentIdx()), X_AFFINITY, begin);
 }
 
 export function preventAsyncAbort(idx: i32, gen: i32, begin: bool): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  return nest(slot, T_PREVENT_ABORT, begin);
+  return nest(slot, X_PREVENT_ABORT, begin);
 }
 
 /** Crst bookkeeping for ICLRTask::LocksHeld: +1 when a Crst is first entered, -1 when finally left. */
 export function locksHeldAdd(idx: i32, gen: i32, delta: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  const n = field(slot, T_LOCKS) + delta;
+  const n = sideField(slot, X_LOCKS) + delta;
   if (n < 0) return E_UNEXPECTED;
-  setField(slot, T_LOCKS, n);
-  return S_OK;
+  return setSideField(slot, X_LOCKS, n) ? S_OK : E_OUTOFMEMORY;
 }
 
 /** IHostTask::SetPriority: the THREAD_PRIORITY values only. */
@@ -340,8 +345,7 @@ export function setPriority(idx: i32, gen: i32, priority: f64): i32 {
   if (slot == 0) return lastError;
   const p = <i32>priority;
   if (<f64>p != priority || !(p == -15 || p == 15 || (p >= -2 && p <= 2))) return E_INVALIDARG;
-  setField(slot, T_PRIORITY, p);
-  return S_OK;
+  return setSideField(slot, X_PRIORITY, p) ? S_OK : E_OUTOFMEMORY;
 }
 
 /**
@@ -352,9 +356,9 @@ export function yieldTask(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
   if (currentIdx() == idx) return HOST_E_INVALIDOPERATION;
-  const flags = field(slot, T_FLAGS);
+  const flags = taskFlags(slot);
   if (flags & FLAG_YIELD_REQUESTED) return S_FALSE;
-  setField(slot, T_FLAGS, flags | FLAG_YIELD_REQUESTED);
+  setTaskFlags(slot, flags | FLAG_YIELD_REQUESTED);
   setHdr(H_YIELD_REQUESTS, hdr(H_YIELD_REQUESTS) + 1);
   setHdr(H_CTL, ctl() | CTL_YIELD_PENDING);
   return S_OK;
@@ -362,9 +366,9 @@ export function yieldTask(idx: i32, gen: i32): i32 {
 
 /** Honours the task's yield request, if it has one: 1 when it had. */
 export function honourYield(slot: usize): i32 {
-  const flags = field(slot, T_FLAGS);
+  const flags = taskFlags(slot);
   if ((flags & FLAG_YIELD_REQUESTED) == 0) return 0;
-  setField(slot, T_FLAGS, flags & ~FLAG_YIELD_REQUESTED);
+  setTaskFlags(slot, flags & ~FLAG_YIELD_REQUESTED);
   const pending = hdr(H_YIELD_REQUESTS) - 1;
   setHdr(H_YIELD_REQUESTS, pending);
   if (pending == 0) setHdr(H_CTL, ctl() & ~CTL_YIELD_PENDING);
@@ -376,8 +380,8 @@ export function takeFlag(idx: i32, gen: i32, flag: i32): i32 {
   const slot = resolve(idx, gen);
   if (slot == 0) return 0;
   if (flag == FLAG_YIELD_REQUESTED) return honourYield(slot);
-  const flags = field(slot, T_FLAGS);
-  setField(slot, T_FLAGS, flags & ~flag);
+  const flags = taskFlags(slot);
+  setTaskFlags(slot, flags & ~flag);
   return (flags & flag) != 0 ? 1 : 0;
 }
 
@@ -385,15 +389,17 @@ export function takeFlag(idx: i32, gen: i32, flag: i32): i32 {
 export function alert(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  setField(slot, T_FLAGS, field(slot, T_FLAGS) | FLAG_ALERTED);
+  setTaskFlags(slot, taskFlags(slot) | FLAG_ALERTED);
   return S_OK;
 }
 
 export function setTaskIdentifier(idx: i32, gen: i32, lo: i32, hi: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  setField(slot, T_ID_LO, lo);
-  setField(slot, T_ID_HI, hi);
+  // Both halves or neither: the record is made (or refused) first.
+  if ((lo | hi) != 0 && ensureSide(slot) == 0) return E_OUTOFMEMORY;
+  setSideField(slot, X_ID_LO, lo);
+  setSideField(slot, X_ID_HI, hi);
   return S_OK;
 }
 

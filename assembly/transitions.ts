@@ -6,11 +6,14 @@ import {
   ACT_INVALID, ACT_PUSH_LEAVE, ACT_PUSH_REVERSE, ACT_POP, OP_ENTER, OP_REVERSE_ENTER, OP_REVERSE_LEAVE,
   CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED, EV_TRANSITION, EV_FAILED,
 } from "./layout";
-import { ctl, currentIdx, slotAddr, count, enterCore } from "./state";
+import { ctl, currentIdx, slotAddr, enterCore } from "./state";
+import { count, canCount } from "./side";
 import { topKind, push, pop } from "./frames";
 import { traceEvent } from "./trace";
 import { honourYield } from "./tasks";
-import { S_OK, E_INVALIDARG, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME } from "./hresult";
+import {
+  S_OK, E_INVALIDARG, E_OUTOFMEMORY, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME,
+} from "./hresult";
 
 /** RULES[op * 3 + topKind]: the action of transition `op` on a task whose top frame is `topKind`. */
 export const RULES: usize = memory.data<i32>([
@@ -48,6 +51,8 @@ export function transition(op: i32, target: u32): i32 {
   const act = load<i32>(RULES + (<usize>(op * 3 + topKind(slot)) << 2));
   if (act == ACT_INVALID) return refused(op, idx, HOST_E_INVALIDOPERATION);
   if ((c & CTL_SUSPENDED) && entersManaged(op)) return MUST_WAIT_FOR_RESUME;
+  // A counter about to pass 2^32 needs the side record for its carry: made first, or refused.
+  if (!canCount(slot, op)) return refused(op, idx, E_OUTOFMEMORY);
   if (act == ACT_POP) {
     pop(slot);
   } else {

@@ -19,6 +19,8 @@ export const SUITES = {
   // A second host in the transitions suite's process would change what it measures: its own process.
   "transitions-two-hosts": [
     "ReverseEnter + ReverseLeave pair, two hosts through one call site",
+    "ReverseEnter + ReverseLeave pair, four hosts through one call site",
+    "ReverseEnter + ReverseLeave pair, one host of several (its own call site)",
     "empty wasm function, 2 calls",
   ],
   switches: [
@@ -88,6 +90,21 @@ export const RATIOS = [
     "two hosts through one call site: pair / two empty wasm calls",
     "ReverseEnter + ReverseLeave pair, two hosts through one call site",
     "empty wasm function, 2 calls",
+  ],
+  [
+    "four hosts through one call site: pair / two empty wasm calls",
+    "ReverseEnter + ReverseLeave pair, four hosts through one call site",
+    "empty wasm function, 2 calls",
+  ],
+  [
+    "two hosts through one call site / one host of several",
+    "ReverseEnter + ReverseLeave pair, two hosts through one call site",
+    "ReverseEnter + ReverseLeave pair, one host of several (its own call site)",
+  ],
+  [
+    "four hosts through one call site / one host of several",
+    "ReverseEnter + ReverseLeave pair, four hosts through one call site",
+    "ReverseEnter + ReverseLeave pair, one host of several (its own call site)",
   ],
   [
     "fiberhost switch / raw generator round trip",

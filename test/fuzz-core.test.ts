@@ -49,23 +49,11 @@ async function newCore(flavour: "release" | "debug"): Promise<Core> {
 
 // --- reading the core's state through its layout ---------------------------------------------------
 
-const SLOT_FIELDS = [
-  "T_GEN",
-  "T_STATE",
-  "T_DEPTH",
-  "T_LIMIT",
-  "T_CAPACITY",
-  "T_FRAMES",
-  "T_RESERVE",
-  "T_AFFINITY",
-  "T_PREVENT_ABORT",
-  "T_LOCKS",
-  "T_FLAGS",
-  "T_PRIORITY",
-  "T_NEXT_FREE",
-  "T_ID_LO",
-  "T_ID_HI",
-];
+// The slot's own words (T_FLAGS shares T_STATE's word, T_NEXT_FREE T_RESERVE's: snapshot() splits
+// or copies them), then the fields of its side record (X_*), read through T_SIDE: the record's
+// address is the allocator's business, its contents are the task's state (0 while there is none).
+const SLOT_FIELDS = ["T_GEN", "T_STATE", "T_DEPTH", "T_LIMIT", "T_CAPACITY", "T_FRAMES", "T_RESERVE"];
+const SIDE_FIELDS = ["X_ID_LO", "X_ID_HI", "X_AFFINITY", "X_PREVENT_ABORT", "X_LOCKS", "X_PRIORITY"];
 const HEADER_FIELDS = [
   "H_CTL",
   "H_CURRENT",
@@ -103,10 +91,21 @@ function snapshot(c: Core): State {
     const base = c.x.slotAddress(idx);
     const fields: Record<string, number> = {};
     for (const f of SLOT_FIELDS) fields[f] = i32[(base >> 2) + c.g[f]];
+    fields.T_FLAGS = fields.T_STATE & ~c.g.STATE_MASK;
+    fields.T_STATE &= c.g.STATE_MASK;
+    fields.T_NEXT_FREE = i32[(base >> 2) + c.g.T_NEXT_FREE];
+    const side = i32[(base >> 2) + c.g.T_SIDE];
+    for (const f of SIDE_FIELDS) fields[f] = side === 0 ? 0 : i32[(side >> 2) + c.g[f]];
     // A free slot's buffer is the allocator's cache for the slot's next task, not state: a call that
     // runs out of memory gives it back before it answers E_OUTOFMEMORY (assembly/frames.ts).
     if (fields.T_STATE === c.g.STATE_FREE) fields.T_CAPACITY = fields.T_FRAMES = fields.T_LIMIT = 0;
-    const counters = Array.from({ length: c.g.COUNTER_COUNT }, (_, k) => f64[((base + c.g.T_COUNTERS) >> 3) + k]);
+    // A counter: its u32 low word in the slot, its high word (if any) in the side record.
+    const counters = Array.from(
+      { length: c.g.COUNTER_COUNT },
+      (_, k) =>
+        (i32[(base >> 2) + c.g.T_COUNTERS + k] >>> 0) +
+        (side === 0 ? 0 : (i32[(side >> 2) + c.g.X_HIGH + k] >>> 0) * 2 ** 32),
+    );
     const frames: number[] = [];
     const depth = fields.T_DEPTH;
     if (fields.T_STATE !== c.g.STATE_FREE && fields.T_FRAMES !== 0 && depth > 0 && depth <= fields.T_CAPACITY) {

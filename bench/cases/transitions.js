@@ -134,43 +134,67 @@ export const TRANSITION_CASES = [
 ];
 
 /**
- * Two hosts in one process whose transitions go through one call site (alternate runs use one and
- * the other host): the call site sees two doors' closures, so the optimiser can no longer fold
- * either door's views in. Alone in its suite (transitions-two-hosts): a second host in the
- * transitions suite's process would change what every case there measures.
+ * Several hosts in one process whose transitions go through one call site (alternate runs use one
+ * host and the next): once a second host exists, every door's transitions are one shared function
+ * (src/core/transitions.ts), so the call site stays monomorphic; each door's view is a field it
+ * loads, where a lone host's closures fold theirs in. Alone in their suite (transitions-hosts): a
+ * second host in the transitions suite's process would change what every case there measures.
+ * Each case has hosts of its own (n = 1: one host's own call site in a process with several, the
+ * "one host" of the ratios N hosts / one host; a host alone in its process is the transitions
+ * suite's, whose doors keep their closures).
  */
-let twoHosts = null;
-export const TWO_HOST_CASES = [
-  {
-    name: "ReverseEnter + ReverseLeave pair, two hosts through one call site",
+function hostsCase(name, n, pairs) {
+  return {
+    name,
     group: "transitions",
     op: "pair",
     async setup() {
-      if (!twoHosts) twoHosts = [await createHost(), await createHost()];
-      const tms = twoHosts.map((h) => h.taskManager);
+      const hosts = [];
+      for (let i = 0; i < n; i++) hosts.push(await createHost());
+      const tms = hosts.map((h) => h.taskManager);
       let turn = 0;
-      function pairs(tm, n) {
-        let s = 0;
-        for (let i = 0; i < n; i++) {
-          s += tm.reverseEnterRuntime();
-          s += tm.reverseLeaveRuntime();
-        }
-        return s;
-      }
-      // Both hosts through the loop from the start, so its feedback sees two doors.
-      pairs(tms[0], 1000);
-      pairs(tms[1], 1000);
+      // Every host through the loop from the start, so its feedback sees all of them.
+      for (const tm of tms) pairs(tm, 1000);
       return {
-        run(n) {
-          turn ^= 1;
-          return pairs(tms[turn], n);
+        run(iterations) {
+          turn = (turn + 1) % n;
+          return pairs(tms[turn], iterations);
         },
         verify(iterations, sink) {
-          if (sink !== 0) fail(`two hosts: a transition failed (sum of HRESULTs ${sink})`);
-          const total = twoHosts.reduce((a, h) => a + h.rootTask.counters().reverseEnterRuntime, 0);
-          if (total !== iterations + 2000) fail(`two hosts: ${total} reverse enters, expected ${iterations + 2000}`);
+          if (sink !== 0) fail(`${n} hosts: a transition failed (sum of HRESULTs ${sink})`);
+          const total = hosts.reduce((a, h) => a + h.rootTask.counters().reverseEnterRuntime, 0);
+          const expected = iterations + 1000 * n;
+          if (total !== expected) fail(`${n} hosts: ${total} reverse enters, expected ${expected}`);
         },
       };
     },
-  },
+  };
+}
+// One loop per case, written out (see the top of this file): a loop shared by the cases would
+// see every case's hosts.
+export const TWO_HOST_CASES = [
+  hostsCase("ReverseEnter + ReverseLeave pair, two hosts through one call site", 2, (tm, n) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      s += tm.reverseEnterRuntime();
+      s += tm.reverseLeaveRuntime();
+    }
+    return s;
+  }),
+  hostsCase("ReverseEnter + ReverseLeave pair, four hosts through one call site", 4, (tm, n) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      s += tm.reverseEnterRuntime();
+      s += tm.reverseLeaveRuntime();
+    }
+    return s;
+  }),
+  hostsCase("ReverseEnter + ReverseLeave pair, one host of several (its own call site)", 1, (tm, n) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      s += tm.reverseEnterRuntime();
+      s += tm.reverseLeaveRuntime();
+    }
+    return s;
+  }),
 ];

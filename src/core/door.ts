@@ -14,12 +14,13 @@ import {
   HeaderField,
   Layout,
   RuntimeState,
+  SideField,
   SlotField,
   TaskFlag,
   TaskState,
   type TraceKind,
 } from "./generated/layout.js";
-import { COUNTER_NAMES, countersAt, type CounterName, type Counters, type TaskRef } from "./names.js";
+import { COUNTER_NAMES, countersAt, totalsAt, type CounterName, type Counters, type TaskRef } from "./names.js";
 import { TransitionDoor } from "./transitions.js";
 
 import { BASE as BASE_, GEN as GEN_, IDX as IDX_ } from "./names.js";
@@ -62,7 +63,7 @@ export class CoreDoor extends TransitionDoor {
     return (
       (i32[this.ctlAt] & (Ctl.NOT_STARTED | Ctl.DISABLED | Ctl.TRAP_ARMED)) === 0 &&
       i32[t[BASE] + SlotField.GEN] === t[GEN] &&
-      i32[t[BASE] + SlotField.STATE] === TaskState.STARTED
+      (i32[t[BASE] + SlotField.STATE] & TaskState.MASK) === TaskState.STARTED
     );
   }
 
@@ -143,16 +144,23 @@ export class CoreDoor extends TransitionDoor {
 
   // --- reading a task (no call into wasm) ------------------------------------------------------
 
+  /** A field of the task's side record: 0 while it has none (nothing set one). */
+  private sideField(t: TaskRef, x: SideField): number {
+    return this.i32[t[BASE] + SlotField.SIDE] === 0 ? 0 : this.i32[(this.i32[t[BASE] + SlotField.SIDE] >> 2) + x];
+  }
   /** The task's THREAD_PRIORITY value, as the core keeps it. */
   priority(t: TaskRef): number {
-    return this.i32[t[BASE] + SlotField.PRIORITY];
+    return this.sideField(t, SideField.PRIORITY);
   }
   /** ICLRTask::LocksHeld: Crsts the task holds, as the core counts them. */
   locksHeld(t: TaskRef): number {
-    return this.i32[t[BASE] + SlotField.LOCKS];
+    return this.sideField(t, SideField.LOCKS);
   }
   isLive(t: TaskRef): boolean {
-    return this.i32[t[BASE] + SlotField.GEN] === t[GEN] && this.i32[t[BASE] + SlotField.STATE] !== TaskState.FREE;
+    return (
+      this.i32[t[BASE] + SlotField.GEN] === t[GEN] &&
+      (this.i32[t[BASE] + SlotField.STATE] & TaskState.MASK) !== TaskState.FREE
+    );
   }
   depth(t: TaskRef): number {
     return this.i32[t[BASE] + SlotField.DEPTH];
@@ -195,7 +203,7 @@ export class CoreDoor extends TransitionDoor {
     return out;
   }
   counters(t: TaskRef): Counters {
-    return countersAt(this.f64, (t[BASE] >> 1) + (SlotField.COUNTERS >> 3));
+    return countersAt(this.i32, t[BASE]);
   }
   /**
    * The task's counters in one small integer (4 bits each, the core's order from the lowest bits)
@@ -203,11 +211,12 @@ export class CoreDoor extends TransitionDoor {
    * final counters are kept so (names.ts's unpackCounters reads them back): its end allocates nothing.
    */
   packCounters(t: TaskRef): number {
-    const f64 = this.f64;
-    const at = (t[BASE] >> 1) + (SlotField.COUNTERS >> 3);
+    const i32 = this.i32;
+    const at = t[BASE] + SlotField.COUNTERS;
+    if (i32[t[BASE] + SlotField.SIDE] !== 0) return -1; // (it may hold a high word: counters() reads it)
     let packed = 0;
     for (let c = Layout.COUNTER_COUNT - 1; c >= 0; c--) {
-      const v = f64[at + c];
+      const v = i32[at + c] >>> 0;
       if (!(v < 16)) return -1;
       packed = (packed << 4) | v;
     }
@@ -216,7 +225,7 @@ export class CoreDoor extends TransitionDoor {
   /** The totals: computed by the core (ended tasks' sums plus the live tasks' counters). */
   totals(): Counters {
     this.call(this.x.sumTotals);
-    return countersAt(this.f64, (this.hdr >> 1) + (HeaderField.TOTALS >> 3));
+    return totalsAt(this.f64, (this.hdr >> 1) + (HeaderField.TOTALS >> 3));
   }
   liveTasks(): number {
     return this.i32[this.hdr + HeaderField.LIVE];
@@ -335,6 +344,8 @@ export class CoreDoor extends TransitionDoor {
   isLiveHandle(idx: number, gen: number): boolean {
     if (!(idx >= 0 && idx < this.i32[this.hdr + HeaderField.SLOTS])) return false;
     const base = this.baseOf(idx);
-    return this.i32[base + SlotField.GEN] === gen && this.i32[base + SlotField.STATE] !== TaskState.FREE;
+    return (
+      this.i32[base + SlotField.GEN] === gen && (this.i32[base + SlotField.STATE] & TaskState.MASK) !== TaskState.FREE
+    );
   }
 }

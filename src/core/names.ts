@@ -1,7 +1,7 @@
 // The host's names for the core's numbers (its counters, its transitions), the handle of a task
 // the door passes it, and counters read into their public shape. Each number is the generated layout's (./generated/layout.ts).
 
-import { CoreAnswer, Counter, Layout, Transition } from "./generated/layout.js";
+import { CoreAnswer, Counter, Layout, SideField, SlotField, Transition } from "./generated/layout.js";
 
 /** Not an HRESULT: a transition that must wait for the runtime to resume (assembly/hresult.ts). */
 export const MUST_WAIT_FOR_RESUME = CoreAnswer.MUST_WAIT_FOR_RESUME;
@@ -51,8 +51,8 @@ export interface TaskRef {
 
 // One object literal of one shape (a store per name into an empty object would make it change
 // shape seven times). Its names are COUNTER_NAMES; a counter added in the core fails the type here.
-/** The seven counters at `at` (f64 units) of the core's memory: a task's, or the totals. */
-export function countersAt(f64: Float64Array, at: number): Counters {
+/** The totals at `at` (f64 units) of the core's memory: seven f64 values, in the core's order. */
+export function totalsAt(f64: Float64Array, at: number): Counters {
   return {
     leaveRuntime: f64[at + Counter.LEAVE],
     enterRuntime: f64[at + Counter.ENTER],
@@ -61,6 +61,29 @@ export function countersAt(f64: Float64Array, at: number): Counters {
     unmatchedReverseEnter: f64[at + Counter.UNMATCHED_REVERSE_ENTER],
     switchIn: f64[at + Counter.SWITCH_IN],
     switchOut: f64[at + Counter.SWITCH_OUT],
+  };
+}
+
+/**
+ * Counter `c` of the task whose slot is at `base` (i32 units): its u32 low word in the slot plus
+ * its high word, when the task has a side record (a counter past 2^32 made one), times 2^32.
+ */
+export function counterAt(i32: Int32Array, base: number, c: Counter): number {
+  const low = i32[base + SlotField.COUNTERS + c] >>> 0;
+  const side = i32[base + SlotField.SIDE];
+  return side === 0 ? low : low + (i32[(side >> 2) + SideField.HIGH + c] >>> 0) * 2 ** 32;
+}
+
+/** The seven counters of the task whose slot is at `base` (i32 units). */
+export function countersAt(i32: Int32Array, base: number): Counters {
+  return {
+    leaveRuntime: counterAt(i32, base, Counter.LEAVE),
+    enterRuntime: counterAt(i32, base, Counter.ENTER),
+    reverseEnterRuntime: counterAt(i32, base, Counter.REVERSE_ENTER),
+    reverseLeaveRuntime: counterAt(i32, base, Counter.REVERSE_LEAVE),
+    unmatchedReverseEnter: counterAt(i32, base, Counter.UNMATCHED_REVERSE_ENTER),
+    switchIn: counterAt(i32, base, Counter.SWITCH_IN),
+    switchOut: counterAt(i32, base, Counter.SWITCH_OUT),
   };
 }
 

@@ -1,9 +1,10 @@
 // The door's hot paths: the four transitions and the switch between two fibers, over the views of
 // the core's memory, in the common case; every other case goes to the core, which decides.
 
-import { Act, Counter, SlotField, Transition, type CoreExports } from "./generated/layout.js";
+import { Counter, SlotField, Transition, type CoreExports } from "./generated/layout.js";
 import type { CoreInstance } from "./load.js";
-import { CoreMemory, STACK_PROBE_DEPTH, probeStack } from "./memory.js";
+import { STACK_PROBE_DEPTH, probeStack } from "./memory.js";
+import { SharedTransitions } from "./shared-transitions.js";
 import type { TaskRef } from "./names.js";
 
 import { BASE as BASE_, GEN as GEN_, IDX as IDX_ } from "./names.js";
@@ -14,14 +15,26 @@ import { BASE as BASE_, GEN as GEN_, IDX as IDX_ } from "./names.js";
 const BASE: typeof BASE_ = BASE_;
 const GEN: typeof GEN_ = GEN_;
 const IDX: typeof IDX_ = IDX_;
-export class TransitionDoor extends CoreMemory {
-  /** i32 index of the current task's slot: where the fast path writes. */
-  private cur = 0;
+/**
+ * True once a second door was made in the process: from then on every door's four transitions are
+ * the shared fast paths (SHARED), so that a call site seeing several hosts sees one function.
+ */
+let sharedFastPaths = false;
+/** The process's only door so far (weakly: a host let go must not be kept). */
+let firstDoor: WeakRef<TransitionDoor> | null = null;
+
+/** The shared fast paths: the prototype's methods, one function each for every door (see sharedLeave). */
+const SHARED = {
+  leave: (SharedTransitions.prototype as unknown as { sharedLeave: (target: number) => number }).sharedLeave,
+  enter: (SharedTransitions.prototype as unknown as { sharedEnter: () => number }).sharedEnter,
+  reverseEnter: (SharedTransitions.prototype as unknown as { sharedReverseEnter: () => number }).sharedReverseEnter,
+  reverseLeave: (SharedTransitions.prototype as unknown as { sharedReverseLeave: () => number }).sharedReverseLeave,
+};
+
+export class TransitionDoor extends SharedTransitions {
   private rootBase = 0;
-  private readonly rules: number;
   // The exports the hot paths call, in fixed-shape properties: a load from the exports object (a
   // dictionary of ~100 names) costs more than the transition itself.
-  private readonly fnTransition: CoreExports["transition"];
   private readonly fnSwitchIn: CoreExports["switchIn"];
   private readonly fnSwitchOut: CoreExports["switchOut"];
   private readonly fnExchange: CoreExports["exchange"];
@@ -29,12 +42,10 @@ export class TransitionDoor extends CoreMemory {
   constructor(core: CoreInstance) {
     super(core);
     const x = this.x;
-    this.rules = (x.RULES.value as number) >> 2;
-    this.fnTransition = x.transition;
     this.fnSwitchIn = x.switchIn;
     this.fnSwitchOut = x.switchOut;
     this.fnExchange = x.exchange;
-    this.readRules();
+    this.registerDoor();
     this.makeTransitions();
   }
   // --- the transitions: the hot path -------------------------------------------------------
@@ -61,6 +72,11 @@ export class TransitionDoor extends CoreMemory {
   readonly reverseEnter!: () => number;
   readonly reverseLeave!: () => number;
 
+  /** True when this door's transitions are the shared fast paths (the process has had two doors). */
+  get sharesFastPaths(): boolean {
+    return sharedFastPaths;
+  }
+
   /** The current task's transition depth (one read: the hooked export's outermost call keeps it). */
   currentDepth(): number {
     return this.i32[this.cur + SlotField.DEPTH];
@@ -76,19 +92,56 @@ export class TransitionDoor extends CoreMemory {
     this.makeTransitions();
   }
 
-  /** Builds the four fast paths (from the constructor, after readRules, and after a growth). */
+  /**
+   * Builds the four fast paths (from the constructor, after readRules, after a growth, and when a
+   * second door is made in the process): closures over this door's views while it is the only
+   * door, the shared fast paths (one function each for every door) once there are two.
+   */
   private makeTransitions(): void {
+    if (sharedFastPaths) {
+      const self = this as unknown as {
+        leave: (target: number) => number;
+        enter: () => number;
+        reverseEnter: () => number;
+        reverseLeave: () => number;
+      };
+      self.leave = SHARED.leave;
+      self.enter = SHARED.enter;
+      self.reverseEnter = SHARED.reverseEnter;
+      self.reverseLeave = SHARED.reverseLeave;
+    } else {
+      this.makeOwnTransitions();
+    }
+    this.makeTryExchange();
+  }
+
+  /** Counts the doors of the process: the second one turns every door to the shared fast paths. */
+  private registerDoor(): void {
+    if (sharedFastPaths) return;
+    const first = firstDoor?.deref();
+    if (first === undefined || first === this) {
+      firstDoor = new WeakRef(this);
+      return;
+    }
+    sharedFastPaths = true;
+    firstDoor = null;
+    first.makeTransitions(); // (this door's are made by its constructor, after this)
+  }
+
+  /** The four fast paths as closures over this door's views, folded in while it is the process's only door. */
+  private makeOwnTransitions(): void {
     const i32 = this.i32;
-    const f64 = this.f64;
     const ctlAt = this.ctlAt;
     const fn = this.fnTransition;
-    const counters = SlotField.COUNTERS >> 3;
     const slow = (op: number, target: number): number => {
       probeStack(STACK_PROBE_DEPTH); // (see probeStack: an overflow fails here, not in the core)
       return this.call(fn, op, target) >>> 0;
     };
     // A push: the control word clear, room below the limit, a top frame the RULES allow (tops: a
     // bitmask of allowed top-frame kinds; 7: any, no need to look).
+    // Each counter is a u32 low word (read as i32): one at 2^32 - 1 (-1) would carry into the
+    // task's side record, which only the core can make, so the fast path declines before it
+    // changes anything (n === 0) and the core does the transition and the carry.
     const pushLeave = this.pushKind0;
     const pushLeaveTops = this.pushTops0;
     const pushReverse = this.pushKind2;
@@ -104,12 +157,15 @@ export class TransitionDoor extends CoreMemory {
           pushLeaveTops === 7 ||
           ((pushLeaveTops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0
         ) {
-          const at = frames + (depth << 1);
-          i32[at] = pushLeave;
-          i32[at + 1] = target;
-          i32[b + SlotField.DEPTH] = depth + 1;
-          f64[(b >> 1) + counters + Transition.LEAVE]++;
-          return 0;
+          const n = (i32[b + SlotField.COUNTERS + Transition.LEAVE] + 1) | 0;
+          if (n !== 0) {
+            const at = frames + (depth << 1);
+            i32[at] = pushLeave;
+            i32[at + 1] = target;
+            i32[b + SlotField.DEPTH] = depth + 1;
+            i32[b + SlotField.COUNTERS + Transition.LEAVE] = n;
+            return 0;
+          }
         }
       }
       return slow(Transition.LEAVE, target);
@@ -124,10 +180,13 @@ export class TransitionDoor extends CoreMemory {
           pushReverseTops === 7 ||
           ((pushReverseTops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0
         ) {
-          i32[frames + (depth << 1)] = pushReverse;
-          i32[b + SlotField.DEPTH] = depth + 1;
-          f64[(b >> 1) + counters + Transition.REVERSE_ENTER]++;
-          return 0;
+          const n = (i32[b + SlotField.COUNTERS + Transition.REVERSE_ENTER] + 1) | 0;
+          if (n !== 0) {
+            i32[frames + (depth << 1)] = pushReverse;
+            i32[b + SlotField.DEPTH] = depth + 1;
+            i32[b + SlotField.COUNTERS + Transition.REVERSE_ENTER] = n;
+            return 0;
+          }
         }
       }
       return slow(Transition.REVERSE_ENTER, 0);
@@ -136,9 +195,12 @@ export class TransitionDoor extends CoreMemory {
       const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popEnter) {
-        i32[b + SlotField.DEPTH] = depth - 1;
-        f64[(b >> 1) + counters + Transition.ENTER]++;
-        return 0;
+        const n = (i32[b + SlotField.COUNTERS + Transition.ENTER] + 1) | 0;
+        if (n !== 0) {
+          i32[b + SlotField.DEPTH] = depth - 1;
+          i32[b + SlotField.COUNTERS + Transition.ENTER] = n;
+          return 0;
+        }
       }
       return slow(Transition.ENTER, 0);
     };
@@ -146,25 +208,41 @@ export class TransitionDoor extends CoreMemory {
       const b = this.cur;
       const depth = i32[b + SlotField.DEPTH];
       if (i32[ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === popReverse) {
-        i32[b + SlotField.DEPTH] = depth - 1;
-        f64[(b >> 1) + counters + Transition.REVERSE_LEAVE]++;
-        return 0;
+        const n = (i32[b + SlotField.COUNTERS + Transition.REVERSE_LEAVE] + 1) | 0;
+        if (n !== 0) {
+          i32[b + SlotField.DEPTH] = depth - 1;
+          i32[b + SlotField.COUNTERS + Transition.REVERSE_LEAVE] = n;
+          return 0;
+        }
       }
       return slow(Transition.REVERSE_LEAVE, 0);
     };
+  }
+
+  /** The switch's fast path, a closure over the views (see tryExchange). */
+  private makeTryExchange(): void {
+    const i32 = this.i32;
+    const ctlAt = this.ctlAt;
     const currentAt = this.currentAt;
     (this as { tryExchange: (from: TaskRef, to: TaskRef) => boolean }).tryExchange = (from, to): boolean => {
+      const fromBase = from[BASE];
+      const toBase = to[BASE];
       if (
         i32[ctlAt] === 0 &&
         i32[currentAt] === from[IDX] &&
-        i32[from[BASE] + SlotField.GEN] === from[GEN] &&
-        i32[to[BASE] + SlotField.GEN] === to[GEN] // a freed slot's generation moves on, so a match is live
+        i32[fromBase + SlotField.GEN] === from[GEN] &&
+        i32[toBase + SlotField.GEN] === to[GEN] // a freed slot's generation moves on, so a match is live
       ) {
-        i32[currentAt] = to[IDX];
-        f64[(from[BASE] >> 1) + counters + Counter.SWITCH_OUT]++;
-        f64[(to[BASE] >> 1) + counters + Counter.SWITCH_IN]++;
-        this.cur = to[BASE];
-        return true;
+        // As the transitions: a counter that would carry past 2^32 leaves the switch to the core.
+        const out = (i32[fromBase + SlotField.COUNTERS + Counter.SWITCH_OUT] + 1) | 0;
+        const into = (i32[toBase + SlotField.COUNTERS + Counter.SWITCH_IN] + 1) | 0;
+        if (out !== 0 && into !== 0) {
+          i32[currentAt] = to[IDX];
+          i32[fromBase + SlotField.COUNTERS + Counter.SWITCH_OUT] = out;
+          i32[toBase + SlotField.COUNTERS + Counter.SWITCH_IN] = into;
+          this.cur = toBase;
+          return true;
+        }
       }
       return false;
     };
@@ -179,39 +257,6 @@ export class TransitionDoor extends CoreMemory {
           ? this.reverseEnter()
           : this.reverseLeave();
   }
-
-  /** Reads RULES (op × top-frame kind → action) into the fast paths' parameters. */
-  private readRules(): void {
-    const pushKind = [0, 0, 0, 0];
-    const pushTops = [0, 0, 0, 0];
-    const popTop = [-1, -1, -1, -1];
-    for (let op = 0; op < 4; op++) {
-      for (let top = 0; top < 3; top++) {
-        const act = this.i32[this.rules + op * 3 + top];
-        if (act === Act.POP) popTop[op] = top;
-        else if (act !== Act.INVALID) {
-          pushKind[op] = act; // a push action is the kind of the frame it pushes
-          pushTops[op] |= 1 << top;
-        }
-      }
-      // The fast paths assume each transition either pushes one kind or pops from one kind.
-      if ((pushTops[op] !== 0) === (popTop[op] !== -1) || (op % 2 === 0) !== (pushTops[op] !== 0)) {
-        throw new Error(`the core's RULES table changed shape (transition ${op}): update CoreDoor's fast paths`);
-      }
-    }
-    this.pushKind0 = pushKind[0];
-    this.pushTops0 = pushTops[0];
-    this.pushKind2 = pushKind[2];
-    this.pushTops2 = pushTops[2];
-    this.popTop1 = popTop[1];
-    this.popTop3 = popTop[3];
-  }
-  private pushKind0 = 0;
-  private pushTops0 = 0;
-  private pushKind2 = 0;
-  private pushTops2 = 0;
-  private popTop1 = 0;
-  private popTop3 = 0;
 
   /** SwitchIn / SwitchOut / ExitTask also move the fast path's notion of the current task. */
   switchIn(t: TaskRef): number {

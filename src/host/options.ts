@@ -16,13 +16,13 @@ const WASM_PAGE = 64 * 1024;
 const MAX_WASM_PAGES = 65536;
 /**
  * The smallest createHost({ maxMemoryBytes }): 3 pages hold the core's fixed areas (header, chunk
- * table, free lists: ~33 KiB) and its first chunk of 1,024 task slots (120 KiB), with room left for
- * frame buffers and a small trace ring. Below it the core could not even make the root task.
+ * table, free lists: ~33 KiB) and its first chunk of 1,024 task slots (60 KiB), with room left for
+ * frame buffers, side records and a small trace ring. Below it the core could not even make the root task.
  */
 export const MIN_MEMORY_BYTES = 3 * WASM_PAGE;
 /**
- * The default of createHost({ initialMemoryBytes }): 1 MiB, about 6,000 fibers parked in managed
- * code at once (a task's slot is 120 bytes, its smallest frame buffer 32) before the core's
+ * The default of createHost({ initialMemoryBytes }): 1 MiB, about 11,000 fibers parked in managed
+ * code at once (a task's slot is 60 bytes, its smallest frame buffer 32) before the core's
  * memory has to grow. Small because V8 counts a memory's whole initial size as external memory
  * (src/core/load.ts): 64 MiB made every createHost start a full GC.
  */
