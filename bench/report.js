@@ -38,11 +38,17 @@ export function quantile(xs, p) {
 export function evaluateTargets(ratios, metrics, engine) {
   return TARGETS.map((t) => {
     const metric = t.metric === undefined ? undefined : [t.metric].flat().find((m) => m in metrics);
-    const value = t.ratio !== undefined ? ratios[t.ratio] : metrics[metric];
+    // (t.ratios: two ratios of different processes, each over its own floor, divided.)
+    const value =
+      t.ratio !== undefined
+        ? ratios[t.ratio]
+        : t.ratios !== undefined
+          ? ratios[t.ratios[0]] / ratios[t.ratios[1]]
+          : metrics[metric];
     const measured = value !== undefined && Number.isFinite(value);
     const limit = limitOn(t, engine);
     const pass = measured && limit !== null ? (t.op === "<=" ? value <= limit : value >= limit) : null;
-    const from = t.ratio ?? metric ?? [t.metric].flat()[0];
+    const from = t.ratio ?? t.ratios?.join(" ÷ ") ?? metric ?? [t.metric].flat()[0];
     const standIn = t.metric !== undefined && metric !== undefined && metric !== [t.metric].flat()[0];
     const why = limit === null ? t.why : undefined;
     return { name: t.name, from, standIn, op: t.op, limit, why, value: measured ? value : null, pass };

@@ -180,15 +180,24 @@ export const TARGETS = [
     op: "<=",
     limit: { node: 1.0 },
   },
+  // A process with two hosts runs every host's transitions on the shared path (src/core/shared-
+  // transitions.ts), so "one host" is measured in a process of its own: each pair is taken over the
+  // two empty wasm calls of its own process, and the target compares those two ratios.
   {
     name: "transition pair: two hosts through one call site / one host",
-    ratio: "transition pair: two hosts / one host",
+    ratios: [
+      "two hosts through one call site: pair / two empty wasm calls",
+      "ReverseEnter + ReverseLeave pair / two empty wasm calls",
+    ],
     op: "<=",
     limit: { node: 1.5 },
   },
   {
     name: "transition pair: four hosts through one call site / one host",
-    ratio: "transition pair: four hosts / one host",
+    ratios: [
+      "four hosts through one call site: pair / two empty wasm calls",
+      "ReverseEnter + ReverseLeave pair / two empty wasm calls",
+    ],
     op: "<=",
     limit: { node: 1.5 },
   },
