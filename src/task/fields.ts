@@ -8,9 +8,9 @@ import type { Queued } from "../kernel/queue.js";
 import type { Waitable } from "../kernel/waitable.js";
 import { Q_NEXT as Q_NEXT_, Q_PREV as Q_PREV_ } from "../kernel/queue.js";
 import { TIMER_POS as TIMER_POS_ } from "../kernel/timers.js";
-import type { TaskExtras } from "./extras.js";
+import { TaskExtras } from "./extras.js";
 import { BITS as BITS_, PENDING as PENDING_, RunState } from "./state.js";
-import { ATTENTION as ATTENTION_, EXTRA as EXTRA_, FINAL_COUNTS as FINAL_COUNTS_, ITER as ITER_ } from "./state.js";
+import { ATTENTION as ATTENTION_, EXTRA as EXTRA_, ITER as ITER_ } from "./state.js";
 import { LEVEL as LEVEL_, RESUME_THROW as RESUME_THROW_, RESUME_VALUE as RESUME_VALUE_ } from "./state.js";
 import { STACK as STACK_, STATE as STATE_, WAIT_ON as WAIT_ON_, YIELD_TOKEN as YIELD_TOKEN_ } from "./state.js";
 
@@ -24,7 +24,6 @@ const BITS: typeof BITS_ = BITS_;
 const PENDING: typeof PENDING_ = PENDING_;
 const ATTENTION: typeof ATTENTION_ = ATTENTION_;
 const EXTRA: typeof EXTRA_ = EXTRA_;
-const FINAL_COUNTS: typeof FINAL_COUNTS_ = FINAL_COUNTS_;
 const ITER: typeof ITER_ = ITER_;
 const LEVEL: typeof LEVEL_ = LEVEL_;
 const RESUME_THROW: typeof RESUME_THROW_ = RESUME_THROW_;
@@ -40,8 +39,20 @@ export abstract class TaskFields<T extends Queued> {
   /** @internal */ declare [STATE]: RunState;
   /** @internal the iterator that runs now: the body, or the innermost scope's body */
   declare [ITER]: Iterator<unknown> | null;
-  /** @internal the iterators below `iter` (f.managed / f.unmanaged bodies): an explicit stack */
-  declare [STACK]: Iterator<unknown>[] | null;
+  /**
+   * @internal the iterators below `iter` (f.managed / f.unmanaged bodies, a plain `yield op`): an
+   * explicit stack, kept in the extras (a parked fiber rarely has one: a field less on every task).
+   */
+  get [STACK](): Iterator<unknown>[] | null {
+    const x = this[EXTRA];
+    return x === null ? null : x.stack;
+  }
+  /** @internal */
+  set [STACK](s: Iterator<unknown>[] | null) {
+    if (s !== null) this[EXTRA] ??= new TaskExtras<T>();
+    const x = this[EXTRA];
+    if (x !== null) x.stack = s;
+  }
   /** @internal */ declare [RESUME_VALUE]: unknown;
   /** @internal */ declare [RESUME_THROW]: boolean;
   /** @internal set when the scheduler must look at this task at its next safe point */
@@ -51,7 +62,8 @@ export abstract class TaskFields<T extends Queued> {
   /** @internal */ declare [WAIT_ON]: Waitable<T> | null;
   /**
    * @internal 1 + its timer's index in the timer heap; 0: none. (A field of its own: kept in
-   * `bits`, the spawn + run + exit case ran 5% slower in Chromium.)
+   * `bits`, the spawn + run + exit case ran 5% slower in Chromium.) Once the task has ended:
+   * its final counters, under the same key (FINAL_COUNTS, src/task/state.ts).
    */
   declare [TIMER_POS]: number;
   /** @internal */ declare [Q_NEXT]: Queued | null;
@@ -94,11 +106,6 @@ export abstract class TaskFields<T extends Queued> {
    */
   declare [PENDING]: unknown;
   /**
-   * @internal Its counters when it ended, packed by CoreDoor.packCounters (its slot is then
-   * reused); -1: not packed (too large), kept in its extras' finalCounters.
-   */
-  declare [FINAL_COUNTS]: number;
-  /**
    * @internal The rarely used state (src/task/extras.ts), made on first use by extras(): a million
    * parked fibers stay small. Read it as `t[EXTRA] !== null && t[EXTRA].field`.
    */
@@ -110,7 +117,6 @@ export abstract class TaskFields<T extends Queued> {
     // symbol-keyed fields: TypeScript would read each key from a module variable at every spawn.)
     this[STATE] = RunState.Created;
     this[ITER] = null;
-    this[STACK] = null;
     this[RESUME_VALUE] = undefined;
     this[RESUME_THROW] = false;
     this[ATTENTION] = false;
@@ -121,7 +127,6 @@ export abstract class TaskFields<T extends Queued> {
     this[Q_PREV] = null;
     this[BITS] = 0;
     this[PENDING] = null;
-    this[FINAL_COUNTS] = -1;
     this[EXTRA] = null;
   }
 }
