@@ -63,11 +63,11 @@ export class Family {
 
   adopt(parent: Task, child: Task): void {
     const p = links(parent);
-    const c = links(child);
+    const c = child[EXTRAS]();
     c.parent = parent;
-    c.prev = p.last;
+    c.prevSibling = p.last;
     if (p.last === null) p.first = child;
-    else links(p.last).next = child;
+    else p.last[EXTRA]!.nextSibling = child;
     p.last = child;
     p.count++;
   }
@@ -132,15 +132,15 @@ export class Family {
    * is then not reported).
    */
   childEnded(child: Task, threw: boolean, value: unknown): boolean {
-    const c = links(child);
+    const c = child[EXTRA]!; // (a child has extras: adopt made them)
     const parent = c.parent!;
     const px = links(parent);
     // Out of its parent's list of children (spawn order kept).
-    if (c.prev === null) px.first = c.next;
-    else links(c.prev).next = c.next;
-    if (c.next === null) px.last = c.prev;
-    else links(c.next).prev = c.prev;
-    c.parent = c.prev = c.next = null;
+    if (c.prevSibling === null) px.first = c.nextSibling;
+    else c.prevSibling[EXTRA]!.nextSibling = c.nextSibling;
+    if (c.nextSibling === null) px.last = c.prevSibling;
+    else c.nextSibling[EXTRA]!.prevSibling = c.prevSibling;
+    c.parent = c.prevSibling = c.nextSibling = null;
     px.count--;
     const failed = unobservedFailure(child, threw);
     if (px.ending !== null) {
@@ -174,7 +174,7 @@ function reasonText(reason: unknown): string {
 function childrenOf(t: Task): Task[] {
   const out: Task[] = [];
   const f = t[EXTRA]?.family;
-  for (let c = f == null ? null : f.first; c !== null; c = links(c).next) out.push(c);
+  for (let c = f == null ? null : f.first; c !== null; c = c[EXTRA]!.nextSibling) out.push(c);
   return out;
 }
 

@@ -188,7 +188,7 @@ export class Lifecycle {
     }
     if (x.endWatchers !== null) for (const w of [...x.endWatchers]) w.fire();
     this.forget(t);
-    const handled = x.family !== null && x.family.parent !== null ? this.family.childEnded(t, failed, value) : false;
+    const handled = x.parent !== null ? this.family.childEnded(t, failed, value) : false;
     if (!handled && unobservedFailure(t, failed)) this.report(value, t);
   }
 }
