@@ -22,8 +22,6 @@ export interface HeldLock {
 }
 
 export class TaskExtras<T extends Queued> {
-  /** The iterators below the task's `iter` (Task[STACK]: its f.managed / f.unmanaged bodies). */
-  stack: Iterator<unknown>[] | null = null;
   /** The name given at spawn (or set later); null: `fiber-<id>`. */
   name: string | null = null;
   /** ExitTask asked by the running fiber itself: it ends at its next safe point. */

@@ -8,7 +8,7 @@ import type { Queued } from "../kernel/queue.js";
 import type { Waitable } from "../kernel/waitable.js";
 import { Q_NEXT as Q_NEXT_, Q_PREV as Q_PREV_ } from "../kernel/queue.js";
 import { TIMER_POS as TIMER_POS_ } from "../kernel/timers.js";
-import { TaskExtras } from "./extras.js";
+import type { TaskExtras } from "./extras.js";
 import { BITS as BITS_, PENDING as PENDING_, RunState } from "./state.js";
 import { ATTENTION as ATTENTION_, EXTRA as EXTRA_, ITER as ITER_ } from "./state.js";
 import { LEVEL as LEVEL_, RESUME_THROW as RESUME_THROW_, RESUME_VALUE as RESUME_VALUE_ } from "./state.js";
@@ -40,19 +40,11 @@ export abstract class TaskFields<T extends Queued> {
   /** @internal the iterator that runs now: the body, or the innermost scope's body */
   declare [ITER]: Iterator<unknown> | null;
   /**
-   * @internal the iterators below `iter` (f.managed / f.unmanaged bodies, a plain `yield op`): an
-   * explicit stack, kept in the extras (a parked fiber rarely has one: a field less on every task).
+   * @internal the iterators below `iter` (f.managed / f.unmanaged bodies): an explicit stack. (A
+   * field of its own: kept in the extras, a fiber parked inside a scope or in a plain `yield op`
+   * would pay for a whole extras record, 192 bytes, to save these 8.)
    */
-  get [STACK](): Iterator<unknown>[] | null {
-    const x = this[EXTRA];
-    return x === null ? null : x.stack;
-  }
-  /** @internal */
-  set [STACK](s: Iterator<unknown>[] | null) {
-    if (s !== null) this[EXTRA] ??= new TaskExtras<T>();
-    const x = this[EXTRA];
-    if (x !== null) x.stack = s;
-  }
+  declare [STACK]: Iterator<unknown>[] | null;
   /** @internal */ declare [RESUME_VALUE]: unknown;
   /** @internal */ declare [RESUME_THROW]: boolean;
   /** @internal set when the scheduler must look at this task at its next safe point */
@@ -117,6 +109,7 @@ export abstract class TaskFields<T extends Queued> {
     // symbol-keyed fields: TypeScript would read each key from a module variable at every spawn.)
     this[STATE] = RunState.Created;
     this[ITER] = null;
+    this[STACK] = null;
     this[RESUME_VALUE] = undefined;
     this[RESUME_THROW] = false;
     this[ATTENTION] = false;
