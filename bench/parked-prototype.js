@@ -88,6 +88,7 @@ console.log(
     "RSS parked, whole process (MB)": +(m.rss / MB).toFixed(1),
     "JS heap per fiber (B)": +((m.heapUsed - heap0) / N).toFixed(1),
     check: mode === "bare" ? keep.length : count(head),
+    woke, // (0: they stay parked; the bodies have the library's bench's shape, a test and a count)
   }),
 );
 void keep.length;
