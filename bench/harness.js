@@ -166,6 +166,8 @@ export async function runSuite(suite, env) {
   if (cases["spawn + run + exit (1,000,000 fibers)"]) {
     metrics["spawn + run + exit: fibers per second"] = 1e9 / cases["spawn + run + exit (1,000,000 fibers)"].medianNs;
   }
+  const fSpawn = cases["spawn + run + exit, f.spawn from a fiber (1,000,000 fibers)"];
+  if (fSpawn) metrics["spawn + run + exit, f.spawn: fibers per second"] = 1e9 / fSpawn.medianNs;
   const sHeld = cases["suspend + resume, 10,000 fibers held in managed mode"];
   if (sHeld) metrics["suspend + resume: per held fiber (ns)"] = sHeld.medianNs / 10_000;
   const ratios = {};

@@ -1,7 +1,8 @@
-// Scale: a million fibers spawned, run and ended; a million parked at once; suspend and resume
-// with 10,000 fibers held in managed mode.
+// Scale: a million fibers spawned, run and ended (by host.spawn, and by f.spawn from a fiber); a
+// million parked at once (in `yield* ev.wait()`, and in `yield* f.wait(ev, INFINITE)` with `f`
+// kept); suspend and resume with 10,000 fibers held in managed mode.
 
-import { createHost, S_OK } from "../../dist/index.js";
+import { createHost, INFINITE, S_OK } from "../../dist/index.js";
 import { fail } from "./support.js";
 
 export const SCALE_CASES = [
@@ -36,10 +37,53 @@ export const SCALE_CASES = [
     },
   },
   {
+    name: "spawn + run + exit, f.spawn from a fiber (1,000,000 fibers)",
+    group: "scale",
+    op: "fiber",
+    fixedN: 1_000_000,
+    warmupN: 200_000,
+    async setup() {
+      const host = await createHost({ clock: "virtual" });
+      const box = { count: 0 };
+      function* body() {
+        box.count++;
+      }
+      const BATCH = 10_000; // as host.spawn's case: a batch of children at a time
+      // A parent spawns a batch of children and yields once: they run and end (in spawn order,
+      // before it is resumed), then it ends. Structured concurrency's bookkeeping (each child
+      // adopted, each end told to the parent) is what this case adds to host.spawn's.
+      function* parent(f) {
+        for (let i = 0; i < BATCH; i++) f.spawn(body);
+        yield* f.yield();
+      }
+      return {
+        run(n) {
+          const before = box.count;
+          for (let done = 0; done < n; done += BATCH) {
+            if (n - done < BATCH) fail(`f.spawn: ${n} is not a whole number of batches of ${BATCH}`);
+            host.spawn(parent);
+            host.runUntilIdle();
+          }
+          return box.count - before;
+        },
+        verify(iterations, sink) {
+          if (sink !== iterations) fail(`f.spawn: ${sink} children ran, expected ${iterations}`);
+          if (host.liveTaskCount !== 1) fail(`f.spawn: ${host.liveTaskCount} tasks still live`);
+        },
+      };
+    },
+  },
+  {
     name: "1,000,000 parked fibers: spawn + park",
     group: "scale",
     op: "fiber",
-    measure: measureParked,
+    measure: (env) => measureParked(env, false),
+  },
+  {
+    name: "1,000,000 parked fibers in f.wait(ev, INFINITE), keeping f: spawn + park",
+    group: "scale",
+    op: "fiber",
+    measure: (env) => measureParked(env, true),
   },
   {
     name: "suspend + resume, 10,000 fibers held in managed mode",
@@ -86,24 +130,36 @@ export const SCALE_CASES = [
 /**
  * 1,000,000 fibers parked at once, each waiting on one manual event (the same one). Measured once
  * per process, from a fresh host: the time to spawn and park them, the memory they hold (RSS in
- * Node, the JS heap where performance.memory exists, and the core's linear memory), and the time
- * to wake them all and let them end.
+ * Node, the whole process's and its growth; the JS heap where performance.memory exists, and the
+ * core's linear memory), and the time to wake them all and let them end. `keepF`: the bodies wait
+ * with `yield* f.wait(ev, INFINITE)` and keep their context `f` (a parameter the generator holds),
+ * as most code is written; otherwise `yield* ev.wait()` in a body that takes no `f`.
  */
-async function measureParked(env) {
+async function measureParked(env, keepF) {
   const N = 1_000_000;
   const host = await createHost({ clock: "virtual" });
   const ev = host.createManualEvent(false);
   const box = { woke: 0 };
-  function* body() {
-    if ((yield* ev.wait()) === S_OK) box.woke++;
-  }
+  const body = keepF
+    ? function* (f) {
+        if ((yield* f.wait(ev, INFINITE)) === S_OK) box.woke++;
+      }
+    : function* () {
+        if ((yield* ev.wait()) === S_OK) box.woke++;
+      };
+  // The metrics' names: the first form's as they always were.
+  const P = keepF ? "parked (f.wait, f kept)" : "parked";
   // Warm the paths up on a separate host and event, small enough not to matter to the memory.
   {
     const warm = await createHost({ clock: "virtual" });
     const wev = warm.createManualEvent(false);
-    function* wbody() {
-      yield* wev.wait();
-    }
+    const wbody = keepF
+      ? function* (f) {
+          yield* f.wait(wev, INFINITE);
+        }
+      : function* () {
+          yield* wev.wait();
+        };
     for (let r = 0; r < 5; r++) {
       for (let i = 0; i < 10_000; i++) warm.spawn(wbody);
       warm.runUntilIdle();
@@ -130,16 +186,18 @@ async function measureParked(env) {
   if (box.woke !== N || host.liveTaskCount !== 1)
     fail(`parked: ${box.woke} woke, ${host.liveTaskCount - 1} still live`);
   const metrics = {
-    "parked: core memory per fiber (bytes)": coreBytes / N,
-    "parked: wake + exit per fiber (ns)": ((t3 - t2) * 1e6) / N,
+    [`${P}: core memory per fiber (bytes)`]: coreBytes / N,
+    [`${P}: wake + exit per fiber (ns)`]: ((t3 - t2) * 1e6) / N,
   };
   const notes = [];
   if (m0?.rss !== undefined && m1?.rss !== undefined) {
-    metrics["parked: RSS delta (MB)"] = (m1.rss - m0.rss) / 2 ** 20;
-    metrics["parked: RSS delta per fiber (bytes)"] = (m1.rss - m0.rss) / N;
+    metrics[`${P}: RSS, whole process (MB)`] = m1.rss / 2 ** 20;
+    metrics[`${P}: RSS delta (MB)`] = (m1.rss - m0.rss) / 2 ** 20;
+    metrics[`${P}: RSS delta per fiber (bytes)`] = (m1.rss - m0.rss) / N;
   } else if (m0?.browserRss !== undefined && m1?.browserRss !== undefined) {
-    metrics["parked: browser processes' RSS delta (MB)"] = (m1.browserRss - m0.browserRss) / 2 ** 20;
-    metrics["parked: browser processes' RSS delta per fiber (bytes)"] = (m1.browserRss - m0.browserRss) / N;
+    metrics[`${P}: browser processes' RSS, whole (MB)`] = m1.browserRss / 2 ** 20;
+    metrics[`${P}: browser processes' RSS delta (MB)`] = (m1.browserRss - m0.browserRss) / 2 ** 20;
+    metrics[`${P}: browser processes' RSS delta per fiber (bytes)`] = (m1.browserRss - m0.browserRss) / N;
     notes.push(
       "RSS: a page cannot read it; the runner read the RSS of the browser's processes (the renderer among them) from /proc just before and after the fibers parked",
     );
@@ -149,8 +207,8 @@ async function measureParked(env) {
     );
   }
   if (m0?.heap !== undefined && m1?.heap !== undefined) {
-    metrics["parked: JS heap delta per fiber (bytes)"] = (m1.heap - m0.heap) / N;
-    metrics["parked: JS heap + core memory (MB)"] = (m1.heap - m0.heap + coreBytes) / 2 ** 20;
+    metrics[`${P}: JS heap delta per fiber (bytes)`] = (m1.heap - m0.heap) / N;
+    metrics[`${P}: JS heap + core memory (MB)`] = (m1.heap - m0.heap + coreBytes) / 2 ** 20;
   } else {
     notes.push("JS heap: performance.memory is not available in this engine");
   }

@@ -182,7 +182,8 @@ export class FiberContext {
    */
   spawn<R, P = undefined>(
     body: FiberStart<P, R>,
-    options: { name?: string; priority?: number; stackSize?: number; signal?: AbortSignal; param?: P } = {},
+    // (No `= {}` default: no options read none, as host.spawn's; an empty object was made and read per child.)
+    options?: { name?: string; priority?: number; stackSize?: number; signal?: AbortSignal; param?: P },
   ): Task<R> {
     return this.env.spawnChild(this.task, body, options) as Task<R>;
   }

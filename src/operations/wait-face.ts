@@ -19,7 +19,6 @@ import { Cmd, handOver } from "../kernel/commands.js";
 import { currentFiber, foreignOperation } from "../scheduler/driving.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
-import { isInstance } from "../base/errors.js";
 import { safePoint, type FiberEnv } from "./env.js";
 
 import { ENV as ENV_ } from "../task/state.js";
@@ -104,7 +103,7 @@ function release(t: Task): void {
  * an iterator to drive (a fiber's task has next: its wait face). An iterator that answers it at once.
  */
 export function taskAsResult(v: unknown): unknown {
-  return isInstance(v, Task) ? new Answer(v) : v;
+  return typeof v === "object" && v !== null && Task.isTask(v) ? new Answer(v) : v;
 }
 
 class Answer implements Iterator<unknown> {

@@ -31,11 +31,11 @@ const WAIT_ON: typeof WAIT_ON_ = WAIT_ON_;
 function childrenWait(parent: Task): ParkWait<Task> {
   return new ParkWait<Task>({
     what: () => {
-      const n = parent[EXTRA]?.family?.children?.size ?? 0;
+      const n = parent[EXTRA]?.family?.count ?? 0;
       return `its ${n} child fiber${n === 1 ? "" : "s"} to unwind`;
     },
     // The parent waits for every child: it is on a cycle when one of them is.
-    many: () => ({ any: false, tasks: [...(parent[EXTRA]?.family?.children ?? [])] }),
+    many: () => ({ any: false, tasks: childrenOf(parent) }),
   });
 }
 
@@ -62,13 +62,19 @@ export class Family {
   constructor(private readonly env: FamilyEnv) {}
 
   adopt(parent: Task, child: Task): void {
-    (links(parent).children ??= new Set()).add(child);
-    links(child).parent = parent;
+    const p = links(parent);
+    const c = child[EXTRAS]();
+    c.parent = parent;
+    c.prevSibling = p.last;
+    if (p.last === null) p.first = child;
+    else p.last[EXTRA]!.nextSibling = child;
+    p.last = child;
+    p.count++;
   }
 
   /** True when a fiber has children still running (its end must wait for them). */
   hasChildren(f: FamilyLinks<Task>): boolean {
-    return f.children !== null && f.children.size > 0;
+    return f.count > 0;
   }
 
   /** `t`'s body ended with its children still running: they are aborted, and `t` waits for them. */
@@ -81,7 +87,7 @@ export class Family {
     t[STATE] = RunState.Waiting;
     const rude = this.env.rudeAbortRequested(t);
     const { why, cause } = this.whyChildrenEnd(t, outcome, value, rude);
-    for (const c of [...x.children!]) this.env.abort(c, rude, cause, why);
+    for (const c of childrenOf(t)) this.env.abort(c, rude, cause, why);
   }
 
   /**
@@ -126,14 +132,20 @@ export class Family {
    * is then not reported).
    */
   childEnded(child: Task, threw: boolean, value: unknown): boolean {
-    const parent = links(child).parent!;
-    links(child).parent = null;
+    const c = child[EXTRA]!; // (a child has extras: adopt made them)
+    const parent = c.parent!;
     const px = links(parent);
-    px.children?.delete(child);
+    // Out of its parent's list of children (spawn order kept).
+    if (c.prevSibling === null) px.first = c.nextSibling;
+    else c.prevSibling[EXTRA]!.nextSibling = c.nextSibling;
+    if (c.nextSibling === null) px.last = c.prevSibling;
+    else c.nextSibling[EXTRA]!.prevSibling = c.prevSibling;
+    c.parent = c.prevSibling = c.nextSibling = null;
+    px.count--;
     const failed = unobservedFailure(child, threw);
     if (px.ending !== null) {
       if (failed && !px.ending.threw) px.ending = { threw: true, value };
-      if (px.children!.size === 0) this.env.wake(parent);
+      if (px.count === 0) this.env.wake(parent);
       return failed ? px.ending.value === value : true;
     }
     if (!failed) return true;
@@ -156,6 +168,14 @@ function reasonText(reason: unknown): string {
     if (typeof message === "string" && message !== "") return reasonText(message);
   }
   return describeValue(reason);
+}
+
+/** `t`'s children that have not ended, in spawn order (a copy: aborting one may end it). */
+function childrenOf(t: Task): Task[] {
+  const out: Task[] = [];
+  const f = t[EXTRA]?.family;
+  for (let c = f == null ? null : f.first; c !== null; c = c[EXTRA]!.nextSibling) out.push(c);
+  return out;
 }
 
 /** A fiber's family links, made on first use. */

@@ -128,7 +128,7 @@ export class Lifecycle {
     // enters and frees its slot, which still holds the counters until it is reused.
     if (this.door.isLive(t)) this.door.exitTask(t);
     const packed = this.door.packCounters(t);
-    t[FINAL_COUNTS] = packed;
+    t[FINAL_COUNTS] = packed + 1; // (0: not packed; the field held its timer's position, 0 by now)
     // A fiber without extras (most: nothing asked for its result, named it, joined it, aborted it
     // or gave it children) ends without allocating: its counters fit the packed form or go there.
     if (packed < 0 || x !== null || outcome === Outcome.Threw) return this.finishWithExtras(t, outcome, value, started);
@@ -149,7 +149,7 @@ export class Lifecycle {
   /** finish() for a fiber whose end has more to do: its extras (joiners, result, locks, family…) or an error. */
   private finishWithExtras(t: Task, outcome: Outcome, value: unknown, started: boolean): void {
     const x = t[EXTRAS]();
-    if (t[FINAL_COUNTS] < 0) x.finalCounters = this.door.counters(t);
+    if (t[FINAL_COUNTS] === 0) x.finalCounters = this.door.counters(t);
     // A failure: it threw, and not an abort (classifyThrown asked once: whatever the fiber threw,
     // a revoked Proxy too, its end goes on from here and the answer does not change on the way).
     let failed = false;
@@ -188,7 +188,7 @@ export class Lifecycle {
     }
     if (x.endWatchers !== null) for (const w of [...x.endWatchers]) w.fire();
     this.forget(t);
-    const handled = x.family !== null && x.family.parent !== null ? this.family.childEnded(t, failed, value) : false;
+    const handled = x.parent !== null ? this.family.childEnded(t, failed, value) : false;
     if (!handled && unobservedFailure(t, failed)) this.report(value, t);
   }
 }

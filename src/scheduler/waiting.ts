@@ -189,7 +189,8 @@ export class Waits {
     }
     setWaitAlertable(t, false);
     if ((t[BITS] & TaskBits.Held) !== 0) this.unhold(t);
-    if (t[TIMER_POS]) this.timers.cancel(t);
+    // (Once the task has ended, the field holds its final counters: src/task/state.ts's FINAL_COUNTS.)
+    if (t[TIMER_POS] !== 0 && t[STATE] !== RunState.Done) this.timers.cancel(t);
   }
 
   /** Holds `t` for the collector (Suspension). */

@@ -2,6 +2,7 @@
 // the task itself; generic over the task type, so that this module needs nothing of task.ts).
 
 import type { CoreDoor } from "../core/door.js";
+import { TIMER_POS } from "../kernel/timers.js";
 
 export type TaskState = "created" | "ready" | "running" | "waiting" | "done";
 
@@ -57,7 +58,13 @@ export const ATTENTION: unique symbol = Symbol("fiberhost task attention");
 export const LEVEL: unique symbol = Symbol("fiberhost task level");
 export const WAIT_ON: unique symbol = Symbol("fiberhost task wait_on");
 export const YIELD_TOKEN: unique symbol = Symbol("fiberhost task yield_token");
-export const FINAL_COUNTS: unique symbol = Symbol("fiberhost task final_counts");
+/**
+ * @internal A task's final counters (CoreDoor.packCounters, plus one; 0: not packed, kept in its
+ * extras' finalCounters) once it has ended, in the field that holds its timer's position while it
+ * lives (TIMER_POS, src/kernel/timers.ts): the two are never needed at once, and a parked fiber
+ * pays one field for both.
+ */
+export const FINAL_COUNTS: typeof TIMER_POS = TIMER_POS;
 export const EXTRA: unique symbol = Symbol("fiberhost task extra");
 export const ENV: unique symbol = Symbol("fiberhost task env");
 export const BEGIN: unique symbol = Symbol("fiberhost task begin");

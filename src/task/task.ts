@@ -154,7 +154,7 @@ export class Task<R = unknown> extends TaskFields<Task> {
   /** A snapshot of this task's counters (the last values it had, once it has ended). */
   counters(): Counters {
     if (this.live()) return this[ENV].door.counters(this);
-    if (this[FINAL_COUNTS] >= 0) return unpackCounters(this[FINAL_COUNTS]);
+    if (this[FINAL_COUNTS] > 0) return unpackCounters(this[FINAL_COUNTS] - 1);
     const final = this[EXTRA] === null ? null : this[EXTRA].finalCounters;
     return final === null ? this[ENV].door.counters(this) : { ...final };
   }
