@@ -46,17 +46,28 @@ export class Dispatcher implements Interpreting {
   private readonly readyDefault = this.ready[Level.Default];
   /** The levels other than the default one that hold ready fibers. */
   private readyMask = 0;
-  /** True while a fiber is driven: the one switched in. */
-  private stepping = false;
   /**
-   * The slot index of the fiber the core has switched in, or −1 (switchedIn answers the fiber).
-   * Within a slice it stays switched in after its step, so that the next step switches it out
-   * and the next fiber in with one call into the core (or none, when it runs again); the slice
-   * switches it out before the root task runs again. An index, not the fiber: a small integer is
-   * stored without a write barrier, and a fiber just spawned is young, so storing it in this old
-   * object took the barrier's slow path at every switch.
+   * The driver's switch state in one small integer: the slot index of the fiber the core has
+   * switched in, times two (−2: none; switchedIn answers the fiber), plus 1 while that fiber is
+   * driven (stepping). One store each side of a resume instead of two. Within a slice the fiber
+   * stays switched in after its step, so that the next step switches it out and the next fiber
+   * in with one call into the core (or none, when it runs again); the slice switches it out
+   * before the root task runs again. An index, not the fiber: a small integer is stored without
+   * a write barrier, and a fiber just spawned is young, so storing it in this old object took the
+   * barrier's slow path at every switch.
    */
-  private switchedIdx = -1;
+  private switched = -2;
+  /** The slot index of the fiber switched in, or −1. */
+  private get switchedIdx(): number {
+    return this.switched >> 1;
+  }
+  /** True while a fiber is driven: the one switched in. */
+  private get stepping(): boolean {
+    return (this.switched & 1) !== 0;
+  }
+  private set stepping(on: boolean) {
+    this.switched = on ? this.switched | 1 : this.switched & ~1;
+  }
   /**
    * The fibers this driver has queued or switched in, by slot index (an entry is the fiber while
    * it lives): the ready rings hold slot indices, and this answers the fiber. A fiber is taken out
@@ -68,7 +79,7 @@ export class Dispatcher implements Interpreting {
 
   /**
    * The fiber being driven, or null when the root task runs (also the fiber every host's
-   * operations see as running: see DRIVING). Kept as a flag beside `switchedIn`, which holds it
+   * operations see as running: see DRIVING). Kept as a bit beside `switchedIn`, which holds it
    * then: one pointer store a switch fewer (each is a write barrier while the fiber is young).
    */
   get running(): Task | null {
@@ -81,11 +92,11 @@ export class Dispatcher implements Interpreting {
 
   private set switchedIn(t: Task | null) {
     if (t === null) {
-      this.switchedIdx = -1;
+      this.switched = -2;
       return;
     }
     if (this.bySlot[t[IDX]] !== t) this.bySlot[t[IDX]] = t;
-    this.switchedIdx = t[IDX];
+    this.switched = (t[IDX] << 1) | (this.switched & 1);
   }
 
   constructor(
@@ -201,7 +212,7 @@ export class Dispatcher implements Interpreting {
     const steps = Math.min(budget, MAX_STEPS);
     const bySlot = this.bySlot;
     // The fiber switched in, as a local: a hint only (every out-of-line step reads it again from
-    // switchedIdx, and tryExchange checks it against the core), which spares the fast path a load
+    // `switched`, and tryExchange checks it against the core), which spares the fast path a load
     // of the table by slot and of the fiber's map a switch (~14% of steps' samples were there).
     let prev = this.switchedIn;
     for (let n = 0; n < steps; n++) {
@@ -219,8 +230,7 @@ export class Dispatcher implements Interpreting {
         prev = this.switchedIn;
         continue;
       }
-      this.switchedIdx = idx;
-      this.stepping = true;
+      this.switched = (idx << 1) | 1; // switched in, and driven
       t[STATE] = RunState.Running;
       const it = t[ITER] as Generator;
       const v = t[RESUME_VALUE];
@@ -255,7 +265,7 @@ export class Dispatcher implements Interpreting {
         t[STATE] = RunState.Resumable;
         if (t[LEVEL] === level) ring.push(idx);
         else this.enqueueLevel(t);
-        this.stepping = false;
+        this.switched = idx << 1; // (still switched in; no longer driven)
         prev = t;
         continue;
       }
