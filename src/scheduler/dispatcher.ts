@@ -138,10 +138,10 @@ export class Dispatcher implements Interpreting {
   }
 
   /**
-   * `t` is ending, or its slot is being freed: out of its ready ring if it is queued there (a
-   * linear scan: a fiber ends while queued only by a hand-made ExitTask or an end from outside),
-   * so that no ring holds the index of a slot another fiber may reuse; and out of the table by
-   * slot unless it is the fiber switched in (stepped() forgets that one after its step).
+   * `t`, queued, is ending or its slot is being freed: out of its ready ring (a linear scan: a
+   * fiber ends while queued only when it is ended from outside), so that no ring holds the index
+   * of a slot another fiber may reuse; and out of the table by slot unless it is the fiber
+   * switched in (stepped() forgets that one after its step).
    */
   unqueue(t: Task): void {
     const idx = t[IDX];
