@@ -32,6 +32,12 @@ export class YieldOp extends Op<number> {
     super(t);
     noteRan(this); // (made once, reused: `yield f.yield()` is recognised without running it)
   }
+  // `yield* f.yield()` asks for the iterator at every switch: the token, made once, was noted as
+  // run when it was made (the constructor), so it skips Op's noteRan (a module variable's load
+  // and a look at its task's extras a switch).
+  override [Symbol.iterator](): this {
+    return this;
+  }
   next(): IteratorResult<number, number> {
     if (this.started) {
       this.started = false;

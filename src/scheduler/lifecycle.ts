@@ -126,6 +126,9 @@ export class Lifecycle {
     this.waits.cancel(t);
     // The fiber is switched in (step did it): ExitTask clears its frames, counts open reverse
     // enters and frees its slot, which still holds the counters until it is reused.
+    // (Out of the ready rings first, if it is queued: they hold slot indices, and the slot is
+    // freed here. Tested here, so that a fiber ending in its own step pays two compares.)
+    if (t[STATE] === RunState.Ready || t[STATE] === RunState.Resumable) this.driver.unqueue(t);
     if (this.door.isLive(t)) this.door.exitTask(t);
     const packed = this.door.packCounters(t);
     t[FINAL_COUNTS] = packed + 1; // (0: not packed; the field held its timer's position, 0 by now)

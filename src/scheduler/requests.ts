@@ -185,7 +185,10 @@ export class Requests {
   exitTask(t: Task): number {
     if (t !== this.driver.running) {
       const hr = this.door.exitTask(t);
-      if (hr === S_OK) this.life.finish(t, Outcome.Returned, undefined); // a task switched in by hand
+      if (hr === S_OK) {
+        this.driver.unqueue(t); // (its slot is free: the ready rings hold slot indices)
+        this.life.finish(t, Outcome.Returned, undefined); // a task switched in by hand
+      }
       return hr;
     }
     const hr = this.door.check(t);
