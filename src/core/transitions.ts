@@ -38,6 +38,9 @@ export class TransitionDoor extends SharedTransitions {
   private readonly fnSwitchIn: CoreExports["switchIn"];
   private readonly fnSwitchOut: CoreExports["switchOut"];
   private readonly fnExchange: CoreExports["exchange"];
+  private readonly fnExitTask: CoreExports["exitTask"];
+  /** CreateTask and Start in one call: every spawn's (CoreDoor.createStarted). */
+  protected readonly fnCreateStarted: CoreExports["createStarted"];
 
   constructor(core: CoreInstance) {
     super(core);
@@ -45,6 +48,8 @@ export class TransitionDoor extends SharedTransitions {
     this.fnSwitchIn = x.switchIn;
     this.fnSwitchOut = x.switchOut;
     this.fnExchange = x.exchange;
+    this.fnExitTask = x.exitTask;
+    this.fnCreateStarted = x.createStarted;
     this.registerDoor();
     this.makeTransitions();
   }
@@ -260,6 +265,19 @@ export class TransitionDoor extends SharedTransitions {
 
   /** SwitchIn / SwitchOut / ExitTask also move the fast path's notion of the current task. */
   switchIn(t: TaskRef): number {
+    // The common case over the views, as tryExchange's (a fiber's first step, every spawn's):
+    // the control word clear, the root task switched in, the handle live, no carry.
+    const i32 = this.i32;
+    const base = t[BASE];
+    if (i32[this.ctlAt] === 0 && i32[this.currentAt] === 0 && t[IDX] !== 0 && i32[base + SlotField.GEN] === t[GEN]) {
+      const into = (i32[base + SlotField.COUNTERS + Counter.SWITCH_IN] + 1) | 0;
+      if (into !== 0) {
+        i32[this.currentAt] = t[IDX];
+        i32[base + SlotField.COUNTERS + Counter.SWITCH_IN] = into;
+        this.cur = base;
+        return 0;
+      }
+    }
     const hr = this.call(this.fnSwitchIn, t[IDX], t[GEN]) >>> 0;
     if (hr === 0) this.cur = t[BASE];
     return hr;
@@ -288,7 +306,7 @@ export class TransitionDoor extends SharedTransitions {
   readonly tryExchange!: (from: TaskRef, to: TaskRef) => boolean;
 
   exitTask(t: TaskRef): number {
-    const hr = this.task(this.x.exitTask, t);
+    const hr = this.task(this.fnExitTask, t);
     if (hr === 0) this.cur = this.rootBase;
     return hr;
   }
