@@ -39,10 +39,7 @@ export type { Frame };
 export class CoreDoor extends TransitionDoor {
   // --- tasks --------------------------------------------------------------------------------
 
-  /**
-   * CreateTask: the new task's slot index (>= 0; see baseOf and generationAt), or a failure
-   * HRESULT in its signed form (< 0: every failure code has its top bit set).
-   */
+  /** CreateTask: the slot index (>= 0; see baseOf), or a failure HRESULT signed (< 0: its top bit set). */
   createTask(stackSize: number): number {
     if (typeof stackSize !== "number") return this.orUnavailable(E_INVALIDARG) | 0;
     return this.call(this.x.createTask, stackSize) | 0;
