@@ -237,19 +237,3 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
     this.frames = null;
   }
 }
-
-/** Calls without spreading for the common arities (a spread call allocates and is slower). */
-export function callRaw(fn: (...args: unknown[]) => unknown, a: unknown[]): unknown {
-  switch (a.length) {
-    case 0:
-      return fn();
-    case 1:
-      return fn(a[0]);
-    case 2:
-      return fn(a[0], a[1]);
-    case 3:
-      return fn(a[0], a[1], a[2]);
-    default:
-      return fn(...a);
-  }
-}

@@ -20,8 +20,8 @@ import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { describeValue } from "../base/args.js";
 import { safePoint, transitionOrWait, unwindsAbort, type FiberEnv } from "../operations/env.js";
-import { EXPORT, dropPromise, type ExportInfo } from "./guest.js";
-import { Phase, WakeEvent, callRaw } from "./guest-call-state.js";
+import { EXPORT, callRaw, dropPromise, type ExportInfo } from "./guest.js";
+import { Phase, WakeEvent } from "./guest-call-state.js";
 import { JspiCallPhases } from "./guest-call-jspi.js";
 
 export type { Resolvers } from "./guest-call-state.js";
