@@ -100,6 +100,10 @@ export class Suspended implements Waitable<Task> {
   }
 }
 
+/** Suspended states of ended calls, for the next (see GuestCallState.releaseState): fibers parked at once. */
+const SPARE: Suspended[] = [];
+const MAX_SPARE = 256;
+
 /**
  * The state of one f.call and the suspending import's side of it (SuspendingCall: the import calls
  * suspend, and answer once the guest is resumed); GuestCall (guest-call.ts) adds the phases.
@@ -148,7 +152,31 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
     this.state().resolvers = v;
   }
   protected state(): Suspended {
-    return (this.suspended ??= new Suspended());
+    return (this.suspended ??= SPARE.pop() ?? new Suspended());
+  }
+
+  /**
+   * asyncify: the call ended, its suspended state is kept for another call (every call of a
+   * suspension round trip makes one). Nothing reads it here after this: a promise of an earlier
+   * suspension that settles late finds suspended null (expectImport). JSPI's is not reused: its
+   * guest may still hold the call (lent, its resolvers) after it ends.
+   */
+  protected releaseState(): void {
+    const s = this.suspended;
+    if (s === null) return;
+    this.suspended = null;
+    if (SPARE.length >= MAX_SPARE) return;
+    s.importName = "";
+    s.stack = null;
+    s.settled = undefined;
+    s.settledThrew = false;
+    s.waiting = false;
+    s.event = WakeEvent.None;
+    s.importPending = false;
+    s.heldAbort = undefined;
+    s.lent = false;
+    s.resolvers = null;
+    SPARE.push(s); // (seq runs on: a stale promise's number never matches again)
   }
 
   /** SuspendingCall: a suspending import answered `promise` (the guest unwinds, or JSPI suspends it). */

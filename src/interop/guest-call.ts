@@ -205,18 +205,22 @@ export class GuestCall<R> extends JspiCallPhases<R> {
 
   /** The fiber (parked) is woken when `p` settles, unless an abort has answered the import first. */
   protected expectImport(p: PromiseLike<unknown>): void {
-    const seq = ++this.suspended!.seq;
-    this.suspended!.importPending = true;
-    const settled = (value: unknown, threw: boolean): void => {
-      if (seq !== this.suspended!.seq || !this.suspended!.importPending || !this.suspended!.waiting) return;
-      this.suspended!.importPending = false;
-      this.suspended!.event = WakeEvent.Import;
-      this.env.sched.wake(this.t, value, threw);
-    };
+    const s = this.suspended!;
+    const seq = ++s.seq;
+    s.importPending = true;
     Promise.resolve(p).then(
-      (v) => settled(v, false),
-      (e) => settled(e, true),
+      (v) => this.importSettled(seq, v, false),
+      (e) => this.importSettled(seq, e, true),
     );
+  }
+
+  /** The import's promise number `seq` settled: the fiber is woken, unless it is stale or answered already. */
+  private importSettled(seq: number, value: unknown, threw: boolean): void {
+    const s = this.suspended;
+    if (s === null || seq !== s.seq || !s.importPending || !s.waiting) return;
+    s.importPending = false;
+    s.event = WakeEvent.Import;
+    this.env.sched.wake(this.t, value, threw);
   }
 
   // --- 5. resume -------------------------------------------------------------------------------
@@ -277,6 +281,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     // the pointer of its first entry: either way the stack goes back to where this run found it.
     if (g.stack !== null && (threw || this.suspended !== null)) g.stack.sp = this.spOuter;
     g.gate?.release(this.t);
+    if (g.jspi === null) this.releaseState();
     const hr = this.env.door.transition(Transition.REVERSE_LEAVE, 0);
     if (hr !== S_OK && !threw) throw this.failure(Transition.REVERSE_LEAVE, hr);
     if (threw) throw value;
