@@ -49,6 +49,11 @@ export const enum WakeEvent {
 
 export type Resolvers = { resolve(v: unknown): void; reject(e: unknown): void };
 
+/** What a suspending import's promise wakes when it settles (GuestCall.importSettled). */
+export interface ImportWaiter {
+  importSettled(seq: number, value: unknown, threw: boolean): void;
+}
+
 /**
  * What a suspended f.call keeps (GuestCallState.suspended): made at its first suspension. It is
  * also the fiber's wait while it is parked inside the guest (woken by the call itself when a
@@ -69,6 +74,17 @@ export class Suspended implements Waitable<Task> {
   /** A suspending import's promise is what the parked fiber waits for (numbered: a stale one is ignored). */
   importPending = false;
   seq = 0;
+  /**
+   * A promise this state waited for was given up while still pending (an abort answered the
+   * import first): it may still settle, so every later wait gets reactions of its own (numbered,
+   * guest-call.ts's expectImport), and the state is not reused by another call.
+   */
+  gaveUp = false;
+  /** The call this state belongs to now (a state is reused by call after call: releaseState). */
+  owner: ImportWaiter | null = null;
+  /** The reactions to the one outstanding promise of a state that never gave one up: made once, for every wait of every call. */
+  onValue: ((v: unknown) => void) | null = null;
+  onError: ((e: unknown) => void) | null = null;
   /** JSPI: an abort that arrived while the guest was running on its own (delivered at its next suspension or return). */
   heldAbort: unknown = undefined;
   lent = false;
@@ -152,20 +168,26 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
     this.state().resolvers = v;
   }
   protected state(): Suspended {
-    return (this.suspended ??= SPARE.pop() ?? new Suspended());
+    let s = this.suspended;
+    if (s === null) {
+      s = this.suspended = SPARE.pop() ?? new Suspended();
+      s.owner = this as unknown as ImportWaiter;
+    }
+    return s;
   }
 
   /**
    * asyncify: the call ended, its suspended state is kept for another call (every call of a
-   * suspension round trip makes one). Nothing reads it here after this: a promise of an earlier
-   * suspension that settles late finds suspended null (expectImport). JSPI's is not reused: its
+   * suspension round trip makes one). No promise is outstanding on it then: the last one settled
+   * and woke the call, or it was given up (gaveUp: then the state is dropped, not reused). JSPI's is not reused: its
    * guest may still hold the call (lent, its resolvers) after it ends.
    */
   protected releaseState(): void {
     const s = this.suspended;
     if (s === null) return;
     this.suspended = null;
-    if (SPARE.length >= MAX_SPARE) return;
+    s.owner = null;
+    if (s.gaveUp || SPARE.length >= MAX_SPARE) return; // (a promise given up may still settle into it)
     s.importName = "";
     s.stack = null;
     s.settled = undefined;
@@ -176,7 +198,7 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
     s.heldAbort = undefined;
     s.lent = false;
     s.resolvers = null;
-    SPARE.push(s); // (seq runs on: a stale promise's number never matches again)
+    SPARE.push(s);
   }
 
   /** SuspendingCall: a suspending import answered `promise` (the guest unwinds, or JSPI suspends it). */

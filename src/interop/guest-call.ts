@@ -208,14 +208,30 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     const s = this.suspended!;
     const seq = ++s.seq;
     s.importPending = true;
-    Promise.resolve(p).then(
-      (v) => this.importSettled(seq, v, false),
-      (e) => this.importSettled(seq, e, true),
-    );
+    if (s.gaveUp) {
+      // An earlier promise may still settle: this one's reactions carry its number.
+      Promise.resolve(p).then(
+        (v) => this.importSettled(seq, v, false),
+        (e) => this.importSettled(seq, e, true),
+      );
+      return;
+    }
+    // No other promise is outstanding on this state: the reactions made once serve every wait
+    // (closures per round trip cost more than the rest of the wait), for whichever call owns it.
+    // Once a promise is given up they answer nothing: the one outstanding then is that one.
+    if (s.onValue === null) {
+      s.onValue = (v) => {
+        if (!s.gaveUp) s.owner?.importSettled(s.seq, v, false);
+      };
+      s.onError = (e) => {
+        if (!s.gaveUp) s.owner?.importSettled(s.seq, e, true);
+      };
+    }
+    Promise.resolve(p).then(s.onValue, s.onError);
   }
 
-  /** The import's promise number `seq` settled: the fiber is woken, unless it is stale or answered already. */
-  private importSettled(seq: number, value: unknown, threw: boolean): void {
+  /** @internal The import's promise number `seq` settled: the fiber is woken, unless it is stale or answered already. */
+  importSettled(seq: number, value: unknown, threw: boolean): void {
     const s = this.suspended;
     if (s === null || seq !== s.seq || !s.importPending || !s.waiting) return;
     s.importPending = false;
@@ -227,6 +243,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
 
   /** The promise settled (or an abort came): back into the runtime, then into the guest. */
   protected settle(value: unknown, threw: boolean): IteratorResult<R, R> {
+    if (this.suspended!.importPending) this.suspended!.gaveUp = true; // (woken by an abort: the promise is still pending)
     this.suspended!.importPending = false;
     this.suspended!.settled = value;
     this.suspended!.settledThrew = threw;
