@@ -11,7 +11,7 @@
 // its calls wait their turn at its gate (call-gate.ts). A guest whose own runtime suspends it is external-call.ts's.
 
 import type { Task } from "../task/task.js";
-import { TRANSITION_NAMES } from "../core/door.js";
+import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
 import { Cmd } from "../kernel/commands.js";
 import type { Op } from "../operations/operation.js";
@@ -19,7 +19,7 @@ import { ThrowOp } from "../operations/basic.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { describeValue } from "../base/args.js";
-import { safePoint, transitionOrWait, unwindsAbort, type FiberEnv } from "../operations/env.js";
+import { safePoint, unwindsAbort, type FiberEnv } from "../operations/env.js";
 import { EXPORT, callRaw, dropPromise, type ExportInfo } from "./guest.js";
 import { Phase, WakeEvent } from "./guest-call-state.js";
 import { JspiCallPhases } from "./guest-call-jspi.js";
@@ -125,7 +125,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
   }
 
   private open(): IteratorResult<R, R> {
-    const hr = transitionOrWait(this.env, this.t, Transition.REVERSE_ENTER, 0);
+    const hr = this.orWait(this.env.door.reverseEnter(), false);
     if (hr === BLOCK) {
       this.phase = Phase.WaitOpen;
       return this.command(Cmd.Park);
@@ -254,7 +254,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
 
   /** The enter back into the runtime after the import, or its wait for the resume. */
   private enter(unlimited: boolean): IteratorResult<R, R> {
-    const hr = transitionOrWait(this.env, this.t, Transition.ENTER, 0, unlimited);
+    const hr = this.orWait(this.env.door.enter(), unlimited);
     if (hr === BLOCK) {
       this.phase = Phase.WaitEnter;
       return this.command(Cmd.Park);
@@ -299,7 +299,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     if (g.stack !== null && (threw || this.suspended !== null)) g.stack.sp = this.spOuter;
     g.gate?.release(this.t);
     if (g.jspi === null) this.releaseState();
-    const hr = this.env.door.transition(Transition.REVERSE_LEAVE, 0);
+    const hr = this.env.door.reverseLeave();
     if (hr !== S_OK && !threw) throw this.failure(Transition.REVERSE_LEAVE, hr);
     if (threw) throw value;
     return this.result(value as R);
@@ -325,6 +325,15 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     );
     this.info.guest.jspi?.abandon(this, err);
     throw err;
+  }
+
+  /**
+   * transitionOrWait (operations/env.ts) for a transition already made, called directly rather
+   * than through door.transition's dispatch on its number: its HRESULT, or, while the runtime is
+   * suspended, what the wait for the resume answers (BLOCK: the fiber now waits).
+   */
+  private orWait(hr: number, unlimited: boolean): number {
+    return hr === MUST_WAIT_FOR_RESUME ? this.env.sched.waitForResume(this.t, unlimited) : hr;
   }
 
   private failure(op: Transition, hr: number, cause?: unknown, tail = ""): HResultError {
