@@ -91,7 +91,7 @@ export class Asyncify {
     const u8 = this.u8;
     // A buffer kept from an earlier rewind of that size (a call site unwinds the same frames each
     // time): a new one per unwind (slice: an ArrayBuffer) cost more than the copy of a few bytes.
-    const stack = this.free.get(size)?.pop() ?? new Uint8Array(size);
+    const stack = this.kept(size).pop() ?? new Uint8Array(size);
     if (size <= 64) for (let i = 0; i < size; i++) stack[i] = u8[at + i];
     else stack.set(u8.subarray(at, at + size));
     return stack;
@@ -113,10 +113,21 @@ export class Asyncify {
 
   /** A stack copied back, kept for the next unwind of its size (up to MAX_KEPT of each: fibers parked at one site). */
   private recycle(stack: Uint8Array): void {
-    let list = this.free.get(stack.length);
-    if (list === undefined) this.free.set(stack.length, (list = []));
+    const list = this.kept(stack.length);
     if (list.length < MAX_KEPT) list.push(stack);
   }
+
+  /** The buffers kept for `size`; the last size asked is answered without the map (a call site unwinds one size). */
+  private kept(size: number): Uint8Array[] {
+    if (size === this.lastSize) return this.lastList;
+    let list = this.free.get(size);
+    if (list === undefined) this.free.set(size, (list = []));
+    this.lastSize = size;
+    this.lastList = list;
+    return list;
+  }
+  private lastSize = -1;
+  private lastList: Uint8Array[] = [];
   private readonly free = new Map<number, Uint8Array[]>();
 
   /** Called by the suspending import when the rewind reaches it. */
