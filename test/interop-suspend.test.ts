@@ -241,6 +241,38 @@ function suite(path: Path): void {
       expectBalanced(host);
     });
 
+    it("a promise given up by an aborted call that settles later wakes no later call (their wait state is reused)", async () => {
+      const host = await virtualHost();
+      const { guest, setFetch } = await load(host, path);
+      const first = deferred();
+      const second = deferred();
+      const gates = [first, second];
+      let n = 0;
+      setFetch(() => gates[n++].promise);
+      const t = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 1);
+      });
+      const run = host.run();
+      await until(() => n === 1 && t.getState() === "waiting");
+      expect(t.abort()).toBe(S_OK);
+      await run;
+      expect(await expectFailure(t)).toBeInstanceOf(TaskAbortError);
+      // The next call parks on its own promise; the first one settles meanwhile.
+      const u = host.spawn(function* (f) {
+        return yield* f.call(guest.exports.fetchOnce, 2);
+      });
+      const run2 = host.run();
+      await until(() => n === 2 && u.getState() === "waiting");
+      first.resolve(111);
+      await tick();
+      await tick();
+      expect(u.getState()).toBe("waiting");
+      second.resolve(222);
+      await run2;
+      expect(await u.result).toBe(222);
+      expectBalanced(host);
+    });
+
     it("while parked it does not hold up a runtime suspension; on return its EnterRuntime waits for the resume", async () => {
       const blocked: string[] = [];
       const host = await virtualHost({ onDeadlock: (d) => blocked.push(...d.map((x) => x.waitingOn ?? "")) });

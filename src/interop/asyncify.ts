@@ -25,6 +25,9 @@ export const ASYNCIFY_EXPORTS = [
 /** The smallest data region: asyncify's (current, end) pair and room for a frame or two. */
 export const MIN_ASYNCIFY_DATA = 64;
 
+/** Unwound-stack buffers kept per size (see Asyncify.stopUnwind). */
+const MAX_KEPT = 256;
+
 export class Asyncify {
   /** Set between startRewind and the suspending import's stopRewind. */
   rewinding = false;
@@ -83,17 +86,49 @@ export class Asyncify {
   stopUnwind(): Uint8Array {
     this.stopUnwind_();
     this.views();
-    return this.u8.slice(this.address + 8, this.i32[this.address >> 2]);
+    const at = this.address + 8;
+    const size = this.i32[this.address >> 2] - at;
+    const u8 = this.u8;
+    // A buffer kept from an earlier rewind of that size (a call site unwinds the same frames each
+    // time): a new one per unwind (slice: an ArrayBuffer) cost more than the copy of a few bytes.
+    const stack = this.kept(size).pop() ?? new Uint8Array(size);
+    if (size <= 64) for (let i = 0; i < size; i++) stack[i] = u8[at + i];
+    else stack.set(u8.subarray(at, at + size));
+    return stack;
   }
 
   /** Puts an unwound stack back; the caller then calls the same export again to rewind into it. */
   startRewind(stack: Uint8Array): void {
     this.views();
-    this.u8.set(stack, this.address + 8);
-    this.setPointers(stack.length);
+    const size = stack.length;
+    const at = this.address + 8;
+    const u8 = this.u8;
+    if (size <= 64) for (let i = 0; i < size; i++) u8[at + i] = stack[i];
+    else u8.set(stack, at);
+    this.setPointers(size);
+    this.recycle(stack);
     this.rewinding = true;
     this.startRewind_(this.address);
   }
+
+  /** A stack copied back, kept for the next unwind of its size (up to MAX_KEPT of each: fibers parked at one site). */
+  private recycle(stack: Uint8Array): void {
+    const list = this.kept(stack.length);
+    if (list.length < MAX_KEPT) list.push(stack);
+  }
+
+  /** The buffers kept for `size`; the last size asked is answered without the map (a call site unwinds one size). */
+  private kept(size: number): Uint8Array[] {
+    if (size === this.lastSize) return this.lastList;
+    let list = this.free.get(size);
+    if (list === undefined) this.free.set(size, (list = []));
+    this.lastSize = size;
+    this.lastList = list;
+    return list;
+  }
+  private lastSize = -1;
+  private lastList: Uint8Array[] = [];
+  private readonly free = new Map<number, Uint8Array[]>();
 
   /** Called by the suspending import when the rewind reaches it. */
   stopRewind(): void {

@@ -7,9 +7,26 @@ import type { Task } from "../task/task.js";
 import { Op } from "../operations/operation.js";
 import type { FiberEnv } from "../operations/env.js";
 import type { SchedulerPort } from "../scheduler/port.js";
-import { ParkWait } from "../kernel/park.js";
+import { BLOCK, type Waitable } from "../kernel/waitable.js";
 import { HOST_E_INVALIDOPERATION, HResultError } from "../base/hresult.js";
 import type { SuspendingCall, ExportInfo } from "./guest.js";
+
+import {
+  DESCRIBE as DESCRIBE_,
+  ENQUEUE as ENQUEUE_,
+  REMOVE as REMOVE_,
+  TRY_ACQUIRE as TRY_ACQUIRE_,
+  WAITS_FOR as WAITS_FOR_,
+} from "../kernel/waitable.js";
+
+// The keys of the scheduler's state, as module-local consts: an imported binding is read through
+// its module's cell (with a check that it is initialised) at every use, where a local const is
+// folded into the optimised code (with imported keys, the switch ran 15% slower).
+const DESCRIBE: typeof DESCRIBE_ = DESCRIBE_;
+const ENQUEUE: typeof ENQUEUE_ = ENQUEUE_;
+const REMOVE: typeof REMOVE_ = REMOVE_;
+const TRY_ACQUIRE: typeof TRY_ACQUIRE_ = TRY_ACQUIRE_;
+const WAITS_FOR: typeof WAITS_FOR_ = WAITS_FOR_;
 
 export const enum Phase {
   Open,
@@ -32,43 +49,76 @@ export const enum WakeEvent {
 
 export type Resolvers = { resolve(v: unknown): void; reject(e: unknown): void };
 
-/** What a suspended f.call keeps (GuestCallState.suspended): made at its first suspension. */
-export class Suspended {
+/** What a suspending import's promise wakes when it settles (GuestCall.importSettled). */
+export interface ImportWaiter {
+  importSettled(seq: number, value: unknown, threw: boolean): void;
+}
+
+/**
+ * What a suspended f.call keeps (GuestCallState.suspended): made at its first suspension. It is
+ * also the fiber's wait while it is parked inside the guest (woken by the call itself when a
+ * promise settles): a ParkWait would cost a wait, a spec and two closures per suspending call.
+ */
+export class Suspended implements Waitable<Task> {
   importName = "";
   /** asyncify: the unwound stack, while parked. */
   stack: Uint8Array | null = null;
   /** The import's answer to give the guest: a value, or an error to throw at its call site. */
   settled: unknown = undefined;
   settledThrew = false;
-  /** The fiber's wait while it is parked inside the guest (made at its first park). */
-  wait: ParkWait<Task> | null = null;
-  /** The fiber is parked on `wait` now (a settling promise wakes it only then). */
+  /** The scheduler the fiber parks on (set when it first parks). */
+  private sched: SchedulerPort | null = null;
+  /** The fiber is parked on this wait now (a settling promise wakes it only then). */
   waiting = false;
   event = WakeEvent.None;
   /** A suspending import's promise is what the parked fiber waits for (numbered: a stale one is ignored). */
   importPending = false;
   seq = 0;
+  /**
+   * A promise this state waited for was given up while still pending (an abort answered the
+   * import first): it may still settle, so every later wait gets reactions of its own (numbered,
+   * guest-call.ts's expectImport), and the state is not reused by another call.
+   */
+  gaveUp = false;
+  /** The call this state belongs to now (a state is reused by call after call: releaseState). */
+  owner: ImportWaiter | null = null;
+  /** The reactions to the one outstanding promise of a state that never gave one up: made once, for every wait of every call. */
+  onValue: ((v: unknown) => void) | null = null;
+  onError: ((e: unknown) => void) | null = null;
   /** JSPI: an abort that arrived while the guest was running on its own (delivered at its next suspension or return). */
   heldAbort: unknown = undefined;
   lent = false;
   resolvers: Resolvers | null = null;
 
-  /** The wait of a fiber parked inside a guest: woken by the call itself when a promise settles. */
-  parkWait(sched: SchedulerPort): ParkWait<Task> {
-    return (this.wait ??= new ParkWait<Task>({
-      what: "a promise inside a guest (f.call)",
-      parked: () => {
-        this.waiting = true;
-        sched.awaiting(+1); // run() does not settle while a guest's promise is pending
-      },
-      left: () => {
-        if (!this.waiting) return;
-        this.waiting = false;
-        sched.awaiting(-1);
-      },
-    }));
+  /** The wait of a fiber parked inside a guest: this object, on `sched`. */
+  parkWait(sched: SchedulerPort): this {
+    this.sched = sched;
+    return this;
+  }
+
+  [TRY_ACQUIRE](): number {
+    return BLOCK;
+  }
+  [ENQUEUE](): void {
+    this.waiting = true;
+    this.sched!.awaiting(+1); // run() does not settle while a guest's promise is pending
+  }
+  [REMOVE](): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.sched!.awaiting(-1);
+  }
+  [WAITS_FOR](): null {
+    return null;
+  }
+  [DESCRIBE](): string {
+    return "a promise inside a guest (f.call)";
   }
 }
+
+/** Suspended states of ended calls, for the next (see GuestCallState.releaseState): fibers parked at once. */
+const SPARE: Suspended[] = [];
+const MAX_SPARE = 256;
 
 /**
  * The state of one f.call and the suspending import's side of it (SuspendingCall: the import calls
@@ -118,7 +168,37 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
     this.state().resolvers = v;
   }
   protected state(): Suspended {
-    return (this.suspended ??= new Suspended());
+    let s = this.suspended;
+    if (s === null) {
+      s = this.suspended = SPARE.pop() ?? new Suspended();
+      s.owner = this as unknown as ImportWaiter;
+    }
+    return s;
+  }
+
+  /**
+   * asyncify: the call ended, its suspended state is kept for another call (every call of a
+   * suspension round trip makes one). No promise is outstanding on it then: the last one settled
+   * and woke the call, or it was given up (gaveUp: then the state is dropped, not reused). JSPI's is not reused: its
+   * guest may still hold the call (lent, its resolvers) after it ends.
+   */
+  protected releaseState(): void {
+    const s = this.suspended;
+    if (s === null) return;
+    this.suspended = null;
+    s.owner = null;
+    if (s.gaveUp || SPARE.length >= MAX_SPARE) return; // (a promise given up may still settle into it)
+    s.importName = "";
+    s.stack = null;
+    s.settled = undefined;
+    s.settledThrew = false;
+    s.waiting = false;
+    s.event = WakeEvent.None;
+    s.importPending = false;
+    s.heldAbort = undefined;
+    s.lent = false;
+    s.resolvers = null;
+    SPARE.push(s);
   }
 
   /** SuspendingCall: a suspending import answered `promise` (the guest unwinds, or JSPI suspends it). */
@@ -205,21 +285,5 @@ export abstract class GuestCallState<R> extends Op<R> implements SuspendingCall 
   protected dropFrames(): void {
     if (this.frames !== null) this.info.guest.stack?.recycle(this.frames);
     this.frames = null;
-  }
-}
-
-/** Calls without spreading for the common arities (a spread call allocates and is slower). */
-export function callRaw(fn: (...args: unknown[]) => unknown, a: unknown[]): unknown {
-  switch (a.length) {
-    case 0:
-      return fn();
-    case 1:
-      return fn(a[0]);
-    case 2:
-      return fn(a[0], a[1]);
-    case 3:
-      return fn(a[0], a[1], a[2]);
-    default:
-      return fn(...a);
   }
 }

@@ -11,7 +11,7 @@
 // its calls wait their turn at its gate (call-gate.ts). A guest whose own runtime suspends it is external-call.ts's.
 
 import type { Task } from "../task/task.js";
-import { TRANSITION_NAMES } from "../core/door.js";
+import { MUST_WAIT_FOR_RESUME, TRANSITION_NAMES } from "../core/door.js";
 import { Transition } from "../core/generated/layout.js";
 import { Cmd } from "../kernel/commands.js";
 import type { Op } from "../operations/operation.js";
@@ -19,9 +19,9 @@ import { ThrowOp } from "../operations/basic.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HResultError, INFINITE, S_OK } from "../base/hresult.js";
 import { describeValue } from "../base/args.js";
-import { safePoint, transitionOrWait, unwindsAbort, type FiberEnv } from "../operations/env.js";
-import { EXPORT, dropPromise, type ExportInfo } from "./guest.js";
-import { Phase, WakeEvent, callRaw } from "./guest-call-state.js";
+import { safePoint, unwindsAbort, type FiberEnv } from "../operations/env.js";
+import { EXPORT, callRaw, dropPromise, type ExportInfo } from "./guest.js";
+import { Phase, WakeEvent } from "./guest-call-state.js";
 import { JspiCallPhases } from "./guest-call-jspi.js";
 
 export type { Resolvers } from "./guest-call-state.js";
@@ -125,7 +125,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
   }
 
   private open(): IteratorResult<R, R> {
-    const hr = transitionOrWait(this.env, this.t, Transition.REVERSE_ENTER, 0);
+    const hr = this.orWait(this.env.door.reverseEnter(), false);
     if (hr === BLOCK) {
       this.phase = Phase.WaitOpen;
       return this.command(Cmd.Park);
@@ -205,24 +205,45 @@ export class GuestCall<R> extends JspiCallPhases<R> {
 
   /** The fiber (parked) is woken when `p` settles, unless an abort has answered the import first. */
   protected expectImport(p: PromiseLike<unknown>): void {
-    const seq = ++this.suspended!.seq;
-    this.suspended!.importPending = true;
-    const settled = (value: unknown, threw: boolean): void => {
-      if (seq !== this.suspended!.seq || !this.suspended!.importPending || !this.suspended!.waiting) return;
-      this.suspended!.importPending = false;
-      this.suspended!.event = WakeEvent.Import;
-      this.env.sched.wake(this.t, value, threw);
-    };
-    Promise.resolve(p).then(
-      (v) => settled(v, false),
-      (e) => settled(e, true),
-    );
+    const s = this.suspended!;
+    const seq = ++s.seq;
+    s.importPending = true;
+    if (s.gaveUp) {
+      // An earlier promise may still settle: this one's reactions carry its number.
+      Promise.resolve(p).then(
+        (v) => this.importSettled(seq, v, false),
+        (e) => this.importSettled(seq, e, true),
+      );
+      return;
+    }
+    // No other promise is outstanding on this state: the reactions made once serve every wait
+    // (closures per round trip cost more than the rest of the wait), for whichever call owns it.
+    // Once a promise is given up they answer nothing: the one outstanding then is that one.
+    if (s.onValue === null) {
+      s.onValue = (v) => {
+        if (!s.gaveUp) s.owner?.importSettled(s.seq, v, false);
+      };
+      s.onError = (e) => {
+        if (!s.gaveUp) s.owner?.importSettled(s.seq, e, true);
+      };
+    }
+    Promise.resolve(p).then(s.onValue, s.onError);
+  }
+
+  /** @internal The import's promise number `seq` settled: the fiber is woken, unless it is stale or answered already. */
+  importSettled(seq: number, value: unknown, threw: boolean): void {
+    const s = this.suspended;
+    if (s === null || seq !== s.seq || !s.importPending || !s.waiting) return;
+    s.importPending = false;
+    s.event = WakeEvent.Import;
+    this.env.sched.wake(this.t, value, threw);
   }
 
   // --- 5. resume -------------------------------------------------------------------------------
 
   /** The promise settled (or an abort came): back into the runtime, then into the guest. */
   protected settle(value: unknown, threw: boolean): IteratorResult<R, R> {
+    if (this.suspended!.importPending) this.suspended!.gaveUp = true; // (woken by an abort: the promise is still pending)
     this.suspended!.importPending = false;
     this.suspended!.settled = value;
     this.suspended!.settledThrew = threw;
@@ -233,7 +254,7 @@ export class GuestCall<R> extends JspiCallPhases<R> {
 
   /** The enter back into the runtime after the import, or its wait for the resume. */
   private enter(unlimited: boolean): IteratorResult<R, R> {
-    const hr = transitionOrWait(this.env, this.t, Transition.ENTER, 0, unlimited);
+    const hr = this.orWait(this.env.door.enter(), unlimited);
     if (hr === BLOCK) {
       this.phase = Phase.WaitEnter;
       return this.command(Cmd.Park);
@@ -277,7 +298,8 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     // the pointer of its first entry: either way the stack goes back to where this run found it.
     if (g.stack !== null && (threw || this.suspended !== null)) g.stack.sp = this.spOuter;
     g.gate?.release(this.t);
-    const hr = this.env.door.transition(Transition.REVERSE_LEAVE, 0);
+    if (g.jspi === null) this.releaseState();
+    const hr = this.env.door.reverseLeave();
     if (hr !== S_OK && !threw) throw this.failure(Transition.REVERSE_LEAVE, hr);
     if (threw) throw value;
     return this.result(value as R);
@@ -303,6 +325,15 @@ export class GuestCall<R> extends JspiCallPhases<R> {
     );
     this.info.guest.jspi?.abandon(this, err);
     throw err;
+  }
+
+  /**
+   * transitionOrWait (operations/env.ts) for a transition already made, called directly rather
+   * than through door.transition's dispatch on its number: its HRESULT, or, while the runtime is
+   * suspended, what the wait for the resume answers (BLOCK: the fiber now waits).
+   */
+  private orWait(hr: number, unlimited: boolean): number {
+    return hr === MUST_WAIT_FOR_RESUME ? this.env.sched.waitForResume(this.t, unlimited) : hr;
   }
 
   private failure(op: Transition, hr: number, cause?: unknown, tail = ""): HResultError {

@@ -130,3 +130,19 @@ export function crossingError(hr: number, what: string, cause?: unknown): HResul
   if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
   return err;
 }
+
+/** Calls without spreading for the common arities (a spread call allocates and is slower): f.call's call of the export, a suspending import's of the import. */
+export function callRaw(fn: (...args: unknown[]) => unknown, a: unknown[]): unknown {
+  switch (a.length) {
+    case 0:
+      return fn();
+    case 1:
+      return fn(a[0]);
+    case 2:
+      return fn(a[0], a[1]);
+    case 3:
+      return fn(a[0], a[1], a[2]);
+    default:
+      return fn(...a);
+  }
+}

@@ -5,7 +5,7 @@
 
 import { HOST_E_INVALIDOPERATION } from "../base/hresult.js";
 import { MUST_WAIT_FOR_RESUME } from "../core/door.js";
-import { crossingError, dropPromise, isThenable, noWait, type GuestState, type AnyFn } from "./guest.js";
+import { callRaw, crossingError, dropPromise, isThenable, noWait, type GuestState, type AnyFn } from "./guest.js";
 import { closeOwed, hex, startCalling } from "./crossing-frames.js";
 
 /** Why a suspending import's promise cannot be waited for here. */
@@ -104,7 +104,7 @@ export function crossSuspending(
   let hr = 0;
   let thenable = false;
   try {
-    r = fn(...args);
+    r = callRaw(fn, args);
     thenable = isThenable(r);
     // A plain answer returns at once; a promise keeps the LeaveRuntime frame open meanwhile.
     if (hooked && !thenable) hr = door.enter();
