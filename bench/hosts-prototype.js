@@ -189,7 +189,7 @@ function pairs(tm, n) {
   }
   return s;
 }
-const f = new WebAssembly.Instance(new WebAssembly.Module(EMPTY_WASM)).exports.f;
+const f = /** @type {() => void} */ (new WebAssembly.Instance(new WebAssembly.Module(EMPTY_WASM)).exports.f);
 function wasm(n) {
   for (let i = 0; i < n; i++) {
     f();
