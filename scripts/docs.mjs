@@ -10,6 +10,7 @@
 //     gen bench ENGINE ratio-range "NAME"  the lowest and highest of its per-process values, as "2.25–2.55"
 //     gen bench ENGINE metric "NAME" [UNIT] a metric, three significant digits ("494"), then UNIT if given
 //     gen core release-bytes | debug-bytes | release-kib | debug-kib   the built cores' sizes (build/, npm run build:core)
+//     gen core slot-bytes                  a task slot's bytes in the core (Layout.SLOT_SIZE, src/core/generated/layout.ts)
 //
 // `node scripts/docs.mjs` rewrites the files; `node scripts/docs.mjs --check` (npm run check:docs, a CI
 // guardrail) regenerates them in memory and fails, naming each stale block, if any file differs.
@@ -39,6 +40,14 @@ function coreBytes(which) {
   if (!existsSync(file)) throw new Error(`build/core.${which}.wasm is missing: run npm run build:core first`);
   return statSync(file).size;
 }
+/** A constant of the core's layout, from the types npm run build:core writes. */
+function layoutValue(name) {
+  const file = new URL("src/core/generated/layout.ts", root);
+  if (!existsSync(file)) throw new Error("src/core/generated/layout.ts is missing: run npm run build:core first");
+  const m = readFileSync(file, "utf8").match(new RegExp(`\\b${name} = (\\d+)`));
+  if (!m) throw new Error(`src/core/generated/layout.ts has no ${name}`);
+  return Number(m[1]);
+}
 const ns = (x) =>
   x >= 1e6 ? `${(x / 1e6).toPrecision(3)} ms` : x >= 1e3 ? `${(x / 1e3).toPrecision(3)} µs` : `${x.toPrecision(3)} ns`;
 const grouped = (n) => n.toLocaleString("en-US");
@@ -56,6 +65,7 @@ export function generatedValue(spec) {
     if (args[0] === "debug-bytes") return grouped(coreBytes("debug"));
     if (args[0] === "release-kib") return `${(coreBytes("release") / 1024).toFixed(1)}`;
     if (args[0] === "debug-kib") return `${(coreBytes("debug") / 1024).toFixed(1)}`;
+    if (args[0] === "slot-bytes") return String(layoutValue("SLOT_SIZE"));
   } else if (source === "bench") {
     const [engine, kind, name, unit] = args;
     const r = bench(engine);

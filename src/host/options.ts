@@ -47,7 +47,7 @@ export interface HostOptions {
   /** The most linear memory the core may use, in bytes (default and at most 4 GiB). */
   maxMemoryBytes?: number;
   /**
-   * Bytes of linear memory reserved for the core at creation (default 1 MiB, about 6,000 parked
+   * Bytes of linear memory reserved for the core at creation (default 1 MiB, about 11,000 parked
    * fibers; at least MIN_MEMORY_BYTES, at most maxMemoryBytes; rounded up to 64 KiB pages). The
    * core grows its memory only past it, and a growth slows every typed-array access in the
    * process (the transitions' fast path among them) for good; each byte of it counts towards V8's
