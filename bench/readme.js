@@ -69,12 +69,16 @@ names none for it).
 `;
   const limit = (x) => (!x ? "—" : x.limit === null ? "none" : `${x.op === "<=" ? "≤" : "≥"} ${num(x.limit)}`);
   const show = (x) =>
-    !x || x.value === null ? "not measured" : `${num(x.value)}${x.pass === null ? "" : x.pass ? " pass" : " **miss**"}`;
+    !x || x.value === null
+      ? "not measured"
+      : `${num(x.value)}${x.standIn ? "*" : ""}${x.pass === null ? "" : x.pass ? " pass" : " **miss**"}`;
   const chromiumTargets = targetsOf(chromium);
   for (const t of targetsOf(node)) {
     const c = chromiumTargets.find((x) => x.name === t.name);
     out += `| ${t.name} | ${limit(t)} | ${show(t)} | ${limit(c)} | ${show(c)} |\n`;
   }
+  out +=
+    "\n\\* A stand-in: a page cannot read its process's RSS, so the growth of the browser's processes' RSS (read from /proc by the runner) is shown.\n";
   out += `\n| case | Node | Chromium |\n|---|---|---|\n`;
   for (const name of CASES) {
     const a = caseOf(node, name);
