@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CASES } from "./cases.js";
-import { SUITES, TARGETS, limitOn } from "./suites.js";
+import { NODE_ONLY_SUITES, SUITES, TARGETS, limitOn } from "./suites.js";
 import { PLANS, fmtNs } from "./harness.js";
 
 export function median(xs) {
@@ -307,9 +307,11 @@ export function writeResults(dir, runs, meta) {
 }
 
 /** The order processes run in: round-robin over suites, so drift spreads over every suite. */
-export function schedule(quick, only) {
+export function schedule(quick, only, engine = "node") {
   const plan = quick ? PLANS.quick : PLANS.full;
-  const suites = Object.keys(SUITES).filter((s) => !only || only.includes(s));
+  const suites = Object.keys(SUITES).filter(
+    (s) => (!only || only.includes(s)) && (engine === "node" || !NODE_ONLY_SUITES.includes(s)),
+  );
   const order = [];
   for (let round = 0; round < plan.processes; round++) for (const s of suites) order.push({ round, suite: s });
   return order;

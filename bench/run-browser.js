@@ -86,7 +86,7 @@ const started = performance.now();
 const runs = [];
 let userAgent = "";
 let isolated = true;
-const order = schedule(quick, only);
+const order = schedule(quick, only, "chromium");
 try {
   for (const [i, { round, suite }] of order.entries()) {
     for (let attempt = 0; ; attempt++) {

@@ -51,6 +51,9 @@ export const SUITES = {
   ...(EXTERNAL_CASES.length ? { "interop-external": EXTERNAL_CASES.map((c) => c.name) } : {}),
 };
 
+/** Suites a page does not have (their cases need Node): the browser runner skips them. */
+export const NODE_ONLY_SUITES = ["interop-external"];
+
 /** Ratios of two cases' medians in the same process: numerator / denominator. */
 export const RATIOS = [
   [

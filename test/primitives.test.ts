@@ -27,12 +27,15 @@ describe("ReadyRing", () => {
     { weight: 1, arbitrary: fc.record({ k: fc.constant("remove" as const), id: fc.nat(IDS - 1) }) },
   );
 
-  it("is a FIFO: shift answers what a list model answers, remove keeps the others' order, through growth", {
+  it("is a FIFO: shift answers what a list model answers, remove keeps the others' order, through growth and the positions' wrap at 2^30", {
     timeout: timeLimit(),
   }, () => {
+    // Positions from 0, or just below 2^30 (where they wrap: a switch counted past 2^31 would
+    // otherwise have left the small-integer range).
+    const start = fc.oneof(fc.constant(0), fc.integer({ min: 2 ** 30 - 400, max: 2 ** 30 - 1 }));
     check(
-      fc.property(fc.array(cmd, { maxLength: 300 }), (cmds) => {
-        const ring = new ReadyRing();
+      fc.property(fc.tuple(start, fc.array(cmd, { maxLength: 300 })), ([from, cmds]) => {
+        const ring = new ReadyRing(from);
         const model: number[] = [];
         for (const c of cmds) {
           if (c.k === "push") {

@@ -7,33 +7,49 @@
 // of the middle (its priority changed while it waited, it ended while queued) is a linear scan:
 // rare, and it keeps the common path free of bookkeeping.
 
+/**
+ * The positions run modulo 2^30 (the ring never holds more than 2^30 indices, and every capacity
+ * divides it): a position that only grew would leave the small-integer range after 2^31 switches,
+ * a minute of steady switching, and every switch after that would do double arithmetic.
+ */
+const WRAP = 0x3fffffff;
+
 export class ReadyRing {
   private items = new Int32Array(16);
-  private head = 0;
-  private tail = 0;
+  private head: number;
+  private tail: number;
   private mask = 15;
 
+  /** `start`: where the positions begin (0; the tests start them just below the wrap). */
+  constructor(start = 0) {
+    this.head = this.tail = start & WRAP;
+  }
+
   get size(): number {
-    return this.tail - this.head;
+    return (this.tail - this.head) & WRAP;
   }
 
   push(idx: number): void {
-    if (this.tail - this.head > this.mask) this.grow();
-    this.items[this.tail++ & this.mask] = idx;
+    if (((this.tail - this.head) & WRAP) > this.mask) this.grow();
+    this.items[this.tail & this.mask] = idx;
+    this.tail = (this.tail + 1) & WRAP;
   }
 
   /** The index at the front, taken; −1 when the ring is empty. */
   shift(): number {
-    if (this.head === this.tail) return -1;
-    return this.items[this.head++ & this.mask];
+    const head = this.head;
+    if (head === this.tail) return -1;
+    this.head = (head + 1) & WRAP;
+    return this.items[head & this.mask];
   }
 
   /** Takes `idx` out, keeping the others' order: true when it was there. */
   remove(idx: number): boolean {
-    for (let k = this.head; k < this.tail; k++) {
-      if (this.items[k & this.mask] !== idx) continue;
-      for (let m = k; m > this.head; m--) this.items[m & this.mask] = this.items[(m - 1) & this.mask];
-      this.head++;
+    const n = this.size;
+    for (let k = 0; k < n; k++) {
+      if (this.items[(this.head + k) & this.mask] !== idx) continue;
+      for (let m = k; m > 0; m--) this.items[(this.head + m) & this.mask] = this.items[(this.head + m - 1) & this.mask];
+      this.head = (this.head + 1) & WRAP;
       return true;
     }
     return false;
@@ -44,8 +60,8 @@ export class ReadyRing {
     const items = new Int32Array(n * 2);
     for (let k = 0; k < n; k++) items[k] = this.items[(this.head + k) & this.mask];
     this.items = items;
-    this.tail -= this.head;
     this.head = 0;
+    this.tail = n;
     this.mask = n * 2 - 1;
   }
 }
