@@ -47,8 +47,7 @@ export class CoreDoor extends TransitionDoor {
 
   /** CreateTask and Start in one call (a spawn's): the slot index, or a failure as createTask answers. */
   createStarted(stackSize: number): number {
-    if (typeof stackSize !== "number") return this.orUnavailable(E_INVALIDARG) | 0;
-    return this.call(this.fnCreateStarted, stackSize) | 0;
+    return typeof stackSize === "number" ? this.startNew(stackSize) : this.orUnavailable(E_INVALIDARG) | 0;
   }
 
   /**

@@ -73,9 +73,24 @@ export class CoreMemory {
     try {
       r = fn(a, b, c, d) as number;
     } catch (err) {
-      this.fault(err);
-      return E_FAIL;
+      return this.failed(err);
     }
+    this.afterCall();
+    return r;
+  }
+
+  /** What call() answers when the call threw (a trap): E_FAIL, the runtime disabled. */
+  protected failed(err: unknown): number {
+    this.fault(err);
+    return E_FAIL;
+  }
+
+  /**
+   * What call() does after a call that returned: new views when the core grew its memory. A hot
+   * path that calls an export directly (a call site of its own is monomorphic, call()'s is not)
+   * does the same with failed() and this.
+   */
+  protected afterCall(): void {
     if (this.i32.length === 0) {
       try {
         this.refresh();
@@ -86,7 +101,6 @@ export class CoreMemory {
         if (!isStackOverflow(err)) throw err;
       }
     }
-    return r;
   }
 
   /** Bytes of the memory's buffer: its reservation, and every growth past it. */

@@ -39,8 +39,7 @@ export class TransitionDoor extends SharedTransitions {
   private readonly fnSwitchOut: CoreExports["switchOut"];
   private readonly fnExchange: CoreExports["exchange"];
   private readonly fnExitTask: CoreExports["exitTask"];
-  /** CreateTask and Start in one call: every spawn's (CoreDoor.createStarted). */
-  protected readonly fnCreateStarted: CoreExports["createStarted"];
+  private readonly fnCreateStarted: CoreExports["createStarted"];
 
   constructor(core: CoreInstance) {
     super(core);
@@ -305,8 +304,26 @@ export class TransitionDoor extends SharedTransitions {
    */
   readonly tryExchange!: (from: TaskRef, to: TaskRef) => boolean;
 
+  /** CoreDoor.createStarted's call into the core, for a numeric stack size: the slot index, or a signed failure. */
+  protected startNew(stackSize: number): number {
+    let idx: number;
+    try {
+      idx = this.fnCreateStarted(stackSize) | 0; // (every spawn's: called directly, see afterCall)
+    } catch (err) {
+      return this.failed(err) | 0;
+    }
+    this.afterCall();
+    return idx;
+  }
+
   exitTask(t: TaskRef): number {
-    const hr = this.task(this.fnExitTask, t);
+    let hr: number;
+    try {
+      hr = this.fnExitTask(t[IDX], t[GEN]) >>> 0; // (every fiber's end: called directly, see afterCall)
+    } catch (err) {
+      return this.failed(err) >>> 0;
+    }
+    this.afterCall();
     if (hr === 0) this.cur = this.rootBase;
     return hr;
   }
