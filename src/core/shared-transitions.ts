@@ -29,80 +29,57 @@ export class SharedTransitions extends CoreMemory {
    * the closures fold in.
    */
   protected sharedLeave(target: number): number {
-    const i32 = this.i32;
-    const b = this.cur;
-    const depth = i32[b + SlotField.DEPTH];
-    if (i32[this.ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
-      const frames = i32[b + SlotField.FRAMES] >> 2;
-      const tops = this.pushTops0;
-      if (tops === 7 || ((tops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0) {
-        const n = (i32[b + SlotField.COUNTERS + Transition.LEAVE] + 1) | 0;
-        if (n !== 0) {
-          const at = frames + (depth << 1);
-          i32[at] = this.pushKind0;
-          i32[at + 1] = target;
-          i32[b + SlotField.DEPTH] = depth + 1;
-          i32[b + SlotField.COUNTERS + Transition.LEAVE] = n;
-          return 0;
-        }
-      }
-    }
-    return this.slowTransition(Transition.LEAVE, target);
+    return this.sharedPush(Transition.LEAVE, this.pushKind0, this.pushTops0, target, true);
   }
   protected sharedReverseEnter(): number {
+    // (A reverse enter's frame has no target: its target word is left as it is.)
+    return this.sharedPush(Transition.REVERSE_ENTER, this.pushKind2, this.pushTops2, 0, false);
+  }
+  protected sharedEnter(): number {
+    return this.sharedPop(Transition.ENTER, this.popTop1);
+  }
+  protected sharedReverseLeave(): number {
+    return this.sharedPop(Transition.REVERSE_LEAVE, this.popTop3);
+  }
+  /**
+   * A push of a `kind` frame by transition `op`, allowed on the top-frame kinds in the bitmask
+   * `tops` (7: any). Each caller passes constants but its own fields, so the optimiser inlines one
+   * copy per transition, as if written out.
+   */
+  private sharedPush(op: Transition, kind: number, tops: number, target: number, withTarget: boolean): number {
     const i32 = this.i32;
     const b = this.cur;
     const depth = i32[b + SlotField.DEPTH];
     if (i32[this.ctlAt] === 0 && depth < i32[b + SlotField.LIMIT]) {
       const frames = i32[b + SlotField.FRAMES] >> 2;
-      const tops = this.pushTops2;
       if (tops === 7 || ((tops >> (depth === 0 ? 0 : i32[frames + ((depth - 1) << 1)])) & 1) !== 0) {
-        const n = (i32[b + SlotField.COUNTERS + Transition.REVERSE_ENTER] + 1) | 0;
+        const n = (i32[b + SlotField.COUNTERS + op] + 1) | 0;
         if (n !== 0) {
-          i32[frames + (depth << 1)] = this.pushKind2;
+          const at = frames + (depth << 1);
+          i32[at] = kind;
+          if (withTarget) i32[at + 1] = target;
           i32[b + SlotField.DEPTH] = depth + 1;
-          i32[b + SlotField.COUNTERS + Transition.REVERSE_ENTER] = n;
+          i32[b + SlotField.COUNTERS + op] = n;
           return 0;
         }
       }
     }
-    return this.slowTransition(Transition.REVERSE_ENTER, 0);
+    return this.slowTransition(op, target);
   }
-  protected sharedEnter(): number {
+  /** A pop by transition `op`, allowed when the top frame is of kind `top`. */
+  private sharedPop(op: Transition, top: number): number {
     const i32 = this.i32;
     const b = this.cur;
     const depth = i32[b + SlotField.DEPTH];
-    if (
-      i32[this.ctlAt] === 0 &&
-      depth > 0 &&
-      i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === this.popTop1
-    ) {
-      const n = (i32[b + SlotField.COUNTERS + Transition.ENTER] + 1) | 0;
+    if (i32[this.ctlAt] === 0 && depth > 0 && i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === top) {
+      const n = (i32[b + SlotField.COUNTERS + op] + 1) | 0;
       if (n !== 0) {
         i32[b + SlotField.DEPTH] = depth - 1;
-        i32[b + SlotField.COUNTERS + Transition.ENTER] = n;
+        i32[b + SlotField.COUNTERS + op] = n;
         return 0;
       }
     }
-    return this.slowTransition(Transition.ENTER, 0);
-  }
-  protected sharedReverseLeave(): number {
-    const i32 = this.i32;
-    const b = this.cur;
-    const depth = i32[b + SlotField.DEPTH];
-    if (
-      i32[this.ctlAt] === 0 &&
-      depth > 0 &&
-      i32[(i32[b + SlotField.FRAMES] >> 2) + ((depth - 1) << 1)] === this.popTop3
-    ) {
-      const n = (i32[b + SlotField.COUNTERS + Transition.REVERSE_LEAVE] + 1) | 0;
-      if (n !== 0) {
-        i32[b + SlotField.DEPTH] = depth - 1;
-        i32[b + SlotField.COUNTERS + Transition.REVERSE_LEAVE] = n;
-        return 0;
-      }
-    }
-    return this.slowTransition(Transition.REVERSE_LEAVE, 0);
+    return this.slowTransition(op, 0);
   }
   /** A transition the fast path declined: the core decides. */
   protected slowTransition(op: number, target: number): number {

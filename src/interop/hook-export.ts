@@ -29,6 +29,10 @@ export function hookExport(
   const closed = (hr: number): void => {
     if (hr !== 0) throw crossingError(hr, `ReverseLeaveRuntime failed returning from export ${name}`);
   };
+  // Each form below writes its catch out in full rather than calling a helper: at a JS stack
+  // overflow the call to the helper would itself throw before the frame is counted as owed
+  // (test/interop-hostile.test.ts's runaway recursion fails so), and g.depth-- comes before
+  // closed() for the same reason.
   let hooked: AnyFn;
   if (fence !== null) {
     hooked = (...args: unknown[]) => {

@@ -37,6 +37,8 @@ export function hookImport(g: GuestState, fn: AnyFn, target: number, key: string
     if (isThenable(r)) throw notSuspending(r, key);
     return r;
   };
+  // Each form writes its catch out in full rather than calling a helper: at a JS stack overflow
+  // the call to the helper would itself throw before the frame is counted as owed.
   switch (arity) {
     case 0:
       return () => {
