@@ -1,7 +1,20 @@
 // fiberhost: a cooperative fiber scheduler implementing the CLR hosting task-management contract.
 export * from "./base/hresult.js";
-export { createHost, Host, DEFAULT_STACK_SIZE, DEFAULT_MAX_STACK_SIZE, MIN_MEMORY_BYTES } from "./host/host.js";
+export { Host, DEFAULT_STACK_SIZE, DEFAULT_MAX_STACK_SIZE, MIN_MEMORY_BYTES } from "./host/host.js";
 export type { HostOptions, SpawnOptions, FiberDump, RunReport, RuntimeState } from "./host/host.js";
+// One runtime across worker threads (src/threads/): createHost({ threads, entry }) is a pool.
+export { createHost, PoolHost, type PoolOptions, type PoolTask } from "./threads/pool.js";
+export { createSharedCore, joinHost, ThreadHost, type SharedCoreHandle } from "./threads/thread-host.js";
+export { RemoteTask } from "./threads/remote-task.js";
+export type { SlotHandle as TaskHandle } from "./threads/coord.js";
+export {
+  SharedObject,
+  SharedAutoEvent,
+  SharedManualEvent,
+  SharedSemaphore,
+  type SharedObjectHandle,
+} from "./threads/shared-objects.js";
+export { SharedCrst } from "./threads/shared-crst.js";
 export { Task } from "./task/task.js";
 export type { TaskState } from "./task/task.js";
 export { TaskManager } from "./host/task-manager.js";

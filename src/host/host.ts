@@ -83,13 +83,13 @@ export class Host {
   readonly trace: TraceRecorder;
   /** @internal */ readonly door: CoreDoor;
   /** @internal */ readonly sched: Scheduler;
-  private readonly tasks: (Task | undefined)[] = [];
+  /** @internal by slot index */ protected readonly tasks: (Task | undefined)[] = [];
   private nextId = 1;
   private readonly hook: (target: number) => boolean;
   private readonly hookAnswers = new Map<number, boolean>();
   private readonly fiberEnv: FiberEnv;
   private readonly spawner: Spawner;
-  private readonly syncEnv: SyncEnv;
+  /** @internal */ protected readonly syncEnv: SyncEnv;
   /** Why the runtime was disabled, when it was. */
   disabledReason: unknown = undefined;
   private readonly runs: RunReporter;
@@ -109,6 +109,7 @@ export class Host {
           this.tasks[t[IDX]] = undefined;
           this.live--;
         }
+        this.taskEnded();
       },
       trace: this.trace,
       onError: settings.onError,
@@ -117,6 +118,7 @@ export class Host {
     door.onFault = (err) => {
       this.disabledReason = err;
       this.sched.runtimeDisabled(this.liveTasks());
+      this.faulted();
     };
     this.fiberEnv = {
       sched: this.sched,
@@ -172,6 +174,11 @@ export class Host {
     return t;
   }
 
+  /** @internal A task ended (a host of a shared runtime tells the other threads). */
+  protected taskEnded(): void {}
+  /** @internal The core failed (E_FAIL) and the runtime is disabled (a shared runtime's other threads are told). */
+  protected faulted(): void {}
+
   private needsHostHook(target: number): boolean {
     let answer = this.hookAnswers.get(target);
     if (answer === undefined) {
@@ -181,7 +188,8 @@ export class Host {
     return answer;
   }
 
-  private *liveTasks(): Iterable<Task> {
+  /** @internal */
+  protected *liveTasks(): Iterable<Task> {
     for (const t of this.tasks) if (t) yield t;
   }
 

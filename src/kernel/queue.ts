@@ -37,6 +37,11 @@ export class TaskQueue<T extends Queued> {
     return t;
   }
 
+  /** The oldest queued task, left in the queue (null: none). */
+  peek(): T | null {
+    return this.head;
+  }
+
   /**
    * Takes `t` out of this queue; does nothing when it is in no queue. (Asked only of the queue it
    * is in, if any: a task in another queue would look queued here.)

@@ -165,6 +165,10 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DispatchHooks {
   resumeRuntime(): number {
     return this.suspension.resume();
   }
+  /** Another thread resumed the shared runtime: the fibers held here go. */
+  resumedElsewhere(): void {
+    this.suspension.resumedElsewhere();
+  }
   /** The runtime was disabled: fibers waiting to enter it, or on its objects and joins, are abandoned. */
   runtimeDisabled(live: Iterable<Task>): void {
     this.suspension.runtimeDisabled(live);

@@ -63,6 +63,11 @@ export class Suspension {
     return hr;
   }
 
+  /** Another thread of a shared runtime resumed it: release what this thread holds. */
+  resumedElsewhere(): void {
+    if (!this.door.isSuspended()) this.release(S_OK);
+  }
+
   /**
    * The runtime was disabled: fibers waiting to enter it, and fibers waiting on what only the
    * runtime could signal (sync objects, joins, f.waitAny: abandonedOnDisable), are abandoned

@@ -1,0 +1,327 @@
+// One runtime across threads: createSharedCore makes a core on a shared memory and the first
+// thread's host; its `handle` is posted to a worker, whose joinHost(handle) attaches a host of its
+// own to the same core. Fibers stay on the thread that spawned them (a generator cannot move);
+// the task table, the counters, the runtime's state and the shared sync objects are the same for
+// every thread.
+
+import { attachCore, instantiateCore } from "../core/load.js";
+import { CoreDoor } from "../core/door.js";
+import type { Task } from "../task/task.js";
+import { GEN, IDX } from "../core/names.js";
+import { E_INVALIDARG, E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE, HResultError, S_FALSE, S_OK, check } from "../base/hresult.js";
+import { describeValue } from "../base/describe.js";
+import { DEFAULT_STACK_SIZE, readHostOptions, traceClock, type HostSettings } from "../host/options.js";
+import { Host, type HostOptions } from "../host/host.js";
+import { readManualEventOptions, readNameOption, readSemaphoreArgs } from "../host/options.js";
+import { COORD_BYTES, Coord, ObjectKind, hasWaitAsync, waitAsync, type SlotHandle } from "./coord.js";
+import { ThreadLink } from "./thread-link.js";
+import {
+  KIND_NAMES,
+  SharedAutoEvent,
+  SharedManualEvent,
+  SharedSemaphore,
+  type SharedObject,
+  type SharedObjectHandle,
+} from "./shared-objects.js";
+import { SharedCrst, abandonOwnedBy } from "./shared-crst.js";
+import { RemoteTask } from "./remote-task.js";
+import { keepAlive } from "./keep-alive.js";
+
+/** What a worker needs to join a runtime: post it as it is (a shared memory, a SharedArrayBuffer, numbers). */
+export interface SharedCoreHandle {
+  readonly kind: "fiberhost shared core";
+  readonly memory: WebAssembly.Memory;
+  readonly coord: SharedArrayBuffer;
+  readonly pages: number;
+  readonly maxStackSize: number;
+}
+
+/** The default reservation of a shared core: 16 MiB (a shared memory is reserved whole: see load.ts). */
+const DEFAULT_SHARED_PAGES = 256;
+
+/** Why threads cannot be used here, or null when they can. */
+export function threadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer !== "function" || !hasWaitAsync())
+    return "this JavaScript engine has no SharedArrayBuffer or Atomics.waitAsync (Node >= 20, a current Chromium)";
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false)
+    return (
+      "this page is not cross-origin isolated, so it has no SharedArrayBuffer: serve it with the headers " +
+      "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp"
+    );
+  return null;
+}
+
+/**
+ * Makes a runtime on a shared memory and this thread's host of it (thread 0). Post `host.handle`
+ * to a worker and call joinHost(handle) there. The options are createHost's (but `core`: a shared
+ * core is a release core); the memory is reserved whole at creation (initialMemoryBytes, default
+ * 16 MiB, or maxMemoryBytes when given).
+ */
+export function createSharedCore(options: HostOptions = {}): Promise<ThreadHost> {
+  return makeSharedCore(options, (door, settings, handle) => new ThreadHost(door, settings, handle));
+}
+
+/** @internal createSharedCore, making the first thread's host with `make` (a pool's host). */
+export async function makeSharedCore<H extends ThreadHost>(
+  options: HostOptions,
+  make: (door: CoreDoor, settings: HostSettings, handle: SharedCoreHandle) => H,
+): Promise<H> {
+  const why = threadsUnavailable();
+  if (why !== null) throw new HResultError(HOST_E_CLRNOTAVAILABLE, `createSharedCore: ${why}`);
+  const settings = readHostOptions(options);
+  if (options.core === "debug") throw new HResultError(E_INVALIDARG, "createSharedCore: a shared core is a release core");
+  const pages =
+    options.maxMemoryBytes !== undefined
+      ? settings.maxPages
+      : Math.min(settings.maxPages, Math.max(settings.initialPages, DEFAULT_SHARED_PAGES));
+  const instance = await instantiateCore("shared", pages, traceClock(settings.clock), pages);
+  const door = new CoreDoor(instance);
+  check(
+    door.init(Math.min(DEFAULT_STACK_SIZE, settings.maxStackSize), settings.maxStackSize),
+    "the core could not be initialised",
+  );
+  if (settings.startRuntime) door.startRuntime();
+  const handle: SharedCoreHandle = {
+    kind: "fiberhost shared core",
+    memory: instance.memory,
+    coord: new SharedArrayBuffer(COORD_BYTES),
+    pages,
+    maxStackSize: settings.maxStackSize,
+  };
+  return make(door, settings, handle);
+}
+
+/**
+ * Attaches this thread (a worker) to the runtime of `handle`: a host whose fibers run here and
+ * share the runtime's tasks, state, counters and shared objects. The options are createHost's
+ * scheduling ones (clock, dispatch, budget, onError, …); the memory options belong to the runtime.
+ */
+export async function joinHost(handle: SharedCoreHandle, options: HostOptions = {}): Promise<ThreadHost> {
+  const why = threadsUnavailable();
+  if (why !== null) throw new HResultError(HOST_E_CLRNOTAVAILABLE, `joinHost: ${why}`);
+  if (!isHandle(handle))
+    throw new HResultError(
+      E_INVALIDARG,
+      `joinHost: ${describeValue(handle)} is not a shared core's handle: post host.handle of a host made by createSharedCore`,
+    );
+  for (const key of ["core", "maxMemoryBytes", "initialMemoryBytes", "maxStackSize", "startRuntime"] as const) {
+    if (options[key] !== undefined)
+      throw new HResultError(E_INVALIDARG, `joinHost: ${key} belongs to the runtime (createSharedCore), not to a thread`);
+  }
+  const settings = readHostOptions(options);
+  settings.maxStackSize = handle.maxStackSize;
+  let instance: Awaited<ReturnType<typeof attachCore>>;
+  try {
+    instance = await attachCore(handle.memory, handle.pages, traceClock(settings.clock));
+  } catch (err) {
+    throw new HResultError(E_OUTOFMEMORY, `joinHost: ${(err as Error).message} (a runtime takes 32 threads at most)`);
+  }
+  const door = new CoreDoor(instance);
+  return new ThreadHost(door, settings, handle);
+}
+
+function isHandle(h: unknown): h is SharedCoreHandle {
+  if (typeof h !== "object" || h === null) return false;
+  const x = h as Partial<SharedCoreHandle>;
+  return (
+    x.kind === "fiberhost shared core" &&
+    x.memory instanceof WebAssembly.Memory &&
+    x.coord instanceof SharedArrayBuffer &&
+    x.coord.byteLength === COORD_BYTES &&
+    Number.isInteger(x.pages) &&
+    Number.isInteger(x.maxStackSize)
+  );
+}
+
+/** A host attached to a shared runtime: one thread's fibers; the runtime's everything else. */
+export class ThreadHost extends Host {
+  /** Post it to a worker: joinHost(handle) attaches that worker to this runtime. */
+  readonly handle: SharedCoreHandle;
+  /** This thread's index in the runtime (0: the thread that made it). */
+  readonly thread: number;
+  /** @internal */ readonly link: ThreadLink;
+  /** @internal */ readonly coord: Coord;
+  readonly #opened = new Map<number, SharedObject>();
+
+  /** @internal use createSharedCore() or joinHost() */
+  constructor(door: CoreDoor, settings: HostSettings, handle: SharedCoreHandle) {
+    super(door, settings);
+    this.handle = handle;
+    this.thread = door.threadIndex();
+    this.coord = new Coord(handle.coord);
+    this.link = new ThreadLink(this.coord, this.thread, {
+      door,
+      sched: this.sched,
+      taskAt: (idx, gen) => this.taskAt(idx, gen),
+      abortTask: (t, rude) => void (rude ? t.rudeAbort() : t.abort()),
+      resumed: () => this.sched.resumedElsewhere(),
+      disabledElsewhere: () => this.sched.runtimeDisabled(this.liveTasks()),
+    });
+    this.coord.setAlive(this.thread, true);
+    this.link.start();
+  }
+
+  /** @internal This thread's live task in slot idx of generation gen, or null. */
+  taskAt(idx: number, gen: number): Task | null {
+    const t = this.tasks[idx];
+    return t !== undefined && t[GEN] === gen && !t.done ? t : null;
+  }
+
+  /** A task's handle, to post to another thread (its remoteTask(handle) joins or aborts it). */
+  handleOf(t: Task): SlotHandle {
+    if (this.taskAt(t[IDX], t[GEN]) !== t)
+      throw new HResultError(E_INVALIDARG, `handleOf: ${describeValue(t)} is not a live task of this thread's host`);
+    return { thread: this.thread, idx: t[IDX], gen: t[GEN] };
+  }
+
+  /** A task of any thread of this runtime, by its handle: join it, abort it. */
+  remoteTask(h: SlotHandle): RemoteTask {
+    const ok =
+      typeof h === "object" &&
+      h !== null &&
+      Number.isInteger(h.thread) &&
+      Number.isInteger(h.idx) &&
+      Number.isInteger(h.gen) &&
+      h.idx >= 0 &&
+      this.door.ownerOf(h.idx) === h.thread;
+    if (!ok) throw new HResultError(E_INVALIDARG, `remoteTask: ${describeValue(h)} is not a task handle of this runtime`);
+    return new RemoteTask(this.link, { thread: h.thread, idx: h.idx, gen: h.gen });
+  }
+
+  /** The runtime's stop-the-world, for every thread: S_OK, or S_FALSE when it already is suspended. */
+  override suspendRuntime(): number {
+    const hr = super.suspendRuntime();
+    if (hr === S_OK) {
+      this.coord.nextEpoch();
+      this.coord.ringAll(this.coord.alive);
+    }
+    return hr;
+  }
+
+  /**
+   * Suspends the runtime and settles once every thread has reached a safe point (or is idle):
+   * from then on no fiber runs managed code on any thread until resumeRuntime(). Settles with
+   * suspendRuntime's answer (S_OK, S_FALSE, HOST_E_CLRNOTAVAILABLE); S_FALSE too when the runtime
+   * was resumed before every thread stopped.
+   */
+  suspendRuntimeAsync(): Promise<number> {
+    const hr = this.suspendRuntime();
+    if (hr !== S_OK && hr !== S_FALSE) return Promise.resolve(hr);
+    const epoch = this.coord.epoch;
+    const words = this.coord.words;
+    const bell = this.coord.ackBellAt;
+    const hold = keepAlive();
+    hold.hold();
+    return new Promise<number>((resolve) => {
+      const check = (): void => {
+        const seen = Atomics.load(words, bell);
+        if (!this.door.isSuspended() || this.coord.unacknowledged(epoch) === 0) {
+          hold.release();
+          resolve(this.door.isSuspended() ? hr : S_FALSE);
+          return;
+        }
+        const w = waitAsync(words, bell, seen, 1000);
+        if (w.async) void w.value.then(check);
+        else setTimeout(check, 0);
+      };
+      check();
+    });
+  }
+
+  override resumeRuntime(): number {
+    const hr = super.resumeRuntime();
+    if (hr === S_OK) this.coord.ringAll(this.coord.alive & ~(1 << this.thread));
+    return hr;
+  }
+
+  override disable(reason?: unknown): void {
+    super.disable(reason);
+    this.coord.ringAll(this.coord.alive & ~(1 << this.thread));
+  }
+
+  /** @internal A task of this thread ended: joiners on other threads look again. */
+  protected override taskEnded(): void {
+    this.coord.taskEnded();
+  }
+
+  /** @internal The core failed on this thread (E_FAIL): the runtime is disabled for every thread. */
+  protected override faulted(): void {
+    this.coord.ringAll(this.coord.alive & ~(1 << this.thread));
+  }
+
+  /**
+   * A worker of this runtime died (an uncaught error, terminate()) or left: its tasks end, the
+   * shared Crsts they owned are abandoned, their joiners on every thread are answered; the rest of
+   * the runtime goes on. Answers how many tasks ended, or an HRESULT (E_INVALIDARG: not a thread
+   * of this runtime, or this one).
+   */
+  reapThread(thread: number): number {
+    if (!Number.isInteger(thread) || thread === this.thread || thread < 0 || thread >= 32) return E_INVALIDARG;
+    const ended = this.door.reapThread(thread);
+    if (ended < 0) return ended >>> 0;
+    this.coord.setAlive(thread, false);
+    const ring = abandonOwnedBy(this.coord, thread);
+    this.coord.ringAll(this.coord.alive | ring);
+    return ended;
+  }
+
+  // --- shared sync objects ---------------------------------------------------------------------
+
+  createSharedAutoEvent(options?: { name?: string }): SharedAutoEvent {
+    return this.#make(ObjectKind.AutoEvent, 0, 0, readNameOption(options, "createSharedAutoEvent")) as SharedAutoEvent;
+  }
+  createSharedManualEvent(initialState: boolean | { initialState?: boolean; name?: string } = false): SharedManualEvent {
+    const { state, name } = readManualEventOptions(initialState);
+    return this.#make(ObjectKind.ManualEvent, state ? 1 : 0, 0, name) as SharedManualEvent;
+  }
+  createSharedSemaphore(initial: number, maximum: number, options?: { name?: string }): SharedSemaphore {
+    readSemaphoreArgs(initial, maximum);
+    return this.#make(
+      ObjectKind.Semaphore,
+      initial,
+      maximum,
+      readNameOption(options, "createSharedSemaphore"),
+    ) as SharedSemaphore;
+  }
+  createSharedCrst(options?: { name?: string }): SharedCrst {
+    return this.#make(ObjectKind.Crst, 0, 0, readNameOption(options, "createSharedCrst")) as SharedCrst;
+  }
+
+  #make(kind: ObjectKind, state: number, max: number, name: string | null): SharedObject {
+    const id = this.coord.newObject(kind, state, max);
+    if (id < 0) throw new HResultError(E_OUTOFMEMORY, "the runtime holds 4096 shared objects already");
+    return this.#open(id, kind, name);
+  }
+
+  /** This thread's view of a shared object made on any thread of the runtime (its `handle`, posted here). */
+  openShared(handle: SharedObjectHandle): SharedObject {
+    const id = (handle as { id?: unknown } | null)?.id;
+    const kind = typeof id === "number" ? this.coord.kindOf(id) : 0;
+    if (kind === 0 || KIND_NAMES[kind] !== handle.kind)
+      throw new HResultError(E_INVALIDARG, `openShared: ${describeValue(handle)} is not a shared object of this runtime`);
+    return this.#open(id as number, kind, typeof handle.name === "string" ? handle.name : null);
+  }
+
+  #open(id: number, kind: ObjectKind, name: string | null): SharedObject {
+    let o = this.#opened.get(id);
+    if (o === undefined) {
+      const env = this.syncEnv;
+      o =
+        kind === ObjectKind.AutoEvent
+          ? new SharedAutoEvent(env, this.link, id, name)
+          : kind === ObjectKind.ManualEvent
+            ? new SharedManualEvent(env, this.link, id, name)
+            : kind === ObjectKind.Semaphore
+              ? new SharedSemaphore(env, this.link, id, name)
+              : new SharedCrst(env, this.link, id, name);
+      this.#opened.set(id, o);
+    }
+    return o;
+  }
+
+  /** One line: `ThreadHost 1 of 3: 4 live tasks, runtime started`. */
+  override toString(): string {
+    return `Thread${super.toString()} (thread ${this.thread} of a shared runtime)`;
+  }
+}
