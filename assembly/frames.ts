@@ -1,10 +1,10 @@
 // A task's transition stack ("fiber stack"): push, pop, grow on demand up to the reservation.
 
 import {
-  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, H_FREE_HEAD, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE,
+  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, R_FREE_HEAD, R_IDLE_BUFFERS, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE,
   C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
-import { field, setField, hdr, slotAddr } from "./state";
+import { field, setField, slotAddr, own, setOwn, recGet, recSet } from "./state";
 import { add, canAdd } from "./side";
 import { allocateFrames, freeFrames, frameClass, classFrames, mergeFree, mergeMayHelp } from "./heap";
 import { S_OK, COR_E_STACKOVERFLOW, E_OUTOFMEMORY } from "./hresult";
@@ -14,8 +14,8 @@ import { S_OK, COR_E_STACKOVERFLOW, E_OUTOFMEMORY } from "./hresult";
  * there (a spawn's first push then needs no allocation); bigger ones go back to the allocator.
  */
 const KEEP_FRAMES: i32 = 64;
-/** Free slots that hold a kept buffer: what reclaim() can give back. */
-let idleBuffers: i32 = 0;
+// This thread's free slots that hold a kept buffer (what releaseIdleBuffers() can give back) are
+// counted in its record (R_IDLE_BUFFERS).
 
 /**
  * A frame buffer of class `cls` (heap.ts), or 0 when memory is exhausted even after the kept
@@ -29,13 +29,14 @@ export function allocateBuffer(cls: i32): usize {
 }
 
 /**
- * When memory runs out: the buffers free slots keep go back to the allocator (the caller then
- * merges). False when no buffer was freed since the last merge: merging again would find nothing
- * new (a burst that keeps running out does not walk the free slots again and again).
+ * When memory runs out: the buffers this thread's free slots keep go back to the allocator (the
+ * caller then merges). False when no buffer was freed since the last merge: merging again would
+ * find nothing new (a burst that keeps running out does not walk the free slots again and again).
+ * Only this thread's own free list is walked: another thread's is that thread's alone.
  */
 export function releaseIdleBuffers(): bool {
-  if (idleBuffers == 0 && !mergeMayHelp()) return false;
-  for (let next = hdr(H_FREE_HEAD); next != 0; ) {
+  if (own(R_IDLE_BUFFERS) == 0 && !mergeMayHelp()) return false;
+  for (let next = own(R_FREE_HEAD); next != 0; ) {
     const slot = slotAddr(next - 1);
     const capacity = field(slot, T_CAPACITY);
     if (capacity > 0) {
@@ -46,7 +47,7 @@ export function releaseIdleBuffers(): bool {
     }
     next = field(slot, T_NEXT_FREE);
   }
-  idleBuffers = 0;
+  setOwn(R_IDLE_BUFFERS, 0);
   return true;
 }
 
@@ -114,13 +115,16 @@ export function canClearFrames(slot: usize): bool {
 
 /** Sets a (new or reused) slot's reservation; a reused slot's kept buffer is its task's now. */
 export function reserveFrames(slot: usize, reserve: i32): void {
-  if (field(slot, T_CAPACITY) > 0) idleBuffers--;
+  if (field(slot, T_CAPACITY) > 0) setOwn(R_IDLE_BUFFERS, own(R_IDLE_BUFFERS) - 1);
   setField(slot, T_RESERVE, reserve);
   updateLimit(slot);
 }
 
-/** The task in `slot` has ended: its buffer goes back unless it is small enough to keep in the slot. */
-export function releaseFrames(slot: usize): void {
+/**
+ * The task in `slot` has ended: its buffer goes back unless it is small enough to keep in the
+ * slot (counted in the record at `r`, its thread's).
+ */
+export function releaseFrames(slot: usize, r: usize): void {
   const capacity = field(slot, T_CAPACITY);
   if (capacity > KEEP_FRAMES) {
     freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
@@ -128,6 +132,6 @@ export function releaseFrames(slot: usize): void {
     setField(slot, T_CAPACITY, 0);
     setField(slot, T_LIMIT, 0);
   } else if (capacity > 0) {
-    idleBuffers++;
+    recSet(r, R_IDLE_BUFFERS, recGet(r, R_IDLE_BUFFERS) + 1);
   }
 }

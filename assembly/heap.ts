@@ -9,47 +9,69 @@
 // grows its memory only past that: a growth detaches the buffer the host's views are on (see
 // src/core/load.ts and src/core/memory.ts).
 
-import { FRAME_SIZE, HEADER_SIZE, MAX_CHUNKS } from "./layout";
+// In the shared build every entry point here runs under the allocator's lock (areas.ts), and the
+// heap's top lives in the header (H_HEAP_TOP), not in a wasm global: every thread's instance
+// moves the same one (two instances with a top each handed out the same memory).
 
+import { FRAME_SIZE, H_HEAP_TOP, H_FREED_SINCE_MERGE } from "./layout";
+import { HEADER, FREE_LISTS, HEAP_START, CLASS_COUNT, lock, unlock } from "./areas";
+export { HEADER, CHUNKS } from "./areas";
 
 const MIN_CLASS_FRAMES: i32 = 4;
-const CLASS_COUNT: i32 = 27; // 4 << 26 frames: more than any reservation a host can allow
 
-// The fixed areas sit right above the static data. They are not memory.data() blocks because
-// zero-filled static data would be shipped in the binary.
-export const HEADER: usize = (__heap_base + 15) & ~15;
-export const CHUNKS: usize = HEADER + HEADER_SIZE;
-const FREE_LISTS: usize = CHUNKS + MAX_CHUNKS * 4;
-let heapTop: usize = FREE_LISTS + CLASS_COUNT * 4;
+// @ts-ignore: decorator
+@inline function heapTop(): usize {
+  return <usize>load<u32>(HEADER + (<usize>H_HEAP_TOP << 2));
+}
+// @ts-ignore: decorator
+@inline function setHeapTop(top: usize): void {
+  store<u32>(HEADER + (<usize>H_HEAP_TOP << 2), <u32>top);
+}
 
-/** Makes sure memory covers the fixed areas; false when it cannot grow that far. */
+/** The heap's top (checkInvariants: everything made lies below it). */
+export function heapEnd(): usize {
+  return heapTop();
+}
+
+/** Makes sure memory covers the fixed areas, and starts the heap above them; false when it cannot grow that far. */
 export function coverFixedAreas(): bool {
-  const top = heapTop;
-  heapTop = HEADER;
-  const ok = allocate(top - HEADER) != 0;
-  heapTop = top;
+  lock();
+  // The header itself may lie past the memory's end (a tiny memory): nothing is written before this.
+  const have = (<u64>memory.size()) << 16;
+  let ok = true;
+  if (<u64>HEAP_START > have) ok = memory.grow(<i32>((<u64>HEAP_START - have + 0xffff) >> 16)) >= 0;
+  if (ok) setHeapTop(HEAP_START);
+  unlock();
   return ok;
 }
 
 /** Bump-allocates `bytes` (8-aligned). Returns 0 when memory cannot grow. */
 export function allocate(bytes: usize): usize {
+  lock();
+  const r = bump(bytes);
+  unlock();
+  return r;
+}
+
+function bump(bytes: usize): usize {
   // In 64-bit arithmetic: at 65,536 pages the memory's size in bytes does not fit a u32.
-  const start = (<u64>heapTop + 7) & ~7; // f64 counters need 8-byte alignment
+  const start = (<u64>heapTop() + 7) & ~7; // f64 counters need 8-byte alignment
   const end = (start + <u64>bytes + 7) & ~7;
   const have = (<u64>memory.size()) << 16;
   if (end > have) {
     // Past the host's reservation (src/core/load.ts): grow, and the host makes its views again.
+    // (A shared core's memory is reserved whole: it never grows.)
     if (end > (<u64>1 << 32)) return 0;
     const pages = <i32>((end - have + 0xffff) >> 16);
     if (memory.grow(pages) < 0) return 0;
   }
-  heapTop = <usize>end;
+  setHeapTop(<usize>end);
   return <usize>start;
 }
 
 /** Bytes of memory the core has taken, in whole 64 KiB pages (the pages it may have touched). */
 export function heapBytes(): u64 {
-  return ((<u64>heapTop + 0xffff) >> 16) << 16;
+  return ((<u64>heapTop() + 0xffff) >> 16) << 16;
 }
 
 /** The size class that holds at least `frames` frames. */
@@ -80,14 +102,24 @@ export function classFrames(cls: i32): i32 {
   store<u32>(listOf(cls), <u32>ptr);
 }
 
-/** A buffer was freed since the last mergeFree(): merging may find room. */
-let freedSinceMerge = false;
+/** A buffer was freed since the last mergeFree(): merging may find room (a header word: every thread's). */
+// @ts-ignore: decorator
+@inline function setFreedSinceMerge(v: bool): void {
+  store<i32>(HEADER + (<usize>H_FREED_SINCE_MERGE << 2), v ? 1 : 0);
+}
 
 /**
  * A frame buffer of class `cls`: from its free list, else the lower part of the smallest bigger
  * free buffer (its upper halves go to the classes in between), else new memory. 0: out of memory.
  */
 export function allocateFrames(cls: i32): usize {
+  lock();
+  const r = takeFrames(cls);
+  unlock();
+  return r;
+}
+
+function takeFrames(cls: i32): usize {
   const head = listOf(cls);
   const reused = <usize>load<u32>(head);
   if (reused != 0) {
@@ -101,19 +133,21 @@ export function allocateFrames(cls: i32): usize {
     for (let k = c - 1; k >= cls; k--) pushFree(big + classBytes(k), k);
     return big;
   }
-  return allocate(classBytes(cls));
+  return bump(classBytes(cls));
 }
 
 /** Gives a buffer back: to the bump allocator when it is the last thing allocated, else to its class's list. */
 export function freeFrames(ptr: usize, cls: i32): void {
-  if (ptr + classBytes(cls) == heapTop) heapTop = ptr;
+  lock();
+  if (ptr + classBytes(cls) == heapTop()) setHeapTop(ptr);
   else pushFree(ptr, cls);
-  freedSinceMerge = true;
+  setFreedSinceMerge(true);
+  unlock();
 }
 
 /** True when a buffer was freed since the last merge (else merging again finds nothing new). */
 export function mergeMayHelp(): bool {
-  return freedSinceMerge;
+  return load<i32>(HEADER + (<usize>H_FREED_SINCE_MERGE << 2)) != 0;
 }
 
 /**
@@ -125,7 +159,14 @@ export function mergeMayHelp(): bool {
  * While merging, a free buffer's second word holds its size.
  */
 export function mergeFree(want: usize): usize {
-  freedSinceMerge = false;
+  lock();
+  const r = merge(want);
+  unlock();
+  return r;
+}
+
+function merge(want: usize): usize {
+  setFreedSinceMerge(false);
   let all: usize = 0;
   for (let c = 0; c < CLASS_COUNT; c++) {
     let b = <usize>load<u32>(listOf(c));
@@ -156,8 +197,8 @@ export function mergeFree(want: usize): usize {
     end = b + bytes;
     b = next;
   }
-  if (end != 0 && end == heapTop) {
-    heapTop = start;
+  if (end != 0 && end == heapTop()) {
+    setHeapTop(start);
   } else {
     if (want != 0 && taken == 0 && end - start >= want) {
       taken = start;
@@ -174,7 +215,14 @@ export function mergeFree(want: usize): usize {
  * New memory first: slot chunks then sit above the frame buffers, and the buffers' memory merges.
  */
 export function allocateRun(bytes: usize): usize {
-  const fresh = allocate(bytes);
+  lock();
+  const r = takeRun(bytes);
+  unlock();
+  return r;
+}
+
+function takeRun(bytes: usize): usize {
+  const fresh = bump(bytes);
   if (fresh != 0) return fresh;
   for (let c = 0; c < CLASS_COUNT; c++) {
     if (classBytes(c) < bytes) continue;
@@ -202,14 +250,26 @@ function cut(start: usize, end: usize): void {
  * (a list longer than the heap has 32-byte buffers would).
  */
 export function freeListsSound(): bool {
-  const low = FREE_LISTS + CLASS_COUNT * 4;
-  for (let c = 0; c < CLASS_COUNT; c++) {
+  lock();
+  const top = heapTop();
+  let ok = true;
+  for (let c = 0; c < CLASS_COUNT && ok; c++) {
     let n: usize = 0;
-    for (let b = <usize>load<u32>(listOf(c)); b != 0; b = <usize>load<u32>(b)) {
-      if (b < low || (b & 7) != 0 || b + classBytes(c) > heapTop || ++n > heapTop >> 5) return false;
+    for (let b = <usize>load<u32>(listOf(c)); b != 0 && ok; b = <usize>load<u32>(b)) {
+      ok = b >= HEAP_START && (b & 7) == 0 && b + classBytes(c) <= top && ++n <= top >> 5;
     }
   }
-  return true;
+  unlock();
+  return ok;
+}
+
+/** For checkInvariants (under the lock): the first free buffer of class `cls` (each links the next by its first word). */
+export function firstFree(cls: i32): usize {
+  return <usize>load<u32>(listOf(cls));
+}
+/** For checkInvariants: the bytes of a buffer of class `cls`. */
+export function bytesOfClass(cls: i32): usize {
+  return classBytes(cls);
 }
 
 /** Sorts a list of free buffers (linked through their first word) by address: a merge sort. */

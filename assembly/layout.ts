@@ -78,12 +78,14 @@ export const FLAG_SELF_ABORT: i32 = 8192; // the task asked for its own abort: d
 export const FLAG_ABORT_DELIVERED: i32 = 16384;
 
 // The header: i32 fields by index, then the totals as sumTotals() last computed them (byte offset
-// H_TOTALS) and the summed counters of tasks that have ended (H_RETIRED).
+// H_TOTALS). What other threads touch at any time (H_CTL, H_YIELD_REQUESTS, H_TRACE_COUNT,
+// H_THREADS, H_CHUNKS) changes by atomics in the shared build; the allocator's words (H_HEAP_TOP,
+// H_FREED_SINCE_MERGE, the chunk and free-list tables) only under the lock H_LOCK (heap.ts).
 export const H_CTL: i32 = 0; // CTL_* bits; 0 means "the common case": transitions may take the fast path
-export const H_CURRENT: i32 = 1; // slot index of the switched-in task (0: the root task)
-export const H_LIVE: i32 = 2;
-export const H_FREE_HEAD: i32 = 3; // first free slot + 1 (0: none)
-export const H_SLOTS: i32 = 4; // slots ever made
+export const H_HEAP_TOP: i32 = 1; // the bump allocator's top (in memory: every thread's instance moves it)
+export const H_LOCK: i32 = 2; // the allocator's lock: 0 free, else the holding thread + 1 (shared build)
+export const H_THREADS: i32 = 3; // thread records claimed (init claims thread 0, attach() the next)
+export const H_CHUNKS: i32 = 4; // slot chunks made: every index below H_CHUNKS << CHUNK_SHIFT lies in one
 export const H_DEFAULT_RESERVE: i32 = 5;
 export const H_MAX_STACK: i32 = 6; // bytes
 export const H_TRACE_BASE: i32 = 7;
@@ -91,9 +93,28 @@ export const H_TRACE_CAPACITY: i32 = 8;
 export const H_TRACE_COUNT: i32 = 9; // events ever written (the ring keeps the last capacity ones)
 export const H_YIELD_REQUESTS: i32 = 10; // tasks with a yield request not yet honoured
 export const H_TRACE_CLASS: i32 = 11; // the ring's size class (heap.ts); meaningful while H_TRACE_BASE != 0
+export const H_FREED_SINCE_MERGE: i32 = 12; // 1 when a buffer was freed since the last mergeFree()
 export const H_TOTALS: i32 = 64;
-export const H_RETIRED: i32 = H_TOTALS + COUNTER_COUNT * 8;
-export const HEADER_SIZE: i32 = H_RETIRED + COUNTER_COUNT * 8;
+export const HEADER_SIZE: i32 = H_TOTALS + COUNTER_COUNT * 8;
+
+// Per-thread records (a thread: one instance of the core over the memory; the plain build has
+// thread 0 only): MAX_THREADS of them in a fixed area after the free lists, i32 fields by index,
+// then the summed counters of the thread's ended tasks (byte offset R_RETIRED, f64). A record is
+// written by its own thread only, but for reapThread() once the thread is dead.
+export const MAX_THREADS: i32 = 32;
+export const R_CURRENT: i32 = 0; // slot index of the task switched in on this thread (its root task: none is)
+export const R_ROOT: i32 = 1; // slot index of the thread's root task
+export const R_FREE_HEAD: i32 = 2; // first free slot of the thread's own chunks + 1 (0: none)
+export const R_LIVE: i32 = 3; // live tasks in the thread's chunks
+export const R_NEXT_SLOT: i32 = 4; // the next never-handed slot of the thread's current chunk
+export const R_SLOT_END: i32 = 5; // the end of that chunk (R_NEXT_SLOT == R_SLOT_END: none left)
+export const R_IDLE_BUFFERS: i32 = 6; // free slots of the thread's that keep a frame buffer (frames.ts)
+export const R_STATE: i32 = 7; // THREAD_*
+export const R_RETIRED: i32 = 32; // byte offset of the ended tasks' summed counters (8-aligned)
+export const THREAD_SIZE: i32 = R_RETIRED + COUNTER_COUNT * 8;
+export const THREAD_UNUSED: i32 = 0;
+export const THREAD_ATTACHED: i32 = 1;
+export const THREAD_REAPED: i32 = 2; // reapThread(): its worker is gone, its tasks ended
 
 export const CTL_NOT_STARTED: i32 = 1;
 export const CTL_DISABLED: i32 = 2;

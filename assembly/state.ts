@@ -1,11 +1,12 @@
-// The core's state: the header (runtime state, current task, totals) and the task table.
+// The core's state: the header (runtime state, totals), this thread's record (its current task)
+// and the task table.
 
 import {
-  H_CTL, H_CURRENT, CHUNK_SHIFT, CHUNK_SLOTS, SLOT_SIZE, T_GEN, T_STATE, STATE_FREE, STATE_MASK, CTL_TRAP_ARMED,
-  H_SLOTS,
+  H_CTL, H_CHUNKS, R_CURRENT, R_ROOT, CHUNK_SHIFT, CHUNK_SLOTS, SLOT_SIZE, T_GEN, T_STATE, STATE_FREE, STATE_MASK,
+  CTL_TRAP_ARMED,
 } from "./layout";
 
-import { HEADER, CHUNKS } from "./heap";
+import { HEADER, CHUNKS, CHUNK_OWNERS, rec, recOf } from "./areas";
 export { HEADER };
 
 // @ts-ignore: decorator
@@ -22,6 +23,90 @@ export { HEADER };
   return hdr(H_CTL);
 }
 
+// The words other threads change at any time: by atomics in the shared build, plainly in the plain one.
+/** Adds `delta` to header field `f`: answers the old value. */
+// @ts-ignore: decorator
+@inline export function hdrAdd(f: i32, delta: i32): i32 {
+  const at = HEADER + (<usize>f << 2);
+  if (ASC_FEATURE_THREADS) return atomic.add<i32>(at, delta);
+  const old = load<i32>(at);
+  store<i32>(at, old + delta);
+  return old;
+}
+/** Sets header field `f` to `replacement` if it holds `expected`: answers what it held. */
+// @ts-ignore: decorator
+@inline export function hdrCas(f: i32, expected: i32, replacement: i32): i32 {
+  const at = HEADER + (<usize>f << 2);
+  if (ASC_FEATURE_THREADS) return atomic.cmpxchg<i32>(at, expected, replacement);
+  const old = load<i32>(at);
+  if (old == expected) store<i32>(at, replacement);
+  return old;
+}
+/** The header field as another thread may have just written it (an atomic load in the shared build). */
+// @ts-ignore: decorator
+@inline export function hdrShared(f: i32): i32 {
+  const at = HEADER + (<usize>f << 2);
+  return ASC_FEATURE_THREADS ? atomic.load<i32>(at) : load<i32>(at);
+}
+/** Sets CTL bits (atomically in the shared build). */
+// @ts-ignore: decorator
+@inline export function ctlOr(bits: i32): void {
+  if (ASC_FEATURE_THREADS) atomic.or<i32>(HEADER + (<usize>H_CTL << 2), bits);
+  else setHdr(H_CTL, ctl() | bits);
+}
+/** Clears CTL bits (atomically in the shared build). */
+// @ts-ignore: decorator
+@inline export function ctlClear(bits: i32): void {
+  if (ASC_FEATURE_THREADS) atomic.and<i32>(HEADER + (<usize>H_CTL << 2), ~bits);
+  else setHdr(H_CTL, ctl() & ~bits);
+}
+
+/** Field `f` of the thread record at `r`. */
+// @ts-ignore: decorator
+@inline export function recGet(r: usize, f: i32): i32 {
+  return load<i32>(r + (<usize>f << 2));
+}
+// @ts-ignore: decorator
+@inline export function recSet(r: usize, f: i32, value: i32): void {
+  store<i32>(r + (<usize>f << 2), value);
+}
+/** Field `f` of this thread's record. */
+// @ts-ignore: decorator
+@inline export function own(f: i32): i32 {
+  return recGet(rec(), f);
+}
+// @ts-ignore: decorator
+@inline export function setOwn(f: i32, value: i32): void {
+  recSet(rec(), f, value);
+}
+/** Field `f` of thread `t`'s record. */
+// @ts-ignore: decorator
+@inline export function recField(t: i32, f: i32): i32 {
+  return recGet(recOf(t), f);
+}
+
+/** Slot indices below this lie in made chunks (a never-handed one reads STATE_FREE, generation 0). */
+// @ts-ignore: decorator
+@inline export function slotsMade(): i32 {
+  return hdrShared(H_CHUNKS) << CHUNK_SHIFT;
+}
+/** The thread that made the chunk slot `idx` lies in (its owner), or -1 for an index in no made chunk. */
+export function ownerOf(idx: i32): i32 {
+  if (idx < 0 || idx >= slotsMade()) return -1;
+  return <i32>load<u8>(CHUNK_OWNERS + <usize>(idx >>> CHUNK_SHIFT));
+}
+/** This thread's root task's slot index: 0 in the plain build (thread 0's root takes the first slot). */
+// @ts-ignore: decorator
+@inline export function rootIdx(): i32 {
+  return ASC_FEATURE_THREADS ? own(R_ROOT) : 0;
+}
+/** True when slot `idx` holds some thread's root task. */
+export function isRoot(idx: i32): bool {
+  if (!ASC_FEATURE_THREADS) return idx == 0;
+  const t = ownerOf(idx);
+  return t >= 0 && recField(t, R_ROOT) == idx;
+}
+
 /** Byte address of slot `idx` (the chunk must exist). */
 // @ts-ignore: decorator
 @inline export function slotAddr(idx: i32): usize {
@@ -30,8 +115,10 @@ export { HEADER };
 export function chunkAt(chunk: i32): usize {
   return <usize>load<u32>(CHUNKS + (<usize>chunk << 2));
 }
-export function setChunk(chunk: i32, ptr: usize): void {
+/** Records chunk `chunk` (made by this thread): published by the caller's advance of H_CHUNKS. */
+export function setChunk(chunk: i32, ptr: usize, owner: i32): void {
   store<u32>(CHUNKS + (<usize>chunk << 2), <u32>ptr);
+  store<u8>(CHUNK_OWNERS + <usize>chunk, <u8>owner);
 }
 
 // @ts-ignore: decorator
@@ -62,10 +149,14 @@ export function setChunk(chunk: i32, ptr: usize): void {
   setField(slot, T_STATE, (field(slot, T_STATE) & STATE_MASK) | (flags & ~STATE_MASK));
 }
 
-/** The current task's slot index. */
+/** The slot index of the task switched in on this thread (its root task when none is). */
 // @ts-ignore: decorator
 @inline export function currentIdx(): i32 {
-  return hdr(H_CURRENT);
+  return own(R_CURRENT);
+}
+// @ts-ignore: decorator
+@inline export function setCurrent(idx: i32): void {
+  setOwn(R_CURRENT, idx);
 }
 
 /**
@@ -73,7 +164,7 @@ export function setChunk(chunk: i32, ptr: usize): void {
  * stale or was never issued by this core.
  */
 export function resolve(idx: i32, gen: i32): usize {
-  if (idx < 0 || idx >= hdr(H_SLOTS)) return 0;
+  if (idx < 0 || idx >= slotsMade()) return 0;
   const slot = slotAddr(idx);
   if (field(slot, T_GEN) != gen || taskState(slot) == STATE_FREE) return 0;
   return slot;

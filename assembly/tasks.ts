@@ -2,7 +2,8 @@
 // Tasks are named by handle: slot index + generation (a freed slot bumps its generation).
 
 import {
-  H_CTL, H_CURRENT, H_LIVE, H_FREE_HEAD, H_SLOTS, H_DEFAULT_RESERVE, H_MAX_STACK, H_RETIRED,
+  H_CTL, H_CHUNKS, H_DEFAULT_RESERVE, H_MAX_STACK, H_THREADS, R_CURRENT, R_ROOT, R_FREE_HEAD, R_LIVE, R_NEXT_SLOT,
+  R_SLOT_END, R_STATE, R_RETIRED, THREAD_ATTACHED, THREAD_REAPED,
   CHUNK_SHIFT, CHUNK_SLOTS, MAX_CHUNKS, SLOT_SIZE, FRAME_SIZE, COUNTER_COUNT,
   T_GEN, T_STATE, T_DEPTH, T_NEXT_FREE, STATE_FREE, STATE_CREATED, STATE_STARTED,
   X_AFFINITY, X_PREVENT_ABORT, X_LOCKS, X_PRIORITY, X_ID_LO, X_ID_HI,
@@ -12,9 +13,11 @@ import {
   EV_SWITCH_IN, EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
 } from "./layout";
 import {
-  HEADER, hdr, setHdr, ctl, slotAddr, setChunk, field, setField, currentIdx, resolve, enterCore,
-  taskState, setTaskState, taskFlags, setTaskFlags,
+  HEADER, hdr, setHdr, ctl, slotAddr, setChunk, field, setField, currentIdx, setCurrent, resolve, enterCore,
+  taskState, setTaskState, taskFlags, setTaskFlags, hdrAdd, hdrShared, ctlOr, ctlClear, own, setOwn, recGet, recSet,
+  rootIdx, isRoot, ownerOf,
 } from "./state";
+import { rec, self, lock, unlock, enterThread } from "./areas";
 import {
   count, canCount, counter, clearCounters, sideField, setSideField, ensureSide, freeSide, hasHighWords,
 } from "./side";
@@ -24,8 +27,6 @@ import { traceEvent } from "./trace";
 import {
   S_OK, S_FALSE, E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE,
 } from "./hresult";
-
-export const ROOT: i32 = 0;
 
 /**
  * The runtime's availability, for the host's calls that need nothing else from the core: S_OK or
@@ -42,34 +43,55 @@ export function available(): i32 {
   return ctl() & (CTL_NOT_STARTED | CTL_DISABLED) ? HOST_E_CLRNOTAVAILABLE : S_OK;
 }
 
+/**
+ * A slot for a new task of this thread's: from its own free list, else the next never-handed slot
+ * of its current chunk, else the first of a new chunk (the only step that takes the lock). All
+ * slots of a chunk belong to the thread that made it. -1: out of memory (or of chunks).
+ */
 function takeSlot(): i32 {
-  const free = hdr(H_FREE_HEAD);
+  const free = own(R_FREE_HEAD);
   if (free != 0) {
     const idx = free - 1;
-    setHdr(H_FREE_HEAD, field(slotAddr(idx), T_NEXT_FREE));
+    setOwn(R_FREE_HEAD, field(slotAddr(idx), T_NEXT_FREE));
     return idx;
   }
-  const idx = hdr(H_SLOTS);
-  if ((idx & (CHUNK_SLOTS - 1)) == 0) {
-    const chunk = idx >>> CHUNK_SHIFT;
-    if (chunk >= MAX_CHUNKS) return -1;
+  let idx = own(R_NEXT_SLOT);
+  if (idx == own(R_SLOT_END)) {
+    idx = newChunk();
+    if (idx < 0) return -1;
+    setOwn(R_SLOT_END, idx + CHUNK_SLOTS);
+  }
+  setOwn(R_NEXT_SLOT, idx + 1);
+  return idx;
+}
+
+/** Makes a chunk of slots for this thread: its first slot's index, or -1. */
+function newChunk(): i32 {
+  lock();
+  const chunk = hdr(H_CHUNKS);
+  let mem: usize = 0;
+  if (chunk < MAX_CHUNKS) {
     const bytes = <usize>CHUNK_SLOTS * SLOT_SIZE;
     // A chunk is made once per CHUNK_SLOTS slots and never given back: free memory is merged
     // first (when a buffer was freed since the last merge), so that it lands in a run of freed
     // buffers, or on the top of the heap they gave back, rather than cutting the heap further.
-    let mem = mergeMayHelp() ? mergeFree(bytes) : 0;
+    mem = mergeMayHelp() ? mergeFree(bytes) : 0;
     if (mem == 0) mem = allocateRun(bytes);
     if (mem == 0 && releaseIdleBuffers()) {
       mem = mergeFree(bytes);
       if (mem == 0) mem = allocate(bytes); // the merge may have given the top of the heap back
     }
-    if (mem == 0) return -1;
-    // Memory given back by mergeFree() held frames: a new slot must read as never used.
-    memory.fill(mem, 0, bytes);
-    setChunk(chunk, mem);
+    if (mem != 0) {
+      // Memory given back by mergeFree() held frames: a new slot must read as never used.
+      memory.fill(mem, 0, bytes);
+      setChunk(chunk, mem, self());
+      // Published last: a thread that reads H_CHUNKS past it finds the chunk's address and owner.
+      if (ASC_FEATURE_THREADS) atomic.store<i32>(HEADER + (<usize>H_CHUNKS << 2), chunk + 1);
+      else setHdr(H_CHUNKS, chunk + 1);
+    }
   }
-  setHdr(H_SLOTS, idx + 1);
-  return idx;
+  unlock();
+  return mem == 0 ? -1 : chunk << CHUNK_SHIFT;
 }
 
 /** Makes a task in slot `idx` with `reserve` frames; its generation is kept from the last tenant. */
@@ -80,21 +102,50 @@ function initSlot(idx: i32, reserve: i32): void {
   freeSide(slot); // the last tenant's counters' high words (its other side fields were let go at its end)
   clearCounters(slot);
   reserveFrames(slot, reserve); // (over T_NEXT_FREE)
-  setHdr(H_LIVE, hdr(H_LIVE) + 1);
+  setOwn(R_LIVE, own(R_LIVE) + 1);
 }
 
-/** Sets up the header and the root task (slot 0). Called once, by the host, right after instantiation. */
+/** This instance has claimed its thread (init or attach): it may not claim another. */
+let claimed = false;
+
+/**
+ * Sets up the header, claims thread 0 and makes its root task (slot 0). Called once, by the
+ * host that creates the core, right after instantiation.
+ */
 export function init(defaultStackSize: i32, maxStackSize: i32): i32 {
   setHdr(H_DEFAULT_RESERVE, defaultStackSize / FRAME_SIZE);
   setHdr(H_MAX_STACK, maxStackSize);
   if (!coverFixedAreas()) return E_OUTOFMEMORY;
   setHdr(H_CTL, CTL_NOT_STARTED);
+  setHdr(H_THREADS, 1);
+  const hr = becomeThread(0);
+  return hr < 0 ? hr : S_OK;
+}
+
+/**
+ * This instance becomes thread `t` (claimed): its record attached, its root task made (started,
+ * switched in: the running JS context). Answers `t`, or E_OUTOFMEMORY (the record is then
+ * marked reaped: it holds no task).
+ */
+export function becomeThread(t: i32): i32 {
+  claimed = true;
+  if (ASC_FEATURE_THREADS) enterThread(t);
+  setOwn(R_STATE, THREAD_ATTACHED);
   const idx = takeSlot();
-  if (idx < 0) return E_OUTOFMEMORY;
+  if (idx < 0) {
+    setOwn(R_STATE, THREAD_REAPED);
+    return E_OUTOFMEMORY;
+  }
   initSlot(idx, hdr(H_DEFAULT_RESERVE));
-  setTaskState(slotAddr(idx), STATE_STARTED); // the root task is the running JS context
-  setHdr(H_CURRENT, ROOT);
-  return S_OK;
+  setTaskState(slotAddr(idx), STATE_STARTED);
+  setOwn(R_ROOT, idx);
+  setCurrent(idx);
+  return t;
+}
+
+/** True once this instance is a thread of the core (init or attach). */
+export function hasClaimed(): bool {
+  return claimed;
 }
 
 /**
@@ -122,7 +173,11 @@ export function createStarted(stackSize: f64): i32 {
   return idx;
 }
 
-/** Resolves a handle for a call that takes a task: 0 and an HRESULT in `lastError` when it can't. */
+/**
+ * Resolves a handle for a call that takes a task: 0 and an HRESULT in `lastError` when it can't.
+ * `lastError` is a wasm global, so per instance, i.e. per thread: the answer of this thread's
+ * last call (like errno), which is what each caller reads right after its own call.
+ */
 let lastError: i32 = S_OK;
 function task(idx: i32, gen: i32): usize {
   enterCore();
@@ -141,14 +196,20 @@ export function start(idx: i32, gen: i32): i32 {
   return S_OK;
 }
 
+/** True when task `idx` runs on this thread (its chunk is this thread's): always, in the plain build. */
+// @ts-ignore: decorator
+@inline function ownTask(idx: i32): bool {
+  return !ASC_FEATURE_THREADS || ownerOf(idx) == self();
+}
+
 /** ICLRTask::SwitchIn: only one task at a time is switched in; the root task stands in when none is. */
 export function switchIn(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  const current = currentIdx();
-  if (current != ROOT || idx == ROOT) return HOST_E_INVALIDOPERATION;
+  const root = rootIdx();
+  if (currentIdx() != root || idx == root || !ownTask(idx)) return HOST_E_INVALIDOPERATION;
   if (!canCount(slot, C_SWITCH_IN)) return E_OUTOFMEMORY;
-  setHdr(H_CURRENT, idx);
+  setCurrent(idx);
   count(slot, C_SWITCH_IN);
   traceEvent(EV_SWITCH_IN, idx, 0);
   return S_OK;
@@ -157,9 +218,9 @@ export function switchIn(idx: i32, gen: i32): i32 {
 export function switchOut(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  if (currentIdx() != idx || idx == ROOT) return HOST_E_INVALIDOPERATION;
+  if (currentIdx() != idx || idx == rootIdx()) return HOST_E_INVALIDOPERATION;
   if (!canCount(slot, C_SWITCH_OUT)) return E_OUTOFMEMORY;
-  setHdr(H_CURRENT, ROOT);
+  setCurrent(rootIdx());
   count(slot, C_SWITCH_OUT);
   traceEvent(EV_SWITCH_OUT, idx, 0);
   return S_OK;
@@ -173,23 +234,27 @@ export function exchange(outIdx: i32, outGen: i32, inIdx: i32, inGen: i32): i32 
   // Everything that could fail the switch-in is checked before the switch-out changes anything.
   const inSlot = task(inIdx, inGen);
   if (inSlot == 0) return lastError;
-  if (inIdx == ROOT) return HOST_E_INVALIDOPERATION;
+  if (inIdx == rootIdx() || !ownTask(inIdx)) return HOST_E_INVALIDOPERATION;
   if (!canCount(inSlot, C_SWITCH_IN)) return E_OUTOFMEMORY;
   const hr = switchOut(outIdx, outGen);
   if (hr != S_OK) return hr;
   return switchIn(inIdx, inGen);
 }
 
-function retire(idx: i32, slot: usize): void {
+/**
+ * Ends the task in `slot`, of the thread whose record is at `r` (this thread's, or a dead one's:
+ * reapThread): its counters go to that thread's retired sums, its slot to that thread's free list.
+ */
+export function retire(idx: i32, slot: usize, r: usize): void {
   clearFrames(slot);
-  releaseFrames(slot);
+  releaseFrames(slot, r);
   honourYield(slot);
   // A rude abort is delivered by ending the task (the host runs none of its handlers).
   if (taskFlags(slot) & FLAG_RUDE_ABORT) traceEvent(EV_ABORT_DELIVERED, idx, 1);
   traceEvent(EV_EXIT, idx, 0);
   // Keep live + retired == totals: the ended task's counters move to the retired sums.
   for (let c = 0; c < COUNTER_COUNT; c++) {
-    const at = HEADER + H_RETIRED + (<usize>c << 3);
+    const at = r + R_RETIRED + (<usize>c << 3);
     store<f64>(at, load<f64>(at) + counter(slot, c));
   }
   // The slot keeps the counters until it is reused (the host reads them after the end); the side
@@ -197,19 +262,19 @@ function retire(idx: i32, slot: usize): void {
   if (!hasHighWords(slot)) freeSide(slot);
   setField(slot, T_STATE, STATE_FREE); // and no flags
   setField(slot, T_GEN, field(slot, T_GEN) + 1);
-  setField(slot, T_NEXT_FREE, hdr(H_FREE_HEAD));
-  setHdr(H_FREE_HEAD, idx + 1);
-  setHdr(H_LIVE, hdr(H_LIVE) - 1);
-  if (currentIdx() == idx) setHdr(H_CURRENT, ROOT);
+  setField(slot, T_NEXT_FREE, recGet(r, R_FREE_HEAD));
+  recSet(r, R_FREE_HEAD, idx + 1);
+  recSet(r, R_LIVE, recGet(r, R_LIVE) - 1);
+  if (recGet(r, R_CURRENT) == idx) recSet(r, R_CURRENT, recGet(r, R_ROOT));
 }
 
 /** ICLRTask::ExitTask: on the current task only; clears its frames and frees its slot. */
 export function exitTask(idx: i32, gen: i32): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  if (idx == ROOT || currentIdx() != idx) return HOST_E_INVALIDOPERATION;
+  if (idx == rootIdx() || currentIdx() != idx) return HOST_E_INVALIDOPERATION;
   if (!canClearFrames(slot)) return E_OUTOFMEMORY;
-  retire(idx, slot);
+  retire(idx, slot, rec());
   return S_OK;
 }
 
@@ -220,7 +285,7 @@ export function exitTask(idx: i32, gen: i32): i32 {
 export function reset(idx: i32, gen: i32, full: bool): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  if (idx == ROOT || taskState(slot) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
+  if (isRoot(idx) || taskState(slot) != STATE_CREATED) return HOST_E_INVALIDOPERATION;
   if (!canClearFrames(slot)) return E_OUTOFMEMORY;
   clearFrames(slot);
   honourYield(slot);
@@ -243,7 +308,7 @@ export function reset(idx: i32, gen: i32, full: bool): i32 {
 export function abort(idx: i32, gen: i32, rude: bool): i32 {
   const slot = task(idx, gen);
   if (slot == 0) return lastError;
-  if (idx == ROOT) return HOST_E_INVALIDOPERATION;
+  if (isRoot(idx)) return HOST_E_INVALIDOPERATION;
   if (!rude && (taskFlags(slot) & FLAG_ABORT_DELIVERED) != 0) return S_OK;
   let flags = taskFlags(slot) | FLAG_ABORT_REQUESTED;
   if (rude) flags |= FLAG_RUDE_ABORT;
@@ -359,8 +424,8 @@ export function yieldTask(idx: i32, gen: i32): i32 {
   const flags = taskFlags(slot);
   if (flags & FLAG_YIELD_REQUESTED) return S_FALSE;
   setTaskFlags(slot, flags | FLAG_YIELD_REQUESTED);
-  setHdr(H_YIELD_REQUESTS, hdr(H_YIELD_REQUESTS) + 1);
-  setHdr(H_CTL, ctl() | CTL_YIELD_PENDING);
+  hdrAdd(H_YIELD_REQUESTS, 1); // (the count and the bit: any thread's requests and honours)
+  ctlOr(CTL_YIELD_PENDING);
   return S_OK;
 }
 
@@ -369,9 +434,11 @@ export function honourYield(slot: usize): i32 {
   const flags = taskFlags(slot);
   if ((flags & FLAG_YIELD_REQUESTED) == 0) return 0;
   setTaskFlags(slot, flags & ~FLAG_YIELD_REQUESTED);
-  const pending = hdr(H_YIELD_REQUESTS) - 1;
-  setHdr(H_YIELD_REQUESTS, pending);
-  if (pending == 0) setHdr(H_CTL, ctl() & ~CTL_YIELD_PENDING);
+  if (hdrAdd(H_YIELD_REQUESTS, -1) == 1) {
+    ctlClear(CTL_YIELD_PENDING);
+    // Another thread's request may have come between the two: its bit must stay set.
+    if (ASC_FEATURE_THREADS && hdrShared(H_YIELD_REQUESTS) != 0) ctlOr(CTL_YIELD_PENDING);
+  }
   return 1;
 }
 

@@ -3,10 +3,10 @@
 // host's fast path so that each one is recorded here.
 
 import {
-  H_TRACE_BASE, H_TRACE_CAPACITY, H_TRACE_CLASS, H_TRACE_COUNT, H_CTL, CTL_TRACING, CTL_NOT_STARTED, CTL_DISABLED,
+  H_TRACE_BASE, H_TRACE_CAPACITY, H_TRACE_CLASS, H_TRACE_COUNT, CTL_TRACING, CTL_NOT_STARTED, CTL_DISABLED,
   TRACE_EVENT_SIZE, FRAME_SIZE, T_GEN,
 } from "./layout";
-import { hdr, setHdr, ctl, slotAddr, field, enterCore } from "./state";
+import { hdr, setHdr, ctl, ctlOr, ctlClear, hdrAdd, slotAddr, field, enterCore } from "./state";
 import { freeFrames, frameClass } from "./heap";
 import { allocateBuffer } from "./frames";
 import { S_OK, E_OUTOFMEMORY, E_INVALIDARG, HOST_E_CLRNOTAVAILABLE } from "./hresult";
@@ -34,12 +34,12 @@ export function traceStart(capacity: i32): i32 {
   }
   setHdr(H_TRACE_CAPACITY, capacity);
   setHdr(H_TRACE_COUNT, 0);
-  setHdr(H_CTL, ctl() | CTL_TRACING);
+  ctlOr(CTL_TRACING);
   return S_OK;
 }
 
 export function traceStop(): void {
-  setHdr(H_CTL, ctl() & ~CTL_TRACING);
+  ctlClear(CTL_TRACING);
 }
 
 /** Records an event (the host's export: its own events, a fiber's name on a wait…). */
@@ -57,12 +57,13 @@ export function record(kind: i32, idx: i32, arg: i32): void {
 }
 
 function writeEvent(kind: i32, idx: i32, arg: i32): void {
-  const n = hdr(H_TRACE_COUNT);
+  // The event's index is claimed first (by an atomic add in the shared build: threads that
+  // record at once write different events).
+  const n = hdrAdd(H_TRACE_COUNT, 1);
   const at = <usize>hdr(H_TRACE_BASE) + <usize>(<u32>n % <u32>hdr(H_TRACE_CAPACITY)) * TRACE_EVENT_SIZE;
   store<f64>(at, hostNow());
   store<i32>(at, kind, 8);
   store<i32>(at, idx, 12);
   store<i32>(at, field(slotAddr(idx), T_GEN), 16);
   store<i32>(at, arg, 20);
-  setHdr(H_TRACE_COUNT, n + 1);
 }

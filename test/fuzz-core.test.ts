@@ -1,7 +1,7 @@
 // Fuzzing the core's exports directly (no host layer in between): fast-check calls them in any
 // order with any arguments (good and stale handles, out-of-range, negative and huge numbers,
 // NaN) and checks, reading the core's memory through its exported layout (headerAddr(),
-// slotAddress(idx), the T_* / H_* / C_* globals):
+// threadAddr(0), slotAddress(idx), the T_* / H_* / R_* / C_* globals):
 //   - no hosting export traps, whatever its arguments (only an armed trap may trap);
 //   - a call that answers anything but S_OK changes nothing at all: no task, no counter, no
 //     header field;
@@ -56,10 +56,8 @@ const SLOT_FIELDS = ["T_GEN", "T_STATE", "T_DEPTH", "T_LIMIT", "T_CAPACITY", "T_
 const SIDE_FIELDS = ["X_ID_LO", "X_ID_HI", "X_AFFINITY", "X_PREVENT_ABORT", "X_LOCKS", "X_PRIORITY"];
 const HEADER_FIELDS = [
   "H_CTL",
-  "H_CURRENT",
-  "H_LIVE",
-  "H_FREE_HEAD",
-  "H_SLOTS",
+  "H_THREADS",
+  "H_CHUNKS",
   "H_DEFAULT_RESERVE",
   "H_MAX_STACK",
   "H_TRACE_BASE",
@@ -67,6 +65,8 @@ const HEADER_FIELDS = [
   "H_TRACE_COUNT",
   "H_YIELD_REQUESTS",
 ];
+// The plain core's one thread's record (its current task, live count, free list, handed slots).
+const THREAD_FIELDS = ["R_CURRENT", "R_ROOT", "R_LIVE", "R_FREE_HEAD", "R_NEXT_SLOT", "R_SLOT_END", "R_STATE"];
 
 interface SlotState {
   fields: Record<string, number>;
@@ -85,9 +85,12 @@ function snapshot(c: Core): State {
   const hdr = c.x.headerAddr();
   const header: Record<string, number> = {};
   for (const h of HEADER_FIELDS) if (c.g[h] !== undefined) header[h] = i32[(hdr >> 2) + c.g[h]];
-  const retired = Array.from({ length: c.g.COUNTER_COUNT }, (_, k) => f64[((hdr + c.g.H_RETIRED) >> 3) + k]);
+  const rec = c.x.threadAddr(0);
+  for (const r of THREAD_FIELDS) header[r] = i32[(rec >> 2) + c.g[r]];
+  const retired = Array.from({ length: c.g.COUNTER_COUNT }, (_, k) => f64[((rec + c.g.R_RETIRED) >> 3) + k]);
   const slots: SlotState[] = [];
-  for (let idx = 0; idx < header.H_SLOTS; idx++) {
+  // One thread makes every chunk in turn: the slots it handed out are the ones below its next.
+  for (let idx = 0; idx < header.R_NEXT_SLOT; idx++) {
     const base = c.x.slotAddress(idx);
     const fields: Record<string, number> = {};
     for (const f of SLOT_FIELDS) fields[f] = i32[(base >> 2) + c.g[f]];
@@ -299,7 +302,7 @@ interface Made {
 }
 
 function makeArgs(c: Core, s: State, k: Call): Made {
-  const cur = s.header.H_CURRENT;
+  const cur = s.header.R_CURRENT;
   switch (k.f) {
     case "createTask":
       return { args: [k.size], named: [] };

@@ -223,8 +223,13 @@ export class CoreDoor extends TransitionDoor {
     this.call(this.x.sumTotals);
     return totalsAt(this.f64, (this.hdr >> 1) + (HeaderField.TOTALS >> 3));
   }
+  /** Live tasks of every thread of the core (the sum of the thread records' live counts). */
   liveTasks(): number {
-    return this.i32[this.hdr + HeaderField.LIVE];
+    return this.x.liveCount();
+  }
+  /** This thread's root task's slot index (0 but on a thread attached to a shared core); its generation is the slot's. */
+  rootIndex(): number {
+    return this.rootIdx;
   }
 
   /** Test hook: sets one of a live task's counters (to carry counters past 2^32 in a test). */
@@ -338,7 +343,8 @@ export class CoreDoor extends TransitionDoor {
   }
   /** True while slot `idx` holds a live task of generation `gen` (a handle read back from the ring). */
   isLiveHandle(idx: number, gen: number): boolean {
-    if (!(idx >= 0 && idx < this.i32[this.hdr + HeaderField.SLOTS])) return false;
+    // (Every index below H_CHUNKS << CHUNK_SHIFT lies in a made chunk; a never-handed slot reads free.)
+    if (!(idx >= 0 && idx < this.i32[this.hdr + HeaderField.CHUNKS] << Layout.CHUNK_SHIFT)) return false;
     const base = this.baseOf(idx);
     return (
       this.i32[base + SlotField.GEN] === gen && (this.i32[base + SlotField.STATE] & TaskState.MASK) !== TaskState.FREE

@@ -4,7 +4,7 @@
 
 import { E_FAIL } from "../base/hresult.js";
 import type { CoreInstance } from "./load.js";
-import { CORE_FUNCTIONS, Ctl, HeaderField, type CoreExports } from "./generated/layout.js";
+import { CORE_FUNCTIONS, Ctl, HeaderField, ThreadField, type CoreExports } from "./generated/layout.js";
 import type { TaskRef } from "./names.js";
 
 import { GEN as GEN_, IDX as IDX_ } from "./names.js";
@@ -35,7 +35,10 @@ export class CoreMemory {
   // on where the core placed its header is computed here once.
   protected readonly hdr: number;
   protected readonly ctlAt: number;
+  /** This thread's current task's word (its thread record's R_CURRENT): thread 0's for a plain core. */
   protected readonly currentAt: number;
+  /** This thread's root task's slot index (0 for thread 0, the creator's and a plain core's). */
+  protected readonly rootIdx: number;
 
   constructor(core: CoreInstance) {
     this.memory = core.memory;
@@ -50,7 +53,8 @@ export class CoreMemory {
     this.f64 = new Float64Array(this.memory.buffer);
     this.hdr = x.headerAddr() >> 2;
     this.ctlAt = this.hdr + HeaderField.CTL;
-    this.currentAt = this.hdr + HeaderField.CURRENT;
+    this.currentAt = (x.threadAddr(x.threadIndex()) >> 2) + ThreadField.CURRENT;
+    this.rootIdx = x.rootIndex();
   }
 
   /**

@@ -268,7 +268,8 @@ export class TransitionDoor extends SharedTransitions {
     // the control word clear, the root task switched in, the handle live, no carry.
     const i32 = this.i32;
     const base = t[BASE];
-    if (i32[this.ctlAt] === 0 && i32[this.currentAt] === 0 && t[IDX] !== 0 && i32[base + SlotField.GEN] === t[GEN]) {
+    const root = this.rootIdx;
+    if (i32[this.ctlAt] === 0 && i32[this.currentAt] === root && t[IDX] !== root && i32[base + SlotField.GEN] === t[GEN]) {
       const into = (i32[base + SlotField.COUNTERS + Counter.SWITCH_IN] + 1) | 0;
       if (into !== 0) {
         i32[this.currentAt] = t[IDX];
@@ -332,7 +333,7 @@ export class TransitionDoor extends SharedTransitions {
     this.cur = root[BASE];
   }
 
-  /** The slot index of the task switched in (0: the root task). */
+  /** The slot index of the task switched in on this thread (rootIndex(): the root task; 0 on a plain core). */
   currentIdx(): number {
     return this.i32[this.currentAt];
   }

@@ -139,9 +139,12 @@ export class Host {
       trace: this.trace,
       spawnSites: settings.spawnSites,
     };
-    this.rootTask = new Task(this.fiberEnv, 0, 0, "root");
+    // The root task's slot from the core (its generation is read from the slot): 0 on a plain
+    // core, another on a thread attached to a shared core.
+    const rootIdx = door.rootIndex();
+    this.rootTask = new Task(this.fiberEnv, rootIdx, 0, "root");
     this.rootTask[STATE] = RunState.Running;
-    this.tasks[0] = this.rootTask;
+    this.tasks[rootIdx] = this.rootTask;
     door.setRoot(this.rootTask);
     const currentTask = (): Task => this.tasks[door.currentIdx()] ?? this.rootTask;
     this.syncEnv = { sched: this.sched, door, rootTask: this.rootTask, currentTask };
