@@ -153,6 +153,21 @@ export class CoreMemory {
   protected task(fn: (idx: number, gen: number, arg: number) => Answer, t: TaskRef, arg = 0): number {
     return this.call(fn, t[IDX], t[GEN], arg) >>> 0;
   }
+
+  // --- a shared core's threads (src/threads/) -----------------------------------------------------
+
+  /** This instance's thread of its core: 0 for a plain core's, and for the creator's of a shared core. */
+  threadIndex(): number {
+    return this.x.threadIndex();
+  }
+  /** The thread whose chunk holds slot `idx` (−1: no chunk made holds it). */
+  ownerOf(idx: number): number {
+    return Number.isInteger(idx) && idx >= 0 && idx <= 0x7fffffff ? this.x.ownerOf(idx) : -1;
+  }
+  /** Thread `t` died: its tasks end in the core. How many ended, or an HRESULT (< 0 as an i32). */
+  reapThread(t: number): number {
+    return this.call(this.x.reapThread, t) | 0;
+  }
 }
 
 /**
