@@ -5,7 +5,19 @@ import { chromiumArgs, chromiumPath } from "./scripts/chromium.mjs";
 // Some tests (scheduler stress, wasm compile) take ~30 s.
 const TEST_TIMEOUT = 60_000;
 
+/** The two headers that make a page cross-origin isolated (web/vite.config.ts sends the same). */
+const CROSS_ORIGIN_ISOLATION = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
 export default defineConfig({
+  // The browser project's Vite dev server (which serves the runner's pages, the sources and the workers'
+  // scripts; @vitest/browser copies server.headers onto each response) sends COOP/COEP: the page is
+  // then cross-origin isolated, so SharedArrayBuffer exists (test/workers.threads.test.ts). Set here,
+  // not in the project: the browser server reads this file as its Vite config, and a project's own
+  // `server` does not reach it (vitest 4.1).
+  server: { headers: CROSS_ORIGIN_ISOLATION },
   // Pre-bundle the loader up front: a mid-run re-optimisation reloads the browser page.
   optimizeDeps: {
     include: [

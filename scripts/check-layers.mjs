@@ -27,6 +27,7 @@ const LAYERS = [
   ["fiber", "the fiber context f"],
   ["interop", "guests: hooked instances, asyncify, JSPI, external runtimes"],
   ["host", "createHost, spawn, the task manager"],
+  ["threads", "one runtime across worker threads: starting workers, keeping a waiting thread alive"],
   ["demo", "the demo scenario (the CLI's demo and the web page)"],
   ["cli", "the fiberhost command"],
 ];
