@@ -6,6 +6,7 @@ export type { HostOptions, SpawnOptions, FiberDump, RunReport, RuntimeState } fr
 export { createHost, PoolHost, type PoolOptions, type PoolTask } from "./threads/pool.js";
 export { createSharedCore, joinHost, ThreadHost, type SharedCoreHandle } from "./threads/thread-host.js";
 export { RemoteTask } from "./threads/remote-task.js";
+export { poolWorkerHost } from "./threads/pool-worker.js";
 export type { SlotHandle as TaskHandle } from "./threads/coord.js";
 export {
   SharedObject,

@@ -10,9 +10,6 @@ import { crossingError, noWait, type GuestState } from "./guest.js";
 /** An import's LeaveRuntime target as the crossings' messages write it. */
 export const hex = (target: number): string => `0x${target.toString(16)}`;
 
-/** The root task's slot. */
-const ROOT_IDX = 0;
-
 /**
  * Closes the frames an exception left open (GuestState.owed), top first. Called in a catch with
  * the exception's own frame counted in: a call that overflows the JS stack again leaves the rest
@@ -30,7 +27,7 @@ export function closeOwed(g: GuestState): void {
       // Refused, not short of stack: unwinding further cannot close them. On the root task,
       // refused because the runtime is suspended (an import suspended it), they are closed when
       // it resumes; otherwise they stay open, as the core has them (a fiber's end clears them).
-      if (entered === MUST_WAIT_FOR_RESUME && door.currentIdx() === ROOT_IDX) g.rootOwed.frames += g.owed;
+      if (entered === MUST_WAIT_FOR_RESUME && door.currentIdx() === door.rootIndex()) g.rootOwed.frames += g.owed;
       g.owed = 0;
       return;
     }

@@ -67,7 +67,7 @@ export class Interop {
     const owed = this.rootOwed;
     if (owed.frames === 0) return;
     const door = this.env.door;
-    if (door.currentIdx() === 0)
+    if (door.currentIdx() === door.rootIndex())
       for (; owed.frames > 0; owed.frames--) {
         // Top first: a LeaveRuntime frame closes with EnterRuntime, a ReverseEnterRuntime frame with ReverseLeaveRuntime.
         if (door.enter() !== S_OK && door.reverseLeave() !== S_OK) break;

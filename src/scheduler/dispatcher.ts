@@ -173,7 +173,7 @@ export class Dispatcher implements Interpreting {
   /** Runs up to `budget` steps; true when fibers are still ready. */
   slice(budget: number): boolean {
     // (On a disabled runtime nothing reaches a task's frames any more: the fibers run to unwind.)
-    if (this.switchedIn === null && this.door.currentIdx() !== 0 && this.door.isAvailable()) {
+    if (this.switchedIn === null && this.door.currentIdx() !== this.door.rootIndex() && this.door.isAvailable()) {
       throw new HResultError(
         HOST_E_INVALIDOPERATION,
         "a task is switched in by hand (task.switchIn()); switch it out before running fibers",

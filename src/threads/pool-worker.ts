@@ -1,20 +1,24 @@
-// A pool worker's side (the bootstrap, worker-main.ts, hands it the first message): join the
-// runtime, load the entry module, and spawn its bodies by name when the pool asks; each fiber's
-// start and end is told back to the pool (params and results are structured-cloned).
+// A pool worker's side (worker-main.ts calls it with the entry module it imported): join the
+// runtime and spawn the entry module's bodies by name when the pool asks; each fiber's start and
+// end is told back to the pool (params and results are structured-cloned).
 
 import { joinHost, type SharedCoreHandle, type ThreadHost } from "./thread-host.js";
 import type { FiberStart } from "../fiber/context.js";
 import type { HostOptions } from "../host/host.js";
+import type { ParentPort } from "./worker-main.js";
+
+/** What the pool hands its workers at their start (startWorker's data). */
+export interface PoolStart {
+  "fiberhost:pool": SharedCoreHandle;
+  options: HostOptions;
+}
 
 /** The pool's messages to a worker. */
-export type ToWorker =
-  | { type: "init"; handle: SharedCoreHandle; entry: string; options: HostOptions }
-  | { type: "spawn"; id: number; body: string; param: unknown; name: string | undefined }
-  | { type: "close" };
+export type ToWorker = { type: "spawn"; id: number; body: string; param: unknown } | { type: "close" };
 
 /** A worker's messages to the pool. */
 export type FromWorker =
-  | { type: "ready"; thread: number; bodies: string[] }
+  | { type: "ready"; thread: number }
   | { type: "failed"; error: WireError }
   | { type: "started"; id: number; idx: number; gen: number }
   | { type: "done"; id: number; value: unknown }
@@ -36,55 +40,60 @@ export function toWire(err: unknown): WireError {
   return { name: "Error", message: String(err), stack: undefined, hr: undefined };
 }
 
-export interface WorkerSide {
-  post(message: FromWorker): void;
+export function isPoolStart(data: unknown): data is PoolStart {
+  return typeof data === "object" && data !== null && "fiberhost:pool" in data;
 }
 
-/** The worker's state once its first message came: its host and the entry module's bodies. */
-export class PoolWorker {
-  private constructor(
-    private readonly host: ThreadHost,
-    private readonly bodies: Record<string, unknown>,
-    private readonly side: WorkerSide,
-  ) {}
+/** The host this worker joined as a pool's worker (null elsewhere): the entry module's bodies may use it. */
+let joined: ThreadHost | null = null;
+export function poolWorkerHost(): ThreadHost | null {
+  return joined;
+}
 
-  /** Joins the runtime and loads the entry module; tells the pool it is ready (or why it failed). */
-  static async start(init: ToWorker & { type: "init" }, side: WorkerSide): Promise<PoolWorker | null> {
-    try {
-      const entry = (await import(/* @vite-ignore */ init.entry)) as Record<string, unknown>;
-      const host = await joinHost(init.handle, init.options);
-      const bodies = Object.keys(entry).filter((k) => typeof entry[k] === "function");
-      side.post({ type: "ready", thread: host.thread, bodies });
-      return new PoolWorker(host, entry, side);
-    } catch (err) {
-      side.post({ type: "failed", error: toWire(err) });
-      return null;
-    }
+/** Joins the runtime, tells the pool, and serves its spawns until the worker ends. */
+export async function runPoolWorker(entry: Record<string, unknown>, start: PoolStart, port: ParentPort): Promise<void> {
+  const post = (m: FromWorker): void => port.postMessage(m);
+  let host: ThreadHost;
+  try {
+    host = await joinHost(start["fiberhost:pool"], start.options);
+  } catch (err) {
+    post({ type: "failed", error: toWire(err) });
+    return;
   }
+  joined = host;
+  port.onMessage((m) => {
+    const msg = m as ToWorker;
+    if (msg.type === "spawn") spawnBody(host, entry, msg, post);
+  });
+  post({ type: "ready", thread: host.thread });
+}
 
-  /** A message from the pool. */
-  handle(msg: ToWorker): void {
-    if (msg.type !== "spawn") return;
-    const body = this.bodies[msg.body];
-    let t: ReturnType<ThreadHost["spawn"]>;
-    try {
-      if (typeof body !== "function") throw new Error(`the entry module exports no function ${JSON.stringify(msg.body)}`);
-      t = this.host.spawn(body as FiberStart, { param: msg.param, name: msg.name ?? msg.body });
-    } catch (err) {
-      this.side.post({ type: "threw", id: msg.id, error: toWire(err) });
-      return;
-    }
-    const h = this.host.handleOf(t);
-    this.side.post({ type: "started", id: msg.id, idx: h.idx, gen: h.gen });
-    t.result.then(
-      (value) => {
-        try {
-          this.side.post({ type: "done", id: msg.id, value });
-        } catch (err) {
-          this.side.post({ type: "threw", id: msg.id, error: toWire(err) }); // a value structured clone refuses
-        }
-      },
-      (err: unknown) => this.side.post({ type: "threw", id: msg.id, error: toWire(err) }),
-    );
+function spawnBody(
+  host: ThreadHost,
+  entry: Record<string, unknown>,
+  msg: ToWorker & { type: "spawn" },
+  post: (m: FromWorker) => void,
+): void {
+  const body = entry[msg.body];
+  let t: ReturnType<ThreadHost["spawn"]>;
+  try {
+    if (typeof body !== "function")
+      throw new TypeError(`the entry module exports no function ${JSON.stringify(msg.body)}`);
+    t = host.spawn(body as FiberStart, { param: msg.param, name: msg.body });
+  } catch (err) {
+    post({ type: "threw", id: msg.id, error: toWire(err) });
+    return;
   }
+  const h = host.handleOf(t);
+  post({ type: "started", id: msg.id, idx: h.idx, gen: h.gen });
+  t.result.then(
+    (value) => {
+      try {
+        post({ type: "done", id: msg.id, value });
+      } catch (err) {
+        post({ type: "threw", id: msg.id, error: toWire(err) }); // a value structured clone refuses
+      }
+    },
+    (err: unknown) => post({ type: "threw", id: msg.id, error: toWire(err) }),
+  );
 }

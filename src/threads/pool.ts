@@ -12,7 +12,7 @@ import { makeSharedCore, ThreadHost, type SharedCoreHandle } from "./thread-host
 import type { SlotHandle } from "./coord.js";
 import { MAX_THREADS } from "./coord.js";
 import { startWorker, type WorkerPort } from "./worker-start.js";
-import type { FromWorker, ToWorker, WireError } from "./pool-worker.js";
+import type { FromWorker, PoolStart, ToWorker, WireError } from "./pool-worker.js";
 
 export interface PoolOptions extends HostOptions {
   /** Workers to start: a count (1 … 31), or "auto" (the machine's cores − 1, at least 1). */
@@ -112,7 +112,8 @@ export class PoolHost extends ThreadHost {
 
   #startLane(entry: string, options: HostOptions): Promise<void> {
     return new Promise((resolve, reject) => {
-      const port = startWorker();
+      const data: PoolStart = { "fiberhost:pool": this.handle, options };
+      const port = startWorker({ module: entry, data });
       const lane: Lane = { port, thread: -1, outstanding: 0, dead: false };
       port.onMessage((m) => {
         const msg = m as FromWorker;
@@ -123,11 +124,11 @@ export class PoolHost extends ThreadHost {
         } else if (msg.type === "failed") reject(fromWire(msg.error, "a pool worker could not start"));
         else this.#answer(lane, msg);
       });
-      port.onExit((why) => {
-        if (lane.thread < 0) reject(new HResultError(HOST_E_ABANDONED, `a pool worker ended before it was ready: ${String(why)}`));
+      port.onExit((exit) => {
+        const why = exit.error !== undefined ? String(exit.error) : `exit code ${exit.code}`;
+        if (lane.thread < 0) reject(new HResultError(HOST_E_ABANDONED, `a pool worker ended before it was ready: ${why}`));
         else this.#died(lane, why);
       });
-      port.postMessage({ type: "init", handle: this.handle, entry, options } satisfies ToWorker);
     });
   }
 
@@ -178,7 +179,7 @@ export class PoolHost extends ThreadHost {
     });
     lane.outstanding++;
     try {
-      lane.port.postMessage({ type: "spawn", id, body, param, name: undefined } satisfies ToWorker);
+      lane.port.postMessage({ type: "spawn", id, body, param } satisfies ToWorker);
     } catch (err) {
       this.#pending.delete(id);
       lane.outstanding--;
@@ -193,7 +194,7 @@ export class PoolHost extends ThreadHost {
     for (const lane of this.#lanes) {
       if (lane.dead) continue;
       lane.port.postMessage({ type: "close" } satisfies ToWorker);
-      lane.port.terminate();
+      await lane.port.terminate();
       this.#died(lane, "the pool was closed");
     }
   }

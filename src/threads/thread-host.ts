@@ -211,7 +211,7 @@ export class ThreadHost extends Host {
     const epoch = this.coord.epoch;
     const words = this.coord.words;
     const bell = this.coord.ackBellAt;
-    const hold = keepAlive();
+    const hold = keepAlive;
     hold.hold();
     return new Promise<number>((resolve) => {
       const check = (): void => {

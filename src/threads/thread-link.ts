@@ -30,7 +30,7 @@ export interface LinkHost {
 export class ThreadLink {
   private readonly objects = new Set<SharedObject>();
   private readonly joins = new Set<RemoteTask>();
-  private readonly alive: KeepAlive = keepAlive();
+  private readonly alive: KeepAlive = keepAlive;
   private holding = false;
   private ackedEpoch = 0;
   private sawSuspended = false;

@@ -1,8 +1,8 @@
 // The bootstrap module every fiberhost worker runs (startWorker in worker-start.ts starts it), the same
 // file in Node (worker_threads) and in browsers (a module Web Worker). Its first message names a module
-// by URL; it imports that module and hands it to `run` below, which the runtime across workers
-// (issue 22) fills in. It imports nothing of the library itself: in a Vite-built page it is a bundle
-// entry of its own, and the module it loads brings whatever it needs.
+// by URL; it imports that module and hands it to `run` below: a pool's worker (pool-worker.ts) joins
+// the runtime and runs the module's bodies by name; any other module's `main(data, port)` is called.
+// In a Vite-built page it is a bundle entry of its own, with the library's threads layer in it.
 //
 // What it makes uniform for the parent (WorkerPort.onExit): an uncaught error or unhandled rejection
 // ends the worker with that error (Node does so itself; a browser worker would log it and go on, so
@@ -14,6 +14,7 @@
  * the user's. (worker-start.ts imports only types from here: importing this module runs it.)
  */
 export type Control = "fiberhost:worker";
+import { isPoolStart, runPoolWorker } from "./pool-worker.js";
 const CONTROL: Control = "fiberhost:worker";
 
 /** The first message startWorker posts: the module to import, and what to hand it. */
@@ -31,11 +32,13 @@ export interface ParentPort {
 }
 
 /**
- * The hook: what the worker does once its module is imported. For now it calls the module's export
- * `main(data, port)` when there is one (a module may also just run at its top level); the runtime
- * across workers replaces this body. Whatever it throws or rejects with ends the worker with that error.
+ * What the worker does once its module is imported: a pool's worker runs the module's bodies
+ * (pool-worker.ts); otherwise the module's export `main(data, port)` is called when there is one (a
+ * module may also just run at its top level). Whatever it throws or rejects with ends the worker
+ * with that error.
  */
 async function run(module: Record<string, unknown>, data: unknown, port: ParentPort): Promise<void> {
+  if (isPoolStart(data)) return runPoolWorker(module, data, port);
   if (typeof module.main === "function") await module.main(data, port);
 }
 
