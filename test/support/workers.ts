@@ -119,3 +119,10 @@ type WaitAsync = (
 export function show(exit: WorkerExit): string {
   return `code ${exit.code}${"error" in exit ? `, error ${String(exit.error)}` : ""}`;
 }
+
+/** The library itself, from where workerStart takes startWorker (src/ in Chromium, dist/ in Node): a pool's workers load the same. */
+export async function fiberhost(): Promise<typeof import("../../src/index.js")> {
+  if (inBrowser) return import("../../src/index.js");
+  await distReady();
+  return import(/* @vite-ignore */ `${distUrl()}index.js`);
+}
