@@ -39,14 +39,16 @@ describe("createHost({ threads, entry }): a pool of workers on one runtime", () 
     const c = host.spawnOn("any", "add", { a: 5, b: 6 });
     expect(await a.result).toEqual({ sum: 3, thread: w1 });
     expect(await b.result).toEqual({ sum: 7, thread: w2 });
-    expect((await c.result as { sum: number }).sum).toBe(11);
+    expect(((await c.result) as { sum: number }).sum).toBe(11);
     expect((await a.handle).thread).toBe(w1);
   });
 
   it("refuses bad threads, entries, workers and bodies with E_INVALIDARG", async () => {
     const lib = await fiberhost();
     for (const threads of [0, -1, 1.5, 99, "many"]) {
-      const err = await lib.createHost({ threads: threads as number, entry: fixtureUrl("pool-bodies.js") }).catch((e) => e);
+      const err = await lib
+        .createHost({ threads: threads as number, entry: fixtureUrl("pool-bodies.js") })
+        .catch((e) => e);
       expect((err as { hr?: number }).hr).toBe(E_INVALIDARG);
     }
     const err = await lib.createHost({ threads: 1, entry: "not a url" }).catch((e) => e);
@@ -84,7 +86,7 @@ describe("createHost({ threads, entry }): a pool of workers on one runtime", () 
     for (const w of words) Atomics.store(w, 1, 1);
     expect(host.resumeRuntime()).toBe(S_OK);
     const ends = await Promise.all(spins);
-    ends.forEach((n, i) => expect(n).toBeGreaterThanOrEqual(held[i]!));
+    for (const [i, n] of ends.entries()) expect(n).toBeGreaterThanOrEqual(held[i]!);
   });
 
   it("a shared event and semaphore set on the main thread wake fibers waiting on workers", async () => {
@@ -153,7 +155,9 @@ describe("createHost({ threads, entry }): a pool of workers on one runtime", () 
     const crst = host.createSharedCrst();
     const ready = host.createSharedManualEvent();
     const gate = host.createSharedManualEvent();
-    void host.spawnOn(w1!, "ownAndEnd", { crst: crst.handle, ready: ready.handle, gate: gate.handle }).result.catch(() => {});
+    void host
+      .spawnOn(w1!, "ownAndEnd", { crst: crst.handle, ready: ready.handle, gate: gate.handle })
+      .result.catch(() => {});
     const waitReady = host.spawn(function* () {
       return yield* ready.wait();
     });

@@ -177,9 +177,8 @@ export class Host {
     return t;
   }
 
-  /** @internal A task ended (a host of a shared runtime tells the other threads). */
+  /** @internal A task ended; the core failed (E_FAIL): a host of a shared runtime tells its other threads. */
   protected taskEnded(): void {}
-  /** @internal The core failed (E_FAIL) and the runtime is disabled (a shared runtime's other threads are told). */
   protected faulted(): void {}
 
   private needsHostHook(target: number): boolean {

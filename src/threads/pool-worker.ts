@@ -5,7 +5,12 @@
 import { joinHost, type SharedCoreHandle, type ThreadHost } from "./thread-host.js";
 import type { FiberStart } from "../fiber/context.js";
 import type { HostOptions } from "../host/host.js";
-import type { ParentPort } from "./worker-main.js";
+
+/** The worker's side of its port to the pool (worker-main.ts's ParentPort). */
+export interface ParentPort {
+  postMessage(value: unknown): void;
+  onMessage(fn: (value: unknown) => void): void;
+}
 
 /** What the pool hands its workers at their start (startWorker's data). */
 export interface PoolStart {

@@ -66,7 +66,10 @@ async function createPool(options: PoolOptions): Promise<PoolHost> {
   const { threads, entry, ...rest } = options;
   const n = threads === "auto" ? Math.max(1, coresAvailable() - 1) : threads;
   if (!Number.isInteger(n) || (n as number) < 1 || (n as number) >= MAX_THREADS)
-    throw new HResultError(E_INVALIDARG, `createHost: threads must be an integer in 1 … ${MAX_THREADS - 1} or "auto", not ${describeValue(threads)}`);
+    throw new HResultError(
+      E_INVALIDARG,
+      `createHost: threads must be an integer in 1 … ${MAX_THREADS - 1} or "auto", not ${describeValue(threads)}`,
+    );
   let href: string;
   try {
     href = new URL(String(entry)).href;
@@ -126,7 +129,8 @@ export class PoolHost extends ThreadHost {
       });
       port.onExit((exit) => {
         const why = exit.error !== undefined ? String(exit.error) : `exit code ${exit.code}`;
-        if (lane.thread < 0) reject(new HResultError(HOST_E_ABANDONED, `a pool worker ended before it was ready: ${why}`));
+        if (lane.thread < 0)
+          reject(new HResultError(HOST_E_ABANDONED, `a pool worker ended before it was ready: ${why}`));
         else this.#died(lane, why);
       });
     });
@@ -153,7 +157,9 @@ export class PoolHost extends ThreadHost {
     for (const [id, p] of this.#pending) {
       if (p.thread !== lane.thread) continue;
       this.#pending.delete(id);
-      p.reject(new HResultError(HOST_E_ABANDONED, `worker thread ${lane.thread} ended (${String(why)}) before its body did`));
+      p.reject(
+        new HResultError(HOST_E_ABANDONED, `worker thread ${lane.thread} ended (${String(why)}) before its body did`),
+      );
     }
   }
 
@@ -163,14 +169,20 @@ export class PoolHost extends ThreadHost {
    */
   spawnOn<R = unknown>(worker: number | "any", body: string, param?: unknown): PoolTask<R> {
     if (typeof body !== "string" || body === "")
-      throw new HResultError(E_INVALIDARG, `spawnOn: body must be the name of an export of the entry module, not ${describeValue(body)}`);
+      throw new HResultError(
+        E_INVALIDARG,
+        `spawnOn: body must be the name of an export of the entry module, not ${describeValue(body)}`,
+      );
     const live = this.#lanes.filter((l) => !l.dead);
     const lane =
       worker === "any"
         ? live.reduce<Lane | undefined>((a, b) => (a === undefined || b.outstanding < a.outstanding ? b : a), undefined)
         : live.find((l) => l.thread === worker);
     if (lane === undefined)
-      throw new HResultError(E_INVALIDARG, `spawnOn: ${describeValue(worker)} is not a live worker of this pool (${JSON.stringify(this.workers)})`);
+      throw new HResultError(
+        E_INVALIDARG,
+        `spawnOn: ${describeValue(worker)} is not a live worker of this pool (${JSON.stringify(this.workers)})`,
+      );
     const id = this.#nextId++;
     let started!: (h: SlotHandle) => void;
     const handle = new Promise<SlotHandle>((r) => (started = r));

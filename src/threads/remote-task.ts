@@ -6,15 +6,7 @@ import type { Task } from "../task/task.js";
 import type { Op } from "../operations/operation.js";
 import { DoneOp, WaitOp } from "../operations/basic.js";
 import { TaskQueue } from "../kernel/queue.js";
-import {
-  BLOCK,
-  DESCRIBE,
-  ENQUEUE,
-  REMOVE,
-  TRY_ACQUIRE,
-  WAITS_FOR,
-  type Waitable,
-} from "../kernel/waitable.js";
+import { BLOCK, DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR, type Waitable } from "../kernel/waitable.js";
 import { currentFiber } from "../scheduler/driving.js";
 import { E_INVALIDARG, HOST_E_DEADLOCK, HOST_E_INVALIDOPERATION, INFINITE, S_OK } from "../base/hresult.js";
 import { ENV } from "../task/state.js";
@@ -140,4 +132,3 @@ export class RemoteTask implements Waitable<Task> {
     return `RemoteTask(thread ${this.handle.thread}, slot ${this.handle.idx}, ${this.alive ? "running" : "ended"})`;
   }
 }
-

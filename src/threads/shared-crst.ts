@@ -6,14 +6,7 @@
 import type { Task } from "../task/task.js";
 import type { Op } from "../operations/operation.js";
 import { BLOCK } from "../kernel/waitable.js";
-import {
-  E_INVALIDARG,
-  HOST_E_ABANDONED,
-  HOST_E_DEADLOCK,
-  HOST_E_NOT_OWNER,
-  INFINITE,
-  S_OK,
-} from "../base/hresult.js";
+import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_DEADLOCK, HOST_E_NOT_OWNER, INFINITE, S_OK } from "../base/hresult.js";
 import { isWaitOption } from "../base/args.js";
 import { isOut, setOut, type Out } from "../base/out.js";
 import { CALLER, SYNC_ENV, WAIT_OP } from "../sync/sync-object.js";

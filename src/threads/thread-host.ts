@@ -8,7 +8,15 @@ import { attachCore, instantiateCore } from "../core/load.js";
 import { CoreDoor } from "../core/door.js";
 import type { Task } from "../task/task.js";
 import { GEN, IDX } from "../core/names.js";
-import { E_INVALIDARG, E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE, HResultError, S_FALSE, S_OK, check } from "../base/hresult.js";
+import {
+  E_INVALIDARG,
+  E_OUTOFMEMORY,
+  HOST_E_CLRNOTAVAILABLE,
+  HResultError,
+  S_FALSE,
+  S_OK,
+  check,
+} from "../base/hresult.js";
 import { describeValue } from "../base/describe.js";
 import { DEFAULT_STACK_SIZE, readHostOptions, traceClock, type HostSettings } from "../host/options.js";
 import { Host, type HostOptions } from "../host/host.js";
@@ -70,7 +78,8 @@ export async function makeSharedCore<H extends ThreadHost>(
   const why = threadsUnavailable();
   if (why !== null) throw new HResultError(HOST_E_CLRNOTAVAILABLE, `createSharedCore: ${why}`);
   const settings = readHostOptions(options);
-  if (options.core === "debug") throw new HResultError(E_INVALIDARG, "createSharedCore: a shared core is a release core");
+  if (options.core === "debug")
+    throw new HResultError(E_INVALIDARG, "createSharedCore: a shared core is a release core");
   const pages =
     options.maxMemoryBytes !== undefined
       ? settings.maxPages
@@ -107,7 +116,10 @@ export async function joinHost(handle: SharedCoreHandle, options: HostOptions = 
     );
   for (const key of ["core", "maxMemoryBytes", "initialMemoryBytes", "maxStackSize", "startRuntime"] as const) {
     if (options[key] !== undefined)
-      throw new HResultError(E_INVALIDARG, `joinHost: ${key} belongs to the runtime (createSharedCore), not to a thread`);
+      throw new HResultError(
+        E_INVALIDARG,
+        `joinHost: ${key} belongs to the runtime (createSharedCore), not to a thread`,
+      );
   }
   const settings = readHostOptions(options);
   settings.maxStackSize = handle.maxStackSize;
@@ -185,7 +197,8 @@ export class ThreadHost extends Host {
       Number.isInteger(h.gen) &&
       h.idx >= 0 &&
       this.door.ownerOf(h.idx) === h.thread;
-    if (!ok) throw new HResultError(E_INVALIDARG, `remoteTask: ${describeValue(h)} is not a task handle of this runtime`);
+    if (!ok)
+      throw new HResultError(E_INVALIDARG, `remoteTask: ${describeValue(h)} is not a task handle of this runtime`);
     return new RemoteTask(this.link, { thread: h.thread, idx: h.idx, gen: h.gen });
   }
 
@@ -271,7 +284,9 @@ export class ThreadHost extends Host {
   createSharedAutoEvent(options?: { name?: string }): SharedAutoEvent {
     return this.#make(ObjectKind.AutoEvent, 0, 0, readNameOption(options, "createSharedAutoEvent")) as SharedAutoEvent;
   }
-  createSharedManualEvent(initialState: boolean | { initialState?: boolean; name?: string } = false): SharedManualEvent {
+  createSharedManualEvent(
+    initialState: boolean | { initialState?: boolean; name?: string } = false,
+  ): SharedManualEvent {
     const { state, name } = readManualEventOptions(initialState);
     return this.#make(ObjectKind.ManualEvent, state ? 1 : 0, 0, name) as SharedManualEvent;
   }
@@ -299,7 +314,10 @@ export class ThreadHost extends Host {
     const id = (handle as { id?: unknown } | null)?.id;
     const kind = typeof id === "number" ? this.coord.kindOf(id) : 0;
     if (kind === 0 || KIND_NAMES[kind] !== handle.kind)
-      throw new HResultError(E_INVALIDARG, `openShared: ${describeValue(handle)} is not a shared object of this runtime`);
+      throw new HResultError(
+        E_INVALIDARG,
+        `openShared: ${describeValue(handle)} is not a shared object of this runtime`,
+      );
     return this.#open(id as number, kind, typeof handle.name === "string" ? handle.name : null);
   }
 
