@@ -101,9 +101,13 @@ export class ThreadLink {
     this.keep();
   }
 
-  /** Held fibers, waiters and joins keep a Node process alive (a pending waitAsync does not). */
+  /**
+   * Waiters on shared objects and joins of other threads' tasks keep a Node process alive (a
+   * pending waitAsync does not). Fibers held by a suspension do not: the thread that resumes the
+   * runtime is alive, and rings this one.
+   */
   private keep(): void {
-    const want = !this.closed && (this.objects.size > 0 || this.joins.size > 0 || this.sawSuspended);
+    const want = !this.closed && (this.objects.size > 0 || this.joins.size > 0);
     if (want === this.holding) return;
     this.holding = want;
     if (want) this.alive.hold();
