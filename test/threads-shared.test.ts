@@ -276,4 +276,28 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
     expect(b.runtimeState).toBe("disabled");
     expect(b.createSharedAutoEvent().set()).toBe(HOST_E_CLRNOTAVAILABLE);
   });
+
+  it("one trace ring holds every thread's events: each thread a process of the Chrome trace", async () => {
+    const [a, b] = await pair();
+    expect(a.trace.start(1024)).toBe(S_OK);
+    const ta = a.spawn(
+      function* (f) {
+        yield* f.yield();
+      },
+      { name: "on-a" },
+    );
+    const tb = b.spawn(
+      function* (f) {
+        yield* f.yield();
+      },
+      { name: "on-b" },
+    );
+    await Promise.all([ta.result, tb.result]);
+    const events = a.trace.toChromeTrace().traceEvents;
+    const pidOf = (name: string) => events.find((e) => e.name === "thread_name" && e.args?.name === name)?.pid;
+    expect(pidOf("on-a")).toBe(1);
+    // b's task is named by b's recorder only: a's shows it by slot, in thread 1's process.
+    expect(events.some((e) => e.name === "process_name" && e.pid === 2 && e.args?.name === "thread 1")).toBe(true);
+    expect(events.filter((e) => e.name === "running" && e.pid === 2).length).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -84,7 +84,7 @@ export async function makeSharedCore<H extends ThreadHost>(
     options.maxMemoryBytes !== undefined
       ? settings.maxPages
       : Math.min(settings.maxPages, Math.max(settings.initialPages, DEFAULT_SHARED_PAGES));
-  const instance = await instantiateCore("shared", pages, traceClock(settings.clock), pages);
+  const instance = await instantiateCore("shared", pages, sharedTraceClock(options, settings), pages);
   const door = new CoreDoor(instance);
   check(
     door.init(Math.min(DEFAULT_STACK_SIZE, settings.maxStackSize), settings.maxStackSize),
@@ -125,12 +125,22 @@ export async function joinHost(handle: SharedCoreHandle, options: HostOptions = 
   settings.maxStackSize = handle.maxStackSize;
   let instance: Awaited<ReturnType<typeof attachCore>>;
   try {
-    instance = await attachCore(handle.memory, handle.pages, traceClock(settings.clock));
+    instance = await attachCore(handle.memory, handle.pages, sharedTraceClock(options, settings));
   } catch (err) {
     throw new HResultError(E_OUTOFMEMORY, `joinHost: ${(err as Error).message} (a runtime takes 32 threads at most)`);
   }
   const door = new CoreDoor(instance);
   return new ThreadHost(door, settings, handle);
+}
+
+/**
+ * The trace's clock: on a real clock, ms since the epoch (performance.timeOrigin + now()), since
+ * each thread's performance.now() counts from its own start and one ring holds every thread's events.
+ */
+function sharedTraceClock(options: HostOptions, settings: HostSettings): () => number {
+  if (options.clock !== undefined && options.clock !== "real") return traceClock(settings.clock);
+  const origin = performance.timeOrigin;
+  return () => origin + performance.now();
 }
 
 function isHandle(h: unknown): h is SharedCoreHandle {

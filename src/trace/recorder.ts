@@ -163,25 +163,37 @@ export class TraceRecorder {
     }
     const tids = new Map<string, number>();
     const running = new Set<number>();
+    // A shared core's events come from every thread: each thread is a process of the trace (pid =
+    // thread + 1), its tasks its threads; a plain core's are all thread 0's (pid 1).
+    const pids = new Map<string, number>();
+    const named = new Set<number>([1]);
+    const root = this.door.rootIndex();
     for (const e of events) {
       const key = `${e.idx}:${e.gen}`;
       let tid = tids.get(key);
       if (tid === undefined) {
         tid = tids.size + 1;
         tids.set(key, tid);
-        const name = this.names.get(key) ?? (e.idx === 0 ? "root" : `task ${e.idx}`);
-        out.push({ name: "thread_name", ph: "M", ts: 0, pid: 1, tid, args: { name } });
+        const pid = this.door.ownerOf(e.idx) + 1 || 1;
+        pids.set(key, pid);
+        if (!named.has(pid)) {
+          named.add(pid);
+          out.push({ name: "process_name", ph: "M", ts: 0, pid, tid: 0, args: { name: `thread ${pid - 1}` } });
+        }
+        const name = this.names.get(key) ?? (e.idx === root ? "root" : `task ${e.idx}`);
+        out.push({ name: "thread_name", ph: "M", ts: 0, pid, tid, args: { name } });
       }
+      const pid = pids.get(key)!;
       const ts = e.time * 1000; // the clock counts ms; trace events count µs
       if (e.kind === TraceKind.SWITCH_IN) {
-        out.push({ name: "running", ph: "B", ts, pid: 1, tid });
+        out.push({ name: "running", ph: "B", ts, pid, tid });
         running.add(tid);
       } else if (e.kind === TraceKind.SWITCH_OUT || e.kind === TraceKind.EXIT) {
-        if (running.delete(tid)) out.push({ name: "running", ph: "E", ts, pid: 1, tid });
-        if (e.kind === TraceKind.EXIT) out.push({ name: "ExitTask", ph: "i", s: "t", ts, pid: 1, tid });
+        if (running.delete(tid)) out.push({ name: "running", ph: "E", ts, pid, tid });
+        if (e.kind === TraceKind.EXIT) out.push({ name: "ExitTask", ph: "i", s: "t", ts, pid, tid });
       } else {
         const [name, args] = this.describeEvent(e.kind, e.arg);
-        out.push({ name, ph: "i", s: "t", ts, pid: 1, tid, ...(args ? { args } : {}) });
+        out.push({ name, ph: "i", s: "t", ts, pid, tid, ...(args ? { args } : {}) });
       }
     }
     return {
