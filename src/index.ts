@@ -4,7 +4,8 @@ export { Host, DEFAULT_STACK_SIZE, DEFAULT_MAX_STACK_SIZE, MIN_MEMORY_BYTES } fr
 export type { HostOptions, SpawnOptions, FiberDump, RunReport, RuntimeState } from "./host/host.js";
 // One runtime across worker threads (src/threads/): createHost({ threads, entry }) is a pool.
 export { createHost, PoolHost, type PoolOptions, type PoolTask } from "./threads/pool.js";
-export { createSharedCore, joinHost, ThreadHost, type SharedCoreHandle } from "./threads/thread-host.js";
+export { createSharedCore, joinHost } from "./threads/create.js";
+export { ThreadHost, type SharedCoreHandle, type RuntimeTaskDump } from "./threads/thread-host.js";
 export { RemoteTask } from "./threads/remote-task.js";
 export { poolWorkerHost } from "./threads/pool-worker.js";
 export type { SlotHandle as TaskHandle } from "./threads/coord.js";

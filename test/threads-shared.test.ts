@@ -300,4 +300,33 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
     expect(events.some((e) => e.name === "process_name" && e.pid === 2 && e.args?.name === "thread 1")).toBe(true);
     expect(events.filter((e) => e.name === "running" && e.pid === 2).length).toBeGreaterThanOrEqual(2);
   });
+
+  it("dumpRuntime: every live task of every thread, from the core; this thread's fibers with their dump", async () => {
+    const [a, b] = await pair();
+    const gate = a.createSharedManualEvent();
+    const gateB = b.openShared(gate.handle) as typeof gate;
+    const ta = a.spawn(
+      function* (f) {
+        yield* f.managed(function* () {
+          yield* gate.wait();
+        });
+      },
+      { name: "a-waits" },
+    );
+    const tb = b.spawn(
+      function* () {
+        yield* gateB.wait();
+      },
+      { name: "b-waits" },
+    );
+    await until(() => gate.waiting().length === 1 && gateB.waiting().length === 1, "both to park");
+    const all = a.dumpRuntime();
+    const mineA = all.find((d) => d.fiber?.name === "a-waits");
+    expect(mineA).toMatchObject({ thread: 0, mode: "managed", depth: 1 });
+    const other = all.find((d) => d.thread === 1 && d.idx === b.handleOf(tb).idx);
+    expect(other).toMatchObject({ mode: "unmanaged", depth: 0, fiber: null });
+    expect(all.filter((d) => d.thread === 1)).toHaveLength(2); // b's root and its fiber
+    gate.set();
+    await Promise.all([ta.result, tb.result]);
+  });
 });

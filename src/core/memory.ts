@@ -4,7 +4,7 @@
 
 import { E_FAIL } from "../base/hresult.js";
 import type { CoreInstance } from "./load.js";
-import { CORE_FUNCTIONS, Ctl, HeaderField, ThreadField, type CoreExports } from "./generated/layout.js";
+import { CORE_FUNCTIONS, Ctl, HeaderField, Layout, ThreadField, type CoreExports } from "./generated/layout.js";
 import type { TaskRef } from "./names.js";
 
 import { GEN as GEN_, IDX as IDX_ } from "./names.js";
@@ -163,6 +163,10 @@ export class CoreMemory {
   /** The thread whose chunk holds slot `idx` (−1: no chunk made holds it). */
   ownerOf(idx: number): number {
     return Number.isInteger(idx) && idx >= 0 && idx <= 0x7fffffff ? this.x.ownerOf(idx) : -1;
+  }
+  /** Slot indexes below this lie in made chunks: every live task's index of every thread is below it. */
+  slotBound(): number {
+    return this.i32[this.hdr + HeaderField.CHUNKS] << Layout.CHUNK_SHIFT;
   }
   /** Thread `t` died: its tasks end in the core. How many ended, or an HRESULT (< 0 as an i32). */
   reapThread(t: number): number {

@@ -2,7 +2,8 @@
 // runtime and spawn the entry module's bodies by name when the pool asks; each fiber's start and
 // end is told back to the pool (params and results are structured-cloned).
 
-import { joinHost, type SharedCoreHandle, type ThreadHost } from "./thread-host.js";
+import { joinHost } from "./create.js";
+import type { SharedCoreHandle, ThreadHost } from "./thread-host.js";
 import type { FiberStart } from "../fiber/context.js";
 import type { HostOptions } from "../host/host.js";
 

@@ -1,27 +1,18 @@
-// One runtime across threads: createSharedCore makes a core on a shared memory and the first
-// thread's host; its `handle` is posted to a worker, whose joinHost(handle) attaches a host of its
-// own to the same core. Fibers stay on the thread that spawned them (a generator cannot move);
+// A host of one thread of a shared runtime (made by create.ts's createSharedCore and joinHost).
+// Fibers stay on the thread that spawned them (a generator cannot move);
 // the task table, the counters, the runtime's state and the shared sync objects are the same for
 // every thread.
 
-import { attachCore, instantiateCore } from "../core/load.js";
-import { CoreDoor } from "../core/door.js";
+import type { CoreDoor, Counters, Frame } from "../core/door.js";
 import type { Task } from "../task/task.js";
-import { GEN, IDX } from "../core/names.js";
-import {
-  E_INVALIDARG,
-  E_OUTOFMEMORY,
-  HOST_E_CLRNOTAVAILABLE,
-  HResultError,
-  S_FALSE,
-  S_OK,
-  check,
-} from "../base/hresult.js";
+import { BASE, GEN, IDX } from "../core/names.js";
+import type { FiberDump } from "../host/inspect.js";
+import { E_INVALIDARG, E_OUTOFMEMORY, HResultError, S_FALSE, S_OK } from "../base/hresult.js";
 import { describeValue } from "../base/describe.js";
-import { DEFAULT_STACK_SIZE, readHostOptions, traceClock, type HostSettings } from "../host/options.js";
-import { Host, type HostOptions } from "../host/host.js";
+import type { HostSettings } from "../host/options.js";
+import { Host } from "../host/host.js";
 import { readManualEventOptions, readNameOption, readSemaphoreArgs } from "../host/options.js";
-import { COORD_BYTES, Coord, ObjectKind, hasWaitAsync, waitAsync, type SlotHandle } from "./coord.js";
+import { Coord, ObjectKind, waitAsync, type SlotHandle } from "./coord.js";
 import { ThreadLink } from "./thread-link.js";
 import {
   KIND_NAMES,
@@ -35,6 +26,19 @@ import { SharedCrst, abandonOwnedBy } from "./shared-crst.js";
 import { RemoteTask } from "./remote-task.js";
 import { keepAlive } from "./keep-alive.js";
 
+/** A task of any thread of a shared runtime, as ThreadHost.dumpRuntime() reads it from the core. */
+export interface RuntimeTaskDump {
+  thread: number;
+  idx: number;
+  gen: number;
+  mode: "managed" | "unmanaged";
+  depth: number;
+  frames: Frame[];
+  counters: Counters;
+  /** This thread's own fiber's dump() entry; null for another thread's task. */
+  fiber: FiberDump | null;
+}
+
 /** What a worker needs to join a runtime: post it as it is (a shared memory, a SharedArrayBuffer, numbers). */
 export interface SharedCoreHandle {
   readonly kind: "fiberhost shared core";
@@ -42,118 +46,6 @@ export interface SharedCoreHandle {
   readonly coord: SharedArrayBuffer;
   readonly pages: number;
   readonly maxStackSize: number;
-}
-
-/** The default reservation of a shared core: 16 MiB (a shared memory is reserved whole: see load.ts). */
-const DEFAULT_SHARED_PAGES = 256;
-
-/** Why threads cannot be used here, or null when they can. */
-export function threadsUnavailable(): string | null {
-  if (typeof SharedArrayBuffer !== "function" || !hasWaitAsync())
-    return "this JavaScript engine has no SharedArrayBuffer or Atomics.waitAsync (Node >= 20, a current Chromium)";
-  const g = globalThis as { crossOriginIsolated?: boolean };
-  if (g.crossOriginIsolated === false)
-    return (
-      "this page is not cross-origin isolated, so it has no SharedArrayBuffer: serve it with the headers " +
-      "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp"
-    );
-  return null;
-}
-
-/**
- * Makes a runtime on a shared memory and this thread's host of it (thread 0). Post `host.handle`
- * to a worker and call joinHost(handle) there. The options are createHost's (but `core`: a shared
- * core is a release core); the memory is reserved whole at creation (initialMemoryBytes, default
- * 16 MiB, or maxMemoryBytes when given).
- */
-export function createSharedCore(options: HostOptions = {}): Promise<ThreadHost> {
-  return makeSharedCore(options, (door, settings, handle) => new ThreadHost(door, settings, handle));
-}
-
-/** @internal createSharedCore, making the first thread's host with `make` (a pool's host). */
-export async function makeSharedCore<H extends ThreadHost>(
-  options: HostOptions,
-  make: (door: CoreDoor, settings: HostSettings, handle: SharedCoreHandle) => H,
-): Promise<H> {
-  const why = threadsUnavailable();
-  if (why !== null) throw new HResultError(HOST_E_CLRNOTAVAILABLE, `createSharedCore: ${why}`);
-  const settings = readHostOptions(options);
-  if (options.core === "debug")
-    throw new HResultError(E_INVALIDARG, "createSharedCore: a shared core is a release core");
-  const pages =
-    options.maxMemoryBytes !== undefined
-      ? settings.maxPages
-      : Math.min(settings.maxPages, Math.max(settings.initialPages, DEFAULT_SHARED_PAGES));
-  const instance = await instantiateCore("shared", pages, sharedTraceClock(options, settings), pages);
-  const door = new CoreDoor(instance);
-  check(
-    door.init(Math.min(DEFAULT_STACK_SIZE, settings.maxStackSize), settings.maxStackSize),
-    "the core could not be initialised",
-  );
-  if (settings.startRuntime) door.startRuntime();
-  const handle: SharedCoreHandle = {
-    kind: "fiberhost shared core",
-    memory: instance.memory,
-    coord: new SharedArrayBuffer(COORD_BYTES),
-    pages,
-    maxStackSize: settings.maxStackSize,
-  };
-  return make(door, settings, handle);
-}
-
-/**
- * Attaches this thread (a worker) to the runtime of `handle`: a host whose fibers run here and
- * share the runtime's tasks, state, counters and shared objects. The options are createHost's
- * scheduling ones (clock, dispatch, budget, onError, …); the memory options belong to the runtime.
- */
-export async function joinHost(handle: SharedCoreHandle, options: HostOptions = {}): Promise<ThreadHost> {
-  const why = threadsUnavailable();
-  if (why !== null) throw new HResultError(HOST_E_CLRNOTAVAILABLE, `joinHost: ${why}`);
-  if (!isHandle(handle))
-    throw new HResultError(
-      E_INVALIDARG,
-      `joinHost: ${describeValue(handle)} is not a shared core's handle: post host.handle of a host made by createSharedCore`,
-    );
-  for (const key of ["core", "maxMemoryBytes", "initialMemoryBytes", "maxStackSize", "startRuntime"] as const) {
-    if (options[key] !== undefined)
-      throw new HResultError(
-        E_INVALIDARG,
-        `joinHost: ${key} belongs to the runtime (createSharedCore), not to a thread`,
-      );
-  }
-  const settings = readHostOptions(options);
-  settings.maxStackSize = handle.maxStackSize;
-  let instance: Awaited<ReturnType<typeof attachCore>>;
-  try {
-    instance = await attachCore(handle.memory, handle.pages, sharedTraceClock(options, settings));
-  } catch (err) {
-    throw new HResultError(E_OUTOFMEMORY, `joinHost: ${(err as Error).message} (a runtime takes 32 threads at most)`);
-  }
-  const door = new CoreDoor(instance);
-  return new ThreadHost(door, settings, handle);
-}
-
-/**
- * The trace's clock: on a real clock, ms since the epoch (performance.timeOrigin + now()), since
- * each thread's performance.now() counts from its own start and one ring holds every thread's events.
- */
-function sharedTraceClock(options: HostOptions, settings: HostSettings): () => number {
-  if (options.clock !== undefined && options.clock !== "real") return traceClock(settings.clock);
-  const origin = performance.timeOrigin;
-  return () => origin + performance.now();
-}
-
-function isHandle(h: unknown): h is SharedCoreHandle {
-  if (typeof h !== "object" || h === null) return false;
-  const x = h as Partial<SharedCoreHandle>;
-  return (
-    x.kind === "fiberhost shared core" &&
-    x.memory instanceof WebAssembly.Memory &&
-    x.coord instanceof SharedArrayBuffer &&
-    x.coord.byteLength === COORD_BYTES &&
-    Number.isInteger(x.pages) &&
-    Number.isInteger(x.maxStackSize)
-  );
 }
 
 /** A host attached to a shared runtime: one thread's fibers; the runtime's everything else. */
@@ -210,6 +102,35 @@ export class ThreadHost extends Host {
     if (!ok)
       throw new HResultError(E_INVALIDARG, `remoteTask: ${describeValue(h)} is not a task handle of this runtime`);
     return new RemoteTask(this.link, { thread: h.thread, idx: h.idx, gen: h.gen });
+  }
+
+  /**
+   * Every live task of every thread, read from the shared core: its thread, slot, mode, depth,
+   * frames and counters, and for this thread's own fibers their dump() entry (`fiber`). Read while
+   * the other threads run (a consistent picture: during suspendRuntimeAsync()).
+   */
+  dumpRuntime(): RuntimeTaskDump[] {
+    const door = this.door;
+    const own = [...this.liveTasks()];
+    const dumps = this.dump(); // (in liveTasks() order)
+    const byIdx = new Map(own.map((t, i) => [t[IDX], dumps[i] ?? null]));
+    const out: RuntimeTaskDump[] = [];
+    for (let idx = 0, bound = door.slotBound(); idx < bound; idx++) {
+      const base = door.baseOf(idx);
+      const ref = { [IDX]: idx, [GEN]: door.generationAt(base), [BASE]: base };
+      if (!door.isLive(ref)) continue;
+      out.push({
+        thread: door.ownerOf(idx),
+        idx,
+        gen: ref[GEN],
+        mode: door.isManaged(ref) ? "managed" : "unmanaged",
+        depth: door.depth(ref),
+        frames: door.frames(ref),
+        counters: door.counters(ref),
+        fiber: byIdx.get(idx) ?? null,
+      });
+    }
+    return out;
   }
 
   /** The runtime's stop-the-world, for every thread: S_OK, or S_FALSE when it already is suspended. */
