@@ -6,7 +6,7 @@ import {
   H_CHUNKS, H_LOCK, H_THREADS, MAX_THREADS, R_STATE, R_IDLE_BUFFERS, THREAD_ATTACHED, THREAD_REAPED, CHUNK_SHIFT,
   CHUNK_SLOTS, STATE_FREE, T_CAPACITY, T_FRAMES, T_LIMIT, T_DEPTH,
 } from "./layout";
-import { HEADER, CHUNK_OWNERS, self, recOf, lock, unlock } from "./areas";
+import { HEADER, chunkOwner, self, recOf, lock, unlock } from "./areas";
 import { hdr, hdrCas, hdrShared, slotAddr, taskState, field, setField, recGet, recSet, rootIdx } from "./state";
 import { becomeThread, hasClaimed, retire } from "./tasks";
 import { canClearFrames } from "./frames";
@@ -70,7 +70,7 @@ export function reapThread(t: i32): i32 {
   let ended = 0;
   const chunks = hdr(H_CHUNKS);
   for (let k = 0; k < chunks; k++) {
-    if (<i32>load<u8>(CHUNK_OWNERS + <usize>k) != t) continue;
+    if (chunkOwner(k) != t) continue;
     for (let i = 0; i < CHUNK_SLOTS; i++) {
       const idx = (k << CHUNK_SHIFT) + i;
       const slot = slotAddr(idx);
