@@ -1,8 +1,8 @@
 // A task's transition stack ("fiber stack"): push, pop, grow on demand up to the reservation.
 
 import {
-  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, R_FREE_HEAD, R_IDLE_BUFFERS, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE,
-  C_UNMATCHED_REVERSE_ENTER,
+  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, R_FREE_HEAD, R_IDLE_BUFFERS, FRAME_SIZE, FRAME_NONE,
+  FRAME_REVERSE, C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
 import { field, setField, slotAddr, own, setOwn, recGet, recSet } from "./state";
 import { add, canAdd } from "./side";

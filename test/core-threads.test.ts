@@ -87,7 +87,9 @@ describe.runIf(canShare)("the shared core, several threads in one JS thread", ()
     expect(c.threads[0].x.liveCount()).toBe(3);
     expect(u(c.threads[1].x.attach())).toBe(HOST_E_INVALIDOPERATION); // already a thread
     for (let i = 3; i < c.g.MAX_THREADS; i++) await attachCore(c.memory, 256, () => 0);
-    await expect(attachCore(c.memory, 256, () => 0)).rejects.toThrow(`attach() answered 0x${E_OUTOFMEMORY.toString(16)}`);
+    await expect(attachCore(c.memory, 256, () => 0)).rejects.toThrow(
+      `attach() answered 0x${E_OUTOFMEMORY.toString(16)}`,
+    );
     const threads = i32(c)[(c.threads[0].x.headerAddr() >> 2) + c.g.H_THREADS];
     expect(threads).toBe(c.g.MAX_THREADS);
     expect(c.threads[0].x.liveCount()).toBe(c.g.MAX_THREADS);
