@@ -56,6 +56,8 @@ export function rootIndex(): i32 {
  * but the frame buffers its free slots kept go back to the allocator.
  */
 export function reapThread(t: i32): i32 {
+  // (The plain build's one thread is the caller's own: nothing to compile past this.)
+  if (!ASC_FEATURE_THREADS) return t == 0 ? HOST_E_INVALIDOPERATION : E_INVALIDARG;
   if (t < 0 || t >= hdrShared(H_THREADS)) return E_INVALIDARG;
   if (t == self()) return HOST_E_INVALIDOPERATION;
   const r = recOf(t);
