@@ -38,17 +38,22 @@ export function releaseIdleBuffers(): bool {
   if (own(R_IDLE_BUFFERS) == 0 && !mergeMayHelp()) return false;
   for (let next = own(R_FREE_HEAD); next != 0; ) {
     const slot = slotAddr(next - 1);
-    const capacity = field(slot, T_CAPACITY);
-    if (capacity > 0) {
-      freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
-      setField(slot, T_FRAMES, 0);
-      setField(slot, T_CAPACITY, 0);
-      setField(slot, T_LIMIT, 0);
-    }
+    dropKeptBuffer(slot);
     next = field(slot, T_NEXT_FREE);
   }
   setOwn(R_IDLE_BUFFERS, 0);
   return true;
+}
+
+/** Gives the buffer a free slot keeps back to the allocator, if it keeps one (the caller counts it). */
+export function dropKeptBuffer(slot: usize): void {
+  const capacity = field(slot, T_CAPACITY);
+  if (capacity > 0) {
+    freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
+    setField(slot, T_FRAMES, 0);
+    setField(slot, T_CAPACITY, 0);
+    setField(slot, T_LIMIT, 0);
+  }
 }
 
 export function topKind(slot: usize): i32 {

@@ -4,13 +4,12 @@
 
 import {
   H_CHUNKS, H_LOCK, H_THREADS, MAX_THREADS, R_STATE, R_IDLE_BUFFERS, THREAD_ATTACHED, THREAD_REAPED, CHUNK_SHIFT,
-  CHUNK_SLOTS, STATE_FREE, T_CAPACITY, T_FRAMES, T_LIMIT, T_DEPTH,
+  CHUNK_SLOTS, STATE_FREE, T_DEPTH,
 } from "./layout";
 import { HEADER, chunkOwner, self, recOf, lock, unlock } from "./areas";
-import { hdr, hdrCas, hdrShared, slotAddr, taskState, field, setField, recGet, recSet, rootIdx } from "./state";
+import { hdr, hdrCas, hdrShared, slotAddr, taskState, setField, recGet, recSet, rootIdx } from "./state";
 import { becomeThread, hasClaimed, retire } from "./tasks";
-import { canClearFrames } from "./frames";
-import { freeFrames, frameClass } from "./heap";
+import { canClearFrames, dropKeptBuffer } from "./frames";
 import { E_NOTIMPL, E_OUTOFMEMORY, E_INVALIDARG, E_UNEXPECTED, HOST_E_INVALIDOPERATION } from "./hresult";
 
 /**
@@ -82,13 +81,7 @@ export function reapThread(t: i32): i32 {
         retire(idx, slot, r);
         ended++;
       }
-      const capacity = field(slot, T_CAPACITY);
-      if (capacity > 0) {
-        freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
-        setField(slot, T_FRAMES, 0);
-        setField(slot, T_CAPACITY, 0);
-        setField(slot, T_LIMIT, 0);
-      }
+      dropKeptBuffer(slot); // (its thread will not reuse it)
     }
   }
   recSet(r, R_IDLE_BUFFERS, 0);
