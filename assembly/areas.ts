@@ -16,12 +16,21 @@ import { HEADER_SIZE, MAX_CHUNKS, MAX_THREADS, THREAD_SIZE, H_LOCK } from "./lay
 
 export const CLASS_COUNT: i32 = 27; // 4 << 26 frames: more than any reservation a host can allow
 
+// The plain build has one thread: it has no owner table (its thread owns every chunk) and one
+// record, so that its fixed areas take what they took before threads (its heap, and so what fits
+// in a host's memory budget, is unchanged).
 export const HEADER: usize = (__heap_base + 15) & ~15;
 export const CHUNKS: usize = HEADER + HEADER_SIZE;
 export const CHUNK_OWNERS: usize = CHUNKS + MAX_CHUNKS * 4;
-export const FREE_LISTS: usize = CHUNK_OWNERS + MAX_CHUNKS;
+export const FREE_LISTS: usize = CHUNK_OWNERS + (ASC_FEATURE_THREADS ? MAX_CHUNKS : 0);
 export const THREADS: usize = (FREE_LISTS + CLASS_COUNT * 4 + 7) & ~7; // f64 sums in each record
-export const HEAP_START: usize = THREADS + MAX_THREADS * THREAD_SIZE;
+export const HEAP_START: usize = THREADS + (ASC_FEATURE_THREADS ? MAX_THREADS : 1) * THREAD_SIZE;
+
+/** The thread that made chunk `k` (0 in the plain build: its one thread made them all). */
+// @ts-ignore: decorator
+@inline export function chunkOwner(k: i32): i32 {
+  return ASC_FEATURE_THREADS ? <i32>load<u8>(CHUNK_OWNERS + <usize>k) : 0;
+}
 
 /** This instance's thread (its record's index), and that record's address. */
 let thread: i32 = 0;

@@ -1,8 +1,8 @@
 // A task's transition stack ("fiber stack"): push, pop, grow on demand up to the reservation.
 
 import {
-  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, R_FREE_HEAD, R_IDLE_BUFFERS, FRAME_SIZE, FRAME_NONE, FRAME_REVERSE,
-  C_UNMATCHED_REVERSE_ENTER,
+  T_DEPTH, T_LIMIT, T_CAPACITY, T_FRAMES, T_RESERVE, T_NEXT_FREE, R_FREE_HEAD, R_IDLE_BUFFERS, FRAME_SIZE, FRAME_NONE,
+  FRAME_REVERSE, C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
 import { field, setField, slotAddr, own, setOwn, recGet, recSet } from "./state";
 import { add, canAdd } from "./side";
@@ -38,17 +38,22 @@ export function releaseIdleBuffers(): bool {
   if (own(R_IDLE_BUFFERS) == 0 && !mergeMayHelp()) return false;
   for (let next = own(R_FREE_HEAD); next != 0; ) {
     const slot = slotAddr(next - 1);
-    const capacity = field(slot, T_CAPACITY);
-    if (capacity > 0) {
-      freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
-      setField(slot, T_FRAMES, 0);
-      setField(slot, T_CAPACITY, 0);
-      setField(slot, T_LIMIT, 0);
-    }
+    dropKeptBuffer(slot);
     next = field(slot, T_NEXT_FREE);
   }
   setOwn(R_IDLE_BUFFERS, 0);
   return true;
+}
+
+/** Gives the buffer a free slot keeps back to the allocator, if it keeps one (the caller counts it). */
+export function dropKeptBuffer(slot: usize): void {
+  const capacity = field(slot, T_CAPACITY);
+  if (capacity > 0) {
+    freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
+    setField(slot, T_FRAMES, 0);
+    setField(slot, T_CAPACITY, 0);
+    setField(slot, T_LIMIT, 0);
+  }
 }
 
 export function topKind(slot: usize): i32 {

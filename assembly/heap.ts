@@ -263,7 +263,7 @@ export function freeListsSound(): bool {
   return ok;
 }
 
-/** For checkInvariants (under the lock): the first free buffer of class `cls` (each links the next by its first word). */
+/** For checkInvariants (under the lock): the first free buffer of class `cls` (each links the next). */
 export function firstFree(cls: i32): usize {
   return <usize>load<u32>(listOf(cls));
 }

@@ -6,7 +6,7 @@ import {
   T_DEPTH, T_RESERVE, T_CAPACITY, T_FRAMES, T_SIDE, T_NEXT_FREE, FRAME_REVERSE, FRAME_SIZE, SIDE_CLASS,
   C_LEAVE, C_ENTER, C_REVERSE_ENTER, C_REVERSE_LEAVE, C_UNMATCHED_REVERSE_ENTER,
 } from "./layout";
-import { CHUNK_OWNERS, CLASS_COUNT, HEAP_START, recOf, lock, unlock } from "./areas";
+import { chunkOwner, CLASS_COUNT, HEAP_START, recOf, lock, unlock } from "./areas";
 import { hdr, slotAddr, chunkAt, field, taskState, recGet, ownerOf, slotsMade } from "./state";
 import { counter } from "./side";
 import { freeListsSound, firstFree, bytesOfClass, heapEnd } from "./heap";
@@ -49,14 +49,14 @@ function threadsSound(): bool {
   const threads = hdr(H_THREADS);
   const chunks = hdr(H_CHUNKS);
   const made = slotsMade();
-  for (let k = 0; k < chunks; k++) if (<i32>load<u8>(CHUNK_OWNERS + <usize>k) >= threads) return false;
+  for (let k = 0; k < chunks; k++) if (chunkOwner(k) >= threads) return false;
   for (let t = 0; t < threads; t++) {
     const r = recOf(t);
     const state = recGet(r, R_STATE);
     if (state != THREAD_ATTACHED && state != THREAD_REAPED) return false;
     let live = 0;
     for (let k = 0; k < chunks; k++) {
-      if (<i32>load<u8>(CHUNK_OWNERS + <usize>k) != t) continue;
+      if (chunkOwner(k) != t) continue;
       for (let i = 0; i < CHUNK_SLOTS; i++) {
         const slot = slotAddr((k << CHUNK_SHIFT) + i);
         if (taskState(slot) == STATE_FREE) continue;

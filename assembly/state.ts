@@ -6,7 +6,7 @@ import {
   CTL_TRAP_ARMED,
 } from "./layout";
 
-import { HEADER, CHUNKS, CHUNK_OWNERS, rec, recOf } from "./areas";
+import { HEADER, CHUNKS, CHUNK_OWNERS, rec, recOf, chunkOwner } from "./areas";
 export { HEADER };
 
 // @ts-ignore: decorator
@@ -93,7 +93,7 @@ export { HEADER };
 /** The thread that made the chunk slot `idx` lies in (its owner), or -1 for an index in no made chunk. */
 export function ownerOf(idx: i32): i32 {
   if (idx < 0 || idx >= slotsMade()) return -1;
-  return <i32>load<u8>(CHUNK_OWNERS + <usize>(idx >>> CHUNK_SHIFT));
+  return chunkOwner(idx >>> CHUNK_SHIFT);
 }
 /** This thread's root task's slot index: 0 in the plain build (thread 0's root takes the first slot). */
 // @ts-ignore: decorator
@@ -118,7 +118,7 @@ export function chunkAt(chunk: i32): usize {
 /** Records chunk `chunk` (made by this thread): published by the caller's advance of H_CHUNKS. */
 export function setChunk(chunk: i32, ptr: usize, owner: i32): void {
   store<u32>(CHUNKS + (<usize>chunk << 2), <u32>ptr);
-  store<u8>(CHUNK_OWNERS + <usize>chunk, <u8>owner);
+  if (ASC_FEATURE_THREADS) store<u8>(CHUNK_OWNERS + <usize>chunk, <u8>owner);
 }
 
 // @ts-ignore: decorator

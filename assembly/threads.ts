@@ -4,13 +4,12 @@
 
 import {
   H_CHUNKS, H_LOCK, H_THREADS, MAX_THREADS, R_STATE, R_IDLE_BUFFERS, THREAD_ATTACHED, THREAD_REAPED, CHUNK_SHIFT,
-  CHUNK_SLOTS, STATE_FREE, T_CAPACITY, T_FRAMES, T_LIMIT, T_DEPTH,
+  CHUNK_SLOTS, STATE_FREE, T_DEPTH,
 } from "./layout";
-import { HEADER, CHUNK_OWNERS, self, recOf, lock, unlock } from "./areas";
-import { hdr, hdrCas, hdrShared, slotAddr, taskState, field, setField, recGet, recSet, rootIdx } from "./state";
+import { HEADER, chunkOwner, self, recOf, lock, unlock } from "./areas";
+import { hdr, hdrCas, hdrShared, slotAddr, taskState, setField, recGet, recSet, rootIdx } from "./state";
 import { becomeThread, hasClaimed, retire } from "./tasks";
-import { canClearFrames } from "./frames";
-import { freeFrames, frameClass } from "./heap";
+import { canClearFrames, dropKeptBuffer } from "./frames";
 import { E_NOTIMPL, E_OUTOFMEMORY, E_INVALIDARG, E_UNEXPECTED, HOST_E_INVALIDOPERATION } from "./hresult";
 
 /**
@@ -56,6 +55,8 @@ export function rootIndex(): i32 {
  * but the frame buffers its free slots kept go back to the allocator.
  */
 export function reapThread(t: i32): i32 {
+  // (The plain build's one thread is the caller's own: nothing to compile past this.)
+  if (!ASC_FEATURE_THREADS) return t == 0 ? HOST_E_INVALIDOPERATION : E_INVALIDARG;
   if (t < 0 || t >= hdrShared(H_THREADS)) return E_INVALIDARG;
   if (t == self()) return HOST_E_INVALIDOPERATION;
   const r = recOf(t);
@@ -70,7 +71,7 @@ export function reapThread(t: i32): i32 {
   let ended = 0;
   const chunks = hdr(H_CHUNKS);
   for (let k = 0; k < chunks; k++) {
-    if (<i32>load<u8>(CHUNK_OWNERS + <usize>k) != t) continue;
+    if (chunkOwner(k) != t) continue;
     for (let i = 0; i < CHUNK_SLOTS; i++) {
       const idx = (k << CHUNK_SHIFT) + i;
       const slot = slotAddr(idx);
@@ -80,13 +81,7 @@ export function reapThread(t: i32): i32 {
         retire(idx, slot, r);
         ended++;
       }
-      const capacity = field(slot, T_CAPACITY);
-      if (capacity > 0) {
-        freeFrames(<usize>field(slot, T_FRAMES), frameClass(capacity));
-        setField(slot, T_FRAMES, 0);
-        setField(slot, T_CAPACITY, 0);
-        setField(slot, T_LIMIT, 0);
-      }
+      dropKeptBuffer(slot); // (its thread will not reuse it)
     }
   }
   recSet(r, R_IDLE_BUFFERS, 0);

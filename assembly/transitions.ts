@@ -15,7 +15,11 @@ import {
   S_OK, E_INVALIDARG, E_OUTOFMEMORY, HOST_E_INVALIDOPERATION, HOST_E_CLRNOTAVAILABLE, MUST_WAIT_FOR_RESUME,
 } from "./hresult";
 
-/** RULES[op * 3 + topKind]: the action of transition `op` on a task whose top frame is `topKind`. */
+/**
+ * RULES[op * 3 + topKind]: the action of transition `op` on a task whose top frame is `topKind`.
+ * The core's only static data, and read-only: a shared memory's active data segment is written
+ * again at every instantiation (each worker's), which only rewrites the same bytes.
+ */
 export const RULES: usize = memory.data<i32>([
   // top frame:    none              LeaveRuntime      ReverseEnterRuntime
   /* Leave    */ ACT_INVALID,      ACT_INVALID,      ACT_PUSH_LEAVE,   // only managed code can leave the runtime

@@ -93,9 +93,15 @@ export async function instantiateCore(
  * when the memory is not shared, or when attach() refuses (its HRESULT in the message: too many
  * threads, the core not initialised). Call its init() never: the creator did.
  */
-export async function attachCore(memory: WebAssembly.Memory, maxPages: number, now: () => number): Promise<CoreInstance> {
+export async function attachCore(
+  memory: WebAssembly.Memory,
+  maxPages: number,
+  now: () => number,
+): Promise<CoreInstance> {
   if (!(typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer)) {
-    throw new TypeError("attachCore needs the shared memory of a shared core (a WebAssembly.Memory made with shared: true)");
+    throw new TypeError(
+      "attachCore needs the shared memory of a shared core (a WebAssembly.Memory made with shared: true)",
+    );
   }
   const imports = { env: { memory, now } } as Record<string, Record<string, unknown>>;
   const { instance } = await instantiate(await compileCore("shared"), imports);

@@ -269,7 +269,12 @@ export class TransitionDoor extends SharedTransitions {
     const i32 = this.i32;
     const base = t[BASE];
     const root = this.rootIdx;
-    if (i32[this.ctlAt] === 0 && i32[this.currentAt] === root && t[IDX] !== root && i32[base + SlotField.GEN] === t[GEN]) {
+    if (
+      i32[this.ctlAt] === 0 &&
+      i32[this.currentAt] === root &&
+      t[IDX] !== root &&
+      i32[base + SlotField.GEN] === t[GEN]
+    ) {
       const into = (i32[base + SlotField.COUNTERS + Counter.SWITCH_IN] + 1) | 0;
       if (into !== 0) {
         i32[this.currentAt] = t[IDX];

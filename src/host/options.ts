@@ -29,8 +29,8 @@ export const MIN_MEMORY_BYTES = 3 * WASM_PAGE;
 export const DEFAULT_INITIAL_MEMORY_BYTES = 16 * WASM_PAGE;
 
 export interface HostOptions {
-  /** 'release' (default) or 'debug' (assertions on). */
-  core?: CoreFlavour;
+  /** 'release' (default) or 'debug' (assertions on). (The shared core is not a host option: it needs a shared memory.) */
+  core?: "release" | "debug";
   /**
    * 'real' (default: performance.now; the host drives itself), 'virtual' (runs only when run() or
    * runUntilIdle() drives it, jumping to the next timer when all fibers wait), or a clock (real).
