@@ -70,9 +70,18 @@ const port: ParentPort = {
   },
 };
 
+/**
+ * Where a module finds its start without an export: a bundler may drop a worker entry's exports (Vite's
+ * `?worker&url` does), leaving only what its top level does. A global, not an export of this file: a
+ * bundled module has its own copy of whatever it imports (worker-start.ts's workerParent reads it).
+ */
+export type ParentKey = "fiberhost:worker-parent";
+const PARENT_KEY: ParentKey = "fiberhost:worker-parent";
+
 function receive(value: unknown): void {
   if (!started && isStart(value)) {
     started = true;
+    (globalThis as Record<string, unknown>)[PARENT_KEY] = { data: value.data, port };
     // A failure to import or to run is thrown from a task of its own: an uncaught error, reported as below.
     import(/* @vite-ignore */ value.module)
       .then((module: Record<string, unknown>) => run(module, value.data, port))

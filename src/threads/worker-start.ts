@@ -8,10 +8,22 @@
 // file with worker_threads's Worker, in a form Vite leaves alone.
 
 import { E_INVALIDARG, HResultError } from "../base/hresult.js";
-import type { Control, StartMessage } from "./worker-main.js";
+import type { Control, ParentKey, ParentPort, StartMessage } from "./worker-main.js";
+
+export type { ParentPort };
 
 // Types only from worker-main.ts: importing it would run the bootstrap here.
 const CONTROL: Control = "fiberhost:worker";
+const PARENT_KEY: ParentKey = "fiberhost:worker-parent";
+
+/**
+ * Inside a worker that startWorker started, once its module is being imported: the start's data and
+ * the port to the parent; undefined anywhere else. For a module whose exports a bundler dropped (Vite's
+ * `?worker&url`): its top level asks here instead of exporting `main`.
+ */
+export function workerParent(): { data: unknown; port: ParentPort } | undefined {
+  return (globalThis as Record<string, unknown>)[PARENT_KEY] as { data: unknown; port: ParentPort } | undefined;
+}
 
 export interface WorkerStartOptions {
   /** The module the worker imports (a URL: file: in Node, http(s): or a Vite-served path in a browser). */
