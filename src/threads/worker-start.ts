@@ -7,7 +7,7 @@
 // loads as is. The Node path never runs that line (Node 20 has no global Worker): it names the same
 // file with worker_threads's Worker, in a form Vite leaves alone.
 
-import { E_INVALIDARG, HResultError } from "../base/hresult.js";
+import { E_INVALIDARG, E_NOTIMPL, HResultError } from "../base/hresult.js";
 import type { Control, ParentKey, ParentPort, StartMessage } from "./worker-main.js";
 
 export type { ParentPort };
@@ -74,7 +74,7 @@ function nodeThreads(): { Worker: NodeWorkerClass } | undefined {
   if (process?.versions?.node === undefined) return undefined;
   if (typeof process.getBuiltinModule !== "function")
     throw new HResultError(
-      E_INVALIDARG,
+      E_NOTIMPL,
       `startWorker needs Node 20.16 or later (process.getBuiltinModule); this is Node ${process.versions.node}`,
     );
   return process.getBuiltinModule("node:worker_threads") as { Worker: NodeWorkerClass };
@@ -134,6 +134,13 @@ function ends() {
 }
 
 function nodePort(NodeWorker: NodeWorkerClass): WorkerPort {
+  // Run from its TypeScript source (vitest's Node project, tsx): the bootstrap beside it is a .ts file,
+  // which a worker_threads worker cannot load. Say so, rather than a bare ERR_MODULE_NOT_FOUND later.
+  if (import.meta.url.endsWith(".ts"))
+    throw new HResultError(
+      E_NOTIMPL,
+      "startWorker in Node runs the built library (dist/), not its TypeScript sources: a worker_threads worker cannot load .ts files",
+    );
   // Not the literal form (a worker_threads Worker takes no type): Vite leaves this line alone.
   const worker = new NodeWorker(new URL(/* @vite-ignore */ "./worker-main.js", import.meta.url));
   const state = ends();
