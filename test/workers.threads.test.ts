@@ -48,6 +48,11 @@ describe("startWorker: a worker running a module, the same in Node and Chromium"
     expect(await exitOf(port)).toEqual({ code: 1 });
   });
 
+  it("a module that imports the library by its package name runs a host and its fibers in the worker", async () => {
+    const port = await startFixture("runs-fibers.js", { data: { answer: 42 } });
+    expect(await nextMessage(port)).toEqual({ result: 42, invariants: true, name: "E_INVALIDARG" });
+  });
+
   it("a module that throws at its top level ends the worker: onExit reports the error, once", async () => {
     const port = await startFixture("throws.js");
     const exits: WorkerExit[] = [];
