@@ -45,9 +45,10 @@ interface RawPort {
 
 // Node: the worker's parentPort (process.getBuiltinModule rather than an import, so a browser bundle
 // has nothing Node-only to resolve). A browser: the worker's global scope.
-const nodePort = (
+const nodeThreads = (
   globalThis as { process?: { getBuiltinModule?(id: string): { parentPort: NodeParentPort | null } } }
-).process?.getBuiltinModule?.("node:worker_threads").parentPort;
+).process?.getBuiltinModule?.("node:worker_threads");
+const nodePort = nodeThreads?.parentPort ?? undefined;
 interface NodeParentPort extends RawPort {
   on(event: "message", fn: (value: unknown) => void): void;
 }
@@ -98,9 +99,10 @@ function isStart(value: unknown): value is StartMessage {
   return typeof value === "object" && value !== null && (value as StartMessage)[CONTROL] === "start";
 }
 
+// (Node's main thread, where nothing should import this file, has no parentPort: nothing is set up.)
 if (nodePort) {
   nodePort.on("message", receive);
-} else {
+} else if (nodeThreads === undefined) {
   scope.addEventListener("message", (event) => receive((event as MessageEvent).data));
   // Node ends a worker at an uncaught error (and, by default, at an unhandled rejection); a browser
   // worker would go on after logging it. Post it instead (preventDefault: not also as an ErrorEvent,

@@ -65,7 +65,7 @@ interface NodeWorker {
   ref(): void;
   unref(): void;
 }
-type NodeWorkerClass = new (url: URL, options?: { workerData?: unknown }) => NodeWorker;
+type NodeWorkerClass = new (url: URL) => NodeWorker;
 
 /** Node's worker_threads, without an import a browser bundle would have to resolve. */
 function nodeThreads(): { Worker: NodeWorkerClass } | undefined {
@@ -103,10 +103,6 @@ function ends() {
   const exits = new Set<(exit: WorkerExit) => void>();
   let ended: WorkerExit | null = null;
   return {
-    messages,
-    get ended() {
-      return ended;
-    },
     message(value: unknown) {
       for (const fn of messages) fn(value);
     },
