@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
 import { chromiumArgs, chromiumPath } from "./scripts/chromium.mjs";
@@ -18,6 +19,9 @@ export default defineConfig({
   // not in the project: the browser server reads this file as its Vite config, and a project's own
   // `server` does not reach it (vitest 4.1).
   server: { headers: CROSS_ORIGIN_ISOLATION },
+  // A worker fixture imports the library by the package's own name (test/fixtures/workers/): Node
+  // resolves it to dist/ (package.json's exports), the browser project to the sources it serves.
+  resolve: { alias: [{ find: /^fiberhost$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) }] },
   // Pre-bundle the loader up front: a mid-run re-optimisation reloads the browser page.
   optimizeDeps: {
     include: [

@@ -107,6 +107,10 @@ try {
         if (attempt < RETRIES) continue;
       }
       userAgent = result.userAgent;
+      // bench/server.js sends COOP/COEP: without them the timer is coarse (100 µs) and the suites
+      // across workers have no SharedArrayBuffer. Said at once, and recorded with the results.
+      if (!result.crossOriginIsolated && isolated)
+        console.log("  note: the page was not cross-origin isolated (COOP/COEP missing): no SharedArrayBuffer");
       isolated &&= result.crossOriginIsolated;
       runs.push(result);
       break;

@@ -1,7 +1,8 @@
 // A tiny static server for the browser benchmark: node:http only, bound to 127.0.0.1 on a free
 // port. It serves, read-only, the page in bench/browser/ and dist/ (from the runner's snapshot),
 // and the two packages the page imports from node_modules, with COOP/COEP so the page is
-// cross-origin isolated (performance.now() then has 5 µs resolution instead of 100 µs).
+// cross-origin isolated (performance.now() then has 5 µs resolution instead of 100 µs, and
+// SharedArrayBuffer exists: workers sharing memory, src/threads/).
 
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
@@ -25,6 +26,23 @@ const ALLOWED = [
   "node_modules/@assemblyscript/loader/",
   "node_modules/effect/",
 ];
+
+/**
+ * The bare specifiers of dist/ and bench/, as the page's import map (bench/browser/index.html) maps
+ * them, written into the JavaScript served from those trees: a worker does not get the page's import
+ * map (Chromium 156), and a worker that imports the library (src/threads/, startWorker) must still
+ * find @assemblyscript/loader.
+ */
+const BARE = /(\bfrom\s*|\bimport\s*\(\s*)(["'])(@assemblyscript\/loader|effect\/[\w/.-]+)\2/g;
+function mapBare(code) {
+  return code.replace(BARE, (_, before, quote, spec) => {
+    const path =
+      spec === "@assemblyscript/loader"
+        ? "/node_modules/@assemblyscript/loader/index.js"
+        : `/node_modules/effect/dist/${spec.slice("effect/".length)}.js`;
+    return `${before}${quote}${path}${quote}`;
+  });
+}
 
 async function isFile(path) {
   try {
@@ -56,7 +74,9 @@ export function serve(root, modulesRoot = root) {
       "cross-origin-opener-policy": "same-origin",
       "cross-origin-embedder-policy": "require-corp",
     });
-    res.end(await readFile(file));
+    const body = await readFile(file);
+    const mapped = /^(dist|bench)\//.test(rel) && /\.m?js$/.test(file);
+    res.end(mapped ? mapBare(body.toString("utf8")) : body);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

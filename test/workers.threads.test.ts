@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   exitOf,
+  fixtureUrl,
   inBrowser,
   nextMessage,
   startFixture,
@@ -47,6 +48,11 @@ describe("startWorker: a worker running a module, the same in Node and Chromium"
     expect(await exitOf(port)).toEqual({ code: 1 });
   });
 
+  it("a module that imports the library by its package name runs a host and its fibers in the worker", async () => {
+    const port = await startFixture("runs-fibers.js", { data: { answer: 42 } });
+    expect(await nextMessage(port)).toEqual({ result: 42, invariants: true, name: "E_INVALIDARG" });
+  });
+
   it("a module that throws at its top level ends the worker: onExit reports the error, once", async () => {
     const port = await startFixture("throws.js");
     const exits: WorkerExit[] = [];
@@ -58,6 +64,8 @@ describe("startWorker: a worker running a module, the same in Node and Chromium"
     await port.terminate();
     await new Promise((r) => setTimeout(r, 50));
     expect(exits).toHaveLength(1);
+    // The first end is the end: a listener added after the terminate hears the error, not the terminate.
+    expect(await exitOf(port)).toBe(exit);
   });
 
   it("a module whose main() rejects ends the worker with that error", async () => {
@@ -78,6 +86,16 @@ describe("startWorker: a worker running a module, the same in Node and Chromium"
     expect(exit.code).toBe(1);
     expect(exit.error).toBeDefined();
   });
+
+  it.runIf(!inBrowser)(
+    "Node, from the TypeScript sources: E_NOTIMPL saying to run dist/ (no worker can load .ts)",
+    async () => {
+      const { startWorker } = await import("../src/threads/worker-start.js");
+      expect(() => startWorker({ module: fixtureUrl("atomics-add.js") })).toThrow(
+        /E_NOTIMPL.*the built library \(dist\/\)/,
+      );
+    },
+  );
 
   it("bad options: an HResultError (E_INVALIDARG) naming what was wrong", async () => {
     const { startWorker } = await workerStart();

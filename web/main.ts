@@ -306,4 +306,7 @@ setInterval(probe, 1000);
 probe();
 document.body.dataset.ready = "true";
 // For the end-to-end test and the curious (the console): the scenario and the lanes.
-Object.assign(globalThis, { fiberhostDemo: { scenario, lanes } });
+// crossOriginIsolated: whether the page was served with COOP/COEP (web/vite.config.ts), as workers sharing memory need.
+Object.assign(globalThis, {
+  fiberhostDemo: { scenario, lanes, crossOriginIsolated: globalThis.crossOriginIsolated === true },
+});

@@ -6,10 +6,19 @@ import { defineConfig } from "vite";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
+// Cross-origin isolation (COOP + COEP), on the dev server and on `vite preview`: SharedArrayBuffer, and
+// so the runtime across workers (src/threads/), exists only in an isolated page. Every resource the
+// page loads is its own, so require-corp costs it nothing. A static host must send the same two.
+const headers = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
 export default defineConfig({
   root,
   base: "./",
   build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
   worker: { format: "es" },
-  server: { host: "127.0.0.1", fs: { allow: [fileURLToPath(new URL("..", import.meta.url))] } },
+  server: { host: "127.0.0.1", headers, fs: { allow: [fileURLToPath(new URL("..", import.meta.url))] } },
+  preview: { host: "127.0.0.1", headers },
 });

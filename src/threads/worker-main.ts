@@ -48,9 +48,10 @@ interface RawPort {
 
 // Node: the worker's parentPort (process.getBuiltinModule rather than an import, so a browser bundle
 // has nothing Node-only to resolve). A browser: the worker's global scope.
-const nodePort = (
+const nodeThreads = (
   globalThis as { process?: { getBuiltinModule?(id: string): { parentPort: NodeParentPort | null } } }
-).process?.getBuiltinModule?.("node:worker_threads").parentPort;
+).process?.getBuiltinModule?.("node:worker_threads");
+const nodePort = nodeThreads?.parentPort ?? undefined;
 interface NodeParentPort extends RawPort {
   on(event: "message", fn: (value: unknown) => void): void;
 }
@@ -73,9 +74,18 @@ const port: ParentPort = {
   },
 };
 
+/**
+ * Where a module finds its start without an export: a bundler may drop a worker entry's exports (Vite's
+ * `?worker&url` does), leaving only what its top level does. A global, not an export of this file: a
+ * bundled module has its own copy of whatever it imports (worker-start.ts's workerParent reads it).
+ */
+export type ParentKey = "fiberhost:worker-parent";
+const PARENT_KEY: ParentKey = "fiberhost:worker-parent";
+
 function receive(value: unknown): void {
   if (!started && isStart(value)) {
     started = true;
+    (globalThis as Record<string, unknown>)[PARENT_KEY] = { data: value.data, port };
     // A failure to import or to run is thrown from a task of its own: an uncaught error, reported as below.
     import(/* @vite-ignore */ value.module)
       .then((module: Record<string, unknown>) => run(module, value.data, port))
@@ -92,9 +102,10 @@ function isStart(value: unknown): value is StartMessage {
   return typeof value === "object" && value !== null && (value as StartMessage)[CONTROL] === "start";
 }
 
+// (Node's main thread, where nothing should import this file, has no parentPort: nothing is set up.)
 if (nodePort) {
   nodePort.on("message", receive);
-} else {
+} else if (nodeThreads === undefined) {
   scope.addEventListener("message", (event) => receive((event as MessageEvent).data));
   // Node ends a worker at an uncaught error (and, by default, at an unhandled rejection); a browser
   // worker would go on after logging it. Post it instead (preventDefault: not also as an ErrorEvent,

@@ -7,11 +7,23 @@
 // loads as is. The Node path never runs that line (Node 20 has no global Worker): it names the same
 // file with worker_threads's Worker, in a form Vite leaves alone.
 
-import { E_INVALIDARG, HResultError } from "../base/hresult.js";
-import type { Control, StartMessage } from "./worker-main.js";
+import { E_INVALIDARG, E_NOTIMPL, HResultError } from "../base/hresult.js";
+import type { Control, ParentKey, ParentPort, StartMessage } from "./worker-main.js";
+
+export type { ParentPort };
 
 // Types only from worker-main.ts: importing it would run the bootstrap here.
 const CONTROL: Control = "fiberhost:worker";
+const PARENT_KEY: ParentKey = "fiberhost:worker-parent";
+
+/**
+ * Inside a worker that startWorker started, once its module is being imported: the start's data and
+ * the port to the parent; undefined anywhere else. For a module whose exports a bundler dropped (Vite's
+ * `?worker&url`): its top level asks here instead of exporting `main`.
+ */
+export function workerParent(): { data: unknown; port: ParentPort } | undefined {
+  return (globalThis as Record<string, unknown>)[PARENT_KEY] as { data: unknown; port: ParentPort } | undefined;
+}
 
 export interface WorkerStartOptions {
   /** The module the worker imports (a URL: file: in Node, http(s): or a Vite-served path in a browser). */
@@ -53,7 +65,7 @@ interface NodeWorker {
   ref(): void;
   unref(): void;
 }
-type NodeWorkerClass = new (url: URL, options?: { workerData?: unknown }) => NodeWorker;
+type NodeWorkerClass = new (url: URL) => NodeWorker;
 
 /** Node's worker_threads, without an import a browser bundle would have to resolve. */
 function nodeThreads(): { Worker: NodeWorkerClass } | undefined {
@@ -62,7 +74,7 @@ function nodeThreads(): { Worker: NodeWorkerClass } | undefined {
   if (process?.versions?.node === undefined) return undefined;
   if (typeof process.getBuiltinModule !== "function")
     throw new HResultError(
-      E_INVALIDARG,
+      E_NOTIMPL,
       `startWorker needs Node 20.16 or later (process.getBuiltinModule); this is Node ${process.versions.node}`,
     );
   return process.getBuiltinModule("node:worker_threads") as { Worker: NodeWorkerClass };
@@ -91,10 +103,6 @@ function ends() {
   const exits = new Set<(exit: WorkerExit) => void>();
   let ended: WorkerExit | null = null;
   return {
-    messages,
-    get ended() {
-      return ended;
-    },
     message(value: unknown) {
       for (const fn of messages) fn(value);
     },
@@ -122,6 +130,13 @@ function ends() {
 }
 
 function nodePort(NodeWorker: NodeWorkerClass): WorkerPort {
+  // Run from its TypeScript source (vitest's Node project, tsx): the bootstrap beside it is a .ts file,
+  // which a worker_threads worker cannot load. Say so, rather than a bare ERR_MODULE_NOT_FOUND later.
+  if (import.meta.url.endsWith(".ts"))
+    throw new HResultError(
+      E_NOTIMPL,
+      "startWorker in Node runs the built library (dist/), not its TypeScript sources: a worker_threads worker cannot load .ts files",
+    );
   // Not the literal form (a worker_threads Worker takes no type): Vite leaves this line alone.
   const worker = new NodeWorker(new URL(/* @vite-ignore */ "./worker-main.js", import.meta.url));
   const state = ends();

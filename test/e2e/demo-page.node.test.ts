@@ -144,6 +144,16 @@ afterAll(async () => {
 });
 
 describe("the demo page", () => {
+  it("is cross-origin isolated (served with COOP/COEP): workers may share its memory", async () => {
+    const isolated = await page.evaluate(
+      () =>
+        (globalThis as unknown as { fiberhostDemo: { crossOriginIsolated: boolean } }).fiberhostDemo
+          .crossOriginIsolated,
+    );
+    expect(isolated).toBe(true);
+    expect(await page.evaluate(() => typeof SharedArrayBuffer)).toBe("function");
+  });
+
   it("runs the scenario: fibers are alive and the counters move", async () => {
     const first = await until(
       () => count("transitions"),

@@ -1,4 +1,5 @@
-// A tiny static file server for a built page (web/dist/), on 127.0.0.1 and an ephemeral port.
+// A tiny static file server for a built page (web/dist/), on 127.0.0.1 and an ephemeral port, with
+// the headers that make the page cross-origin isolated (COOP/COEP), as web/vite.config.ts's servers send.
 
 import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -30,7 +31,13 @@ export async function serveStatic(root: string): Promise<StaticServer> {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
+      res
+        .writeHead(200, {
+          "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+          "cross-origin-opener-policy": "same-origin",
+          "cross-origin-embedder-policy": "require-corp",
+        })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }

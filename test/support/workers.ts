@@ -5,6 +5,10 @@
 //   is src/threads/worker-main.ts, rewritten by Vite from startWorker's `new Worker(new URL(...))`.
 // - Node: the library built into dist/ (a worker_threads worker loads files as Node does, no Vite in
 //   between), rebuilt here first when src/ changed since (scripts/build-lib.mjs; instant when not).
+//
+// A fixture that needs the library imports it by the package's name, `from "fiberhost"`: Node resolves
+// that to dist/ (package.json's exports name the package itself), Vite to src/index.ts (vitest.config.ts's
+// alias). A fixture finds its start in `main(data, port)` (src/threads/worker-main.ts).
 
 import type * as WorkerStart from "../../src/threads/worker-start.js";
 import type { WorkerExit, WorkerPort, WorkerStartOptions } from "../../src/threads/worker-start.js";
