@@ -44,13 +44,15 @@ function files(dir: string): string[] {
 }
 
 describe("the packed package", () => {
-  it("holds dist/ (both cores, in modules of their own), the bin, the example guest; no sources or tests", () => {
+  it("holds dist/ (the three cores, in modules of their own; a worker's bootstrap), the bin, the example guest; no sources or tests", () => {
     const list = files(pkg).map((f) => relative(pkg, f));
     for (const f of [
       "dist/index.js",
       "dist/index.d.ts",
       "dist/core/generated/core-wasm.js",
       "dist/core/generated/core-wasm-debug.js",
+      "dist/core/generated/core-wasm-shared.js",
+      "dist/threads/worker-main.js",
       "dist/cli/main.js",
       "bin/fiberhost.js",
       "package.json",

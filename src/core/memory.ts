@@ -139,8 +139,14 @@ export class CoreMemory {
     if (this.i32.length === 0) this.refresh();
     this.lastFault = err;
     // The core may have stopped half-way; only the control word is written, never read back.
-    // As the core's disable() does: a disabled runtime is not suspended any more.
-    this.i32[this.ctlAt] = (this.i32[this.ctlAt] | Ctl.DISABLED) & ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED);
+    // As the core's disable() does: a disabled runtime is not suspended any more. A shared core's
+    // word is every thread's: changed atomically there (a plain store could undo another's bit).
+    if (this.i32.buffer instanceof ArrayBuffer)
+      this.i32[this.ctlAt] = (this.i32[this.ctlAt] | Ctl.DISABLED) & ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED);
+    else {
+      Atomics.or(this.i32, this.ctlAt, Ctl.DISABLED);
+      Atomics.and(this.i32, this.ctlAt, ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED));
+    }
     this.onFault?.(err);
   }
 
