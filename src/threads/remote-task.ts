@@ -34,6 +34,7 @@ export interface JoinLink {
 export class RemoteTask implements Waitable<Task> {
   readonly #waiters = new TaskQueue<Task>();
   readonly #edges = new Map<Task, number>();
+  /** @internal its waiters get HOST_E_ABANDONED when the runtime is disabled */
   readonly abandonedOnDisable = true;
 
   /** @internal use ThreadHost.remoteTask(handle) */
