@@ -6,7 +6,7 @@ import type { Task } from "../task/task.js";
 import type { Op } from "../operations/operation.js";
 import { DoneOp, WaitOp } from "../operations/basic.js";
 import { TaskQueue } from "../kernel/queue.js";
-import { BLOCK, DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR, type Waitable } from "../kernel/waitable.js";
+import { BLOCK, DESCRIBE, ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR } from "../kernel/waitable.js";
 import { currentFiber } from "../scheduler/driving.js";
 import { E_INVALIDARG, HOST_E_DEADLOCK, HOST_E_INVALIDOPERATION, INFINITE, S_OK } from "../base/hresult.js";
 import { ENV } from "../task/state.js";
@@ -16,7 +16,7 @@ import type { SlotHandle as TaskHandle } from "./coord.js";
 import type { CoreDoor } from "../core/door.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 
-/** What a remote task needs of its thread's link (thread-link.ts). */
+/** @internal What a remote task needs of its thread's link (thread-link.ts). */
 export interface JoinLink {
   readonly coord: Coord;
   readonly thread: number;
@@ -31,7 +31,9 @@ export interface JoinLink {
   abort(h: TaskHandle, rude: boolean): number;
 }
 
-export class RemoteTask implements Waitable<Task> {
+// A Waitable by its members, with no `implements` clause: those members are internal, absent from
+// the published types (stripInternal), where the clause would then be false.
+export class RemoteTask {
   readonly #waiters = new TaskQueue<Task>();
   readonly #edges = new Map<Task, number>();
   /** @internal its waiters get HOST_E_ABANDONED when the runtime is disabled */

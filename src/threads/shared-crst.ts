@@ -31,7 +31,7 @@ import type { SyncEnv } from "../sync/sync-object.js";
 
 export type { SlotHandle as TaskHandle } from "./coord.js";
 
-/** What a Crst needs of its thread's link beyond an object's: its tasks by handle. */
+/** @internal What a Crst needs of its thread's link beyond an object's: its tasks by handle. */
 export interface CrstLink extends ObjectLink {
   /** This thread's live task in slot idx of generation gen, or null. */
   taskAt(idx: number, gen: number): Task | null;
@@ -51,6 +51,7 @@ export class SharedCrst extends SharedObject {
   readonly #waiting = new Map<Task, Waiting>();
   readonly #link: CrstLink;
 
+  /** @internal made by ThreadHost (createShared…, openShared) */
   constructor(env: SyncEnv, link: CrstLink, id: number, name: string | null) {
     super(env, link, id, name);
     this.#link = link;

@@ -16,7 +16,7 @@ import { CLOSED, SYNC_ENV, SyncObject, USABLE, WAIT_OP, WAITERS, WAKE_ALL, type 
 import { ENQUEUE, REMOVE, TRY_ACQUIRE } from "../kernel/waitable.js";
 import { O_CLOSED, O_MAX, O_STATE, O_WAITERS, ObjectKind, type Coord } from "./coord.js";
 
-/** What a shared object needs of its thread's link (thread-link.ts). */
+/** @internal What a shared object needs of its thread's link (thread-link.ts). */
 export interface ObjectLink {
   readonly coord: Coord;
   readonly thread: number;
@@ -45,6 +45,7 @@ export abstract class SharedObject extends SyncObject {
   /** The object's id in the runtime: the same on every thread. */
   readonly id: number;
 
+  /** @internal made by ThreadHost (createShared…, openShared) */
   constructor(env: SyncEnv, link: ObjectLink, id: number, name: string | null) {
     super(env, name);
     this.link = link;
