@@ -329,4 +329,18 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
     gate.set();
     await Promise.all([ta.result, tb.result]);
   });
+
+  it("f.waitAny takes shared objects: a set on the other thread ends it", async () => {
+    const [a, b] = await pair();
+    const e1 = a.createSharedAutoEvent();
+    const e2 = a.createSharedManualEvent();
+    const [e1b, e2b] = [b.openShared(e1.handle), b.openShared(e2.handle)] as [typeof e1, typeof e2];
+    const any = b.spawn(function* (f) {
+      return yield* f.waitAny([e1b, e2b], 10_000);
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(any.done).toBe(false);
+    expect(e2.set()).toBe(S_OK);
+    expect(await any.result).toEqual({ hr: S_OK, index: 1 });
+  });
 });

@@ -20,7 +20,7 @@ export interface PoolStart {
 }
 
 /** The pool's messages to a worker. */
-export type ToWorker = { type: "spawn"; id: number; body: string; param: unknown } | { type: "close" };
+export type ToWorker = { type: "spawn"; id: number; body: string; param: unknown };
 
 /** A worker's messages to the pool. */
 export type FromWorker =

@@ -206,7 +206,6 @@ export class PoolHost extends ThreadHost {
   async close(): Promise<void> {
     for (const lane of this.#lanes) {
       if (lane.dead) continue;
-      lane.port.postMessage({ type: "close" } satisfies ToWorker);
       await lane.port.terminate();
       this.#died(lane, "the pool was closed");
     }

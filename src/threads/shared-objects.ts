@@ -12,8 +12,18 @@ import type { Op } from "../operations/operation.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HOST_E_ABANDONED, INFINITE, S_OK } from "../base/hresult.js";
 import { isOut, setOut, type Out } from "../base/out.js";
-import { CLOSED, SYNC_ENV, SyncObject, USABLE, WAIT_OP, WAITERS, WAKE_ALL, type SyncEnv } from "../sync/sync-object.js";
-import { ENQUEUE, REMOVE, TRY_ACQUIRE } from "../kernel/waitable.js";
+import {
+  CLOSED,
+  NOTIFY,
+  SYNC_ENV,
+  SyncObject,
+  USABLE,
+  WAIT_OP,
+  WAITERS,
+  WAKE_ALL,
+  type SyncEnv,
+} from "../sync/sync-object.js";
+import { ENQUEUE, REMOVE, TRY_ACQUIRE, WATCH, type Watcher } from "../kernel/waitable.js";
 import { O_CLOSED, O_MAX, O_STATE, O_WAITERS, ObjectKind, type Coord } from "./coord.js";
 
 /** @internal What a shared object needs of its thread's link (thread-link.ts). */
@@ -76,10 +86,31 @@ export abstract class SharedObject extends SyncObject {
     return this[CLOSED];
   }
 
+  /** f.waitAny waits that include it on this thread: they are told when the doorbell rings too. */
+  #watchers = 0;
+
   /** @internal */
   override [ENQUEUE](t: Task): void {
     super[ENQUEUE](t);
-    if (this[WAITERS].size !== 1) return;
+    if (this[WAITERS].size === 1) this.#listen();
+  }
+
+  /** @internal */
+  override [REMOVE](t: Task): void {
+    super[REMOVE](t);
+    if (this[WAITERS].size === 0) this.#unlisten();
+  }
+
+  /** @internal */
+  override [WATCH](w: Watcher, on: boolean): void {
+    super[WATCH](w, on);
+    this.#watchers += on ? 1 : -1;
+    if (on && this.#watchers === 1) this.#listen();
+    else if (!on && this.#watchers === 0) this.#unlisten();
+  }
+
+  /** This thread has a waiter or a watcher: its bit in the object's mask, and the link rechecks it. */
+  #listen(): void {
     const bit = 1 << this.link.thread;
     const before = Atomics.or(this.words, this.word(O_WAITERS), bit);
     this.link.track(this, true);
@@ -88,13 +119,9 @@ export abstract class SharedObject extends SyncObject {
     if ((before & bit) === 0) this.link.ringSelf();
   }
 
-  /** @internal */
-  override [REMOVE](t: Task): void {
-    super[REMOVE](t);
-    if (this[WAITERS].size === 0) this.untrack();
-  }
-
-  private untrack(): void {
+  /** Neither a waiter nor a watcher is left on this thread. */
+  #unlisten(): void {
+    if (this[WAITERS].size > 0 || this.#watchers > 0) return;
     Atomics.and(this.words, this.word(O_WAITERS), ~(1 << this.link.thread));
     this.link.track(this, false);
   }
@@ -110,7 +137,9 @@ export abstract class SharedObject extends SyncObject {
       this.woken(t);
       this[SYNC_ENV].sched.wake(t, hr);
     }
-    if (waiters.size === 0) this.untrack();
+    // f.waitAny waits here try again, after the object's own waiters (as a local object tells them).
+    this[NOTIFY]();
+    this.#unlisten();
   }
 
   /** @internal A waiter's second try (a Crst also answers an abandonment or a deadlock here). */
@@ -123,7 +152,7 @@ export abstract class SharedObject extends SyncObject {
   /** @internal The state changed so that waiters may go: every thread with one looks again (this one now). */
   protected wakeThreads(): void {
     const mask = Atomics.load(this.words, this.word(O_WAITERS)) & ~(1 << this.link.thread);
-    if (this[WAITERS].size > 0) this.recheck();
+    if (this[WAITERS].size > 0 || this.#watchers > 0) this.recheck();
     this.link.coord.ringAll(mask);
   }
 
