@@ -343,4 +343,33 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
     expect(e2.set()).toBe(S_OK);
     expect(await any.result).toEqual({ hr: S_OK, index: 1 });
   });
+
+  it("the scoped forms: crst.lock, sem.acquire and ev.waitOrThrow release on every path, across threads", async () => {
+    const [a, b] = await pair();
+    const crst = a.createSharedCrst();
+    const sem = a.createSharedSemaphore(1, 1);
+    const ev = a.createSharedAutoEvent();
+    const [crstB, semB, evB] = [b.openShared(crst.handle), b.openShared(sem.handle), b.openShared(ev.handle)] as [
+      typeof crst,
+      typeof sem,
+      typeof ev,
+    ];
+    const t = b.spawn(function* () {
+      const inLock = yield* crstB.lock(function* () {
+        return crst.owner?.thread;
+      });
+      const inSem = yield* semB.acquire(function* () {
+        return sem.currentCount;
+      });
+      try {
+        yield* evB.waitOrThrow(5);
+        return "no throw";
+      } catch (err) {
+        return [inLock, inSem, (err as HResultError).hr === HOST_E_TIMEOUT];
+      }
+    });
+    expect(await t.result).toEqual([1, 0, true]);
+    expect(crst.owner).toBe(null);
+    expect(sem.currentCount).toBe(1);
+  });
 });

@@ -277,5 +277,12 @@ export class ManualEvent extends EventObject {
 
 export type SyncObjectType = Crst | AutoEvent | ManualEvent | Semaphore;
 
-/** What f.wait and f.waitAny wait on (a Crst is entered with crst.enter). */
-export type WaitObject = AutoEvent | ManualEvent | Semaphore;
+/**
+ * What f.wait and f.waitAny wait on (a Crst is entered with crst.enter): a host's events and
+ * semaphores, and a shared runtime's (src/threads/), which are sync objects of the same kinds.
+ */
+export type WaitObject =
+  | AutoEvent
+  | ManualEvent
+  | Semaphore
+  | (SyncObject & { readonly kind: "autoEvent" | "manualEvent" | "semaphore" });

@@ -9,7 +9,8 @@ import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HOST_E_ABANDONED, HOST_E_DEADLOCK, HOST_E_NOT_OWNER, INFINITE, S_OK } from "../base/hresult.js";
 import { isWaitOption } from "../base/args.js";
 import { isOut, setOut, type Out } from "../base/out.js";
-import { CALLER, SYNC_ENV, WAIT_OP } from "../sync/sync-object.js";
+import { ACQUIRE_OR_THROW, CALL_NAME, CALLER, CHECK_WAIT, SCOPED, SYNC_ENV, WAIT_OP } from "../sync/sync-object.js";
+import { checkBody, holding, type ScopedBody } from "../sync/scoped.js";
 import { ENQUEUE, REMOVE, TRY_ACQUIRE, WAITS_FOR } from "../kernel/waitable.js";
 import { ABANDON } from "../task/extras.js";
 import { EXTRA, EXTRAS } from "../task/state.js";
@@ -179,6 +180,17 @@ export class SharedCrst extends SharedObject {
   /** IHostCrst::Enter(option): waits without a time limit; HOST_E_DEADLOCK when it closes a cycle. */
   enter(option = 0): Op<number> {
     return this[WAIT_OP](INFINITE, option);
+  }
+
+  /** As Crst's: enters, runs `body`, leaves (also when it throws or the fiber is aborted); answers the body's value. */
+  lock<R>(body: ScopedBody<R>, option = 0): Op<R> {
+    checkBody(body, this[CALL_NAME]("lock(body)"));
+    this[CHECK_WAIT]("lock(body, option)", INFINITE, option);
+    return this[SCOPED]("lock(body)", this.#locked(body, option));
+  }
+  *#locked<R>(body: ScopedBody<R>, option: number): Generator<unknown, R, unknown> {
+    yield* this[ACQUIRE_OR_THROW]("lock(body)", INFINITE, option);
+    return yield* holding(body, this[CALL_NAME]("lock(body)"), () => (this.isClosed() ? S_OK : this.leave()));
   }
 
   /** IHostCrst::TryEnter(option, out): out.value tells whether the caller now owns it. */

@@ -12,7 +12,12 @@ import type { Op } from "../operations/operation.js";
 import { BLOCK } from "../kernel/waitable.js";
 import { E_INVALIDARG, HOST_E_ABANDONED, INFINITE, S_OK } from "../base/hresult.js";
 import { isOut, setOut, type Out } from "../base/out.js";
+import { checkBody, holding, type ScopedBody } from "../sync/scoped.js";
 import {
+  ACQUIRE_OR_THROW,
+  CALL_NAME,
+  CHECK_WAIT,
+  SCOPED,
   CLOSED,
   NOTIFY,
   SYNC_ENV,
@@ -173,6 +178,11 @@ abstract class SharedEvent extends SharedObject {
   wait(ms: number = INFINITE, option = 0): Op<number> {
     return this[WAIT_OP](ms, option);
   }
+  /** As AutoEvent's and ManualEvent's: the wait, throwing HResultError unless it answers S_OK. */
+  waitOrThrow(ms: number = INFINITE, option = 0): Op<void> {
+    this[CHECK_WAIT]("waitOrThrow(ms, option)", ms, option);
+    return this[SCOPED]("waitOrThrow()", this[ACQUIRE_OR_THROW]("waitOrThrow()", ms, option));
+  }
 }
 
 /** IHostAutoEvent across threads: Set lets one waiter (on any thread) go, or stays signalled until one wait takes it. */
@@ -235,6 +245,16 @@ export class SharedSemaphore extends SharedObject {
   }
   wait(ms: number = INFINITE, option = 0): Op<number> {
     return this[WAIT_OP](ms, option);
+  }
+  /** As Semaphore's: takes a unit, runs `body`, gives it back (also when it throws or the fiber is aborted). */
+  acquire<R>(body: ScopedBody<R>, ms: number = INFINITE, option = 0): Op<R> {
+    checkBody(body, this[CALL_NAME]("acquire(body)"));
+    this[CHECK_WAIT]("acquire(body, ms, option)", ms, option);
+    return this[SCOPED]("acquire(body)", this.#acquired(body, ms, option));
+  }
+  *#acquired<R>(body: ScopedBody<R>, ms: number, option: number): Generator<unknown, R, unknown> {
+    yield* this[ACQUIRE_OR_THROW]("acquire(body)", ms, option);
+    return yield* holding(body, this[CALL_NAME]("acquire(body)"), () => (this.isClosed() ? S_OK : this.release(1)));
   }
   /** ReleaseSemaphore(n, out): out.value is the count before. E_INVALIDARG past the maximum; nothing changes. */
   release(n = 1, out?: Out<number>): number {
