@@ -63,6 +63,19 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
     expect((err as HResultError).hr).toBe(E_INVALIDARG);
     expect(() => a.remoteTask({ thread: 5, idx: 0, gen: 0 })).toThrow(/not a task handle/);
     expect(() => a.openShared({ kind: "crst", id: 99, name: null })).toThrow(/not a shared object/);
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    for (const bad of [null, undefined, 7, "x", proxy, { kind: "crst", id: -1 }, { id: 0, kind: "nope" }]) {
+      expect(() => a.openShared(bad as never)).toThrow(HResultError);
+      expect(() => a.remoteTask(bad as never)).toThrow(HResultError);
+      expect(() => a.handleOf(bad as never)).toThrow(HResultError);
+    }
+    const ev = a.createSharedAutoEvent();
+    expect(() => a.openShared({ ...ev.handle, kind: "crst" })).toThrow(/not a shared object/);
+    expect(a.openShared(ev.handle)).toBe(ev);
+    expect(a.reapThread(Number.NaN)).toBe(E_INVALIDARG);
+    expect(() => a.createSharedSemaphore(3, 2)).toThrow(HResultError);
+    expect(() => a.createSharedCrst({ name: 5 } as never)).toThrow(HResultError);
   });
 
   it("a shared auto event set on one thread lets a fiber waiting on the other go", async () => {

@@ -56,6 +56,9 @@ describe("createHost({ threads, entry }): a pool of workers on one runtime", () 
     const host = await pool(1);
     expect(() => host.spawnOn(17, "add", {})).toThrow(/not a live worker/);
     expect(() => host.spawnOn("any", "")).toThrow(/body must be the name/);
+    expect(() => host.spawnOn("any", "add", { fn: () => 1 })).toThrow(/could not be posted/);
+    // The pool still works after each refusal.
+    expect(await host.spawnOn("any", "add", { a: 1, b: 1 }).result).toMatchObject({ sum: 2 });
     await expect(host.spawnOn("any", "nosuch").result).rejects.toThrow(/exports no function "nosuch"/);
   });
 

@@ -84,24 +84,28 @@ export class ThreadHost extends Host {
 
   /** A task's handle, to post to another thread (its remoteTask(handle) joins or aborts it). */
   handleOf(t: Task): SlotHandle {
-    if (this.taskAt(t[IDX], t[GEN]) !== t)
+    // (Guarded: what a user passes may be anything, a revoked Proxy included.)
+    let ok = false;
+    try {
+      ok = typeof t === "object" && t !== null && this.taskAt(t[IDX], t[GEN]) === t;
+    } catch {}
+    if (!ok)
       throw new HResultError(E_INVALIDARG, `handleOf: ${describeValue(t)} is not a live task of this thread's host`);
     return { thread: this.thread, idx: t[IDX], gen: t[GEN] };
   }
 
   /** A task of any thread of this runtime, by its handle: join it, abort it. */
   remoteTask(h: SlotHandle): RemoteTask {
-    const ok =
-      typeof h === "object" &&
-      h !== null &&
-      Number.isInteger(h.thread) &&
-      Number.isInteger(h.idx) &&
-      Number.isInteger(h.gen) &&
-      h.idx >= 0 &&
-      this.door.ownerOf(h.idx) === h.thread;
-    if (!ok)
+    let copy: SlotHandle | null = null;
+    try {
+      // Read once (a getter answers once), then checked.
+      const { thread, idx, gen } = h;
+      if (Number.isInteger(thread) && Number.isInteger(idx) && Number.isInteger(gen) && idx >= 0)
+        copy = this.door.ownerOf(idx) === thread ? { thread, idx, gen } : null;
+    } catch {}
+    if (copy === null)
       throw new HResultError(E_INVALIDARG, `remoteTask: ${describeValue(h)} is not a task handle of this runtime`);
-    return new RemoteTask(this.link, { thread: h.thread, idx: h.idx, gen: h.gen });
+    return new RemoteTask(this.link, copy);
   }
 
   /**
@@ -242,14 +246,19 @@ export class ThreadHost extends Host {
 
   /** This thread's view of a shared object made on any thread of the runtime (its `handle`, posted here). */
   openShared(handle: SharedObjectHandle): SharedObject {
-    const id = (handle as { id?: unknown } | null)?.id;
-    const kind = typeof id === "number" ? this.coord.kindOf(id) : 0;
-    if (kind === 0 || KIND_NAMES[kind] !== handle.kind)
+    let id: unknown;
+    let kind = 0;
+    try {
+      id = typeof handle === "object" && handle !== null ? handle.id : undefined;
+      kind = typeof id === "number" && KIND_NAMES[this.coord.kindOf(id)] === handle.kind ? this.coord.kindOf(id) : 0;
+    } catch {}
+    if (kind === 0)
       throw new HResultError(
         E_INVALIDARG,
         `openShared: ${describeValue(handle)} is not a shared object of this runtime`,
       );
-    return this.#open(id as number, kind, typeof handle.name === "string" ? handle.name : null);
+    const name = (handle as { name?: unknown }).name;
+    return this.#open(id as number, kind, typeof name === "string" ? name : null);
   }
 
   #open(id: number, kind: ObjectKind, name: string | null): SharedObject {
