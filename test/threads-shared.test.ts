@@ -4,6 +4,7 @@
 // test/threads-workers.test.ts repeats what matters with real workers.
 import { describe, it, expect } from "vitest";
 import {
+  createHost,
   createSharedCore,
   joinHost,
   type ThreadHost,
@@ -53,6 +54,25 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
     expect(a.counters().reverseEnterRuntime).toBe(2);
     expect(b.counters()).toEqual(a.counters());
     expect(a.checkInvariants()).toBe(true);
+  });
+
+  it("refuses where the page is not cross-origin isolated, saying which headers it needs", async () => {
+    const own = Object.getOwnPropertyDescriptor(globalThis, "crossOriginIsolated");
+    Object.defineProperty(globalThis, "crossOriginIsolated", { value: false, configurable: true });
+    try {
+      const err = await createSharedCore().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HResultError);
+      expect((err as HResultError).hr).toBe(HOST_E_CLRNOTAVAILABLE);
+      expect(String(err)).toMatch(
+        /Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/,
+      );
+      const pool = await createHost({ threads: 1, entry: "https://example.com/fibers.js" }).catch((e: unknown) => e);
+      expect(String(pool)).toMatch(/not cross-origin isolated/);
+    } finally {
+      if (own) Object.defineProperty(globalThis, "crossOriginIsolated", own);
+      else delete (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+    }
+    expect((await createSharedCore()).thread).toBe(0);
   });
 
   it("refuses what is not a handle, and options that belong to the runtime", async () => {
