@@ -53,9 +53,13 @@ interface Lane {
 export function createHost(options: PoolOptions & { threads: number | "auto" }): Promise<PoolHost>;
 export function createHost(options?: HostOptions): Promise<Host>;
 export function createHost(options?: PoolOptions): Promise<Host | PoolHost> {
-  if (options === undefined || options === null || typeof options !== "object" || !("threads" in options))
-    return createPlainHost(options as HostOptions);
-  return createPool(options);
+  let threaded = false;
+  try {
+    threaded = typeof options === "object" && options !== null && "threads" in options;
+  } catch {
+    // (A revoked Proxy: createHost's own reading of the options answers it.)
+  }
+  return threaded ? createPool(options as PoolOptions) : createPlainHost(options as HostOptions);
 }
 
 function coresAvailable(): number {
@@ -64,7 +68,14 @@ function coresAvailable(): number {
 }
 
 async function createPool(options: PoolOptions): Promise<PoolHost> {
-  const { threads, entry, ...rest } = options;
+  let threads: PoolOptions["threads"];
+  let entry: PoolOptions["entry"];
+  let rest: HostOptions;
+  try {
+    ({ threads, entry, ...rest } = options);
+  } catch {
+    throw new HResultError(E_INVALIDARG, "createHost: reading the options object threw");
+  }
   const n = threads === "auto" ? Math.max(1, coresAvailable() - 1) : threads;
   if (!Number.isInteger(n) || (n as number) < 1 || (n as number) >= MAX_THREADS)
     throw new HResultError(
