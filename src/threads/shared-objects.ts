@@ -178,6 +178,14 @@ abstract class SharedEvent extends SharedObject {
   wait(ms: number = INFINITE, option = 0): Op<number> {
     return this[WAIT_OP](ms, option);
   }
+  /** Signals it: an auto event lets one waiter go (on whatever thread), a manual one every waiter until reset(). */
+  set(): number {
+    const hr = this.usable();
+    if (hr !== S_OK) return hr;
+    Atomics.store(this.words, this.word(O_STATE), 1);
+    this.wakeThreads();
+    return S_OK;
+  }
   /** As AutoEvent's and ManualEvent's: the wait, throwing HResultError unless it answers S_OK. */
   waitOrThrow(ms: number = INFINITE, option = 0): Op<void> {
     this[CHECK_WAIT]("waitOrThrow(ms, option)", ms, option);
@@ -195,13 +203,6 @@ export class SharedAutoEvent extends SharedEvent {
     if (this.isClosed()) return HOST_E_ABANDONED;
     return Atomics.compareExchange(this.words, this.word(O_STATE), 1, 0) === 1 ? S_OK : BLOCK;
   }
-  set(): number {
-    const hr = this.usable();
-    if (hr !== S_OK) return hr;
-    Atomics.store(this.words, this.word(O_STATE), 1);
-    this.wakeThreads();
-    return S_OK;
-  }
 }
 
 /** IHostManualEvent across threads: Set lets every waiter on every thread go, until Reset. */
@@ -213,13 +214,6 @@ export class SharedManualEvent extends SharedEvent {
   [TRY_ACQUIRE](): number {
     if (this.isClosed()) return HOST_E_ABANDONED;
     return Atomics.load(this.words, this.word(O_STATE)) !== 0 ? S_OK : BLOCK;
-  }
-  set(): number {
-    const hr = this.usable();
-    if (hr !== S_OK) return hr;
-    Atomics.store(this.words, this.word(O_STATE), 1);
-    this.wakeThreads();
-    return S_OK;
   }
   reset(): number {
     const hr = this.usable();
