@@ -24,7 +24,11 @@ export const CHUNKS: usize = HEADER + HEADER_SIZE;
 export const CHUNK_OWNERS: usize = CHUNKS + MAX_CHUNKS * 4;
 export const FREE_LISTS: usize = CHUNK_OWNERS + (ASC_FEATURE_THREADS ? MAX_CHUNKS : 0);
 export const THREADS: usize = (FREE_LISTS + CLASS_COUNT * 4 + 7) & ~7; // f64 sums in each record
-export const HEAP_START: usize = THREADS + (ASC_FEATURE_THREADS ? MAX_THREADS : 1) * THREAD_SIZE;
+// The shared build's per-thread control words (one i32 a thread, after the records): what a
+// thread's transitions read (see ctl() in state.ts). The plain build has none: its one thread
+// reads the header's H_CTL.
+export const THREAD_CTLS: usize = THREADS + (ASC_FEATURE_THREADS ? MAX_THREADS : 1) * THREAD_SIZE;
+export const HEAP_START: usize = THREAD_CTLS + (ASC_FEATURE_THREADS ? MAX_THREADS * 4 : 0);
 
 /** The thread that made chunk `k` (0 in the plain build: its one thread made them all). */
 // @ts-ignore: decorator
@@ -45,6 +49,11 @@ let threadRecord: usize = THREADS;
 // @ts-ignore: decorator
 @inline export function rec(): usize {
   return ASC_FEATURE_THREADS ? threadRecord : THREADS;
+}
+/** The byte address of thread `t`'s control word: the header's H_CTL in the plain build. */
+// @ts-ignore: decorator
+@inline export function ctlAddrOf(t: i32): usize {
+  return ASC_FEATURE_THREADS ? THREAD_CTLS + (<usize>t << 2) : HEADER;
 }
 /** The byte address of thread `t`'s record. */
 // @ts-ignore: decorator

@@ -10,10 +10,11 @@ export {
   takeFlag, alert, setTaskIdentifier, check, exchange, available,
 } from "./tasks";
 export {
-  startRuntime, runtimeState, suspend, disable, armTrap, countManaged, sumTotals, presetCounter, liveCount,
+  startRuntime, runtimeState, suspend, syncSuspension, disable, armTrap, countManaged, sumTotals, presetCounter,
+  liveCount,
 } from "./runtime";
 export { checkInvariants } from "./invariants";
-export { attach, threadIndex, threadAddr, rootIndex, reapThread } from "./threads";
+export { attach, threadIndex, threadAddr, threadCtlAddr, rootIndex, reapThread } from "./threads";
 export { ownerOf } from "./state";
 export { traceStart, traceStop, record } from "./trace";
 import { HEADER, slotAddr } from "./state";

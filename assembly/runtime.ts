@@ -5,7 +5,10 @@ import {
   H_CTL, H_TOTALS, H_THREADS, R_RETIRED, R_LIVE, CTL_NOT_STARTED, CTL_DISABLED, CTL_SUSPENDED,
   CTL_TRAP_ARMED, RUNTIME_NOT_STARTED, RUNTIME_STARTED, RUNTIME_DISABLED, STATE_FREE, FRAME_REVERSE, COUNTER_COUNT,
 } from "./layout";
-import { HEADER, ctl, hdrCas, hdrShared, slotAddr, enterCore, resolve, taskState, recField, slotsMade } from "./state";
+import {
+  HEADER, ctl, runtimeCtl, spreadCtl, ownCtl, hdrCas, hdrShared, slotAddr, enterCore, resolve, taskState, recField,
+  slotsMade,
+} from "./state";
 import { recOf } from "./areas";
 import { counter, setCounter } from "./side";
 import { topKind } from "./frames";
@@ -18,10 +21,13 @@ import { S_OK, S_FALSE, E_INVALIDARG, E_OUTOFMEMORY, HOST_E_CLRNOTAVAILABLE } fr
 export function startRuntime(): i32 {
   enterCore();
   while (true) {
-    const c = ctl();
+    const c = runtimeCtl();
     if (c & CTL_DISABLED) return HOST_E_CLRNOTAVAILABLE;
     if ((c & CTL_NOT_STARTED) == 0) return S_FALSE;
-    if (hdrCas(H_CTL, c, c & ~CTL_NOT_STARTED) == c) return S_OK;
+    if (hdrCas(H_CTL, c, c & ~CTL_NOT_STARTED) == c) {
+      spreadCtl(CTL_NOT_STARTED, false);
+      return S_OK;
+    }
   }
 }
 
@@ -31,24 +37,43 @@ export function runtimeState(): i32 {
   return c & CTL_NOT_STARTED ? RUNTIME_NOT_STARTED : RUNTIME_STARTED;
 }
 
-/** Suspends (the collector's stop-the-world) or resumes the runtime. They do not nest: S_FALSE when already so. */
+/**
+ * Suspends (the collector's stop-the-world) or resumes the runtime. They do not nest: S_FALSE when
+ * already so. In the shared build this asks every thread (H_CTL) and this thread sees it at once;
+ * the others see it at their next safe point (syncSuspension).
+ */
 export function suspend(on: bool): i32 {
   enterCore();
   while (true) {
     const hr = unavailable();
     if (hr != S_OK) return hr;
-    const c = ctl();
+    const c = runtimeCtl();
     if (((c & CTL_SUSPENDED) != 0) == on) return S_FALSE;
-    if (hdrCas(H_CTL, c, on ? c | CTL_SUSPENDED : c & ~CTL_SUSPENDED) == c) return S_OK;
+    if (hdrCas(H_CTL, c, on ? c | CTL_SUSPENDED : c & ~CTL_SUSPENDED) == c) {
+      ownCtl(CTL_SUSPENDED, on);
+      return S_OK;
+    }
   }
+}
+
+/**
+ * Shared build: this thread, at a safe point (no fiber of its own runs), takes the runtime's
+ * suspension as it stands now: answers 1 when it is suspended from now on, 0 when not.
+ */
+export function syncSuspension(): i32 {
+  const on = (runtimeCtl() & CTL_SUSPENDED) != 0;
+  ownCtl(CTL_SUSPENDED, on);
+  return on ? 1 : 0;
 }
 
 /** Disables the runtime for good (host.disable, or after a trap the host reported). */
 export function disable(): void {
   while (true) {
-    const c = ctl();
-    if (hdrCas(H_CTL, c, (c | CTL_DISABLED) & ~(CTL_SUSPENDED | CTL_TRAP_ARMED)) == c) return;
+    const c = runtimeCtl();
+    if (hdrCas(H_CTL, c, (c | CTL_DISABLED) & ~(CTL_SUSPENDED | CTL_TRAP_ARMED)) == c) break;
   }
+  spreadCtl(CTL_DISABLED, true);
+  spreadCtl(CTL_SUSPENDED | CTL_TRAP_ARMED, false);
 }
 
 /**
@@ -56,6 +81,11 @@ export function disable(): void {
  * A disabled runtime is not armed: its one E_FAIL has been answered.
  */
 export function armTrap(): void {
+  if (ASC_FEATURE_THREADS) {
+    // This thread's next call: the other threads' calls go on until they see the runtime disabled.
+    if ((ctl() & CTL_DISABLED) == 0) ownCtl(CTL_TRAP_ARMED, true);
+    return;
+  }
   while (true) {
     const c = ctl();
     if (c & CTL_DISABLED || hdrCas(H_CTL, c, c | CTL_TRAP_ARMED) == c) return;

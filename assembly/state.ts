@@ -2,11 +2,11 @@
 // and the task table.
 
 import {
-  H_CTL, H_CHUNKS, R_CURRENT, R_ROOT, CHUNK_SHIFT, CHUNK_SLOTS, SLOT_SIZE, T_GEN, T_STATE, STATE_FREE, STATE_MASK,
-  CTL_TRAP_ARMED,
+  H_CTL, H_THREADS, H_CHUNKS, R_CURRENT, R_ROOT, CHUNK_SHIFT, CHUNK_SLOTS, SLOT_SIZE, T_GEN, T_STATE, STATE_FREE,
+  STATE_MASK, CTL_TRAP_ARMED,
 } from "./layout";
 
-import { HEADER, CHUNKS, CHUNK_OWNERS, rec, recOf, chunkOwner } from "./areas";
+import { HEADER, CHUNKS, CHUNK_OWNERS, rec, recOf, chunkOwner, ctlAddrOf, self } from "./areas";
 export { HEADER };
 
 // @ts-ignore: decorator
@@ -18,9 +18,37 @@ export { HEADER };
   store<i32>(HEADER + (<usize>field << 2), value);
 }
 
+/**
+ * The control word this thread's calls read. In the shared build each thread has its own: the
+ * runtime-wide bits of H_CTL (started, disabled, tracing, a yield pending) copied into every
+ * thread's word when they change, and CTL_SUSPENDED as this thread last saw it at a safe point
+ * (syncSuspension): a suspension made on another thread must not reach a thread in the middle of
+ * a synchronous guest call, where an enter into managed code cannot wait. CTL_TRAP_ARMED is a
+ * thread's own (armTrap: this thread's next call traps). The plain build reads H_CTL.
+ */
 // @ts-ignore: decorator
 @inline export function ctl(): i32 {
-  return hdr(H_CTL);
+  return ASC_FEATURE_THREADS ? load<i32>(ctlAddrOf(self())) : hdr(H_CTL);
+}
+/** The runtime-wide control word (H_CTL): what a suspension asks of every thread. */
+// @ts-ignore: decorator
+@inline export function runtimeCtl(): i32 {
+  return hdrShared(H_CTL);
+}
+/** Shared build: sets (on) or clears runtime-wide `bits` in every claimed thread's control word. */
+export function spreadCtl(bits: i32, on: bool): void {
+  if (!ASC_FEATURE_THREADS) return;
+  const n = hdrShared(H_THREADS);
+  for (let t = 0; t < n; t++) {
+    if (on) atomic.or<i32>(ctlAddrOf(t), bits);
+    else atomic.and<i32>(ctlAddrOf(t), ~bits);
+  }
+}
+/** Shared build: sets or clears `bits` in this thread's own control word only. */
+export function ownCtl(bits: i32, on: bool): void {
+  if (!ASC_FEATURE_THREADS) return;
+  if (on) atomic.or<i32>(ctlAddrOf(self()), bits);
+  else atomic.and<i32>(ctlAddrOf(self()), ~bits);
 }
 
 // The words other threads change at any time: by atomics in the shared build, plainly in the plain one.
@@ -48,17 +76,21 @@ export { HEADER };
   const at = HEADER + (<usize>f << 2);
   return ASC_FEATURE_THREADS ? atomic.load<i32>(at) : load<i32>(at);
 }
-/** Sets CTL bits (atomically in the shared build). */
+/** Sets runtime-wide CTL bits (atomically, and in every thread's word, in the shared build). */
 // @ts-ignore: decorator
 @inline export function ctlOr(bits: i32): void {
-  if (ASC_FEATURE_THREADS) atomic.or<i32>(HEADER + (<usize>H_CTL << 2), bits);
-  else setHdr(H_CTL, ctl() | bits);
+  if (ASC_FEATURE_THREADS) {
+    atomic.or<i32>(HEADER + (<usize>H_CTL << 2), bits);
+    spreadCtl(bits, true);
+  } else setHdr(H_CTL, ctl() | bits);
 }
-/** Clears CTL bits (atomically in the shared build). */
+/** Clears runtime-wide CTL bits (atomically, and in every thread's word, in the shared build). */
 // @ts-ignore: decorator
 @inline export function ctlClear(bits: i32): void {
-  if (ASC_FEATURE_THREADS) atomic.and<i32>(HEADER + (<usize>H_CTL << 2), ~bits);
-  else setHdr(H_CTL, ctl() & ~bits);
+  if (ASC_FEATURE_THREADS) {
+    atomic.and<i32>(HEADER + (<usize>H_CTL << 2), ~bits);
+    spreadCtl(bits, false);
+  } else setHdr(H_CTL, ctl() & ~bits);
 }
 
 /** Field `f` of the thread record at `r`. */

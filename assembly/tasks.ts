@@ -9,6 +9,7 @@ import {
   X_AFFINITY, X_PREVENT_ABORT, X_LOCKS, X_PRIORITY, X_ID_LO, X_ID_HI,
   FLAG_DELAY_ABORT, FLAG_ALERTED, FLAG_YIELD_REQUESTED, FLAG_ABORT_REQUESTED, FLAG_RUDE_ABORT,
   FLAG_SELF_ABORT, FLAG_ABORT_DELIVERED, CTL_NOT_STARTED, CTL_DISABLED, CTL_YIELD_PENDING, H_YIELD_REQUESTS,
+  CTL_SUSPENDED, CTL_TRAP_ARMED,
   C_SWITCH_IN, C_SWITCH_OUT,
   EV_SWITCH_IN, EV_SWITCH_OUT, EV_EXIT, EV_ABORT, EV_ABORT_DELIVERED,
 } from "./layout";
@@ -16,8 +17,9 @@ import {
   HEADER, hdr, setHdr, ctl, slotAddr, setChunk, field, setField, currentIdx, setCurrent, resolve, enterCore,
   taskState, setTaskState, taskFlags, setTaskFlags, hdrAdd, hdrShared, ctlOr, ctlClear, own, setOwn, recGet, recSet,
   rootIdx, isRoot, ownerOf,
+  runtimeCtl,
 } from "./state";
-import { rec, self, lock, unlock, enterThread } from "./areas";
+import { rec, self, lock, unlock, enterThread, ctlAddrOf } from "./areas";
 import {
   count, canCount, counter, clearCounters, sideField, setSideField, ensureSide, freeSide, hasHighWords,
 } from "./side";
@@ -140,6 +142,16 @@ export function becomeThread(t: i32): i32 {
   setTaskState(slotAddr(idx), STATE_STARTED);
   setOwn(R_ROOT, idx);
   setCurrent(idx);
+  if (ASC_FEATURE_THREADS) {
+    // The runtime-wide bits as they stand, read again until no change raced the copy (a
+    // spreadCtl that ran before this thread was counted); its suspension it takes at its first
+    // safe point (syncSuspension).
+    let c = 0;
+    do {
+      c = runtimeCtl() & ~(CTL_SUSPENDED | CTL_TRAP_ARMED);
+      atomic.store<i32>(ctlAddrOf(t), c);
+    } while ((runtimeCtl() & ~(CTL_SUSPENDED | CTL_TRAP_ARMED)) != c);
+  }
   return t;
 }
 

@@ -6,7 +6,7 @@ import {
   H_CHUNKS, H_LOCK, H_THREADS, MAX_THREADS, R_STATE, R_IDLE_BUFFERS, THREAD_ATTACHED, THREAD_REAPED, CHUNK_SHIFT,
   CHUNK_SLOTS, STATE_FREE, T_DEPTH,
 } from "./layout";
-import { HEADER, chunkOwner, self, recOf, lock, unlock } from "./areas";
+import { HEADER, chunkOwner, self, recOf, lock, unlock, ctlAddrOf } from "./areas";
 import { hdr, hdrCas, hdrShared, slotAddr, taskState, setField, recGet, recSet, rootIdx } from "./state";
 import { becomeThread, hasClaimed, retire } from "./tasks";
 import { canClearFrames, dropKeptBuffer } from "./frames";
@@ -33,6 +33,11 @@ export function attach(): i32 {
 /** This instance's thread: 0 for the creator's (and in the plain build). */
 export function threadIndex(): i32 {
   return self();
+}
+
+/** The byte address of thread `t`'s control word (what its calls read: the header's H_CTL in the plain build). */
+export function threadCtlAddr(t: i32): usize {
+  return ctlAddrOf(t);
 }
 
 /** The byte address of thread `t`'s record (R_* fields). */

@@ -92,6 +92,21 @@ describe("createHost({ threads, entry }): a pool of workers on one runtime", () 
     for (const [i, n] of ends.entries()) expect(n).toBeGreaterThanOrEqual(held[i]!);
   });
 
+  it("a suspension reaches a worker at its safe point, not in the middle of a synchronous crossing", async () => {
+    const host = await pool(1);
+    const progress = new SharedArrayBuffer(8);
+    const words = new Int32Array(progress);
+    const run = host.spawnOn(host.workers[0]!, "crossings", { n: 2_000_000, progress }).result;
+    await until(() => Atomics.load(words, 0) === 1, "the crossings to start");
+    const suspended = host.suspendRuntimeAsync();
+    expect(await suspended).toBe(S_OK);
+    expect(host.resumeRuntime()).toBe(S_OK);
+    expect(await run).toBe(0); // every transition answered S_OK: none saw the suspension mid-way
+    const c = host.counters();
+    expect(c.leaveRuntime).toBe(c.enterRuntime);
+    expect(c.reverseEnterRuntime).toBe(c.reverseLeaveRuntime);
+  });
+
   it("a shared event and semaphore set on the main thread wake fibers waiting on workers", async () => {
     const host = await pool(2);
     const ev = host.createSharedAutoEvent();

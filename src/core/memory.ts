@@ -52,7 +52,13 @@ export class CoreMemory {
     this.i32 = new Int32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
     this.hdr = x.headerAddr() >> 2;
-    this.ctlAt = this.hdr + HeaderField.CTL;
+    // This thread's control word: the header's on a plain core; a shared core's threads each read
+    // their own (the core's ctl(): a suspension reaches a thread at its own safe points).
+    this.ctlAt = x.threadCtlAddr(x.threadIndex()) >> 2;
+    this.threadCtls =
+      this.memory.buffer instanceof ArrayBuffer
+        ? []
+        : Array.from({ length: Layout.MAX_THREADS }, (_, t) => x.threadCtlAddr(t) >> 2);
     this.currentAt = (x.threadAddr(x.threadIndex()) >> 2) + ThreadField.CURRENT;
     this.rootIdx = x.rootIndex();
   }
@@ -143,10 +149,11 @@ export class CoreMemory {
     // word is every thread's: changed atomically there (a plain store could undo another's bit).
     if (this.i32.buffer instanceof ArrayBuffer)
       this.i32[this.ctlAt] = (this.i32[this.ctlAt] | Ctl.DISABLED) & ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED);
-    else {
-      Atomics.or(this.i32, this.ctlAt, Ctl.DISABLED);
-      Atomics.and(this.i32, this.ctlAt, ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED));
-    }
+    else
+      for (const at of [this.hdr + HeaderField.CTL, ...this.threadCtls]) {
+        Atomics.or(this.i32, at, Ctl.DISABLED);
+        Atomics.and(this.i32, at, ~(Ctl.TRAP_ARMED | Ctl.SUSPENDED));
+      }
     this.onFault?.(err);
   }
 
@@ -161,6 +168,17 @@ export class CoreMemory {
   }
 
   // --- a shared core's threads (src/threads/) -----------------------------------------------------
+
+  /** Every thread's control word (i32 index), read once: a fault writes them without calling the core. */
+  private readonly threadCtls: number[];
+  /** The runtime-wide suspension (H_CTL), which another thread may have asked for since this one's last safe point. */
+  suspensionRequested(): boolean {
+    return (Atomics.load(this.i32, this.hdr + HeaderField.CTL) & Ctl.SUSPENDED) !== 0;
+  }
+  /** At a safe point of this thread: takes the runtime's suspension as it stands (true: suspended). */
+  syncSuspension(): boolean {
+    return this.call(this.x.syncSuspension) === 1;
+  }
 
   /** This instance's thread of its core: 0 for a plain core's, and for the creator's of a shared core. */
   threadIndex(): number {

@@ -16,14 +16,16 @@ const DEFAULT_SHARED_PAGES = 256;
 
 /** Why threads cannot be used here, or null when they can. */
 export function threadsUnavailable(): string | null {
-  if (typeof SharedArrayBuffer !== "function" || !hasWaitAsync())
-    return "this JavaScript engine has no SharedArrayBuffer or Atomics.waitAsync (Node >= 20, a current Chromium)";
+  // Isolation first: a page that is not cross-origin isolated has no SharedArrayBuffer either, and
+  // what it needs is the two headers.
   const g = globalThis as { crossOriginIsolated?: boolean };
   if (g.crossOriginIsolated === false)
     return (
       "this page is not cross-origin isolated, so it has no SharedArrayBuffer: serve it with the headers " +
       "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp"
     );
+  if (typeof SharedArrayBuffer !== "function" || !hasWaitAsync())
+    return "this JavaScript engine has no SharedArrayBuffer or Atomics.waitAsync (Node >= 20, a current Chromium)";
   return null;
 }
 

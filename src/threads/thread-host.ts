@@ -74,6 +74,8 @@ export class ThreadHost extends Host {
     });
     this.coord.setAlive(this.thread, true);
     this.link.start();
+    // Its first safe point: a runtime suspended before this thread joined is acknowledged there.
+    this.link.ringSelf();
   }
 
   /** @internal This thread's live task in slot idx of generation gen, or null. */
@@ -164,9 +166,10 @@ export class ThreadHost extends Host {
     return new Promise<number>((resolve) => {
       const check = (): void => {
         const seen = Atomics.load(words, bell);
-        if (!this.door.isSuspended() || this.coord.unacknowledged(epoch) === 0) {
+        const suspended = this.door.suspensionRequested();
+        if (!suspended || this.coord.unacknowledged(epoch) === 0) {
           hold.release();
-          resolve(this.door.isSuspended() ? hr : S_FALSE);
+          resolve(suspended ? hr : S_FALSE);
           return;
         }
         const w = waitAsync(words, bell, seen, 1000);

@@ -33,7 +33,6 @@ export class ThreadLink {
   private readonly alive: KeepAlive = keepAlive;
   private holding = false;
   private ackedEpoch = 0;
-  private sawSuspended = false;
   private sawDisabled = false;
   private listening = false;
   private closed = false;
@@ -77,8 +76,14 @@ export class ThreadLink {
     const next = (): void => {
       this.listening = false;
       if (this.closed) return;
-      this.onBell();
-      this.listen();
+      try {
+        this.onBell();
+      } finally {
+        // Whatever a recheck threw (it is the fiber's or the scheduler's to report), the thread
+        // keeps listening: a link that stopped would leave its fibers parked and its
+        // acknowledgements unsent for good.
+        this.listen();
+      }
     };
     if (w.async) void w.value.then(next);
     else setTimeout(next, 0); // it rang since we looked: handle it in a task of its own
@@ -139,16 +144,19 @@ export class ThreadLink {
       this.sawDisabled = true;
       this.host.disabledElsewhere();
     }
-    if (door.isSuspended()) {
+    // This thread is at a safe point (no fiber of its own runs): it takes the runtime's
+    // suspension as it stands now, and acknowledges it.
+    const requested = door.suspensionRequested();
+    if (requested !== door.isSuspended()) {
+      door.syncSuspension();
+      if (!requested) this.host.resumed();
+    }
+    if (requested && door.isSuspended()) {
       const epoch = this.coord.epoch;
-      this.sawSuspended = true;
       if (epoch !== this.ackedEpoch) {
         this.ackedEpoch = epoch;
         this.coord.acknowledge(this.thread, epoch);
       }
-    } else if (this.sawSuspended) {
-      this.sawSuspended = false;
-      this.host.resumed();
     }
     for (const o of [...this.objects]) o.recheck();
     for (const j of [...this.joins]) j.recheck();
