@@ -4,7 +4,7 @@
 // every worker. The lanes are grouped by worker; the counters are the shared core's totals.
 
 import { hresultName, type PoolHost } from "../src/index.js";
-import { BoardRow, makeBoard, Word } from "../src/demo/board.js";
+import { BOARD_LANES, BoardRow, makeBoard, Word } from "../src/demo/board.js";
 import { startCollector, shareOf } from "../src/demo/threads-demo.js";
 import type { ShareParam, ShareSummary } from "../src/demo/threads-entry.js";
 import { WorkerLanes } from "./worker-lanes.js";
@@ -56,9 +56,10 @@ export function startThreadsPage(host: PoolHost): void {
     button.disabled = true;
     button.title = "on one host only (Threads: 1): a worker's fibers are on its own thread";
   }
-  $("lanes-title").textContent = `(${workers.length} workers, ${rows[0] ? 12 : 0} lanes each: a fiber per lane)`;
+  $("lanes-title").textContent =
+    `(${workers.length} workers, ${BOARD_LANES} lanes each: a fiber per lane, as the worker saw it; a notch: the lane's next fiber)`;
   $("spawn").onclick = () => {
-    rows.forEach((row, i) => row.add(Word.SPAWN, shareOf(1000, i, rows.length)));
+    for (const [i, row] of rows.entries()) row.add(Word.SPAWN, shareOf(1000, i, rows.length));
     show("spawn 1,000 fibers across the workers", `${fmt(rows.length)} workers asked`);
   };
   $("suspend").onclick = () => {
