@@ -191,7 +191,7 @@ describe("--help and --version", () => {
     expect(top.status).toBe(0);
     for (const word of ["demo", "bench", "trace FILE", "--version"]) expect(top.stdout).toContain(word);
     const flags: Record<string, string[]> = {
-      demo: ["--fibers N", "--duration S", "--seed N", "--trace FILE", "--json"],
+      demo: ["--fibers N", "--duration S", "--seed N", "--threads N", "--trace FILE", "--json"],
       bench: ["--quick", "--suite"],
       trace: ["--top N", "--json"],
     };

@@ -71,12 +71,14 @@ export function integerFlag(
   fallback: number,
   min: number,
   max: number,
+  /** What else the flag takes, said after the range ("or 'auto'"). */
+  orElse?: string,
 ): number {
   if (value === undefined) return fallback;
   const n = typeof value === "string" && /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(
-      `${command}: --${flag} must be a whole number from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}, not '${String(value)}'`,
+      `${command}: --${flag} must be a whole number from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}${orElse ? ` ${orElse}` : ""}, not '${String(value)}'`,
     );
   }
   return n;

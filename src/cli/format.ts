@@ -1,6 +1,7 @@
 // The demo's summary as text for a terminal, and how any text a user or a file gave is shown on one.
 
 import type { DemoSummary } from "../demo/summary.js";
+import type { ThreadsSummary } from "../demo/threads-demo.js";
 
 const n = (x: number): string => x.toLocaleString("en-US");
 const ms = (x: number): string => `${x.toLocaleString("en-US", { maximumFractionDigits: 1 })} ms`;
@@ -31,6 +32,33 @@ export function formatSummary(s: DemoSummary): string {
     `  supervisor   ${n(s.aborts.requested)} aborts sent, ${n(s.aborts.delivered)} delivered; ${n(s.alerts.sent)} alerts`,
     `  checks       balanced ${mark(s.checks.balanced)} · invariants ${mark(s.checks.invariants)} · live tasks after the run ${n(s.checks.liveTasks)}`,
     `  time         ${ms(s.scenarioMs)} of scenario time in ${ms(s.wallMs)}`,
+  ];
+  return lines.join("\n");
+}
+
+/** The summary of a run across workers: a line per worker, then the runtime's totals. */
+export function formatThreads(s: ThreadsSummary): string {
+  const t = s.total;
+  const fibers = (f: ThreadsSummary["total"]["fibers"]): string =>
+    `${n(f.spawned)} fibers (${n(f.finished)} finished, ${n(f.aborted)} aborted, ${n(f.failed)} failed)`;
+  const h = t.suspensions.holdAllMs;
+  const failures = Object.entries(t.fibers.failures)
+    .map(([k, v]) => `${n(v)} ${k}`)
+    .join(", ");
+  const lines = [
+    `fiberhost demo: ${n(t.fibers.spawned)} fibers on ${n(s.threads)} worker thread${s.threads === 1 ? "" : "s"}, seed ${s.seed}, ${s.clock} clock`,
+    ...s.workers.map(
+      (w) =>
+        `  worker ${w.index + 1}     thread ${w.thread}: ${fibers(w.fibers)} · transitions ${n(w.transitions)} · switches ${n(w.switches)} · ${ms(w.wallMs)}`,
+    ),
+    `  total        ${fibers(t.fibers)}${failures ? ` (${failures})` : ""}`,
+    `  transitions  ${n(t.transitions.total)}, ${n(t.transitions.perSecond)} per second (the shared core's counters, every thread)`,
+    `               LeaveRuntime ${n(t.transitions.leaveRuntime)} · EnterRuntime ${n(t.transitions.enterRuntime)} · ReverseEnterRuntime ${n(t.transitions.reverseEnterRuntime)} · ReverseLeaveRuntime ${n(t.transitions.reverseLeaveRuntime)}`,
+    `               unmatched reverse enters ${n(t.unmatchedReverseEnter)}`,
+    `  switches     ${n(t.switches.switchIn)} in · ${n(t.switches.switchOut)} out`,
+    `  suspensions  ${n(t.suspensions.count)} across every worker; each held them all after p50 ${ms(h.p50)}, p99 ${ms(h.p99)}, max ${ms(h.max)}${t.suspensions.unacknowledged ? `; ${n(t.suspensions.unacknowledged)} not acknowledged by every worker within 500 ms (resumed)` : ""}`,
+    `  checks       balanced ${mark(s.checks.balanced)} · invariants ${mark(s.checks.invariants)}`,
+    `  time         ${ms(s.wallMs)}`,
   ];
   return lines.join("\n");
 }

@@ -36,6 +36,12 @@ export interface ScenarioOptions {
   pace?: number;
   /** How the guest's blocking host_fetch behaves (the page gives it a real delay). */
   guest?: GuestOptions;
+  /**
+   * This run is one worker's share of a run across workers (threads-entry.ts): it spawns the
+   * fibers numbered `index`, `index + of`, … of the whole run, and has no collector (the main
+   * thread stops the world for every worker).
+   */
+  share?: { index: number; of: number };
 }
 
 /** What a lane of the page shows for a fiber. */
@@ -52,6 +58,7 @@ export class Scenario implements Workload, Stage {
   private readonly continuous: boolean;
   private readonly clock: "virtual" | "real";
   private readonly pace: number;
+  readonly share: { index: number; of: number } | undefined;
 
   /** Workload fibers that have started and not ended (the supervisor's and the lanes' pick). */
   readonly live: Task[] = [];
@@ -64,8 +71,17 @@ export class Scenario implements Workload, Stage {
   spawned = 0;
   ended = 0;
   readonly tally: Tally;
-  /** The runtime is suspended (by the collector or by hand). */
-  suspended = false;
+  #suspended = false;
+  /**
+   * The runtime is suspended (by the collector or by hand). A worker's share asks the shared core:
+   * the main thread suspends it.
+   */
+  get suspended(): boolean {
+    return this.share === undefined ? this.#suspended : this.host.door.isSuspended();
+  }
+  set suspended(on: boolean) {
+    this.#suspended = on;
+  }
   /** Suspended by hand (the page): the collector neither suspends nor resumes meanwhile. */
   userHold = false;
   /** stop() was called. */
@@ -81,6 +97,14 @@ export class Scenario implements Workload, Stage {
     return new Scenario(host, guest, options, clock);
   }
 
+  /**
+   * A scenario on a host made elsewhere (a worker's host of a shared runtime): its clock is the
+   * host's, real. With `options.share`, this worker's share of the run.
+   */
+  static onHost(host: Host, guest: DemoGuest, options: ScenarioOptions = {}): Scenario {
+    return new Scenario(host, guest, options, "real");
+  }
+
   private constructor(host: Host, guest: DemoGuest, o: ScenarioOptions, clock: "virtual" | "real") {
     this.host = host;
     this.guest = guest;
@@ -90,41 +114,54 @@ export class Scenario implements Workload, Stage {
     this.durationMs = o.durationMs ?? 2000;
     this.continuous = o.continuous === true;
     this.pace = o.pace ?? 1;
+    this.share = o.share;
     this.tally = new Tally(this.continuous);
     this.locks = Array.from({ length: LOCKS }, () => host.createCrst());
     this.tick = host.createAutoEvent();
     if (o.traceCapacity) host.trace.start(o.traceCapacity);
   }
 
-  /** Starts the spawner, the collector, the supervisor and the ticker; host.run() runs them. */
-  start(): void {
+  /**
+   * Starts the spawner, the collector (not in a worker's share), the supervisor and the ticker;
+   * host.run() runs them. Answers their tasks.
+   */
+  start(): Task[] {
     this.startedAt = this.host.now();
     this.wallStart = performance.now();
     const s = this;
-    this.host.spawn(
-      function* (f) {
-        yield* spawner(s, f);
-      },
-      { name: "spawner" },
+    const tasks: Task[] = [];
+    tasks.push(
+      this.host.spawn(
+        function* (f) {
+          yield* spawner(s, f);
+        },
+        { name: "spawner" },
+      ),
     );
-    this.host.spawn(
-      function* (f) {
-        yield* collector(s, f);
-      },
-      { name: "collector", priority: THREAD_PRIORITY_HIGHEST },
+    if (this.share === undefined)
+      tasks.push(
+        this.host.spawn(
+          function* (f) {
+            yield* collector(s, f);
+          },
+          { name: "collector", priority: THREAD_PRIORITY_HIGHEST },
+        ),
+      );
+    tasks.push(
+      this.host.spawn(
+        function* (f) {
+          yield* supervisor(s, f);
+        },
+        { name: "supervisor" },
+      ),
+      this.host.spawn(
+        function* (f) {
+          yield* ticker(s, f);
+        },
+        { name: "ticker" },
+      ),
     );
-    this.host.spawn(
-      function* (f) {
-        yield* supervisor(s, f);
-      },
-      { name: "supervisor" },
-    );
-    this.host.spawn(
-      function* (f) {
-        yield* ticker(s, f);
-      },
-      { name: "ticker" },
-    );
+    return tasks;
   }
 
   /** Runs the whole scenario and answers its summary. */
@@ -146,7 +183,9 @@ export class Scenario implements Workload, Stage {
 
   /** Spawns one workload fiber of a kind drawn from its own seeded stream. */
   spawnOne(): Task {
-    const n = this.spawned;
+    // A worker's share takes every `of`-th fiber of the whole run: a fiber's number, and so its
+    // seed and kind, are the same whatever the number of workers.
+    const n = this.share === undefined ? this.spawned : this.share.index + this.spawned * this.share.of;
     const rng = random(fiberSeed(this.seed, n));
     const kind = drawKind(rng);
     const t = this.host.spawn(this.body(kind), { name: `${kind}-${n}`, param: rng });
@@ -169,6 +208,7 @@ export class Scenario implements Workload, Stage {
         // The supervisor's aborts are the expected way to end early (the tally tells them apart).
         s.tally.ended({ error: err });
       } finally {
+        if (s.share !== undefined) s.tally.counted(f.task.counters());
         s.end(f.task);
       }
     };

@@ -1,5 +1,6 @@
 // What a run of the demo scenario counts as it goes, and the summary it makes of them.
 
+import type { Counters } from "../core/door.js";
 import type { Host } from "../host/host.js";
 import { type HResultError, hresultName } from "../base/hresult.js";
 import { classifyThrown, isInstance, isTaskAbortError, readSafely } from "../base/errors.js";
@@ -24,6 +25,17 @@ export class Tally {
   abortsRequested = 0;
   alertsSent = 0;
   requests = 0;
+  /**
+   * The workload fibers' own counters, summed as each one ends (a worker's share counts them so:
+   * the core's totals are the whole runtime's, every worker's at once).
+   */
+  readonly own = { transitions: 0, switches: 0 };
+
+  /** Adds an ending workload fiber's counters to `own`. */
+  counted(c: Counters): void {
+    this.own.transitions += c.leaveRuntime + c.enterRuntime + c.reverseEnterRuntime + c.reverseLeaveRuntime;
+    this.own.switches += c.switchIn + c.switchOut;
+  }
 
   /** `keepLatest`: keep only the latest enter waits (a continuous run, the page). */
   constructor(private readonly keepLatest: boolean) {}

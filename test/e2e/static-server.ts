@@ -20,7 +20,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(root: string): Promise<StaticServer> {
+/** `headers`: sent with every file (COOP/COEP make the page cross-origin isolated). */
+export async function serveStatic(root: string, headers: Record<string, string> = {}): Promise<StaticServer> {
   const base = normalize(root + sep);
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
@@ -31,6 +32,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
     }
     try {
       const body = await readFile(file);
+<<<<<<< HEAD
       res
         .writeHead(200, {
           "content-type": TYPES[extname(file)] ?? "application/octet-stream",
@@ -38,6 +40,9 @@ export async function serveStatic(root: string): Promise<StaticServer> {
           "cross-origin-embedder-policy": "require-corp",
         })
         .end(body);
+=======
+      res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
+>>>>>>> demo22
     } catch {
       res.writeHead(404).end();
     }
