@@ -9,11 +9,10 @@ import { chromium, type Browser, type Page } from "playwright";
 import { build } from "vite";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { chromiumArgs, chromiumPath } from "../../scripts/chromium.mjs";
-import { serveStatic, type StaticServer } from "./static-server.js";
+import { ISOLATION, serveStatic, type StaticServer } from "./static-server.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const ARTIFACTS = `${ROOT}test-artifacts`;
-const ISOLATION = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
 
 let isolated: StaticServer;
 let plain: StaticServer;
@@ -48,7 +47,7 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_0
 beforeAll(async () => {
   await build({ configFile: `${ROOT}web/vite.config.ts`, logLevel: "error" });
   isolated = await serveStatic(`${ROOT}web/dist`, ISOLATION);
-  plain = await serveStatic(`${ROOT}web/dist`);
+  plain = await serveStatic(`${ROOT}web/dist`, {});
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);

@@ -20,8 +20,14 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** `headers`: sent with every file (COOP/COEP make the page cross-origin isolated). */
-export async function serveStatic(root: string, headers: Record<string, string> = {}): Promise<StaticServer> {
+/** The two headers that make a page cross-origin isolated, as web/vite.config.ts's servers send them. */
+export const ISOLATION: Record<string, string> = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+};
+
+/** `headers`: sent with every file; by default COOP/COEP (the page cross-origin isolated); `{}`: none. */
+export async function serveStatic(root: string, headers: Record<string, string> = ISOLATION): Promise<StaticServer> {
   const base = normalize(root + sep);
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
@@ -32,17 +38,7 @@ export async function serveStatic(root: string, headers: Record<string, string> 
     }
     try {
       const body = await readFile(file);
-<<<<<<< HEAD
-      res
-        .writeHead(200, {
-          "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-          "cross-origin-opener-policy": "same-origin",
-          "cross-origin-embedder-policy": "require-corp",
-        })
-        .end(body);
-=======
       res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
->>>>>>> demo22
     } catch {
       res.writeHead(404).end();
     }
