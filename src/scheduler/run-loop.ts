@@ -33,6 +33,12 @@ export class RunLoop {
    * a run() waits. The one test a wake pays.
    */
   private parked: boolean;
+  /**
+   * Called before each slice, where no fiber runs: a thread of a shared runtime looks at its
+   * doorbell there (src/threads/thread-link.ts), so that a busy thread answers a suspension or a
+   * wake from another thread within a slice, whatever order its engine runs its tasks in.
+   */
+  safePoint: (() => void) | null = null;
   /** What a pump met with no run() waiting (its dispatch or clock threw): the next run() rejects with it. */
   private held: { err: unknown } | null = null;
 
@@ -72,6 +78,7 @@ export class RunLoop {
     this.draining = true;
     try {
       for (;;) {
+        do this.safePoint?.();
         while (this.driver.slice(Infinity));
         if (this.waits.fireTimers()) continue;
         if (!this.jumpClock()) break;
@@ -161,6 +168,7 @@ export class RunLoop {
     this.draining = true;
     let more: boolean;
     try {
+      this.safePoint?.();
       more = this.driver.slice(this.budget);
       if (!more) more = this.waits.fireTimers() || this.jumpClock();
     } catch (err) {

@@ -165,6 +165,10 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DispatchHooks {
   resumeRuntime(): number {
     return this.suspension.resume();
   }
+  /** Called before each slice, where no fiber runs (a thread of a shared runtime looks at its doorbell). */
+  set safePoint(fn: (() => void) | null) {
+    this.loop.safePoint = fn;
+  }
   /** Another thread resumed the shared runtime: the fibers held here go. */
   resumedElsewhere(): void {
     this.suspension.resumedElsewhere();

@@ -74,6 +74,7 @@ export class ThreadHost extends Host {
     });
     this.coord.setAlive(this.thread, true);
     this.link.start();
+    this.sched.safePoint = () => this.link.poll();
     // Its first safe point: a runtime suspended before this thread joined is acknowledged there.
     this.link.ringSelf();
   }

@@ -35,6 +35,8 @@ export class ThreadLink {
   private ackedEpoch = 0;
   private sawDisabled = false;
   private listening = false;
+  /** The doorbell's value when this thread last looked at everything (onBell). */
+  private handled = -1;
   private closed = false;
 
   constructor(
@@ -77,7 +79,7 @@ export class ThreadLink {
       this.listening = false;
       if (this.closed) return;
       try {
-        this.onBell();
+        this.poll();
       } finally {
         // Whatever a recheck threw (it is the fiber's or the scheduler's to report), the thread
         // keeps listening: a link that stopped would leave its fibers parked and its
@@ -87,6 +89,17 @@ export class ThreadLink {
     };
     if (w.async) void w.value.then(next);
     else setTimeout(next, 0); // it rang since we looked: handle it in a task of its own
+  }
+
+  /**
+   * Looks at everything when the doorbell rang since the last look: at each ring (waitAsync) and
+   * before each of the scheduler's slices, so that a busy thread answers within a slice.
+   */
+  poll(): void {
+    const bell = Atomics.load(this.coord.words, this.coord.bellAt(this.thread));
+    if (bell === this.handled) return;
+    this.handled = bell;
+    this.onBell();
   }
 
   ringSelf(): void {
