@@ -39,6 +39,18 @@ export class RunLoop {
    * wake from another thread within a slice, whatever order its engine runs its tasks in.
    */
   safePoint: (() => void) | null = null;
+  /** Bumped when pumpNow runs the pump that was queued: the queued dispatch then does nothing. */
+  private pumpGen = 0;
+
+  /**
+   * From a task of its own where no fiber runs (a thread's doorbell, having woken fibers): runs the
+   * pump a wake queued now rather than a macrotask later.
+   */
+  pumpNow(): void {
+    if (!this.pumpQueued || this.draining) return;
+    this.pumpGen++;
+    this.pump();
+  }
   /** What a pump met with no run() waiting (its dispatch or clock threw): the next run() rejects with it. */
   private held: { err: unknown } | null = null;
 
@@ -140,7 +152,10 @@ export class RunLoop {
     this.pumpQueued = true;
     this.parked = false;
     try {
-      this.dispatch(() => this.pump());
+      const gen = this.pumpGen;
+      this.dispatch(() => {
+        if (gen === this.pumpGen) this.pump(); // (else pumpNow ran it)
+      });
     } catch (err) {
       // The user's dispatch threw: this run() ends with its error (or the next one does, when
       // none waits); the next kick or run() dispatches again.

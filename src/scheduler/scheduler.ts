@@ -169,6 +169,10 @@ export class Scheduler implements TaskScheduling, SchedulerPort, DispatchHooks {
   set safePoint(fn: (() => void) | null) {
     this.loop.safePoint = fn;
   }
+  /** From a task of its own (a thread's doorbell): runs the pump a wake queued now. */
+  pumpNow(): void {
+    this.loop.pumpNow();
+  }
   /** Another thread resumed the shared runtime: the fibers held here go. */
   resumedElsewhere(): void {
     this.suspension.resumedElsewhere();

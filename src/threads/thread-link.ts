@@ -80,6 +80,8 @@ export class ThreadLink {
       if (this.closed) return;
       try {
         this.poll();
+        // In the doorbell's own task: what it woke runs now, not a macrotask later.
+        this.host.sched.pumpNow();
       } finally {
         // Whatever a recheck threw (it is the fiber's or the scheduler's to report), the thread
         // keeps listening: a link that stopped would leave its fibers parked and its
