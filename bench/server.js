@@ -34,8 +34,16 @@ async function isFile(path) {
   }
 }
 
-/** Starts serving `root` (node_modules/ from `modulesRoot`); answers { url, close() }. */
-export function serve(root, modulesRoot = root) {
+/** dist/'s one bare import, as the page's import map resolves it (a module worker has no import map). */
+const BARE = [["@assemblyscript/loader", "/node_modules/@assemblyscript/loader/index.js"]];
+
+/**
+ * Starts serving `root` (node_modules/ from `modulesRoot`); answers { url, close() }. With
+ * `resolveBareImports`, dist/'s modules are served with their bare import replaced by the path the
+ * page's import map gives it: the threads bench's module workers load dist/ too, and a worker does
+ * not see the page's import map.
+ */
+export function serve(root, modulesRoot = root, { resolveBareImports = false } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname).replace(/^\/+/, "");
     const rel = normalize(path).split(sep).join("/");
@@ -56,7 +64,13 @@ export function serve(root, modulesRoot = root) {
       "cross-origin-opener-policy": "same-origin",
       "cross-origin-embedder-policy": "require-corp",
     });
-    res.end(await readFile(file));
+    let body = await readFile(file);
+    if (resolveBareImports && rel.startsWith("dist/") && rel.endsWith(".js")) {
+      let text = body.toString("utf8");
+      for (const [bare, path] of BARE) text = text.replaceAll(`from "${bare}"`, `from "${path}"`);
+      body = Buffer.from(text, "utf8");
+    }
+    res.end(body);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
