@@ -76,6 +76,14 @@ export const FIGURES = [
         case: c,
         get: (r) => r.resumeFirstUs.p50,
       },
+      // A resume (or suspension) that never reached a worker: counted, the runtime nudged on, not timed.
+      {
+        name: `stop-the-world, ${w}: rounds lost (a resume or suspension never reached a worker), per process`,
+        unit: "rounds",
+        target: ["<=", 0],
+        case: c,
+        get: (r) => r.lostResumes + r.lostSuspends,
+      },
     ];
   }),
   {
@@ -165,6 +173,7 @@ export function aggregate(runs, meta) {
 }
 
 export function fmt(value, unit) {
+  if (unit === "rounds") return `${Number(value.toPrecision(3))}`;
   if (unit === "×") return `${value.toFixed(2)}×`;
   if (unit === "µs") return value >= 1000 ? `${(value / 1000).toPrecision(3)} ms` : `${value.toPrecision(3)} µs`;
   return `${value.toPrecision(3)} ns`;
