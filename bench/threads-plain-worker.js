@@ -1,9 +1,24 @@
-// The pure-CPU ceiling of bench/threads.js's CPU-bound case: a plain worker (no library) that runs
-// the fibers' arithmetic (threads-work.js) when asked and answers its checksum. A Node
-// worker_threads worker or a module Web Worker.
+// The plain workers (no library) of bench/threads.js: the pure-CPU ceiling of the CPU-bound case
+// (the fibers' arithmetic, threads-work.js, answered with its checksum), and the wake floor (a raw
+// Atomics.waitAsync ping-pong: the mechanism a cross-worker wake rides on, without the runtime). A
+// Node worker_threads worker or a module Web Worker.
 import { crunchAll } from "./threads-work.js";
 
 const node = globalThis.process?.getBuiltinModule?.("node:worker_threads")?.parentPort;
-const answer = (job) => ({ id: job.id, sum: crunchAll(job) });
-if (node) node.on("message", (job) => node.postMessage(answer(job)));
-else globalThis.addEventListener("message", (e) => globalThis.postMessage(answer(e.data)));
+const post = (m) => (node ? node.postMessage(m) : globalThis.postMessage(m));
+
+/** Word 0 is the main thread's ping (round i), word 1 this worker's pong: waitAsync on one, store and notify the other. */
+async function pong({ sab, rounds }) {
+  const w = new Int32Array(sab);
+  for (let i = 1; i <= rounds; i++) {
+    const r = Atomics.waitAsync(w, 0, i - 1);
+    if (r.async) await r.value;
+    Atomics.store(w, 1, i);
+    Atomics.notify(w, 1);
+  }
+  post({ done: true });
+}
+
+const handle = (job) => (job.sab ? void pong(job) : post({ id: job.id, sum: crunchAll(job) }));
+if (node) node.on("message", handle);
+else globalThis.addEventListener("message", (e) => handle(e.data));

@@ -122,6 +122,20 @@ export const FIGURES = [
     get: (r) => r.oneWayUs.p99,
   },
   {
+    name: "the floor: a raw Atomics.waitAsync ping-pong with a plain worker, p50 (round trip halved)",
+    unit: "µs",
+    target: null,
+    case: "wake-floor",
+    get: (r) => r.halfTripUs.p50,
+  },
+  ...["idle", "busy"].map((k) => ({
+    name: `cross-worker wake, ${k} worker: wakes lost (to the worker / back to the main thread), per process`,
+    unit: "rounds",
+    target: ["<=", 0],
+    case: `wake-${k}`,
+    get: (r) => r.lostWakes + r.lostBack,
+  })),
+  {
     name: "CPU-bound fibers: 2 workers ÷ 1 worker, throughput",
     unit: "×",
     target: [">=", 1.5],
@@ -211,7 +225,7 @@ export function renderThreads() {
   const lines = [];
   for (const [label, r] of engines)
     lines.push(
-      `- ${label}: ${r.engineVersion}, ${r.cores} cores (${r.coresSource}), ${r.date.slice(0, 10)}, ${r.processesPerCase} fresh ${label === "Node" ? "processes" : "page loads"} a case`,
+      `- ${label}: ${r.engineVersion}, ${r.cores} cores (${r.coresSource}), ${r.cpu}, ${r.date.slice(0, 10)}, ${r.processesPerCase} fresh ${label === "Node" ? "processes" : "page loads"} a case${r.failed?.length ? ` (${r.failed.length} failed and left out: ${[...new Set(r.failed.map((f) => f.case))].join(", ")})` : ""}`,
     );
   lines.push("");
   lines.push(`| figure | target | ${engines.map(([l]) => l).join(" | ")} |`);

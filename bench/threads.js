@@ -55,7 +55,19 @@ async function runAll(once) {
     waitBudget -= quiet.waitedMs;
     console.log(`[${i + 1}/${order.length}] ${engine}, ${name}, run ${round + 1}`);
     const before = cpuTimes();
-    const r = await once(name);
+    let r;
+    try {
+      r = await once(name);
+    } catch (err) {
+      // A process that failed (a lost wake, a hang) is reported and left out of the figures.
+      console.log(
+        `  failed: ${String(err?.message ?? err)
+          .split("\n")
+          .slice(0, 3)
+          .join(" ")}`,
+      );
+      r = { case: name, error: String(err?.message ?? err).slice(0, 2000) };
+    }
     const others = otherCores(before, cpuTimes());
     r.interference = { round, otherCores: others, waitedMs: Math.round(quiet.waitedMs) };
     if (others !== undefined && others > QUIET)
@@ -71,7 +83,13 @@ let coresSource;
 if (!browser) {
   const script = join(snap, "bench", "threads.js");
   runs = await runAll(async (name) =>
-    JSON.parse(execFileSync(process.execPath, [script, "--case-in-process", name], { encoding: "utf8" })),
+    JSON.parse(
+      execFileSync(process.execPath, [script, "--case-in-process", name], {
+        encoding: "utf8",
+        timeout: 300_000,
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+    ),
   );
   engineVersion = `Node ${process.version} (V8 ${process.versions.v8})`;
   coresSource = "os.availableParallelism()";
@@ -118,7 +136,11 @@ if (!browser) {
   coresSource = "navigator.hardwareConcurrency";
 }
 
+const failed = runs.filter((r) => r.error !== undefined);
+runs = runs.filter((r) => r.error === undefined);
+if (runs.length === 0) throw new Error("bench:threads: every process failed");
 const result = aggregate(runs, {
+  failed,
   engine,
   engineVersion,
   cores: runs[0].cores,
