@@ -46,8 +46,9 @@ export function* yielders(_f, { progress, n }) {
 export function* waiter(_f, { event, back, sab, rounds }) {
   const w = new Int32Array(sab, 0, 4);
   const stamp = new Float64Array(sab, 16, 1);
-  const ev = host().openShared(event);
-  const ret = host().openShared(back);
+  // An auto event's view (openShared answers the base class).
+  const ev = /** @type {import("../dist/index.js").SharedAutoEvent} */ (host().openShared(event));
+  const ret = /** @type {import("../dist/index.js").SharedAutoEvent} */ (host().openShared(back));
   let failed = 0;
   for (let i = 1; i <= rounds; i++) {
     Atomics.store(w, 1, i);

@@ -6,6 +6,8 @@ import { createHost, createSharedCore } from "../dist/index.js";
 import { EMPTY_WASM } from "./floor.js";
 import { crunchAll } from "./threads-work.js";
 
+/** Atomics.waitAsync (Node 20, Chromium; not in this TypeScript's lib yet). */
+const waitAsync = /** @type {any} */ (Atomics).waitAsync;
 const ENTRY = new URL("./threads-bodies.js", import.meta.url);
 const PLAIN_WORKER = new URL("./threads-plain-worker.js", import.meta.url);
 const inNode = typeof process !== "undefined" && process.versions?.node !== undefined;
@@ -285,7 +287,7 @@ async function wakeFloor(rounds = 300, warm = 30) {
       const t0 = now();
       Atomics.store(w, 0, i);
       Atomics.notify(w, 0);
-      const r = Atomics.waitAsync(w, 1, i - 1);
+      const r = waitAsync(w, 1, i - 1);
       if (r.async) await r.value;
       const t1 = now();
       if (Atomics.load(w, 1) !== i) throw new Error(`round ${i}: no pong`);

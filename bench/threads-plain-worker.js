@@ -4,6 +4,8 @@
 // Node worker_threads worker or a module Web Worker.
 import { crunchAll } from "./threads-work.js";
 
+/** Atomics.waitAsync (Node 20, Chromium; not in this TypeScript's lib yet). */
+const waitAsync = /** @type {any} */ (Atomics).waitAsync;
 const node = globalThis.process?.getBuiltinModule?.("node:worker_threads")?.parentPort;
 const post = (m) => (node ? node.postMessage(m) : globalThis.postMessage(m));
 
@@ -11,7 +13,7 @@ const post = (m) => (node ? node.postMessage(m) : globalThis.postMessage(m));
 async function pong({ sab, rounds }) {
   const w = new Int32Array(sab);
   for (let i = 1; i <= rounds; i++) {
-    const r = Atomics.waitAsync(w, 0, i - 1);
+    const r = waitAsync(w, 0, i - 1);
     if (r.async) await r.value;
     Atomics.store(w, 1, i);
     Atomics.notify(w, 1);
