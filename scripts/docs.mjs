@@ -93,7 +93,12 @@ const PERF_END = "<!-- performance:end -->";
 /** The generated blocks: their markers, what renders them, how a stale one is named. */
 const BLOCKS = [
   [PERF_START, PERF_END, renderPerformance, "the Performance section (bench/readme.js)"],
-  ["<!-- threads:start -->", "<!-- threads:end -->", renderThreads, "the threads bench's table (bench/threads-report.js)"],
+  [
+    "<!-- threads:start -->",
+    "<!-- threads:end -->",
+    renderThreads,
+    "the threads bench's table (bench/threads-report.js)",
+  ],
 ];
 
 /** A file's text with every generated block made again, and the blocks that changed. */
