@@ -14,12 +14,13 @@ export function median(xs) {
 
 /**
  * @typedef {{ name: string, unit: string, target: any[] | null, case?: string,
- *   get?: (r: any) => number, from?: (byCase: any) => number, runs?: (byCase: any) => number[] }} Figure
+ *   get?: (r: any) => number, from?: (byCase: any) => number, runs?: (byCase: any) => number[],
+ *   total?: boolean }} Figure
  */
 /**
  * The figures, in the table's order: how each is taken from one process's raw result, its unit and
  * its target (null: reported, not held to one). A figure's value is the median of its per-process
- * values.
+ * values (a count's, their sum).
  */
 /** @type {Figure[]} */
 export const FIGURES = [
@@ -95,8 +96,9 @@ export const FIGURES = [
       },
       // A resume (or suspension) that never reached a worker: counted, the runtime nudged on, not timed.
       {
-        name: `stop-the-world, ${w}: rounds lost (a resume or suspension never reached a worker), per process`,
+        name: `stop-the-world, ${w}: rounds lost (a resume or suspension never reached a worker), in all processes`,
         unit: "rounds",
+        total: true,
         target: ["<=", 0],
         case: c,
         get: (r) => r.lostResumes + r.lostSuspends,
@@ -146,8 +148,9 @@ export const FIGURES = [
     get: (r) => r.halfTripUs.p50,
   },
   ...["idle", "busy"].map((k) => ({
-    name: `cross-worker wake, ${k} worker: wakes lost (to the worker / back to the main thread), per process`,
+    name: `cross-worker wake, ${k} worker: wakes lost (to the worker or back to the main thread), in all processes`,
     unit: "rounds",
+    total: true,
     target: ["<=", 0],
     case: `wake-${k}`,
     get: (r) => r.lostWakes + r.lostBack,
@@ -188,7 +191,8 @@ export function aggregate(runs, meta) {
       perRun = f.runs(byCase);
     } else {
       perRun = (byCase[f.case] ?? []).map(f.get);
-      value = median(perRun);
+      // A count of failures is summed over the processes: one lost round is one too many.
+      value = f.total ? perRun.reduce((a, b) => a + b, 0) : median(perRun);
     }
     if (perRun.length === 0 || !Number.isFinite(value)) continue;
     const pass = f.target === null ? null : f.target[0] === "<=" ? value <= f.target[1] : value >= f.target[1];

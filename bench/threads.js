@@ -24,6 +24,24 @@ if (args[0] === "--case-in-process") {
   process.exit(0);
 }
 
+if (args[0] === "--report") {
+  // The figures again from the raw per-process results kept in results/threads-*.json (after a
+  // change to threads-report.js only), and the README's blocks.
+  const { readFileSync } = await import("node:fs");
+  const { aggregate, toText } = await import("./threads-report.js");
+  for (const engine of ["node", "chromium"]) {
+    const file = join(here, "results", `threads-${engine}.json`);
+    if (!existsSync(file)) continue;
+    const { figures, raw, processesPerCase, ...meta } = JSON.parse(readFileSync(file, "utf8"));
+    const r = aggregate(raw, meta);
+    writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+    console.log(`${toText(r)}\n`);
+  }
+  const { writeDocs } = await import("../scripts/docs.mjs");
+  writeDocs();
+  process.exit(0);
+}
+
 const { CASE_NAMES } = await import("./threads-case-names.js");
 const { aggregate, toText } = await import("./threads-report.js");
 const { snapshot } = await import("./snapshot.js");
