@@ -264,7 +264,7 @@ export function renderThreads() {
   }
   lines.push("");
   lines.push(
-    "Medians over the fresh processes (page loads) of each case, the range over them below each; p50 and p99 are taken over each process's rounds (200 of stop-the-world, 300 wakes), then their median over processes. How each is measured and what bounds it: [bench/README.md](bench/README.md#the-threads-bench-many-cores).",
+    "Medians over the fresh processes (page loads) of each case, the range over them below each; p50 and p99 are taken over each process's rounds (200 of stop-the-world, 300 wakes), then their median over processes; a count of lost rounds is their sum over the processes (the range: per process). How each is measured and what bounds it: [bench/README.md](bench/README.md#the-threads-bench-many-cores).",
   );
   return `${lines.join("\n")}\n`;
 }
