@@ -52,7 +52,11 @@ async function isFile(path) {
   }
 }
 
-/** Starts serving `root` (node_modules/ from `modulesRoot`); answers { url, close() }. */
+/**
+ * Starts serving `root` (node_modules/ from `modulesRoot`); answers { url, close() }. dist/'s and
+ * bench/'s modules are served with their bare imports written as paths (mapBare): the threads
+ * bench's module workers load dist/ too, and a worker does not see the page's import map.
+ */
 export function serve(root, modulesRoot = root) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname).replace(/^\/+/, "");

@@ -3,6 +3,8 @@
 // Two kinds of generated text, in README.md and docs/*.md:
 // - The README's Performance section, between <!-- performance:start --> and <!-- performance:end -->
 //   (bench/readme.js renders it from bench/results/{node,chromium}.json).
+// - The threads bench's table, between <!-- threads:start --> and <!-- threads:end -->
+//   (bench/threads-report.js renders it from bench/results/threads-{node,chromium}.json).
 // - Inline values: `<!-- gen SOURCE ARGS -->text<!-- /gen -->`, where the marker says where the text
 //   comes from, so a reader of the Markdown sees the source and nothing else needs to be kept in step:
 //     gen bench ENGINE case "NAME"         a case's median (bench/results/ENGINE.json), as "32.4 ns"
@@ -17,6 +19,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { renderPerformance } from "../bench/readme.js";
+import { renderThreads } from "../bench/threads-report.js";
 
 const root = new URL("../", import.meta.url);
 const FILES = [
@@ -87,6 +90,16 @@ export function generatedValue(spec) {
 const INLINE = /<!-- gen (.+?) -->([\s\S]*?)<!-- \/gen -->/g;
 const PERF_START = "<!-- performance:start -->";
 const PERF_END = "<!-- performance:end -->";
+/** The generated blocks: their markers, what renders them, how a stale one is named. */
+const BLOCKS = [
+  [PERF_START, PERF_END, renderPerformance, "the Performance section (bench/readme.js)"],
+  [
+    "<!-- threads:start -->",
+    "<!-- threads:end -->",
+    renderThreads,
+    "the threads bench's table (bench/threads-report.js)",
+  ],
+];
 
 /** A file's text with every generated block made again, and the blocks that changed. */
 export function regenerate(file, text) {
@@ -96,12 +109,14 @@ export function regenerate(file, text) {
     if (now !== old) stale.push(`${file}: <!-- gen ${spec} --> is "${old}", the source says "${now}"`);
     return `<!-- gen ${spec} -->${now}<!-- /gen -->`;
   });
-  const i = out.indexOf(PERF_START);
-  const j = out.indexOf(PERF_END);
-  if (i >= 0 && j > i) {
-    const block = `\n${renderPerformance()}`;
-    if (out.slice(i + PERF_START.length, j) !== block) stale.push(`${file}: the Performance section (bench/readme.js)`);
-    out = out.slice(0, i + PERF_START.length) + block + out.slice(j);
+  for (const [start, end, render, what] of BLOCKS) {
+    const i = out.indexOf(start);
+    const j = out.indexOf(end);
+    if (i >= 0 && j > i) {
+      const block = `\n${render()}`;
+      if (out.slice(i + start.length, j) !== block) stale.push(`${file}: ${what}`);
+      out = out.slice(0, i + start.length) + block + out.slice(j);
+    }
   }
   return { text: out, stale };
 }
