@@ -72,9 +72,10 @@ export class ThreadLink {
     if (this.closed || this.listening) return;
     const words = this.coord.words;
     const at = this.coord.bellAt(this.thread);
-    const seen = Atomics.load(words, at);
+    // Waits for a change from the value the last look saw, not from the word as it is now: a ring
+    // that came while that look ran (after it read the word) is then answered at once, not lost.
     this.listening = true;
-    const w = waitAsync(words, at, seen);
+    const w = waitAsync(words, at, this.handled);
     const next = (): void => {
       this.listening = false;
       if (this.closed) return;
