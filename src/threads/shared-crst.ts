@@ -152,6 +152,11 @@ export class SharedCrst extends SharedObject {
     this.link.coord.unlock();
   }
 
+  /** @internal Free (or closed, or abandoned since): a waiter may go. */
+  protected override mayGo(): boolean {
+    return this.isClosed() || Atomics.load(this.link.coord.words, this.link.coord.at(this.id, O_OWNER_IDX)) === 0;
+  }
+
   /** @internal */
   protected override retry(t: Task): number {
     const w = this.#waiting.get(t);

@@ -120,8 +120,9 @@ export abstract class SharedObject extends SyncObject {
     const before = Atomics.or(this.words, this.word(O_WAITERS), bit);
     this.link.track(this, true);
     // The state may have changed between the failed try and the bit: a setter that read the mask
-    // before it rang nobody here, so look again once this step is over.
-    if ((before & bit) === 0) this.link.ringSelf();
+    // before the bit rang nobody here. Either it did (and this look sees its state) or it sees the
+    // bit (and rings): so look again, once this step is over, only when the state says it may go.
+    if ((before & bit) === 0 && this.mayGo()) this.link.ringSelf();
   }
 
   /** Neither a waiter nor a watcher is left on this thread. */
@@ -145,6 +146,11 @@ export abstract class SharedObject extends SyncObject {
     // f.waitAny waits here try again, after the object's own waiters (as a local object tells them).
     this[NOTIFY]();
     this.#unlisten();
+  }
+
+  /** @internal Could a wait go now (a look, taking nothing)? Closed counts: its waiters go too. */
+  protected mayGo(): boolean {
+    return this.isClosed() || Atomics.load(this.words, this.word(O_STATE)) > 0;
   }
 
   /** @internal A waiter's second try (a Crst also answers an abandonment or a deadlock here). */

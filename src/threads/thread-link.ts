@@ -13,6 +13,7 @@ import { Request, waitAsync, type Coord, type SlotHandle } from "./coord.js";
 import type { SharedObject } from "./shared-objects.js";
 import type { RemoteTask } from "./remote-task.js";
 import { keepAlive, type KeepAlive } from "./keep-alive.js";
+import { defaultDispatch } from "../kernel/clock.js";
 
 /** What the link asks of its thread's host (thread-host.ts). */
 export interface LinkHost {
@@ -31,6 +32,8 @@ export class ThreadLink {
   private readonly objects = new Set<SharedObject>();
   private readonly joins = new Set<RemoteTask>();
   private readonly alive: KeepAlive = keepAlive;
+  /** A macrotask without setTimeout's clamp (setImmediate; a MessageChannel in a browser). */
+  private readonly soon = defaultDispatch();
   private holding = false;
   private ackedEpoch = 0;
   private sawDisabled = false;
@@ -91,7 +94,7 @@ export class ThreadLink {
       }
     };
     if (w.async) void w.value.then(next);
-    else setTimeout(next, 0); // it rang since we looked: handle it in a task of its own
+    else this.soon(next); // it rang since the last look: in a task of its own, at once (no timer clamp)
   }
 
   /**
