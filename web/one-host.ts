@@ -5,6 +5,7 @@
 import { HOST_E_TIMEOUT, HResultError, hresultName, S_FALSE, type Out, type Task } from "../src/index.js";
 import { Scenario } from "../src/demo/scenario.js";
 import { Lanes } from "./lanes.js";
+import { list } from "./counters-list.js";
 import { chart, type BenchResult } from "./bench.js";
 
 const params = new URLSearchParams(location.search);
@@ -205,16 +206,6 @@ function benchInWorker(): Promise<BenchResult[]> {
       e.data.results ? resolve(e.data.results) : reject(new Error(e.data.error));
     w.onerror = (e) => reject(new Error(e.message));
     w.postMessage("run");
-  });
-}
-
-function list(el: HTMLElement, rows: [string, string, string?][]): void {
-  if (el.children.length !== rows.length * 2) {
-    el.innerHTML = rows.map(([k, , id]) => `<dt>${k}</dt><dd${id ? ` data-testid="${id}"` : ""}></dd>`).join("");
-  }
-  rows.forEach(([, v], i) => {
-    const dd = el.children[i * 2 + 1] as HTMLElement;
-    if (dd.textContent !== v) dd.textContent = v;
   });
 }
 

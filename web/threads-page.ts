@@ -8,6 +8,7 @@ import { BOARD_LANES, BoardRow, makeBoard, Word } from "../src/demo/board.js";
 import { startCollector, shareOf } from "../src/demo/threads-demo.js";
 import type { ShareParam, ShareSummary } from "../src/demo/threads-entry.js";
 import { WorkerLanes } from "./worker-lanes.js";
+import { list } from "./counters-list.js";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const fmt = (n: number): string => n.toLocaleString("en-US");
@@ -136,14 +137,4 @@ export function startThreadsPage(host: PoolHost): void {
   document.body.dataset.ready = "true";
   // For the end-to-end test and the curious (the console).
   Object.assign(globalThis, { fiberhostDemo: { threads: { host, rows, collector, lanes } } });
-}
-
-function list(el: HTMLElement, rows: [string, string, string?][]): void {
-  if (el.children.length !== rows.length * 2) {
-    el.innerHTML = rows.map(([k, , id]) => `<dt>${k}</dt><dd${id ? ` data-testid="${id}"` : ""}></dd>`).join("");
-  }
-  rows.forEach(([, v], i) => {
-    const dd = el.children[i * 2 + 1] as HTMLElement;
-    if (dd.textContent !== v) dd.textContent = v;
-  });
 }
