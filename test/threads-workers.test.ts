@@ -4,7 +4,7 @@
 // (test/support/workers.ts), as the pool's workers load it.
 import { afterEach, describe, expect, it } from "vitest";
 import type { PoolHost } from "../src/index.js";
-import { fiberhost, fixtureUrl } from "./support/workers.js";
+import { fiberhost, fixtureUrl, inBrowser } from "./support/workers.js";
 
 const S_OK = 0;
 const E_INVALIDARG = 0x80070057;
@@ -41,6 +41,17 @@ describe("createHost({ threads, entry }): a pool of workers on one runtime", () 
     expect(await b.result).toEqual({ sum: 7, thread: w2 });
     expect(((await c.result) as { sum: number }).sum).toBe(11);
     expect((await a.handle).thread).toBe(w1);
+  });
+
+  it('threads: "auto" starts the machine\'s cores − 1 workers (at least one)', async () => {
+    const lib = await fiberhost();
+    const host = await lib.createHost({ threads: "auto", entry: fixtureUrl("pool-bodies.js") });
+    pools.push(host);
+    const os = "node:os"; // (a variable: the browser project's bundler leaves it alone)
+    const cores = inBrowser
+      ? navigator.hardwareConcurrency
+      : ((await import(/* @vite-ignore */ os)) as typeof import("node:os")).availableParallelism();
+    expect(host.workers).toHaveLength(Math.max(1, cores - 1));
   });
 
   it("refuses bad threads, entries, workers and bodies with E_INVALIDARG", async () => {

@@ -62,8 +62,13 @@ export function createHost(options?: PoolOptions): Promise<Host | PoolHost> {
   return threaded ? createPool(options as PoolOptions) : createPlainHost(options as HostOptions);
 }
 
-function coresAvailable(): number {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+/** The machine's cores as the engine tells them: Node 20 has no `navigator` (os.availableParallelism()). */
+export function coresAvailable(): number {
+  const g = globalThis as {
+    navigator?: { hardwareConcurrency?: number };
+    process?: { getBuiltinModule?(id: string): { availableParallelism?(): number } | undefined };
+  };
+  const n = g.navigator?.hardwareConcurrency ?? g.process?.getBuiltinModule?.("node:os")?.availableParallelism?.();
   return typeof n === "number" && n > 0 ? n : 1;
 }
 
