@@ -20,14 +20,15 @@ function check<T>(property: fc.IProperty<[T]>, numRuns: number): void {
 }
 
 describe("ReadyRing", () => {
-  type Cmd = { k: "push"; id: number } | { k: "shift" } | { k: "remove"; id: number };
+  type Cmd = { k: "push" | "unshift"; id: number } | { k: "shift" } | { k: "remove"; id: number };
   const cmd: fc.Arbitrary<Cmd> = fc.oneof(
     { weight: 4, arbitrary: fc.record({ k: fc.constant("push" as const), id: fc.nat(IDS - 1) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("unshift" as const), id: fc.nat(IDS - 1) }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant("shift" as const) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("remove" as const), id: fc.nat(IDS - 1) }) },
   );
 
-  it("is a FIFO: shift answers what a list model answers, remove keeps the others' order, through growth and the positions' wrap at 2^30", {
+  it("is a FIFO (unshift puts one at the front): shift answers what a list model answers, remove keeps the others' order, through growth and the positions' wrap at 2^30", {
     timeout: timeLimit(),
   }, () => {
     // Positions from 0, or just below 2^30 (where they wrap: a switch counted past 2^31 would
@@ -41,6 +42,9 @@ describe("ReadyRing", () => {
           if (c.k === "push") {
             ring.push(c.id);
             model.push(c.id);
+          } else if (c.k === "unshift") {
+            ring.unshift(c.id);
+            model.unshift(c.id);
           } else if (c.k === "shift") {
             expect(ring.shift()).toBe(model.shift() ?? -1);
           } else {

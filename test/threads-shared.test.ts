@@ -405,4 +405,32 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
     expect(crst.owner).toBe(null);
     expect(sem.currentCount).toBe(1);
   });
+
+  it("a fiber a set on another thread lets go runs before the fibers ready already (a wake boost)", async () => {
+    const [a, b] = await pair();
+    const ev = a.createSharedAutoEvent();
+    const evB = b.openShared(ev.handle) as typeof ev;
+    let steps = 0;
+    let stop = false;
+    const spinners = Array.from({ length: 50 }, () =>
+      b.spawn(function* (f) {
+        while (!stop) {
+          steps++;
+          yield* f.yield();
+        }
+      }),
+    );
+    const waiter = b.spawn(function* () {
+      yield* evB.wait();
+      return steps;
+    });
+    await until(() => steps > 1000 && evB.waiting().length === 1, "the spinners and the waiter");
+    const atSet = steps;
+    expect(ev.set()).toBe(S_OK);
+    const atWake = await waiter.result;
+    stop = true;
+    await Promise.all(spinners.map((t) => t.result));
+    // Woken at b's next safe point and run first there: fewer spinner steps than one round of them.
+    expect(atWake - atSet).toBeLessThan(50);
+  });
 });

@@ -35,6 +35,13 @@ export class ReadyRing {
     this.tail = (this.tail + 1) & WRAP;
   }
 
+  /** Puts `idx` at the front: it is shifted next (a fiber woken from another thread: Waits.wake). */
+  unshift(idx: number): void {
+    if (((this.tail - this.head) & WRAP) > this.mask) this.grow();
+    this.head = (this.head - 1) & WRAP;
+    this.items[this.head & this.mask] = idx;
+  }
+
   /** The index at the front, taken; −1 when the ring is empty. */
   shift(): number {
     const head = this.head;

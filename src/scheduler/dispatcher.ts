@@ -119,6 +119,18 @@ export class Dispatcher implements Interpreting {
     else this.enqueueLevel(t);
   }
 
+  /** As enqueue, at the front of its level's ring: it runs before the fibers ready already. */
+  enqueueFirst(t: Task): void {
+    t[STATE] = RunState.Ready;
+    const idx = t[IDX];
+    if (this.bySlot[idx] !== t) this.bySlot[idx] = t;
+    if (t[LEVEL] === Level.Default) this.readyDefault.unshift(idx);
+    else {
+      this.ready[t[LEVEL]].unshift(idx);
+      this.readyMask |= 1 << t[LEVEL];
+    }
+  }
+
   private enqueueLevel(t: Task): void {
     this.ready[t[LEVEL]].push(t[IDX]);
     this.readyMask |= 1 << t[LEVEL];

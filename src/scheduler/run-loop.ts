@@ -14,6 +14,9 @@ import { VirtualClock } from "../kernel/clock.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { Waits } from "./waiting.js";
 
+/** Looks at a shared runtime's doorbell per pump (slicesWithSafePoints). */
+const SAFE_POINTS = 8;
+
 /** The longest delay setTimeout honours (a signed 32-bit count of ms). */
 const MAX_TIMEOUT_DELAY = 0x7fffffff;
 
@@ -39,6 +42,20 @@ export class RunLoop {
    * wake from another thread within a slice, whatever order its engine runs its tasks in.
    */
   safePoint: (() => void) | null = null;
+  /**
+   * A pump of a thread of a shared runtime: its budget in SAFE_POINTS parts, a look at the
+   * doorbell before each, so that a busy thread answers another thread within a part of a slice.
+   */
+  private slicesWithSafePoints(): boolean {
+    const part = Math.max(1, Math.ceil(this.budget / SAFE_POINTS));
+    let more = true;
+    for (let done = 0; more && done < this.budget; done += part) {
+      this.safePoint!();
+      more = this.driver.slice(Math.min(part, this.budget - done));
+    }
+    return more;
+  }
+
   /** Bumped when pumpNow runs the pump that was queued: the queued dispatch then does nothing. */
   private pumpGen = 0;
 
@@ -183,8 +200,7 @@ export class RunLoop {
     this.draining = true;
     let more: boolean;
     try {
-      this.safePoint?.();
-      more = this.driver.slice(this.budget);
+      more = this.safePoint === null ? this.driver.slice(this.budget) : this.slicesWithSafePoints();
       if (!more) more = this.waits.fireTimers() || this.jumpClock();
     } catch (err) {
       // The scheduler's own preconditions, and the clock (a fiber's errors end that fiber).

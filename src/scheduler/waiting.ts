@@ -172,12 +172,13 @@ export class Waits {
   }
 
   /** Ends `t`'s wait: it resumes with `value` (an HRESULT, or a promise's value), or has it thrown. */
-  wake(t: Task, value: unknown, isThrow = false): void {
+  wake(t: Task, value: unknown, isThrow = false, first = false): void {
     this.cancel(t);
     t[RESUME_VALUE] = value;
     t[RESUME_THROW] = isThrow;
     if (this.trace.on) this.trace.wake(t);
-    this.driver.enqueue(t);
+    if (first) this.driver.enqueueFirst(t);
+    else this.driver.enqueue(t);
     this.kick();
   }
 

@@ -114,10 +114,13 @@ export class RemoteTask {
   /** @internal The doorbell rang: when the task has ended, its joiners here go. */
   recheck(): void {
     if (this.alive) return;
+    const going: Task[] = [];
     for (let t = this.#waiters.shift(); t; t = this.#waiters.shift()) {
       this.#dropEdge(t);
-      this.link.sched.wake(t, S_OK);
+      going.push(t);
     }
+    // They run first, oldest first (each goes in at the front: the youngest first).
+    for (let i = going.length - 1; i >= 0; i--) this.link.sched.wakeFirst(going[i]!, S_OK);
     this.link.trackJoin(this, false);
   }
 

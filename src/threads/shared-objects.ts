@@ -20,7 +20,6 @@ import {
   SCOPED,
   CLOSED,
   NOTIFY,
-  SYNC_ENV,
   SyncObject,
   USABLE,
   WAIT_OP,
@@ -39,6 +38,8 @@ export interface ObjectLink {
   track(o: SharedObject, on: boolean): void;
   /** Rings this thread's own doorbell (a recheck after the current step). */
   ringSelf(): void;
+  /** Wakes a waiter of this thread, ahead of its ready fibers (Scheduler.wakeFirst). */
+  wakeFirst(t: Task, hr: number): void;
 }
 
 /** What a worker is given to open an object made on another thread: plain data, posted as it is. */
@@ -136,13 +137,16 @@ export abstract class SharedObject extends SyncObject {
   recheck(): void {
     const waiters = this[WAITERS];
     if (this.isClosed()) this[WAKE_ALL](HOST_E_ABANDONED);
+    const going: [Task, number][] = [];
     for (let t = waiters.peek(); t !== null; t = waiters.peek()) {
       const hr = this.retry(t);
       if (hr === BLOCK) break;
       waiters.shift();
       this.woken(t);
-      this[SYNC_ENV].sched.wake(t, hr);
+      going.push([t, hr]);
     }
+    // They run first, oldest first (each goes in at the front: the youngest first).
+    for (let i = going.length - 1; i >= 0; i--) this.link.wakeFirst(going[i]![0], going[i]![1]);
     // f.waitAny waits here try again, after the object's own waiters (as a local object tells them).
     this[NOTIFY]();
     this.#unlisten();

@@ -112,6 +112,10 @@ export class ThreadLink {
     this.coord.ring(this.thread);
   }
 
+  wakeFirst(t: Task, hr: number): void {
+    this.host.sched.wakeFirst(t, hr);
+  }
+
   track(o: SharedObject, on: boolean): void {
     if (on) this.objects.add(o);
     else this.objects.delete(o);
