@@ -78,6 +78,35 @@ describe.runIf(canShare)("a shared runtime: createSharedCore / joinHost", () => 
   it("refuses what is not a handle, and options that belong to the runtime", async () => {
     const [a] = await pair();
     await expect(joinHost({} as never)).rejects.toThrow(/not a shared core's handle/);
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const hostile = [
+      revoked.proxy,
+      {
+        get kind(): string {
+          throw new Error("getter");
+        },
+      },
+      { ...a.handle, coord: new SharedArrayBuffer(8) },
+      { ...a.handle, kind: "constructor" },
+    ];
+    for (const h of hostile) {
+      const e = await joinHost(h as never).catch((x: unknown) => x);
+      expect((e as HResultError).hr).toBe(E_INVALIDARG);
+    }
+    for (const options of [
+      revoked.proxy,
+      {
+        get clock(): string {
+          throw new Error("getter");
+        },
+      },
+      5,
+    ]) {
+      const e = await joinHost(a.handle, options as never).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(HResultError);
+      expect((e as HResultError).hr).toBe(E_INVALIDARG);
+    }
     const err = await joinHost(a.handle, { maxMemoryBytes: 1 << 20 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HResultError);
     expect((err as HResultError).hr).toBe(E_INVALIDARG);

@@ -68,6 +68,27 @@ describe("createHost({ threads, entry }): a pool of workers on one runtime", () 
     expect(() => host.spawnOn(17, "add", {})).toThrow(/not a live worker/);
     expect(() => host.spawnOn("any", "")).toThrow(/body must be the name/);
     expect(() => host.spawnOn("any", "add", { fn: () => 1 })).toThrow(/could not be posted/);
+    expect(() =>
+      host.spawnOn("any", "add", {
+        get a(): number {
+          throw new Error("getter");
+        },
+      }),
+    ).toThrow(/could not be posted/);
+    // Names only the prototype chain has: the entry module's namespace has no prototype.
+    for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty"])
+      await expect(host.spawnOn("any", name).result).rejects.toThrow(/exports no function/);
+    const bad = await lib
+      .createHost({
+        threads: 1,
+        entry: {
+          toString(): string {
+            throw new Error("toString");
+          },
+        } as never,
+      })
+      .catch((e: unknown) => e);
+    expect((bad as { hr?: number }).hr).toBe(E_INVALIDARG);
     // The pool still works after each refusal.
     expect(await host.spawnOn("any", "add", { a: 1, b: 1 }).result).toMatchObject({ sum: 2 });
     await expect(host.spawnOn("any", "nosuch").result).rejects.toThrow(/exports no function "nosuch"/);

@@ -78,28 +78,34 @@ export async function makeSharedCore<H extends ThreadHost>(
 export async function joinHost(handle: SharedCoreHandle, options: HostOptions = {}): Promise<ThreadHost> {
   const why = threadsUnavailable();
   if (why !== null) throw new HResultError(HOST_E_CLRNOTAVAILABLE, `joinHost: ${why}`);
-  if (!isHandle(handle))
+  const given = readHandle(handle);
+  if (given === null)
     throw new HResultError(
       E_INVALIDARG,
       `joinHost: ${describeValue(handle)} is not a shared core's handle: post host.handle of a host made by createSharedCore`,
     );
+  // (readHostOptions answers options that are not an object, or whose getters throw.)
+  const settings = readHostOptions(options);
   for (const key of ["core", "maxMemoryBytes", "initialMemoryBytes", "maxStackSize", "startRuntime"] as const) {
-    if (options[key] !== undefined)
+    let set = true;
+    try {
+      set = options[key] !== undefined;
+    } catch {}
+    if (set)
       throw new HResultError(
         E_INVALIDARG,
         `joinHost: ${key} belongs to the runtime (createSharedCore), not to a thread`,
       );
   }
-  const settings = readHostOptions(options);
-  settings.maxStackSize = handle.maxStackSize;
+  settings.maxStackSize = given.maxStackSize;
   let instance: Awaited<ReturnType<typeof attachCore>>;
   try {
-    instance = await attachCore(handle.memory, handle.pages, sharedTraceClock(options, settings));
+    instance = await attachCore(given.memory, given.pages, sharedTraceClock(options, settings));
   } catch (err) {
     throw new HResultError(E_OUTOFMEMORY, `joinHost: ${(err as Error).message} (a runtime takes 32 threads at most)`);
   }
   const door = new CoreDoor(instance);
-  return new ThreadHost(door, settings, handle);
+  return new ThreadHost(door, settings, given);
 }
 
 /**
@@ -107,20 +113,29 @@ export async function joinHost(handle: SharedCoreHandle, options: HostOptions = 
  * each thread's performance.now() counts from its own start and one ring holds every thread's events.
  */
 function sharedTraceClock(options: HostOptions, settings: HostSettings): () => number {
-  if (options.clock !== undefined && options.clock !== "real") return traceClock(settings.clock);
+  let clock: unknown;
+  try {
+    clock = options.clock; // (read once already by readHostOptions: a getter may answer otherwise now)
+  } catch {}
+  if (clock !== undefined && clock !== "real") return traceClock(settings.clock);
   const origin = performance.timeOrigin;
   return () => origin + performance.now();
 }
 
-function isHandle(h: unknown): h is SharedCoreHandle {
-  if (typeof h !== "object" || h === null) return false;
-  const x = h as Partial<SharedCoreHandle>;
-  return (
-    x.kind === "fiberhost shared core" &&
-    x.memory instanceof WebAssembly.Memory &&
-    x.coord instanceof SharedArrayBuffer &&
-    x.coord.byteLength === COORD_BYTES &&
-    Number.isInteger(x.pages) &&
-    Number.isInteger(x.maxStackSize)
-  );
+/** The handle's fields, each read once (a getter answers once; one that throws, or a revoked Proxy: null). */
+function readHandle(h: unknown): SharedCoreHandle | null {
+  try {
+    if (typeof h !== "object" || h === null) return null;
+    const { kind, memory, coord, pages, maxStackSize } = h as SharedCoreHandle;
+    const ok =
+      kind === "fiberhost shared core" &&
+      memory instanceof WebAssembly.Memory &&
+      coord instanceof SharedArrayBuffer &&
+      coord.byteLength === COORD_BYTES &&
+      Number.isInteger(pages) &&
+      Number.isInteger(maxStackSize);
+    return ok ? { kind, memory, coord, pages, maxStackSize } : null;
+  } catch {
+    return null;
+  }
 }
